@@ -1,0 +1,135 @@
+"""Compile the Turtle ontology into a plain JSON model (the cache behind KnowledgeBase).
+
+Only this module (and integrity checking) imports rdflib, so that commands served from
+the cache start without paying for rdflib's import and Turtle parsing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import rdflib
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+
+from kundskab import _vocab
+from kundskab.errors import KnowledgeBaseError
+
+KB = rdflib.Namespace(_vocab.KB)
+KS = rdflib.Namespace(_vocab.KS)
+
+
+def ontology_files(directory: Path) -> list[Path]:
+    """The Turtle files that make up the knowledge base (shapes are not knowledge)."""
+    return sorted(
+        p for p in directory.rglob("*.ttl") if "shapes" not in p.relative_to(directory).parts
+    )
+
+
+def load_graph(files: Iterable[Path]) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for path in files:
+        try:
+            graph.parse(path, format="turtle")
+        except Exception as exc:  # rdflib raises many unrelated types for bad Turtle
+            raise KnowledgeBaseError(f"{path}: cannot parse Turtle: {exc}") from exc
+    return graph
+
+
+def _local(iri: rdflib.term.Node, base: str) -> str | None:
+    text = str(iri)
+    return text[len(base) :] if text.startswith(base) else None
+
+
+def compile_graph(graph: rdflib.Graph) -> dict[str, Any]:
+    """Turn the RDF graph into {classes, concepts, version}."""
+    classes: dict[str, dict[str, Any]] = {}
+    for cls in set(graph.subjects(RDF.type, OWL.Class)):
+        name = _local(cls, _vocab.KS)
+        if name is None:
+            continue
+        parents = sorted(
+            p for p in (_local(o, _vocab.KS) for o in graph.objects(cls, RDFS.subClassOf)) if p
+        )
+        labels = {
+            lit.language: str(lit)
+            for lit in graph.objects(cls, RDFS.label)
+            if isinstance(lit, rdflib.Literal) and lit.language
+        }
+        classes[name] = {"parents": parents, "labels": labels}
+
+    def ancestors(name: str) -> list[str]:
+        seen: list[str] = []
+        stack = [name]
+        while stack:
+            current = stack.pop(0)
+            if current in seen:
+                continue
+            seen.append(current)
+            stack.extend(classes.get(current, {}).get("parents", []))
+        return seen
+
+    concepts: dict[str, dict[str, Any]] = {}
+    for subject in set(graph.subjects()):
+        ident = _local(subject, _vocab.KB)
+        if ident is None:
+            continue
+        types = [t for t in (_local(o, _vocab.KS) for o in graph.objects(subject, RDF.type)) if t]
+        all_types: list[str] = []
+        for t in sorted(types, key=lambda t: -len(ancestors(t))):
+            for a in ancestors(t):
+                if a not in all_types:
+                    all_types.append(a)
+        entry: dict[str, Any] = {
+            "types": all_types,
+            "labels": {},
+            "alt_labels": {},
+            "definition": {},
+            "sources": [],
+            "refs": {},
+            "values": {},
+        }
+        for predicate, obj in graph.predicate_objects(subject):
+            if predicate == RDF.type:
+                continue
+            if predicate == SKOS.prefLabel and isinstance(obj, rdflib.Literal):
+                entry["labels"][obj.language or "und"] = str(obj)
+            elif predicate == SKOS.altLabel and isinstance(obj, rdflib.Literal):
+                entry["alt_labels"].setdefault(obj.language or "und", []).append(str(obj))
+            elif predicate == SKOS.definition and isinstance(obj, rdflib.Literal):
+                entry["definition"][obj.language or "und"] = " ".join(str(obj).split())
+            elif predicate == DCTERMS.source:
+                entry["sources"].append(str(obj))
+            else:
+                name = _local(predicate, _vocab.KS) or _local(predicate, str(SKOS)) or str(predicate)
+                if isinstance(obj, rdflib.Literal):
+                    value = " ".join(str(obj).split())
+                    if obj.language:
+                        value = {"value": value, "lang": obj.language}
+                    entry["values"].setdefault(name, []).append(value)
+                else:
+                    ref = _local(obj, _vocab.KB) or _local(obj, _vocab.KS) or str(obj)
+                    entry["refs"].setdefault(name, []).append(ref)
+        for key in ("sources",):
+            entry[key].sort()
+        for refs in entry["refs"].values():
+            refs.sort()
+        for values in entry["values"].values():
+            values.sort(key=str)
+        for alts in entry["alt_labels"].values():
+            alts.sort()
+        concepts[ident] = entry
+
+    version = next(
+        (str(v) for v in graph.objects(rdflib.URIRef(_vocab.ONTOLOGY), OWL.versionInfo)), "0"
+    )
+    return {"format": _vocab.CACHE_FORMAT, "version": version, "classes": classes,
+            "concepts": concepts}
+
+
+def compile_directory(directory: Path) -> dict[str, Any]:
+    files = ontology_files(directory)
+    if not files:
+        raise KnowledgeBaseError(f"{directory}: no Turtle files")
+    return compile_graph(load_graph(files))

@@ -1,0 +1,33 @@
+"""Where the knowledge (ontology/, rules/) and the compiled cache live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _data_dir(name: str) -> Path:
+    # A wheel carries a copy under kundskab/_data; a checkout (or editable install) reads
+    # the reviewed files at the top of the repository.
+    for candidate in (_PACKAGE / "_data" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"kundskab cannot find its {name}/ directory")
+
+
+def ontology_dir() -> Path:
+    return _data_dir("ontology")
+
+
+def rules_dir() -> Path:
+    return _data_dir("rules")
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("KUNDSKAB_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kundskab"

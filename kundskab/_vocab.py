@@ -1,0 +1,8 @@
+"""Namespaces and fixed names shared by the modules (no heavy imports here)."""
+
+KB = "https://w3id.org/kundskab/id/"
+KS = "https://w3id.org/kundskab/schema#"
+ONTOLOGY = "https://w3id.org/kundskab/schema"
+CACHE_FORMAT = 1
+
+LANGUAGES = ("da", "en")

@@ -1,0 +1,183 @@
+"""Browsing the knowledge base: concepts and interventions as plain JSON-ready dicts.
+
+The CLI's `show` and `interventions` and the HTTP API print exactly these objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kundskab.knowledge import Concept, KnowledgeBase
+
+__all__ = ["describe", "intervention_summary"]
+
+# ks: property -> output key, and whether it holds a single value.
+PROPERTY_KEYS: dict[str, tuple[str, bool]] = {
+    "tier": ("tier", True),
+    "targetGroup": ("target_groups", False),
+    "forum": ("fora", False),
+    "actor": ("actors", False),
+    "crimeType": ("crime_types", False),
+    "addressesFactor": ("risk_factors", False),
+    "supportsPrinciple": ("principles", False),
+    "servesSubGoal": ("subgoals", False),
+    "evidence": ("evidence", True),
+    "partOfProgramme": ("programme", True),
+    "inFocusArea": ("focus_areas", False),
+    "ofProgramme": ("programme", True),
+    "hasIndicator": ("indicators", False),
+    "inDomain": ("domain", True),
+    "atLevel": ("levels", False),
+    "memberOrganisation": ("members", False),
+    "publisher": ("publishers", False),
+    "supersedes": ("supersedes", False),
+    "valuesFrom": ("values_from", True),
+    "broader": ("broader", False),
+    "related": ("related", False),
+}
+VALUE_KEYS = {
+    "minAge": "min_age", "maxAge": "max_age", "rank": "rank", "year": "year",
+    "trigger": "trigger", "meets": "meets", "place": "place", "period": "period",
+    "baseline": "baseline", "baselineYear": "baseline_year", "target": "target",
+    "targetYear": "target_year", "dataSource": "data_source", "field": "field",
+    "minCount": "min_count", "requiredValue": "required_value",
+    "allowedValue": "allowed_values", "errorCode": "error_code",
+    "principleNumber": "number", "inTryghedsindeks": "in_tryghedsindeks",
+    "version": "version", "note": "note",
+}
+INTEGER_VALUES = {"min_age", "max_age", "rank", "min_count", "number"}
+
+
+def _ref(kb: KnowledgeBase, ident: str, lang: str) -> dict[str, str]:
+    return {"id": ident, "label": kb.label(ident, lang)}
+
+
+def _relations(kb: KnowledgeBase, concept: Concept, lang: str, *, expand: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for prop, ids in concept.refs.items():
+        key, single = PROPERTY_KEYS.get(prop, (prop, False))
+        items: list[Any] = [_ref(kb, i, lang) if expand else i for i in ids]
+        out[key] = items[0] if single and len(items) == 1 else items
+    for prop, _values in concept.values.items():
+        key = VALUE_KEYS.get(prop, prop)
+        if key == "allowed_values":
+            out[key] = concept.all_values(prop)
+            continue
+        text = concept.value(prop, lang)
+        if key in INTEGER_VALUES and text is not None and text.lstrip("-").isdigit():
+            out[key] = int(text)
+        elif key == "in_tryghedsindeks":
+            out[key] = text == "true"
+        else:
+            out[key] = text
+    return out
+
+
+def _base(kb: KnowledgeBase, concept: Concept, lang: str) -> dict[str, Any]:
+    return {
+        "id": concept.id,
+        "type": concept.type,
+        "label": concept.label(lang),
+        "labels": {"da": concept.labels.get("da"), "en": concept.labels.get("en")},
+        "definition": concept.definition(lang),
+        "sources": [s.as_dict() for s in concept.sources],
+    }
+
+
+def intervention_summary(kb: KnowledgeBase, concept: Concept, lang: str = "da") -> dict[str, Any]:
+    """One intervention as listed by `interventions` (ids, not expanded)."""
+    rel = _relations(kb, concept, lang, expand=False)
+    return {
+        "id": concept.id,
+        "label": concept.label(lang),
+        "tier": rel.get("tier"),
+        "target_groups": _as_list(rel.get("target_groups")),
+        "fora": _as_list(rel.get("fora")),
+        "principles": _as_list(rel.get("principles")),
+        "subgoals": _as_list(rel.get("subgoals")),
+        "actors": _as_list(rel.get("actors")),
+        "crime_types": _as_list(rel.get("crime_types")),
+        "risk_factors": _as_list(rel.get("risk_factors")),
+        "focus_areas": _as_list(rel.get("focus_areas")),
+        "programme": rel.get("programme"),
+        "evidence": rel.get("evidence", "evidence-unknown"),
+        "place": rel.get("place", "unknown"),
+        "period": rel.get("period", "unknown"),
+        "definition": concept.definition(lang),
+        "sources": [s.as_dict() for s in concept.sources],
+    }
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def describe(kb: KnowledgeBase, concept: Concept, lang: str = "da") -> dict[str, Any]:
+    """Everything known about one concept, with labels, relations and sources."""
+    out = _base(kb, concept, lang)
+    out["types"] = list(concept.types)
+    out["type_label"] = kb.class_label(concept.type, lang)
+    out["definitions"] = dict(concept.definitions)
+    out["alt_labels"] = {k: list(v) for k, v in concept.alt_labels.items()}
+    out.update(_relations(kb, concept, lang, expand=True))
+    if concept.is_a("Intervention"):
+        out.setdefault("evidence", _ref(kb, "evidence-unknown", lang))
+        out.setdefault("place", "unknown")
+        out.setdefault("period", "unknown")
+    if concept.is_a("Programme"):
+        out.update(_programme_parts(kb, concept, lang))
+    if concept.is_a("Goal"):
+        out["indicators"] = [_indicator(kb, kb.get(i), lang) for i in concept.ref("hasIndicator")]
+    if concept.is_a("Forum"):
+        out["interventions"] = [_ref(kb, c.id, lang) for c in kb.interventions(forum=[concept.id])]
+    if concept.is_a("Principle"):
+        out["interventions"] = [_ref(kb, c.id, lang) for c in kb.interventions(principle=[concept.id])]
+    return out
+
+
+def _indicator(kb: KnowledgeBase, concept: Concept, lang: str) -> dict[str, Any]:
+    def value(prop: str) -> str:
+        return concept.value(prop, lang) or "unknown"
+
+    return {
+        "id": concept.id,
+        "label": concept.label(lang),
+        "definition": concept.definition(lang),
+        "baseline": value("baseline"),
+        "baseline_year": value("baselineYear"),
+        "target": value("target"),
+        "target_year": value("targetYear"),
+        "data_source": value("dataSource"),
+        "sources": [s.as_dict() for s in concept.sources],
+    }
+
+
+def _programme_parts(kb: KnowledgeBase, programme: Concept, lang: str) -> dict[str, Any]:
+    def parts(class_name: str) -> list[Concept]:
+        return sorted(
+            kb.referrers(programme.id, "ofProgramme", class_name),
+            key=lambda c: (c.int_value("principleNumber") or 0, c.id),
+        )
+
+    requirements = []
+    for req in parts("Requirement"):
+        item = _base(kb, req, lang)
+        item.update(_relations(kb, req, lang, expand=False))
+        item.pop("programme", None)
+        requirements.append(item)
+    goals = []
+    for goal in parts("Goal"):
+        item = _base(kb, goal, lang)
+        item["indicators"] = [_indicator(kb, kb.get(i), lang) for i in goal.ref("hasIndicator")]
+        goals.append(item)
+    return {
+        "principles": [_base(kb, p, lang) | {"number": p.int_value("principleNumber")}
+                       for p in parts("Principle")],
+        "subgoals": [_base(kb, s, lang) for s in parts("SubGoal")],
+        "requirements": requirements,
+        "goals": goals,
+        "focus_areas": [_ref(kb, f.id, lang) for f in parts("FocusArea")],
+        "interventions": [_ref(kb, i.id, lang) for i in kb.interventions(programme=[programme.id])],
+    }

@@ -1,0 +1,338 @@
+"""The knowledge base: concepts from the ontology, looked up by id or label.
+
+Loading reads the compiled JSON cache when it matches the ontology files byte for byte
+and compiles (with rdflib) only when it does not, so a command pays for Turtle parsing
+once per change of the ontology, not once per run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from kundskab import _paths, _vocab
+from kundskab._names import fold, nearest
+from kundskab.errors import AmbiguousNameError, KnowledgeBaseError, UnknownConceptError
+
+__all__ = ["Concept", "KnowledgeBase", "Source", "load"]
+
+# How a concept type is called in messages and accepted on the command line.
+KIND_NAMES = {
+    "tier": "Tier",
+    "programme": "Programme",
+    "principle": "Principle",
+    "sub-goal": "SubGoal",
+    "goal": "Goal",
+    "indicator": "Indicator",
+    "target-group": "TargetGroup",
+    "age-group": "AgeGroup",
+    "risk-domain": "RiskDomain",
+    "factor": "Factor",
+    "forum": "Forum",
+    "actor": "Actor",
+    "crime-type": "CrimeType",
+    "intervention": "Intervention",
+    "evidence": "EvidenceBasis",
+    "requirement": "Requirement",
+    "focus-area": "FocusArea",
+    "level": "OrganisationalLevel",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A citation: a seed file and a section of it."""
+
+    file: str
+    section: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> Source:
+        file, _, section = text.partition("#")
+        return cls(file=file, section=section or None)
+
+    def __str__(self) -> str:
+        return f"{self.file}#{self.section}" if self.section else self.file
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"file": self.file, "section": self.section}
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One concept of the knowledge base, with everything the ontology says of it."""
+
+    id: str
+    types: tuple[str, ...]
+    labels: Mapping[str, str]
+    alt_labels: Mapping[str, tuple[str, ...]]
+    definitions: Mapping[str, str]
+    sources: tuple[Source, ...]
+    refs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    values: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        """The most specific class (e.g. AgeGroup rather than TargetGroup)."""
+        return self.types[0] if self.types else "Concept"
+
+    def is_a(self, class_name: str) -> bool:
+        return class_name in self.types
+
+    def label(self, lang: str = "da") -> str:
+        return self.labels.get(lang) or self.labels.get("en") or self.labels.get("da") or self.id
+
+    def definition(self, lang: str = "da") -> str | None:
+        return self.definitions.get(lang) or self.definitions.get("en") or self.definitions.get("da")
+
+    def ref(self, prop: str) -> tuple[str, ...]:
+        return self.refs.get(prop, ())
+
+    def value(self, prop: str, lang: str | None = None) -> str | None:
+        """The first literal of `prop`, preferring `lang` where literals are language-tagged."""
+        found = self.values.get(prop, ())
+        plain = [v for v in found if isinstance(v, str)]
+        tagged = {v["lang"]: v["value"] for v in found if isinstance(v, dict)}
+        if lang and lang in tagged:
+            return str(tagged[lang])
+        if plain:
+            return plain[0]
+        return str(next(iter(tagged.values()))) if tagged else None
+
+    def all_values(self, prop: str) -> list[str]:
+        return [v if isinstance(v, str) else v["value"] for v in self.values.get(prop, ())]
+
+    def int_value(self, prop: str) -> int | None:
+        text = self.value(prop)
+        return int(text) if text is not None and text.lstrip("-").isdigit() else None
+
+
+def _fingerprint(files: Iterable[Path], root: Path) -> str:
+    digest = hashlib.sha256(f"format={_vocab.CACHE_FORMAT}".encode())
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _turtle_files(directory: Path) -> list[Path]:
+    # The same selection as _compile.ontology_files, without importing rdflib.
+    return sorted(
+        p for p in directory.rglob("*.ttl") if "shapes" not in p.relative_to(directory).parts
+    )
+
+
+def _read_cache(path: Path) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as handle:
+            data: dict[str, Any] = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if data.get("format") == _vocab.CACHE_FORMAT else None
+
+
+def _write_cache(path: Path, data: dict[str, Any]) -> None:
+    # Best effort and atomic: a read-only home or a race with another process must not
+    # break a command, and a half-written file must never be read.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+class KnowledgeBase:
+    """Concepts by id, label lookup, and the catalogue of interventions."""
+
+    def __init__(self, model: Mapping[str, Any], *, ontology_dir: Path | None = None,
+                 fingerprint: str = "") -> None:
+        self.ontology_dir = ontology_dir
+        self.fingerprint = fingerprint
+        self.classes: Mapping[str, Mapping[str, Any]] = model["classes"]
+        self.schema_version: str = model.get("version", "0")
+        self._concepts: dict[str, Concept] = {
+            ident: Concept(
+                id=ident,
+                types=tuple(entry["types"]),
+                labels=entry["labels"],
+                alt_labels={k: tuple(v) for k, v in entry["alt_labels"].items()},
+                definitions=entry["definition"],
+                sources=tuple(Source.parse(s) for s in entry["sources"]),
+                refs={k: tuple(v) for k, v in entry["refs"].items()},
+                values={k: tuple(v) for k, v in entry["values"].items()},
+            )
+            for ident, entry in model["concepts"].items()
+        }
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def load(cls, ontology_dir: Path | str | None = None, *, use_cache: bool = True) -> KnowledgeBase:
+        """Load the knowledge base from `ontology_dir` (default: the bundled ontology)."""
+        directory = Path(ontology_dir) if ontology_dir else _paths.ontology_dir()
+        if not directory.is_dir():
+            raise KnowledgeBaseError(f"{directory}: not a directory")
+        files = _turtle_files(directory)
+        if not files:
+            raise KnowledgeBaseError(f"{directory}: no Turtle files")
+        fingerprint = _fingerprint(files, directory)
+        cache_path = _paths.cache_dir() / f"kb-{fingerprint[:32]}.json"
+        model = _read_cache(cache_path) if use_cache else None
+        if model is None:
+            from kundskab import _compile  # rdflib only on a cache miss
+
+            model = _compile.compile_directory(directory)
+            if use_cache:
+                _write_cache(cache_path, model)
+        return cls(model, ontology_dir=directory, fingerprint=fingerprint)
+
+    @property
+    def version(self) -> str:
+        """Identifies the exact knowledge: schema version plus a hash of the ontology."""
+        return f"{self.schema_version}+{self.fingerprint[:12]}"
+
+    # ------------------------------------------------------------------ access
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self._concepts
+
+    def __iter__(self) -> Iterator[Concept]:
+        return iter(self._concepts.values())
+
+    def __len__(self) -> int:
+        return len(self._concepts)
+
+    def get(self, ident: str) -> Concept:
+        """The concept with this exact id (KeyError-like UnknownConceptError otherwise)."""
+        try:
+            return self._concepts[ident]
+        except KeyError:
+            raise UnknownConceptError(ident, None, self.suggest(ident)) from None
+
+    def of_type(self, class_name: str) -> list[Concept]:
+        return sorted((c for c in self if c.is_a(class_name)), key=lambda c: c.id)
+
+    def is_subclass(self, class_name: str, ancestor: str) -> bool:
+        stack, seen = [class_name], set()
+        while stack:
+            current = stack.pop()
+            if current == ancestor:
+                return True
+            if current not in seen:
+                seen.add(current)
+                stack.extend(self.classes.get(current, {}).get("parents", []))
+        return False
+
+    def label(self, ident: str, lang: str = "da") -> str:
+        concept = self._concepts.get(ident)
+        return concept.label(lang) if concept else ident
+
+    def class_label(self, class_name: str, lang: str = "da") -> str:
+        labels = self.classes.get(class_name, {}).get("labels", {})
+        return str(labels.get(lang) or labels.get("en") or class_name)
+
+    def referrers(self, ident: str, prop: str, class_name: str | None = None) -> list[Concept]:
+        """Concepts whose `prop` points at `ident` (the inverse direction)."""
+        return [
+            c for c in self.of_type(class_name or "Concept") if ident in c.ref(prop)
+        ]
+
+    # ------------------------------------------------------------------ names
+
+    @cached_property
+    def _name_index(self) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]]]:
+        ids: dict[str, set[str]] = {}
+        preferred: dict[str, set[str]] = {}
+        alternative: dict[str, set[str]] = {}
+        for concept in self:
+            ids.setdefault(fold(concept.id), set()).add(concept.id)
+            for label in concept.labels.values():
+                preferred.setdefault(fold(label), set()).add(concept.id)
+            for alts in concept.alt_labels.values():
+                for alt in alts:
+                    alternative.setdefault(fold(alt), set()).add(concept.id)
+        return ids, preferred, alternative
+
+    def resolve(self, name: str, kind: str | None = None) -> str:
+        """The id that `name` (an id, or a Danish or English label) stands for.
+
+        `kind` (a class such as "Forum", or a kind name such as "forum") restricts the
+        candidates. Ids win over preferred labels, which win over alternative labels.
+        """
+        class_name = KIND_NAMES.get(kind, kind) if kind else None
+        text = name.strip()
+        if text in self._concepts and (class_name is None or self._concepts[text].is_a(class_name)):
+            return text
+        key = fold(text)
+        for index in self._name_index:
+            found = sorted(
+                i for i in index.get(key, ()) if class_name is None or self._concepts[i].is_a(class_name)
+            )
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise AmbiguousNameError(name, found)
+        raise UnknownConceptError(name, kind, self.suggest(name, class_name))
+
+    def suggest(self, name: str, class_name: str | None = None, n: int = 3) -> list[str]:
+        """The nearest ids to a name that matched nothing."""
+        keys: dict[str, str] = {}
+        for concept in self:
+            if class_name and not concept.is_a(class_name):
+                continue
+            keys.setdefault(fold(concept.id), concept.id)
+            for label in concept.labels.values():
+                keys.setdefault(fold(label), concept.id)
+        return nearest(name, keys, n)
+
+    # ------------------------------------------------------------------ catalogue
+
+    def interventions(
+        self,
+        *,
+        tier: Iterable[str] = (),
+        target_group: Iterable[str] = (),
+        forum: Iterable[str] = (),
+        principle: Iterable[str] = (),
+        crime_type: Iterable[str] = (),
+        programme: Iterable[str] = (),
+    ) -> list[Concept]:
+        """Catalogue interventions matching every given filter (any value within one)."""
+        filters = [
+            ("tier", {self.resolve(t, "Tier") for t in tier}),
+            ("targetGroup", {self.resolve(t, "TargetGroup") for t in target_group}),
+            ("forum", {self.resolve(f, "Forum") for f in forum}),
+            ("supportsPrinciple", {self.resolve(p, "Principle") for p in principle}),
+            ("crimeType", {self.resolve(c, "CrimeType") for c in crime_type}),
+            ("partOfProgramme", {self.resolve(p, "Programme") for p in programme}),
+        ]
+        result = []
+        for concept in self.of_type("Intervention"):
+            if all(not wanted or wanted & set(concept.ref(prop)) for prop, wanted in filters):
+                result.append(concept)
+        return result
+
+
+_DEFAULT: KnowledgeBase | None = None
+
+
+def load(ontology_dir: Path | str | None = None) -> KnowledgeBase:
+    """The knowledge base; the bundled one is loaded once per process and reused."""
+    global _DEFAULT
+    if ontology_dir is not None:
+        return KnowledgeBase.load(ontology_dir)
+    if _DEFAULT is None:
+        _DEFAULT = KnowledgeBase.load()
+    return _DEFAULT
