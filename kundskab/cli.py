@@ -75,6 +75,12 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except KundskabError as exc:
             fail(str(exc))
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`): stop quietly, as other Unix tools do.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"cannot read input: {exc}")
         return None
@@ -273,3 +279,289 @@ def _print_check(report: Any, kb: Any, lang: str) -> None:
                f"{len(report.findings)} {word(lang, 'findings')}")
 
 
+
+
+# ---------------------------------------------------------------------------- recommend
+
+MAX_CASE_FILE = 64 * 1024
+MAX_BATCH_LINE = 64 * 1024
+
+RWORDS = {
+    "da": {"title": "Anbefaling", "case": "sag", "age": "alder", "tier": "Indsatsniveau",
+           "groups": "Målgrupper", "fora": "Fora", "interventions": "Indsatser",
+           "questions": "Spørgsmål at afklare", "rule": "regel", "source": "kilde",
+           "premises": "fordi", "none": "ingen", "would_tier": "indsatsniveau bliver {}",
+           "would_fora": "nye fora: {}", "unknown_age": "ukendt", "yes": "ja", "no": "nej",
+           "dont_know": "ved ikke", "ask_age": "Alder (tom = ved ikke)",
+           "interview": "Besvar med ja, nej eller ved ikke (tom = ved ikke)."},
+    "en": {"title": "Recommendation", "case": "case", "age": "age", "tier": "Tier",
+           "groups": "Target groups", "fora": "Fora", "interventions": "Interventions",
+           "questions": "Questions to ask next", "rule": "rule", "source": "source",
+           "premises": "because", "none": "none", "would_tier": "tier becomes {}",
+           "would_fora": "new fora: {}", "unknown_age": "unknown", "yes": "yes", "no": "no",
+           "dont_know": "don't know", "ask_age": "Age (empty = don't know)",
+           "interview": "Answer yes, no or don't know (empty = don't know)."},
+}
+
+
+def _recommender() -> Any:
+    from kundskab.recommend import Recommender
+
+    return Recommender(_kb())
+
+
+def _print_recommendation(rec: Any, lang: str) -> None:
+    w = RWORDS[lang]
+    data = rec.as_dict()
+    labels = data["labels"]
+    age = rec.age if rec.age is not None else w["unknown_age"]
+    ref = f" {data['ref']}" if data["ref"] else ""
+    click.secho(f"{w['title']} · {w['case']}{ref} · {w['age']} {age}", bold=True)
+    by_conclusion: dict[str, list[dict[str, Any]]] = {}
+    for entry in data["explanation"]:
+        by_conclusion.setdefault(entry["conclusion"], []).append(entry)
+
+    def because(conclusion: str) -> None:
+        for entry in by_conclusion.get(conclusion, [])[:2]:
+            premises = ", ".join(entry["premises"])
+            click.echo(f"      {entry['because']}")
+            click.echo(f"      ({w['rule']} {entry['rule']}; {w['premises']}: {premises}; "
+                       f"{w['source']} {entry['source']})")
+
+    click.echo(f"\n{w['tier']}: {labels[data['tier']]} [{data['tier']}]")
+    because(f"tier:{data['tier']}")
+    groups = ", ".join(f"{labels[g]} [{g}]" for g in data["target_groups"]) or w["none"]
+    click.echo(f"\n{w['groups']}: {groups}")
+    click.echo(f"\n{w['fora']}:" + ("" if data["fora"] else f" {w['none']}"))
+    for forum in data["fora"]:
+        click.echo(f"  · {labels[forum]} [{forum}]")
+        because(f"forum:{forum}")
+    click.echo(f"\n{w['interventions']}:" + ("" if data["interventions"] else f" {w['none']}"))
+    for n, item in enumerate(data["interventions"], 1):
+        click.echo(f"  {n:>2}. {item['label']} [{item['id']}]  {item['score']:.2f}")
+        click.echo(f"      {'; '.join(item['reasons'])}")
+        click.echo(f"      {w['source']}: {item['source']}")
+    if data["open_questions"]:
+        click.echo(f"\n{w['questions']}:")
+        for q in data["open_questions"]:
+            effects = []
+            change = q.get("if_true") or q.get("if_false") or {}
+            if "tier" in q["would_change"] and change.get("tier"):
+                effects.append(w["would_tier"].format(rec.labels.get(change["tier"], change["tier"])
+                                                      if change["tier"] in rec.labels else change["tier"]))
+            if change.get("new_fora"):
+                effects.append(w["would_fora"].format(", ".join(change["new_fora"])))
+            detail = f" ({'; '.join(effects)})" if effects else ""
+            click.echo(f"  · {q['label']}? [{q['factor']}]{detail}")
+    click.echo(f"\nkb {data['kb_version']}")
+
+
+def _read_case_source(path: str) -> bytes:
+    if path == "-":
+        data = sys.stdin.buffer.read(MAX_CASE_FILE + 1)
+    else:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CASE_FILE + 1)
+    if len(data) > MAX_CASE_FILE:
+        raise click.UsageError(f"a case file is at most {MAX_CASE_FILE // 1024} KiB")
+    return data
+
+
+def _interview(kb: Any, lang: str) -> dict[str, Any]:
+    from kundskab.cases import parse_answer
+    from kundskab.errors import CaseError
+
+    w = RWORDS[lang]
+    click.echo(w["interview"], err=True)
+    age_text = click.prompt(w["ask_age"], default="", show_default=False, err=True)
+    case: dict[str, Any] = {"factors": {}}
+    if age_text.strip():
+        case["age"] = age_text.strip()
+    choices = f"[{w['yes']}/{w['no']}/{w['dont_know']}]"
+    for domain in kb.of_type("RiskDomain"):
+        factors = [f for f in kb.of_type("Factor") if domain.id in f.ref("inDomain")
+                   and not f.is_a("ProtectiveFactor")]
+        if not factors:
+            continue
+        click.secho(f"-- {domain.label(lang)} --", bold=True, err=True)
+        for factor in factors:
+            while True:
+                answer = click.prompt(f"{factor.label(lang)}? {choices}", default="",
+                                      show_default=False, err=True)
+                try:
+                    value = parse_answer(answer)
+                    break
+                except CaseError:
+                    click.echo(choices, err=True)
+            if value is not None:
+                case["factors"][factor.id] = value
+    return case
+
+
+@main.command()
+@click.argument("case_file", required=False)
+@click.option("--age", type=int, help="The person's age in years.")
+@click.option("--factor", "factors", multiple=True, help="A factor that is true (repeatable).")
+@click.option("--not-factor", "not_factors", multiple=True, help="A factor that is false (repeatable).")
+@click.option("--ref", help="An opaque reference, echoed back (never stored).")
+@click.option("--batch", "batch", metavar="FILE.jsonl|-", help="One case per line in, one JSON result per line out.")
+@click.option("--interview", is_flag=True, help="Ask for the age and the factors, domain by domain.")
+@click.option("--limit", type=click.IntRange(1, 100), help="How many interventions to list.")
+@output_options
+@handle_errors
+def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
+              not_factors: tuple[str, ...], ref: str | None, batch: str | None, interview: bool,
+              limit: int | None, fmt: str, lang: str) -> None:
+    """Recommend a tier of effort, fora and interventions for a case.
+
+    The case comes from CASE_FILE (JSON or YAML, - for stdin), from --age/--factor, or from
+    --interview. With --batch, every line of FILE.jsonl is a case and every output line a
+    JSON result in the same order; a bad line yields {"line": N, "error": ...} and the
+    rest go on (exit 2 at the end if any line was bad).
+    """
+    from kundskab.cases import parse_case, parse_case_text
+
+    given = [bool(case_file), bool(age is not None or factors or not_factors), bool(batch), interview]
+    if sum(given) != 1:
+        raise click.UsageError("give exactly one of: CASE_FILE (or -), --age/--factor, --batch, --interview")
+    recommender = _recommender()
+    if batch:
+        _run_batch(recommender, batch, lang, limit)
+        return
+    if interview:
+        case = parse_case(_interview(recommender.kb, lang), recommender.kb)
+    elif case_file:
+        case = parse_case_text(_read_case_source(case_file), recommender.kb)
+    else:
+        answers: dict[str, Any] = {f: True for f in factors}
+        answers.update({f: False for f in not_factors})
+        case = parse_case({"ref": ref, "age": age, "factors": answers}, recommender.kb)
+    if ref is not None and case.ref is None:
+        from dataclasses import replace
+
+        case = replace(case, ref=ref)
+    rec = recommender.recommend(case, lang=lang, limit=limit)
+    if fmt == "json":
+        emit_json(rec.as_dict())
+    else:
+        _print_recommendation(rec, lang)
+
+
+def _run_batch(recommender: Any, path: str, lang: str, limit: int | None) -> None:
+    import os
+
+    from kundskab.cases import parse_case
+
+    if path == "-":
+        stream = sys.stdin.buffer
+        total = None
+    else:
+        stream = open(path, "rb")  # noqa: SIM115 - closed below
+        total = os.fstat(stream.fileno()).st_size or None
+    show_progress = sys.stderr.isatty()
+    out = sys.stdout
+    bad = done = read = 0
+    try:
+        for number, raw in enumerate(iter(lambda: stream.readline(MAX_BATCH_LINE + 1), b""), 1):
+            read += len(raw)
+            if len(raw) > MAX_BATCH_LINE and not raw.endswith(b"\n"):
+                # Skip the rest of an over-long line so the next line starts cleanly.
+                while raw and not raw.endswith(b"\n"):
+                    raw = stream.readline(MAX_BATCH_LINE + 1)
+                    read += len(raw)
+                result: dict[str, Any] = {"line": number, "error": {
+                    "code": "line-too-long", "message": f"a line is at most {MAX_BATCH_LINE // 1024} KiB"}}
+            else:
+                try:
+                    data = json.loads(raw.decode("utf-8"))
+                    rec = recommender.recommend(parse_case(data, recommender.kb), lang=lang, limit=limit)
+                    result = rec.as_dict()
+                except UnicodeDecodeError:
+                    result = {"line": number, "error": {"code": "invalid-case", "message": "not UTF-8"}}
+                except ValueError as exc:
+                    code = getattr(exc, "code", "invalid-json")
+                    message = str(exc) if isinstance(exc, KundskabError) else f"not a JSON case: {exc}"
+                    result = {"line": number, "error": {"code": code, "message": message}}
+                except KundskabError as exc:
+                    result = {"line": number, "error": {"code": exc.code, "message": str(exc)}}
+            if "error" in result:
+                bad += 1
+            done += 1
+            out.write(json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n")
+            if show_progress and done % 200 == 0:
+                pct = f" {100 * read // total:3d}%" if total else ""
+                click.echo(f"\r{done} …{pct}", nl=False, err=True)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    out.flush()
+    if show_progress:
+        click.echo(f"\r{done} ✓", err=True)
+    if bad:
+        click.echo(f"kundskab: {bad} of {done} lines had errors (reported in the output)", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+# ---------------------------------------------------------------------------- rules
+
+
+@main.group()
+def rules() -> None:
+    """Inspect the rules in rules/ (lint, graph, list)."""
+
+
+def _ruleset() -> Any:
+    from kundskab.rules import RuleSet
+
+    return RuleSet.load(_kb())
+
+
+@rules.command("lint")
+@output_options
+@handle_errors
+def rules_lint(fmt: str, lang: str) -> None:
+    """Report cycles, rules that can never fire and conflicting conclusions (exit 1 if any)."""
+    from kundskab.analysis import lint
+
+    ruleset = _ruleset()
+    findings = lint(ruleset)
+    if fmt == "json":
+        emit_json({"rules": len(ruleset), "findings": [f.as_dict() for f in findings]})
+    else:
+        for finding in findings:
+            click.echo(f"{finding.code}: {finding.message}")
+        click.echo(f"{len(ruleset)} rules, {len(findings)} findings")
+    if findings:
+        sys.exit(EXIT_NEGATIVE)
+
+
+@rules.command("graph")
+@click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True)
+@handle_errors
+def rules_graph(lang: str) -> None:
+    """Print the graph of rules and the facts they read and write, as Graphviz DOT."""
+    from kundskab.analysis import to_dot
+
+    click.echo(to_dot(_ruleset(), lang), nl=False)
+
+
+@rules.command("list")
+@output_options
+@handle_errors
+def rules_list(fmt: str, lang: str) -> None:
+    """List every rule with its conditions, conclusions, rationale and source."""
+    ruleset = _ruleset()
+    items = [{
+        "id": r.id, "file": r.file, "line": r.line, "generated": r.generated,
+        "when": [c.origin for c in r.conditions],
+        "then": [f"{k.replace('_', '-')}:{i}" for k, i in r.conclusions],
+        "because": r.because[lang], "source": r.source,
+    } for r in ruleset]
+    if fmt == "json":
+        emit_json(items)
+        return
+    for item in items:
+        click.secho(f"{item['id']}  ({item['file']}:{item['line']})", bold=True)
+        click.echo(f"    when {' AND '.join(item['when'])}")
+        click.echo(f"    then {', '.join(item['then'])}")
+        click.echo(f"    {item['because']}  [{item['source']}]")

@@ -1,0 +1,138 @@
+"""Recommendation speed: batch throughput against durable-rules' own floor, latency, memory.
+
+    python benchmarks/bench_recommend.py [--cases 20000] [--memory-cases 100000]
+
+The floor is bare durable-rules in the same process: the same compiled rules with actions
+that do nothing, the same input facts per case asserted into a state of their own, the
+state deleted afterwards. kundskab's batch path (parse the JSON line, reason, rank, ask
+what-if questions, explain, serialise) should reach at least half the floor's throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import json
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from durable.engine import Host, MessageNotHandledException  # noqa: E402
+
+from kundskab import load  # noqa: E402
+from kundskab.cases import parse_case  # noqa: E402
+from kundskab.engine import _pattern  # noqa: E402
+from kundskab.recommend import Recommender  # noqa: E402
+
+
+def make_cases(n: int, factors: list[str], seed: int = 7) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    cases = []
+    for i in range(n):
+        chosen = rng.sample(factors, rng.randint(0, 5))
+        answers: dict[str, object] = {}
+        for f in chosen:
+            answers[f] = rng.choice([True, True, False, "unknown"])
+        cases.append({"ref": f"c{i}", "age": rng.randint(0, 40), "factors": answers})
+    return cases
+
+
+def floor_per_second(recommender: Recommender, lines: list[str]) -> float:
+    """Bare durable-rules: same rules, no-op actions, same input facts, state per case."""
+    kb = recommender.kb
+    definition = {
+        rule.id: {"all": [{f"c{i}": _pattern(c)} for i, c in enumerate(rule.conditions)],
+                  "run": lambda c: None}
+        for rule in recommender.rules
+    }
+    host = Host()
+    host.set_rulesets({"floor": definition})
+    facts = [parse_case(json.loads(line), kb).facts for line in lines]  # not timed
+    sids = itertools.count(1)
+    start = time.perf_counter()
+    for case in facts:
+        sid = str(next(sids))
+        inputs: list[dict[str, object]] = [{"sid": sid, "t": "case", **({"age": case.age} if case.age is not None else {})}]
+        inputs += [{"sid": sid, "t": "f", "id": f, "v": "true"} for f in sorted(case.true)]
+        inputs += [{"sid": sid, "t": "f", "id": f, "v": "false"} for f in sorted(case.false)]
+        for fact in inputs:
+            try:
+                host.assert_fact("floor", fact)
+            except MessageNotHandledException:
+                pass
+        host.delete_state("floor", sid)
+    return len(facts) / (time.perf_counter() - start)
+
+
+def kundskab_per_second(recommender: Recommender, lines: list[str]) -> float:
+    start = time.perf_counter()
+    for line in lines:
+        result = recommender.recommend(parse_case(json.loads(line), recommender.kb))
+        json.dumps(result.as_dict(), ensure_ascii=False)
+    return len(lines) / (time.perf_counter() - start)
+
+
+def latencies(recommender: Recommender, cases: list[dict[str, object]]) -> list[float]:
+    out = []
+    for case in cases:
+        start = time.perf_counter()
+        recommender.recommend(case)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=20000)
+    parser.add_argument("--memory-cases", type=int, default=100000)
+    args = parser.parse_args()
+
+    kb = load()
+    recommender = Recommender(kb)
+    factors = sorted(f.id for f in kb.of_type("Factor") if f.id in recommender.rules.factors_read)
+    cases = make_cases(args.cases, factors)
+    lines = [json.dumps(c) for c in cases]
+    kundskab_per_second(recommender, lines[:500])  # warm up
+    floors, ours = [], []
+    for _ in range(3):  # interleave to share whatever the machine is doing
+        floors.append(floor_per_second(recommender, lines))
+        ours.append(kundskab_per_second(recommender, lines))
+    floor, mine = statistics.median(floors), statistics.median(ours)
+    print(f"cases per run                 {args.cases}")
+    print(f"floor (bare durable-rules)    {floor:10.0f} cases/s")
+    print(f"kundskab batch path           {mine:10.0f} cases/s")
+    print(f"ratio (goal >= 0.5)           {mine / floor:10.2f}")
+
+    lat = sorted(latencies(recommender, cases[:5000]))
+    def pct(p: float) -> float:
+        return lat[min(len(lat) - 1, int(p / 100 * len(lat)))]
+    print(f"latency p50 / p99 / max       {pct(50):.3f} / {pct(99):.3f} / {lat[-1]:.3f} ms (goal p99 <= 5)")
+
+    gc.collect()
+    memory_cases = make_cases(args.memory_cases, factors, seed=11)
+    samples = []
+    for i, case in enumerate(memory_cases, 1):
+        recommender.recommend(case)
+        if i % (args.memory_cases // 10) == 0:
+            samples.append(rss_mib())
+    print(f"RSS over {args.memory_cases} cases (MiB)   "
+          + " ".join(f"{s:.1f}" for s in samples))
+    print(f"RSS growth first->last tenth  {samples[-1] - samples[0]:+.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""A case: an opaque reference, an age and factors that are true, false or unknown.
+
+Nothing in a case identifies a person. This module never writes a case anywhere; the
+reference is only echoed back to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kundskab._names import fold
+from kundskab.errors import CaseError, KundskabError
+from kundskab.knowledge import KnowledgeBase
+from kundskab.rules import Facts
+
+__all__ = ["Case", "parse_answer", "parse_case", "parse_case_text"]
+
+MAX_AGE = 120
+MAX_REF_LENGTH = 200
+MAX_CASE_BYTES = 64 * 1024
+CASE_KEYS = {"ref", "age", "factors"}
+
+_TRUE = {"true", "ja", "j", "yes", "y", "1", "sand"}
+_FALSE = {"false", "nej", "n", "no", "0", "falsk"}
+_UNKNOWN = {"unknown", "ved ikke", "vedikke", "ukendt", "?", "", "null", "none", "dont know",
+            "don't know", "vi"}
+
+
+def parse_answer(value: Any) -> bool | None:
+    """True, False or None (unknown) from JSON/YAML values and ja/nej/ved ikke answers."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        key = fold(value)
+        if key in _TRUE:
+            return True
+        if key in _FALSE:
+            return False
+        if key in _UNKNOWN:
+            return None
+    raise CaseError(f"a factor is true, false or unknown (ja, nej, ved ikke), not {value!r}")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case as the rules see it. `ref` is opaque and only echoed back."""
+
+    ref: str | None
+    age: int | None
+    factors: Mapping[str, bool | None]
+
+    @property
+    def facts(self) -> Facts:
+        return Facts(
+            self.age,
+            frozenset(f for f, v in self.factors.items() if v is True),
+            frozenset(f for f, v in self.factors.items() if v is False),
+        )
+
+    def __repr__(self) -> str:  # keep case content out of logs and tracebacks
+        return f"Case(<{len(self.factors)} factors>)"
+
+
+def parse_case(data: Any, kb: KnowledgeBase) -> Case:
+    """Check and normalise a case given as a mapping (parsed JSON or YAML)."""
+    if not isinstance(data, Mapping):
+        raise CaseError("a case is an object with 'ref', 'age' and 'factors'")
+    unknown = sorted(str(k) for k in data if k not in CASE_KEYS)
+    if unknown:
+        raise CaseError(f"unknown field(s) in case: {', '.join(unknown)} "
+                        f"(a case has only {', '.join(sorted(CASE_KEYS))})")
+    ref = data.get("ref")
+    if ref is not None:
+        if isinstance(ref, bool) or not isinstance(ref, str | int):
+            raise CaseError("'ref' is an opaque text or number")
+        ref = str(ref)
+        if len(ref) > MAX_REF_LENGTH:
+            raise CaseError(f"'ref' is longer than {MAX_REF_LENGTH} characters")
+    age = data.get("age")
+    if age is not None:
+        if isinstance(age, bool) or not isinstance(age, int):
+            if isinstance(age, str) and age.strip().isdigit():
+                age = int(age.strip())
+            elif isinstance(age, float) and age.is_integer():
+                age = int(age)
+            else:
+                raise CaseError(f"'age' is a whole number of years, not {age!r}")
+        if not 0 <= age <= MAX_AGE:
+            raise CaseError(f"'age' must be between 0 and {MAX_AGE}")
+    raw = data.get("factors", {})
+    factors: dict[str, bool | None] = {}
+    if raw is None:
+        raw = {}
+    if isinstance(raw, list):
+        raw = {name: True for name in raw}
+    if not isinstance(raw, Mapping):
+        raise CaseError("'factors' is an object of factor: true/false/unknown, or a list of ids")
+    for name, value in raw.items():
+        if not isinstance(name, str):
+            raise CaseError(f"a factor name is a text, not {name!r}")
+        try:
+            ident = kb.resolve(name, "Factor")
+        except KundskabError as exc:
+            raise CaseError(str(exc)) from None
+        answer = parse_answer(value)
+        if ident in factors and factors[ident] is not None and factors[ident] != answer:
+            raise CaseError(f"factor '{ident}' is given twice with different answers")
+        factors[ident] = answer
+    return Case(ref, age, factors)
+
+
+def parse_case_text(text: str | bytes, kb: KnowledgeBase) -> Case:
+    """A case from JSON or YAML text (safe YAML only; JSON is tried first)."""
+    if len(text) > MAX_CASE_BYTES:
+        raise CaseError(f"a case is at most {MAX_CASE_BYTES // 1024} KiB")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CaseError("a case is UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        from kundskab._yaml import UntrustedYAMLError, load_untrusted
+
+        try:
+            data = load_untrusted(text)
+        except UntrustedYAMLError as exc:
+            where = f" (line {exc.line})" if exc.line else ""
+            raise CaseError(f"the case is neither JSON nor YAML{where}: {exc}") from None
+    return parse_case(data, kb)

@@ -1,0 +1,163 @@
+"""The rules engine: durable-rules behind an interface of our own.
+
+One durable `Host` per engine and one state (`sid`) per case, deleted afterwards, so cases
+never see each other's facts. durable-rules keeps no record of why a rule fired, so the
+actions record each firing (rule, matched facts, conclusions) themselves; an exception in
+an action, which durable-rules would swallow into the state, never reaches it: every
+action catches its own exceptions and run() raises them as EngineError.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from durable.engine import Host, MessageNotHandledException, MessageObservedException
+
+from kundskab.errors import EngineError
+from kundskab.rules import Condition, Facts, Rule, RuleSet
+
+__all__ = ["Derivation", "Firing", "RulesEngine"]
+
+_ENGINES = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One rule firing: the rule, the facts it matched, what it concluded."""
+
+    rule: Rule
+    premises: tuple[str, ...]
+    conclusions: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class Derivation:
+    """What the rules concluded for one case, with the firings behind it."""
+
+    facts: Facts
+    conclusions: dict[str, set[str]] = field(default_factory=dict)
+    firings: list[Firing] = field(default_factory=list)
+    tier_rank: int = 0
+    tier: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def _pattern(condition: Condition) -> dict[str, Any]:
+    """The durable-rules pattern that matches the fact a condition reads."""
+    def one_of(ids: tuple[str, ...]) -> dict[str, Any]:
+        return {"id": ids[0]} if len(ids) == 1 else {"$or": [{"id": i} for i in ids]}
+
+    if condition.kind == "case":
+        return {"t": "case"}
+    if condition.kind == "age":
+        parts: list[dict[str, Any]] = [{"t": "case"}, {"$ex": {"age": 1}}]
+        if condition.min_age is not None:
+            parts.append({"$gte": {"age": condition.min_age}})
+        if condition.max_age is not None:
+            parts.append({"$lte": {"age": condition.max_age}})
+        return {"$and": parts}
+    if condition.kind in ("factor", "any_factor"):
+        return {"$and": [{"t": "f"}, {"v": "true"}, one_of(condition.ids)]}
+    if condition.kind == "factor_false":
+        return {"$and": [{"t": "f"}, {"v": "false"}, one_of(condition.ids)]}
+    if condition.kind == "derived":
+        return {"$and": [{"t": "d"}, {"k": condition.derived_kind}, one_of(condition.ids)]}
+    if condition.kind == "tier_at_least":
+        return {"$and": [{"t": "d"}, {"k": "tier"}, {"$gte": {"r": condition.rank}}]}
+    raise AssertionError(condition.kind)
+
+
+def _premise(fact: dict[str, Any]) -> str:
+    kind = fact.get("t")
+    if kind == "f":
+        return f"factor:{fact['id']}={fact['v']}"
+    if kind == "case":
+        return f"age:{fact['age']}" if "age" in fact else "case"
+    return f"{str(fact['k']).replace('_', '-')}:{fact['id']}"
+
+
+class RulesEngine:
+    """Forward chaining over one case at a time with durable-rules."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self._name = f"kundskab-{next(_ENGINES)}"
+        self._sids = itertools.count(1)
+        self._runs: dict[str, Derivation] = {}
+        # durable-rules is not re-entrant across threads for one state; one case at a time.
+        self._lock = threading.Lock()
+        definition = {}
+        for rule in rules:
+            patterns = [{f"c{i}": _pattern(c)} for i, c in enumerate(rule.conditions)]
+            definition[rule.id] = {"all": patterns, "run": self._action(rule)}
+        self._host = Host()
+        self._host.set_rulesets({self._name: definition})
+
+    def _action(self, rule: Rule) -> Callable[[Any], None]:
+        consumed = self.rules.consumed_kinds
+        ranks = self.rules.tier_ranks
+        # A tier below every `tier_at_least` threshold is read by no rule: do not assert it.
+        min_rank_read = min((c.rank or 0 for r in self.rules for c in r.conditions
+                             if c.kind == "tier_at_least"), default=1 << 30)
+
+        def action(c: Any) -> None:
+            try:
+                run = self._runs[c.s.sid]
+                matched = c._m
+                premises = tuple(_premise(matched[k]) for k in sorted(matched))
+                run.firings.append(Firing(rule, premises, rule.conclusions))
+                for kind, ident in rule.conclusions:
+                    bucket = run.conclusions.setdefault(kind, set())
+                    if ident in bucket:
+                        continue  # asserting it again would raise MessageObservedException
+                    bucket.add(ident)
+                    fact: dict[str, Any] = {"t": "d", "k": kind, "id": ident}
+                    if kind == "tier":
+                        fact["r"] = ranks[ident]
+                        if ranks[ident] > run.tier_rank:
+                            run.tier_rank, run.tier = ranks[ident], ident
+                    if kind == "tier" and ranks[ident] < min_rank_read:
+                        continue
+                    if kind in consumed:  # chain only what some rule reads
+                        try:
+                            c.assert_fact(fact)
+                        except MessageNotHandledException:
+                            pass  # e.g. the lowest tier, which no rule waits for
+            except Exception as exc:  # surfaced by run(); durable would hide it
+                self._runs[c.s.sid].errors.append(f"{rule.id}: {type(exc).__name__}: {exc}")
+
+        return action
+
+    def run(self, facts: Facts) -> Derivation:
+        """Assert the case's facts into a fresh state, let the rules fire, clean up."""
+        with self._lock:
+            sid = str(next(self._sids))
+            derivation = Derivation(facts)
+            self._runs[sid] = derivation
+            try:
+                case: dict[str, Any] = {"sid": sid, "t": "case"}
+                if facts.age is not None:
+                    case["age"] = facts.age
+                inputs = [case]
+                inputs += [{"sid": sid, "t": "f", "id": f, "v": "true"} for f in sorted(facts.true)]
+                inputs += [{"sid": sid, "t": "f", "id": f, "v": "false"} for f in sorted(facts.false)]
+                for fact in inputs:
+                    try:
+                        self._host.assert_fact(self._name, fact)
+                    except MessageNotHandledException:
+                        pass  # no rule reads this fact: nothing follows from it
+                    except MessageObservedException as exc:
+                        raise EngineError(f"fact asserted twice: {exc}") from None
+            finally:
+                self._runs.pop(sid, None)
+                try:
+                    self._host.delete_state(self._name, sid)
+                except Exception:  # noqa: BLE001 - a state never created has nothing to delete
+                    pass
+        if derivation.errors:
+            raise EngineError("rule action failed: " + "; ".join(derivation.errors))
+        return derivation

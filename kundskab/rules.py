@@ -1,0 +1,633 @@
+"""Rules as data: loading, validating and evaluating the YAML files in rules/.
+
+A rule has an id, conditions over case facts and ontology concepts (`when`), conclusions
+(`then`), a rationale in Danish and English (`because`) and a source. Conditions name
+concepts by id or label; `domain:` uses the class hierarchy, so a rule about a family risk
+factor matches every factor in that domain. Loading checks every name against the
+knowledge base and reports problems with file and line.
+
+The evaluator here (`RuleSet.closure`) is the reference semantics of the rules in plain
+Python. The recommender reasons with durable-rules (kundskab.engine) and uses this
+evaluator only for what-if questions ("would the answer change if this unknown were
+known?"); a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kundskab import _paths
+from kundskab.errors import KundskabError, RuleError
+from kundskab.knowledge import KnowledgeBase
+
+__all__ = ["Condition", "Facts", "Ranking", "Rule", "RuleSet", "State"]
+
+SOURCE_PATTERN = re.compile(r"^00[0-4]_[0-9a-f]{16}\.txt#.+$")
+CONCLUSION_KINDS = {
+    "tier": "Tier",
+    "forum": "Forum",
+    "target_group": "TargetGroup",
+    "age_group": "AgeGroup",
+}
+PLURAL_CONCLUSIONS = {"fora": "forum", "target_groups": "target_group"}
+CONDITION_KEYS = {
+    "case", "factor", "any_factor", "factor_false", "domain", "age",
+    "age_group", "forum", "target_group", "tier_at_least",
+}
+RULE_KEYS = {"id", "when", "then", "because", "source", "note", "__line__"}
+MAX_RULE_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a case tells the rules: the age and the factors known to be true or false."""
+
+    age: int | None
+    true: frozenset[str]
+    false: frozenset[str] = frozenset()
+
+    def premise(self, factor: str) -> str:
+        return f"factor:{factor}={'true' if factor in self.true else 'false'}"
+
+
+@dataclass
+class State:
+    """Facts plus what the rules have concluded so far."""
+
+    facts: Facts
+    derived: dict[str, set[str]] = field(default_factory=dict)
+    tier_rank: int = 0
+    tier: str | None = None
+
+    def has(self, kind: str, ident: str) -> bool:
+        return ident in self.derived.get(kind, ())
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a rule; `kind` says which fact it reads."""
+
+    kind: str  # case | factor | any_factor | factor_false | age | derived | tier_at_least
+    ids: tuple[str, ...] = ()
+    derived_kind: str | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    rank: int | None = None
+    origin: str = ""  # as written in the rule file, for explanations and lint
+
+    def matches(self, state: State) -> list[str] | None:
+        """The premises that satisfy this condition, or None if it does not hold."""
+        facts = state.facts
+        if self.kind == "case":
+            return ["case"]
+        if self.kind == "age":
+            if facts.age is None:
+                return None
+            if self.min_age is not None and facts.age < self.min_age:
+                return None
+            if self.max_age is not None and facts.age > self.max_age:
+                return None
+            return [f"age:{facts.age}"]
+        if self.kind in ("factor", "any_factor"):
+            hits = [i for i in self.ids if i in facts.true]
+            return [f"factor:{hits[0]}=true"] if hits else None
+        if self.kind == "factor_false":
+            return [f"factor:{self.ids[0]}=false"] if self.ids[0] in facts.false else None
+        if self.kind == "derived":
+            assert self.derived_kind is not None
+            hits = [i for i in self.ids if state.has(self.derived_kind, i)]
+            return [f"{self.derived_kind.replace('_', '-')}:{hits[0]}"] if hits else None
+        if self.kind == "tier_at_least":
+            assert self.rank is not None
+            return [f"tier:{state.tier}"] if state.tier_rank >= self.rank else None
+        raise AssertionError(self.kind)
+
+    def holds(self, state: State) -> bool:
+        """Whether the condition holds (as `matches`, without building premises)."""
+        kind = self.kind
+        if kind == "factor" or kind == "any_factor":
+            true = state.facts.true
+            return any(i in true for i in self.ids)
+        if kind == "age":
+            age = state.facts.age
+            return age is not None and (self.min_age is None or age >= self.min_age) and (
+                self.max_age is None or age <= self.max_age)
+        if kind == "case":
+            return True
+        if kind == "tier_at_least":
+            assert self.rank is not None
+            return state.tier_rank >= self.rank
+        if kind == "factor_false":
+            return self.ids[0] in state.facts.false
+        assert self.derived_kind is not None
+        found = state.derived.get(self.derived_kind, ())
+        return any(i in found for i in self.ids)
+
+    def reads(self) -> list[str]:
+        """Fact names this condition reads (nodes of the rule graph)."""
+        if self.kind in ("case", "age"):
+            return ["case:age" if self.kind == "age" else "case"]
+        if self.kind in ("factor", "any_factor"):
+            return [f"factor:{i}" for i in self.ids]
+        if self.kind == "factor_false":
+            return [f"factor:{self.ids[0]}"]
+        if self.kind == "derived":
+            return [f"{self.derived_kind}:{i}" for i in self.ids]
+        return ["tier"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    conditions: tuple[Condition, ...]
+    conclusions: tuple[tuple[str, str], ...]
+    because: Mapping[str, str]
+    source: str
+    file: str
+    line: int
+    generated: bool = False
+
+    def fires(self, state: State) -> list[str] | None:
+        premises: list[str] = []
+        for condition in self.conditions:
+            found = condition.matches(state)
+            if found is None:
+                return None
+            premises.extend(found)
+        return premises
+
+    def holds(self, state: State) -> bool:
+        return all(c.holds(state) for c in self.conditions)
+
+    def writes(self) -> list[str]:
+        return [("tier" if kind == "tier" else f"{kind}:{ident}") for kind, ident in self.conclusions]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How interventions are scored (rules/interventions.yaml)."""
+
+    id: str
+    weights: Mapping[str, float]
+    minimum_score: float
+    limit: int
+    because: Mapping[str, str]
+    source: str
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Safe YAML that remembers the line each mapping starts on."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+class RuleSet:
+    """All rules, checked against the knowledge base, plus the intervention ranking."""
+
+    def __init__(self, kb: KnowledgeBase, rules: list[Rule], ranking: Ranking) -> None:
+        self.kb = kb
+        self.rules = rules
+        self.ranking = ranking
+        self.by_id = {r.id: r for r in rules}
+        self.tier_ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
+        self.tier_by_rank = {rank: ident for ident, rank in self.tier_ranks.items()}
+        # Which rules read a factor: what-if questions only re-evaluate those.
+        self.rules_reading: dict[str, list[Rule]] = {}
+        for rule in rules:
+            for condition in rule.conditions:
+                for name in condition.reads():
+                    self.rules_reading.setdefault(name, []).append(rule)
+        self.factors_read = sorted(
+            {n.split(":", 1)[1] for n in self.rules_reading if n.startswith("factor:")}
+        )
+        self.factors_read_false = {
+            c.ids[0] for r in rules for c in r.conditions if c.kind == "factor_false"
+        }
+        self._compile_bits()
+        self.consumed_kinds = {
+            c.derived_kind or "tier"
+            for r in rules for c in r.conditions if c.kind in ("derived", "tier_at_least")
+        }
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def load(cls, kb: KnowledgeBase, directory: Path | str | None = None) -> RuleSet:
+        directory = Path(directory) if directory else _paths.rules_dir()
+        files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+        if not files:
+            raise RuleError("no rule files (*.yaml)", str(directory))
+        rules: list[Rule] = list(_age_group_rules(kb))
+        ranking: Ranking | None = None
+        for path in files:
+            data = _read_yaml(path)
+            for key in data:
+                if key not in ("rules", "ranking", "__line__"):
+                    raise RuleError(f"unknown top-level key '{key}' (expected rules, ranking)",
+                                    str(path), data["__line__"])
+            for raw in _as_list(data.get("rules") or []):
+                rules.append(_parse_rule(kb, raw, path))
+            if "ranking" in data:
+                if ranking is not None:
+                    raise RuleError("a second 'ranking' section", str(path), data["ranking"].get("__line__"))
+                ranking = _parse_ranking(data["ranking"], path)
+        seen: dict[str, Rule] = {}
+        for rule in rules:
+            if rule.id in seen:
+                raise RuleError(f"duplicate rule id '{rule.id}' (first at {seen[rule.id].file}:"
+                                f"{seen[rule.id].line})", rule.file, rule.line)
+            seen[rule.id] = rule
+        if ranking is None:
+            raise RuleError("no 'ranking' section in any rule file", str(directory))
+        return cls(kb, rules, ranking)
+
+    # ------------------------------------------------------------------ evaluation
+
+    def closure(self, facts: Facts) -> tuple[State, list[tuple[Rule, list[str]]]]:
+        """Fire rules until nothing new follows; the state and each firing's premises."""
+        state = State(facts)
+        fired: list[tuple[Rule, list[str]]] = []
+        done: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for rule in self.rules:
+                if rule.id in done:
+                    continue
+                premises = rule.fires(state)
+                if premises is None:
+                    continue
+                done.add(rule.id)
+                fired.append((rule, premises))
+                if self.conclude(state, rule):
+                    changed = True
+        return state, fired
+
+    def conclude(self, state: State, rule: Rule) -> bool:
+        """Add a rule's conclusions to the state; True if anything was new."""
+        new = False
+        for kind, ident in rule.conclusions:
+            bucket = state.derived.setdefault(kind, set())
+            if ident not in bucket:
+                bucket.add(ident)
+                new = True
+                if kind == "tier" and self.tier_ranks[ident] > state.tier_rank:
+                    state.tier_rank, state.tier = self.tier_ranks[ident], ident
+        return new
+
+    # ------------------------------------------------------------------ what-if
+
+    def _compile_bits(self) -> None:
+        """Rules as bit masks, so what-if questions cost a few integer operations each."""
+        factors = sorted({f.id for f in self.kb.of_type("Factor")})
+        self.factor_bit = {f: 1 << i for i, f in enumerate(factors)}
+        self._factor_by_bit = {b: f for f, b in self.factor_bit.items()}
+        derived = sorted({c for r in self.rules for c in r.conclusions})
+        self.derived_bit = {d: 1 << i for i, d in enumerate(derived)}
+        compiled = []
+        for rule in self.rules:
+            lo = hi = None
+            any_masks: list[int] = []
+            false_mask = 0
+            derived_masks: list[int] = []
+            min_rank = 0
+            for c in rule.conditions:
+                if c.kind == "age":
+                    lo, hi = c.min_age, c.max_age
+                    if lo is None:
+                        lo = 0
+                    if hi is None:
+                        hi = 1 << 30
+                elif c.kind in ("factor", "any_factor"):
+                    any_masks.append(sum(self.factor_bit[i] for i in c.ids))
+                elif c.kind == "factor_false":
+                    false_mask |= self.factor_bit[c.ids[0]]
+                elif c.kind == "derived":
+                    derived_masks.append(sum(self.derived_bit.get((c.derived_kind or "", i), 0)
+                                             for i in c.ids))
+                elif c.kind == "tier_at_least":
+                    min_rank = c.rank or 0
+            out_bits = sum(self.derived_bit[c] for c in rule.conclusions)
+            out_rank = max((self.tier_ranks[i] for k, i in rule.conclusions if k == "tier"), default=0)
+            compiled.append((rule.id, lo, hi, tuple(any_masks), false_mask, tuple(derived_masks),
+                             min_rank, out_bits, out_rank))
+        self._compiled = compiled
+        self._chain_rules = [e for e in compiled if e[5] or e[6]]
+        self._compiled_reading: dict[str, list[tuple[Any, ...]]] = {}
+        for entry in compiled:
+            rule = self.by_id[entry[0]]
+            for condition in rule.conditions:
+                for name in condition.reads():
+                    if name.startswith("factor:"):
+                        bucket = self._compiled_reading.setdefault(name[7:], [])
+                        if entry not in bucket:
+                            bucket.append(entry)
+
+    @staticmethod
+    def _holds(entry: tuple[Any, ...], age: int | None, true_bits: int, false_bits: int,
+               derived_bits: int, rank: int) -> bool:
+        _, lo, hi, any_masks, false_mask, derived_masks, min_rank, _, _ = entry
+        if lo is not None and (age is None or age < lo or age > hi):
+            return False
+        if rank < min_rank or false_mask & ~false_bits:
+            return False
+        for mask in any_masks:
+            if not mask & true_bits:
+                return False
+        for mask in derived_masks:
+            if not mask & derived_bits:
+                return False
+        return True
+
+    def bits_of(self, state: State) -> tuple[int, int, int]:
+        facts = state.facts
+        true_bits = sum(self.factor_bit[f] for f in facts.true if f in self.factor_bit)
+        false_bits = sum(self.factor_bit[f] for f in facts.false if f in self.factor_bit)
+        derived_bits = sum(self.derived_bit.get((k, i), 0) for k, ids in state.derived.items() for i in ids)
+        return true_bits, false_bits, derived_bits
+
+    def what_if(self, state: State, factor: str, value: bool,
+                fired: frozenset[str] = frozenset(),
+                bits: tuple[int, int, int] | None = None) -> tuple[int, int]:
+        """(tier rank, derived bits) if an unknown `factor` were known. Rules are monotone,
+        so only rules reading the factor can start a change, and a rule in `fired` (already
+        fired for the case) can add nothing new."""
+        true_bits, false_bits, derived_bits = bits or self.bits_of(state)
+        rank = state.tier_rank
+        bit = self.factor_bit[factor]
+        if value:
+            true_bits |= bit
+        else:
+            false_bits |= bit
+        age = state.facts.age
+        holds = self._holds
+        changed = False
+        for entry in self._compiled_reading.get(factor, ()):
+            if entry[0] not in fired and holds(entry, age, true_bits, false_bits, derived_bits, rank):
+                if entry[7] & ~derived_bits or entry[8] > rank:
+                    derived_bits |= entry[7]
+                    rank = max(rank, entry[8])
+                    changed = True
+        # Only rules that read conclusions can follow from new conclusions.
+        done = set(fired)
+        while changed:
+            changed = False
+            for entry in self._chain_rules:
+                if entry[0] in done or not holds(entry, age, true_bits, false_bits, derived_bits, rank):
+                    continue
+                done.add(entry[0])
+                if entry[7] & ~derived_bits or entry[8] > rank:
+                    derived_bits |= entry[7]
+                    rank = max(rank, entry[8])
+                    changed = True
+        return rank, derived_bits
+
+    def effects_of_unknowns(self, state: State, unknown: Iterable[str],
+                            fired: frozenset[str] = frozenset(),
+                            bits: tuple[int, int, int] | None = None) -> dict[str, tuple[int, int]]:
+        """For each unknown factor that would change something if it were true: the tier
+        rank and derived bits that would follow. Equivalent to `what_if(..., True)` for
+        every factor, in one pass over the rules instead of one per factor."""
+        true_bits, false_bits, derived_bits = bits or self.bits_of(state)
+        rank, age = state.tier_rank, state.facts.age
+        unknown_bits = 0
+        for factor in unknown:
+            unknown_bits |= self.factor_bit.get(factor, 0)
+        triggers: dict[int, list[tuple[Any, ...]]] = {}
+        for entry in self._compiled:
+            _, lo, hi, any_masks, false_mask, derived_masks, min_rank, out_bits, out_rank = entry
+            if entry[0] in fired or not (out_bits & ~derived_bits or out_rank > rank):
+                continue
+            if lo is not None and (age is None or age < lo or age > hi):
+                continue
+            if rank < min_rank or false_mask & ~false_bits:
+                continue
+            blocked = False
+            for m in derived_masks:
+                if not m & derived_bits:
+                    blocked = True
+                    break
+            if blocked:
+                continue
+            missing = 0
+            count = 0
+            for m in any_masks:
+                if not m & true_bits:
+                    missing = m
+                    count += 1
+            if count != 1:
+                continue  # holds already, or needs two new facts: one answer cannot fire it
+            candidates = missing & unknown_bits
+            while candidates:
+                bit = candidates & -candidates
+                candidates ^= bit
+                triggers.setdefault(bit, []).append(entry)
+        holds = self._holds
+        result: dict[str, tuple[int, int]] = {}
+        for bit, entries in triggers.items():
+            new_rank, new_bits = rank, derived_bits
+            for entry in entries:
+                new_bits |= entry[7]
+                new_rank = max(new_rank, entry[8])
+            done = set(fired) | {e[0] for e in entries}
+            changed = True
+            while changed:  # only rules that read conclusions can follow from them
+                changed = False
+                for entry in self._chain_rules:
+                    if entry[0] in done or not holds(entry, age, true_bits | bit, false_bits,
+                                                     new_bits, new_rank):
+                        continue
+                    done.add(entry[0])
+                    if entry[7] & ~new_bits or entry[8] > new_rank:
+                        new_bits |= entry[7]
+                        new_rank = max(new_rank, entry[8])
+                        changed = True
+            result[self._factor_by_bit[bit]] = (new_rank, new_bits)
+        return result
+
+    def tier_of(self, state: State) -> str:
+        return self.tier_by_rank.get(state.tier_rank, "general")
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if path.stat().st_size > MAX_RULE_FILE_BYTES:
+        raise RuleError("rule file too large", str(path))
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RuleError(f"invalid YAML: {getattr(exc, 'problem', exc)}", str(path),
+                        mark.line + 1 if mark else None) from None
+    except UnicodeDecodeError:
+        raise RuleError("not UTF-8 text", str(path)) from None
+    if not isinstance(data, dict):
+        raise RuleError("a rule file is a mapping with a 'rules' list", str(path), 1)
+    return data
+
+
+def _resolve(kb: KnowledgeBase, name: Any, class_name: str, where: tuple[str, int]) -> str:
+    if not isinstance(name, str):
+        raise RuleError(f"expected a {class_name} id, got {name!r}", *where)
+    try:
+        return kb.resolve(name, class_name)
+    except KundskabError as exc:
+        raise RuleError(str(exc), *where) from None
+
+
+def _parse_rule(kb: KnowledgeBase, raw: Any, path: Path) -> Rule:
+    if not isinstance(raw, dict):
+        raise RuleError("each rule is a mapping", str(path))
+    line = int(raw.get("__line__", 0))
+    where = (str(path), line)
+    unknown = set(raw) - RULE_KEYS
+    if unknown:
+        raise RuleError(f"unknown key(s) {', '.join(sorted(unknown))} in rule", *where)
+    ident = raw.get("id")
+    if not isinstance(ident, str) or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", ident):
+        raise RuleError("a rule needs an 'id' in kebab-case", *where)
+    when, then = raw.get("when"), raw.get("then")
+    if not isinstance(when, dict) or len(set(when) - {"__line__"}) == 0:
+        raise RuleError(f"rule '{ident}' needs conditions under 'when'", *where)
+    if not isinstance(then, dict) or len(set(then) - {"__line__"}) == 0:
+        raise RuleError(f"rule '{ident}' needs conclusions under 'then'", *where)
+    because = raw.get("because")
+    if not (isinstance(because, dict) and all(isinstance(because.get(k), str) and because[k].strip()
+                                              for k in ("da", "en"))):
+        raise RuleError(f"rule '{ident}' needs a rationale 'because' with 'da' and 'en'", *where)
+    source = raw.get("source")
+    if not isinstance(source, str) or not SOURCE_PATTERN.match(source):
+        raise RuleError(f"rule '{ident}' needs a 'source' of the form SEED-FILE#Section", *where)
+    conditions = _parse_conditions(kb, when, (str(path), int(when.get("__line__", line))))
+    conclusions: list[tuple[str, str]] = []
+    then_where = (str(path), int(then.get("__line__", line)))
+    for key, value in then.items():
+        if key == "__line__":
+            continue
+        kind = PLURAL_CONCLUSIONS.get(key, key)
+        if kind not in CONCLUSION_KINDS:
+            raise RuleError(f"unknown conclusion '{key}' (expected "
+                            f"{', '.join(sorted(CONCLUSION_KINDS))})", *then_where)
+        for name in _as_list(value):
+            conclusions.append((kind, _resolve(kb, name, CONCLUSION_KINDS[kind], then_where)))
+    return Rule(ident, tuple(conditions), tuple(conclusions),
+                {"da": because["da"].strip(), "en": because["en"].strip()}, source,
+                str(path.name), line)
+
+
+def _parse_conditions(kb: KnowledgeBase, when: dict[str, Any], where: tuple[str, int]) -> list[Condition]:
+    conditions: list[Condition] = []
+    case_level: Condition | None = None
+    for key, value in when.items():
+        if key == "__line__":
+            continue
+        if key not in CONDITION_KEYS:
+            raise RuleError(f"unknown condition '{key}' (expected {', '.join(sorted(CONDITION_KEYS))})",
+                            *where)
+        origin = f"{key}: {value if not isinstance(value, dict) else {k: v for k, v in value.items() if k != '__line__'}}"
+        if key == "case":
+            case_level = case_level or Condition("case", origin=origin)
+        elif key == "age":
+            if not isinstance(value, dict) or not (set(value) - {"__line__"}) <= {"min", "max"}:
+                raise RuleError("'age' takes {min: N, max: N}", *where)
+            low, high = value.get("min"), value.get("max")
+            for bound in (low, high):
+                if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool) or bound < 0):
+                    raise RuleError("age bounds are whole numbers of years", *where)
+            if low is None and high is None:
+                raise RuleError("'age' needs min or max", *where)
+            if low is not None and high is not None and low > high:
+                raise RuleError(f"age min {low} is above max {high}", *where)
+            case_level = Condition("age", min_age=low, max_age=high, origin=origin)
+        elif key == "factor":
+            for name in _as_list(value):
+                conditions.append(Condition("factor", (_resolve(kb, name, "Factor", where),), origin=f"factor: {name}"))
+        elif key == "factor_false":
+            for name in _as_list(value):
+                conditions.append(Condition("factor_false", (_resolve(kb, name, "Factor", where),), origin=f"factor_false: {name}"))
+        elif key == "any_factor":
+            ids = tuple(sorted({_resolve(kb, n, "Factor", where) for n in _as_list(value)}))
+            conditions.append(Condition("any_factor", ids, origin=origin))
+        elif key == "domain":
+            domains = {_resolve(kb, n, "RiskDomain", where) for n in _as_list(value)}
+            # Class hierarchy: a domain stands for every risk factor in it.
+            ids = tuple(sorted(f.id for f in kb.of_type("RiskFactor") if set(f.ref("inDomain")) & domains))
+            if not ids:
+                raise RuleError(f"no factor is in domain(s) {', '.join(sorted(domains))}", *where)
+            conditions.append(Condition("any_factor", ids, origin=origin))
+        elif key == "tier_at_least":
+            tier = kb.get(_resolve(kb, value, "Tier", where))
+            conditions.append(Condition("tier_at_least", rank=tier.int_value("rank"), origin=origin))
+        else:  # age_group, forum, target_group: facts that other rules conclude
+            ids = tuple(sorted({_resolve(kb, n, CONCLUSION_KINDS[key], where) for n in _as_list(value)}))
+            conditions.append(Condition("derived", ids, derived_kind=key, origin=origin))
+    # The case fact carries the age: one condition reads it, so the engine matches it once.
+    if case_level is not None:
+        conditions.insert(0, case_level)
+    return conditions
+
+
+def _parse_ranking(raw: Any, path: Path) -> Ranking:
+    where = (str(path), int(raw.get("__line__", 0)) if isinstance(raw, dict) else 0)
+    if not isinstance(raw, dict):
+        raise RuleError("'ranking' is a mapping", *where)
+    weights = raw.get("weights")
+    expected = {"tier", "group", "factors", "forum"}
+    if not isinstance(weights, dict) or set(weights) - {"__line__"} != expected:
+        raise RuleError(f"ranking weights must be exactly {', '.join(sorted(expected))}", *where)
+    values = {k: weights[k] for k in expected}
+    if not all(isinstance(v, int | float) and v >= 0 for v in values.values()) or abs(sum(values.values()) - 1) > 1e-9:
+        raise RuleError("ranking weights are non-negative numbers that add up to 1", *where)
+    because = raw.get("because") or {}
+    source = raw.get("source")
+    if not isinstance(source, str) or not SOURCE_PATTERN.match(source):
+        raise RuleError("ranking needs a 'source' of the form SEED-FILE#Section", *where)
+    if not all(isinstance(because.get(k), str) for k in ("da", "en")):
+        raise RuleError("ranking needs 'because' with 'da' and 'en'", *where)
+    limit, minimum = raw.get("limit", 10), raw.get("minimum_score", 0.0)
+    if not isinstance(limit, int) or limit < 1 or not isinstance(minimum, int | float):
+        raise RuleError("ranking 'limit' is a positive integer and 'minimum_score' a number", *where)
+    return Ranking(str(raw.get("id", "rank-interventions")), {k: float(v) for k, v in values.items()},
+                   float(minimum), limit, {"da": because["da"], "en": because["en"]}, source)
+
+
+def _age_group_rules(kb: KnowledgeBase) -> Iterable[Rule]:
+    """One rule per age group, from the age bounds the ontology gives it."""
+    for group in kb.of_type("AgeGroup"):
+        low, high = group.int_value("minAge"), group.int_value("maxAge")
+        span_da = f"{low}–{high} år" if high is not None else f"{low} år og derover"
+        span_en = f"{low}–{high}" if high is not None else f"{low} and over"
+        yield Rule(
+            id=f"age-group-{group.id}",
+            conditions=(Condition("age", min_age=low, max_age=high,
+                                  origin=f"age: {{min: {low}, max: {high}}}"),),
+            conclusions=(("age_group", group.id),),
+            because={"da": f"Alderen hører til {group.label('da').lower()} ({span_da}).",
+                     "en": f"The age falls in {group.label('en').lower()} ({span_en})."},
+            source=str(group.sources[0]) if group.sources else "",
+            file="ontology (age bounds)",
+            line=0,
+            generated=True,
+        )
