@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from durable.engine import Host, MessageNotHandledException  # noqa: E402
+from durable.engine import Host, MessageNotHandledException
 
-from kundskab import load  # noqa: E402
-from kundskab.cases import parse_case  # noqa: E402
-from kundskab.engine import _pattern  # noqa: E402
-from kundskab.recommend import Recommender  # noqa: E402
+from kundskab import load
+from kundskab.cases import parse_case
+from kundskab.engine import _pattern
+from kundskab.recommendation import Recommender
 
 
 def make_cases(n: int, factors: list[str], seed: int = 7) -> list[dict[str, object]]:
@@ -58,7 +58,10 @@ def floor_per_second(recommender: Recommender, lines: list[str]) -> float:
     start = time.perf_counter()
     for case in facts:
         sid = str(next(sids))
-        inputs: list[dict[str, object]] = [{"sid": sid, "t": "case", **({"age": case.age} if case.age is not None else {})}]
+        first: dict[str, object] = {"sid": sid, "t": "case"}
+        if case.age is not None:
+            first["age"] = case.age
+        inputs = [first]
         inputs += [{"sid": sid, "t": "f", "id": f, "v": "true"} for f in sorted(case.true)]
         inputs += [{"sid": sid, "t": "f", "id": f, "v": "false"} for f in sorted(case.false)]
         for fact in inputs:

@@ -104,9 +104,8 @@ def compile_graph(graph: rdflib.Graph) -> dict[str, Any]:
             else:
                 name = _local(predicate, _vocab.KS) or _local(predicate, str(SKOS)) or str(predicate)
                 if isinstance(obj, rdflib.Literal):
-                    value = " ".join(str(obj).split())
-                    if obj.language:
-                        value = {"value": value, "lang": obj.language}
+                    text = " ".join(str(obj).split())
+                    value: str | dict[str, str] = {"value": text, "lang": obj.language} if obj.language else text
                     entry["values"].setdefault(name, []).append(value)
                 else:
                     ref = _local(obj, _vocab.KB) or _local(obj, _vocab.KS) or str(obj)

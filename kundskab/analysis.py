@@ -53,6 +53,10 @@ def _age_range(rule: Rule) -> tuple[int, int]:
     return low, high
 
 
+def _or_open(value: int | None) -> int:
+    return 10**6 if value is None else value
+
+
 def _forum_age_range(kb: KnowledgeBase, forum: str) -> tuple[int, int] | None:
     """The ages a forum serves, where all its target groups are age groups."""
     groups = [kb.get(g) for g in kb.get(forum).ref("targetGroup") if g in kb]
@@ -60,7 +64,7 @@ def _forum_age_range(kb: KnowledgeBase, forum: str) -> tuple[int, int] | None:
     if not ages:
         return None  # a forum defined by situation, not by age
     low = min(g.int_value("minAge") or 0 for g in ages)
-    high = max(g.int_value("maxAge") if g.int_value("maxAge") is not None else 10**6 for g in ages)
+    high = max(_or_open(g.int_value("maxAge")) for g in ages)
     return low, high
 
 

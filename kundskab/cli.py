@@ -305,7 +305,7 @@ RWORDS = {
 
 
 def _recommender() -> Any:
-    from kundskab.recommend import Recommender
+    from kundskab.recommendation import Recommender
 
     return Recommender(_kb())
 

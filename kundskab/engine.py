@@ -156,7 +156,7 @@ class RulesEngine:
                 self._runs.pop(sid, None)
                 try:
                     self._host.delete_state(self._name, sid)
-                except Exception:  # noqa: BLE001 - a state never created has nothing to delete
+                except Exception:
                     pass
         if derivation.errors:
             raise EngineError("rule action failed: " + "; ".join(derivation.errors))

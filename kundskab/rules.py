@@ -186,7 +186,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -386,11 +386,11 @@ class RuleSet:
         holds = self._holds
         changed = False
         for entry in self._compiled_reading.get(factor, ()):
-            if entry[0] not in fired and holds(entry, age, true_bits, false_bits, derived_bits, rank):
-                if entry[7] & ~derived_bits or entry[8] > rank:
-                    derived_bits |= entry[7]
-                    rank = max(rank, entry[8])
-                    changed = True
+            if (entry[0] not in fired and holds(entry, age, true_bits, false_bits, derived_bits, rank)
+                    and (entry[7] & ~derived_bits or entry[8] > rank)):
+                derived_bits |= entry[7]
+                rank = max(rank, entry[8])
+                changed = True
         # Only rules that read conclusions can follow from new conclusions.
         done = set(fired)
         while changed:
@@ -421,7 +421,7 @@ class RuleSet:
             _, lo, hi, any_masks, false_mask, derived_masks, min_rank, out_bits, out_rank = entry
             if entry[0] in fired or not (out_bits & ~derived_bits or out_rank > rank):
                 continue
-            if lo is not None and (age is None or age < lo or age > hi):
+            if lo is not None and (age is None or age < lo or age > hi):  # type: ignore[operator]
                 continue
             if rank < min_rank or false_mask & ~false_bits:
                 continue
@@ -476,7 +476,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_RULE_FILE_BYTES:
         raise RuleError("rule file too large", str(path))
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleError(f"invalid YAML: {getattr(exc, 'problem', exc)}", str(path),
@@ -546,7 +546,8 @@ def _parse_conditions(kb: KnowledgeBase, when: dict[str, Any], where: tuple[str,
         if key not in CONDITION_KEYS:
             raise RuleError(f"unknown condition '{key}' (expected {', '.join(sorted(CONDITION_KEYS))})",
                             *where)
-        origin = f"{key}: {value if not isinstance(value, dict) else {k: v for k, v in value.items() if k != '__line__'}}"
+        shown = {k: v for k, v in value.items() if k != "__line__"} if isinstance(value, dict) else value
+        origin = f"{key}: {shown}"
         if key == "case":
             case_level = case_level or Condition("case", origin=origin)
         elif key == "age":
@@ -566,7 +567,8 @@ def _parse_conditions(kb: KnowledgeBase, when: dict[str, Any], where: tuple[str,
                 conditions.append(Condition("factor", (_resolve(kb, name, "Factor", where),), origin=f"factor: {name}"))
         elif key == "factor_false":
             for name in _as_list(value):
-                conditions.append(Condition("factor_false", (_resolve(kb, name, "Factor", where),), origin=f"factor_false: {name}"))
+                ident = _resolve(kb, name, "Factor", where)
+                conditions.append(Condition("factor_false", (ident,), origin=f"factor_false: {name}"))
         elif key == "any_factor":
             ids = tuple(sorted({_resolve(kb, n, "Factor", where) for n in _as_list(value)}))
             conditions.append(Condition("any_factor", ids, origin=origin))

@@ -257,7 +257,7 @@ class Recommender:
         for factor in unknown:  # only rules with `factor_false` conditions need this
             if factor in rules.factors_read_false:
                 effects.setdefault("false", {})[factor] = rules.what_if(base, factor, False, fired, bits)
-        questions = []
+        questions: list[dict[str, Any]] = []
         for factor in unknown:
             changes: dict[str, Any] = {}
             would: set[str] = set()

@@ -1,0 +1,67 @@
+"""Shared fixtures: the bundled knowledge base, rules and recommender, loaded once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kundskab import KnowledgeBase, load
+from kundskab._paths import ontology_dir, rules_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Tests never touch the user's cache directory.
+    os.environ["KUNDSKAB_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load()
+
+
+@pytest.fixture(scope="session")
+def ruleset(kb: KnowledgeBase):  # type: ignore[no-untyped-def]
+    from kundskab.rules import RuleSet
+
+    return RuleSet.load(kb)
+
+
+@pytest.fixture(scope="session")
+def recommender(kb: KnowledgeBase, ruleset):  # type: ignore[no-untyped-def]
+    from kundskab.recommendation import Recommender
+
+    return Recommender(kb, ruleset)
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture()
+def ontology_copy(tmp_path: Path) -> Path:
+    """A private copy of the ontology that a test may change."""
+    target = tmp_path / "ontology"
+    shutil.copytree(ontology_dir(), target)
+    return target
+
+
+@pytest.fixture()
+def rules_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(rules_dir(), target)
+    return target
+
+
+def seeds_or_skip() -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip("the source documents (../shared/seeds) are not beside this checkout")
+    return SEEDS

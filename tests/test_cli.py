@@ -1,0 +1,200 @@
+"""The command line, driven with click's CliRunner: output, JSON shapes, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import kundskab
+from kundskab.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def run(runner: CliRunner, *args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(main, list(args), input=input)
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+# ------------------------------------------------------------------ show / interventions / check
+
+
+def test_show_json_has_the_contract_keys(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "show", "ssp", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert {"id", "type", "labels", "definition", "sources"} <= set(data)
+    assert data["id"] == "ssp" and data["type"] == "Forum"
+    assert data["labels"]["da"] == "SSP"
+    assert all({"file", "section"} <= set(s) for s in data["sources"])
+
+
+def test_show_accepts_labels_and_folding(runner: CliRunner) -> None:
+    for name in ("Ungesamråd", "ungesamraad", "Youth sanction council"):
+        code, out, _ = run(runner, "show", name, "--format", "json")
+        assert code == 0 and json.loads(out)["id"] == "youth-sanction-council"
+
+
+def test_show_unknown_is_exit_2_with_suggestions(runner: CliRunner) -> None:
+    code, out, err = run(runner, "show", "ungesamrad")
+    assert code == 2 and out == ""
+    assert "youth-sanction-council" in err
+
+
+def test_show_programme_has_principles_requirements_and_goals(runner: CliRunner) -> None:
+    _, out, _ = run(runner, "show", "sikker-by-2018", "--format", "json", "--lang", "en")
+    data = json.loads(out)
+    principles = ["collaboration", "knowledge", "youth-at-risk", "gangs", "local-areas"]
+    assert [p["id"] for p in data["principles"]] == principles
+    assert {r["error_code"] for r in data["requirements"]} == {"too-few-principles", "missing-effect-follow-up"}
+    indicators = [i for g in data["goals"] for i in g["indicators"]]
+    keys = {"baseline", "baseline_year", "target", "target_year", "data_source"}
+    assert indicators and all(keys <= set(i) for i in indicators)
+    assert any(i["target_year"] == "2021" for i in indicators)
+
+
+def test_show_text_in_danish_and_english(runner: CliRunner) -> None:
+    _, da, _ = run(runner, "show", "youth-sanction-council")
+    _, en, _ = run(runner, "show", "youth-sanction-council", "--lang", "en")
+    assert da.startswith("Ungesamråd") and "Kilder" in da
+    assert en.startswith("Youth sanction council") and "Sources" in en
+
+
+def test_interventions_json_and_filters(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "interventions", "--tier", "individual", "--forum", "Exit-enhed", "--format", "json")
+    assert code == 0
+    items = json.loads(out)
+    assert items
+    for item in items:
+        assert {"id", "label", "tier", "target_groups", "fora", "principles", "sources"} <= set(item)
+        assert item["tier"] == "individual" and "exit" in item["fora"]
+
+
+def test_interventions_crime_type_and_unknown_filter(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "interventions", "--crime-type", "indbrud", "--format", "json")
+    assert code == 0 and all("burglary" in i["crime_types"] for i in json.loads(out))
+    code, _, err = run(runner, "interventions", "--principle", "colaboration")
+    assert code == 2 and "collaboration" in err
+
+
+def test_check_passes_and_strict_fails_on_findings(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "check", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["valid"] and data["errors"] == []
+    assert data["summary"]["findings_by_programme"]["sikker-by-2018"] > 0
+    code, _, _ = run(runner, "check", "--strict")
+    assert code == 1
+
+
+# ------------------------------------------------------------------ recommend
+
+
+def test_recommend_flags_json(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "recommend", "--age", "15", "--factor", "truancy", "--ref", "r-1",
+                       "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    keys = {"ref", "tier", "target_groups", "fora", "interventions", "open_questions", "explanation", "kb_version"}
+    assert keys <= set(data)
+    assert data["ref"] == "r-1" and data["tier"] == "specific" and data["fora"] == ["ssp"]
+
+
+def test_recommend_case_file_yaml_and_stdin(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text("ref: x\nage: 16\nfactors:\n  offence-committed: ja\n  family-problems: ved ikke\n",
+                    encoding="utf-8")
+    code, out, _ = run(runner, "recommend", str(path), "--format", "json")
+    assert code == 0 and json.loads(out)["tier"] == "individual"
+    code, out, _ = run(runner, "recommend", "-", "--format", "json", input='{"age": 16, "factors": ["truancy"]}')
+    assert code == 0 and json.loads(out)["tier"] == "specific"
+
+
+def test_recommend_text_is_danish_by_default(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "recommend", "--age", "15", "--factor", "truancy")
+    assert code == 0
+    assert "Indsatsniveau: Specifik indsats" in out and "Spørgsmål at afklare" in out and "regel" in out
+
+
+@pytest.mark.parametrize("args", [
+    ["recommend"],
+    ["recommend", "--age", "15", "--batch", "-"],
+    ["recommend", "--age", "-3"],
+    ["recommend", "--age", "15", "--factor", "nonsense"],
+    ["recommend", "/no/such/file.json"],
+])
+def test_recommend_bad_usage_is_exit_2(runner: CliRunner, args: list[str]) -> None:
+    code, out, err = run(runner, *args)
+    assert code == 2 and out == "" and err
+
+
+def test_recommend_bad_case_file_is_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    for content in ("{not json: [", '{"age": 15, "name": "Jens"}', "\x00\x01binary"):
+        path = tmp_path / "bad.json"
+        path.write_bytes(content.encode())
+        code, out, err = run(runner, "recommend", str(path))
+        assert code == 2 and out == "" and err.startswith("kundskab:")
+
+
+def test_batch_equals_one_by_one(runner: CliRunner) -> None:
+    cases = [{"ref": f"r{i}", "age": age, "factors": factors} for i, (age, factors) in enumerate([
+        (15, ["truancy"]), (16, {"offence-committed": True, "family-problems": "unknown"}),
+        (30, ["released-from-custody"]), (4, ["family-problems"]), (None, [])])]
+    code, out, _ = run(runner, "recommend", "--batch", "-", input="\n".join(json.dumps(c) for c in cases) + "\n")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == len(cases)
+    for case, line in zip(cases, lines, strict=True):
+        _, single, _ = run(runner, "recommend", "-", "--format", "json", input=json.dumps(case))
+        assert line == json.loads(single)
+
+
+def test_batch_bad_lines_are_reported_and_the_rest_goes_on(runner: CliRunner) -> None:
+    text = '{"age": 15, "factors": ["truancy"]}\nnot json\n{"age": "x"}\n\n{"age": 30}\n'
+    code, out, err = run(runner, "recommend", "--batch", "-", input=text)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 2 and "3 of 5 lines" in err
+    assert [line.get("line") for line in lines] == [None, 2, 3, 4, None]
+    assert lines[0]["tier"] == "specific" and lines[4]["tier"] == "general"
+    assert all({"code", "message"} <= set(line["error"]) for line in lines if "line" in line)
+
+
+def test_batch_is_json_whatever_the_format(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "recommend", "--batch", "-", "--format", "text", input='{"age": 15}\n')
+    assert code == 0 and json.loads(out)["tier"] == "general"
+
+
+def test_interview_asks_age_then_factors(runner: CliRunner) -> None:
+    # Age 15, then "ja" to the first factor asked and "ved ikke" (empty) to the rest.
+    from kundskab import load
+
+    kb = load()
+    domains = [d for d in kb.of_type("RiskDomain")
+               if any(d.id in f.ref("inDomain") and not f.is_a("ProtectiveFactor") for f in kb.of_type("Factor"))]
+    first = next(f for f in kb.of_type("Factor")
+                 if domains[0].id in f.ref("inDomain") and not f.is_a("ProtectiveFactor"))
+    answers = ["15", "ja"] + [""] * 40
+    code, out, err = run(runner, "recommend", "--interview", "--format", "json", input="\n".join(answers) + "\n")
+    assert code == 0
+    data = json.loads(out)
+    assert any(first.id in p for e in data["explanation"] for p in e["premises"]) or first.id in str(data)
+    assert "Alder" in err
+
+
+def test_rules_lint_graph_list(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "rules", "lint", "--format", "json")
+    assert code == 0 and json.loads(out)["findings"] == []
+    code, out, _ = run(runner, "rules", "graph")
+    assert code == 0 and out.startswith("digraph")
+    code, out, _ = run(runner, "rules", "list", "--format", "json")
+    rules = json.loads(out)
+    assert code == 0 and all(r["source"] and r["because"] for r in rules)
+
+
+def test_version(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "--version")
+    assert code == 0 and kundskab.__version__ in out

@@ -1,0 +1,79 @@
+"""`kundskab check`: SHACL shapes against deliberately broken graphs (data files in
+tests/shapes/), label uniqueness and programme findings."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.namespace import SH
+
+from kundskab import KnowledgeBase
+from kundskab._paths import ontology_dir
+from kundskab.integrity import check, label_issues, programme_findings, shacl_issues
+
+FIXTURES = Path(__file__).parent / "shapes"
+EXPECT = re.compile(r"^# expect: (\S+) \| (.+)$", re.M)
+
+
+def _expectations(path: Path) -> list[tuple[str, str]]:
+    return [(focus, message.strip()) for focus, message in EXPECT.findall(path.read_text())]
+
+
+def test_bundled_ontology_has_no_integrity_errors(kb: KnowledgeBase) -> None:
+    report = check(kb)
+    assert report.errors == []
+    assert report.ok
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.ttl")), ids=lambda p: p.stem)
+def test_each_broken_graph_gives_exactly_its_violations(fixture: Path, ontology_copy: Path) -> None:
+    shutil.copy(fixture, ontology_copy / "catalogue" / f"zz-{fixture.name}")
+    issues = shacl_issues(ontology_copy)
+    expected = _expectations(fixture)
+    assert expected, "a fixture must declare what it expects"
+    for focus, message in expected:
+        assert any(i.focus == focus and message in i.message for i in issues), (focus, message)
+    foci = {focus for focus, _ in expected}
+    unexpected = [i for i in issues if i.focus not in foci]
+    assert unexpected == []
+
+
+def test_every_shape_message_has_a_fixture() -> None:
+    shapes = rdflib.Graph().parse(ontology_dir() / "shapes" / "knowledge-base.ttl")
+    messages = {str(m) for m in shapes.objects(None, SH.message)}
+    covered = [m for f in FIXTURES.glob("*.ttl") for _, m in _expectations(f)]
+    missing = [m for m in messages if not any(c in m for c in covered)]
+    assert missing == []
+
+
+def test_duplicate_labels_are_errors(ontology_copy: Path) -> None:
+    (ontology_copy / "catalogue" / "zz-dup.ttl").write_text(
+        '@prefix ks: <https://w3id.org/kundskab/schema#> .\n'
+        '@prefix kb: <https://w3id.org/kundskab/id/> .\n'
+        '@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n'
+        'kb:test-second-ssp a ks:Forum ; skos:prefLabel "SSP"@da , "Another SSP"@en .\n')
+    issues = label_issues(KnowledgeBase.load(ontology_copy))
+    assert {i.focus for i in issues} == {"ssp", "test-second-ssp"}
+
+
+def test_sikker_by_findings_are_initiatives_with_fewer_than_three_principles(kb: KnowledgeBase) -> None:
+    findings = [f for f in programme_findings(kb) if f.code == "too-few-principles"]
+    flagged = {f.intervention for f in findings}
+    for item in kb.interventions(programme=["sikker-by-2018"]):
+        principles = [p for p in item.ref("supportsPrinciple") if "sikker-by-2018" in kb.get(p).ref("ofProgramme")]
+        assert (item.id in flagged) == (len(principles) < 3), item.id
+    assert all(f.programme == "sikker-by-2018" for f in findings)
+
+
+def test_findings_follow_the_requirement_data(ontology_copy: Path) -> None:
+    # Lower the Sikker By minimum to one principle: no initiative falls short any more.
+    path = ontology_copy / "concepts" / "programmes.ttl"
+    text = path.read_text(encoding="utf-8")
+    lowered = text.replace("ks:valuesFrom ks:Principle ; ks:minCount 3", "ks:valuesFrom ks:Principle ; ks:minCount 1")
+    path.write_text(lowered, encoding="utf-8")
+    findings = programme_findings(KnowledgeBase.load(ontology_copy))
+    assert not [f for f in findings if f.code == "too-few-principles"]
