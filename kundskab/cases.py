@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from kundskab._names import fold
@@ -52,7 +53,7 @@ class Case:
     age: int | None
     factors: Mapping[str, bool | None]
 
-    @property
+    @cached_property
     def facts(self) -> Facts:
         return Facts(
             self.age,

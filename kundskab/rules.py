@@ -15,6 +15,7 @@ known?"); a test checks the two agree.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -335,6 +336,21 @@ class RuleSet:
             compiled.append((rule.id, lo, hi, tuple(any_masks), false_mask, tuple(derived_masks),
                              min_rank, out_bits, out_rank))
         self._compiled = compiled
+        # Rules whose age condition can hold, per age band: a case only looks at its band.
+        edges = sorted({e[1] for e in compiled if e[1] is not None} | {e[2] + 1 for e in compiled if e[2] is not None})
+        self._age_edges = edges
+        self._compiled_by_band = [
+            [e for e in compiled if e[1] is None or (e[1] <= age <= e[2])]
+            for age in [-1, *edges]
+        ]
+        self._compiled_no_age = [e for e in compiled if e[1] is None]
+
+        def split(entries: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+            simple = [e for e in entries if len(e[3]) == 1 and not e[4] and not e[5] and not e[6]]
+            return simple, [e for e in entries if e not in simple]
+
+        self._simple_by_band = [split(band) for band in self._compiled_by_band]
+        self._simple_no_age = split(self._compiled_no_age)
         self._chain_rules = [e for e in compiled if e[5] or e[6]]
         self._compiled_reading: dict[str, list[tuple[Any, ...]]] = {}
         for entry in compiled:
@@ -417,11 +433,22 @@ class RuleSet:
         for factor in unknown:
             unknown_bits |= self.factor_bit.get(factor, 0)
         triggers: dict[int, list[tuple[Any, ...]]] = {}
-        for entry in self._compiled:
-            _, lo, hi, any_masks, false_mask, derived_masks, min_rank, out_bits, out_rank = entry
-            if entry[0] in fired or not (out_bits & ~derived_bits or out_rank > rank):
+        band = 0 if age is None else bisect_right(self._age_edges, age)
+        simple, other = self._simple_by_band[band] if age is not None else self._simple_no_age
+        # A rule with one factor condition and nothing else fires on any bit of its mask;
+        # it has already fired exactly when the mask meets the true bits.
+        for entry in simple:
+            mask = entry[3][0]
+            if mask & true_bits or not (entry[7] & ~derived_bits or entry[8] > rank):
                 continue
-            if lo is not None and (age is None or age < lo or age > hi):  # type: ignore[operator]
+            candidates = mask & unknown_bits
+            while candidates:
+                bit = candidates & -candidates
+                candidates ^= bit
+                triggers.setdefault(bit, []).append(entry)
+        for entry in other:
+            _, _, _, any_masks, false_mask, derived_masks, min_rank, out_bits, out_rank = entry
+            if entry[0] in fired or not (out_bits & ~derived_bits or out_rank > rank):
                 continue
             if rank < min_rank or false_mask & ~false_bits:
                 continue

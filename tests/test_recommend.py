@@ -178,3 +178,49 @@ def test_what_if_matches_full_recomputation(ruleset: RuleSet) -> None:
         rank, bits = effects.get(factor, (state.tier_rank, ruleset.bits_of(state)[2]))
         assert rank == full.tier_rank, factor
         assert bits == ruleset.bits_of(full)[2], factor
+
+
+def _reference_ranking(recommender: Recommender, result: dict[str, Any], true: set[str]) -> list[tuple[str, float]]:
+    """The score documented in rules/interventions.yaml, computed the slow, obvious way."""
+    kb, rules = recommender.kb, recommender.rules
+    w = rules.ranking.weights
+    rank = rules.tier_ranks[result["tier"]]
+    risks = {f for f in true if kb.get(f).is_a("RiskFactor")}
+    scored = []
+    for item in kb.of_type("Intervention"):
+        item_rank = rules.tier_ranks[item.ref("tier")[0]]
+        groups = set(item.ref("targetGroup"))
+        if item_rank > rank:
+            continue
+        if groups & set(result["target_groups"]) - {"all-citizens"}:
+            group = 1.0
+        elif "all-citizens" in groups:
+            group = 0.5
+        else:
+            continue
+        tier = {0: 1.0, 1: 0.5}.get(rank - item_rank, 0.0)
+        factors = len(set(item.ref("addressesFactor")) & risks) / len(risks) if risks else 0.0
+        forum = 1.0 if set(item.ref("forum")) & set(result["fora"]) else 0.0
+        score = w["tier"] * tier + w["group"] * group + w["factors"] * factors + w["forum"] * forum
+        if score >= rules.ranking.minimum_score - 1e-9:
+            scored.append((-score, item.id))
+    scored.sort()
+    return [(ident, round(-score, 3)) for score, ident in scored[: rules.ranking.limit]]
+
+
+@SETTINGS
+@given(case=cases)
+def test_ranking_matches_the_documented_score(recommender: Recommender, case: dict[str, Any]) -> None:
+    result = recommender.recommend(case).as_dict()
+    true = {k for k, v in parse_case(case, recommender.kb).factors.items() if v is True}
+    assert [(i["id"], i["score"]) for i in result["interventions"]] == _reference_ranking(recommender, result, true)
+
+
+@SETTINGS
+@given(case=cases)
+def test_json_text_equals_the_object(recommender: Recommender, case: dict[str, Any]) -> None:
+    rec = recommender.recommend(case, lang="en")
+    assert json.loads(rec.to_json()) == rec.as_dict()
+    first = rec.as_dict()
+    first["interventions"].clear()  # a caller changing its copy changes nothing shared
+    assert recommender.recommend(case, lang="en").as_dict() == rec.as_dict()
