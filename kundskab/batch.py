@@ -1,0 +1,109 @@
+"""Batches of cases: one JSON case per line in, one JSON result per line out, in order.
+
+A bad line yields {"line": N, "error": {"code", "message"}} and the rest go on. With
+jobs > 1 the cases are spread over worker processes (each with its own engine); the
+output order is the input order all the same. Cases travel to the workers over pipes in
+memory only: nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any, BinaryIO
+
+from kundskab.cases import parse_case
+from kundskab.errors import KundskabError
+
+__all__ = ["MAX_LINE_BYTES", "BatchLine", "read_lines", "recommend_lines"]
+
+MAX_LINE_BYTES = 64 * 1024
+CHUNK = 128
+
+BatchLine = tuple[int, bytes | None]  # line number, and the line (None: it was too long)
+
+
+def read_lines(stream: BinaryIO, progress: Any = None) -> Iterator[BatchLine]:
+    """Numbered lines of a binary stream; an over-long line is skipped, not held in memory."""
+    for number, raw in enumerate(iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b""), 1):
+        size = len(raw)
+        if size > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(MAX_LINE_BYTES + 1)
+                size += len(raw)
+            if progress:
+                progress(size)
+            yield number, None
+            continue
+        if progress:
+            progress(size)
+        yield number, raw
+
+
+def _error(line: int, code: str, message: str) -> str:
+    return json.dumps({"line": line, "error": {"code": code, "message": message}},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None) -> tuple[bool, str]:
+    if raw is None:
+        return False, _error(number, "line-too-long", f"a line is at most {MAX_LINE_BYTES // 1024} KiB")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        case = parse_case(data, recommender.kb)
+        return True, recommender.recommend(case, lang=lang, limit=limit).to_json()
+    except UnicodeDecodeError:
+        return False, _error(number, "invalid-case", "not UTF-8")
+    except KundskabError as exc:
+        return False, _error(number, exc.code, str(exc))
+    except ValueError as exc:  # json.JSONDecodeError
+        return False, _error(number, "invalid-json", f"not a JSON case: {exc}")
+
+
+_WORKER: Any = None
+
+
+def _init_worker() -> None:
+    global _WORKER
+    from kundskab.recommendation import Recommender
+
+    _WORKER = Recommender()
+
+
+def _work(args: tuple[list[BatchLine], str, int | None]) -> list[tuple[bool, str]]:
+    chunk, lang, limit = args
+    return [_one(_WORKER, number, raw, lang, limit) for number, raw in chunk]
+
+
+def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
+    iterator = iter(lines)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
+                    lang: str = "da", limit: int | None = None) -> Iterator[tuple[bool, str]]:
+    """(ok, JSON text) for each numbered line, in input order."""
+    if jobs <= 1:
+        if recommender is None:
+            from kundskab.recommendation import Recommender
+
+            recommender = Recommender()
+        for number, raw in lines:
+            yield _one(recommender, number, raw, lang, limit)
+        return
+    # "spawn": the parent's durable-rules host runs a timer thread, which fork would copy badly.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(jobs, initializer=_init_worker) as pool:
+        # A bounded window of chunks in flight: memory stays flat however long the input
+        # (Pool.imap would read the whole input ahead).
+        pending: deque[Any] = deque()
+        for chunk in _chunks(lines, CHUNK):
+            pending.append(pool.apply_async(_work, ((chunk, lang, limit),)))
+            if len(pending) >= 4 * jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
