@@ -249,7 +249,7 @@ class Recommender:
             if item_fora & fora_mask:
                 score += w["forum"]
             found.append((score, self._index[position].id, position, item_factors))
-        found.sort(key=lambda x: (-x[0], x[1]))
+        found.sort(key=lambda x: (-round(x[0], 9), x[1]))
         split = ([x for x in found if not x[3]], [x for x in found if x[3]])
         if len(self._base_cache) >= 256:  # bounded: memory stays flat over any batch
             self._base_cache.clear()
@@ -268,17 +268,20 @@ class Recommender:
         # Only interventions that address one of the case's risk factors can gain on the
         # base score (tier, group, forum), which the candidate lists are sorted by.
         plain, boostable = self._base_scores(rank, groups, fora)
-        top = [(-base, ident, position) for base, ident, position, _ in plain[:limit] if base >= minimum]
+        # Scores are rounded before sorting so that equal scores tie on the id, however
+        # the floating-point sums were ordered.
+        top = [(-round(base, 9), ident, position) for base, ident, position, _ in plain[:limit] if base >= minimum]
         if risk_mask:
             for base, ident, position, factors in boostable:
                 hits = factors & risk_mask
                 score = base + w_factors * hits.bit_count() / n_risks if hits else base
                 if score >= minimum:
-                    top.append((-score, ident, position))
+                    top.append((-round(score, 9), ident, position))
             top.sort()
             del top[limit:]
         else:
-            top += [(-base, ident, position) for base, ident, position, _ in boostable[:limit] if base >= minimum]
+            top += [(-round(base, 9), ident, position) for base, ident, position, _ in boostable[:limit]
+                    if base >= minimum]
             top.sort()
             del top[limit:]
         pieces = []

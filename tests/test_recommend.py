@@ -203,7 +203,7 @@ def _reference_ranking(recommender: Recommender, result: dict[str, Any], true: s
         forum = 1.0 if set(item.ref("forum")) & set(result["fora"]) else 0.0
         score = w["tier"] * tier + w["group"] * group + w["factors"] * factors + w["forum"] * forum
         if score >= rules.ranking.minimum_score - 1e-9:
-            scored.append((-score, item.id))
+            scored.append((-round(score, 9), item.id))
     scored.sort()
     return [(ident, round(-score, 3)) for score, ident in scored[: rules.ranking.limit]]
 
