@@ -284,7 +284,6 @@ def _print_check(report: Any, kb: Any, lang: str) -> None:
 # ---------------------------------------------------------------------------- recommend
 
 MAX_CASE_FILE = 64 * 1024
-MAX_BATCH_LINE = 64 * 1024
 
 RWORDS = {
     "da": {"title": "Anbefaling", "case": "sag", "age": "alder", "tier": "Indsatsniveau",
@@ -407,11 +406,13 @@ def _interview(kb: Any, lang: str) -> dict[str, Any]:
 @click.option("--batch", "batch", metavar="FILE.jsonl|-", help="One case per line in, one JSON result per line out.")
 @click.option("--interview", is_flag=True, help="Ask for the age and the factors, domain by domain.")
 @click.option("--limit", type=click.IntRange(1, 100), help="How many interventions to list.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="With --batch: worker processes (output order is kept).")
 @output_options
 @handle_errors
 def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
               not_factors: tuple[str, ...], ref: str | None, batch: str | None, interview: bool,
-              limit: int | None, fmt: str, lang: str) -> None:
+              limit: int | None, jobs: int, fmt: str, lang: str) -> None:
     """Recommend a tier of effort, fora and interventions for a case.
 
     The case comes from CASE_FILE (JSON or YAML, - for stdin), from --age/--factor, or from
@@ -424,10 +425,10 @@ def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
     given = [bool(case_file), bool(age is not None or factors or not_factors), bool(batch), interview]
     if sum(given) != 1:
         raise click.UsageError("give exactly one of: CASE_FILE (or -), --age/--factor, --batch, --interview")
-    recommender = _recommender()
     if batch:
-        _run_batch(recommender, batch, lang, limit)
+        _run_batch(_recommender() if jobs == 1 else None, batch, lang, limit, jobs)
         return
+    recommender = _recommender()
     if interview:
         case = parse_case(_interview(recommender.kb, lang), recommender.kb)
     elif case_file:
@@ -447,10 +448,10 @@ def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
         _print_recommendation(rec, lang)
 
 
-def _run_batch(recommender: Any, path: str, lang: str, limit: int | None) -> None:
+def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: int) -> None:
     import os
 
-    from kundskab.cases import parse_case
+    from kundskab.batch import read_lines, recommend_lines
 
     if path == "-":
         stream = sys.stdin.buffer
@@ -459,37 +460,21 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None) -> Non
         stream = open(path, "rb")  # noqa: SIM115 - closed below
         total = os.fstat(stream.fileno()).st_size or None
     show_progress = sys.stderr.isatty()
+    progress = {"read": 0}
+
+    def count(size: int) -> None:
+        progress["read"] += size
+
     out = sys.stdout
-    bad = done = read = 0
+    bad = done = 0
     try:
-        for number, raw in enumerate(iter(lambda: stream.readline(MAX_BATCH_LINE + 1), b""), 1):
-            read += len(raw)
-            if len(raw) > MAX_BATCH_LINE and not raw.endswith(b"\n"):
-                # Skip the rest of an over-long line so the next line starts cleanly.
-                while raw and not raw.endswith(b"\n"):
-                    raw = stream.readline(MAX_BATCH_LINE + 1)
-                    read += len(raw)
-                result: dict[str, Any] = {"line": number, "error": {
-                    "code": "line-too-long", "message": f"a line is at most {MAX_BATCH_LINE // 1024} KiB"}}
-            else:
-                try:
-                    data = json.loads(raw.decode("utf-8"))
-                    rec = recommender.recommend(parse_case(data, recommender.kb), lang=lang, limit=limit)
-                    result = rec.as_dict()
-                except UnicodeDecodeError:
-                    result = {"line": number, "error": {"code": "invalid-case", "message": "not UTF-8"}}
-                except ValueError as exc:
-                    code = getattr(exc, "code", "invalid-json")
-                    message = str(exc) if isinstance(exc, KundskabError) else f"not a JSON case: {exc}"
-                    result = {"line": number, "error": {"code": code, "message": message}}
-                except KundskabError as exc:
-                    result = {"line": number, "error": {"code": exc.code, "message": str(exc)}}
-            if "error" in result:
-                bad += 1
+        lines = read_lines(stream, count)
+        for ok, text in recommend_lines(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
+            bad += not ok
             done += 1
-            out.write(json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n")
+            out.write(text + "\n")
             if show_progress and done % 200 == 0:
-                pct = f" {100 * read // total:3d}%" if total else ""
+                pct = f" {100 * progress['read'] // total:3d}%" if total else ""
                 click.echo(f"\r{done} …{pct}", nl=False, err=True)
     finally:
         if stream is not sys.stdin.buffer:
@@ -565,3 +550,99 @@ def rules_list(fmt: str, lang: str) -> None:
         click.echo(f"    when {' AND '.join(item['when'])}")
         click.echo(f"    then {', '.join(item['then'])}")
         click.echo(f"    {item['because']}  [{item['source']}]")
+
+
+# ---------------------------------------------------------------------------- documents
+
+VWORDS: dict[str, dict[str, str]] = {
+    "da": {"error": "fejl", "warning": "advarsel", "valid": "gyldig", "invalid": "ugyldig",
+           "summary": "{n} dokumenter: {valid} gyldige, {invalid} ugyldige, {warnings} advarsler",
+           "none_found": "ingen dokumenter fundet (.md, .yaml, .yml, .ttl, .jsonld)",
+           "written": "skabelon skrevet til {path}",
+           "exists": "{path} findes allerede (brug --force for at overskrive)"},
+    "en": {"error": "error", "warning": "warning", "valid": "valid", "invalid": "invalid",
+           "summary": "{n} documents: {valid} valid, {invalid} invalid, {warnings} warnings",
+           "none_found": "no documents found (.md, .yaml, .yml, .ttl, .jsonld)",
+           "written": "template written to {path}",
+           "exists": "{path} exists already (use --force to overwrite)"},
+}
+
+
+def _print_validation(report: Any, lang: str, summary: bool) -> None:
+    w = VWORDS[lang]
+    for entry in report.files:
+        mark, colour = ("✓", "green") if entry.valid else ("✗", "red")
+        state = w["valid"] if entry.valid else w["invalid"]
+        programme = f" [{entry.programme}]" if entry.programme else ""
+        click.secho(f"{mark} {entry.file}{programme}: {state}", fg=colour, bold=not entry.valid)
+        for kind, problems in (("error", entry.errors), ("warning", entry.warnings)):
+            for problem in problems:
+                where = f"{entry.file}:{problem.line}" if problem.line else entry.file
+                click.echo(f"    {where}: {w[kind]} [{problem.code}] {problem.message}")
+    if summary:
+        warnings = sum(len(f.warnings) for f in report.files)
+        click.echo(w["summary"].format(n=len(report.files), valid=report.valid,
+                                       invalid=report.invalid, warnings=warnings))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=True, dir_okay=True))
+@output_options
+@handle_errors
+def validate(paths: tuple[str, ...], fmt: str, lang: str) -> None:
+    """Validate initiative documents against their programme.
+
+    PATHS are files or folders (searched recursively for .md, .yaml, .yml, .ttl and
+    .jsonld). Exit 0 when every document is valid, 1 when any is invalid, 2 on bad usage.
+    Warnings (unjustified or suggested principles, unknown fields, placeholders left in)
+    never make a document invalid.
+    """
+    from pathlib import Path
+
+    from kundskab.validation import validate_paths
+
+    report = validate_paths(paths, _kb(), lang=lang)
+    folders = any(Path(p).is_dir() for p in paths)
+    if fmt == "json":
+        emit_json(report.as_dict())
+    else:
+        if not report.files:
+            click.echo(f"kundskab: {VWORDS[lang]['none_found']}", err=True)
+        _print_validation(report, lang, summary=folders or len(report.files) > 1)
+    if not report.ok:
+        sys.exit(EXIT_NEGATIVE)
+
+
+@main.command()
+@click.argument("programme")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the template to this file instead of stdout.")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@output_options
+@handle_errors
+def template(programme: str, output: str | None, force: bool, fmt: str, lang: str) -> None:
+    """Write a commented starting document (Markdown) for PROGRAMME (an id or a name).
+
+    The template lists every field the programme requires, with its principles or
+    sub-goals; replace each [udfyld: …] and check the result with `kundskab validate`.
+    The comments are Danish whatever --lang; --format json wraps the template in
+    {"programme", "file", "template"}.
+    """
+    from pathlib import Path
+
+    from kundskab.templates import document_template
+
+    kb = _kb()
+    text = document_template(kb, programme)
+    if output is not None:
+        target = Path(output)
+        if target.exists() and not force:
+            fail(VWORDS[lang]["exists"].format(path=output))
+        target.write_text(text, encoding="utf-8")
+        click.echo(VWORDS[lang]["written"].format(path=output), err=True)
+    if fmt == "json":
+        emit_json({"programme": kb.resolve(programme, "Programme"), "file": output,
+                   "template": text})
+    elif output is None:
+        click.echo(text, nl=False)

@@ -53,6 +53,11 @@ _dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 Piece = tuple[Any, str]  # an output object and its JSON text
 
 
+def _entry(rule: str, conclusion: str, because: str, premises: tuple[str, ...], source: str) -> dict[str, Any]:
+    return {"rule": rule, "conclusion": conclusion, "because": because, "premises": list(premises),
+            "source": source}
+
+
 class _Memo:
     """A bounded memo of output pieces (cleared when full, so memory stays flat)."""
 
@@ -217,9 +222,9 @@ class Recommender:
                 conclusion = f"{kind.replace('_', '-')}:{ident}"
                 key = (rule.id, conclusion, firing.premises)
                 if key not in keyed:
-                    keyed[key] = self._memo.get(("explain", lang, *key), lambda r=rule, c=conclusion, p=firing.premises: {
-                        "rule": r.id, "conclusion": c, "because": r.because.get(lang, r.because["en"]),
-                        "premises": list(p), "source": r.source})
+                    keyed[key] = self._memo.get(("explain", lang, *key), partial(
+                        _entry, rule.id, conclusion, rule.because.get(lang, rule.because["en"]),
+                        firing.premises, rule.source))
         ordered = sorted(keyed, key=lambda k: (EXPLANATION_ORDER.get(k[1].split(":")[0], 9), k[1], k[0]))
         return [keyed[k] for k in ordered]
 
@@ -289,7 +294,7 @@ class Recommender:
             item = self._index[position]
             key = ("item", lang, position, tier, groups & item.groups, fora & item.fora,
                    risks & item.factors, round(-neg_score, 3))
-            item_piece, explain_piece = self._memo.get(key, lambda i=item, k=key: self._ranked(i, k, lang))[0]
+            item_piece, explain_piece = self._memo.get(key, partial(self._ranked, item, key, lang))[0]
             pieces.append(item_piece)
             explanation.append(explain_piece)
         return pieces
@@ -344,7 +349,7 @@ class Recommender:
                         changes.append((value, rules.tier_by_rank.get(rank, base_tier), new_fora))
             if changes:
                 key = ("question", lang, factor, base_tier, tuple(changes))
-                piece = self._memo.get(key, lambda f=factor, c=changes: self._question(f, c, base_tier, lang))
+                piece = self._memo.get(key, partial(self._question, factor, changes, base_tier, lang))
                 keyed.append(((True, "tier" not in piece[0]["would_change"], factor), piece))
         if case.age is None:
             outcomes = set()

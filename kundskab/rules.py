@@ -340,7 +340,7 @@ class RuleSet:
         edges = sorted({e[1] for e in compiled if e[1] is not None} | {e[2] + 1 for e in compiled if e[2] is not None})
         self._age_edges = edges
         self._compiled_by_band = [
-            [e for e in compiled if e[1] is None or (e[1] <= age <= e[2])]
+            [e for e in compiled if e[1] is None or (e[1] <= age <= e[2])]  # type: ignore[operator]
             for age in [-1, *edges]
         ]
         self._compiled_no_age = [e for e in compiled if e[1] is None]

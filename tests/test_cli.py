@@ -198,3 +198,20 @@ def test_rules_lint_graph_list(runner: CliRunner) -> None:
 def test_version(runner: CliRunner) -> None:
     code, out, _ = run(runner, "--version")
     assert code == 0 and kundskab.__version__ in out
+
+
+def test_batch_with_two_jobs_keeps_order_and_answers(runner: CliRunner) -> None:
+    lines = [json.dumps({"ref": f"r{i}", "age": 10 + i % 20, "factors": ["truancy"] if i % 3 else []})
+             for i in range(300)]
+    text = "\n".join([*lines[:150], "not json", *lines[150:]]) + "\n"
+    _, single, _ = run(runner, "recommend", "--batch", "-", input=text)
+    code, parallel, _ = run(runner, "recommend", "--batch", "-", "--jobs", "2", input=text)
+    assert code == 2 and parallel == single
+    assert json.loads(parallel.splitlines()[150])["line"] == 151
+
+
+def test_batch_over_long_line_is_reported(runner: CliRunner) -> None:
+    long_line = json.dumps({"age": 15, "ref": "x" * 70000})
+    code, out, _ = run(runner, "recommend", "--batch", "-", input=long_line + '\n{"age": 15}\n')
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert code == 2 and first["error"]["code"] == "line-too-long" and second["tier"] == "general"

@@ -224,3 +224,28 @@ def test_json_text_equals_the_object(recommender: Recommender, case: dict[str, A
     first = rec.as_dict()
     first["interventions"].clear()  # a caller changing its copy changes nothing shared
     assert recommender.recommend(case, lang="en").as_dict() == rec.as_dict()
+
+
+@pytest.mark.parametrize("text", [
+    "age: 15\nfactors: {truancy: 2020-13-45}\n",  # a YAML date that cannot exist
+    "age: &a 15\nfactors: *a\n",  # anchors and aliases are refused
+    "- [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+    "\x00\x01",
+])
+def test_bad_case_text_is_a_case_error_never_a_crash(kb: KnowledgeBase, text: str) -> None:
+    """Regression: a YAML value whose constructor fails escaped as a bare ValueError."""
+    from kundskab.cases import parse_case_text
+
+    with pytest.raises(CaseError):
+        parse_case_text(text, kb)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_any_case_text_is_a_case_or_a_case_error(kb: KnowledgeBase, raw: bytes) -> None:
+    from kundskab.cases import parse_case_text
+
+    try:
+        parse_case_text(raw, kb)
+    except CaseError:
+        pass

@@ -1,0 +1,748 @@
+"""Validating initiative documents against their programme (`kundskab validate`).
+
+What is checked, and where the knowledge of it lives:
+
+- structure (required fields, one value or many, text or name): the SHACL shapes in
+  ontology/shapes/documents/initiative.ttl, run once over all documents of a run;
+- names: every concept is named by id or label and resolved in the knowledge base; a
+  principle or sub-goal must belong to the document's programme;
+- the programme's requirements: its ks:Requirement concepts (field, minCount, valuesFrom,
+  requiredValue, allowedValue, errorCode), so a new programme, or a new version of one,
+  is Turtle only;
+- tier against target groups: ks:minTier / ks:maxTier on target groups;
+- warnings (never invalidating): a claimed principle or sub-goal the document's text says
+  nothing about, one the text talks about but does not claim, unknown fields, template
+  placeholders left in.
+
+Error codes are those of CONTRACT.md plus `invalid-field` (a field of the wrong form) and
+`ambiguous-name`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kundskab import _paths, _vocab
+from kundskab._matching import Match, Term, TermIndex, Token, guess_languages, tokens
+from kundskab._names import fold, nearest
+from kundskab.documents import (
+    FIELDS,
+    Document,
+    Entry,
+    FieldSpec,
+    ReadError,
+    document_format,
+    iter_sources,
+    parse_document,
+    placeholders,
+    printable,
+    read_document,
+)
+from kundskab.errors import AmbiguousNameError, DocumentError, UnknownConceptError
+from kundskab.knowledge import Concept, KnowledgeBase
+from kundskab.knowledge import load as load_kb
+
+__all__ = [
+    "FileReport",
+    "Problem",
+    "ValidationReport",
+    "validate_document",
+    "validate_documents",
+    "validate_path",
+    "validate_paths",
+]
+
+REQUIRED_FIELDS = ("title", "programme", "tier", "target_groups")
+_UNRESOLVED = "urn:kundskab:unresolved"  # stands in for a name already reported as unknown
+_SHAPES_FILE = Path("shapes") / "documents" / "initiative.ttl"
+_KSH = "https://w3id.org/kundskab/shapes#"
+_SH = "http://www.w3.org/ns/shacl#"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "da": {
+        "unknown": "Ukendt {kind} '{name}' i feltet '{field}'.",
+        "did_you_mean": " Mente du: {choices}?",
+        "choose_from": " {programme} har: {choices}.",
+        "ambiguous": "'{name}' i feltet '{field}' er tvetydigt: det kan være {choices}; brug id'et.",
+        "other_programme": "{kind_cap} {name} hører til {owner}, ikke til {programme}; "
+                           "kun programmets egne tæller. {programme} har: {choices}.",
+        "min_count": "{requirement}: {programme} kræver mindst {n} i feltet '{field}', "
+                     "men dokumentet angiver {have}{listing}.",
+        "min_count_more": " Vælg blandt: {choices}.",
+        "required_value": "{requirement}: feltet '{field}' skal være '{value}'{found}.",
+        "allowed_value": "{requirement}: feltet '{field}' skal være en af: {values}{found}.",
+        "found": " (dokumentet angiver: {found})",
+        "missing": " (feltet mangler)",
+        "tier_low": "Indsatsniveauet '{tier}' ({tier_id}) er for lavt til målgruppen '{group}' "
+                    "({group_id}), som kræver mindst '{bound}' ({bound_id}).",
+        "tier_high": "Indsatsniveauet '{tier}' ({tier_id}) er for højt til målgruppen '{group}' "
+                     "({group_id}), som højst kan have '{bound}' ({bound_id}).",
+        "unjustified": "{kind_cap} '{label}' ({id}) er angivet, men hverken titel, begrundelser "
+                       "eller tekst nævner det; skriv en begrundelse, der fx nævner: {examples}.",
+        "suggested": "Teksten taler om {kind} '{label}' ({id}) (ord: {words}), men det er ikke "
+                     "angivet i '{field}'; overvej at tilføje det.",
+        "unknown_field": "Ukendt felt '{name}' ignoreres.",
+        "unknown_field_hint": " Mente du '{hint}'?",
+        "placeholder": "Feltet '{field}' har stadig skabelontekst: {text}",
+        "placeholder_body": "Teksten har stadig skabelontekst: {text}",
+        "none": "ingen",
+    },
+    "en": {
+        "unknown": "Unknown {kind} '{name}' in the field '{field}'.",
+        "did_you_mean": " Did you mean: {choices}?",
+        "choose_from": " {programme} has: {choices}.",
+        "ambiguous": "'{name}' in the field '{field}' is ambiguous: it can be {choices}; use the id.",
+        "other_programme": "The {kind} {name} belongs to {owner}, not to {programme}; "
+                           "only the programme's own count. {programme} has: {choices}.",
+        "min_count": "{requirement}: {programme} requires at least {n} in the field '{field}', "
+                     "but the document gives {have}{listing}.",
+        "min_count_more": " Choose from: {choices}.",
+        "required_value": "{requirement}: the field '{field}' must be '{value}'{found}.",
+        "allowed_value": "{requirement}: the field '{field}' must be one of: {values}{found}.",
+        "found": " (the document gives: {found})",
+        "missing": " (the field is missing)",
+        "tier_low": "The tier '{tier}' ({tier_id}) is too low for the target group '{group}' "
+                    "({group_id}), which needs at least '{bound}' ({bound_id}).",
+        "tier_high": "The tier '{tier}' ({tier_id}) is too high for the target group '{group}' "
+                     "({group_id}), which can have at most '{bound}' ({bound_id}).",
+        "unjustified": "The {kind} '{label}' ({id}) is claimed, but neither the title, the "
+                       "justifications nor the text mention it; write a justification that "
+                       "mentions e.g.: {examples}.",
+        "suggested": "The text speaks of the {kind} '{label}' ({id}) (words: {words}), but it "
+                     "is not claimed in '{field}'; consider adding it.",
+        "unknown_field": "Unknown field '{name}' is ignored.",
+        "unknown_field_hint": " Did you mean '{hint}'?",
+        "placeholder": "The field '{field}' still has template text: {text}",
+        "placeholder_body": "The text still has template text: {text}",
+        "none": "none",
+    },
+}
+
+
+def _msg(lang: str, key: str, **params: Any) -> str:
+    return MESSAGES.get(lang, MESSAGES["da"])[key].format(**params)
+
+
+# ---------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An error or a warning about a document."""
+
+    code: str
+    message: str
+    line: int | None = None
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message, "line": self.line}
+        if self.field is not None:
+            out["field"] = self.field
+        return out
+
+
+@dataclass
+class FileReport:
+    """The outcome for one document (one entry of `files` in CONTRACT.md)."""
+
+    file: str
+    format: str | None = None
+    programme: str | None = None
+    principles: list[str] = field(default_factory=list)
+    subgoals: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "valid": self.valid,
+            "programme": self.programme,
+            "principles": list(self.principles),
+            "subgoals": list(self.subgoals),
+            "format": self.format,
+            "errors": [p.as_dict() for p in self.errors],
+            "warnings": [p.as_dict() for p in self.warnings],
+        }
+
+
+@dataclass
+class ValidationReport:
+    """The outcome for every document of a run."""
+
+    files: list[FileReport]
+    kb_version: str = ""
+
+    @property
+    def valid(self) -> int:
+        return sum(1 for f in self.files if f.valid)
+
+    @property
+    def invalid(self) -> int:
+        return len(self.files) - self.valid
+
+    @property
+    def ok(self) -> bool:
+        return self.invalid == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": [f.as_dict() for f in self.files],
+            "summary": {"valid": self.valid, "invalid": self.invalid,
+                        "warnings": sum(len(f.warnings) for f in self.files)},
+            "kb_version": self.kb_version,
+        }
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A ks:Requirement, read from the knowledge base."""
+
+    id: str
+    programme: str
+    field: str
+    code: str
+    min_count: int | None
+    values_from: str | None
+    required: tuple[str, ...]
+    allowed: tuple[str, ...]
+
+
+class _Model:
+    """What validation needs from one knowledge base, worked out once."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.requirements: dict[str, list[Requirement]] = {}
+        for concept in kb.of_type("Requirement"):
+            for programme in concept.ref("ofProgramme"):
+                values_from = concept.ref("valuesFrom")
+                self.requirements.setdefault(programme, []).append(Requirement(
+                    id=concept.id, programme=programme, field=concept.value("field") or "",
+                    code=concept.value("errorCode") or "missing-field",
+                    min_count=concept.int_value("minCount"),
+                    values_from=values_from[0] if values_from else None,
+                    required=tuple(concept.all_values("requiredValue")),
+                    allowed=tuple(sorted(concept.all_values("allowedValue")))))
+        self.ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
+        self.tier_bounds: dict[str, tuple[str | None, str | None]] = {}
+        for group in kb.of_type("TargetGroup"):
+            low, high = group.ref("minTier"), group.ref("maxTier")
+            if low or high:
+                self.tier_bounds[group.id] = (low[0] if low else None, high[0] if high else None)
+        self._parts: dict[tuple[str, str], list[Concept]] = {}
+        claim_kinds = {spec.kind for spec in FIELDS.values() if spec.claim and spec.kind}
+        terms: list[Term] = []
+        for kind in sorted(claim_kinds):
+            for concept in kb.of_type(kind):
+                for lang, label in concept.labels.items():
+                    terms.append(Term.of(concept.id, label, lang))
+                for lang, alts in concept.alt_labels.items():
+                    terms.extend(Term.of(concept.id, alt, lang) for alt in alts)
+        self.terms = TermIndex(terms)
+
+    def parts(self, programme: str, kind: str) -> list[Concept]:
+        """The programme's principles (or sub-goals...): its own plus those it includes."""
+        key = (programme, kind)
+        if key not in self._parts:
+            included = set(self.kb.get(programme).ref("includes")) if programme in self.kb else set()
+            found = [c for c in self.kb.of_type(kind)
+                     if programme in c.ref("ofProgramme") or c.id in included]
+            self._parts[key] = sorted(found, key=lambda c: (c.int_value("principleNumber") or 99, c.id))
+        return self._parts[key]
+
+
+_MODELS: weakref.WeakKeyDictionary[KnowledgeBase, _Model] = weakref.WeakKeyDictionary()
+
+
+def _model(kb: KnowledgeBase) -> _Model:
+    model = _MODELS.get(kb)
+    if model is None:
+        model = _MODELS[kb] = _Model(kb)
+    return model
+
+
+@dataclass(frozen=True)
+class _Shapes:
+    graph: Any
+    annotations: dict[str, tuple[str, str]]  # shape IRI -> (field, code)
+
+
+_SHAPES: dict[tuple[str, float], _Shapes] = {}
+
+
+def _shapes(kb: KnowledgeBase) -> _Shapes:
+    import rdflib
+
+    path = (kb.ontology_dir or _paths.ontology_dir()) / _SHAPES_FILE
+    if not path.is_file():
+        path = _paths.ontology_dir() / _SHAPES_FILE
+    key = (str(path), path.stat().st_mtime)
+    if key not in _SHAPES:
+        graph = rdflib.Graph().parse(path, format="turtle")
+        annotations = {}
+        for shape, name in graph.subject_objects(rdflib.URIRef(_KSH + "field")):
+            code = graph.value(shape, rdflib.URIRef(_KSH + "code"))
+            annotations[str(shape)] = (str(name), str(code or "invalid-field"))
+        _SHAPES[key] = _Shapes(graph, annotations)
+    return _SHAPES[key]
+
+
+# ---------------------------------------------------------------------------- one document
+
+
+@dataclass
+class _Check:
+    """A document under check: its node in the run's graph and what was found so far."""
+
+    doc: Document
+    node: Any
+    lang: str
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    programme: str | None = None
+    concepts: dict[str, list[tuple[str, int | None]]] = field(default_factory=dict)
+    texts: dict[str, list[tuple[str, int | None]]] = field(default_factory=dict)
+    justifications: dict[str, dict[str, tuple[str, int | None]]] = field(default_factory=dict)
+    blank_lines: dict[Any, tuple[str, int | None]] = field(default_factory=dict)
+    field_errors: set[str] = field(default_factory=set)
+
+    def line(self, name: str) -> int | None:
+        entry = self.doc.fields.get(name)
+        return entry.line if entry is not None and entry.line is not None else self.doc.first_line
+
+    def error(self, code: str, message: str, line: int | None, name: str | None) -> None:
+        self.errors.append(Problem(code, message, line, name))
+        if name:
+            self.field_errors.add(name)
+
+    def warn(self, code: str, message: str, line: int | None, name: str | None = None) -> None:
+        self.warnings.append(Problem(code, message, line, name))
+
+
+def _items(entry: Entry, spec: FieldSpec) -> list[tuple[Any, int | None, Any]]:
+    """(item, line, justification) for each value of a field, whatever form it was given in."""
+    value = entry.value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return []
+    if isinstance(value, dict):
+        if spec.claim:
+            return [(k, entry.item_line(i), v) for i, (k, v) in enumerate(value.items())]
+        return [(value, entry.line, None)]
+    if isinstance(value, list):
+        return [(v, entry.item_line(i), None) for i, v in enumerate(value)
+                if v is not None and not (isinstance(v, str) and not v.strip())]
+    return [(value, entry.line, None)]
+
+
+def _as_text(value: Any) -> str | None:
+    """A value accepted as text: strings, and numbers or dates that YAML typed for us."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float | datetime.date):
+        return str(value)
+    return None
+
+
+class _Builder:
+    """Turns documents into the run's RDF graph, resolving names on the way."""
+
+    def __init__(self, kb: KnowledgeBase, model: _Model, lang: str) -> None:
+        import rdflib
+
+        self.rdflib = rdflib
+        self.kb = kb
+        self.model = model
+        self.lang = lang
+        self.graph = rdflib.Graph()
+        self.rdf_type = rdflib.RDF.type
+        self.rdf_value = rdflib.RDF.value
+        self.doc_class = rdflib.URIRef(_vocab.KS + "InitiativeDocument")
+        self.justification = rdflib.URIRef(_vocab.KS + "justification")
+        self.about = rdflib.URIRef(_vocab.KS + "about")
+        self.props = {name: rdflib.URIRef(spec.prop) for name, spec in FIELDS.items()}
+        self.unresolved = rdflib.URIRef(_UNRESOLVED)
+
+    def add(self, check: _Check) -> None:
+        self.graph.add((check.node, self.rdf_type, self.doc_class))
+        # In FIELDS order, so the programme is known before the principles that must be its own.
+        for name, spec in FIELDS.items():
+            entry = check.doc.fields.get(name)
+            if entry is None:
+                continue
+            for item, line, justification in _items(entry, spec):
+                node = self._node(check, spec, item, line)
+                self.graph.add((check.node, self.props[name], node))
+                if spec.claim and justification is not None:
+                    self._justify(check, spec, node, item, justification, line)
+        for name, entry in check.doc.fields.items():
+            if name not in FIELDS:
+                hint = difflib.get_close_matches(name.lower(), list(FIELDS), n=1, cutoff=0.7)
+                message = _msg(self.lang, "unknown_field", name=printable(name))
+                if hint:
+                    message += _msg(self.lang, "unknown_field_hint", hint=hint[0])
+                check.warn("unknown-field", message, entry.line, None)
+
+    def _blank(self, check: _Check, name: str, line: int | None) -> Any:
+        node = self.rdflib.BNode()
+        check.blank_lines[node] = (name, line)
+        return node
+
+    def _node(self, check: _Check, spec: FieldSpec, item: Any, line: int | None) -> Any:
+        if spec.kind is None:
+            text = _as_text(item)
+            if text is None:
+                return self._blank(check, spec.name, line)
+            check.texts.setdefault(spec.name, []).append((text, line))
+            return self.rdflib.Literal(text)
+        if not isinstance(item, str):
+            return self._blank(check, spec.name, line)
+        ident = self._resolve(check, spec, item, line)
+        if ident is None:
+            return self.unresolved
+        check.concepts.setdefault(spec.name, []).append((ident, line))
+        if spec.name == "programme" and check.programme is None:
+            check.programme = ident
+        return self.rdflib.URIRef(_vocab.KB + ident)
+
+    def _justify(self, check: _Check, spec: FieldSpec, node: Any, item: Any,
+                 justification: Any, line: int | None) -> None:
+        holder = self.rdflib.BNode()
+        self.graph.add((check.node, self.justification, holder))
+        self.graph.add((holder, self.about, node))
+        text = _as_text(justification)
+        if text is None:
+            self.graph.add((holder, self.rdf_value, self._blank(check, spec.name, line)))
+            return
+        self.graph.add((holder, self.rdf_value, self.rdflib.Literal(text)))
+        if isinstance(item, str) and node != self.unresolved and text.strip():
+            ident = str(node)[len(_vocab.KB):]
+            check.justifications.setdefault(spec.name, {})[ident] = (text, line)
+
+    def _resolve(self, check: _Check, spec: FieldSpec, name: str, line: int | None) -> str | None:
+        kb, lang = self.kb, self.lang
+        assert spec.kind is not None
+        kind = kb.class_label(spec.kind, lang)
+        programme = check.programme if spec.claim else None
+        parts = self.model.parts(programme, spec.kind) if programme else None
+        part_ids = [p.id for p in parts] if parts is not None else []
+        shown = printable(name)
+        try:
+            ident = kb.resolve(name, spec.kind)
+        except AmbiguousNameError as exc:
+            within = [c for c in exc.candidates if c in part_ids]
+            if len(within) != 1:
+                check.error("ambiguous-name", _msg(lang, "ambiguous", name=shown, field=spec.name,
+                                                   choices=", ".join(exc.candidates)),
+                            line, spec.name)
+                return None
+            ident = within[0]
+        except UnknownConceptError as exc:
+            message = _msg(lang, "unknown", kind=kind, name=shown, field=spec.name)
+            suggestions = exc.suggestions
+            if parts is not None and programme is not None:
+                keys = {fold(p.id): p.id for p in parts}
+                keys.update({fold(label): p.id for p in parts for label in p.labels.values()})
+                suggestions = nearest(name, keys)
+            if suggestions:
+                message += _msg(lang, "did_you_mean", choices=", ".join(suggestions))
+            if parts is not None and programme is not None and part_ids:
+                message += _msg(lang, "choose_from", programme=programme,
+                                choices=", ".join(part_ids))
+            check.error("unknown-concept", message, line, spec.name)
+            return None
+        if parts is not None and programme is not None and ident not in part_ids:
+            owner = ", ".join(kb.get(ident).ref("ofProgramme")) or "?"
+            named = f"'{shown}'" if name.strip() == ident else f"'{shown}' ({ident})"
+            check.error("unknown-concept", _msg(
+                lang, "other_programme", kind_cap=kind.capitalize(), kind=kind, name=named,
+                owner=owner, programme=programme,
+                choices=", ".join(part_ids) or _msg(lang, "none")), line, spec.name)
+            return None
+        return ident
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def _apply_shacl(builder: _Builder, checks: dict[str, _Check], shapes: _Shapes, lang: str) -> None:
+    import pyshacl
+    import rdflib
+
+    if not checks:
+        return
+    _conforms, results, _text = pyshacl.validate(
+        builder.graph, shacl_graph=shapes.graph, inference="none", inplace=True,
+        advanced=False, meta_shacl=False, allow_warnings=False)
+    sh = rdflib.Namespace(_SH)
+    found: set[tuple[str, str, str, int | None]] = set()
+    for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):
+        check = checks.get(str(results.value(result, sh.focusNode)))
+        shape = results.value(result, sh.sourceShape)
+        if check is None or shape is None:
+            continue
+        name, code = shapes.annotations.get(str(shape), ("", "invalid-field"))
+        value = results.value(result, sh.value)
+        line = check.line(name) if name in FIELDS else check.doc.first_line
+        if value is not None and value in check.blank_lines:
+            name, line = check.blank_lines[value]
+        messages = {m.language: str(m) for m in results.objects(result, sh.resultMessage)}
+        message = messages.get(lang) or messages.get("en") or next(iter(messages.values()), code)
+        key = (check.doc.name, code, name, line)
+        if key in found:
+            continue
+        found.add(key)
+        check.error(code, message, line, name or None)
+
+
+def _check_requirements(check: _Check, model: _Model) -> None:
+    kb, lang, programme = model.kb, check.lang, check.programme
+    if programme is None:
+        return
+    programme_label = kb.label(programme, lang)
+    for req in model.requirements.get(programme, []):
+        spec = FIELDS.get(req.field)
+        entry = check.doc.fields.get(req.field)
+        line = entry.line if entry is not None and entry.line is not None else check.line("programme")
+        label = kb.label(req.id, lang)
+        have: list[str]
+        if spec is not None and spec.kind is not None:
+            have = list(dict.fromkeys(i for i, _ in check.concepts.get(req.field, [])))
+        elif spec is not None:
+            have = [t for t, _ in check.texts.get(req.field, []) if t.strip()]
+        else:  # a field this version does not know: present and non-empty is all we can tell
+            have = [str(v) for v, _, _ in _items(entry, FieldSpec(req.field, "", None, True))] \
+                if entry is not None else []
+        counted = have
+        choices: list[str] = []
+        if req.values_from:
+            parts = [p.id for p in model.parts(programme, req.values_from)]
+            counted = [h for h in have if h in parts]
+            choices = [p for p in parts if p not in counted]
+        if req.min_count is not None and len(counted) < req.min_count:
+            listing = f" ({', '.join(counted)})" if counted and spec and spec.kind else ""
+            message = _msg(lang, "min_count", requirement=label, programme=programme_label,
+                           n=req.min_count, field=req.field, have=len(counted), listing=listing)
+            if choices:
+                message += _msg(lang, "min_count_more", choices=", ".join(choices))
+            check.error(req.code, message, line, req.field)
+        if req.field in check.field_errors:
+            continue  # the value is already reported as malformed or unknown
+        found = (_msg(lang, "found", found=", ".join(printable(h) for h in have)) if have
+                 else _msg(lang, "missing"))
+        folded = {fold(h) for h in have}
+        if req.required and not all(fold(r) in folded for r in req.required):
+            check.error(req.code, _msg(lang, "required_value", requirement=label, field=req.field,
+                                       value="', '".join(req.required), found=found),
+                        line, req.field)
+        if req.allowed and not folded & {fold(a) for a in req.allowed}:
+            check.error(req.code, _msg(lang, "allowed_value", requirement=label, field=req.field,
+                                       values=", ".join(req.allowed), found=found),
+                        line, req.field)
+
+
+def _check_tier(check: _Check, model: _Model) -> None:
+    tiers = check.concepts.get("tier", [])
+    if len(tiers) != 1:
+        return
+    kb, lang = model.kb, check.lang
+    tier = tiers[0][0]
+    rank = model.ranks.get(tier)
+    if rank is None:
+        return
+    for group, line in check.concepts.get("target_groups", []):
+        low, high = model.tier_bounds.get(group, (None, None))
+        broken = []
+        if low is not None and rank < model.ranks.get(low, 0):
+            broken.append((low, "tier_low"))
+        if high is not None and rank > model.ranks.get(high, 99):
+            broken.append((high, "tier_high"))
+        for bound, key in broken:
+            check.error("inconsistent-tier", _msg(
+                lang, key, tier=kb.label(tier, lang), tier_id=tier,
+                group=kb.label(group, lang), group_id=group,
+                bound=kb.label(bound, lang), bound_id=bound), line, "target_groups")
+
+
+def _text_tokens(check: _Check) -> list[Token]:
+    """The document's own words: title, justifications, goals and the like, and body."""
+    separator = Token("", "", "", None)
+    out: list[Token] = []
+    for name in ("title", "goals", "indicators", "success_criteria", "description"):
+        for text, line in check.texts.get(name, []):
+            out.extend(tokens(text, line, multiline=False))
+            out.append(separator)
+    for claims in check.justifications.values():
+        for text, line in claims.values():
+            out.extend(tokens(text, line, multiline=False))
+            out.append(separator)
+    for text in check.doc.extra_text:
+        out.extend(tokens(text, None, multiline=False))
+        out.append(separator)
+    if check.doc.body:
+        out.extend(tokens(check.doc.body, check.doc.body_line))
+    return out
+
+
+def _check_claims(check: _Check, model: _Model) -> None:
+    """Warnings: claims the text gives no ground for, and grounds the document does not claim."""
+    kb, lang = model.kb, check.lang
+    words = _text_tokens(check)
+    matches = model.terms.find(words, guess_languages(words))
+    for spec in FIELDS.values():
+        if not spec.claim or spec.kind is None:
+            continue
+        kind = kb.class_label(spec.kind, lang)
+        claimed = dict.fromkeys(i for i, _ in check.concepts.get(spec.name, []))
+        first_line: dict[str, int | None] = {}
+        for ident, line in check.concepts.get(spec.name, []):
+            first_line.setdefault(ident, line)
+        for ident, line in first_line.items():
+            if ident in matches:
+                continue
+            concept = kb.get(ident)
+            examples = [concept.label(lang), *concept.alt_labels.get(lang, ())[:3]]
+            check.warn(f"unjustified-{spec.claim}", _msg(
+                lang, "unjustified", kind_cap=kind.capitalize(), kind=kind,
+                label=concept.label(lang), id=ident, examples=", ".join(examples)),
+                line, spec.name)
+        if check.programme is None:
+            continue
+        for part in model.parts(check.programme, spec.kind):
+            if part.id in claimed or part.id not in matches:
+                continue
+            found: list[Match] = matches[part.id]
+            shown = list(dict.fromkeys(printable(m.words, 40) for m in found))[:5]
+            check.warn(f"suggested-{spec.claim}", _msg(
+                lang, "suggested", kind=kind, label=part.label(lang), id=part.id,
+                words=", ".join(shown), field=spec.name), found[0].line, spec.name)
+
+
+def _check_placeholders(check: _Check) -> None:
+    lang = check.lang
+    for name, texts in check.texts.items():
+        for text, line in texts:
+            left = placeholders(text)
+            if left:
+                check.warn("unfilled-placeholder", _msg(lang, "placeholder", field=name,
+                                                        text=printable(left[0], 60)), line, name)
+    for name, claims in check.justifications.items():
+        for text, line in claims.values():
+            left = placeholders(text)
+            if left:
+                check.warn("unfilled-placeholder", _msg(lang, "placeholder", field=name,
+                                                        text=printable(left[0], 60)), line, name)
+    body = check.doc.body
+    if body and placeholders(body):
+        offset = body[: body.find("[")].count("\n") if "[" in body else 0
+        line = check.doc.body_line + offset if check.doc.body_line is not None else None
+        check.warn("unfilled-placeholder", _msg(lang, "placeholder_body",
+                                                text=printable(placeholders(body)[0], 60)), line)
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+
+
+def _report(check: _Check) -> FileReport:
+    return FileReport(
+        file=check.doc.name, format=check.doc.format, programme=check.programme,
+        principles=list(dict.fromkeys(i for i, _ in check.concepts.get("principles", []))),
+        subgoals=list(dict.fromkeys(i for i, _ in check.concepts.get("subgoals", []))),
+        errors=_ordered(check.errors), warnings=_ordered(check.warnings))
+
+
+def _error_report(name: str, fmt: str | None, exc: DocumentError, lang: str) -> FileReport:
+    message = exc.message(lang) if isinstance(exc, ReadError) else str(exc)
+    return FileReport(file=name, format=fmt, errors=[Problem(exc.code, message, exc.line)])
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+def validate_documents(documents: Sequence[Document | tuple[str, DocumentError]],
+                       kb: KnowledgeBase | None = None, *, lang: str = "da") -> ValidationReport:
+    """Validate documents already read (or the read errors of those that could not be).
+
+    All documents go into one graph and through pySHACL once; then each is checked
+    against its programme.
+    """
+    kb = kb or load_kb()
+    model = _model(kb)
+    builder = _Builder(kb, model, lang)
+    checks: dict[str, _Check] = {}
+    ordered: list[_Check | FileReport] = []
+    for index, item in enumerate(documents):
+        if isinstance(item, Document):
+            node = builder.rdflib.URIRef(f"urn:kundskab:document:{index}")
+            check = _Check(item, node, lang)
+            builder.add(check)
+            checks[str(node)] = check
+            ordered.append(check)
+        else:
+            name, exc = item
+            ordered.append(_error_report(name, document_format(name), exc, lang))
+    _apply_shacl(builder, checks, _shapes(kb), lang)
+    files: list[FileReport] = []
+    for entry in ordered:
+        if isinstance(entry, FileReport):
+            files.append(entry)
+            continue
+        _check_requirements(entry, model)
+        _check_tier(entry, model)
+        _check_claims(entry, model)
+        _check_placeholders(entry)
+        files.append(_report(entry))
+    return ValidationReport(files=files, kb_version=kb.version)
+
+
+def validate_document(content: bytes | str, filename: str, kb: KnowledgeBase | None = None, *,
+                      lang: str = "da") -> FileReport:
+    """Validate one document given as content; `filename` gives its format (e.g. "x.md")."""
+    try:
+        item: Document | tuple[str, DocumentError] = parse_document(content, filename)
+    except DocumentError as exc:
+        item = (filename, exc)
+    return validate_documents([item], kb, lang=lang).files[0]
+
+
+def validate_paths(paths: Iterable[str | Path], kb: KnowledgeBase | None = None, *,
+                   lang: str = "da") -> ValidationReport:
+    """Validate files and folders (folders recursively, supported extensions only).
+
+    A file named explicitly is always reported, as unsupported-format if its extension is
+    not one of the supported. A path that does not exist raises DocumentError (not-found).
+    """
+    given = [Path(p) for p in paths]
+    for path in given:
+        if not path.exists():
+            raise DocumentError(f"{printable(path, 200)}: no such file or directory", "not-found")
+    items: list[Document | tuple[str, DocumentError]] = []
+    for path, name in iter_sources(given):
+        try:
+            items.append(read_document(path, name))
+        except DocumentError as exc:
+            items.append((name, exc))
+    return validate_documents(items, kb, lang=lang)
+
+
+def validate_path(path: str | Path, kb: KnowledgeBase | None = None, *,
+                  lang: str = "da") -> ValidationReport:
+    """Validate one file or folder."""
+    return validate_paths([path], kb, lang=lang)
