@@ -44,6 +44,7 @@ class Derivation:
     tier_rank: int = 0
     tier: str | None = None
     errors: list[str] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)  # conclusions to chain
 
 
 def _pattern(condition: Condition) -> dict[str, Any]:
@@ -100,9 +101,6 @@ class RulesEngine:
     def _action(self, rule: Rule) -> Callable[[Any], None]:
         consumed = self.rules.consumed_kinds
         ranks = self.rules.tier_ranks
-        # A tier below every `tier_at_least` threshold is read by no rule: do not assert it.
-        min_rank_read = min((c.rank or 0 for r in self.rules for c in r.conditions
-                             if c.kind == "tier_at_least"), default=1 << 30)
 
         def action(c: Any) -> None:
             try:
@@ -115,25 +113,32 @@ class RulesEngine:
                     if ident in bucket:
                         continue  # asserting it again would raise MessageObservedException
                     bucket.add(ident)
-                    fact: dict[str, Any] = {"t": "d", "k": kind, "id": ident}
                     if kind == "tier":
-                        fact["r"] = ranks[ident]
                         if ranks[ident] > run.tier_rank:
                             run.tier_rank, run.tier = ranks[ident], ident
-                    if kind == "tier" and ranks[ident] < min_rank_read:
-                        continue
-                    if kind in consumed:  # chain only what some rule reads
-                        try:
-                            c.assert_fact(fact)
-                        except MessageNotHandledException:
-                            pass  # e.g. the lowest tier, which no rule waits for
+                    elif kind in consumed:  # chain only what some rule reads
+                        run.pending.append({"t": "d", "k": kind, "id": ident})
             except Exception as exc:  # surfaced by run(); durable would hide it
                 self._runs[c.s.sid].errors.append(f"{rule.id}: {type(exc).__name__}: {exc}")
 
         return action
 
+    def _assert(self, fact: dict[str, Any]) -> None:
+        try:
+            self._host.assert_fact(self._name, fact)
+        except MessageNotHandledException:
+            pass  # no rule reads this fact: nothing follows from it
+        except MessageObservedException as exc:
+            raise EngineError(f"fact asserted twice: {exc}") from None
+
     def run(self, facts: Facts) -> Derivation:
-        """Assert the case's facts into a fresh state, let the rules fire, clean up."""
+        """Assert the case's facts into a fresh state, let the rules fire, clean up.
+
+        Conclusions that other rules read are asserted in rounds after the case's own
+        facts; of the tier only the highest so far is asserted (a `tier_at_least`
+        condition holds for it whenever it holds for a lower one), which spares the engine
+        a fact and a firing per lower tier."""
+        tier_read = "tier" in self.rules.consumed_kinds
         with self._lock:
             sid = str(next(self._sids))
             derivation = Derivation(facts)
@@ -142,16 +147,22 @@ class RulesEngine:
                 case: dict[str, Any] = {"sid": sid, "t": "case"}
                 if facts.age is not None:
                     case["age"] = facts.age
-                inputs = [case]
-                inputs += [{"sid": sid, "t": "f", "id": f, "v": "true"} for f in sorted(facts.true)]
-                inputs += [{"sid": sid, "t": "f", "id": f, "v": "false"} for f in sorted(facts.false)]
-                for fact in inputs:
-                    try:
-                        self._host.assert_fact(self._name, fact)
-                    except MessageNotHandledException:
-                        pass  # no rule reads this fact: nothing follows from it
-                    except MessageObservedException as exc:
-                        raise EngineError(f"fact asserted twice: {exc}") from None
+                self._assert(case)
+                for factor in sorted(facts.true):
+                    self._assert({"sid": sid, "t": "f", "id": factor, "v": "true"})
+                for factor in sorted(facts.false):
+                    self._assert({"sid": sid, "t": "f", "id": factor, "v": "false"})
+                asserted_rank = 0
+                while True:
+                    batch, derivation.pending = derivation.pending, []
+                    if tier_read and derivation.tier_rank > asserted_rank:
+                        asserted_rank = derivation.tier_rank
+                        batch.append({"t": "d", "k": "tier", "id": derivation.tier, "r": asserted_rank})
+                    if not batch:
+                        break
+                    for fact in batch:
+                        fact["sid"] = sid
+                        self._assert(fact)
             finally:
                 self._runs.pop(sid, None)
                 try:

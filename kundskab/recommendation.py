@@ -61,7 +61,7 @@ def _entry(rule: str, conclusion: str, because: str, premises: tuple[str, ...], 
 class _Memo:
     """A bounded memo of output pieces (cleared when full, so memory stays flat)."""
 
-    def __init__(self, size: int = 20_000) -> None:
+    def __init__(self, size: int = 4096) -> None:
         self._items: dict[Hashable, Piece] = {}
         self._size = size
 

@@ -352,6 +352,18 @@ class RuleSet:
         self._simple_by_band = [split(band) for band in self._compiled_by_band]
         self._simple_no_age = split(self._compiled_no_age)
         self._chain_rules = [e for e in compiled if e[5] or e[6]]
+        # What the chaining rules can see; anything else cannot change their outcome.
+        self._chain_read_mask = 0
+        self._chain_factor_mask = 0
+        self._chain_false_mask = 0
+        for e in self._chain_rules:
+            for mask in e[5]:
+                self._chain_read_mask |= mask
+            for mask in e[3]:
+                self._chain_factor_mask |= mask
+            self._chain_false_mask |= e[4]
+        self._chain_memo: dict[tuple[Any, ...], tuple[int, int]] = {}
+        self._chain_ids = frozenset(e[0] for e in self._chain_rules)
         self._compiled_reading: dict[str, list[tuple[Any, ...]]] = {}
         for entry in compiled:
             rule = self.by_id[entry[0]]
@@ -377,6 +389,33 @@ class RuleSet:
             if not mask & derived_bits:
                 return False
         return True
+
+    def _chain(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int, rank: int,
+               fired: frozenset[str]) -> tuple[int, int]:
+        """Fire the rules that read conclusions until nothing changes. What they can see is
+        small (age, a few bits, the tier), so results are kept by that view."""
+        key = (age, true_bits & self._chain_factor_mask, false_bits & self._chain_false_mask,
+               derived_bits & self._chain_read_mask, rank, fired)
+        found = self._chain_memo.get(key)
+        if found is None:
+            new_rank, new_bits = rank, derived_bits & self._chain_read_mask
+            done = set(fired)
+            changed = True
+            while changed:
+                changed = False
+                for entry in self._chain_rules:
+                    if entry[0] in done or not self._holds(entry, age, true_bits, false_bits, new_bits, new_rank):
+                        continue
+                    done.add(entry[0])
+                    if entry[7] & ~new_bits or entry[8] > new_rank:
+                        new_bits |= entry[7]
+                        new_rank = max(new_rank, entry[8])
+                        changed = True
+            found = (new_rank, new_bits & ~(derived_bits & self._chain_read_mask))
+            if len(self._chain_memo) >= 4096:
+                self._chain_memo.clear()
+            self._chain_memo[key] = found
+        return found[0], derived_bits | found[1]
 
     def bits_of(self, state: State) -> tuple[int, int, int]:
         facts = state.facts
@@ -474,24 +513,15 @@ class RuleSet:
                 triggers.setdefault(bit, []).append(entry)
         holds = self._holds
         result: dict[str, tuple[int, int]] = {}
+        chain_fired = frozenset(e[0] for e in self._chain_rules if e[0] in fired)
         for bit, entries in triggers.items():
             new_rank, new_bits = rank, derived_bits
             for entry in entries:
                 new_bits |= entry[7]
                 new_rank = max(new_rank, entry[8])
-            done = set(fired) | {e[0] for e in entries}
-            changed = True
-            while changed:  # only rules that read conclusions can follow from them
-                changed = False
-                for entry in self._chain_rules:
-                    if entry[0] in done or not holds(entry, age, true_bits | bit, false_bits,
-                                                     new_bits, new_rank):
-                        continue
-                    done.add(entry[0])
-                    if entry[7] & ~new_bits or entry[8] > new_rank:
-                        new_bits |= entry[7]
-                        new_rank = max(new_rank, entry[8])
-                        changed = True
+            if new_rank != rank or (new_bits ^ derived_bits) & self._chain_read_mask:
+                new_rank, new_bits = self._chain(age, true_bits | bit, false_bits, new_bits, new_rank,
+                                                 chain_fired | {e[0] for e in entries if e[0] in self._chain_ids})
             result[self._factor_by_bit[bit]] = (new_rank, new_bits)
         return result
 
