@@ -6,6 +6,8 @@ no use for them, so they are refused before anything is constructed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
@@ -33,10 +35,11 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def load_untrusted(text: str) -> Any:
-    """Parse YAML text that came from outside; errors carry a 1-based line number."""
+@contextmanager
+def _as_untrusted_errors() -> Iterator[None]:
+    """Every way PyYAML can fail on bad input becomes one UntrustedYAMLError."""
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)
+        yield
     except UntrustedYAMLError:
         raise
     except yaml.YAMLError as exc:
@@ -45,8 +48,15 @@ def load_untrusted(text: str) -> Any:
         raise UntrustedYAMLError(f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
     except RecursionError:
         raise UntrustedYAMLError("YAML nested too deeply") from None
-    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2020-13-45
+    except (ValueError, TypeError, OverflowError) as exc:
+        # Tagged or timestamp-like scalars that do not convert (`2020-13-45`, `!!int x`).
         raise UntrustedYAMLError(f"invalid YAML value: {exc}") from None
+
+
+def load_untrusted(text: str) -> Any:
+    """Parse YAML text that came from outside; errors carry a 1-based line number."""
+    with _as_untrusted_errors():
+        return yaml.load(text, Loader=_NoAliasLoader)
 
 
 # libyaml, where PyYAML was built with it: documents up to 5 MB compose several times faster.
@@ -69,25 +79,15 @@ def load_untrusted_with_nodes(text: str) -> tuple[Any, yaml.Node | None]:
     line (0-based `start_mark.line`); for initiative documents, which report lines per field."""
     loader: Any = None
     try:
-        if _CLoader is not None:
-            _refuse_anchors(text)  # before composing: libyaml would resolve aliases itself
-            loader = _CLoader(text)
-        else:
-            loader = _NoAliasLoader(text)  # the reader refuses control characters here already
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-        return data, node
-    except UntrustedYAMLError:
-        raise
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise UntrustedYAMLError(f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
-    except RecursionError:
-        raise UntrustedYAMLError("YAML nested too deeply") from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        # Tagged or timestamp-like scalars that do not convert (`2020-13-45`, `!!int x`).
-        raise UntrustedYAMLError(f"invalid YAML value: {exc}") from None
+        with _as_untrusted_errors():
+            if _CLoader is not None:
+                _refuse_anchors(text)  # before composing: libyaml would resolve aliases itself
+                loader = _CLoader(text)
+            else:
+                loader = _NoAliasLoader(text)  # the reader refuses control characters here already
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+            return data, node
     finally:
         if loader is not None:
             loader.dispose()

@@ -446,18 +446,9 @@ class RuleSet:
                 derived_bits |= entry[7]
                 rank = max(rank, entry[8])
                 changed = True
-        # Only rules that read conclusions can follow from new conclusions.
-        done = set(fired)
-        while changed:
-            changed = False
-            for entry in self._chain_rules:
-                if entry[0] in done or not holds(entry, age, true_bits, false_bits, derived_bits, rank):
-                    continue
-                done.add(entry[0])
-                if entry[7] & ~derived_bits or entry[8] > rank:
-                    derived_bits |= entry[7]
-                    rank = max(rank, entry[8])
-                    changed = True
+        if changed:  # only rules that read conclusions can follow from new conclusions
+            rank, derived_bits = self._chain(age, true_bits, false_bits, derived_bits, rank,
+                                             frozenset(fired) & self._chain_ids)
         return rank, derived_bits
 
     def effects_of_unknowns(self, state: State, unknown: Iterable[str],
@@ -511,7 +502,6 @@ class RuleSet:
                 bit = candidates & -candidates
                 candidates ^= bit
                 triggers.setdefault(bit, []).append(entry)
-        holds = self._holds
         result: dict[str, tuple[int, int]] = {}
         chain_fired = frozenset(e[0] for e in self._chain_rules if e[0] in fired)
         for bit, entries in triggers.items():
