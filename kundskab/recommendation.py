@@ -12,6 +12,7 @@ with their JSON text in a bounded memo; nothing in it identifies a case.
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,6 +26,7 @@ from kundskab.rules import Facts, RuleSet, State
 __all__ = ["Recommendation", "Recommender", "recommend"]
 
 ALL_CITIZENS = "all-citizens"
+MAX_LIMIT = 100  # the most interventions an answer lists (the CLI's --limit bound)
 PROBE_AGES = (3, 8, 12, 15, 17, 20, 30)  # one age per region of the age bounds the rules use
 EXPLANATION_ORDER = {"tier": 0, "age-group": 1, "target-group": 2, "forum": 3}
 
@@ -178,7 +180,9 @@ class Recommender:
                 if group != ALL_CITIZENS:
                     self._rows_by_group.setdefault(group, []).append(row)
         self._base_cache: dict[tuple[int, frozenset[str], frozenset[str]], tuple[
-            list[tuple[float, str, int, int]], list[tuple[float, str, int, int]]]] = {}
+            array[int], array[float], array[int], array[float]]] = {}
+        self._ids = [e.id for e in self._index]
+        self._factor_masks = [sum(self._bit[f] for f in e.factors if f in self._risk_factors) for e in self._index]
 
     # ------------------------------------------------------------------ public
 
@@ -196,7 +200,7 @@ class Recommender:
                         | derivation.conclusions.get("target_group", set()))
         explanation = self._explain(derivation, tier, set(fora), set(groups), lang)
         interventions = self._rank(facts, tier, frozenset(groups), frozenset(fora), lang,
-                                   limit or self.rules.ranking.limit, explanation)
+                                   min(limit or self.rules.ranking.limit, MAX_LIMIT), explanation)
         questions = self._open_questions(case, derivation, lang)
         ids = frozenset({tier, *fora, *groups, *(p[0]["id"] for p in interventions)})
         labels = self._memo.get(("labels", lang, ids),
@@ -229,9 +233,11 @@ class Recommender:
         return [keyed[k] for k in ordered]
 
     def _base_scores(self, rank: int, groups: frozenset[str], fora: frozenset[str]) -> tuple[
-            list[tuple[float, str, int, int]], list[tuple[float, str, int, int]]]:
-        """Tier, group and forum part of each candidate's score, best first. Many cases
-        share tier, groups and fora, so the list is kept (it holds no case data)."""
+            array[int], array[float], array[int], array[float]]:
+        """Tier, group and forum part of each candidate's score, best first, split into
+        interventions that address no risk factor (only the best MAX_LIMIT can matter) and
+        those that do. Many cases share tier, groups and fora, so the (compact) lists are
+        kept; they hold no case data."""
         key = (rank, groups, fora)
         cached = self._base_cache.get(key)
         if cached is not None:
@@ -253,13 +259,16 @@ class Recommender:
             score += w["tier"] if gap == 0 else w["tier"] / 2 if gap == 1 else 0.0
             if item_fora & fora_mask:
                 score += w["forum"]
-            found.append((score, self._index[position].id, position, item_factors))
-        found.sort(key=lambda x: (-round(x[0], 9), x[1]))
-        split = ([x for x in found if not x[3]], [x for x in found if x[3]])
-        if len(self._base_cache) >= 256:  # bounded: memory stays flat over any batch
+            found.append((round(score, 9), self._index[position].id, position, item_factors))
+        found.sort(key=lambda x: (-x[0], x[1]))
+        plain = [x for x in found if not x[3]][:MAX_LIMIT]
+        boostable = [x for x in found if x[3]]
+        compact = (array("i", [x[2] for x in plain]), array("d", [x[0] for x in plain]),
+                   array("i", [x[2] for x in boostable]), array("d", [x[0] for x in boostable]))
+        if len(self._base_cache) >= 2048:  # bounded: memory stays flat over any batch
             self._base_cache.clear()
-        self._base_cache[key] = split
-        return split
+        self._base_cache[key] = compact
+        return compact
 
     def _rank(self, facts: Facts, tier: str, groups: frozenset[str], fora: frozenset[str], lang: str,
               limit: int, explanation: list[Piece]) -> list[Piece]:
@@ -270,25 +279,24 @@ class Recommender:
         risk_mask = sum(self._bit.get(f, 0) for f in risks)
         n_risks = len(risks)
         minimum = ranking.minimum_score - 1e-9
+        ids, factor_masks = self._ids, self._factor_masks
         # Only interventions that address one of the case's risk factors can gain on the
-        # base score (tier, group, forum), which the candidate lists are sorted by.
-        plain, boostable = self._base_scores(rank, groups, fora)
-        # Scores are rounded before sorting so that equal scores tie on the id, however
-        # the floating-point sums were ordered.
-        top = [(-round(base, 9), ident, position) for base, ident, position, _ in plain[:limit] if base >= minimum]
+        # base score (tier, group, forum), which the candidate lists are sorted by. Scores
+        # are rounded so that equal scores tie on the id, however the sums were ordered.
+        plain_at, plain_score, boost_at, boost_score = self._base_scores(rank, groups, fora)
+        top = [(-base, ids[at], at) for at, base in zip(plain_at[:limit], plain_score[:limit], strict=True)
+               if base >= minimum]
         if risk_mask:
-            for base, ident, position, factors in boostable:
-                hits = factors & risk_mask
-                score = base + w_factors * hits.bit_count() / n_risks if hits else base
+            for at, base in zip(boost_at, boost_score, strict=True):
+                hits = factor_masks[at] & risk_mask
+                score = round(base + w_factors * hits.bit_count() / n_risks, 9) if hits else base
                 if score >= minimum:
-                    top.append((-round(score, 9), ident, position))
-            top.sort()
-            del top[limit:]
+                    top.append((-score, ids[at], at))
         else:
-            top += [(-round(base, 9), ident, position) for base, ident, position, _ in boostable[:limit]
+            top += [(-base, ids[at], at) for at, base in zip(boost_at[:limit], boost_score[:limit], strict=True)
                     if base >= minimum]
-            top.sort()
-            del top[limit:]
+        top.sort()
+        del top[limit:]
         pieces = []
         for neg_score, _, position in top:
             item = self._index[position]
