@@ -55,11 +55,6 @@ _dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 Piece = tuple[Any, str]  # an output object and its JSON text
 
 
-def _entry(rule: str, conclusion: str, because: str, premises: tuple[str, ...], source: str) -> dict[str, Any]:
-    return {"rule": rule, "conclusion": conclusion, "because": because, "premises": list(premises),
-            "source": source}
-
-
 class _Memo:
     """A bounded memo of output pieces (cleared when full, so memory stays flat)."""
 
@@ -149,6 +144,7 @@ class Recommender:
         self.engine = RulesEngine(self.rules)
         ranks = self.rules.tier_ranks
         self._memo = _Memo()
+        self._frames: dict[tuple[str, str, str], tuple[str, str]] = {}
         self._labels: dict[str, dict[str, str]] = {
             lang: {c.id: c.label(lang) for c in self.kb} for lang in ("da", "en")}
         self._risk_factors = {f.id for f in self.kb.of_type("RiskFactor")}
@@ -226,11 +222,21 @@ class Recommender:
                 conclusion = f"{kind.replace('_', '-')}:{ident}"
                 key = (rule.id, conclusion, firing.premises)
                 if key not in keyed:
-                    keyed[key] = self._memo.get(("explain", lang, *key), partial(
-                        _entry, rule.id, conclusion, rule.because.get(lang, rule.because["en"]),
-                        firing.premises, rule.source))
+                    # The entry's text around its premises is the same for every case.
+                    head, tail = self._frame(rule, conclusion, lang)
+                    keyed[key] = ({"conclusion": conclusion}, head + _dumps(list(firing.premises)) + tail)
         ordered = sorted(keyed, key=lambda k: (EXPLANATION_ORDER.get(k[1].split(":")[0], 9), k[1], k[0]))
         return [keyed[k] for k in ordered]
+
+    def _frame(self, rule: Any, conclusion: str, lang: str) -> tuple[str, str]:
+        key = (rule.id, conclusion, lang)
+        found = self._frames.get(key)
+        if found is None:
+            because = rule.because.get(lang, rule.because["en"])
+            found = (f'{{"rule":{_dumps(rule.id)},"conclusion":{_dumps(conclusion)},'
+                     f'"because":{_dumps(because)},"premises":', f',"source":{_dumps(rule.source)}}}')
+            self._frames[key] = found  # one per rule, conclusion and language: bounded
+        return found
 
     def _base_scores(self, rank: int, groups: frozenset[str], fora: frozenset[str]) -> tuple[
             array[int], array[float], array[int], array[float]]:
