@@ -25,13 +25,27 @@ __all__ = ["Derivation", "Firing", "RulesEngine"]
 _ENGINES = itertools.count(1)
 
 
-@dataclass(frozen=True)
 class Firing:
-    """One rule firing: the rule, the facts it matched, what it concluded."""
+    """One rule firing: the rule, the facts it matched, what it concluded. The premises
+    are spelt out on first use: the actions run inside the engine's hot loop."""
 
-    rule: Rule
-    premises: tuple[str, ...]
-    conclusions: tuple[tuple[str, str], ...]
+    __slots__ = ("_matched", "_premises", "rule")
+
+    def __init__(self, rule: Rule, matched: dict[str, dict[str, Any]]) -> None:
+        self.rule = rule
+        self._matched = matched
+        self._premises: tuple[str, ...] | None = None
+
+    @property
+    def conclusions(self) -> tuple[tuple[str, str], ...]:
+        return self.rule.conclusions
+
+    @property
+    def premises(self) -> tuple[str, ...]:
+        if self._premises is None:
+            matched = self._matched
+            self._premises = tuple(_premise(matched[k]) for k in sorted(matched))
+        return self._premises
 
 
 @dataclass
@@ -72,13 +86,24 @@ def _pattern(condition: Condition) -> dict[str, Any]:
     raise AssertionError(condition.kind)
 
 
+_PREMISES: dict[tuple[Any, ...], str] = {}
+
+
 def _premise(fact: dict[str, Any]) -> str:
-    kind = fact.get("t")
-    if kind == "f":
-        return f"factor:{fact['id']}={fact['v']}"
-    if kind == "case":
-        return f"age:{fact['age']}" if "age" in fact else "case"
-    return f"{str(fact['k']).replace('_', '-')}:{fact['id']}"
+    """How a matched fact reads in an explanation ("factor:truancy=true", "age:15")."""
+    key = (fact.get("t"), fact.get("id"), fact.get("v"), fact.get("age"), fact.get("k"))
+    found = _PREMISES.get(key)
+    if found is None:
+        kind = fact.get("t")
+        if kind == "f":
+            found = f"factor:{fact['id']}={fact['v']}"
+        elif kind == "case":
+            found = f"age:{fact['age']}" if "age" in fact else "case"
+        else:
+            found = f"{str(fact['k']).replace('_', '-')}:{fact['id']}"
+        if len(_PREMISES) < 10_000:  # few distinct premises exist: ids, values and ages
+            _PREMISES[key] = found
+    return found
 
 
 class RulesEngine:
@@ -88,7 +113,7 @@ class RulesEngine:
         self.rules = rules
         self._name = f"kundskab-{next(_ENGINES)}"
         self._sids = itertools.count(1)
-        self._runs: dict[str, Derivation] = {}
+        self._current: Derivation | None = None
         # durable-rules is not re-entrant across threads for one state; one case at a time.
         self._lock = threading.Lock()
         definition = {}
@@ -104,10 +129,11 @@ class RulesEngine:
 
         def action(c: Any) -> None:
             try:
-                run = self._runs[c.s.sid]
-                matched = c._m
-                premises = tuple(_premise(matched[k]) for k in sorted(matched))
-                run.firings.append(Firing(rule, premises, rule.conclusions))
+                # One case at a time (the lock in run), so the current case is known
+                # without reading the engine's state.
+                run = self._current
+                assert run is not None
+                run.firings.append(Firing(rule, c._m))
                 for kind, ident in rule.conclusions:
                     bucket = run.conclusions.setdefault(kind, set())
                     if ident in bucket:
@@ -119,7 +145,8 @@ class RulesEngine:
                     elif kind in consumed:  # chain only what some rule reads
                         run.pending.append({"t": "d", "k": kind, "id": ident})
             except Exception as exc:  # surfaced by run(); durable would hide it
-                self._runs[c.s.sid].errors.append(f"{rule.id}: {type(exc).__name__}: {exc}")
+                if self._current is not None:
+                    self._current.errors.append(f"{rule.id}: {type(exc).__name__}: {exc}")
 
         return action
 
@@ -142,7 +169,7 @@ class RulesEngine:
         with self._lock:
             sid = str(next(self._sids))
             derivation = Derivation(facts)
-            self._runs[sid] = derivation
+            self._current = derivation
             try:
                 case: dict[str, Any] = {"sid": sid, "t": "case"}
                 if facts.age is not None:
@@ -164,7 +191,7 @@ class RulesEngine:
                         fact["sid"] = sid
                         self._assert(fact)
             finally:
-                self._runs.pop(sid, None)
+                self._current = None
                 try:
                     self._host.delete_state(self._name, sid)
                 except Exception:
