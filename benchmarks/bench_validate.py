@@ -38,23 +38,29 @@ def _markdown(fields: dict[str, object], body: str) -> str:
     return "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False) + "---\n" + body
 
 
+# Document fields -> the knowledge base's properties, for the RDF formats.
+REFERENCES = {"programme": "ks:partOfProgramme", "tier": "ks:tier", "target_groups": "ks:targetGroup",
+              "principles": "ks:supportsPrinciple", "subgoals": "ks:servesSubGoal", "evidence": "ks:evidence"}
+TEXTS = {"title": "dct:title", "effect_follow_up": "ks:effectFollowUp", "goals": "ks:goalText",
+         "indicators": "ks:indicatorText", "success_criteria": "ks:successCriterion"}
+
+
+def _values(value: object) -> list[object]:
+    return value if isinstance(value, list) else list(value) if isinstance(value, dict) else [value]
+
+
 def _turtle(fields: dict[str, object]) -> str:
     lines = ["@prefix ks: <https://w3id.org/kundskab/schema#> .",
              "@prefix kb: <https://w3id.org/kundskab/id/> .",
              "@prefix dct: <http://purl.org/dc/terms/> .",
              "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .",
              "<#initiative> a ks:InitiativeDocument ;"]
-    props = {"programme": "ks:partOfProgramme", "tier": "ks:tier", "target_groups": "ks:targetGroup",
-             "principles": "ks:supportsPrinciple", "subgoals": "ks:servesSubGoal",
-             "evidence": "ks:evidence"}
-    texts = {"title": "dct:title", "effect_follow_up": "ks:effectFollowUp", "goals": "ks:goalText",
-             "indicators": "ks:indicatorText", "success_criteria": "ks:successCriterion"}
     for key, value in fields.items():
-        values = value if isinstance(value, list) else list(value) if isinstance(value, dict) else [value]
-        if key in props:
-            lines.append(f"    {props[key]} " + " , ".join(f"kb:{v}" for v in values) + " ;")
-        elif key in texts:
-            lines.append(f"    {texts[key]} " + " , ".join(json.dumps(str(v), ensure_ascii=False)
+        values = _values(value)
+        if key in REFERENCES:
+            lines.append(f"    {REFERENCES[key]} " + " , ".join(f"kb:{v}" for v in values) + " ;")
+        elif key in TEXTS:
+            lines.append(f"    {TEXTS[key]} " + " , ".join(json.dumps(str(v), ensure_ascii=False)
                                                            for v in values) + " ;")
     lines.append(f"    dct:description {json.dumps(BODY, ensure_ascii=False)} .")
     return "\n".join(lines) + "\n"
@@ -65,17 +71,12 @@ def _jsonld(fields: dict[str, object]) -> str:
                "dct": "http://purl.org/dc/terms/"}
     node: dict[str, object] = {"@context": context, "@id": "urn:example:initiative",
                                "@type": "ks:InitiativeDocument", "dct:description": BODY}
-    refs = {"programme": "ks:partOfProgramme", "tier": "ks:tier", "target_groups": "ks:targetGroup",
-            "principles": "ks:supportsPrinciple", "subgoals": "ks:servesSubGoal",
-            "evidence": "ks:evidence"}
-    texts = {"title": "dct:title", "effect_follow_up": "ks:effectFollowUp", "goals": "ks:goalText",
-             "indicators": "ks:indicatorText", "success_criteria": "ks:successCriterion"}
     for key, value in fields.items():
-        values = value if isinstance(value, list) else list(value) if isinstance(value, dict) else [value]
-        if key in refs:
-            node[refs[key]] = [{"@id": f"kb:{v}"} for v in values]
-        elif key in texts:
-            node[texts[key]] = [str(v) for v in values]
+        values = _values(value)
+        if key in REFERENCES:
+            node[REFERENCES[key]] = [{"@id": f"kb:{v}"} for v in values]
+        elif key in TEXTS:
+            node[TEXTS[key]] = [str(v) for v in values]
     return json.dumps(node, ensure_ascii=False, indent=1)
 
 

@@ -279,8 +279,6 @@ def _print_check(report: Any, kb: Any, lang: str) -> None:
                f"{len(report.findings)} {word(lang, 'findings')}")
 
 
-
-
 # ---------------------------------------------------------------------------- recommend
 
 MAX_CASE_FILE = 64 * 1024
