@@ -109,27 +109,6 @@ class Condition:
             return [f"tier:{state.tier}"] if state.tier_rank >= self.rank else None
         raise AssertionError(self.kind)
 
-    def holds(self, state: State) -> bool:
-        """Whether the condition holds (as `matches`, without building premises)."""
-        kind = self.kind
-        if kind == "factor" or kind == "any_factor":
-            true = state.facts.true
-            return any(i in true for i in self.ids)
-        if kind == "age":
-            age = state.facts.age
-            return age is not None and (self.min_age is None or age >= self.min_age) and (
-                self.max_age is None or age <= self.max_age)
-        if kind == "case":
-            return True
-        if kind == "tier_at_least":
-            assert self.rank is not None
-            return state.tier_rank >= self.rank
-        if kind == "factor_false":
-            return self.ids[0] in state.facts.false
-        assert self.derived_kind is not None
-        found = state.derived.get(self.derived_kind, ())
-        return any(i in found for i in self.ids)
-
     def reads(self) -> list[str]:
         """Fact names this condition reads (nodes of the rule graph)."""
         if self.kind in ("case", "age"):
@@ -162,9 +141,6 @@ class Rule:
                 return None
             premises.extend(found)
         return premises
-
-    def holds(self, state: State) -> bool:
-        return all(c.holds(state) for c in self.conditions)
 
     def writes(self) -> list[str]:
         return [("tier" if kind == "tier" else f"{kind}:{ident}") for kind, ident in self.conclusions]

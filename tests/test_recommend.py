@@ -249,3 +249,21 @@ def test_any_case_text_is_a_case_or_a_case_error(kb: KnowledgeBase, raw: bytes) 
         parse_case_text(raw, kb)
     except CaseError:
         pass
+
+
+def test_a_rule_on_a_false_factor_makes_its_unknown_a_question(kb: KnowledgeBase, rules_copy: Any) -> None:
+    """Answers can matter both ways: here "no" to consent would bring another forum."""
+    (rules_copy / "zz-test.yaml").write_text(
+        "rules:\n"
+        "  - id: no-consent-psp\n"
+        "    when: {factor: victim-of-crime, factor_false: mediation-consent}\n"
+        "    then: {forum: psp}\n"
+        "    because: {da: Test., en: Test.}\n"
+        "    source: 000_2d4d8aed5ea821e9.txt#Konfliktråd\n", encoding="utf-8")
+    recommender = Recommender(kb, RuleSet.load(kb, rules_copy))
+    result = recommender.recommend({"age": 30, "factors": ["victim-of-crime"]}).as_dict()
+    (question,) = [q for q in result["open_questions"] if q["factor"] == "mediation-consent"]
+    assert question["if_true"]["new_fora"] == ["conflict-council"]
+    assert question["if_false"]["new_fora"] == ["psp"]
+    answered = recommender.recommend({"age": 30, "factors": {"victim-of-crime": True, "mediation-consent": False}})
+    assert "psp" in answered.fora
