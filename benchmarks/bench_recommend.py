@@ -97,11 +97,11 @@ def batch_per_second(lines: list[str], jobs: int) -> float:
     """`recommend --batch --jobs N` without the terminal: worker start-up included."""
     import io
 
-    from kundskab.batch import read_lines, recommend_lines
+    from kundskab.batch import read_lines, recommend_blocks
 
     data = ("\n".join(lines) + "\n").encode()
     start = time.perf_counter()
-    count = sum(1 for _ in recommend_lines(read_lines(io.BytesIO(data)), jobs=jobs))
+    count = sum(n for n, _, _ in recommend_blocks(read_lines(io.BytesIO(data)), jobs=jobs))
     return count / (time.perf_counter() - start)
 
 

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from kundskab.cases import parse_case
 from kundskab.errors import KundskabError
 
-__all__ = ["MAX_LINE_BYTES", "BatchLine", "read_lines", "recommend_lines"]
+__all__ = ["MAX_LINE_BYTES", "BatchLine", "read_lines", "recommend_blocks", "recommend_lines"]
 
 MAX_LINE_BYTES = 64 * 1024
 CHUNK = 128
@@ -73,9 +73,20 @@ def _init_worker() -> None:
     _WORKER = Recommender()
 
 
-def _work(args: tuple[list[BatchLine], str, int | None]) -> list[tuple[bool, str]]:
+def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | None) -> tuple[int, int, str]:
+    """(lines, bad lines, their output as one text): one piece per chunk crosses the pipe."""
+    bad = 0
+    texts = []
+    for number, raw in chunk:
+        ok, text = _one(recommender, number, raw, lang, limit)
+        bad += not ok
+        texts.append(text)
+    return len(chunk), bad, "\n".join(texts) + "\n"
+
+
+def _work(args: tuple[list[BatchLine], str, int | None]) -> tuple[int, int, str]:
     chunk, lang, limit = args
-    return [_one(_WORKER, number, raw, lang, limit) for number, raw in chunk]
+    return _block(_WORKER, chunk, lang, limit)
 
 
 def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
@@ -84,16 +95,16 @@ def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
         yield chunk
 
 
-def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
-                    lang: str = "da", limit: int | None = None) -> Iterator[tuple[bool, str]]:
-    """(ok, JSON text) for each numbered line, in input order."""
+def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
+                     lang: str = "da", limit: int | None = None) -> Iterator[tuple[int, int, str]]:
+    """(lines, bad lines, output text) per chunk of input lines, in input order."""
     if jobs <= 1:
         if recommender is None:
             from kundskab.recommendation import Recommender
 
             recommender = Recommender()
-        for number, raw in lines:
-            yield _one(recommender, number, raw, lang, limit)
+        for chunk in _chunks(lines, CHUNK):
+            yield _block(recommender, chunk, lang, limit)
         return
     # "spawn": the parent's durable-rules host runs a timer thread, which fork would copy badly.
     context = multiprocessing.get_context("spawn")
@@ -104,6 +115,14 @@ def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs
         for chunk in _chunks(lines, CHUNK):
             pending.append(pool.apply_async(_work, ((chunk, lang, limit),)))
             if len(pending) >= 4 * jobs:
-                yield from pending.popleft().get()
+                yield pending.popleft().get()
         while pending:
-            yield from pending.popleft().get()
+            yield pending.popleft().get()
+
+
+def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
+                    lang: str = "da", limit: int | None = None) -> Iterator[tuple[bool, str]]:
+    """(ok, JSON text) for each numbered line, in input order."""
+    for _, _, block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
+        for text in block[:-1].split("\n"):
+            yield not text.startswith('{"line":'), text

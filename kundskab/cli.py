@@ -449,7 +449,7 @@ def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
 def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: int) -> None:
     import os
 
-    from kundskab.batch import read_lines, recommend_lines
+    from kundskab.batch import read_lines, recommend_blocks
 
     if path == "-":
         stream = sys.stdin.buffer
@@ -467,11 +467,12 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     bad = done = 0
     try:
         lines = read_lines(stream, count)
-        for ok, text in recommend_lines(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
-            bad += not ok
-            done += 1
-            out.write(text + "\n")
-            if show_progress and done % 200 == 0:
+        for count, failed, block in recommend_blocks(lines, recommender=recommender, jobs=jobs,
+                                                     lang=lang, limit=limit):
+            bad += failed
+            done += count
+            out.write(block)
+            if show_progress:
                 pct = f" {100 * progress['read'] // total:3d}%" if total else ""
                 click.echo(f"\r{done} …{pct}", nl=False, err=True)
     finally:
