@@ -460,13 +460,13 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     show_progress = sys.stderr.isatty()
     progress = {"read": 0}
 
-    def count(size: int) -> None:
+    def bytes_read(size: int) -> None:
         progress["read"] += size
 
     out = sys.stdout
     bad = done = 0
     try:
-        lines = read_lines(stream, count)
+        lines = read_lines(stream, bytes_read)
         for count, failed, block in recommend_blocks(lines, recommender=recommender, jobs=jobs,
                                                      lang=lang, limit=limit):
             bad += failed
