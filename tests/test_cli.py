@@ -215,3 +215,33 @@ def test_batch_over_long_line_is_reported(runner: CliRunner) -> None:
     code, out, _ = run(runner, "recommend", "--batch", "-", input=long_line + '\n{"age": 15}\n')
     first, second = (json.loads(line) for line in out.splitlines())
     assert code == 2 and first["error"]["code"] == "line-too-long" and second["tier"] == "general"
+
+
+def test_batch_shows_progress_only_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps({"age": 15}) + "\n" for _ in range(300)), encoding="utf-8")
+    command = [sys.executable, "-m", "kundskab", "recommend", "--batch", str(path)]
+    leader, follower = pty.openpty()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower) as proc:
+        os.close(follower)
+        out, _ = proc.communicate(timeout=120)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    os.close(leader)
+    terminal = b"".join(chunks).decode("utf-8", "replace")
+    assert len(out.decode().splitlines()) == 300  # results on stdout, untouched
+    assert "300" in terminal and "✓" in terminal  # progress on the terminal
+    piped = subprocess.run(command, capture_output=True, timeout=120, check=True)
+    assert piped.stderr == b""  # and none when stderr is not a terminal
