@@ -245,3 +245,43 @@ def test_batch_shows_progress_only_on_a_terminal(tmp_path: Path) -> None:
     assert "300" in terminal and "✓" in terminal  # progress on the terminal
     piped = subprocess.run(command, capture_output=True, timeout=120, check=True)
     assert piped.stderr == b""  # and none when stderr is not a terminal
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(raw=st.binary(max_size=400) | st.text(max_size=400).map(str.encode))
+def test_any_input_to_recommend_is_an_answer_or_exit_2(raw: bytes) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["recommend", "-", "--format", "json"], input=raw)
+    assert result.exit_code in (0, 2)
+    assert "Traceback" not in result.output + result.stderr
+    if result.exit_code == 0:
+        assert "tier" in json.loads(result.stdout)
+    else:
+        assert result.stdout == "" and result.stderr.startswith("kundskab:")
+
+
+@FUZZ
+@given(lines=st.lists(st.binary(max_size=120) | st.text(max_size=120).map(str.encode), max_size=8))
+def test_any_batch_gives_one_json_line_per_input_line(lines: list[bytes]) -> None:
+    lines = [line.replace(b"\n", b" ").replace(b"\r", b" ") for line in lines]
+    runner = CliRunner()
+    result = runner.invoke(main, ["recommend", "--batch", "-"], input=b"".join(line + b"\n" for line in lines))
+    assert result.exit_code in (0, 2)
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(outputs) == len(lines)
+    for number, output in enumerate(outputs, 1):
+        assert "tier" in output or output["line"] == number
+
+
+def test_batch_lines_stay_lines_whatever_the_ref(runner: CliRunner) -> None:
+    """Regression: a ref holding U+2028 came out raw and split the answer for line readers."""
+    case = {"ref": "a\u2028b\u2029c\x85d", "age": 15}
+    code, out, _ = run(runner, "recommend", "--batch", "-", input=json.dumps(case, ensure_ascii=False) + "\n")
+    assert code == 0 and len(out.splitlines()) == 1
+    assert json.loads(out)["ref"] == case["ref"]
