@@ -113,18 +113,35 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
         for chunk in _chunks(lines, CHUNK):
             yield _block(recommender, chunk, lang, limit)
         return
-    # "spawn": the parent's durable-rules host runs a timer thread, which fork would copy badly.
+    if recommender is None:
+        from kundskab.recommendation import Recommender
+
+        recommender = Recommender()
+    # The main process takes every jobs-th chunk itself and jobs - 1 workers the others,
+    # so `--jobs 2` keeps both cores of a two-core machine busy. "spawn": the parent's
+    # durable-rules host runs a timer thread, which fork would copy badly.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(jobs, initializer=_init_worker) as pool:
+    with context.Pool(jobs - 1, initializer=_init_worker) as pool:
         # A bounded window of chunks in flight: memory stays flat however long the input
         # (Pool.imap would read the whole input ahead).
-        pending: deque[Any] = deque()
-        for chunk in _chunks(lines, CHUNK):
-            pending.append(pool.apply_async(_work, ((chunk, lang, limit),)))
-            if len(pending) >= 4 * jobs:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+        window: deque[tuple[list[BatchLine] | None, Any]] = deque()
+        for index, chunk in enumerate(_chunks(lines, CHUNK)):
+            if index % jobs == 0:
+                window.append((chunk, None))
+            else:
+                window.append((None, pool.apply_async(_work, ((chunk, lang, limit),))))
+            while len(window) >= 4 * jobs:
+                yield _resolve(window.popleft(), recommender, lang, limit)
+        while window:
+            yield _resolve(window.popleft(), recommender, lang, limit)
+
+
+def _resolve(entry: tuple[list[BatchLine] | None, Any], recommender: Any, lang: str,
+             limit: int | None) -> tuple[int, int, str]:
+    chunk, pending = entry
+    if chunk is not None:
+        return _block(recommender, chunk, lang, limit)
+    return pending.get()  # type: ignore[no-any-return]
 
 
 def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,

@@ -424,7 +424,7 @@ def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
     if sum(given) != 1:
         raise click.UsageError("give exactly one of: CASE_FILE (or -), --age/--factor, --batch, --interview")
     if batch:
-        _run_batch(_recommender() if jobs == 1 else None, batch, lang, limit, jobs)
+        _run_batch(_recommender(), batch, lang, limit, jobs)
         return
     recommender = _recommender()
     if interview:
