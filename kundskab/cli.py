@@ -520,13 +520,22 @@ def rules_lint(fmt: str, lang: str) -> None:
 
 
 @rules.command("graph")
-@click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True)
+@output_options
 @handle_errors
-def rules_graph(lang: str) -> None:
-    """Print the graph of rules and the facts they read and write, as Graphviz DOT."""
-    from kundskab.analysis import to_dot
+def rules_graph(fmt: str, lang: str) -> None:
+    """Print the graph of rules and the facts they read and write: Graphviz DOT as text,
+    or {"nodes": [...], "edges": [...]} as JSON."""
+    from kundskab.analysis import rule_graph, to_dot
 
-    click.echo(to_dot(_ruleset(), lang), nl=False)
+    ruleset = _ruleset()
+    if fmt == "json":
+        graph = rule_graph(ruleset)
+        emit_json({
+            "nodes": [{"id": node, **data} for node, data in sorted(graph.nodes(data=True))],
+            "edges": [{"from": a, "to": b} for a, b in sorted(graph.edges())],
+        })
+        return
+    click.echo(to_dot(ruleset, lang), nl=False)
 
 
 @rules.command("list")

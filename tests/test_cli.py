@@ -190,6 +190,9 @@ def test_rules_lint_graph_list(runner: CliRunner) -> None:
     assert code == 0 and json.loads(out)["findings"] == []
     code, out, _ = run(runner, "rules", "graph")
     assert code == 0 and out.startswith("digraph")
+    code, out, _ = run(runner, "rules", "graph", "--format", "json")
+    graph = json.loads(out)
+    assert code == 0 and {"from": "tier", "to": "rule:forum-ssp"} in graph["edges"]
     code, out, _ = run(runner, "rules", "list", "--format", "json")
     rules = json.loads(out)
     assert code == 0 and all(r["source"] and r["because"] for r in rules)
