@@ -309,6 +309,7 @@ def _recommender() -> Any:
 
 def _print_recommendation(rec: Any, lang: str) -> None:
     w = RWORDS[lang]
+    kb = _kb()
     data = rec.as_dict()
     labels = data["labels"]
     age = rec.age if rec.age is not None else w["unknown_age"]
@@ -344,10 +345,9 @@ def _print_recommendation(rec: Any, lang: str) -> None:
             effects = []
             change = q.get("if_true") or q.get("if_false") or {}
             if "tier" in q["would_change"] and change.get("tier"):
-                effects.append(w["would_tier"].format(rec.labels.get(change["tier"], change["tier"])
-                                                      if change["tier"] in rec.labels else change["tier"]))
+                effects.append(w["would_tier"].format(kb.label(change["tier"], lang)))
             if change.get("new_fora"):
-                effects.append(w["would_fora"].format(", ".join(change["new_fora"])))
+                effects.append(w["would_fora"].format(", ".join(kb.label(f, lang) for f in change["new_fora"])))
             detail = f" ({'; '.join(effects)})" if effects else ""
             click.echo(f"  · {q['label']}? [{q['factor']}]{detail}")
     click.echo(f"\nkb {data['kb_version']}")
