@@ -14,17 +14,11 @@ import rdflib
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from kundskab import _vocab
+from kundskab._paths import ontology_files
 from kundskab.errors import KnowledgeBaseError
 
 KB = rdflib.Namespace(_vocab.KB)
 KS = rdflib.Namespace(_vocab.KS)
-
-
-def ontology_files(directory: Path) -> list[Path]:
-    """The Turtle files that make up the knowledge base (shapes are not knowledge)."""
-    return sorted(
-        p for p in directory.rglob("*.ttl") if "shapes" not in p.relative_to(directory).parts
-    )
 
 
 def load_graph(files: Iterable[Path]) -> rdflib.Graph:

@@ -25,6 +25,13 @@ def rules_dir() -> Path:
     return _data_dir("rules")
 
 
+def ontology_files(directory: Path) -> list[Path]:
+    """The Turtle files that make up the knowledge base (shapes are not knowledge)."""
+    return sorted(
+        p for p in directory.rglob("*.ttl") if "shapes" not in p.relative_to(directory).parts
+    )
+
+
 def cache_dir() -> Path:
     env = os.environ.get("KUNDSKAB_CACHE_DIR")
     if env:

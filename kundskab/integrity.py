@@ -101,7 +101,8 @@ def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None) -> list[Iss
     import rdflib
     from rdflib.namespace import RDF, SH
 
-    from kundskab._compile import load_graph, ontology_files
+    from kundskab._compile import load_graph
+    from kundskab._paths import ontology_files
 
     data = load_graph(ontology_files(ontology_dir))
     shapes = rdflib.Graph()

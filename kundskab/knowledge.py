@@ -124,13 +124,6 @@ def _fingerprint(files: Iterable[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
-def _turtle_files(directory: Path) -> list[Path]:
-    # The same selection as _compile.ontology_files, without importing rdflib.
-    return sorted(
-        p for p in directory.rglob("*.ttl") if "shapes" not in p.relative_to(directory).parts
-    )
-
-
 def _read_cache(path: Path) -> dict[str, Any] | None:
     try:
         with path.open("rb") as handle:
@@ -184,7 +177,7 @@ class KnowledgeBase:
         directory = Path(ontology_dir) if ontology_dir else _paths.ontology_dir()
         if not directory.is_dir():
             raise KnowledgeBaseError(f"{directory}: not a directory")
-        files = _turtle_files(directory)
+        files = _paths.ontology_files(directory)
         if not files:
             raise KnowledgeBaseError(f"{directory}: no Turtle files")
         fingerprint = _fingerprint(files, directory)
@@ -223,17 +216,6 @@ class KnowledgeBase:
 
     def of_type(self, class_name: str) -> list[Concept]:
         return sorted((c for c in self if c.is_a(class_name)), key=lambda c: c.id)
-
-    def is_subclass(self, class_name: str, ancestor: str) -> bool:
-        stack, seen = [class_name], set()
-        while stack:
-            current = stack.pop()
-            if current == ancestor:
-                return True
-            if current not in seen:
-                seen.add(current)
-                stack.extend(self.classes.get(current, {}).get("parents", []))
-        return False
 
     def label(self, ident: str, lang: str = "da") -> str:
         concept = self._concepts.get(ident)

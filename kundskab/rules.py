@@ -53,9 +53,6 @@ class Facts:
     true: frozenset[str]
     false: frozenset[str] = frozenset()
 
-    def premise(self, factor: str) -> str:
-        return f"factor:{factor}={'true' if factor in self.true else 'false'}"
-
 
 @dataclass
 class State:
@@ -185,14 +182,9 @@ class RuleSet:
         self.by_id = {r.id: r for r in rules}
         self.tier_ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
         self.tier_by_rank = {rank: ident for ident, rank in self.tier_ranks.items()}
-        # Which rules read a factor: what-if questions only re-evaluate those.
-        self.rules_reading: dict[str, list[Rule]] = {}
-        for rule in rules:
-            for condition in rule.conditions:
-                for name in condition.reads():
-                    self.rules_reading.setdefault(name, []).append(rule)
+        # The factors some rule reads: only their unknowns can be open questions.
         self.factors_read = sorted(
-            {n.split(":", 1)[1] for n in self.rules_reading if n.startswith("factor:")}
+            {n[len("factor:"):] for r in rules for c in r.conditions for n in c.reads() if n.startswith("factor:")}
         )
         self.factors_read_false = {
             c.ids[0] for r in rules for c in r.conditions if c.kind == "factor_false"
