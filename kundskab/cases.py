@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab._names import fold
@@ -30,11 +29,17 @@ _UNKNOWN = {"unknown", "ved ikke", "vedikke", "ukendt", "?", "", "null", "none",
             "don't know", "vi"}
 
 
+_ANSWERS: dict[str, bool | None] = {
+    **{word: True for word in _TRUE}, **{word: False for word in _FALSE}, **{word: None for word in _UNKNOWN}}
+
+
 def parse_answer(value: Any) -> bool | None:
     """True, False or None (unknown) from JSON/YAML values and ja/nej/ved ikke answers."""
-    if value is None or isinstance(value, bool):
+    if value is None or value is True or value is False:
         return value
     if isinstance(value, str):
+        if value in _ANSWERS:  # as written, without folding
+            return _ANSWERS[value]
         key = fold(value)
         if key in _TRUE:
             return True
@@ -52,14 +57,13 @@ class Case:
     ref: str | None
     age: int | None
     factors: Mapping[str, bool | None]
+    facts: Facts = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def facts(self) -> Facts:
-        return Facts(
-            self.age,
-            frozenset(f for f, v in self.factors.items() if v is True),
-            frozenset(f for f, v in self.factors.items() if v is False),
-        )
+    def __post_init__(self) -> None:
+        # Worked out once here (functools.cached_property takes a lock on Python 3.11).
+        true = [f for f, v in self.factors.items() if v is True]
+        false = [f for f, v in self.factors.items() if v is False]
+        object.__setattr__(self, "facts", Facts(self.age, frozenset(true), frozenset(false)))
 
     def __repr__(self) -> str:  # keep case content out of logs and tracebacks
         return f"Case(<{len(self.factors)} factors>)"
@@ -67,10 +71,10 @@ class Case:
 
 def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     """Check and normalise a case given as a mapping (parsed JSON or YAML)."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):  # dict first: isinstance on an ABC is slow
         raise CaseError("a case is an object with 'ref', 'age' and 'factors'")
-    unknown = sorted(str(k) for k in data if k not in CASE_KEYS)
-    if unknown:
+    if not CASE_KEYS.issuperset(data):
+        unknown = sorted(str(k) for k in data if k not in CASE_KEYS)
         raise CaseError(f"unknown field(s) in case: {', '.join(unknown)} "
                         f"(a case has only {', '.join(sorted(CASE_KEYS))})")
     ref = data.get("ref")
@@ -97,7 +101,7 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
         raw = {}
     if isinstance(raw, list):
         raw = {name: True for name in raw}
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise CaseError("'factors' is an object of factor: true/false/unknown, or a list of ids")
     for name, value in raw.items():
         if not isinstance(name, str):

@@ -41,10 +41,23 @@ class Firing:
         return self.rule.conclusions
 
     @property
+    def signature(self) -> tuple[Any, ...]:
+        """What tells this firing of its rule from another: the id (or, for the case, the
+        age) of each matched fact, in condition order; the rule's conditions fix the rest."""
+        matched = self._matched
+        if len(matched) == 1:
+            for fact in matched.values():
+                return (fact["id"] if "id" in fact else fact.get("age"),)
+        return tuple([fact["id"] if "id" in fact else fact.get("age") for _, fact in sorted(matched.items())])
+
+    @property
     def premises(self) -> tuple[str, ...]:
         if self._premises is None:
             matched = self._matched
-            self._premises = tuple(_premise(matched[k]) for k in sorted(matched))
+            if len(matched) == 1:  # most rules have one condition
+                self._premises = tuple(map(_premise, matched.values()))
+            else:
+                self._premises = tuple([_premise(matched[k]) for k in sorted(matched)])
         return self._premises
 
 
@@ -55,6 +68,7 @@ class Derivation:
     facts: Facts
     conclusions: dict[str, set[str]] = field(default_factory=dict)
     firings: list[Firing] = field(default_factory=list)
+    fired: set[str] = field(default_factory=set)  # the ids of the rules that fired
     tier_rank: int = 0
     tier: str | None = None
     errors: list[str] = field(default_factory=list)
@@ -91,10 +105,10 @@ _PREMISES: dict[tuple[Any, ...], str] = {}
 
 def _premise(fact: dict[str, Any]) -> str:
     """How a matched fact reads in an explanation ("factor:truancy=true", "age:15")."""
-    key = (fact.get("t"), fact.get("id"), fact.get("v"), fact.get("age"), fact.get("k"))
+    kind = fact.get("t")
+    key = (kind, fact.get("id"), fact.get("v") if kind == "f" else fact.get("age") if kind == "case" else fact.get("k"))
     found = _PREMISES.get(key)
     if found is None:
-        kind = fact.get("t")
         if kind == "f":
             found = f"factor:{fact['id']}={fact['v']}"
         elif kind == "case":
@@ -126,6 +140,11 @@ class RulesEngine:
     def _action(self, rule: Rule) -> Callable[[Any], None]:
         consumed = self.rules.consumed_kinds
         ranks = self.rules.tier_ranks
+        rule_id = rule.id
+        # (kind, id, tier rank or 0, whether some rule reads it) per conclusion, worked out
+        # once: the action runs inside the engine's hot loop.
+        plan = tuple((kind, ident, ranks[ident] if kind == "tier" else 0, kind in consumed)
+                     for kind, ident in rule.conclusions)
 
         def action(c: Any) -> None:
             try:
@@ -134,29 +153,26 @@ class RulesEngine:
                 run = self._current
                 assert run is not None
                 run.firings.append(Firing(rule, c._m))
-                for kind, ident in rule.conclusions:
-                    bucket = run.conclusions.setdefault(kind, set())
-                    if ident in bucket:
+                run.fired.add(rule_id)
+                conclusions = run.conclusions
+                for kind, ident, rank, chained in plan:
+                    bucket = conclusions.get(kind)
+                    if bucket is None:
+                        conclusions[kind] = {ident}
+                    elif ident in bucket:
                         continue  # asserting it again would raise MessageObservedException
-                    bucket.add(ident)
-                    if kind == "tier":
-                        if ranks[ident] > run.tier_rank:
-                            run.tier_rank, run.tier = ranks[ident], ident
-                    elif kind in consumed:  # chain only what some rule reads
+                    else:
+                        bucket.add(ident)
+                    if rank:
+                        if rank > run.tier_rank:
+                            run.tier_rank, run.tier = rank, ident
+                    elif chained:  # chain only what some rule reads
                         run.pending.append({"t": "d", "k": kind, "id": ident})
             except Exception as exc:  # surfaced by run(); durable would hide it
                 if self._current is not None:
                     self._current.errors.append(f"{rule.id}: {type(exc).__name__}: {exc}")
 
         return action
-
-    def _assert(self, fact: dict[str, Any]) -> None:
-        try:
-            self._host.assert_fact(self._name, fact)
-        except MessageNotHandledException:
-            pass  # no rule reads this fact: nothing follows from it
-        except MessageObservedException as exc:
-            raise EngineError(f"fact asserted twice: {exc}") from None
 
     def run(self, facts: Facts) -> Derivation:
         """Assert the case's facts into a fresh state, let the rules fire, clean up.
@@ -166,6 +182,7 @@ class RulesEngine:
         condition holds for it whenever it holds for a lower one), which spares the engine
         a fact and a firing per lower tier."""
         tier_read = "tier" in self.rules.consumed_kinds
+        assert_fact, name = self._host.assert_fact, self._name
         with self._lock:
             sid = str(next(self._sids))
             derivation = Derivation(facts)
@@ -174,26 +191,28 @@ class RulesEngine:
                 case: dict[str, Any] = {"sid": sid, "t": "case"}
                 if facts.age is not None:
                     case["age"] = facts.age
-                self._assert(case)
-                for factor in sorted(facts.true):
-                    self._assert({"sid": sid, "t": "f", "id": factor, "v": "true"})
-                for factor in sorted(facts.false):
-                    self._assert({"sid": sid, "t": "f", "id": factor, "v": "false"})
+                batch = [case]
+                batch += [{"sid": sid, "t": "f", "id": factor, "v": "true"} for factor in sorted(facts.true)]
+                batch += [{"sid": sid, "t": "f", "id": factor, "v": "false"} for factor in sorted(facts.false)]
                 asserted_rank = 0
-                while True:
+                while batch:
+                    for fact in batch:
+                        try:
+                            assert_fact(name, fact)
+                        except MessageNotHandledException:
+                            pass  # no rule reads this fact: nothing follows from it
+                        except MessageObservedException as exc:
+                            raise EngineError(f"fact asserted twice: {exc}") from None
                     batch, derivation.pending = derivation.pending, []
                     if tier_read and derivation.tier_rank > asserted_rank:
                         asserted_rank = derivation.tier_rank
                         batch.append({"t": "d", "k": "tier", "id": derivation.tier, "r": asserted_rank})
-                    if not batch:
-                        break
                     for fact in batch:
                         fact["sid"] = sid
-                        self._assert(fact)
             finally:
                 self._current = None
                 try:
-                    self._host.delete_state(self._name, sid)
+                    self._host.delete_state(name, sid)
                 except Exception:
                     pass
         if derivation.errors:

@@ -11,17 +11,16 @@ with their JSON text in a bounded memo; nothing in it identifies a case.
 
 from __future__ import annotations
 
+import itertools
 import json
-from array import array
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from kundskab.cases import Case, parse_case
 from kundskab.engine import Derivation, RulesEngine
 from kundskab.knowledge import KnowledgeBase, load
-from kundskab.rules import Facts, RuleSet, State
+from kundskab.rules import Facts, Rule, RuleSet
 
 __all__ = ["Recommendation", "Recommender", "recommend"]
 
@@ -51,26 +50,40 @@ TEXT = {
     },
 }
 
-_dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every piece: json.dumps with options builds a new encoder per call.
+_dumps: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 Piece = tuple[Any, str]  # an output object and its JSON text
+_NONE: frozenset[str] = frozenset()
 
 
-class _Memo:
-    """A bounded memo of output pieces (cleared when full, so memory stays flat)."""
+def _piece(value: Any) -> Piece:
+    return value, _dumps(value)
+
+
+class _Memo(dict[Hashable, Any]):
+    """A bounded memo (cleared when full, so memory stays flat over any batch). Look up
+    with the dict's own `get`; `make` builds and keeps a value on a miss."""
 
     def __init__(self, size: int = 4096) -> None:
-        self._items: dict[Hashable, Piece] = {}
-        self._size = size
+        super().__init__()
+        self.size = size
 
-    def get(self, key: Hashable, build: Callable[[], Any]) -> Piece:
-        found = self._items.get(key)
-        if found is None:
-            value = build()
-            found = (value, _dumps(value))
-            if len(self._items) >= self._size:
-                self._items.clear()
-            self._items[key] = found
-        return found
+    def make(self, key: Hashable, build: Callable[..., Any], *args: Any) -> Any:
+        value = build(*args)
+        if len(self) >= self.size:
+            self.clear()
+        self[key] = value
+        return value
+
+
+_ID_LISTS = _Memo()
+
+
+def _ids_json(ids: list[str]) -> str:
+    """The JSON text of a list of concept ids (few distinct lists exist)."""
+    key = tuple(ids)
+    found = _ID_LISTS.get(key)
+    return found if found is not None else _ID_LISTS.make(key, _dumps, ids)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -114,18 +127,18 @@ class Recommendation:
 
     @property
     def labels(self) -> dict[str, str]:
-        return dict(self.labels_piece[0])
+        return json.loads(self.labels_piece[1])  # type: ignore[no-any-return]
 
     def to_json(self) -> str:
         """The answer as compact JSON text (the batch output line)."""
         return "".join((
             '{"ref":', _dumps(self.ref),
             ',"tier":', _dumps(self.tier),
-            ',"target_groups":', _dumps(self.target_groups),
-            ',"fora":', _dumps(self.fora),
-            ',"interventions":[', ",".join(p[1] for p in self.interventions_pieces),
-            '],"open_questions":[', ",".join(p[1] for p in self.open_questions_pieces),
-            '],"explanation":[', ",".join(p[1] for p in self.explanation_pieces),
+            ',"target_groups":', _ids_json(self.target_groups),
+            ',"fora":', _ids_json(self.fora),
+            ',"interventions":[', ",".join([p[1] for p in self.interventions_pieces]),
+            '],"open_questions":[', ",".join([p[1] for p in self.open_questions_pieces]),
+            '],"explanation":[', ",".join([p[1] for p in self.explanation_pieces]),
             '],"labels":', self.labels_piece[1],
             ',"kb_version":', _dumps(self.kb_version), "}",
         ))
@@ -133,6 +146,25 @@ class Recommendation:
     def as_dict(self) -> dict[str, Any]:
         """A fresh object the caller may change freely."""
         return json.loads(self.to_json())  # type: ignore[no-any-return]
+
+
+class _Candidates:
+    """The interventions open to one tier, set of target groups and set of fora, with the
+    part of their score that does not depend on risk factors (tier, group, forum), best
+    first. Many cases share these, so they are kept; they hold no case data."""
+
+    __slots__ = ("base", "keys", "order", "pieces", "tops")
+
+    def __init__(self, order: list[tuple[float, str, int]], minimum: float) -> None:
+        # (-base score, id, position), best first, of those that reach the minimum score
+        self.order = [entry for entry in order if -entry[0] >= minimum]
+        self.base = {position: -negative for negative, _, position in order}
+        # (language, limit): the ranked pieces and explanation entries of a case that has
+        # no risk factor, which are the same for every such case
+        self.tops: dict[tuple[str, int], tuple[list[Piece], list[Piece]]] = {}
+        self.keys: dict[int, int] = {}  # position: what its reasons depend on, as a number
+        # language: position: the answer's pieces for an intervention no risk factor lifts
+        self.pieces: dict[str, dict[int, tuple[Piece, Piece]]] = {}
 
 
 class Recommender:
@@ -143,8 +175,15 @@ class Recommender:
         self.rules = rules or RuleSet.load(self.kb)
         self.engine = RulesEngine(self.rules)
         ranks = self.rules.tier_ranks
-        self._memo = _Memo()
-        self._frames: dict[tuple[str, str, str], tuple[str, str]] = {}
+        # Bounded memos of output pieces, one per kind, so that a kind with many keys
+        # does not push out the others.
+        self._firings = _Memo(8192)
+        self._items = _Memo(8192)
+        self._statics: dict[tuple[Any, ...], int] = {}
+        self._static_numbers = itertools.count()
+        self._eligible_memo = _Memo(512)
+        self._label_json = {lang: {c.id: f"{_dumps(c.id)}:{_dumps(c.label(lang))}" for c in self.kb}
+                            for lang in ("da", "en")}
         self._labels: dict[str, dict[str, str]] = {
             lang: {c.id: c.label(lang) for c in self.kb} for lang in ("da", "en")}
         self._risk_factors = {f.id for f in self.kb.of_type("RiskFactor")}
@@ -166,19 +205,23 @@ class Recommender:
         self._bit = {n: 1 << i for i, n in enumerate(names)}
         self._rows = sorted(
             (e.rank, sum(self._bit[g] for g in e.groups if g != ALL_CITIZENS), ALL_CITIZENS in e.groups,
-             sum(self._bit[f] for f in e.factors if f in self._risk_factors),
              sum(self._bit[f] for f in e.fora), i)
             for i, e in enumerate(self._index))
         self._rows_for_all = [r for r in self._rows if r[2]]
         self._rows_by_group: dict[str, list[tuple[Any, ...]]] = {}
         for row in self._rows:
-            for group in self._index[row[5]].groups:
+            for group in self._index[row[4]].groups:
                 if group != ALL_CITIZENS:
                     self._rows_by_group.setdefault(group, []).append(row)
-        self._base_cache: dict[tuple[int, frozenset[str], frozenset[str]], tuple[
-            array[int], array[float], array[int], array[float]]] = {}
-        self._ids = [e.id for e in self._index]
+        self._candidates_memo: dict[tuple[int, frozenset[str], frozenset[str]], _Candidates] = {}
+        self._questions = _Memo()
+        self._plain_questions = _Memo(2048)
         self._factor_masks = [sum(self._bit[f] for f in e.factors if f in self._risk_factors) for e in self._index]
+        # The interventions that address each risk factor: only they gain on the base score.
+        self._addressing: dict[str, list[int]] = {}
+        for position, entry in enumerate(self._index):
+            for factor in sorted(entry.factors & self._risk_factors):
+                self._addressing.setdefault(factor, []).append(position)
 
     # ------------------------------------------------------------------ public
 
@@ -191,16 +234,16 @@ class Recommender:
         facts = case.facts
         derivation = self.engine.run(facts)
         tier = derivation.tier or "general"
-        fora = sorted(derivation.conclusions.get("forum", ()))
-        groups = sorted(derivation.conclusions.get("age_group", set())
-                        | derivation.conclusions.get("target_group", set()))
-        explanation = self._explain(derivation, tier, set(fora), set(groups), lang)
+        conclusions = derivation.conclusions
+        fora = sorted(conclusions.get("forum", ()))
+        groups = sorted(conclusions.get("age_group", _NONE) | conclusions.get("target_group", _NONE))
+        explanation = self._explain(derivation, tier, lang)
         interventions = self._rank(facts, tier, frozenset(groups), frozenset(fora), lang,
                                    min(limit or self.rules.ranking.limit, MAX_LIMIT), explanation)
         questions = self._open_questions(case, derivation, lang)
-        ids = frozenset({tier, *fora, *groups, *(p[0]["id"] for p in interventions)})
-        labels = self._memo.get(("labels", lang, ids),
-                                lambda: {i: self._label(i, lang) for i in sorted(ids)})
+        ids = sorted({tier, *fora, *groups, *[p[0]["id"] for p in interventions]})
+        label_json = self._label_json[lang]
+        labels = (None, "{" + ",".join([label_json.get(i) or f"{_dumps(i)}:{_dumps(i)}" for i in ids]) + "}")
         return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
                               interventions, questions, explanation, labels)
 
@@ -209,112 +252,158 @@ class Recommender:
     def _label(self, ident: str, lang: str) -> str:
         return self._labels.get(lang, self._labels["en"]).get(ident, ident)
 
-    def _explain(self, derivation: Derivation, tier: str, fora: set[str], groups: set[str],
-                 lang: str) -> list[Piece]:
-        answer = {("tier", tier)} | {("forum", f) for f in fora} | {
-            (k, g) for g in groups for k in ("age_group", "target_group")}
-        keyed: dict[tuple[str, str, tuple[str, ...]], Piece] = {}
+    def _explain(self, derivation: Derivation, tier: str, lang: str) -> list[Piece]:
+        """One entry per rule, conclusion and premises behind the tier, fora and groups."""
+        conclusions = derivation.conclusions
+        keyed: dict[tuple[Any, ...], Piece] = {}
+        memo, build = self._firings, self._firing_pieces
         for firing in derivation.firings:
             rule = firing.rule
-            for kind, ident in firing.conclusions:
-                if (kind, ident) not in answer:
-                    continue  # e.g. the general tier when a higher one holds
-                conclusion = f"{kind.replace('_', '-')}:{ident}"
-                key = (rule.id, conclusion, firing.premises)
-                if key not in keyed:
-                    # The entry's text around its premises is the same for every case.
-                    head, tail = self._frame(rule, conclusion, lang)
-                    keyed[key] = ({"conclusion": conclusion}, head + _dumps(list(firing.premises)) + tail)
-        ordered = sorted(keyed, key=lambda k: (EXPLANATION_ORDER.get(k[1].split(":")[0], 9), k[1], k[0]))
-        return [keyed[k] for k in ordered]
+            # The same rule on the same premises explains the same way in every case.
+            key = (rule.id, lang, firing.signature)
+            pieces = memo.get(key)
+            if pieces is None:
+                pieces = memo.make(key, build, rule, firing.premises, lang)
+            for kind, ident, order, piece in pieces:
+                # Only what the answer shows: not the general tier when a higher one holds.
+                if (ident == tier if kind == "tier" else ident in conclusions.get(kind, _NONE)) \
+                        and order not in keyed:
+                    keyed[order] = piece
+        return [keyed[k] for k in sorted(keyed)]
 
-    def _frame(self, rule: Any, conclusion: str, lang: str) -> tuple[str, str]:
-        key = (rule.id, conclusion, lang)
-        found = self._frames.get(key)
+    def _firing_pieces(self, rule: Rule, premises: tuple[str, ...],
+                       lang: str) -> tuple[tuple[str, str, tuple[Any, ...], Piece], ...]:
+        """A firing's explanation entries, one per conclusion, with their sort order."""
+        return tuple(
+            (kind, ident, (EXPLANATION_ORDER.get(kind.replace("_", "-"), 9), conclusion, rule.id, premises),
+             self._entry(rule, conclusion, premises, lang))
+            for kind, ident in rule.conclusions
+            for conclusion in (f"{kind.replace('_', '-')}:{ident}",))
+
+    def _entry(self, rule: Rule, conclusion: str, premises: tuple[str, ...], lang: str) -> Piece:
+        because = rule.because.get(lang, rule.because["en"])
+        entry = {"rule": rule.id, "conclusion": conclusion, "because": because,
+                 "premises": list(premises), "source": rule.source}
+        return {"conclusion": conclusion}, _dumps(entry)
+
+    def _candidates(self, rank: int, groups: frozenset[str], fora: frozenset[str]) -> _Candidates:
+        found = self._candidates_memo.get((rank, groups, fora))
         if found is None:
-            because = rule.because.get(lang, rule.because["en"])
-            found = (f'{{"rule":{_dumps(rule.id)},"conclusion":{_dumps(conclusion)},'
-                     f'"because":{_dumps(because)},"premises":', f',"source":{_dumps(rule.source)}}}')
-            self._frames[key] = found  # one per rule, conclusion and language: bounded
+            fora_mask = sum(self._bit.get(f, 0) for f in fora)
+            w_forum = self.rules.ranking.weights["forum"]
+            order = [(-round(score + w_forum if item_fora & fora_mask else score, 9), ident, position)
+                     for score, ident, position, item_fora in self._eligible(rank, groups)]
+            order.sort()
+            found = self._candidates_memo[(rank, groups, fora)] = _Candidates(
+                order, self.rules.ranking.minimum_score - 1e-9)
+            if len(self._candidates_memo) > 2048:  # bounded: memory stays flat over any batch
+                self._candidates_memo.clear()
         return found
 
-    def _base_scores(self, rank: int, groups: frozenset[str], fora: frozenset[str]) -> tuple[
-            array[int], array[float], array[int], array[float]]:
-        """Tier, group and forum part of each candidate's score, best first, split into
-        interventions that address no risk factor (only the best MAX_LIMIT can matter) and
-        those that do. Many cases share tier, groups and fora, so the (compact) lists are
-        kept; they hold no case data."""
-        key = (rank, groups, fora)
-        cached = self._base_cache.get(key)
-        if cached is not None:
-            return cached
+    def _eligible(self, rank: int, groups: frozenset[str]) -> list[tuple[float, str, int, int]]:
+        """(tier and group part of the score, id, position, fora bits) of each intervention
+        open to a tier and set of target groups: never more intensive than the facts justify."""
+        found = self._eligible_memo.get((rank, groups))
+        if found is None:
+            found = self._eligible_memo.make((rank, groups), self._score_eligible, rank, groups)
+        return found  # type: ignore[no-any-return]
+
+    def _score_eligible(self, rank: int, groups: frozenset[str]) -> list[tuple[float, str, int, int]]:
         w = self.rules.ranking.weights
         group_mask = sum(self._bit.get(g, 0) for g in groups)
-        fora_mask = sum(self._bit.get(f, 0) for f in fora)
         rows = list(self._rows_for_all)
         for group in groups:
             rows += self._rows_by_group.get(group, ())
         found: list[tuple[float, str, int, int]] = []
         seen: set[int] = set()
-        for item_rank, item_groups, _, item_factors, item_fora, position in rows:
+        for item_rank, item_groups, _, item_fora, position in rows:
             if item_rank > rank or position in seen:
-                continue  # never more intensive than the facts justify
+                continue
             seen.add(position)
             score = w["group"] if item_groups & group_mask else w["group"] / 2
             gap = rank - item_rank
             score += w["tier"] if gap == 0 else w["tier"] / 2 if gap == 1 else 0.0
-            if item_fora & fora_mask:
-                score += w["forum"]
-            found.append((round(score, 9), self._index[position].id, position, item_factors))
-        found.sort(key=lambda x: (-x[0], x[1]))
-        plain = [x for x in found if not x[3]][:MAX_LIMIT]
-        boostable = [x for x in found if x[3]]
-        compact = (array("i", [x[2] for x in plain]), array("d", [x[0] for x in plain]),
-                   array("i", [x[2] for x in boostable]), array("d", [x[0] for x in boostable]))
-        if len(self._base_cache) >= 2048:  # bounded: memory stays flat over any batch
-            self._base_cache.clear()
-        self._base_cache[key] = compact
-        return compact
+            found.append((score, self._index[position].id, position, item_fora))
+        return found
 
     def _rank(self, facts: Facts, tier: str, groups: frozenset[str], fora: frozenset[str], lang: str,
               limit: int, explanation: list[Piece]) -> list[Piece]:
-        ranking = self.rules.ranking
-        w_factors = ranking.weights["factors"]
-        rank = self.rules.tier_ranks[tier]
+        candidates = self._candidates(self.rules.tier_ranks[tier], groups, fora)
         risks = frozenset(f for f in facts.true if f in self._risk_factors)
-        risk_mask = sum(self._bit.get(f, 0) for f in risks)
-        n_risks = len(risks)
-        minimum = ranking.minimum_score - 1e-9
-        ids, factor_masks = self._ids, self._factor_masks
-        # Only interventions that address one of the case's risk factors can gain on the
-        # base score (tier, group, forum), which the candidate lists are sorted by. Scores
-        # are rounded so that equal scores tie on the id, however the sums were ordered.
-        plain_at, plain_score, boost_at, boost_score = self._base_scores(rank, groups, fora)
-        top = [(-base, ids[at], at) for at, base in zip(plain_at[:limit], plain_score[:limit], strict=True)
-               if base >= minimum]
-        if risk_mask:
-            for at, base in zip(boost_at, boost_score, strict=True):
-                hits = factor_masks[at] & risk_mask
-                score = round(base + w_factors * hits.bit_count() / n_risks, 9) if hits else base
+        if not risks:  # the candidates' own order decides: the same list for every such case
+            found = candidates.tops.get((lang, limit))
+            if found is None:
+                found = candidates.tops[(lang, limit)] = self._pieces(
+                    candidates.order[:limit], candidates, tier, groups, fora, risks, 0, set(), lang)
+            explanation += found[1]
+            return list(found[0])
+        # Only interventions that address one of the case's risk factors gain on their base
+        # score; the others keep their place in the candidates' order. Scores are rounded
+        # so that equal scores tie on the id, however the sums were ordered.
+        minimum = self.rules.ranking.minimum_score - 1e-9
+        base, index, factor_masks = candidates.base, self._index, self._factor_masks
+        risk_mask = sum(self._bit[f] for f in risks)
+        share = self.rules.ranking.weights["factors"] / len(risks)
+        top: list[tuple[float, str, int]] = []
+        boosted: set[int] = set()
+        for factor in risks:
+            for position in self._addressing.get(factor, ()):
+                score = base.get(position)
+                if score is None or position in boosted:
+                    continue
+                boosted.add(position)
+                score = round(score + share * (factor_masks[position] & risk_mask).bit_count(), 9)
                 if score >= minimum:
-                    top.append((-score, ids[at], at))
-        else:
-            top += [(-base, ids[at], at) for at, base in zip(boost_at[:limit], boost_score[:limit], strict=True)
-                    if base >= minimum]
+                    top.append((-score, index[position].id, position))
+        # The best `limit` of the others are among the first `limit + len(boosted)`.
+        plain = [entry for entry in candidates.order[:limit + len(boosted)] if entry[2] not in boosted]
+        top += plain[:limit]
         top.sort()
         del top[limit:]
-        pieces = []
-        for neg_score, _, position in top:
-            item = self._index[position]
-            key = ("item", lang, position, tier, groups & item.groups, fora & item.fora,
-                   risks & item.factors, round(-neg_score, 3))
-            item_piece, explain_piece = self._memo.get(key, partial(self._ranked, item, key, lang))[0]
-            pieces.append(item_piece)
-            explanation.append(explain_piece)
+        pieces, explained = self._pieces(top, candidates, tier, groups, fora, risks, risk_mask, boosted, lang)
+        explanation += explained
         return pieces
 
-    def _ranked(self, item: _Indexed, key: tuple[Any, ...], lang: str) -> tuple[Piece, Piece]:
-        _, _, _, tier, specific_set, forum_set, addressed_set, score = key
+    def _pieces(self, top: list[tuple[float, str, int]], candidates: _Candidates, tier: str, groups: frozenset[str],
+                fora: frozenset[str], risks: frozenset[str], risk_mask: int, boosted: set[int],
+                lang: str) -> tuple[list[Piece], list[Piece]]:
+        """The answer's pieces for ranked interventions, and their explanation entries."""
+        pieces, explained = [], []
+        index = self._index
+        keys, kept = candidates.keys, candidates.pieces.setdefault(lang, {})
+        for neg_score, _, position in top:
+            found = None if position in boosted else kept.get(position)
+            if found is None:
+                item = index[position]
+                # What the intervention's reasons depend on besides the risk factors, as a
+                # number: memo keys of a few ints are quick to hash and compare.
+                static = keys.get(position)
+                if static is None:
+                    static = keys[position] = self._static_key(position, tier, groups & item.groups,
+                                                               fora & item.fora)
+                addressed = risks & item.factors if position in boosted else _NONE
+                score = round(-neg_score, 3)
+                key = (lang, static, self._factor_masks[position] & risk_mask if addressed else 0, score)
+                found = self._items.get(key)
+                if found is None:
+                    found = self._items.make(key, self._ranked, item, lang, tier, groups & item.groups,
+                                             fora & item.fora, addressed, score)
+                if position not in boosted:
+                    kept[position] = found
+            pieces.append(found[0])
+            explained.append(found[1])
+        return pieces, explained
+
+    def _static_key(self, *parts: Any) -> int:
+        found = self._statics.get(parts)
+        if found is None:
+            if len(self._statics) >= 65536:  # bounded; fresh numbers never meet old memo keys
+                self._statics.clear()
+            found = self._statics[parts] = next(self._static_numbers)
+        return found
+
+    def _ranked(self, item: _Indexed, lang: str, tier: str, specific_set: frozenset[str], forum_set: frozenset[str],
+                addressed_set: frozenset[str], score: float) -> tuple[Piece, Piece]:
         words = TEXT[lang]
         specific, forum_hits, addressed = sorted(specific_set), sorted(forum_set), sorted(addressed_set)
         reasons = [words["same_tier"] if item.tier == tier else words["lower_tier"]]
@@ -336,54 +425,102 @@ class Recommender:
         entry = {"rule": ranking.id, "conclusion": f"intervention:{item.id}",
                  "because": ranking.because.get(lang, ranking.because["en"]),
                  "premises": premises, "source": item.source}
-        return (ranked, _dumps(ranked)), (entry, _dumps(entry))
+        return _piece(ranked), ({"conclusion": entry["conclusion"]}, _dumps(entry))
 
     def _open_questions(self, case: Case, derivation: Derivation, lang: str) -> list[Piece]:
+        """Each unknown factor whose answer would change the tier or the fora, and what
+        would change; and the age, when it is unknown and would matter."""
         rules = self.rules
-        base = State(case.facts, derivation.conclusions, derivation.tier_rank, derivation.tier)
-        bits = rules.bits_of(base)
-        base_fora = bits[2] & self._forum_bits
-        base_tier = rules.tier_of(base)
-        fired = frozenset(f.rule.id for f in derivation.firings)
-        unknown = [f for f in rules.factors_read if case.factors.get(f) is None]
-        effects: dict[str, dict[str, tuple[int, int]]] = {
-            "true": rules.effects_of_unknowns(base, unknown, fired, bits)}
-        for factor in unknown:  # only rules with `factor_false` conditions need this
-            if factor in rules.factors_read_false:
-                effects.setdefault("false", {})[factor] = rules.what_if(base, factor, False, fired, bits)
+        facts = case.facts
+        age, rank, fired = facts.age, derivation.tier_rank, derivation.fired
+        factor_bit, out_bits = rules.factor_bit, rules.out_bits
+        true_bits = sum(factor_bit.get(f, 0) for f in facts.true)
+        false_bits = sum(factor_bit.get(f, 0) for f in facts.false)
+        derived_bits = 0
+        for rule_id in fired:  # what the case concluded is what its rules concluded
+            derived_bits |= out_bits[rule_id]
+        unknown_bits = rules.read_bits & ~true_bits & ~false_bits
+        forum_bits = self._forum_bits
+        old_fora = derived_bits & forum_bits
         keyed: list[tuple[tuple[Any, ...], Piece]] = []
-        candidates = set(effects["true"]).union(*(found for found in list(effects.values())[1:]))
-        for factor in candidates:
-            changes: list[tuple[str, str, int]] = []
-            for value, found in effects.items():
-                if factor in found:
-                    rank, derived = found[factor]
-                    new_fora = derived & self._forum_bits & ~base_fora
-                    if rank != base.tier_rank or new_fora:
-                        changes.append((value, rules.tier_by_rank.get(rank, base_tier), new_fora))
-            if changes:
-                key = ("question", lang, factor, base_tier, tuple(changes))
-                piece = self._memo.get(key, partial(self._question, factor, changes, base_tier, lang))
-                keyed.append(((True, "tier" not in piece[0]["would_change"], factor), piece))
-        if case.age is None:
+        if not unknown_bits & rules.read_false_bits:
+            # The usual case: a yes can change something, a no cannot. The questions the
+            # simple rules raise depend on what was concluded, not on which factors are
+            # unknown, so they are kept per conclusions (in question order) and filtered.
+            triggered = rules.trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired)
+            key = (lang, rules.simple_effects_key(age, true_bits, false_bits, derived_bits, rank, fired))
+            plain = self._plain_questions.get(key)
+            if plain is None:
+                plain = self._plain_questions.make(key, self._simple_questions, age, true_bits, false_bits,
+                                                   derived_bits, rank, fired, lang)
+            keyed = [entry for bit, entry in plain if bit & unknown_bits and bit not in triggered]
+            for bit, (new_rank, new_bits) in triggered.items():
+                new_fora = new_bits & forum_bits & ~old_fora
+                if new_rank != rank or new_fora:
+                    change = ("true", new_rank, new_fora)
+                    keyed.append(self._question_for(bit, [change], rank, lang))
+        else:
+            if_true = rules.effects_of_unknown_bits(age, true_bits, false_bits, derived_bits, rank, unknown_bits,
+                                                    fired)
+            if_false = {bit: rules.what_if_bit(age, true_bits, false_bits, derived_bits, rank, bit, False, fired)
+                        for bit in _single_bits(unknown_bits & rules.read_false_bits)}
+            for bit in if_true.keys() | if_false.keys():
+                # What would change if the answer were yes, and if it were no: (rank, new fora).
+                changes = []
+                for value, effects in (("true", if_true), ("false", if_false)):
+                    effect = effects.get(bit)
+                    if effect is not None:
+                        new_fora = effect[1] & forum_bits & ~old_fora
+                        if effect[0] != rank or new_fora:
+                            changes.append((value, effect[0], new_fora))
+                if changes:
+                    keyed.append(self._question_for(bit, changes, rank, lang))
+        if age is None:
             outcomes = set()
-            for age in PROBE_AGES:
-                state, _ = rules.closure(Facts(age, case.facts.true, case.facts.false))
+            for probe in PROBE_AGES:
+                state, _ = rules.closure(Facts(probe, facts.true, facts.false))
                 outcomes.add((state.tier_rank, frozenset(state.derived.get("forum", ()))))
             if len(outcomes) > 1:
                 would = ["fora"] if len({o[0] for o in outcomes}) == 1 else ["fora", "tier"]
                 question = {"factor": "age", "label": TEXT[lang]["age"], "would_change": would,
                             "if_true": None, "if_false": None}
-                keyed.append(((False, "tier" not in would, "age"), (question, _dumps(question))))
-        keyed.sort(key=lambda k: k[0])
+                keyed.append(((False, "tier" not in would, "age"), _piece(question)))
+        keyed.sort()  # sort keys are unique: one per factor
         return [piece for _, piece in keyed]
 
-    def _question(self, factor: str, changes: list[tuple[str, str, int]], base_tier: str,
-                  lang: str) -> dict[str, Any]:
+    def _simple_questions(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int, rank: int,
+                          fired: set[str], lang: str) -> list[tuple[int, tuple[tuple[Any, ...], Piece]]]:
+        """(factor bit, (sort key, question)) for every factor a simple rule reads whose
+        yes would change the tier or the fora, in question order."""
+        old_fora = derived_bits & self._forum_bits
+        found = []
+        for bit, (new_rank, new_bits) in self.rules.simple_effects(age, true_bits, false_bits, derived_bits,
+                                                                   rank, fired):
+            new_fora = new_bits & self._forum_bits & ~old_fora
+            if new_rank != rank or new_fora:
+                change = ("true", new_rank, new_fora)
+                found.append((bit, self._question_for(bit, [change], rank, lang)))
+        found.sort(key=lambda entry: entry[1][0])
+        return found
+
+    def _question_for(self, bit: int, changes: list[tuple[str, int, int]], rank: int,
+                      lang: str) -> tuple[tuple[Any, ...], Piece]:
+        key = (lang, bit, rank, *changes)
+        found = self._questions.get(key)
+        if found is None:
+            found = self._questions.make(key, self._question, bit, changes, rank, lang)
+        return found  # type: ignore[no-any-return]
+
+    def _question(self, bit: int, changes: list[tuple[str, int, int]], rank: int,
+                  lang: str) -> tuple[tuple[Any, ...], Piece]:
+        tier_by_rank = self.rules.tier_by_rank
+        base_tier = tier_by_rank.get(rank, "general")
+        factor = self.rules.factor_by_bit[bit]
         question: dict[str, Any] = {"factor": factor, "label": self._label(factor, lang),
                                     "would_change": [], "if_true": None, "if_false": None}
         would = set()
-        for value, tier, new_fora in changes:
+        for value, new_rank, new_fora in changes:
+            tier = tier_by_rank.get(new_rank, base_tier)
             fora = [f for b, f in self._forum_by_bit if b & new_fora]
             question[f"if_{value}"] = {"tier": tier, "new_fora": fora}
             if tier != base_tier:
@@ -391,7 +528,16 @@ class Recommender:
             if fora:
                 would.add("fora")
         question["would_change"] = sorted(would)
-        return question
+        return (True, "tier" not in would, factor), _piece(question)
+
+
+def _single_bits(mask: int) -> list[int]:
+    bits = []
+    while mask:
+        bit = mask & -mask
+        bits.append(bit)
+        mask ^= bit
+    return bits
 
 
 _DEFAULT: Recommender | None = None

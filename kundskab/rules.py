@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -273,7 +273,7 @@ class RuleSet:
         """Rules as bit masks, so what-if questions cost a few integer operations each."""
         factors = sorted({f.id for f in self.kb.of_type("Factor")})
         self.factor_bit = {f: 1 << i for i, f in enumerate(factors)}
-        self._factor_by_bit = {b: f for f, b in self.factor_bit.items()}
+        self.factor_by_bit = {b: f for f, b in self.factor_bit.items()}
         derived = sorted({c for r in self.rules for c in r.conclusions})
         self.derived_bit = {d: 1 << i for i, d in enumerate(derived)}
         compiled = []
@@ -304,6 +304,7 @@ class RuleSet:
             compiled.append((rule.id, lo, hi, tuple(any_masks), false_mask, tuple(derived_masks),
                              min_rank, out_bits, out_rank))
         self._compiled = compiled
+        self.out_bits = {entry[0]: entry[7] for entry in compiled}  # what each rule concludes
         # Rules whose age condition can hold, per age band: a case only looks at its band.
         edges = sorted({e[1] for e in compiled if e[1] is not None} | {e[2] + 1 for e in compiled if e[2] is not None})
         self._age_edges = edges
@@ -319,6 +320,20 @@ class RuleSet:
 
         self._simple_by_band = [split(band) for band in self._compiled_by_band]
         self._simple_no_age = split(self._compiled_no_age)
+
+        def effects(simple: list[tuple[Any, ...]]) -> list[tuple[int, int, int]]:
+            # (bit, derived bits, tier rank): what a factor adds through the simple rules
+            # of a band. A simple rule that has already fired adds nothing new, so no case
+            # needs to exclude it.
+            table: dict[int, tuple[int, int]] = {}
+            for entry in simple:
+                for bit in _bits(entry[3][0]):
+                    out_bits, out_rank = table.get(bit, (0, 0))
+                    table[bit] = (out_bits | entry[7], max(out_rank, entry[8]))
+            return [(bit, *table[bit]) for bit in sorted(table)]
+
+        self._simple_effects_by_band = [effects(simple) for simple, _ in self._simple_by_band]
+        self._simple_effects_no_age = effects(self._simple_no_age[0])
         self._chain_rules = [e for e in compiled if e[5] or e[6]]
         # What the chaining rules can see; anything else cannot change their outcome.
         self._chain_read_mask = 0
@@ -332,15 +347,18 @@ class RuleSet:
             self._chain_false_mask |= e[4]
         self._chain_memo: dict[tuple[Any, ...], tuple[int, int]] = {}
         self._chain_ids = frozenset(e[0] for e in self._chain_rules)
-        self._compiled_reading: dict[str, list[tuple[Any, ...]]] = {}
+        self._compiled_reading_bit: dict[int, list[tuple[Any, ...]]] = {}
         for entry in compiled:
             rule = self.by_id[entry[0]]
             for condition in rule.conditions:
                 for name in condition.reads():
                     if name.startswith("factor:"):
-                        bucket = self._compiled_reading.setdefault(name[7:], [])
+                        bucket = self._compiled_reading_bit.setdefault(self.factor_bit[name[7:]], [])
                         if entry not in bucket:
                             bucket.append(entry)
+        # The factors rules read (true or false), as bits.
+        self.read_bits = sum(self.factor_bit[f] for f in self.factors_read)
+        self.read_false_bits = sum(self.factor_bit[f] for f in self.factors_read_false)
 
     @staticmethod
     def _holds(entry: tuple[Any, ...], age: int | None, true_bits: int, false_bits: int,
@@ -386,29 +404,36 @@ class RuleSet:
         return found[0], derived_bits | found[1]
 
     def bits_of(self, state: State) -> tuple[int, int, int]:
-        facts = state.facts
-        true_bits = sum(self.factor_bit[f] for f in facts.true if f in self.factor_bit)
-        false_bits = sum(self.factor_bit[f] for f in facts.false if f in self.factor_bit)
-        derived_bits = sum(self.derived_bit.get((k, i), 0) for k, ids in state.derived.items() for i in ids)
+        return self.bits(state.facts, state.derived)
+
+    def bits(self, facts: Facts, derived: Mapping[str, Iterable[str]]) -> tuple[int, int, int]:
+        """(true factor bits, false factor bits, derived bits) of facts and conclusions."""
+        factor_bit, derived_bit = self.factor_bit, self.derived_bit
+        true_bits = sum(factor_bit.get(f, 0) for f in facts.true)
+        false_bits = sum(factor_bit.get(f, 0) for f in facts.false)
+        derived_bits = sum(derived_bit.get((k, i), 0) for k, ids in derived.items() for i in ids)
         return true_bits, false_bits, derived_bits
 
     def what_if(self, state: State, factor: str, value: bool,
-                fired: frozenset[str] = frozenset(),
+                fired: Collection[str] = frozenset(),
                 bits: tuple[int, int, int] | None = None) -> tuple[int, int]:
         """(tier rank, derived bits) if an unknown `factor` were known. Rules are monotone,
         so only rules reading the factor can start a change, and a rule in `fired` (already
         fired for the case) can add nothing new."""
         true_bits, false_bits, derived_bits = bits or self.bits_of(state)
-        rank = state.tier_rank
-        bit = self.factor_bit[factor]
+        return self.what_if_bit(state.facts.age, true_bits, false_bits, derived_bits, state.tier_rank,
+                                self.factor_bit[factor], value, fired)
+
+    def what_if_bit(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int, rank: int,
+                    bit: int, value: bool, fired: Collection[str]) -> tuple[int, int]:
+        """`what_if` over bit masks: the factor is given by its bit."""
         if value:
             true_bits |= bit
         else:
             false_bits |= bit
-        age = state.facts.age
         holds = self._holds
         changed = False
-        for entry in self._compiled_reading.get(factor, ()):
+        for entry in self._compiled_reading_bit.get(bit, ()):
             if (entry[0] not in fired and holds(entry, age, true_bits, false_bits, derived_bits, rank)
                     and (entry[7] & ~derived_bits or entry[8] > rank)):
                 derived_bits |= entry[7]
@@ -416,46 +441,84 @@ class RuleSet:
                 changed = True
         if changed:  # only rules that read conclusions can follow from new conclusions
             rank, derived_bits = self._chain(age, true_bits, false_bits, derived_bits, rank,
-                                             frozenset(fired) & self._chain_ids)
+                                             self._chain_ids.intersection(fired))
         return rank, derived_bits
 
     def effects_of_unknowns(self, state: State, unknown: Iterable[str],
-                            fired: frozenset[str] = frozenset(),
+                            fired: Collection[str] = frozenset(),
                             bits: tuple[int, int, int] | None = None) -> dict[str, tuple[int, int]]:
         """For each unknown factor that would change something if it were true: the tier
         rank and derived bits that would follow. Equivalent to `what_if(..., True)` for
         every factor, in one pass over the rules instead of one per factor."""
         true_bits, false_bits, derived_bits = bits or self.bits_of(state)
-        rank, age = state.tier_rank, state.facts.age
         unknown_bits = 0
         for factor in unknown:
             unknown_bits |= self.factor_bit.get(factor, 0)
+        found = self.effects_of_unknown_bits(state.facts.age, true_bits, false_bits, derived_bits,
+                                             state.tier_rank, unknown_bits, fired)
+        return {self.factor_by_bit[bit]: effect for bit, effect in found.items()}
+
+    def effects_of_unknown_bits(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
+                                rank: int, unknown_bits: int, fired: Collection[str]) -> dict[int, tuple[int, int]]:
+        """`effects_of_unknowns` over bit masks, keyed by the factor's bit."""
+        result = self.trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired)
+        for bit, effect in self.simple_effects(age, true_bits, false_bits, derived_bits, rank, fired):
+            if bit & unknown_bits and bit not in result:
+                result[bit] = effect
+        return result
+
+    def simple_effects_key(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
+                           rank: int, fired: Collection[str]) -> tuple[Any, ...]:
+        """All that `simple_effects` depends on: cases alike in it get the same answer."""
+        band = -1 if age is None else bisect_right(self._age_edges, age)
+        return (band, derived_bits, rank, true_bits & self._chain_factor_mask,
+                false_bits & self._chain_false_mask, self._chain_ids.intersection(fired))
+
+    def simple_effects(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
+                       rank: int, fired: Collection[str]) -> list[tuple[int, tuple[int, int]]]:
+        """(factor bit, (tier rank, derived bits)) for each factor that, set true, would
+        change something through the rules with one factor condition (and any rules that
+        chain on from them), whether or not the case knows the factor."""
+        if age is None:
+            table = self._simple_effects_no_age
+        else:
+            table = self._simple_effects_by_band[bisect_right(self._age_edges, age)]
+        result: list[tuple[int, tuple[int, int]]] = []
+        chain_read, chain_factors = self._chain_read_mask, self._chain_factor_mask
+        chain_fired = self._chain_ids.intersection(fired)
+        chained: dict[tuple[int, int, int], tuple[int, int]] = {}  # many answers chain alike
+        for bit, out_bits, out_rank in table:
+            new_bits = derived_bits | out_bits
+            new_rank = out_rank if out_rank > rank else rank
+            if new_rank != rank or (new_bits ^ derived_bits) & chain_read:
+                key = (bit & chain_factors, new_bits, new_rank)
+                found = chained.get(key)
+                if found is None:
+                    found = chained[key] = self._chain(age, true_bits | bit, false_bits, new_bits, new_rank,
+                                                       chain_fired)
+                result.append((bit, found))
+            elif new_bits != derived_bits:
+                result.append((bit, (new_rank, new_bits)))
+        return result
+
+    def trigger_effects(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
+                        rank: int, unknown_bits: int, fired: Collection[str]) -> dict[int, tuple[int, int]]:
+        """Effects of the unknown factors that would fire a rule with more than one
+        condition (every other condition holding already), with the simple rules' effect of
+        the same factor included."""
+        if age is None:
+            table, other = self._simple_effects_no_age, self._simple_no_age[1]
+        else:
+            band = bisect_right(self._age_edges, age)
+            table, other = self._simple_effects_by_band[band], self._simple_by_band[band][1]
         triggers: dict[int, list[tuple[Any, ...]]] = {}
-        band = 0 if age is None else bisect_right(self._age_edges, age)
-        simple, other = self._simple_by_band[band] if age is not None else self._simple_no_age
-        # A rule with one factor condition and nothing else fires on any bit of its mask;
-        # it has already fired exactly when the mask meets the true bits.
-        for entry in simple:
-            mask = entry[3][0]
-            if mask & true_bits or not (entry[7] & ~derived_bits or entry[8] > rank):
-                continue
-            candidates = mask & unknown_bits
-            while candidates:
-                bit = candidates & -candidates
-                candidates ^= bit
-                triggers.setdefault(bit, []).append(entry)
         for entry in other:
             _, _, _, any_masks, false_mask, derived_masks, min_rank, out_bits, out_rank = entry
             if entry[0] in fired or not (out_bits & ~derived_bits or out_rank > rank):
                 continue
             if rank < min_rank or false_mask & ~false_bits:
                 continue
-            blocked = False
-            for m in derived_masks:
-                if not m & derived_bits:
-                    blocked = True
-                    break
-            if blocked:
+            if any(not m & derived_bits for m in derived_masks):
                 continue
             missing = 0
             count = 0
@@ -465,26 +528,38 @@ class RuleSet:
                     count += 1
             if count != 1:
                 continue  # holds already, or needs two new facts: one answer cannot fire it
-            candidates = missing & unknown_bits
-            while candidates:
-                bit = candidates & -candidates
-                candidates ^= bit
+            for bit in _bits(missing & unknown_bits):
                 triggers.setdefault(bit, []).append(entry)
-        result: dict[str, tuple[int, int]] = {}
-        chain_fired = frozenset(e[0] for e in self._chain_rules if e[0] in fired)
+        result: dict[int, tuple[int, int]] = {}
+        if not triggers:
+            return result
+        chain_ids = self._chain_ids
+        chain_fired = chain_ids.intersection(fired)
+        simple_effects = {bit: (out_bits, out_rank) for bit, out_bits, out_rank in table}
         for bit, entries in triggers.items():
-            new_rank, new_bits = rank, derived_bits
+            new_bits, new_rank = simple_effects.get(bit, (0, 0))
+            new_bits |= derived_bits
+            new_rank = max(new_rank, rank)
             for entry in entries:
                 new_bits |= entry[7]
                 new_rank = max(new_rank, entry[8])
             if new_rank != rank or (new_bits ^ derived_bits) & self._chain_read_mask:
-                new_rank, new_bits = self._chain(age, true_bits | bit, false_bits, new_bits, new_rank,
-                                                 chain_fired | {e[0] for e in entries if e[0] in self._chain_ids})
-            result[self._factor_by_bit[bit]] = (new_rank, new_bits)
+                also = chain_fired.union(e[0] for e in entries if e[0] in chain_ids)
+                new_rank, new_bits = self._chain(age, true_bits | bit, false_bits, new_bits, new_rank, also)
+            if new_bits != derived_bits or new_rank != rank:
+                result[bit] = (new_rank, new_bits)
         return result
 
     def tier_of(self, state: State) -> str:
         return self.tier_by_rank.get(state.tier_rank, "general")
+
+
+def _bits(mask: int) -> Iterator[int]:
+    """The single bits of a mask, lowest first."""
+    while mask:
+        bit = mask & -mask
+        yield bit
+        mask ^= bit
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
