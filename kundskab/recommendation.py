@@ -4,9 +4,13 @@ The rules engine (durable-rules) derives the age group, target groups, tier and 
 catalogue's interventions are then ranked by the weights in rules/interventions.yaml; the
 rules' reference evaluator answers which unknown factors would change the answer.
 
-Pieces of the answer that depend only on the knowledge, the rules and what was concluded
-(an explanation entry, a ranked intervention, an open question) are built once and kept
-with their JSON text in a bounded memo; nothing in it identifies a case.
+The engine runs for every case. What follows from its conclusions is a pure function of
+few inputs, so it is built once and kept, with its JSON text, in bounded memos (cleared
+when full): an explanation entry per rule and premises; the ranking per tier, target
+groups, fora and risk factors; the questions the one-condition rules raise per set of
+conclusions. Their keys hold concept ids, ranks and ages, never a case's reference, and
+nothing is written anywhere. A test checks that answers do not depend on what was asked
+before.
 """
 
 from __future__ import annotations
@@ -159,9 +163,9 @@ class _Candidates:
         # (-base score, id, position), best first, of those that reach the minimum score
         self.order = [entry for entry in order if -entry[0] >= minimum]
         self.base = {position: -negative for negative, _, position in order}
-        # (language, limit): the ranked pieces and explanation entries of a case that has
-        # no risk factor, which are the same for every such case
-        self.tops: dict[tuple[str, int], tuple[list[Piece], list[Piece]]] = {}
+        # (language, limit): the ranked pieces, their explanation entries and the answer's
+        # labels for a case with no risk factor, which are the same for every such case
+        self.tops: dict[tuple[str, int], tuple[list[Piece], list[Piece], Piece]] = {}
         self.keys: dict[int, int] = {}  # position: what its reasons depend on, as a number
         # language: position: the answer's pieces for an intervention no risk factor lifts
         self.pieces: dict[str, dict[int, tuple[Piece, Piece]]] = {}
@@ -179,6 +183,7 @@ class Recommender:
         # does not push out the others.
         self._firings = _Memo(8192)
         self._items = _Memo(8192)
+        self._rankings = _Memo(8192)
         self._statics: dict[tuple[Any, ...], int] = {}
         self._static_numbers = itertools.count()
         self._eligible_memo = _Memo(512)
@@ -238,12 +243,9 @@ class Recommender:
         fora = sorted(conclusions.get("forum", ()))
         groups = sorted(conclusions.get("age_group", _NONE) | conclusions.get("target_group", _NONE))
         explanation = self._explain(derivation, tier, lang)
-        interventions = self._rank(facts, tier, frozenset(groups), frozenset(fora), lang,
-                                   min(limit or self.rules.ranking.limit, MAX_LIMIT), explanation)
+        interventions, labels = self._rank(facts, tier, groups, fora, lang,
+                                           min(limit or self.rules.ranking.limit, MAX_LIMIT), explanation)
         questions = self._open_questions(case, derivation, lang)
-        ids = sorted({tier, *fora, *groups, *[p[0]["id"] for p in interventions]})
-        label_json = self._label_json[lang]
-        labels = (None, "{" + ",".join([label_json.get(i) or f"{_dumps(i)}:{_dumps(i)}" for i in ids]) + "}")
         return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
                               interventions, questions, explanation, labels)
 
@@ -296,7 +298,7 @@ class Recommender:
             order.sort()
             found = self._candidates_memo[(rank, groups, fora)] = _Candidates(
                 order, self.rules.ranking.minimum_score - 1e-9)
-            if len(self._candidates_memo) > 2048:  # bounded: memory stays flat over any batch
+            if len(self._candidates_memo) > 512:  # bounded: memory stays flat over any batch
                 self._candidates_memo.clear()
         return found
 
@@ -326,17 +328,41 @@ class Recommender:
             found.append((score, self._index[position].id, position, item_fora))
         return found
 
-    def _rank(self, facts: Facts, tier: str, groups: frozenset[str], fora: frozenset[str], lang: str,
-              limit: int, explanation: list[Piece]) -> list[Piece]:
-        candidates = self._candidates(self.rules.tier_ranks[tier], groups, fora)
+    def _labels_piece(self, lang: str, tier: str, groups: list[str], fora: list[str], ranked: list[Piece]) -> Piece:
+        """The labels of every concept the answer names, as JSON text."""
+        label_json = self._label_json[lang]
+        ids = sorted({tier, *fora, *groups, *[p[0]["id"] for p in ranked]})
+        return None, "{" + ",".join([label_json.get(i) or f"{_dumps(i)}:{_dumps(i)}" for i in ids]) + "}"
+
+    def _rank(self, facts: Facts, tier: str, group_list: list[str], fora_list: list[str], lang: str,
+              limit: int, explanation: list[Piece]) -> tuple[list[Piece], Piece]:
+        """The ranked interventions' pieces, and the labels of everything the answer names;
+        their explanation entries are added to `explanation`."""
+        groups, fora = frozenset(group_list), frozenset(fora_list)
         risks = frozenset(f for f in facts.true if f in self._risk_factors)
-        if not risks:  # the candidates' own order decides: the same list for every such case
+        if not risks:  # the candidates' own order decides: the same answer for every such case
+            candidates = self._candidates(self.rules.tier_ranks[tier], groups, fora)
             found = candidates.tops.get((lang, limit))
             if found is None:
-                found = candidates.tops[(lang, limit)] = self._pieces(
-                    candidates.order[:limit], candidates, tier, groups, fora, risks, 0, set(), lang)
+                ranked, explained = self._pieces(candidates.order[:limit], candidates, tier, groups, fora, risks,
+                                                 0, set(), lang)
+                labels = self._labels_piece(lang, tier, group_list, fora_list, ranked)
+                found = candidates.tops[(lang, limit)] = (ranked, explained, labels)
             explanation += found[1]
-            return list(found[0])
+            return list(found[0]), found[2]
+        # With risk factors the answer depends on which: kept per candidates and risk factors
+        # (conclusions and factor ids only, nothing that tells one case from another).
+        key = (self.rules.tier_ranks[tier], groups, fora, lang, limit, risks)
+        found = self._rankings.get(key)
+        if found is None:
+            found = self._rankings.make(key, self._rank_with_risks, tier, group_list, fora_list, risks, lang, limit)
+        explanation += found[1]
+        return list(found[0]), found[2]
+
+    def _rank_with_risks(self, tier: str, group_list: list[str], fora_list: list[str], risks: frozenset[str],
+                         lang: str, limit: int) -> tuple[list[Piece], list[Piece], Piece]:
+        groups, fora = frozenset(group_list), frozenset(fora_list)
+        candidates = self._candidates(self.rules.tier_ranks[tier], groups, fora)
         # Only interventions that address one of the case's risk factors gain on their base
         # score; the others keep their place in the candidates' order. Scores are rounded
         # so that equal scores tie on the id, however the sums were ordered.
@@ -361,8 +387,7 @@ class Recommender:
         top.sort()
         del top[limit:]
         pieces, explained = self._pieces(top, candidates, tier, groups, fora, risks, risk_mask, boosted, lang)
-        explanation += explained
-        return pieces
+        return pieces, explained, self._labels_piece(lang, tier, group_list, fora_list, pieces)
 
     def _pieces(self, top: list[tuple[float, str, int]], candidates: _Candidates, tier: str, groups: frozenset[str],
                 fora: frozenset[str], risks: frozenset[str], risk_mask: int, boosted: set[int],
@@ -453,6 +478,8 @@ class Recommender:
             if plain is None:
                 plain = self._plain_questions.make(key, self._simple_questions, age, true_bits, false_bits,
                                                    derived_bits, rank, fired, lang)
+            if not triggered and age is not None:  # already in question order
+                return [entry[1] for bit, entry in plain if bit & unknown_bits]
             keyed = [entry for bit, entry in plain if bit & unknown_bits and bit not in triggered]
             for bit, (new_rank, new_bits) in triggered.items():
                 new_fora = new_bits & forum_bits & ~old_fora

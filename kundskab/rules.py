@@ -346,6 +346,16 @@ class RuleSet:
                 self._chain_factor_mask |= mask
             self._chain_false_mask |= e[4]
         self._chain_memo: dict[tuple[Any, ...], tuple[int, int]] = {}
+        # What the rules with more than one condition read: all their what-ifs depend on.
+        multi = [e for e in compiled if not (len(e[3]) == 1 and not e[4] and not e[5] and not e[6])]
+        self._multi_ids = frozenset(e[0] for e in multi)
+        self._multi_factor_mask = 0
+        self._multi_false_mask = 0
+        for e in multi:
+            for mask in e[3]:
+                self._multi_factor_mask |= mask
+            self._multi_false_mask |= e[4]
+        self._trigger_memo: dict[tuple[Any, ...], dict[int, tuple[int, int]]] = {}
         self._chain_ids = frozenset(e[0] for e in self._chain_rules)
         self._compiled_reading_bit: dict[int, list[tuple[Any, ...]]] = {}
         for entry in compiled:
@@ -461,7 +471,7 @@ class RuleSet:
     def effects_of_unknown_bits(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
                                 rank: int, unknown_bits: int, fired: Collection[str]) -> dict[int, tuple[int, int]]:
         """`effects_of_unknowns` over bit masks, keyed by the factor's bit."""
-        result = self.trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired)
+        result = dict(self.trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired))
         for bit, effect in self.simple_effects(age, true_bits, false_bits, derived_bits, rank, fired):
             if bit & unknown_bits and bit not in result:
                 result[bit] = effect
@@ -505,7 +515,23 @@ class RuleSet:
                         rank: int, unknown_bits: int, fired: Collection[str]) -> dict[int, tuple[int, int]]:
         """Effects of the unknown factors that would fire a rule with more than one
         condition (every other condition holding already), with the simple rules' effect of
-        the same factor included."""
+        the same factor included. Do not change the result: it may be shared."""
+        band = -1 if age is None else bisect_right(self._age_edges, age)
+        multi = self._multi_factor_mask
+        # Everything the result depends on; the chaining it may do reads less than this.
+        key = (band, derived_bits, rank, true_bits & (multi | self._chain_factor_mask),
+               false_bits & (self._multi_false_mask | self._chain_false_mask), unknown_bits & multi,
+               self._multi_ids.intersection(fired))
+        found = self._trigger_memo.get(key)
+        if found is None:
+            found = self._trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired)
+            if len(self._trigger_memo) >= 4096:
+                self._trigger_memo.clear()
+            self._trigger_memo[key] = found
+        return found
+
+    def _trigger_effects(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
+                         rank: int, unknown_bits: int, fired: Collection[str]) -> dict[int, tuple[int, int]]:
         if age is None:
             table, other = self._simple_effects_no_age, self._simple_no_age[1]
         else:

@@ -180,6 +180,50 @@ def test_what_if_matches_full_recomputation(ruleset: RuleSet) -> None:
         assert bits == ruleset.bits_of(full)[2], factor
 
 
+@SETTINGS
+@given(case=cases)
+def test_what_if_matches_full_recomputation_for_any_case(recommender: Recommender, ruleset: RuleSet,
+                                                          case: dict[str, Any]) -> None:
+    """The memoised one-pass effects equal re-running the rules with the factor set true,
+    whatever else the case says (regression guard for the split into simple and
+    multi-condition rules)."""
+    facts = parse_case(case, recommender.kb).facts
+    state, fired = ruleset.closure(facts)
+    unknown = [f for f in ruleset.factors_read if f not in facts.true and f not in facts.false]
+    effects = ruleset.effects_of_unknowns(state, unknown, frozenset(r.id for r, _ in fired))
+    for factor in unknown:
+        full, _ = ruleset.closure(Facts(facts.age, facts.true | {factor}, facts.false))
+        rank, bits = effects.get(factor, (state.tier_rank, ruleset.bits_of(state)[2]))
+        assert (rank, bits) == (full.tier_rank, ruleset.bits_of(full)[2]), factor
+
+
+def test_answers_do_not_depend_on_what_was_asked_before(kb: KnowledgeBase, ruleset: RuleSet) -> None:
+    """The memos hold pieces shared between cases: two recommenders asked the same cases
+    in opposite orders give the same answers."""
+    import random
+
+    rng = random.Random(3)
+    batch = []
+    for _ in range(300):
+        chosen = rng.sample(FACTORS, rng.randint(0, 5))
+        batch.append({"age": rng.choice([None, *range(0, 40)]),
+                      "factors": {f: rng.choice([True, True, False, "unknown"]) for f in chosen}})
+    forward, backward = Recommender(kb, ruleset), Recommender(kb, ruleset)
+    first = [forward.recommend(c, lang=lang).to_json() for c in batch for lang in ("da", "en")]
+    second = [backward.recommend(c, lang=lang).to_json() for c in reversed(batch) for lang in ("en", "da")]
+    assert first == list(reversed(second))
+
+
+def test_memos_are_bounded() -> None:
+    from kundskab.recommendation import _Memo
+
+    memo = _Memo(8)
+    for key in range(100):
+        assert memo.make(key, lambda k: k * 2, key) == key * 2
+        assert len(memo) <= 8
+    assert memo.get(99) == 198
+
+
 def _reference_ranking(recommender: Recommender, result: dict[str, Any], true: set[str]) -> list[tuple[str, float]]:
     """The score documented in rules/interventions.yaml, computed the slow, obvious way."""
     kb, rules = recommender.kb, recommender.rules
