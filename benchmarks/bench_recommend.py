@@ -1,6 +1,6 @@
 """Recommendation speed: batch throughput against durable-rules' own floor, latency, memory.
 
-    python benchmarks/bench_recommend.py [--cases 20000] [--rounds 5] [--memory-cases 100000]
+    python benchmarks/bench_recommend.py [--cases 20000] [--rounds 7] [--memory-cases 100000]
 
 The floor is bare durable-rules in the same process: the same compiled rules with actions
 that do nothing, the same input facts per case asserted into a state of their own, the
@@ -129,7 +129,7 @@ def rss_mib() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=20000)
-    parser.add_argument("--rounds", type=int, default=5, help="floor and batch runs, in pairs")
+    parser.add_argument("--rounds", type=int, default=7, help="floor and batch runs, in pairs")
     parser.add_argument("--memory-cases", type=int, default=100000)
     args = parser.parse_args()
 

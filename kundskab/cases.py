@@ -78,15 +78,15 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
         raise CaseError(f"unknown field(s) in case: {', '.join(unknown)} "
                         f"(a case has only {', '.join(sorted(CASE_KEYS))})")
     ref = data.get("ref")
-    if ref is not None:
-        if isinstance(ref, bool) or not isinstance(ref, str | int):
+    if ref is not None and type(ref) is not str:
+        if isinstance(ref, bool) or not isinstance(ref, int):
             raise CaseError("'ref' is an opaque text or number")
         ref = str(ref)
-        if len(ref) > MAX_REF_LENGTH:
-            raise CaseError(f"'ref' is longer than {MAX_REF_LENGTH} characters")
+    if ref is not None and len(ref) > MAX_REF_LENGTH:
+        raise CaseError(f"'ref' is longer than {MAX_REF_LENGTH} characters")
     age = data.get("age")
     if age is not None:
-        if isinstance(age, bool) or not isinstance(age, int):
+        if type(age) is not int:  # bool is a subclass of int: this refuses it too
             if isinstance(age, str) and age.strip().isdigit():
                 age = int(age.strip())
             elif isinstance(age, float) and age.is_integer():
@@ -103,11 +103,12 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
         raw = {name: True for name in raw}
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise CaseError("'factors' is an object of factor: true/false/unknown, or a list of ids")
+    resolve = kb.resolve
     for name, value in raw.items():
-        if not isinstance(name, str):
+        if type(name) is not str and not isinstance(name, str):
             raise CaseError(f"a factor name is a text, not {name!r}")
         try:
-            ident = kb.resolve(name, "Factor")
+            ident = resolve(name, "Factor")
         except KundskabError as exc:
             raise CaseError(str(exc)) from None
         answer = parse_answer(value)

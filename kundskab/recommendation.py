@@ -257,7 +257,7 @@ class Recommender:
     def _explain(self, derivation: Derivation, tier: str, lang: str) -> list[Piece]:
         """One entry per rule, conclusion and premises behind the tier, fora and groups."""
         conclusions = derivation.conclusions
-        keyed: dict[tuple[Any, ...], Piece] = {}
+        keyed: dict[str, Piece] = {}
         memo, build = self._firings, self._firing_pieces
         for firing in derivation.firings:
             rule = firing.rule
@@ -274,10 +274,13 @@ class Recommender:
         return [keyed[k] for k in sorted(keyed)]
 
     def _firing_pieces(self, rule: Rule, premises: tuple[str, ...],
-                       lang: str) -> tuple[tuple[str, str, tuple[Any, ...], Piece], ...]:
-        """A firing's explanation entries, one per conclusion, with their sort order."""
+                       lang: str) -> tuple[tuple[str, str, str, Piece], ...]:
+        """A firing's explanation entries, one per conclusion, with their sort order: kind
+        of conclusion, conclusion, rule, premises, as one text (NUL-separated, so it sorts
+        as the tuple of its parts would, and quicker)."""
         return tuple(
-            (kind, ident, (EXPLANATION_ORDER.get(kind.replace("_", "-"), 9), conclusion, rule.id, premises),
+            (kind, ident, "\0".join((str(EXPLANATION_ORDER.get(kind.replace("_", "-"), 9)), conclusion, rule.id,
+                                      *premises)),
              self._entry(rule, conclusion, premises, lang))
             for kind, ident in rule.conclusions
             for conclusion in (f"{kind.replace('_', '-')}:{ident}",))
