@@ -25,7 +25,6 @@ MAX_LINE_BYTES = 64 * 1024
 CHUNK = 128
 
 BatchLine = tuple[int, bytes | None]  # line number, and the line (None: it was too long)
-_LINE_BREAKS = (("\u2028", "\\u2028"), ("\u2029", "\\u2029"), ("\x85", "\\u0085"))
 
 
 def read_lines(stream: BinaryIO, progress: Any = None) -> Iterator[BatchLine]:
@@ -46,8 +45,8 @@ def read_lines(stream: BinaryIO, progress: Any = None) -> Iterator[BatchLine]:
 
 
 def _error(line: int, code: str, message: str) -> str:
-    return json.dumps({"line": line, "error": {"code": code, "message": message}},
-                      ensure_ascii=False, separators=(",", ":"))
+    # ASCII only, like the answers: one output line is one line for any line reader.
+    return json.dumps({"line": line, "error": {"code": code, "message": message}}, separators=(",", ":"))
 
 
 def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None) -> tuple[bool, str]:
@@ -84,13 +83,8 @@ def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | Non
         ok, text = _one(recommender, number, raw, lang, limit)
         bad += not ok
         texts.append(text)
-    block = "\n".join(texts) + "\n"
-    # JSON allows these raw inside strings, but many line readers split on them: escape
-    # them so that one output line is one answer whatever text a case carried.
-    for char, escaped in _LINE_BREAKS:
-        if char in block:
-            block = block.replace(char, escaped)
-    return len(chunk), bad, block
+    texts.append("")  # the block ends with a line break
+    return len(chunk), bad, "\n".join(texts)
 
 
 def _work(args: tuple[list[BatchLine], str, int | None]) -> tuple[int, int, str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from array import array
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,8 +55,10 @@ TEXT = {
     },
 }
 
-# One encoder for every piece: json.dumps with options builds a new encoder per call.
-_dumps: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# One encoder for every piece (json.dumps with options builds a new encoder per call).
+# ASCII only: an answer is one line for any line reader (U+2028 and the like escaped), and
+# pure-ASCII text is joined and written as plain bytes, without widening or re-encoding.
+_dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 Piece = tuple[Any, str]  # an output object and its JSON text
 _NONE: frozenset[str] = frozenset()
 
@@ -134,7 +137,7 @@ class Recommendation:
         return json.loads(self.labels_piece[1])  # type: ignore[no-any-return]
 
     def to_json(self) -> str:
-        """The answer as compact JSON text (the batch output line)."""
+        """The answer as compact, ASCII-only JSON text (the batch output line)."""
         return "".join((
             '{"ref":', _dumps(self.ref),
             ',"tier":', _dumps(self.tier),
@@ -155,20 +158,30 @@ class Recommendation:
 class _Candidates:
     """The interventions open to one tier, set of target groups and set of fora, with the
     part of their score that does not depend on risk factors (tier, group, forum), best
-    first. Many cases share these, so they are kept; they hold no case data."""
+    first. Many cases share these, so they are kept, compactly; they hold no case data."""
 
-    __slots__ = ("base", "keys", "order", "pieces", "tops")
+    __slots__ = ("base", "keys", "pieces", "positions", "scores", "tops")
 
-    def __init__(self, order: list[tuple[float, str, int]], minimum: float) -> None:
-        # (-base score, id, position), best first, of those that reach the minimum score
-        self.order = [entry for entry in order if -entry[0] >= minimum]
-        self.base = {position: -negative for negative, _, position in order}
+    def __init__(self, order: list[tuple[float, str, int]], minimum: float, size: int) -> None:
+        # Best first, of those that reach the minimum score: positions and base scores.
+        kept = [entry for entry in order if -entry[0] >= minimum]
+        self.positions = array("H", [entry[2] for entry in kept])
+        self.scores = array("d", [-entry[0] for entry in kept])
+        # Base score by position, -1 where the intervention is not open.
+        self.base = array("d", [-1.0]) * size
+        for negative, _, position in order:
+            self.base[position] = -negative
         # (language, limit): the ranked pieces, their explanation entries and the answer's
         # labels for a case with no risk factor, which are the same for every such case
         self.tops: dict[tuple[str, int], tuple[list[Piece], list[Piece], Piece]] = {}
         self.keys: dict[int, int] = {}  # position: what its reasons depend on, as a number
         # language: position: the answer's pieces for an intervention no risk factor lifts
         self.pieces: dict[str, dict[int, tuple[Piece, Piece]]] = {}
+
+    def head(self, count: int, ids: list[str]) -> list[tuple[float, str, int]]:
+        """The first `count` as (-score, id, position), the order they sort in."""
+        return [(-score, ids[position], position)
+                for position, score in zip(self.positions[:count], self.scores[:count], strict=True)]
 
 
 class Recommender:
@@ -186,7 +199,7 @@ class Recommender:
         self._rankings = _Memo(8192)
         self._statics: dict[tuple[Any, ...], int] = {}
         self._static_numbers = itertools.count()
-        self._eligible_memo = _Memo(512)
+        self._eligible_memo = _Memo(2048)
         self._label_json = {lang: {c.id: f"{_dumps(c.id)}:{_dumps(c.label(lang))}" for c in self.kb}
                             for lang in ("da", "en")}
         self._labels: dict[str, dict[str, str]] = {
@@ -220,7 +233,9 @@ class Recommender:
                     self._rows_by_group.setdefault(group, []).append(row)
         self._candidates_memo: dict[tuple[int, frozenset[str], frozenset[str]], _Candidates] = {}
         self._questions = _Memo()
-        self._plain_questions = _Memo(2048)
+        self._plain_questions = _Memo(8192)
+        self._ids = [e.id for e in self._index]
+        self._fora_masks = [sum(self._bit[f] for f in e.fora) for e in self._index]
         self._factor_masks = [sum(self._bit[f] for f in e.factors if f in self._risk_factors) for e in self._index]
         # The interventions that address each risk factor: only they gain on the base score.
         self._addressing: dict[str, list[int]] = {}
@@ -296,40 +311,43 @@ class Recommender:
         if found is None:
             fora_mask = sum(self._bit.get(f, 0) for f in fora)
             w_forum = self.rules.ranking.weights["forum"]
-            order = [(-round(score + w_forum if item_fora & fora_mask else score, 9), ident, position)
-                     for score, ident, position, item_fora in self._eligible(rank, groups)]
+            positions, scores = self._eligible(rank, groups)
+            ids, fora_masks = self._ids, self._fora_masks
+            order = [(-round(score + w_forum if fora_masks[position] & fora_mask else score, 9), ids[position],
+                      position) for position, score in zip(positions, scores, strict=True)]
             order.sort()
             found = self._candidates_memo[(rank, groups, fora)] = _Candidates(
-                order, self.rules.ranking.minimum_score - 1e-9)
-            if len(self._candidates_memo) > 512:  # bounded: memory stays flat over any batch
+                order, self.rules.ranking.minimum_score - 1e-9, len(self._index))
+            if len(self._candidates_memo) > 2048:  # bounded: memory stays flat over any batch
                 self._candidates_memo.clear()
         return found
 
-    def _eligible(self, rank: int, groups: frozenset[str]) -> list[tuple[float, str, int, int]]:
-        """(tier and group part of the score, id, position, fora bits) of each intervention
-        open to a tier and set of target groups: never more intensive than the facts justify."""
+    def _eligible(self, rank: int, groups: frozenset[str]) -> tuple[array[int], array[float]]:
+        """The positions of the interventions open to a tier and set of target groups (never
+        more intensive than the facts justify), and the tier and group part of their score."""
         found = self._eligible_memo.get((rank, groups))
         if found is None:
             found = self._eligible_memo.make((rank, groups), self._score_eligible, rank, groups)
         return found  # type: ignore[no-any-return]
 
-    def _score_eligible(self, rank: int, groups: frozenset[str]) -> list[tuple[float, str, int, int]]:
+    def _score_eligible(self, rank: int, groups: frozenset[str]) -> tuple[array[int], array[float]]:
         w = self.rules.ranking.weights
         group_mask = sum(self._bit.get(g, 0) for g in groups)
         rows = list(self._rows_for_all)
         for group in groups:
             rows += self._rows_by_group.get(group, ())
-        found: list[tuple[float, str, int, int]] = []
+        positions, scores = array("H"), array("d")
         seen: set[int] = set()
-        for item_rank, item_groups, _, item_fora, position in rows:
+        for item_rank, item_groups, _, _, position in rows:
             if item_rank > rank or position in seen:
                 continue
             seen.add(position)
             score = w["group"] if item_groups & group_mask else w["group"] / 2
             gap = rank - item_rank
             score += w["tier"] if gap == 0 else w["tier"] / 2 if gap == 1 else 0.0
-            found.append((score, self._index[position].id, position, item_fora))
-        return found
+            positions.append(position)
+            scores.append(score)
+        return positions, scores
 
     def _labels_piece(self, lang: str, tier: str, groups: list[str], fora: list[str], ranked: list[Piece]) -> Piece:
         """The labels of every concept the answer names, as JSON text."""
@@ -347,8 +365,8 @@ class Recommender:
             candidates = self._candidates(self.rules.tier_ranks[tier], groups, fora)
             found = candidates.tops.get((lang, limit))
             if found is None:
-                ranked, explained = self._pieces(candidates.order[:limit], candidates, tier, groups, fora, risks,
-                                                 0, set(), lang)
+                ranked, explained = self._pieces(candidates.head(limit, self._ids), candidates, tier, groups, fora,
+                                                 risks, 0, set(), lang)
                 labels = self._labels_piece(lang, tier, group_list, fora_list, ranked)
                 found = candidates.tops[(lang, limit)] = (ranked, explained, labels)
             explanation += found[1]
@@ -377,15 +395,15 @@ class Recommender:
         boosted: set[int] = set()
         for factor in risks:
             for position in self._addressing.get(factor, ()):
-                score = base.get(position)
-                if score is None or position in boosted:
-                    continue
+                score = base[position]
+                if score < 0 or position in boosted:
+                    continue  # not open to the case, or counted already
                 boosted.add(position)
                 score = round(score + share * (factor_masks[position] & risk_mask).bit_count(), 9)
                 if score >= minimum:
                     top.append((-score, index[position].id, position))
         # The best `limit` of the others are among the first `limit + len(boosted)`.
-        plain = [entry for entry in candidates.order[:limit + len(boosted)] if entry[2] not in boosted]
+        plain = [entry for entry in candidates.head(limit + len(boosted), self._ids) if entry[2] not in boosted]
         top += plain[:limit]
         top.sort()
         del top[limit:]

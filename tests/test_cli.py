@@ -287,4 +287,5 @@ def test_batch_lines_stay_lines_whatever_the_ref(runner: CliRunner) -> None:
     case = {"ref": "a\u2028b\u2029c\x85d", "age": 15}
     code, out, _ = run(runner, "recommend", "--batch", "-", input=json.dumps(case, ensure_ascii=False) + "\n")
     assert code == 0 and len(out.splitlines()) == 1
+    assert out.isascii()  # every non-ASCII character escaped: U+2028 cannot break a line
     assert json.loads(out)["ref"] == case["ref"]

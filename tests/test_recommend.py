@@ -265,6 +265,7 @@ def test_ranking_matches_the_documented_score(recommender: Recommender, case: di
 def test_json_text_equals_the_object(recommender: Recommender, case: dict[str, Any]) -> None:
     rec = recommender.recommend(case, lang="en")
     assert json.loads(rec.to_json()) == rec.as_dict()
+    assert rec.to_json().isascii()
     first = rec.as_dict()
     first["interventions"].clear()  # a caller changing its copy changes nothing shared
     assert recommender.recommend(case, lang="en").as_dict() == rec.as_dict()
