@@ -192,14 +192,6 @@ class Recommender:
         self.rules = rules or RuleSet.load(self.kb)
         self.engine = RulesEngine(self.rules)
         ranks = self.rules.tier_ranks
-        # Bounded memos of output pieces, one per kind, so that a kind with many keys
-        # does not push out the others.
-        self._firings = _Memo(8192)
-        self._items = _Memo(8192)
-        self._rankings = _Memo(8192)
-        self._statics: dict[tuple[Any, ...], int] = {}
-        self._static_numbers = itertools.count()
-        self._eligible_memo = _Memo(2048)
         self._label_json = {lang: {c.id: f"{_dumps(c.id)}:{_dumps(c.label(lang))}" for c in self.kb}
                             for lang in ("da", "en")}
         self._labels: dict[str, dict[str, str]] = {
@@ -231,9 +223,6 @@ class Recommender:
             for group in self._index[row[4]].groups:
                 if group != ALL_CITIZENS:
                     self._rows_by_group.setdefault(group, []).append(row)
-        self._candidates_memo: dict[tuple[int, frozenset[str], frozenset[str]], _Candidates] = {}
-        self._questions = _Memo()
-        self._plain_questions = _Memo(8192)
         self._ids = [e.id for e in self._index]
         self._fora_masks = [sum(self._bit[f] for f in e.fora) for e in self._index]
         self._factor_masks = [sum(self._bit[f] for f in e.factors if f in self._risk_factors) for e in self._index]
@@ -242,6 +231,17 @@ class Recommender:
         for position, entry in enumerate(self._index):
             for factor in sorted(entry.factors & self._risk_factors):
                 self._addressing.setdefault(factor, []).append(position)
+        # Bounded memos, one per kind of piece, so that a kind with many keys does not push
+        # out the others (sizes: a few MiB each when full).
+        self._firings = _Memo(8192)  # explanation entries per rule, language and premises
+        self._rankings = _Memo(8192)  # ranked interventions per conclusions and risk factors
+        self._items = _Memo(8192)  # one ranked intervention with its reasons
+        self._questions = _Memo()  # one open question
+        self._plain_questions = _Memo(8192)  # the one-condition rules' questions per conclusions
+        self._eligible_memo = _Memo(2048)  # interventions open to a tier and target groups
+        self._candidates_memo: dict[tuple[int, frozenset[str], frozenset[str]], _Candidates] = {}
+        self._statics: dict[tuple[Any, ...], int] = {}  # numbers for memo keys, see _pieces
+        self._static_numbers = itertools.count()
 
     # ------------------------------------------------------------------ public
 
