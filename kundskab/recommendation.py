@@ -15,7 +15,6 @@ before.
 
 from __future__ import annotations
 
-import itertools
 import json
 from array import array
 from collections.abc import Callable, Hashable, Mapping
@@ -25,7 +24,7 @@ from typing import Any
 from kundskab.cases import Case, parse_case
 from kundskab.engine import Derivation, RulesEngine
 from kundskab.knowledge import KnowledgeBase, load
-from kundskab.rules import Facts, Rule, RuleSet
+from kundskab.rules import Facts, Rule, RuleSet, single_bits
 
 __all__ = ["Recommendation", "Recommender", "recommend"]
 
@@ -160,7 +159,7 @@ class _Candidates:
     part of their score that does not depend on risk factors (tier, group, forum), best
     first. Many cases share these, so they are kept, compactly; they hold no case data."""
 
-    __slots__ = ("base", "keys", "pieces", "positions", "scores", "tops")
+    __slots__ = ("base", "positions", "scores", "tops")
 
     def __init__(self, order: list[tuple[float, str, int]], minimum: float, size: int) -> None:
         # Best first, of those that reach the minimum score: positions and base scores.
@@ -174,9 +173,6 @@ class _Candidates:
         # (language, limit): the ranked pieces, their explanation entries and the answer's
         # labels for a case with no risk factor, which are the same for every such case
         self.tops: dict[tuple[str, int], tuple[list[Piece], list[Piece], Piece]] = {}
-        self.keys: dict[int, int] = {}  # position: what its reasons depend on, as a number
-        # language: position: the answer's pieces for an intervention no risk factor lifts
-        self.pieces: dict[str, dict[int, tuple[Piece, Piece]]] = {}
 
     def head(self, count: int, ids: list[str]) -> list[tuple[float, str, int]]:
         """The first `count` as (-score, id, position), the order they sort in."""
@@ -240,8 +236,6 @@ class Recommender:
         self._plain_questions = _Memo(8192)  # the one-condition rules' questions per conclusions
         self._eligible_memo = _Memo(2048)  # interventions open to a tier and target groups
         self._candidates_memo: dict[tuple[int, frozenset[str], frozenset[str]], _Candidates] = {}
-        self._statics: dict[tuple[Any, ...], int] = {}  # numbers for memo keys, see _pieces
-        self._static_numbers = itertools.count()
 
     # ------------------------------------------------------------------ public
 
@@ -365,8 +359,7 @@ class Recommender:
             candidates = self._candidates(self.rules.tier_ranks[tier], groups, fora)
             found = candidates.tops.get((lang, limit))
             if found is None:
-                ranked, explained = self._pieces(candidates.head(limit, self._ids), candidates, tier, groups, fora,
-                                                 risks, 0, set(), lang)
+                ranked, explained = self._pieces(candidates.head(limit, self._ids), tier, groups, fora, risks, lang)
                 labels = self._labels_piece(lang, tier, group_list, fora_list, ranked)
                 found = candidates.tops[(lang, limit)] = (ranked, explained, labels)
             explanation += found[1]
@@ -407,46 +400,24 @@ class Recommender:
         top += plain[:limit]
         top.sort()
         del top[limit:]
-        pieces, explained = self._pieces(top, candidates, tier, groups, fora, risks, risk_mask, boosted, lang)
+        pieces, explained = self._pieces(top, tier, groups, fora, risks, lang)
         return pieces, explained, self._labels_piece(lang, tier, group_list, fora_list, pieces)
 
-    def _pieces(self, top: list[tuple[float, str, int]], candidates: _Candidates, tier: str, groups: frozenset[str],
-                fora: frozenset[str], risks: frozenset[str], risk_mask: int, boosted: set[int],
-                lang: str) -> tuple[list[Piece], list[Piece]]:
-        """The answer's pieces for ranked interventions, and their explanation entries."""
+    def _pieces(self, top: list[tuple[float, str, int]], tier: str, groups: frozenset[str],
+                fora: frozenset[str], risks: frozenset[str], lang: str) -> tuple[list[Piece], list[Piece]]:
+        """The answer's pieces for ranked interventions, and their explanation entries.
+        Called once per ranking (rankings are kept), so plain memo keys do."""
         pieces, explained = [], []
-        index = self._index
-        keys, kept = candidates.keys, candidates.pieces.setdefault(lang, {})
         for neg_score, _, position in top:
-            found = None if position in boosted else kept.get(position)
+            item = self._index[position]
+            parts = (groups & item.groups, fora & item.fora, risks & item.factors, round(-neg_score, 3))
+            key = (lang, position, tier, *parts)
+            found = self._items.get(key)
             if found is None:
-                item = index[position]
-                # What the intervention's reasons depend on besides the risk factors, as a
-                # number: memo keys of a few ints are quick to hash and compare.
-                static = keys.get(position)
-                if static is None:
-                    static = keys[position] = self._static_key(position, tier, groups & item.groups,
-                                                               fora & item.fora)
-                addressed = risks & item.factors if position in boosted else _NONE
-                score = round(-neg_score, 3)
-                key = (lang, static, self._factor_masks[position] & risk_mask if addressed else 0, score)
-                found = self._items.get(key)
-                if found is None:
-                    found = self._items.make(key, self._ranked, item, lang, tier, groups & item.groups,
-                                             fora & item.fora, addressed, score)
-                if position not in boosted:
-                    kept[position] = found
+                found = self._items.make(key, self._ranked, item, lang, tier, *parts)
             pieces.append(found[0])
             explained.append(found[1])
         return pieces, explained
-
-    def _static_key(self, *parts: Any) -> int:
-        found = self._statics.get(parts)
-        if found is None:
-            if len(self._statics) >= 65536:  # bounded; fresh numbers never meet old memo keys
-                self._statics.clear()
-            found = self._statics[parts] = next(self._static_numbers)
-        return found
 
     def _ranked(self, item: _Indexed, lang: str, tier: str, specific_set: frozenset[str], forum_set: frozenset[str],
                 addressed_set: frozenset[str], score: float) -> tuple[Piece, Piece]:
@@ -479,15 +450,9 @@ class Recommender:
         rules = self.rules
         facts = case.facts
         age, rank, fired = facts.age, derivation.tier_rank, derivation.fired
-        factor_bit, out_bits = rules.factor_bit, rules.out_bits
-        true_bits = sum(factor_bit.get(f, 0) for f in facts.true)
-        false_bits = sum(factor_bit.get(f, 0) for f in facts.false)
-        derived_bits = 0
-        for rule_id in fired:  # what the case concluded is what its rules concluded
-            derived_bits |= out_bits[rule_id]
+        true_bits, false_bits = rules.factor_bits(facts)
+        derived_bits = rules.concluded_bits(fired)
         unknown_bits = rules.read_bits & ~true_bits & ~false_bits
-        forum_bits = self._forum_bits
-        old_fora = derived_bits & forum_bits
         keyed: list[tuple[tuple[Any, ...], Piece]] = []
         if not unknown_bits & rules.read_false_bits:
             # The usual case: a yes can change something, a no cannot. The questions the
@@ -502,25 +467,18 @@ class Recommender:
             if not triggered and age is not None:  # already in question order
                 return [entry[1] for bit, entry in plain if bit & unknown_bits]
             keyed = [entry for bit, entry in plain if bit & unknown_bits and bit not in triggered]
-            for bit, (new_rank, new_bits) in triggered.items():
-                new_fora = new_bits & forum_bits & ~old_fora
-                if new_rank != rank or new_fora:
-                    change = ("true", new_rank, new_fora)
+            for bit, effect in triggered.items():
+                if change := self._change("true", effect, rank, derived_bits):
                     keyed.append(self._question_for(bit, [change], rank, lang))
         else:
             if_true = rules.effects_of_unknown_bits(age, true_bits, false_bits, derived_bits, rank, unknown_bits,
                                                     fired)
             if_false = {bit: rules.what_if_bit(age, true_bits, false_bits, derived_bits, rank, bit, False, fired)
-                        for bit in _single_bits(unknown_bits & rules.read_false_bits)}
+                        for bit in single_bits(unknown_bits & rules.read_false_bits)}
             for bit in if_true.keys() | if_false.keys():
-                # What would change if the answer were yes, and if it were no: (rank, new fora).
-                changes = []
-                for value, effects in (("true", if_true), ("false", if_false)):
-                    effect = effects.get(bit)
-                    if effect is not None:
-                        new_fora = effect[1] & forum_bits & ~old_fora
-                        if effect[0] != rank or new_fora:
-                            changes.append((value, effect[0], new_fora))
+                # What would change if the answer were yes, and if it were no.
+                changes = [change for value, effects in (("true", if_true), ("false", if_false))
+                           if bit in effects and (change := self._change(value, effects[bit], rank, derived_bits))]
                 if changes:
                     keyed.append(self._question_for(bit, changes, rank, lang))
         if age is None:
@@ -540,16 +498,20 @@ class Recommender:
                           fired: set[str], lang: str) -> list[tuple[int, tuple[tuple[Any, ...], Piece]]]:
         """(factor bit, (sort key, question)) for every factor a simple rule reads whose
         yes would change the tier or the fora, in question order."""
-        old_fora = derived_bits & self._forum_bits
         found = []
-        for bit, (new_rank, new_bits) in self.rules.simple_effects(age, true_bits, false_bits, derived_bits,
-                                                                   rank, fired):
-            new_fora = new_bits & self._forum_bits & ~old_fora
-            if new_rank != rank or new_fora:
-                change = ("true", new_rank, new_fora)
+        for bit, effect in self.rules.simple_effects(age, true_bits, false_bits, derived_bits, rank, fired):
+            if change := self._change("true", effect, rank, derived_bits):
                 found.append((bit, self._question_for(bit, [change], rank, lang)))
         found.sort(key=lambda entry: entry[1][0])
         return found
+
+    def _change(self, value: str, effect: tuple[int, int], rank: int,
+                derived_bits: int) -> tuple[str, int, int] | None:
+        """(answer, tier rank, new fora bits) if an answer's effect changes the tier or the
+        fora, else None."""
+        new_rank, new_bits = effect
+        new_fora = new_bits & self._forum_bits & ~derived_bits
+        return (value, new_rank, new_fora) if new_rank != rank or new_fora else None
 
     def _question_for(self, bit: int, changes: list[tuple[str, int, int]], rank: int,
                       lang: str) -> tuple[tuple[Any, ...], Piece]:
@@ -577,15 +539,6 @@ class Recommender:
                 would.add("fora")
         question["would_change"] = sorted(would)
         return (True, "tier" not in would, factor), _piece(question)
-
-
-def _single_bits(mask: int) -> list[int]:
-    bits = []
-    while mask:
-        bit = mask & -mask
-        bits.append(bit)
-        mask ^= bit
-    return bits
 
 
 _DEFAULT: Recommender | None = None

@@ -327,7 +327,7 @@ class RuleSet:
             # needs to exclude it.
             table: dict[int, tuple[int, int]] = {}
             for entry in simple:
-                for bit in _bits(entry[3][0]):
+                for bit in single_bits(entry[3][0]):
                     out_bits, out_rank = table.get(bit, (0, 0))
                     table[bit] = (out_bits | entry[7], max(out_rank, entry[8]))
             return [(bit, *table[bit]) for bit in sorted(table)]
@@ -418,11 +418,22 @@ class RuleSet:
 
     def bits(self, facts: Facts, derived: Mapping[str, Iterable[str]]) -> tuple[int, int, int]:
         """(true factor bits, false factor bits, derived bits) of facts and conclusions."""
-        factor_bit, derived_bit = self.factor_bit, self.derived_bit
-        true_bits = sum(factor_bit.get(f, 0) for f in facts.true)
-        false_bits = sum(factor_bit.get(f, 0) for f in facts.false)
+        derived_bit = self.derived_bit
         derived_bits = sum(derived_bit.get((k, i), 0) for k, ids in derived.items() for i in ids)
-        return true_bits, false_bits, derived_bits
+        return (*self.factor_bits(facts), derived_bits)
+
+    def factor_bits(self, facts: Facts) -> tuple[int, int]:
+        """(true factor bits, false factor bits) of a case's facts."""
+        factor_bit = self.factor_bit
+        return sum(factor_bit.get(f, 0) for f in facts.true), sum(factor_bit.get(f, 0) for f in facts.false)
+
+    def concluded_bits(self, fired: Iterable[str]) -> int:
+        """The derived bits of what the rules `fired` concluded (all of a case's conclusions
+        when they are all the rules that fired for it)."""
+        bits = 0
+        for rule_id in fired:
+            bits |= self.out_bits[rule_id]
+        return bits
 
     def what_if(self, state: State, factor: str, value: bool,
                 fired: Collection[str] = frozenset(),
@@ -554,7 +565,7 @@ class RuleSet:
                     count += 1
             if count != 1:
                 continue  # holds already, or needs two new facts: one answer cannot fire it
-            for bit in _bits(missing & unknown_bits):
+            for bit in single_bits(missing & unknown_bits):
                 triggers.setdefault(bit, []).append(entry)
         result: dict[int, tuple[int, int]] = {}
         if not triggers:
@@ -580,7 +591,7 @@ class RuleSet:
         return self.tier_by_rank.get(state.tier_rank, "general")
 
 
-def _bits(mask: int) -> Iterator[int]:
+def single_bits(mask: int) -> Iterator[int]:
     """The single bits of a mask, lowest first."""
     while mask:
         bit = mask & -mask
