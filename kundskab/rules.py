@@ -587,9 +587,6 @@ class RuleSet:
                 result[bit] = (new_rank, new_bits)
         return result
 
-    def tier_of(self, state: State) -> str:
-        return self.tier_by_rank.get(state.tier_rank, "general")
-
 
 def single_bits(mask: int) -> Iterator[int]:
     """The single bits of a mask, lowest first."""
