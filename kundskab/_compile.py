@@ -36,6 +36,28 @@ def _local(iri: rdflib.term.Node, base: str) -> str | None:
     return text[len(base) :] if text.startswith(base) else None
 
 
+def _inferred(graph: rdflib.Graph, node: rdflib.BNode) -> dict[str, str]:
+    """One ks:inferred node as {property, value, note}: a link the editor inferred.
+
+    The node is blank, so without this its random name would leak into the model as a ref.
+    """
+    def one(pred: rdflib.URIRef) -> rdflib.term.Node | None:
+        return next(iter(graph.objects(node, pred)), None)
+
+    prop, value = one(KS.property), one(KS.value)
+    notes = {
+        lit.language: " ".join(str(lit).split())
+        for lit in graph.objects(node, SKOS.note)
+        if isinstance(lit, rdflib.Literal)
+    }
+    return {
+        "property": (_local(prop, _vocab.KS) or str(prop)) if prop is not None else "",
+        "value": (" ".join(str(value).split()) if isinstance(value, rdflib.Literal)
+                  else _local(value, _vocab.KB) or str(value)) if value is not None else "",
+        "note": notes.get("en") or notes.get(None) or next(iter(notes.values()), ""),
+    }
+
+
 def compile_graph(graph: rdflib.Graph) -> dict[str, Any]:
     """Turn the RDF graph into {classes, concepts, version}."""
     classes: dict[str, dict[str, Any]] = {}
@@ -95,6 +117,8 @@ def compile_graph(graph: rdflib.Graph) -> dict[str, Any]:
                 entry["definition"][obj.language or "und"] = " ".join(str(obj).split())
             elif predicate == DCTERMS.source:
                 entry["sources"].append(str(obj))
+            elif predicate == KS.inferred and isinstance(obj, rdflib.BNode):
+                entry.setdefault("inferred", []).append(_inferred(graph, obj))
             else:
                 name = _local(predicate, _vocab.KS) or _local(predicate, str(SKOS)) or str(predicate)
                 if isinstance(obj, rdflib.Literal):
@@ -106,6 +130,8 @@ def compile_graph(graph: rdflib.Graph) -> dict[str, Any]:
                     entry["refs"].setdefault(name, []).append(ref)
         for key in ("sources",):
             entry[key].sort()
+        if "inferred" in entry:
+            entry["inferred"].sort(key=lambda i: (i["property"], i["value"]))
         for refs in entry["refs"].values():
             refs.sort()
         for values in entry["values"].values():

@@ -3,6 +3,6 @@
 KB = "https://w3id.org/kundskab/id/"
 KS = "https://w3id.org/kundskab/schema#"
 ONTOLOGY = "https://w3id.org/kundskab/schema"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 LANGUAGES = ("da", "en")
