@@ -60,11 +60,10 @@ def test_every_intervention_says_what_it_is_for(catalogue: tuple[str, rdflib.Gra
             problems.append((_local(item), "status", statuses))
         if not situations or not situations <= SITUATIONS:
             problems.append((_local(item), "situation", situations))
-        ages = {p: [o.toPython() for o in graph.objects(item, p)] for p in (KS.minAge, KS.maxAge)}
-        if any(len(v) > 1 or not all(isinstance(a, int) for a in v) for v in ages.values()):
-            problems.append((_local(item), "ages", ages))
-        elif ages[KS.minAge] and ages[KS.maxAge] and ages[KS.minAge][0] > ages[KS.maxAge][0]:
-            problems.append((_local(item), "ages", ages))
+        low, high = ([o.toPython() for o in graph.objects(item, p)] for p in (KS.minAge, KS.maxAge))
+        malformed = any(len(v) > 1 or not all(isinstance(a, int) for a in v) for v in (low, high))
+        if malformed or (low and high and low[0] > high[0]):
+            problems.append((_local(item), "ages", low, high))
         areas = {_local(o) for o in graph.objects(item, KS.municipality)}
         if not areas <= AREAS[name]:
             problems.append((_local(item), "municipality", areas))
