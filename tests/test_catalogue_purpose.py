@@ -25,6 +25,8 @@ SITUATIONS = {"offender", "at-risk", "victim", "relative", "citizen"}
 # The catalogue files reviewed for issue 10, with the areas their measures may belong to.
 AREAS = {
     "002-tryg-i-aarhus-2017.ttl": {"aarhus", "oestjyllands-politi"},
+    "004-nordjylland-2020.ttl": {"nordjyllands-politi", "hjoerring", "aalborg", "jammerbugt",
+                                 "frederikshavn"},
 }
 
 
