@@ -35,7 +35,7 @@ def render() -> str:
     parts = ["# Command-line reference", "",
              "Generated from `--help` by `docs/generate_cli_reference.py`; do not edit by hand.", ""]
     for path in commands(main, []):
-        result = runner.invoke(main, [*path, "--help"], terminal_width=100)
+        result = runner.invoke(main, [*path, "--help"], prog_name="kundskab", terminal_width=100)
         title = " ".join(["kundskab", *path])
         parts += [f"## {title}", "", "```", result.output.rstrip(), "```", ""]
     return "\n".join(parts)

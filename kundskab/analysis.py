@@ -1,4 +1,4 @@
-"""Analysis of the rules as a graph (networkx) and of a portfolio against the catalogue.
+"""Analysis of the rules as a graph (networkx): lint findings and the DOT picture.
 
 The rule graph has a node per fact a rule reads or writes ("factor:truancy", "tier",
 "forum:ssp") and per rule; edges run fact -> rule (reads) and rule -> fact (writes).

@@ -1,6 +1,6 @@
 """Browsing the knowledge base: concepts and interventions as plain JSON-ready dicts.
 
-The CLI's `show` and `interventions` and the HTTP API print exactly these objects.
+The CLI's `show` and `interventions` print exactly these objects.
 """
 
 from __future__ import annotations

@@ -110,7 +110,18 @@ def _kb() -> Any:
     return load()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def examples(*lines: str) -> str:
+    """A help epilog listing example command lines, kept as written (click's \\b)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=examples(
+    "kundskab recommend --age 15 --factor truancy --factor street-group",
+    "kundskab recommend --interview",
+    "kundskab show ungesamråd --lang en",
+    "kundskab interventions --tier specific --forum ssp",
+    "kundskab template sikker-by-2018 -o initiativ.md && kundskab validate initiativ.md",
+))
 @click.version_option(__version__, prog_name="kundskab")
 def main() -> None:
     """kundskab: knowledge base and rules for Danish crime-prevention work.
@@ -186,7 +197,7 @@ def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
     )
 
 
-@main.command()
+@main.command(epilog=examples("kundskab show ssp", "kundskab show Ungesamråd --format json"))
 @click.argument("name")
 @output_options
 @handle_errors
@@ -202,7 +213,8 @@ def show(name: str, fmt: str, lang: str) -> None:
         _print_concept(data, lang)
 
 
-@main.command()
+@main.command(epilog=examples("kundskab interventions --tier specific --forum ssp",
+                              "kundskab interventions --programme sikker-by-2018 --format json"))
 @click.option("--tier", multiple=True, help="general, specific or individual (repeatable).")
 @click.option("--target-group", multiple=True, help="A target group id or label (repeatable).")
 @click.option("--forum", multiple=True, help="A forum id or label (repeatable).")
@@ -238,7 +250,7 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
     click.echo(f"{len(items)} {word(lang, 'interventions').lower()}", err=True)
 
 
-@main.command()
+@main.command(epilog=examples("kundskab check", "kundskab check --strict --format json"))
 @click.option("--strict", is_flag=True, help="Treat programme findings as errors (exit 1).")
 @output_options
 @handle_errors
@@ -395,7 +407,13 @@ def _interview(kb: Any, lang: str) -> dict[str, Any]:
     return case
 
 
-@main.command()
+@main.command(epilog=examples(
+    "kundskab recommend --age 15 --factor truancy --factor street-group",
+    "kundskab recommend case.json --format json",
+    'echo \'{"age": 16, "factors": ["offence-committed"]}\' | kundskab recommend -',
+    "kundskab recommend --batch cases.jsonl --jobs 2 > results.jsonl",
+    "kundskab recommend --interview --lang en",
+))
 @click.argument("case_file", required=False)
 @click.option("--age", type=int, help="The person's age in years.")
 @click.option("--factor", "factors", multiple=True, help="A factor that is true (repeatable).")
@@ -593,7 +611,7 @@ def _print_validation(report: Any, lang: str, summary: bool) -> None:
                                        invalid=report.invalid, warnings=warnings))
 
 
-@main.command()
+@main.command(epilog=examples("kundskab validate initiativ.md", "kundskab validate initiativer/ --format json"))
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=True, dir_okay=True))
 @output_options
@@ -622,7 +640,8 @@ def validate(paths: tuple[str, ...], fmt: str, lang: str) -> None:
         sys.exit(EXIT_NEGATIVE)
 
 
-@main.command()
+@main.command(epilog=examples("kundskab template sikker-by-2018 -o initiativ.md",
+                              "kundskab template 'Tryg i Aarhus' --format json"))
 @click.argument("programme")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the template to this file instead of stdout.")

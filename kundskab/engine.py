@@ -11,14 +11,31 @@ from __future__ import annotations
 
 import itertools
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable.engine import Host, MessageNotHandledException, MessageObservedException
-
 from kundskab.errors import EngineError
 from kundskab.rules import Condition, Facts, Rule, RuleSet
+
+# durable-rules 2.0.28, its last release, calls datetime.utcfromtimestamp (deprecated since
+# Python 3.12) for every message it handles; that warning is the library's, not our users'.
+warnings.filterwarnings("ignore", message=r"datetime\.datetime\.utcfromtimestamp",
+                        category=DeprecationWarning, module=r"durable\.")
+
+try:
+    from durable.engine import Host, MessageNotHandledException, MessageObservedException
+except ImportError as exc:  # pragma: no cover - depends on how durable-rules was built
+    if "PyEval_CallObject" not in str(exc):
+        raise
+    # Python 3.13 removed PyEval_CallObject; durable-rules must be compiled with it mapped
+    # to PyObject_CallObject (see the README), and pip may have cached an older build.
+    raise EngineError(
+        "durable-rules was built without Python 3.13 support; reinstall it with "
+        'CC="gcc -DPyEval_CallObject=PyObject_CallObject" pip install --no-cache-dir '
+        "--force-reinstall durable-rules==2.0.28"
+    ) from exc
 
 __all__ = ["Derivation", "Firing", "RulesEngine"]
 

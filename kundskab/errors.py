@@ -1,7 +1,7 @@
 """Exceptions raised by kundskab.
 
-The library raises these plain exception classes; the CLI and the HTTP API turn them into
-messages and exit codes (2 for bad input) at the boundary.
+The library raises these plain exception classes; the command line turns them into
+messages and exit codes (2 for bad input) at its edge.
 """
 
 from __future__ import annotations
