@@ -6,13 +6,14 @@ ks:inferred nodes."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import rdflib
 from rdflib.namespace import RDF, SKOS
 
-from kundskab import _vocab
+from kundskab import KnowledgeBase, _vocab
 from kundskab._paths import ontology_dir
 
 KS = rdflib.Namespace(_vocab.KS)
@@ -25,6 +26,7 @@ SITUATIONS = {"offender", "at-risk", "victim", "relative", "citizen"}
 # The catalogue files reviewed for issue 10, with the areas their measures may belong to.
 AREAS = {
     "002-tryg-i-aarhus-2017.ttl": {"aarhus", "oestjyllands-politi"},
+    "003-sikker-by-2018.ttl": {"koebenhavn", "koebenhavns-politi"},
     "004-nordjylland-2020.ttl": {"nordjyllands-politi", "hjoerring", "aalborg", "jammerbugt",
                                  "frederikshavn"},
 }
@@ -100,6 +102,18 @@ def _inferred_links(graph: rdflib.Graph, item: rdflib.term.Node, prop: rdflib.UR
             for v in graph.objects(node, KS.value)}
 
 
+def test_sikker_by_principles_per_initiative_are_the_editors() -> None:
+    """The strategy orders its chapters by principle but never says which principles an
+    initiative supports (003, s. 6 Effektmåling): every such link is marked inferred."""
+    graph = _graph("003-sikker-by-2018.ttl")
+    unmarked = [(_local(i), _local(p)) for i in _interventions(graph)
+                for p in graph.objects(i, KS.supportsPrinciple)
+                if p not in _inferred_links(graph, i, KS.supportsPrinciple)]
+    assert unmarked == []
+    # Only the strategy's own words could make an initiative funded under it; none says so.
+    assert not list(graph.subject_objects(KS.fundedBy))
+
+
 def test_tryg_i_aarhus_sub_goals_per_initiative_are_the_editors() -> None:
     """The sub-goal of each initiative is in its initiative document, which is not part of the
     source (002, 5. Mål og delmål)."""
@@ -133,3 +147,22 @@ def test_no_catalogue_fact_of_tryg_i_aarhus_rests_on_the_related_documents_heade
     header_only = {KB["drugs"], KB["vandalism"], KB["harassment"], KB["violence-and-threats"]}
     assert not [(_local(i), _local(c)) for i in _interventions(graph)
                 for c in graph.objects(i, KS.crimeType) if c in header_only]
+
+
+def test_sikker_by_citations_stay_within_the_strategy(kb: KnowledgeBase) -> None:
+    """Only pages 1-13 of seed 003 are the strategy; the "Læs mere" teasers after them are other
+    documents (seeds/README.md)."""
+    pages = [(concept.id, source.section) for concept in kb for source in concept.sources
+             if source.file.startswith("003_")]
+    assert pages
+    outside = [(ident, section) for ident, section in pages
+               if not (match := re.match(r"s\. (\d+) ", section)) or not 1 <= int(match.group(1)) <= 13]
+    assert outside == []
+
+
+def test_a_burglary_hit_neighbourhood_is_not_a_vulnerable_housing_area() -> None:
+    """004 "Hjørring Kommune: Projekt Fri for Indbrud": the meeting is for any local area hit by
+    burglaries, which says nothing about it being a vulnerable housing area."""
+    graph = _graph("004-nordjylland-2020.ttl")
+    groups = set(graph.objects(KB["rapid-burglary-citizens-meeting-hjoerring"], KS.targetGroup))
+    assert groups == {KB["homeowners"]}
