@@ -105,16 +105,18 @@ def score(recommender: Recommender, scenario: Scenario, accepted: dict[str, bool
     case: dict[str, Any] = {k: v for k, v in scenario.case.items()
                             if k not in OPTIONAL_FIELDS or accepted.get(k)}
     dropped = [k for k in OPTIONAL_FIELDS if k in scenario.case and not accepted.get(k)]
-    try:
-        answer = recommender.recommend(case, lang="da", limit=10)
-    except CaseError as error:
-        # A value this knowledge base does not know yet (e.g. an area still to be added):
-        # score without the optional fields and say so.
-        if not any(k in case for k in OPTIONAL_FIELDS):
-            raise
-        dropped += [f"{k} ({error})" for k in OPTIONAL_FIELDS if k in case]
-        case = {k: v for k, v in case.items() if k not in OPTIONAL_FIELDS}
-        answer = recommender.recommend(case, lang="da", limit=10)
+    # A value this knowledge base does not know yet (e.g. an area still to be added) is
+    # dropped, the area first, and the output says so; any other bad case is an error.
+    for name in ("municipality", "offences", None):
+        try:
+            answer = recommender.recommend(case, lang="da", limit=10)
+            break
+        except CaseError as error:
+            if name is None or not any(k in case for k in OPTIONAL_FIELDS):
+                raise
+            if name in case:
+                dropped.append(f"{name} ({error})")
+                case = {k: v for k, v in case.items() if k != name}
     top10 = [item["id"] for item in answer.interventions][:10]
     return Score(scenario, answer.tier, frozenset(answer.fora), top10, dropped)
 
