@@ -88,3 +88,84 @@ def test_the_knowledge_base_compiles_inferred_links() -> None:
         ("partOf", "oestjyllands-politi")]
     assert aarhus["inferred"][0]["note"]
     assert "inferred" not in aarhus["refs"]
+
+
+# ------------------------------------------------------------------ what each measure is for
+
+ANNOTATED = ("esbjerg-2011", "vestegn-2013")
+
+
+def test_annotated_catalogues_say_what_each_intervention_is_for(kb: KnowledgeBase) -> None:
+    items = [i for i in kb.of_type("Intervention") if set(i.ref("partOfProgramme")) & set(ANNOTATED)]
+    assert len(items) >= 80
+    for item in items:
+        assert len(item.all_values("scope")) == 1, item.id
+        assert len(item.all_values("status")) == 1, item.id
+        assert item.all_values("situation"), item.id
+        assert item.ref("municipality"), item.id
+        if item.value("scope") == "place" and item.value("status") != "example":
+            assert item.value("area") or item.id == "mobile-cctv-esbjerg", item.id
+
+
+@pytest.mark.parametrize("ident", [
+    # Esbjerg, "SSP og SSP+": the tiers are illustrated with "f.eks." and "kan".
+    "information-campaigns-esbjerg", "ssp-days-esbjerg", "police-ssp-regular-meetings-esbjerg",
+    "parent-boards-cooperation-esbjerg", "school-project-joint-activities-esbjerg",
+    "fathers-groups-cooperation-esbjerg", "outreach-street-work-esbjerg",
+    "treatment-young-offenders-esbjerg", "work-placements-local-businesses-esbjerg",
+    # Esbjerg, "Indbrud.": "Det vil f.eks. kunne dreje sig om ...".
+    "street-lighting-esbjerg", "hedge-trimming-esbjerg", "cctv-exposed-areas-esbjerg",
+    "neighbourhood-watch-esbjerg", "safety-walks-esbjerg",
+    # Vestegn, "3. Udvikling af nye indsatser og metoder": "Det være sig ... mv.".
+    "safety-walks-vestegn", "local-police-officer-vestegn", "hotspot-vestegn",
+])
+def test_examples_in_the_sources_are_not_running_work(kb: KnowledgeBase, ident: str) -> None:
+    assert kb.get(ident).value("status") == "example"
+
+
+@pytest.mark.parametrize("ident", [
+    "police-ssp-regular-meetings-esbjerg", "training-municipal-planners-esbjerg",
+    "crime-preventive-urban-planning-project-esbjerg", "stengaard-working-group-esbjerg",
+    "radicalisation-prevention-course-esbjerg", "working-groups-vestegn", "risk-profiles-vestegn",
+])
+def test_organisation_of_the_work_has_organisation_scope(kb: KnowledgeBase, ident: str) -> None:
+    assert kb.get(ident).value("scope") == "organisation"
+
+
+def test_ages_follow_the_sources(kb: KnowledgeBase) -> None:
+    assert (kb.get("ssp-plus-cooperation-esbjerg").int_value("minAge"),
+            kb.get("ssp-plus-cooperation-esbjerg").int_value("maxAge")) == (18, 25)
+    assert kb.get("youth-sanction-council-esbjerg").int_value("maxAge") == 17
+    assert kb.get("early-effort-cooperation-esbjerg").int_value("maxAge") == 5
+    for item in kb.of_type("Intervention"):
+        low, high = item.int_value("minAge"), item.int_value("maxAge")
+        assert low is None or high is None or low <= high, item.id
+
+
+# ------------------------------------------------------------------ corrections of the review
+
+def test_ssp_is_for_under_18s_in_both_languages(kb: KnowledgeBase) -> None:
+    ssp = kb.get("ssp")
+    assert "til og med 18" not in (ssp.definition("da") or "")
+    assert "under 18" in (ssp.definition("da") or "")
+
+
+def test_no_crime_type_claims_a_tryghedsindeks_flag_without_a_source(kb: KnowledgeBase) -> None:
+    assert [c.id for c in kb.of_type("CrimeType") if c.values.get("inTryghedsindeks")] == []
+
+
+def test_fraud_cites_sections_that_speak_of_fraud(kb: KnowledgeBase) -> None:
+    sections = {str(s) for s in kb.get("fraud").sources}
+    assert "003_6b7c798122e4c5f5.txt#s. 5 Fokus på tværgående samarbejde" not in sections
+    assert "002_af39631d06cec792.txt#Digital tryghed" in sections
+
+
+def test_fora_list_only_the_members_their_sources_name(kb: KnowledgeBase) -> None:
+    assert set(kb.get("childrens-house").ref("memberOrganisation")) == {"police", "municipality"}
+    assert "volunteers" not in kb.get("victim-support").ref("memberOrganisation")
+
+
+def test_conflict_council_has_no_age_limit(kb: KnowledgeBase) -> None:
+    groups = [kb.get(g) for g in kb.get("conflict-council").ref("targetGroup")]
+    assert groups and all(g.int_value("minAge") is None and g.int_value("maxAge") is None for g in groups)
+    assert "young-offenders" not in {g.id for g in groups}
