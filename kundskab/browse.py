@@ -134,6 +134,11 @@ def describe(kb: KnowledgeBase, concept: Concept, lang: str = "da") -> dict[str,
         out["interventions"] = [_ref(kb, c.id, lang) for c in kb.interventions(forum=[concept.id])]
     if concept.is_a("Principle"):
         out["interventions"] = [_ref(kb, c.id, lang) for c in kb.interventions(principle=[concept.id])]
+    if concept.is_a("Principle") or concept.is_a("SubGoal"):
+        from kundskab.programmes import programmes_of
+
+        # Its own programme and every programme that takes it over (ks:includes).
+        out["programmes"] = [_ref(kb, p, lang) for p in programmes_of(kb, concept.id)]
     return out
 
 
@@ -155,11 +160,12 @@ def _indicator(kb: KnowledgeBase, concept: Concept, lang: str) -> dict[str, Any]
 
 
 def _programme_parts(kb: KnowledgeBase, programme: Concept, lang: str) -> dict[str, Any]:
+    from kundskab import programmes
+
     def parts(class_name: str) -> list[Concept]:
-        return sorted(
-            kb.referrers(programme.id, "ofProgramme", class_name),
-            key=lambda c: (c.int_value("principleNumber") or 0, c.id),
-        )
+        if class_name == "Requirement":  # a programme's own, not those of what it includes
+            return [kb.get(r.id) for r in programmes.requirements(kb, programme.id)]
+        return programmes.parts(kb, programme.id, class_name)
 
     requirements = []
     for req in parts("Requirement"):

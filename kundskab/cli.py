@@ -252,11 +252,28 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
 
 @main.command(epilog=examples("kundskab check", "kundskab check --strict --format json"))
 @click.option("--strict", is_flag=True, help="Treat programme findings as errors (exit 1).")
-@output_options
+@click.option("--programme", default=None, metavar="ID",
+              help="Instead: one row per catalogue initiative of this programme (id or name) with "
+                   "its principles (stated, derived), its verdict (meets, falls-short, cannot-tell) "
+                   "and why.")
+@click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True,
+              help="Language of labels and messages.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+              show_default=True, help="Output for people (text) or programs (json; csv with --programme).")
 @handle_errors
-def check(strict: bool, fmt: str, lang: str) -> None:
+def check(strict: bool, programme: str | None, fmt: str, lang: str) -> None:
     """Validate the knowledge base itself (SHACL shapes, unique labels) and report,
-    per programme, catalogue initiatives that fall short of its requirements."""
+    per programme, catalogue initiatives in a requirement's scope that fall short of it.
+
+    With --programme, the programme's table: every catalogue initiative with its verdict.
+    An initiative outside a requirement's scope (Sikker By: not funded under the strategy)
+    or whose funding the source does not state is reported for information; exit 1 only
+    with --strict and an initiative in scope that falls short."""
+    if programme is not None:
+        _check_programme(programme, strict, fmt, lang)
+        return
+    if fmt == "csv":
+        fail("--format csv needs --programme")
     from kundskab.integrity import check as run_check
 
     kb = _kb()
@@ -269,6 +286,27 @@ def check(strict: bool, fmt: str, lang: str) -> None:
     else:
         _print_check(report, kb, lang)
     if failed:
+        sys.exit(EXIT_NEGATIVE)
+
+
+def _check_programme(programme: str, strict: bool, fmt: str, lang: str) -> None:
+    from kundskab.support import CSV_COLUMNS, assess_programme, report_lines, table_rows
+
+    kb = _kb()
+    assessment = assess_programme(kb, programme, lang)
+    if fmt == "json":
+        data = assessment.as_dict(lang)
+        data["strict"] = strict
+        emit_json(data)
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(table_rows(assessment))
+    else:
+        click.echo("\n".join(report_lines(kb, assessment, lang)))
+    if strict and any(row.failure for row in assessment.initiatives):
         sys.exit(EXIT_NEGATIVE)
 
 
@@ -585,11 +623,17 @@ VWORDS: dict[str, dict[str, str]] = {
            "summary": "{n} dokumenter: {valid} gyldige, {invalid} ugyldige, {warnings} advarsler",
            "none_found": "ingen dokumenter fundet (.md, .yaml, .yml, .ttl, .jsonld)",
            "written": "skabelon skrevet til {path}",
+           "suggestion": "forslag: dokumentets fakta understøtter også {id} (regel {rule}: {facts}); "
+                         "overvej at angive det",
+           "strict": "--strict: {warnings} advarsler gør kørslen negativ",
            "exists": "{path} findes allerede (brug --force for at overskrive)"},
     "en": {"error": "error", "warning": "warning", "valid": "valid", "invalid": "invalid",
            "summary": "{n} documents: {valid} valid, {invalid} invalid, {warnings} warnings",
            "none_found": "no documents found (.md, .yaml, .yml, .ttl, .jsonld)",
            "written": "template written to {path}",
+           "suggestion": "suggestion: the document's facts also support {id} (rule {rule}: {facts}); "
+                         "consider claiming it",
+           "strict": "--strict: {warnings} warnings make the run negative",
            "exists": "{path} exists already (use --force to overwrite)"},
 }
 
@@ -605,6 +649,9 @@ def _print_validation(report: Any, lang: str, summary: bool) -> None:
             for problem in problems:
                 where = f"{entry.file}:{problem.line}" if problem.line else entry.file
                 click.echo(f"    {where}: {w[kind]} [{problem.code}] {problem.message}")
+        for suggestion in entry.suggestions:
+            click.echo(f"    {entry.file}: " + w["suggestion"].format(
+                id=suggestion.id, rule=suggestion.rule, facts=", ".join(suggestion.because)))
     if summary:
         warnings = sum(len(f.warnings) for f in report.files)
         click.echo(w["summary"].format(n=len(report.files), valid=report.valid,
@@ -614,15 +661,17 @@ def _print_validation(report: Any, lang: str, summary: bool) -> None:
 @main.command(epilog=examples("kundskab validate initiativ.md", "kundskab validate initiativer/ --format json"))
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=True, dir_okay=True))
+@click.option("--strict", is_flag=True,
+              help="Warnings fail too (exit 1), for CI: unjustified claims, placeholders, unknown fields.")
 @output_options
 @handle_errors
-def validate(paths: tuple[str, ...], fmt: str, lang: str) -> None:
+def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
     """Validate initiative documents against their programme.
 
     PATHS are files or folders (searched recursively for .md, .yaml, .yml, .ttl and
     .jsonld). Exit 0 when every document is valid, 1 when any is invalid, 2 on bad usage.
     Warnings (unjustified or suggested principles, unknown fields, placeholders left in)
-    never make a document invalid.
+    never make a document invalid, but with --strict they make the run exit 1.
     """
     from pathlib import Path
 
@@ -630,13 +679,18 @@ def validate(paths: tuple[str, ...], fmt: str, lang: str) -> None:
 
     report = validate_paths(paths, _kb(), lang=lang)
     folders = any(Path(p).is_dir() for p in paths)
+    warnings = sum(len(f.warnings) for f in report.files)
     if fmt == "json":
-        emit_json(report.as_dict())
+        data = report.as_dict()
+        data["strict"] = strict
+        emit_json(data)
     else:
         if not report.files:
             click.echo(f"kundskab: {VWORDS[lang]['none_found']}", err=True)
         _print_validation(report, lang, summary=folders or len(report.files) > 1)
-    if not report.ok:
+        if strict and warnings and report.ok:
+            click.echo(VWORDS[lang]["strict"].format(warnings=warnings), err=True)
+    if not report.ok or (strict and warnings):
         sys.exit(EXIT_NEGATIVE)
 
 

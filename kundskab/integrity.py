@@ -1,9 +1,12 @@
 """`kundskab check`: the knowledge base's integrity (SHACL) and programme findings.
 
 Integrity errors are defects of the knowledge base (a missing label, a dangling reference)
-and fail the check. Findings are catalogue initiatives that fall short of their
-programme's requirements (a Sikker By initiative with fewer than three principles): the
-sources are what they are, so findings are warnings unless the caller is strict.
+and fail the check. Findings are catalogue initiatives that a programme's requirement
+applies to and that fall short of it, on the evidence of kundskab.support (principles
+stated by the source or derived by rules/principles.yaml): an initiative outside the
+requirement's scope, or one whose verdict cannot be told because the facts are unknown,
+is information, never a finding. The sources are what they are, so findings are warnings
+unless the caller is strict.
 """
 
 from __future__ import annotations
@@ -17,13 +20,6 @@ from kundskab import _paths
 from kundskab.knowledge import KnowledgeBase
 
 __all__ = ["CheckReport", "Finding", "Issue", "check", "programme_findings"]
-
-# Requirement field (initiative documents) -> the catalogue property that carries it.
-FIELD_PROPERTIES = {
-    "principles": "supportsPrinciple",
-    "subgoals": "servesSubGoal",
-    "evidence": "evidence",
-}
 
 
 @dataclass(frozen=True)
@@ -57,6 +53,8 @@ class CheckReport:
     interventions: int
     errors: list[Issue]
     findings: list[Finding]
+    # programme -> verdict -> number of catalogue initiatives (meets, falls-short, cannot-tell)
+    verdicts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -77,6 +75,7 @@ class CheckReport:
                 "errors": len(self.errors),
                 "findings": len(self.findings),
                 "findings_by_programme": dict(sorted(by_programme.items())),
+                "verdicts_by_programme": dict(sorted(self.verdicts.items())),
             },
         }
 
@@ -150,30 +149,32 @@ def label_issues(kb: KnowledgeBase) -> list[Issue]:
 
 
 def programme_findings(kb: KnowledgeBase) -> list[Finding]:
-    """Per programme, each catalogue initiative that misses one of its requirements."""
+    """Catalogue initiatives in the scope of a programme's requirement that fall short of
+    it (kundskab.support): never one outside the scope, never one that cannot be told."""
+    return _programme_findings(kb)[0]
+
+
+def _programme_findings(kb: KnowledgeBase) -> tuple[list[Finding], dict[str, dict[str, int]]]:
+    from kundskab.programmes import requirements
+    from kundskab.support import assess_programme
+
     findings = []
-    for requirement in kb.of_type("Requirement"):
-        prop = FIELD_PROPERTIES.get(requirement.value("field") or "")
-        programmes = requirement.ref("ofProgramme")
-        if prop is None or not programmes:
-            continue  # a requirement on document text only (e.g. effect follow-up)
-        programme = programmes[0]
-        minimum = requirement.int_value("minCount")
-        allowed = set(requirement.all_values("allowedValue"))
-        for item in kb.interventions(programme=[programme]):
-            have = list(item.ref(prop))
-            if minimum is not None:
-                counted = [h for h in have if h in kb and programme in kb.get(h).ref("ofProgramme")]
-                if len(counted) < minimum:
-                    findings.append(Finding(
-                        programme, requirement.id, item.id, requirement.value("errorCode") or "",
-                        f"{len(counted)} of the required {minimum}", counted))
-            elif allowed and not allowed & set(have):
-                findings.append(Finding(
-                    programme, requirement.id, item.id, requirement.value("errorCode") or "",
-                    f"has {', '.join(have) or 'none'}; needs one of {', '.join(sorted(allowed))}",
-                    have))
-    return sorted(findings, key=lambda f: (f.programme, f.requirement, f.intervention))
+    verdicts: dict[str, dict[str, int]] = {}
+    for programme in kb.of_type("Programme"):
+        if not requirements(kb, programme.id) or not kb.interventions(programme=[programme.id]):
+            continue
+        assessment = assess_programme(kb, programme.id, "en")
+        verdicts[programme.id] = assessment.counts()
+        for row in assessment.initiatives:
+            if not row.failure:
+                continue
+            for result in row.requirements:
+                if result.counted and result.verdict == "falls-short":
+                    code = next((r.code for r in assessment.requirements if r.id == result.requirement), "")
+                    findings.append(Finding(programme.id, result.requirement, row.id, code, result.why,
+                                            row.counted()))
+    findings.sort(key=lambda f: (f.programme, f.requirement, f.intervention))
+    return findings, verdicts
 
 
 def check(kb: KnowledgeBase | None = None) -> CheckReport:
@@ -181,10 +182,12 @@ def check(kb: KnowledgeBase | None = None) -> CheckReport:
     kb = kb or KnowledgeBase.load()
     directory = kb.ontology_dir or _paths.ontology_dir()
     errors = shacl_issues(directory) + label_issues(kb)
+    findings, verdicts = _programme_findings(kb)
     return CheckReport(
         kb_version=kb.version,
         concepts=len(kb),
         interventions=len(kb.of_type("Intervention")),
         errors=errors,
-        findings=programme_findings(kb),
+        findings=findings,
+        verdicts=verdicts,
     )

@@ -27,7 +27,7 @@ from kundskab import _paths
 from kundskab.errors import KundskabError, RuleError
 from kundskab.knowledge import KnowledgeBase
 
-__all__ = ["Condition", "Facts", "Ranking", "Rule", "RuleSet", "State"]
+__all__ = ["Condition", "Facts", "Ranking", "Rule", "RuleSet", "State", "initiative_fact"]
 
 SOURCE_PATTERN = re.compile(r"^00[0-4]_[0-9a-f]{16}\.txt#.+$")
 CONCLUSION_KINDS = {
@@ -36,12 +36,36 @@ CONCLUSION_KINDS = {
     "target_group": "TargetGroup",
     "age_group": "AgeGroup",
 }
+# Rules about initiatives (rules/principles.yaml, `applies_to: initiatives`) read facts
+# about an initiative and conclude which programme principles it supports.
+INITIATIVE_CONCLUSION_KINDS = {"principle": "Principle"}
+INITIATIVE_CONDITION_KEYS = {"fact", "any_fact"}
+# An initiative fact is "prefix:value" (or a bare name); each prefix names the concept
+# class its value must resolve to, or None for a fixed word.
+INITIATIVE_FACTS: dict[str, str | None] = {
+    "actor": "Actor",
+    "sector": "Sector",
+    "forum": "Forum",
+    "target-group": "TargetGroup",
+    "factor": "Factor",
+    "evidence": "EvidenceBasis",
+    "effect-follow-up": None,
+    "sectors": None,
+    "forum-sectors": None,
+}
+INITIATIVE_FACT_WORDS = {
+    "effect-follow-up": {"yearly"},
+    "sectors": {"several"},
+    "forum-sectors": {"several"},
+}
+APPLIES_TO = ("cases", "initiatives")
 PLURAL_CONCLUSIONS = {"fora": "forum", "target_groups": "target_group"}
 CONDITION_KEYS = {
     "case", "factor", "any_factor", "factor_false", "domain", "age",
     "age_group", "forum", "target_group", "tier_at_least",
 }
 RULE_KEYS = {"id", "when", "then", "because", "source", "note", "__line__"}
+FILE_KEYS = {"rules", "ranking", "applies_to", "__line__"}
 MAX_RULE_FILE_BYTES = 1_000_000
 
 
@@ -175,10 +199,12 @@ def _as_list(value: Any) -> list[Any]:
 class RuleSet:
     """All rules, checked against the knowledge base, plus the intervention ranking."""
 
-    def __init__(self, kb: KnowledgeBase, rules: list[Rule], ranking: Ranking) -> None:
+    def __init__(self, kb: KnowledgeBase, rules: list[Rule], ranking: Ranking | None = None,
+                 *, applies_to: str = "cases") -> None:
         self.kb = kb
         self.rules = rules
-        self.ranking = ranking
+        self._ranking = ranking
+        self.applies_to = applies_to
         self.by_id = {r.id: r for r in rules}
         self.tier_ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
         self.tier_by_rank = {rank: ident for ident, rank in self.tier_ranks.items()}
@@ -195,6 +221,13 @@ class RuleSet:
             for r in rules for c in r.conditions if c.kind in ("derived", "tier_at_least")
         }
 
+    @property
+    def ranking(self) -> Ranking:
+        """How interventions are scored; only the rules about cases have a ranking."""
+        if self._ranking is None:
+            raise RuleError(f"the rules about {self.applies_to} have no 'ranking' section")
+        return self._ranking
+
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
 
@@ -204,22 +237,35 @@ class RuleSet:
     # ------------------------------------------------------------------ loading
 
     @classmethod
-    def load(cls, kb: KnowledgeBase, directory: Path | str | None = None) -> RuleSet:
+    def load(cls, kb: KnowledgeBase, directory: Path | str | None = None, *,
+             applies_to: str = "cases") -> RuleSet:
+        """The rules of every file in `directory` that applies to `applies_to`: "cases"
+        (the default: files without `applies_to`) or "initiatives" (principle support)."""
+        if applies_to not in APPLIES_TO:
+            raise RuleError(f"rules apply to {' or '.join(APPLIES_TO)}, not '{applies_to}'")
         directory = Path(directory) if directory else _paths.rules_dir()
         files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
         if not files:
             raise RuleError("no rule files (*.yaml)", str(directory))
-        rules: list[Rule] = list(_age_group_rules(kb))
+        initiatives = applies_to == "initiatives"
+        rules: list[Rule] = [] if initiatives else list(_age_group_rules(kb))
         ranking: Ranking | None = None
         for path in files:
             data = _read_yaml(path)
             for key in data:
-                if key not in ("rules", "ranking", "__line__"):
-                    raise RuleError(f"unknown top-level key '{key}' (expected rules, ranking)",
+                if key not in FILE_KEYS:
+                    raise RuleError(f"unknown top-level key '{key}' (expected rules, ranking, applies_to)",
                                     str(path), data["__line__"])
+            if data.get("applies_to", "cases") not in APPLIES_TO:
+                raise RuleError(f"'applies_to' is one of {', '.join(APPLIES_TO)}", str(path), data["__line__"])
+            if data.get("applies_to", "cases") != applies_to:
+                continue
             for raw in _as_list(data.get("rules") or []):
-                rules.append(_parse_rule(kb, raw, path))
+                rules.append(_parse_rule(kb, raw, path, initiatives=initiatives))
             if "ranking" in data:
+                if initiatives:
+                    raise RuleError("rules about initiatives have no 'ranking'", str(path),
+                                    data["ranking"].get("__line__"))
                 if ranking is not None:
                     raise RuleError("a second 'ranking' section", str(path), data["ranking"].get("__line__"))
                 ranking = _parse_ranking(data["ranking"], path)
@@ -229,9 +275,11 @@ class RuleSet:
                 raise RuleError(f"duplicate rule id '{rule.id}' (first at {seen[rule.id].file}:"
                                 f"{seen[rule.id].line})", rule.file, rule.line)
             seen[rule.id] = rule
-        if ranking is None:
+        if ranking is None and not initiatives:
             raise RuleError("no 'ranking' section in any rule file", str(directory))
-        return cls(kb, rules, ranking)
+        if initiatives and not rules:
+            raise RuleError("no rules with 'applies_to: initiatives'", str(directory))
+        return cls(kb, rules, ranking, applies_to=applies_to)
 
     # ------------------------------------------------------------------ evaluation
 
@@ -271,7 +319,10 @@ class RuleSet:
 
     def _compile_bits(self) -> None:
         """Rules as bit masks, so what-if questions cost a few integer operations each."""
-        factors = sorted({f.id for f in self.kb.of_type("Factor")})
+        # Case factors, plus the initiative facts that rules about initiatives read.
+        factors = sorted({f.id for f in self.kb.of_type("Factor")}
+                         | {i for r in self.rules for c in r.conditions
+                            if c.kind in ("factor", "any_factor", "factor_false") for i in c.ids})
         self.factor_bit = {f: 1 << i for i, f in enumerate(factors)}
         self.factor_by_bit = {b: f for f, b in self.factor_bit.items()}
         derived = sorted({c for r in self.rules for c in r.conclusions})
@@ -621,7 +672,7 @@ def _resolve(kb: KnowledgeBase, name: Any, class_name: str, where: tuple[str, in
         raise RuleError(str(exc), *where) from None
 
 
-def _parse_rule(kb: KnowledgeBase, raw: Any, path: Path) -> Rule:
+def _parse_rule(kb: KnowledgeBase, raw: Any, path: Path, *, initiatives: bool = False) -> Rule:
     if not isinstance(raw, dict):
         raise RuleError("each rule is a mapping", str(path))
     line = int(raw.get("__line__", 0))
@@ -644,18 +695,21 @@ def _parse_rule(kb: KnowledgeBase, raw: Any, path: Path) -> Rule:
     source = raw.get("source")
     if not isinstance(source, str) or not SOURCE_PATTERN.match(source):
         raise RuleError(f"rule '{ident}' needs a 'source' of the form SEED-FILE#Section", *where)
-    conditions = _parse_conditions(kb, when, (str(path), int(when.get("__line__", line))))
+    when_where = (str(path), int(when.get("__line__", line)))
+    conditions = (_parse_initiative_conditions(kb, when, when_where) if initiatives
+                  else _parse_conditions(kb, when, when_where))
+    kinds = INITIATIVE_CONCLUSION_KINDS if initiatives else CONCLUSION_KINDS
     conclusions: list[tuple[str, str]] = []
     then_where = (str(path), int(then.get("__line__", line)))
     for key, value in then.items():
         if key == "__line__":
             continue
         kind = PLURAL_CONCLUSIONS.get(key, key)
-        if kind not in CONCLUSION_KINDS:
+        if kind not in kinds:
             raise RuleError(f"unknown conclusion '{key}' (expected "
-                            f"{', '.join(sorted(CONCLUSION_KINDS))})", *then_where)
+                            f"{', '.join(sorted(kinds))})", *then_where)
         for name in _as_list(value):
-            conclusions.append((kind, _resolve(kb, name, CONCLUSION_KINDS[kind], then_where)))
+            conclusions.append((kind, _resolve(kb, name, kinds[kind], then_where)))
     return Rule(ident, tuple(conditions), tuple(conclusions),
                 {"da": because["da"].strip(), "en": because["en"].strip()}, source,
                 str(path.name), line)
@@ -712,6 +766,47 @@ def _parse_conditions(kb: KnowledgeBase, when: dict[str, Any], where: tuple[str,
     # The case fact carries the age: one condition reads it, so the engine matches it once.
     if case_level is not None:
         conditions.insert(0, case_level)
+    return conditions
+
+
+def initiative_fact(kb: KnowledgeBase, name: Any, where: tuple[str, int] = ("", 0)) -> str:
+    """An initiative fact as rules and facts spell it ("actor:police"), its value resolved
+    to an id; raises RuleError for a prefix or value the vocabulary does not know."""
+    if not isinstance(name, str) or ":" not in name:
+        raise RuleError(f"an initiative fact is 'kind:value' with kind one of "
+                        f"{', '.join(sorted(INITIATIVE_FACTS))}; got {name!r}", *where)
+    prefix, _, value = name.partition(":")
+    prefix, value = prefix.strip(), value.strip()
+    if prefix not in INITIATIVE_FACTS:
+        raise RuleError(f"unknown initiative fact kind '{prefix}' (expected "
+                        f"{', '.join(sorted(INITIATIVE_FACTS))})", *where)
+    class_name = INITIATIVE_FACTS[prefix]
+    if class_name is None:
+        if value not in INITIATIVE_FACT_WORDS[prefix]:
+            raise RuleError(f"'{prefix}' takes {', '.join(sorted(INITIATIVE_FACT_WORDS[prefix]))}", *where)
+        return f"{prefix}:{value}"
+    return f"{prefix}:{_resolve(kb, value, class_name, where)}"
+
+
+def _parse_initiative_conditions(kb: KnowledgeBase, when: dict[str, Any],
+                                 where: tuple[str, int]) -> list[Condition]:
+    # An initiative fact is a fact known to hold, like a case factor known to be true, so
+    # the engine matches it as one: `fact` is `factor`, `any_fact` is `any_factor`.
+    conditions: list[Condition] = []
+    for key, value in when.items():
+        if key == "__line__":
+            continue
+        if key not in INITIATIVE_CONDITION_KEYS:
+            raise RuleError(f"unknown condition '{key}' in a rule about initiatives (expected "
+                            f"{', '.join(sorted(INITIATIVE_CONDITION_KEYS))})", *where)
+        if key == "fact":
+            for name in _as_list(value):
+                conditions.append(Condition("factor", (initiative_fact(kb, name, where),),
+                                            origin=f"fact: {name}"))
+        else:
+            ids = tuple(sorted({initiative_fact(kb, n, where) for n in _as_list(value)}))
+            shown = [v for v in _as_list(value)]
+            conditions.append(Condition("any_factor", ids, origin=f"any_fact: {shown}"))
     return conditions
 
 

@@ -3,8 +3,9 @@
 Built from the knowledge base alone (the programme's requirements, principles and
 sub-goals, the tiers and target groups), so a new programme gets its template with no code
 change. The comments are Danish, for the people who fill it in. Placeholders are written
-`[udfyld: …]`; validation warns (unfilled-placeholder) while any is left, and the template
-as written already passes validation, so filling it in never starts from an error.
+`[udfyld: …]`; while one is left in a required field (the title, a justification the
+programme's requirements count) the document is invalid (unfilled-placeholder), and
+elsewhere validation warns: an unfilled template never passes as a finished document.
 """
 
 from __future__ import annotations
@@ -33,12 +34,11 @@ def _placeholder(what: str) -> str:
 
 def document_template(kb: KnowledgeBase, programme: str) -> str:
     """The Markdown template for `programme` (an id or a label)."""
-    from kundskab.validation import _model
+    from kundskab import programmes
 
     ident = kb.resolve(programme, "Programme")
     concept = kb.get(ident)
-    model = _model(kb)
-    requirements = sorted(model.requirements.get(ident, []), key=lambda r: r.id)
+    requirements = programmes.requirements(kb, ident)
     lines = [
         "---",
         f"# Initiativdokument under: {concept.label('da')} ({ident})",
@@ -74,7 +74,7 @@ def document_template(kb: KnowledgeBase, programme: str) -> str:
         req_concept = kb.get(req.id)
         lines.append(f"# Krav ({req.code}): {req_concept.label('da')}. "
                      f"{_one_line(req_concept.definition('da'))}")
-        lines += _requirement_lines(kb, model.parts, ident, req.field, req.values_from,
+        lines += _requirement_lines(kb, programmes.parts, ident, req.field, req.values_from,
                                     req.min_count, req.required, req.allowed)
         lines.append("")
 
@@ -103,14 +103,14 @@ def document_template(kb: KnowledgeBase, programme: str) -> str:
     return "\n".join(lines)
 
 
-def _requirement_lines(kb: KnowledgeBase, parts_of: Callable[[str, str], list[Concept]],
+def _requirement_lines(kb: KnowledgeBase, parts_of: Callable[[KnowledgeBase, str, str], list[Concept]],
                        programme: str, name: str,
                        values_from: str | None, min_count: int | None,
                        required: tuple[str, ...], allowed: tuple[str, ...]) -> list[str]:
     spec = FIELDS.get(name)
     lines: list[str] = []
     if values_from and spec is not None and spec.claim:
-        parts = parts_of(programme, values_from)
+        parts = parts_of(kb, programme, values_from)
         need = max(min_count or 1, 1)
         kind = kb.class_label(values_from, "da")
         lines.append(f"# Mulige værdier ({kind}): angiv mindst {need}, hver med en begrundelse "

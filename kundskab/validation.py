@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kundskab import _paths, _vocab
+from kundskab import _paths, _vocab, programmes
 from kundskab._matching import Match, Term, TermIndex, Token, guess_languages, tokens
 from kundskab._names import fold, nearest
 from kundskab.documents import (
@@ -47,6 +47,8 @@ from kundskab.documents import (
 from kundskab.errors import AmbiguousNameError, DocumentError, UnknownConceptError
 from kundskab.knowledge import Concept, KnowledgeBase
 from kundskab.knowledge import load as load_kb
+from kundskab.programmes import Requirement
+from kundskab.support import DERIVED, STATED, InitiativeFacts, Support, deriver, initiative_facts
 
 __all__ = [
     "FileReport",
@@ -83,13 +85,17 @@ MESSAGES: dict[str, dict[str, str]] = {
                     "({group_id}), som kræver mindst '{bound}' ({bound_id}).",
         "tier_high": "Indsatsniveauet '{tier}' ({tier_id}) er for højt til målgruppen '{group}' "
                      "({group_id}), som højst kan have '{bound}' ({bound_id}).",
-        "unjustified": "{kind_cap} '{label}' ({id}) er angivet, men hverken titel, begrundelser "
-                       "eller tekst nævner det; skriv en begrundelse, der fx nævner: {examples}.",
+        "unjustified": "{kind_cap} '{label}' ({id}) er angivet uden grundlag: ingen begrundelse, "
+                       "teksten nævner det ikke, og dokumentets fakta (parter, målgrupper, fora, "
+                       "effektopfølgning) understøtter det ikke; skriv en begrundelse, der fx "
+                       "nævner: {examples}.",
         "suggested": "Teksten taler om {kind} '{label}' ({id}) (ord: {words}), men det er ikke "
                      "angivet i '{field}'; overvej at tilføje det.",
         "unknown_field": "Ukendt felt '{name}' ignoreres.",
         "unknown_field_hint": " Mente du '{hint}'?",
         "placeholder": "Feltet '{field}' har stadig skabelontekst: {text}",
+        "placeholder_required": "Det krævede felt '{field}' har stadig skabelontekst: {text}; "
+                                "dokumentet er ikke udfyldt.",
         "placeholder_body": "Teksten har stadig skabelontekst: {text}",
         "none": "ingen",
     },
@@ -111,14 +117,17 @@ MESSAGES: dict[str, dict[str, str]] = {
                     "({group_id}), which needs at least '{bound}' ({bound_id}).",
         "tier_high": "The tier '{tier}' ({tier_id}) is too high for the target group '{group}' "
                      "({group_id}), which can have at most '{bound}' ({bound_id}).",
-        "unjustified": "The {kind} '{label}' ({id}) is claimed, but neither the title, the "
-                       "justifications nor the text mention it; write a justification that "
-                       "mentions e.g.: {examples}.",
+        "unjustified": "The {kind} '{label}' ({id}) is claimed without ground: no justification, "
+                       "the text does not mention it, and the document's facts (partners, target "
+                       "groups, fora, effect follow-up) do not support it; write a justification "
+                       "that mentions e.g.: {examples}.",
         "suggested": "The text speaks of the {kind} '{label}' ({id}) (words: {words}), but it "
                      "is not claimed in '{field}'; consider adding it.",
         "unknown_field": "Unknown field '{name}' is ignored.",
         "unknown_field_hint": " Did you mean '{hint}'?",
         "placeholder": "The field '{field}' still has template text: {text}",
+        "placeholder_required": "The required field '{field}' still has template text: {text}; "
+                                "the document is not filled in.",
         "placeholder_body": "The text still has template text: {text}",
         "none": "none",
     },
@@ -159,6 +168,11 @@ class FileReport:
     subgoals: list[str] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # The ground of each claimed principle or sub-goal (stated by the document with its line,
+    # derived by a rule from the document's facts, or claimed without ground), and the
+    # principles the document's facts support that it does not claim.
+    support: list[Support] = field(default_factory=list)
+    suggestions: list[Support] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -174,6 +188,8 @@ class FileReport:
             "format": self.format,
             "errors": [p.as_dict() for p in self.errors],
             "warnings": [p.as_dict() for p in self.warnings],
+            "support": [s.as_dict() for s in self.support],
+            "suggestions": [s.as_dict() for s in self.suggestions],
         }
 
 
@@ -208,43 +224,17 @@ class ValidationReport:
 # ---------------------------------------------------------------------------- the model
 
 
-@dataclass(frozen=True)
-class Requirement:
-    """A ks:Requirement, read from the knowledge base."""
-
-    id: str
-    programme: str
-    field: str
-    code: str
-    min_count: int | None
-    values_from: str | None
-    required: tuple[str, ...]
-    allowed: tuple[str, ...]
-
-
 class _Model:
     """What validation needs from one knowledge base, worked out once."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.requirements: dict[str, list[Requirement]] = {}
-        for concept in kb.of_type("Requirement"):
-            for programme in concept.ref("ofProgramme"):
-                values_from = concept.ref("valuesFrom")
-                self.requirements.setdefault(programme, []).append(Requirement(
-                    id=concept.id, programme=programme, field=concept.value("field") or "",
-                    code=concept.value("errorCode") or "missing-field",
-                    min_count=concept.int_value("minCount"),
-                    values_from=values_from[0] if values_from else None,
-                    required=tuple(concept.all_values("requiredValue")),
-                    allowed=tuple(sorted(concept.all_values("allowedValue")))))
         self.ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
         self.tier_bounds: dict[str, tuple[str | None, str | None]] = {}
         for group in kb.of_type("TargetGroup"):
             low, high = group.ref("minTier"), group.ref("maxTier")
             if low or high:
                 self.tier_bounds[group.id] = (low[0] if low else None, high[0] if high else None)
-        self._parts: dict[tuple[str, str], list[Concept]] = {}
         claim_kinds = {spec.kind for spec in FIELDS.values() if spec.claim and spec.kind}
         terms: list[Term] = []
         for kind in sorted(claim_kinds):
@@ -256,14 +246,11 @@ class _Model:
         self.terms = TermIndex(terms)
 
     def parts(self, programme: str, kind: str) -> list[Concept]:
-        """The programme's principles (or sub-goals...): its own plus those it includes."""
-        key = (programme, kind)
-        if key not in self._parts:
-            included = set(self.kb.get(programme).ref("includes")) if programme in self.kb else set()
-            found = [c for c in self.kb.of_type(kind)
-                     if programme in c.ref("ofProgramme") or c.id in included]
-            self._parts[key] = sorted(found, key=lambda c: (c.int_value("principleNumber") or 99, c.id))
-        return self._parts[key]
+        """The programme's principles (or sub-goals...): kundskab.programmes, the one home."""
+        return programmes.parts(self.kb, programme, kind)
+
+    def requirements(self, programme: str) -> list[Requirement]:
+        return programmes.requirements(self.kb, programme)
 
 
 _MODELS: weakref.WeakKeyDictionary[KnowledgeBase, _Model] = weakref.WeakKeyDictionary()
@@ -320,6 +307,8 @@ class _Check:
     justifications: dict[str, dict[str, tuple[str, int | None]]] = field(default_factory=dict)
     blank_lines: dict[Any, tuple[str, int | None]] = field(default_factory=dict)
     field_errors: set[str] = field(default_factory=set)
+    support: list[Support] = field(default_factory=list)
+    suggestions: list[Support] = field(default_factory=list)
 
     def line(self, name: str) -> int | None:
         entry = self.doc.fields.get(name)
@@ -516,7 +505,7 @@ def _check_requirements(check: _Check, model: _Model) -> None:
     if programme is None:
         return
     programme_label = kb.label(programme, lang)
-    for req in model.requirements.get(programme, []):
+    for req in model.requirements(programme):
         spec = FIELDS.get(req.field)
         entry = check.doc.fields.get(req.field)
         line = entry.line if entry is not None and entry.line is not None else check.line("programme")
@@ -600,11 +589,29 @@ def _text_tokens(check: _Check) -> list[Token]:
     return out
 
 
+def _document_facts(check: _Check, kb: KnowledgeBase) -> InitiativeFacts:
+    """What the document says of the initiative, as the principle rules read it."""
+    def ids(name: str) -> list[str]:
+        return [i for i, _ in check.concepts.get(name, [])]
+
+    follow_up = [t for t, _ in check.texts.get("effect_follow_up", []) if t.strip()]
+    evidence = ids("evidence")
+    return initiative_facts(
+        kb, actors=ids("actors"), fora=ids("fora"), target_groups=ids("target_groups"),
+        factors=ids("risk_factors"), evidence=evidence[0] if evidence else None,
+        effect_follow_up=follow_up[0] if follow_up else None)
+
+
 def _check_claims(check: _Check, model: _Model) -> None:
-    """Warnings: claims the text gives no ground for, and grounds the document does not claim."""
+    """The ground of each claim: the document's own justification or text (stated), a rule
+    over its facts (derived), or none (a warning); and what it could claim but does not."""
     kb, lang = model.kb, check.lang
     words = _text_tokens(check)
     matches = model.terms.find(words, guess_languages(words))
+    derived: dict[str, list[Support]] = {}
+    for found in deriver(kb).derive(_document_facts(check, kb)):
+        derived.setdefault(found.id, []).append(found)
+    where = check.doc.name
     for spec in FIELDS.values():
         if not spec.claim or spec.kind is None:
             continue
@@ -613,9 +620,20 @@ def _check_claims(check: _Check, model: _Model) -> None:
         first_line: dict[str, int | None] = {}
         for ident, line in check.concepts.get(spec.name, []):
             first_line.setdefault(ident, line)
+        justified = check.justifications.get(spec.name, {})
         for ident, line in first_line.items():
-            if ident in matches:
+            grounds: list[Support] = []
+            text, text_line = justified.get(ident, ("", None))
+            if text.strip() and not placeholders(text):
+                grounds.append(Support(ident, STATED, source=f"{where}:{text_line or line}", line=text_line or line))
+            elif ident in matches:
+                hit = matches[ident][0]
+                grounds.append(Support(ident, STATED, source=f"{where}:{hit.line or line}", line=hit.line or line))
+            grounds += derived.get(ident, [])
+            if grounds:
+                check.support.extend(grounds)
                 continue
+            check.support.append(Support(ident, "claimed", line=line))
             concept = kb.get(ident)
             examples = [concept.label(lang), *concept.alt_labels.get(lang, ())[:3]]
             check.warn(f"unjustified-{spec.claim}", _msg(
@@ -625,7 +643,10 @@ def _check_claims(check: _Check, model: _Model) -> None:
         if check.programme is None:
             continue
         for part in model.parts(check.programme, spec.kind):
-            if part.id in claimed or part.id not in matches:
+            if part.id in claimed:
+                continue
+            check.suggestions.extend(s for s in derived.get(part.id, []) if s.support == DERIVED)
+            if part.id not in matches:
                 continue
             found: list[Match] = matches[part.id]
             shown = list(dict.fromkeys(printable(m.words, 40) for m in found))[:5]
@@ -634,20 +655,31 @@ def _check_claims(check: _Check, model: _Model) -> None:
                 words=", ".join(shown), field=spec.name), found[0].line, spec.name)
 
 
-def _check_placeholders(check: _Check) -> None:
+def _check_placeholders(check: _Check, model: _Model) -> None:
+    """Template text left in: an error in a required field (the document is not filled
+    in), a warning elsewhere."""
     lang = check.lang
+    required = set(REQUIRED_FIELDS)
+    if check.programme is not None:
+        required |= {r.field for r in model.requirements(check.programme)}
+
+    def report(name: str, text: str, line: int | None) -> None:
+        left = placeholders(text)
+        if not left:
+            return
+        shown = printable(left[0], 60)
+        if name in required:
+            check.error("unfilled-placeholder", _msg(lang, "placeholder_required", field=name, text=shown),
+                        line, name)
+        else:
+            check.warn("unfilled-placeholder", _msg(lang, "placeholder", field=name, text=shown), line, name)
+
     for name, texts in check.texts.items():
         for text, line in texts:
-            left = placeholders(text)
-            if left:
-                check.warn("unfilled-placeholder", _msg(lang, "placeholder", field=name,
-                                                        text=printable(left[0], 60)), line, name)
+            report(name, text, line)
     for name, claims in check.justifications.items():
         for text, line in claims.values():
-            left = placeholders(text)
-            if left:
-                check.warn("unfilled-placeholder", _msg(lang, "placeholder", field=name,
-                                                        text=printable(left[0], 60)), line, name)
+            report(name, text, line)
     body = check.doc.body
     if body and placeholders(body):
         offset = body[: body.find("[")].count("\n") if "[" in body else 0
@@ -665,7 +697,8 @@ def _report(check: _Check) -> FileReport:
         file=check.doc.name, format=check.doc.format, programme=check.programme,
         principles=list(dict.fromkeys(i for i, _ in check.concepts.get("principles", []))),
         subgoals=list(dict.fromkeys(i for i, _ in check.concepts.get("subgoals", []))),
-        errors=_ordered(check.errors), warnings=_ordered(check.warnings))
+        errors=_ordered(check.errors), warnings=_ordered(check.warnings),
+        support=check.support, suggestions=check.suggestions)
 
 
 def _error_report(name: str, fmt: str | None, exc: DocumentError, lang: str) -> FileReport:
@@ -707,7 +740,7 @@ def validate_documents(documents: Sequence[Document | tuple[str, DocumentError]]
         _check_requirements(entry, model)
         _check_tier(entry, model)
         _check_claims(entry, model)
-        _check_placeholders(entry)
+        _check_placeholders(entry, model)
         files.append(_report(entry))
     return ValidationReport(files=files, kb_version=kb.version)
 

@@ -417,7 +417,8 @@ def test_a_new_programme_version_is_turtle_only(ontology_copy: Path, kb: Knowled
 
     template = document_template(kb2019, "sikker-by-2019")
     assert "extremism" in template and "Mindst tre af de seks principper" in template
-    assert validate_document(template, "t.md", kb2019).valid
+    filled = re.sub(r"\[udfyld: ([^\]]*)\]", r"Udfyldt: \1", template)
+    assert validate_document(filled, "t.md", kb2019).valid
 
 
 def test_a_changed_requirement_is_data(ontology_copy: Path) -> None:
@@ -519,12 +520,25 @@ def test_template_lists_every_required_field_and_validates(programme: str, kb: K
     required |= {r.value("field") for r in kb.of_type("Requirement") if programme in r.ref("ofProgramme")}
     assert required <= set(front)
     assert front["programme"] == programme
+    # Unfilled, the template is not a finished document: the title is a placeholder.
     report = validate_document(text, "template.md", kb)
-    assert report.valid, report.errors
-    assert "unfilled-placeholder" in codes(report.warnings)
-    # Filling in the placeholders leaves a document with no warning about them.
+    assert not report.valid
+    assert set(codes(report.errors)) == {"unfilled-placeholder"}
+    assert any(p.field == "title" for p in report.errors)
+    # Filled in, it is valid and has no warning about placeholders left.
     filled = re.sub(r"\[udfyld: ([^\]]*)\]", r"Udfyldt: \1", text)
-    assert "unfilled-placeholder" not in codes(validate_document(filled, "filled.md", kb).warnings)
+    done = validate_document(filled, "filled.md", kb)
+    assert done.valid, done.errors
+    assert "unfilled-placeholder" not in codes(done.warnings)
+
+
+def test_unfilled_template_fails_validate_on_the_command_line(tmp_path: Path, runner: CliRunner) -> None:
+    # Regression: the unfilled template validated as "gyldig" with exit 0.
+    path = tmp_path / "ny.md"
+    assert runner.invoke(main, ["template", "sikker-by-2018", "-o", str(path)]).exit_code == 0
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "ugyldig" in result.stdout and "unfilled-placeholder" in result.stdout
 
 
 def test_template_lists_the_programmes_principles(runner: CliRunner) -> None:

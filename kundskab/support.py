@@ -1,0 +1,560 @@
+"""Which principles an initiative supports, and on what ground; programme verdicts.
+
+Three kinds of support are kept apart everywhere:
+
+- stated: the source (a catalogue link that no ks:inferred node marks as the editor's
+  reading) or the document itself says so, with its section or line;
+- derived: a rule of rules/principles.yaml concludes it from the initiative's facts
+  (partners and their sectors, fora, target groups, factors, evidence, effect follow-up),
+  run by the same engine as the recommendations, with the rule and the facts;
+- claimed: a link or claim with neither ground (an editor's inferred catalogue link, a
+  document's bare claim): shown, warned about, never counted.
+
+A programme requirement applies to the initiatives its ks:appliesTo says (Sikker By's
+three of five: only those funded under the strategy); outside that scope a verdict is
+information, never a failure, and where funding is unknown the report says so. A verdict
+is `meets`, `falls-short` or `cannot-tell` (the facts that could decide it are unknown).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kundskab.engine import RulesEngine
+from kundskab.knowledge import Concept, KnowledgeBase
+from kundskab.programmes import FUNDED, Requirement, parts, requirements
+from kundskab.rules import Facts, RuleSet
+
+__all__ = [
+    "InitiativeAssessment",
+    "InitiativeFacts",
+    "PrincipleDeriver",
+    "ProgrammeAssessment",
+    "RequirementVerdict",
+    "Support",
+    "assess_programme",
+    "deriver",
+    "initiative_facts",
+    "intervention_facts",
+    "report_lines",
+    "stated_links",
+    "table_rows",
+    "verdict_for_count",
+]
+
+MEETS, FALLS_SHORT, CANNOT_TELL = "meets", "falls-short", "cannot-tell"
+VERDICTS = (MEETS, FALLS_SHORT, CANNOT_TELL)
+STATED, DERIVED, CLAIMED = "stated", "derived", "claimed"
+# Requirement field -> the catalogue property that records it; other fields (effect
+# follow-up, goals) are not recorded for catalogue initiatives.
+CATALOGUE_FIELDS = {"principles": "supportsPrinciple", "subgoals": "servesSubGoal", "evidence": "evidence"}
+UNKNOWN_EVIDENCE = "evidence-unknown"
+
+# The words of this module's reports, Danish and English.
+TEXTS: dict[str, dict[str, str]] = {
+    "da": {
+        "meets": "opfylder", "falls-short": "lever ikke op", "cannot-tell": "kan ikke afgøres",
+        "stated": "angivet", "derived": "udledt", "claimed": "påstået uden grundlag",
+        "count": "{count} af de krævede {needed}",
+        "count_open": "{count} af de krævede {needed}; {possible} mere kan afhænge af det ukendte: {open}",
+        "count_short": "{count} af de krævede {needed}, og højst {best} selv hvis det ukendte faldt ud til fordel",
+        "funded": "finansieret under programmet (kilden siger det)",
+        "funded_other": "finansieret under {other}, ikke under programmet: til orientering",
+        "funding_unknown": "kilden siger ikke, om indsatsen er finansieret under programmet: til orientering",
+        "example": "kilden nævner den kun som eksempel: til orientering",
+        "all": "kravet gælder alle programmets indsatser",
+        "not_recorded": "feltet '{field}' registreres ikke for katalogets indsatser: ukendt",
+        "values_have": "{field}: {have}",
+        "values_unknown": "{field}: kilden siger det ikke",
+        "values_wrong": "{field}: {have}, men kravet er en af {allowed}",
+        "values_missing": "{field}: ingen angivet i kilden",
+        "inferred": "redaktørens slutning, ikke kildens ord",
+        "fact": "{fact}",
+        "requirement": "Krav: {label} [{id}]: {scope} (kilde {source})",
+        "scope_funded": "gælder indsatser finansieret under programmet",
+        "scope_all": "gælder alle programmets indsatser",
+        "legend": "Principper: angivet = kilden siger det; udledt = en regel i rules/principles.yaml "
+                  "slutter det af indsatsens fakta; påstået uden grundlag = tælles ikke.",
+        "summary": "{n} indsatser: {meets} opfylder, {short} lever ikke op, {cannot} kan ikke afgøres; "
+                   "kravet gælder {in_scope}, ikke {out_scope}, ukendt for {unknown}; {failures} fund",
+        "none": "ingen",
+        "scope_word": "omfang",
+    },
+    "en": {
+        "meets": "meets", "falls-short": "falls short", "cannot-tell": "cannot tell",
+        "stated": "stated", "derived": "derived", "claimed": "claimed without ground",
+        "count": "{count} of the required {needed}",
+        "count_open": "{count} of the required {needed}; {possible} more may depend on what is unknown: {open}",
+        "count_short": "{count} of the required {needed}, and at most {best} even if the unknowns turned out well",
+        "funded": "funded under the programme (the source says so)",
+        "funded_other": "funded under {other}, not under the programme: for information",
+        "funding_unknown": "the source does not say whether it is funded under the programme: for information",
+        "example": "the source names it only as an example: for information",
+        "all": "the requirement applies to every initiative of the programme",
+        "not_recorded": "the field '{field}' is not recorded for catalogue initiatives: unknown",
+        "values_have": "{field}: {have}",
+        "values_unknown": "{field}: the source does not say",
+        "values_wrong": "{field}: {have}, but the requirement is one of {allowed}",
+        "values_missing": "{field}: none given in the source",
+        "inferred": "the editor's inference, not the source's words",
+        "fact": "{fact}",
+        "requirement": "Requirement: {label} [{id}]: {scope} (source {source})",
+        "scope_funded": "applies to initiatives funded under the programme",
+        "scope_all": "applies to every initiative of the programme",
+        "legend": "Principles: stated = the source says so; derived = a rule in rules/principles.yaml "
+                  "concludes it from the initiative's facts; claimed without ground = not counted.",
+        "summary": "{n} initiatives: {meets} meet, {short} fall short, {cannot} cannot tell; "
+                   "the requirement applies to {in_scope}, not to {out_scope}, unknown for {unknown}; "
+                   "{failures} findings",
+        "none": "none",
+        "scope_word": "scope",
+    },
+}
+
+
+def text(lang: str, key: str, **params: Any) -> str:
+    return TEXTS.get(lang, TEXTS["da"])[key].format(**params)
+
+
+# ---------------------------------------------------------------------------- facts
+
+
+@dataclass(frozen=True)
+class InitiativeFacts:
+    """What is known about an initiative, as the principle rules read it.
+
+    `known` holds; `unknown` might hold but nobody has said (an evidence basis the source
+    does not state, an effect follow-up the catalogue does not record), so a verdict that
+    depends on them cannot be told. `basis` says how each derived fact was established."""
+
+    known: frozenset[str]
+    unknown: frozenset[str] = frozenset()
+    basis: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def explain(self, fact: str) -> str:
+        why = self.basis.get(fact)
+        return f"{fact} ({'; '.join(why)})" if why else fact
+
+
+def _sectors(kb: KnowledgeBase, actors: Iterable[str]) -> dict[str, list[str]]:
+    """Sector -> the actors in it, a sector within a wider one present counting as that one."""
+    found: dict[str, list[str]] = {}
+    for actor in actors:
+        if actor in kb:
+            for sector in kb.get(actor).ref("sector"):
+                found.setdefault(sector, []).append(actor)
+    # A municipal service and "the municipality" are one party, not two sectors.
+    for sector in list(found):
+        wider = [b for b in kb.get(sector).ref("broader") if b in found] if sector in kb else []
+        for broader in wider:
+            found[sector] = found[sector] + found.pop(broader, [])
+    return found
+
+
+def initiative_facts(kb: KnowledgeBase, *, actors: Iterable[str] = (), fora: Iterable[str] = (),
+                     target_groups: Iterable[str] = (), factors: Iterable[str] = (),
+                     evidence: str | None = None, effect_follow_up: str | None = None,
+                     actors_known: bool = True) -> InitiativeFacts:
+    """The facts of an initiative given by its parts (ids). `evidence` None or
+    evidence-unknown, and `effect_follow_up` None, are unknown; `actors_known` False says
+    that the partners are not known (so partners of several sectors might be)."""
+    known: set[str] = set()
+    unknown: set[str] = set()
+    basis: dict[str, tuple[str, ...]] = {}
+    actors = sorted(set(actors))
+    for actor in actors:
+        known.add(f"actor:{actor}")
+    sectors = _sectors(kb, actors)
+    for sector, members in sectors.items():
+        known.add(f"sector:{sector}")
+        basis[f"sector:{sector}"] = tuple(f"actor:{a}" for a in members)
+    if len(sectors) >= 2:
+        known.add("sectors:several")
+        basis["sectors:several"] = tuple(f"{s}: {', '.join(m)}" for s, m in sorted(sectors.items()))
+    elif not actors_known or not actors:
+        unknown.add("sectors:several")
+    for forum in sorted(set(fora)):
+        known.add(f"forum:{forum}")
+        if forum in kb:
+            members = _sectors(kb, kb.get(forum).ref("memberOrganisation"))
+            if len(members) >= 2 and "forum-sectors:several" not in known:
+                known.add("forum-sectors:several")
+                basis["forum-sectors:several"] = (f"forum:{forum}: {', '.join(sorted(members))}",)
+    for group in sorted(set(target_groups)):
+        known.add(f"target-group:{group}")
+    for factor in sorted(set(factors)):
+        known.add(f"factor:{factor}")
+    if evidence and evidence != UNKNOWN_EVIDENCE:
+        known.add(f"evidence:{evidence}")
+    else:
+        unknown.add("evidence:documented")
+    if effect_follow_up is None:
+        unknown.add("effect-follow-up:yearly")
+    elif effect_follow_up.strip().lower() in ("yearly", "årligt", "årlig", "annually", "annual"):
+        known.add("effect-follow-up:yearly")
+    return InitiativeFacts(frozenset(known), frozenset(unknown - known), basis)
+
+
+def intervention_facts(kb: KnowledgeBase, concept: Concept) -> InitiativeFacts:
+    """The facts of a catalogue intervention, from what its source states."""
+    evidence = concept.ref("evidence")
+    return initiative_facts(
+        kb, actors=concept.ref("actor"), fora=concept.ref("forum"),
+        target_groups=concept.ref("targetGroup"), factors=concept.ref("addressesFactor"),
+        evidence=evidence[0] if evidence else None,
+        effect_follow_up=concept.value("effectFollowUp"),
+        actors_known=bool(concept.ref("actor")))
+
+
+# ---------------------------------------------------------------------------- support
+
+
+@dataclass(frozen=True)
+class Support:
+    """One ground for one principle (or sub-goal)."""
+
+    id: str
+    support: str  # stated | derived | claimed
+    source: str | None = None  # stated: seed file and section, or the document and line
+    line: int | None = None
+    rule: str | None = None  # derived
+    because: tuple[str, ...] = ()  # derived: the facts, with how each was established
+    rationale: Mapping[str, str] = field(default_factory=dict)  # derived: the rule's because
+    note: str | None = None  # claimed: why it is not counted
+
+    def as_dict(self, lang: str = "da") -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "support": self.support}
+        if self.source is not None:
+            out["source"] = self.source
+        if self.line is not None:
+            out["line"] = self.line
+        if self.rule is not None:
+            out["rule"] = self.rule
+            out["because"] = list(self.because)
+            out["rationale"] = self.rationale.get(lang) or self.rationale.get("en", "")
+        if self.note is not None:
+            out["note"] = self.note
+        return out
+
+
+def _inferred(concept: Concept, prop: str) -> dict[str, str]:
+    """Links of `prop` that a ks:inferred node marks as the editor's inference: value -> note.
+
+    The compiled concept carries them as `inferred` entries (property, value, note)."""
+    entries = getattr(concept, "inferred", None) or ()
+    found: dict[str, str] = {}
+    for entry in entries:
+        get = entry.get if isinstance(entry, Mapping) else lambda k, e=entry: getattr(e, k, None)
+        if str(get("property") or "").split("#")[-1].split("/")[-1] == prop:
+            value = str(get("value") or "").rsplit("/", 1)[-1]
+            found[value] = str(get("note") or "")
+    return found
+
+
+def stated_links(kb: KnowledgeBase, concept: Concept, prop: str, lang: str = "da") -> list[Support]:
+    """The concept's links of `prop` as support: stated (with the concept's sources) unless
+    marked inferred, then claimed without ground (a derivation may still back it)."""
+    inferred = _inferred(concept, prop)
+    source = "; ".join(str(s) for s in concept.sources) or None
+    out = []
+    for ident in concept.ref(prop):
+        if ident in inferred:
+            note = text(lang, "inferred") + (f": {inferred[ident]}" if inferred[ident] else "")
+            out.append(Support(ident, CLAIMED, source=source, note=note))
+        else:
+            out.append(Support(ident, STATED, source=source))
+    return out
+
+
+class PrincipleDeriver:
+    """The principle rules of one knowledge base and the engine that runs them."""
+
+    def __init__(self, kb: KnowledgeBase, rules: RuleSet | None = None) -> None:
+        self.kb = kb
+        self.rules = rules or RuleSet.load(kb, applies_to="initiatives")
+        self.engine = RulesEngine(self.rules)
+
+    def derive(self, facts: InitiativeFacts) -> list[Support]:
+        """One Support per rule firing, from the known facts only."""
+        derivation = self.engine.run(Facts(None, facts.known))
+        out = []
+        for firing in derivation.firings:
+            rule = firing.rule
+            # The facts behind the firing, read off the rule's conditions: independent of
+            # how the engine spells its premises.
+            used = [i for c in rule.conditions for i in c.ids if i in facts.known]
+            premises = tuple(dict.fromkeys(facts.explain(f) for f in used))
+            for kind, ident in rule.conclusions:
+                if kind == "principle":
+                    out.append(Support(ident, DERIVED, source=rule.source, rule=rule.id,
+                                       because=premises, rationale=dict(rule.because)))
+        return sorted(out, key=lambda s: (s.id, s.rule or ""))
+
+    def possible(self, facts: InitiativeFacts) -> dict[str, list[str]]:
+        """Principles not derived from what is known that the unknown facts could still
+        bring: principle -> the unknown facts that would. The rules only add, so running
+        them with every unknown taken as true bounds what any answer could give."""
+        if not facts.unknown:
+            return {}
+        now = {s.id for s in self.derive(facts)}
+        hopeful = self.engine.run(Facts(None, facts.known | facts.unknown))
+        out: dict[str, list[str]] = {}
+        for firing in hopeful.firings:
+            needs = [i for c in firing.rule.conditions for i in c.ids if i in facts.unknown]
+            for kind, ident in firing.rule.conclusions:
+                if kind == "principle" and ident not in now and needs:
+                    out.setdefault(ident, [])
+                    out[ident] = sorted(set(out[ident]) | set(needs))
+        return out
+
+
+_DERIVERS: weakref.WeakKeyDictionary[KnowledgeBase, PrincipleDeriver] = weakref.WeakKeyDictionary()
+
+
+def deriver(kb: KnowledgeBase) -> PrincipleDeriver:
+    """The principle deriver of a knowledge base, built once."""
+    found = _DERIVERS.get(kb)
+    if found is None:
+        found = _DERIVERS[kb] = PrincipleDeriver(kb)
+    return found
+
+
+def verdict_for_count(count: int, possible: int, needed: int) -> str:
+    """meets when the counted support reaches the requirement; cannot-tell when only the
+    unknown could make it reach; falls-short when even that could not."""
+    if count >= needed:
+        return MEETS
+    return CANNOT_TELL if count + possible >= needed else FALLS_SHORT
+
+
+# ---------------------------------------------------------------------------- verdicts
+
+
+@dataclass(frozen=True)
+class RequirementVerdict:
+    requirement: str
+    field: str
+    verdict: str
+    why: str
+    counted: bool = True  # False: the catalogue does not record the field; not in the row verdict
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.requirement, "field": self.field, "verdict": self.verdict,
+                "why": self.why, "counted": self.counted}
+
+
+@dataclass
+class InitiativeAssessment:
+    """One row of `check --programme`."""
+
+    id: str
+    label: str
+    in_scope: bool | None
+    scope: str  # why in or out of scope (or unknown)
+    verdict: str
+    why: str
+    principles: list[Support]
+    possible: dict[str, list[str]]
+    requirements: list[RequirementVerdict]
+    subgoals: list[Support] = field(default_factory=list)  # for programmes with sub-goals
+
+    @property
+    def failure(self) -> bool:
+        """A finding: in scope, and falls short."""
+        return self.in_scope is True and self.verdict == FALLS_SHORT
+
+    def counted(self, kinds: Iterable[str] = (STATED, DERIVED)) -> list[str]:
+        wanted = set(kinds)
+        return list(dict.fromkeys(s.id for s in self.principles if s.support in wanted))
+
+    def as_dict(self, lang: str = "da") -> dict[str, Any]:
+        return {
+            "id": self.id, "label": self.label, "in_scope": self.in_scope, "scope": self.scope,
+            "verdict": self.verdict, "why": self.why,
+            "principles": [s.as_dict(lang) for s in self.principles],
+            "subgoals": [s.as_dict(lang) for s in self.subgoals],
+            "possible": [{"id": k, "if": v} for k, v in sorted(self.possible.items())],
+            "requirements": [r.as_dict() for r in self.requirements],
+        }
+
+
+@dataclass
+class ProgrammeAssessment:
+    programme: str
+    label: str
+    initiatives: list[InitiativeAssessment]
+    requirements: list[Requirement]
+    kb_version: str = ""
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(VERDICTS, 0)
+        for row in self.initiatives:
+            out[row.verdict] += 1
+        return out
+
+    def as_dict(self, lang: str = "da") -> dict[str, Any]:
+        in_scope = {"true": 0, "false": 0, "unknown": 0}
+        for row in self.initiatives:
+            in_scope["unknown" if row.in_scope is None else str(row.in_scope).lower()] += 1
+        return {
+            "programme": self.programme,
+            "label": self.label,
+            "kb_version": self.kb_version,
+            "requirements": [{"id": r.id, "field": r.field, "min_count": r.min_count,
+                              "applies_to": r.applies_to or "all", "source": r.source}
+                             for r in self.requirements],
+            "initiatives": [row.as_dict(lang) for row in self.initiatives],
+            "summary": {"verdicts": self.counts(), "in_scope": in_scope,
+                        "failures": sum(1 for r in self.initiatives if r.failure)},
+        }
+
+
+CSV_COLUMNS = ("programme", "id", "label", "in_scope", "verdict", "stated", "derived", "claimed",
+               "possible", "why", "scope")
+
+
+def table_rows(assessment: ProgrammeAssessment) -> list[dict[str, str]]:
+    """The rows of the csv table: one per initiative, lists joined with '|'."""
+    out = []
+    for row in assessment.initiatives:
+        out.append({
+            "programme": assessment.programme, "id": row.id, "label": row.label,
+            "in_scope": "unknown" if row.in_scope is None else str(row.in_scope).lower(),
+            "verdict": row.verdict,
+            "stated": "|".join(row.counted([STATED])), "derived": "|".join(row.counted([DERIVED])),
+            "claimed": "|".join(row.counted([CLAIMED])), "possible": "|".join(sorted(row.possible)),
+            "why": row.why, "scope": row.scope,
+        })
+    return out
+
+
+def report_lines(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str = "da") -> list[str]:
+    """The text report: a header, one line per initiative, a summary."""
+    lines = [f"{assessment.label} [{assessment.programme}]"]
+    for req in assessment.requirements:
+        scope = text(lang, "scope_funded" if req.applies_to == FUNDED else "scope_all")
+        lines.append(text(lang, "requirement", label=kb.label(req.id, lang), id=req.id, scope=scope,
+                          source=req.source))
+    lines += [text(lang, "legend"), ""]
+    marks = {MEETS: "✓", FALLS_SHORT: "✗", CANNOT_TELL: "?"}
+    width = max((len(text(lang, v)) for v in VERDICTS), default=10)
+    for row in assessment.initiatives:
+        seen: dict[str, list[str]] = {}
+        for item in row.principles + row.subgoals:
+            kinds = seen.setdefault(item.id, [])
+            if item.support not in kinds:
+                kinds.append(item.support)
+        principles = ", ".join(f"{p} ({', '.join(text(lang, k) for k in kinds)})"
+                               for p, kinds in seen.items()) or text(lang, "none")
+        lines.append(f"{marks[row.verdict]} {text(lang, row.verdict):<{width}}  {row.id}: {principles}"
+                     f" · {row.why} · {text(lang, 'scope_word')}: {row.scope}")
+    data = assessment.as_dict(lang)["summary"]
+    counts, scope = data["verdicts"], data["in_scope"]
+    lines += ["", text(lang, "summary", n=len(assessment.initiatives), meets=counts[MEETS],
+                       short=counts[FALLS_SHORT], cannot=counts[CANNOT_TELL], in_scope=scope["true"],
+                       out_scope=scope["false"], unknown=scope["unknown"], failures=data["failures"])]
+    return lines
+
+
+def _scope(kb: KnowledgeBase, concept: Concept, programme: str, reqs: list[Requirement],
+           lang: str) -> tuple[bool | None, str]:
+    if not any(r.applies_to == FUNDED for r in reqs):
+        return True, text(lang, "all")
+    if "example" in concept.all_values("status"):
+        return False, text(lang, "example")
+    funders = concept.ref("fundedBy")
+    if programme in funders:
+        return True, text(lang, "funded")
+    if funders:
+        return False, text(lang, "funded_other", other=", ".join(funders))
+    return None, text(lang, "funding_unknown")
+
+
+def _principle_verdict(kb: KnowledgeBase, req: Requirement, support: list[Support],
+                       possible: dict[str, list[str]], lang: str) -> RequirementVerdict:
+    allowed = {p.id for p in parts(kb, req.programme, req.values_from or "Principle")}
+    counted = {s.id for s in support if s.support in (STATED, DERIVED) and s.id in allowed}
+    could = {p: v for p, v in possible.items() if p in allowed and p not in counted}
+    needed = req.min_count or 0
+    verdict = verdict_for_count(len(counted), len(could), needed)
+    if verdict == MEETS:
+        why = text(lang, "count", count=len(counted), needed=needed)
+    elif verdict == CANNOT_TELL:
+        shown = ", ".join(f"{p} ({' / '.join(v)})" for p, v in sorted(could.items()))
+        why = text(lang, "count_open", count=len(counted), needed=needed, possible=len(could), open=shown)
+    else:
+        why = text(lang, "count_short", count=len(counted), needed=needed, best=len(counted) + len(could))
+    return RequirementVerdict(req.id, req.field, verdict, why)
+
+
+def _catalogue_verdict(kb: KnowledgeBase, concept: Concept, req: Requirement,
+                       lang: str) -> RequirementVerdict:
+    prop = CATALOGUE_FIELDS.get(req.field)
+    if prop is None:
+        return RequirementVerdict(req.id, req.field, CANNOT_TELL,
+                                  text(lang, "not_recorded", field=req.field), counted=False)
+    if req.values_from:  # sub-goals: only what the source states counts; absent is unknown
+        allowed = {p.id for p in parts(kb, req.programme, req.values_from)}
+        stated = [s.id for s in stated_links(kb, concept, prop, lang) if s.support == STATED and s.id in allowed]
+        needed = req.min_count or 0
+        if len(stated) >= needed:
+            return RequirementVerdict(req.id, req.field, MEETS, text(lang, "count", count=len(stated), needed=needed))
+        return RequirementVerdict(req.id, req.field, CANNOT_TELL, text(lang, "values_missing", field=req.field))
+    have = [h for h in concept.ref(prop) if h != UNKNOWN_EVIDENCE] or [
+        v for v in concept.all_values(prop)]
+    accepted = set(req.allowed) | set(req.required)
+    if not have:
+        return RequirementVerdict(req.id, req.field, CANNOT_TELL, text(lang, "values_unknown", field=req.field))
+    if not accepted or accepted & set(have):
+        return RequirementVerdict(req.id, req.field, MEETS,
+                                  text(lang, "values_have", field=req.field, have=", ".join(have)))
+    return RequirementVerdict(req.id, req.field, FALLS_SHORT, text(
+        lang, "values_wrong", field=req.field, have=", ".join(have), allowed=", ".join(sorted(accepted))))
+
+
+def assess_intervention(kb: KnowledgeBase, concept: Concept, programme: str,
+                        lang: str = "da") -> InitiativeAssessment:
+    """The verdict on one catalogue initiative against the programme's requirements."""
+    reqs = requirements(kb, programme)
+    derive = deriver(kb)
+    facts = intervention_facts(kb, concept)
+    derived = derive.derive(facts)
+    linked = stated_links(kb, concept, "supportsPrinciple", lang)
+    # A link the editor inferred that a rule also derives is derived support; one no rule
+    # backs stays claimed.
+    backed = {s.id for s in derived}
+    linked = [s for s in linked if s.support == STATED or s.id not in backed]
+    support = sorted(linked + derived, key=lambda s: (s.id, s.support, s.rule or ""))
+    possible = derive.possible(facts)
+    in_scope, scope = _scope(kb, concept, programme, reqs, lang)
+    verdicts = []
+    for req in reqs:
+        if req.field == "principles" and req.min_count is not None:
+            verdicts.append(_principle_verdict(kb, req, support, possible, lang))
+        else:
+            verdicts.append(_catalogue_verdict(kb, concept, req, lang))
+    counted = [v for v in verdicts if v.counted]
+    if not counted:
+        verdict, why = CANNOT_TELL, "; ".join(v.why for v in verdicts)
+    else:
+        order = {FALLS_SHORT: 0, CANNOT_TELL: 1, MEETS: 2}
+        worst = min(counted, key=lambda v: order[v.verdict])
+        verdict = worst.verdict
+        why = "; ".join(v.why for v in counted)
+    allowed = {p.id for p in parts(kb, programme, "Principle")}
+    shown = [s for s in support if s.id in allowed or s.support != DERIVED]
+    return InitiativeAssessment(
+        id=concept.id, label=concept.label(lang), in_scope=in_scope, scope=scope, verdict=verdict,
+        why=why, principles=shown,
+        possible={p: v for p, v in possible.items() if p in allowed},
+        requirements=verdicts, subgoals=stated_links(kb, concept, "servesSubGoal", lang))
+
+
+def assess_programme(kb: KnowledgeBase, programme: str, lang: str = "da") -> ProgrammeAssessment:
+    """Every catalogue initiative of the programme (an id or a label), with its verdict."""
+    ident = kb.resolve(programme, "Programme")
+    rows = [assess_intervention(kb, c, ident, lang) for c in kb.interventions(programme=[ident])]
+    return ProgrammeAssessment(ident, kb.label(ident, lang), rows, requirements(kb, ident), kb.version)
