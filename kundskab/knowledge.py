@@ -77,6 +77,9 @@ class Concept:
     sources: tuple[Source, ...]
     refs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     values: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    # Links the editor inferred rather than the source states (ks:inferred): each a mapping
+    # with "property", "value" and "note".
+    inferred: tuple[Mapping[str, str], ...] = ()
 
     @property
     def type(self) -> str:
@@ -105,6 +108,10 @@ class Concept:
         if plain:
             return plain[0]
         return str(next(iter(tagged.values()))) if tagged else None
+
+    def is_inferred(self, prop: str, value: str) -> bool:
+        """Whether the link `prop` -> `value` is the editor's inference (ks:inferred)."""
+        return any(i.get("property") == prop and i.get("value") == value for i in self.inferred)
 
     def all_values(self, prop: str) -> list[str]:
         return [v if isinstance(v, str) else v["value"] for v in self.values.get(prop, ())]
@@ -165,6 +172,7 @@ class KnowledgeBase:
                 sources=tuple(Source.parse(s) for s in entry["sources"]),
                 refs={k: tuple(v) for k, v in entry["refs"].items()},
                 values={k: tuple(v) for k, v in entry["values"].items()},
+                inferred=tuple(entry.get("inferred", ())),
             )
             for ident, entry in model["concepts"].items()
         }

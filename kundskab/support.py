@@ -168,9 +168,13 @@ def initiative_facts(kb: KnowledgeBase, *, actors: Iterable[str] = (), fora: Ite
     for actor in actors:
         known.add(f"actor:{actor}")
     sectors = _sectors(kb, actors)
+    def who(actor: str, sector: str) -> str:
+        inferred = actor in kb and kb.get(actor).is_inferred("sector", sector)
+        return f"actor:{actor} (inferred)" if inferred else f"actor:{actor}"
+
     for sector, members in sectors.items():
         known.add(f"sector:{sector}")
-        basis[f"sector:{sector}"] = tuple(f"actor:{a}" for a in members)
+        basis[f"sector:{sector}"] = tuple(who(a, sector) for a in members)
     if len(sectors) >= 2:
         known.add("sectors:several")
         basis["sectors:several"] = tuple(f"{s}: {', '.join(m)}" for s, m in sorted(sectors.items()))
@@ -179,10 +183,10 @@ def initiative_facts(kb: KnowledgeBase, *, actors: Iterable[str] = (), fora: Ite
     for forum in sorted(set(fora)):
         known.add(f"forum:{forum}")
         if forum in kb:
-            members = _sectors(kb, kb.get(forum).ref("memberOrganisation"))
-            if len(members) >= 2 and "forum-sectors:several" not in known:
+            spread = _sectors(kb, kb.get(forum).ref("memberOrganisation"))
+            if len(spread) >= 2 and "forum-sectors:several" not in known:
                 known.add("forum-sectors:several")
-                basis["forum-sectors:several"] = (f"forum:{forum}: {', '.join(sorted(members))}",)
+                basis["forum-sectors:several"] = (f"forum:{forum}: {', '.join(sorted(spread))}",)
     for group in sorted(set(target_groups)):
         known.add(f"target-group:{group}")
     for factor in sorted(set(factors)):
@@ -241,17 +245,8 @@ class Support:
 
 
 def _inferred(concept: Concept, prop: str) -> dict[str, str]:
-    """Links of `prop` that a ks:inferred node marks as the editor's inference: value -> note.
-
-    The compiled concept carries them as `inferred` entries (property, value, note)."""
-    entries = getattr(concept, "inferred", None) or ()
-    found: dict[str, str] = {}
-    for entry in entries:
-        get = entry.get if isinstance(entry, Mapping) else lambda k, e=entry: getattr(e, k, None)
-        if str(get("property") or "").split("#")[-1].split("/")[-1] == prop:
-            value = str(get("value") or "").rsplit("/", 1)[-1]
-            found[value] = str(get("note") or "")
-    return found
+    """Links of `prop` that a ks:inferred node marks as the editor's inference: value -> note."""
+    return {i.get("value", ""): i.get("note", "") for i in concept.inferred if i.get("property") == prop}
 
 
 def stated_links(kb: KnowledgeBase, concept: Concept, prop: str, lang: str = "da") -> list[Support]:
@@ -276,12 +271,26 @@ class PrincipleDeriver:
         self.kb = kb
         self.rules = rules or RuleSet.load(kb, applies_to="initiatives")
         self.engine = RulesEngine(self.rules)
+        self.read = frozenset(i for r in self.rules for c in r.conditions for i in c.ids)
+        # durable-rules crashes deleting the first state of its host when a fact matched part
+        # of a rule and nothing fired (the rules about cases always fire one); a first run in
+        # which every rule fires sets the host up for any case after it.
+        if self.read:
+            self.engine.run(Facts(None, self.read))
+
+    def run(self, known: frozenset[str]) -> list[Any]:
+        """The engine's firings for these facts. With no fact that a rule reads nothing can
+        fire, and the engine is not asked: durable-rules never makes a state for a case
+        whose every fact goes unhandled, and deleting that state crashes it."""
+        if not known & self.read:
+            return []
+        return list(self.engine.run(Facts(None, known)).firings)
 
     def derive(self, facts: InitiativeFacts) -> list[Support]:
         """One Support per rule firing, from the known facts only."""
-        derivation = self.engine.run(Facts(None, facts.known))
+        firings = self.run(facts.known)
         out = []
-        for firing in derivation.firings:
+        for firing in firings:
             rule = firing.rule
             # The facts behind the firing, read off the rule's conditions: independent of
             # how the engine spells its premises.
@@ -300,9 +309,8 @@ class PrincipleDeriver:
         if not facts.unknown:
             return {}
         now = {s.id for s in self.derive(facts)}
-        hopeful = self.engine.run(Facts(None, facts.known | facts.unknown))
         out: dict[str, list[str]] = {}
-        for firing in hopeful.firings:
+        for firing in self.run(facts.known | facts.unknown):
             needs = [i for c in firing.rule.conditions for i in c.ids if i in facts.unknown]
             for kind, ident in firing.rule.conclusions:
                 if kind == "principle" and ident not in now and needs:

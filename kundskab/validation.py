@@ -609,8 +609,8 @@ def _check_claims(check: _Check, model: _Model) -> None:
     words = _text_tokens(check)
     matches = model.terms.find(words, guess_languages(words))
     derived: dict[str, list[Support]] = {}
-    for found in deriver(kb).derive(_document_facts(check, kb)):
-        derived.setdefault(found.id, []).append(found)
+    for ground in deriver(kb).derive(_document_facts(check, kb)):
+        derived.setdefault(ground.id, []).append(ground)
     where = check.doc.name
     for spec in FIELDS.values():
         if not spec.claim or spec.kind is None:

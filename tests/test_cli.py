@@ -82,13 +82,16 @@ def test_interventions_crime_type_and_unknown_filter(runner: CliRunner) -> None:
     assert code == 2 and "collaboration" in err
 
 
-def test_check_passes_and_strict_fails_on_findings(runner: CliRunner) -> None:
+def test_check_passes_and_reports_verdicts_per_programme(runner: CliRunner) -> None:
     code, out, _ = run(runner, "check", "--format", "json")
     data = json.loads(out)
     assert code == 0 and data["valid"] and data["errors"] == []
-    assert data["summary"]["findings_by_programme"]["sikker-by-2018"] > 0
+    verdicts = data["summary"]["verdicts_by_programme"]["sikker-by-2018"]
+    assert sum(verdicts.values()) == 39
+    # A finding is an initiative in a requirement's scope that falls short; --strict fails
+    # exactly when there is one (tests/test_principles.py makes one with ks:fundedBy).
     code, _, _ = run(runner, "check", "--strict")
-    assert code == 1
+    assert code == (1 if data["findings"] else 0)
 
 
 # ------------------------------------------------------------------ recommend

@@ -60,17 +60,27 @@ def test_duplicate_labels_are_errors(ontology_copy: Path) -> None:
     assert {i.focus for i in issues} == {"ssp", "test-second-ssp"}
 
 
-def test_sikker_by_findings_are_initiatives_with_fewer_than_three_principles(kb: KnowledgeBase) -> None:
-    findings = [f for f in programme_findings(kb) if f.code == "too-few-principles"]
-    flagged = {f.intervention for f in findings}
-    for item in kb.interventions(programme=["sikker-by-2018"]):
-        principles = [p for p in item.ref("supportsPrinciple") if "sikker-by-2018" in kb.get(p).ref("ofProgramme")]
-        assert (item.id in flagged) == (len(principles) < 3), item.id
-    assert all(f.programme == "sikker-by-2018" for f in findings)
+def test_findings_are_in_scope_initiatives_that_fall_short(kb: KnowledgeBase) -> None:
+    from kundskab.support import assess_programme
+
+    findings = programme_findings(kb)
+    for programme in ("sikker-by-2018", "tryg-i-aarhus-2017"):
+        rows = {r.id: r for r in assess_programme(kb, programme).initiatives}
+        flagged = {f.intervention for f in findings if f.programme == programme}
+        assert flagged == {i for i, r in rows.items() if r.in_scope is True and r.verdict == "falls-short"}
 
 
 def test_findings_follow_the_requirement_data(ontology_copy: Path) -> None:
-    # Lower the Sikker By minimum to one principle: no initiative falls short any more.
+    # Fund two initiatives under Sikker By: the one short of three principles is a finding.
+    # Then lower the minimum to one principle: no initiative falls short any more.
+    (ontology_copy / "concepts" / "funding-test.ttl").write_text(
+        "@prefix ks: <https://w3id.org/kundskab/schema#> .\n"
+        "@prefix kb: <https://w3id.org/kundskab/id/> .\n"
+        "kb:police-gang-investigation-copenhagen ks:fundedBy kb:sikker-by-2018 .\n"
+        "kb:ssp-acute-action-plans-copenhagen ks:fundedBy kb:sikker-by-2018 .\n", encoding="utf-8")
+    findings = programme_findings(KnowledgeBase.load(ontology_copy))
+    assert [(f.intervention, f.code) for f in findings] == [
+        ("police-gang-investigation-copenhagen", "too-few-principles")]
     path = ontology_copy / "concepts" / "programmes.ttl"
     text = path.read_text(encoding="utf-8")
     lowered = text.replace("ks:valuesFrom ks:Principle ; ks:minCount 3", "ks:valuesFrom ks:Principle ; ks:minCount 1")
