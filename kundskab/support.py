@@ -72,12 +72,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "values_wrong": "{field}: {have}, men kravet er en af {allowed}",
         "values_missing": "{field}: ingen angivet i kilden",
         "inferred": "redaktørens slutning, ikke kildens ord",
+        "inferred_link": "redaktørens slutning, tælles ikke",
         "fact": "{fact}",
         "requirement": "Krav: {label} [{id}]: {scope} (kilde {source})",
         "scope_funded": "gælder indsatser finansieret under programmet",
         "scope_all": "gælder alle programmets indsatser",
-        "legend": "Principper: angivet = kilden siger det; udledt = en regel i rules/principles.yaml "
-                  "slutter det af indsatsens fakta; påstået uden grundlag = tælles ikke.",
+        "legend": "Principper og delmål: angivet = kilden siger det; udledt = en regel i "
+                  "rules/principles.yaml slutter det af indsatsens fakta; redaktørens slutning og "
+                  "påstået uden grundlag tælles ikke.",
         "summary": "{n} indsatser: {meets} opfylder, {short} lever ikke op, {cannot} kan ikke afgøres; "
                    "kravet gælder {in_scope}, ikke {out_scope}, ukendt for {unknown}; {failures} fund",
         "none": "ingen",
@@ -100,12 +102,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "values_wrong": "{field}: {have}, but the requirement is one of {allowed}",
         "values_missing": "{field}: none given in the source",
         "inferred": "the editor's inference, not the source's words",
+        "inferred_link": "editor's inference, not counted",
         "fact": "{fact}",
         "requirement": "Requirement: {label} [{id}]: {scope} (source {source})",
         "scope_funded": "applies to initiatives funded under the programme",
         "scope_all": "applies to every initiative of the programme",
-        "legend": "Principles: stated = the source says so; derived = a rule in rules/principles.yaml "
-                  "concludes it from the initiative's facts; claimed without ground = not counted.",
+        "legend": "Principles and sub-goals: stated = the source says so; derived = a rule in "
+                  "rules/principles.yaml concludes it from the initiative's facts; the editor's "
+                  "inference and claims without ground are not counted.",
         "summary": "{n} initiatives: {meets} meet, {short} fall short, {cannot} cannot tell; "
                    "the requirement applies to {in_scope}, not to {out_scope}, unknown for {unknown}; "
                    "{failures} findings",
@@ -228,6 +232,7 @@ class Support:
     because: tuple[str, ...] = ()  # derived: the facts, with how each was established
     rationale: Mapping[str, str] = field(default_factory=dict)  # derived: the rule's because
     note: str | None = None  # claimed: why it is not counted
+    inferred: bool = False  # a catalogue link the editor inferred (ks:inferred)
 
     def as_dict(self, lang: str = "da") -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "support": self.support}
@@ -241,6 +246,8 @@ class Support:
             out["rationale"] = self.rationale.get(lang) or self.rationale.get("en", "")
         if self.note is not None:
             out["note"] = self.note
+        if self.inferred:
+            out["inferred"] = True
         return out
 
 
@@ -258,7 +265,7 @@ def stated_links(kb: KnowledgeBase, concept: Concept, prop: str, lang: str = "da
     for ident in concept.ref(prop):
         if ident in inferred:
             note = text(lang, "inferred") + (f": {inferred[ident]}" if inferred[ident] else "")
-            out.append(Support(ident, CLAIMED, source=source, note=note))
+            out.append(Support(ident, CLAIMED, source=source, note=note, inferred=True))
         else:
             out.append(Support(ident, STATED, source=source))
     return out
@@ -453,8 +460,9 @@ def report_lines(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str =
         seen: dict[str, list[str]] = {}
         for item in row.principles + row.subgoals:
             kinds = seen.setdefault(item.id, [])
-            if item.support not in kinds:
-                kinds.append(item.support)
+            kind = "inferred_link" if item.inferred else item.support
+            if kind not in kinds:
+                kinds.append(kind)
         principles = ", ".join(f"{p} ({', '.join(text(lang, k) for k in kinds)})"
                                for p, kinds in seen.items()) or text(lang, "none")
         lines.append(f"{marks[row.verdict]} {text(lang, row.verdict):<{width}}  {row.id}: {principles}"
@@ -469,10 +477,10 @@ def report_lines(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str =
 
 def _scope(kb: KnowledgeBase, concept: Concept, programme: str, reqs: list[Requirement],
            lang: str) -> tuple[bool | None, str]:
+    if "example" in concept.all_values("status"):  # not an initiative of the programme at all
+        return False, text(lang, "example")
     if not any(r.applies_to == FUNDED for r in reqs):
         return True, text(lang, "all")
-    if "example" in concept.all_values("status"):
-        return False, text(lang, "example")
     funders = concept.ref("fundedBy")
     if programme in funders:
         return True, text(lang, "funded")

@@ -437,3 +437,18 @@ def test_check_show_template_and_validate_agree_on_a_programmes_parts(ontology_c
 
     shown = [p["id"] for p in describe(kb, kb.get("gangs"))["programmes"]]
     assert shown == ["seven-principles", "sikker-by-2018", "sikker-by-2019"]
+
+
+def test_principle_rules_cite_real_sections_in_their_own_words(principle_rules: RuleSet) -> None:
+    from .conftest import seeds_or_skip
+
+    seeds = seeds_or_skip()
+    text = " ".join((seeds / "003_6b7c798122e4c5f5.txt").read_text("utf-8").split()).lower()
+    words = re.findall(r"\w+", text)
+    shingles = {tuple(words[i:i + 8]) for i in range(len(words) - 7)}
+    for rule in principle_rules:
+        heading = re.sub(r"^s\. \d+ ", "", rule.source.split("#", 1)[1]).lower()
+        assert heading in text, rule.id
+        for because in rule.because.values():
+            w = re.findall(r"\w+", because.lower())
+            assert not any(tuple(w[i:i + 8]) in shingles for i in range(len(w) - 7)), rule.id
