@@ -103,8 +103,8 @@ def test_annotated_catalogues_say_what_each_intervention_is_for(kb: KnowledgeBas
         assert len(item.all_values("status")) == 1, item.id
         assert item.all_values("situation"), item.id
         assert item.ref("municipality"), item.id
-        if item.value("scope") == "place" and item.value("status") != "example":
-            assert item.value("area") or item.id == "mobile-cctv-esbjerg", item.id
+        if item.value("scope") == "place":
+            assert item.value("area"), item.id
 
 
 @pytest.mark.parametrize("ident", [
