@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from kundskab.cases import parse_case
 from kundskab.errors import KundskabError
 
-__all__ = ["MAX_LINE_BYTES", "BatchLine", "read_lines", "recommend_blocks", "recommend_lines"]
+__all__ = ["MAX_LINE_BYTES", "BatchLine", "answer_line", "read_lines", "recommend_blocks", "recommend_lines"]
 
 MAX_LINE_BYTES = 64 * 1024
 CHUNK = 128
@@ -64,6 +64,12 @@ def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int
         return False, _error(number, "invalid-json", f"not a JSON case: {exc}")
 
 
+def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "da",
+                limit: int | None = None) -> tuple[bool, str]:
+    """(ok, JSON text) for one numbered line: the answer, or {"line": N, "error": ...}."""
+    return _one(recommender, number, raw, lang, limit)
+
+
 _WORKER: Any = None
 
 
@@ -99,8 +105,12 @@ def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
 
 
 def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
-                     lang: str = "da", limit: int | None = None) -> Iterator[tuple[int, int, str]]:
-    """(lines, bad lines, output text) per chunk of input lines, in input order."""
+                     lang: str = "da", limit: int | None = None,
+                     chunk_size: int = CHUNK) -> Iterator[tuple[int, int, str]]:
+    """(lines, bad lines, output text) per chunk of input lines, in input order.
+
+    `chunk_size=1` (with one job) answers each line as soon as it is read: for a caller that
+    writes one case and waits for its answer before writing the next."""
     if recommender is None:
         from kundskab.recommendation import Recommender
 
@@ -109,7 +119,7 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
     # cyclic garbage collector's scans (a few percent of the time per case).
     gc.freeze()
     if jobs <= 1:
-        for chunk in _chunks(lines, CHUNK):
+        for chunk in _chunks(lines, chunk_size):
             yield _block(recommender, chunk, lang, limit)
         return
     # The main process takes every jobs-th chunk itself and jobs - 1 workers the others,

@@ -47,7 +47,7 @@ def parse_answer(value: Any) -> bool | None:
             return False
         if key in _UNKNOWN:
             return None
-    raise CaseError(f"a factor is true, false or unknown (ja, nej, ved ikke), not {value!r}")
+    raise CaseError("a factor is true, false or unknown (ja, nej, ved ikke)")
 
 
 @dataclass(frozen=True)

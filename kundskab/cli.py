@@ -504,12 +504,21 @@ def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
 
 def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: int) -> None:
     import os
+    import stat
 
-    from kundskab.batch import read_lines, recommend_blocks
+    from kundskab.batch import CHUNK, read_lines, recommend_blocks
 
+    streaming = False
     if path == "-":
         stream = sys.stdin.buffer
         total = None
+        # A pipe or terminal may stay open with a caller waiting for each answer before it
+        # writes the next case (a co-process): answer every line as soon as it is read.
+        # A file on stdin cannot wait, so it keeps the chunked path (and --jobs reads ahead).
+        try:
+            streaming = jobs == 1 and not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+        except (OSError, ValueError):  # stdin replaced by an object without a descriptor
+            streaming = False
     else:
         stream = open(path, "rb")  # noqa: SIM115 - closed below
         total = os.fstat(stream.fileno()).st_size or None
@@ -524,10 +533,13 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     try:
         lines = read_lines(stream, bytes_read)
         for count, failed, block in recommend_blocks(lines, recommender=recommender, jobs=jobs,
-                                                     lang=lang, limit=limit):
+                                                     lang=lang, limit=limit,
+                                                     chunk_size=1 if streaming else CHUNK):
             bad += failed
             done += count
             out.write(block)
+            if streaming:
+                out.flush()
             if show_progress:
                 pct = f" {100 * progress['read'] // total:3d}%" if total else ""
                 click.echo(f"\r{done} …{pct}", nl=False, err=True)
@@ -727,3 +739,33 @@ def template(programme: str, output: str | None, force: bool, fmt: str, lang: st
                    "template": text})
     elif output is None:
         click.echo(text, nl=False)
+
+
+# ---------------------------------------------------------------------------- serve
+
+
+@main.command(epilog=examples(
+    "kundskab serve",
+    "kundskab serve --host 0.0.0.0 --port 8080 --workers 4",
+    "curl -s localhost:8000/v1/recommend -d '{\"age\": 15, \"factors\": [\"truancy\"]}'",
+))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (each loads the knowledge base once).")
+@click.option("--max-body", type=click.IntRange(1024), default=6 * 1024 * 1024, show_default=True,
+              help="Largest request body in bytes (larger: 413).")
+@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
+              help="Seconds a client has to send its body (else 408), and a batch to be answered "
+                   "(later lines get a time-limit error).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True, help="Logging; the access log has method, path, status and duration only.")
+@handle_errors
+def serve(host: str, port: int, workers: int, max_body: int, timeout: float, log_level: str) -> None:
+    """Serve the HTTP API: POST /v1/recommend, /v1/recommend/batch (NDJSON), /v1/validate;
+    GET /v1/interventions, /v1/concepts/{id}, /v1/programmes/{id}, /v1/check, /healthz,
+    /readyz and /openapi.json. Stop with Ctrl-C."""
+    from kundskab.service import Limits
+    from kundskab.service import serve as run
+
+    run(host, port, workers, limits=Limits(max_body_bytes=max_body, seconds=timeout), log_level=log_level)
