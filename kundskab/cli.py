@@ -104,10 +104,39 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+# Set by --store (see store_option): read the knowledge base from a SPARQL server.
+_STORE: dict[str, str | None] = {"url": None, "graph": None}
+_STORE_KB: list[Any] = []
+
+
 def _kb() -> Any:
+    if _STORE["url"]:
+        if not _STORE_KB:
+            from kundskab.store import StoreSource
+
+            _STORE_KB.append(StoreSource(_STORE["url"], graph=_STORE["graph"]).load())
+        return _STORE_KB[0]
     from kundskab.knowledge import load
 
     return load()
+
+
+def store_option(func: F) -> F:
+    """--store URL and --graph IRI: the knowledge base from a SPARQL 1.1 server."""
+
+    def remember(key: str) -> Callable[[click.Context, click.Parameter, str | None], None]:
+        def callback(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+            if value is not None:
+                _STORE[key] = value
+        return callback
+
+    func = click.option("--graph", metavar="IRI", expose_value=False, callback=remember("graph"),
+                        help="With --store: the named graph holding the knowledge base.")(func)
+    func = click.option("--store", metavar="URL", expose_value=False, callback=remember("url"),
+                        envvar="KUNDSKAB_STORE",
+                        help="Read the knowledge base from this SPARQL 1.1 Graph Store endpoint "
+                             "(published with `kundskab store load`; env KUNDSKAB_STORE).")(func)
+    return func
 
 
 def examples(*lines: str) -> str:
@@ -200,6 +229,7 @@ def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
 @main.command(epilog=examples("kundskab show ssp", "kundskab show Ungesamråd --format json"))
 @click.argument("name")
 @output_options
+@store_option
 @handle_errors
 def show(name: str, fmt: str, lang: str) -> None:
     """Everything known about one concept (an id, or a Danish or English label)."""
@@ -222,6 +252,7 @@ def show(name: str, fmt: str, lang: str) -> None:
 @click.option("--crime-type", multiple=True, help="A crime type id or label (repeatable).")
 @click.option("--programme", multiple=True, help="A programme id or label (repeatable).")
 @output_options
+@store_option
 @handle_errors
 def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: tuple[str, ...],
                   principle: tuple[str, ...], crime_type: tuple[str, ...],
@@ -260,6 +291,7 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
               help="Language of labels and messages.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True, help="Output for people (text) or programs (json; csv with --programme).")
+@store_option
 @handle_errors
 def check(strict: bool, programme: str | None, fmt: str, lang: str) -> None:
     """Validate the knowledge base itself (SHACL shapes, unique labels) and report,
@@ -277,7 +309,12 @@ def check(strict: bool, programme: str | None, fmt: str, lang: str) -> None:
     from kundskab.integrity import check as run_check
 
     kb = _kb()
-    report = run_check(kb)
+    if _STORE["url"]:
+        from kundskab.store import StoreSource
+
+        report = StoreSource(_STORE["url"], graph=_STORE["graph"]).check(kb)
+    else:
+        report = run_check(kb)
     failed = not report.ok or (strict and bool(report.findings))
     if fmt == "json":
         data = report.as_dict()
@@ -463,6 +500,7 @@ def _interview(kb: Any, lang: str) -> dict[str, Any]:
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="With --batch: worker processes (output order is kept).")
 @output_options
+@store_option
 @handle_errors
 def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
               not_factors: tuple[str, ...], ref: str | None, batch: str | None, interview: bool,
@@ -676,6 +714,7 @@ def _print_validation(report: Any, lang: str, summary: bool) -> None:
 @click.option("--strict", is_flag=True,
               help="Warnings fail too (exit 1), for CI: unjustified claims, placeholders, unknown fields.")
 @output_options
+@store_option
 @handle_errors
 def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
     """Validate initiative documents against their programme.
@@ -747,12 +786,19 @@ def template(programme: str, output: str | None, force: bool, fmt: str, lang: st
 @main.command(epilog=examples(
     "kundskab serve",
     "kundskab serve --host 0.0.0.0 --port 8080 --workers 4",
+    "kundskab serve --store http://127.0.0.1:7878/store",
     "curl -s localhost:8000/v1/recommend -d '{\"age\": 15, \"factors\": [\"truancy\"]}'",
 ))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes (each loads the knowledge base once).")
+@click.option("--store", metavar="URL", envvar="KUNDSKAB_STORE",
+              help="Read the knowledge base from this SPARQL 1.1 Graph Store endpoint (published "
+                   "with `kundskab store load`) and pick up newer versions without a restart.")
+@click.option("--graph", metavar="IRI", help="With --store: the named graph holding the knowledge base.")
+@click.option("--poll", type=click.FloatRange(0.0), default=5.0, show_default=True,
+              help="With --store: seconds between checks for a newer version (0: never).")
 @click.option("--max-body", type=click.IntRange(1024), default=6 * 1024 * 1024, show_default=True,
               help="Largest request body in bytes (larger: 413).")
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
@@ -761,11 +807,43 @@ def template(programme: str, output: str | None, force: bool, fmt: str, lang: st
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True, help="Logging; the access log has method, path, status and duration only.")
 @handle_errors
-def serve(host: str, port: int, workers: int, max_body: int, timeout: float, log_level: str) -> None:
+def serve(host: str, port: int, workers: int, store: str | None, graph: str | None, poll: float,
+          max_body: int, timeout: float, log_level: str) -> None:
     """Serve the HTTP API: POST /v1/recommend, /v1/recommend/batch (NDJSON), /v1/validate;
     GET /v1/interventions, /v1/concepts/{id}, /v1/programmes/{id}, /v1/check, /healthz,
     /readyz and /openapi.json. Stop with Ctrl-C."""
     from kundskab.service import Limits
     from kundskab.service import serve as run
 
-    run(host, port, workers, limits=Limits(max_body_bytes=max_body, seconds=timeout), log_level=log_level)
+    run(host, port, workers, store=store, graph=graph, poll_seconds=poll,
+        limits=Limits(max_body_bytes=max_body, seconds=timeout), log_level=log_level)
+
+
+# ---------------------------------------------------------------------------- store
+
+
+@main.group()
+def store() -> None:
+    """A knowledge base shared by many replicas, in a SPARQL 1.1 server."""
+
+
+@store.command("load", epilog=examples(
+    "oxigraph serve --location kb-data --bind 127.0.0.1:7878 &",
+    "kundskab store load http://127.0.0.1:7878/store",
+    "kundskab serve --store http://127.0.0.1:7878/store --workers 2",
+))
+@click.argument("url")
+@click.option("--graph", metavar="IRI", help="The named graph to replace (default: the kundskab graph).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output for people (text) or programs (json).")
+@handle_errors
+def store_load(url: str, graph: str | None, fmt: str) -> None:
+    """Publish the ontology to the SPARQL server's Graph Store endpoint URL (an HTTP PUT of
+    one named graph, with its version), for `serve --store URL` and `--store` elsewhere."""
+    from kundskab.store import DEFAULT_GRAPH, publish
+
+    done = publish(url, graph=graph or DEFAULT_GRAPH)
+    if fmt == "json":
+        emit_json({"url": done.url, "graph": done.graph, "triples": done.triples, "kb_version": done.kb_version})
+    else:
+        click.echo(f"{done.triples} triples → <{done.graph}> at {done.url} (kb {done.kb_version})")

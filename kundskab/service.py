@@ -531,7 +531,12 @@ def app_from_env() -> Any:
     environment (uvicorn starts workers from an import string)."""
     _configure_logging(__import__("os").environ.get(ENV_LOG_LEVEL, "info"))
     settings = json.loads(__import__("os").environ.get(ENV_LIMITS, "{}"))
+    store = __import__("os").environ.get(ENV_STORE) or None
     source = None
+    if store:
+        from kundskab.store import StoreSource
+
+        source = StoreSource(store, graph=settings.get("graph"))
     limits = Limits(max_body_bytes=int(settings.get("max_body_bytes", Limits.max_body_bytes)),
                     seconds=float(settings.get("seconds", Limits.seconds)))
     return create_app(Service(source), limits, poll_seconds=float(settings.get("poll", 0.0)))
