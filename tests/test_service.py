@@ -285,6 +285,9 @@ def test_check_matches_the_library(client: httpx.Client) -> None:
     response = client.get("/v1/check", timeout=300)
     assert response.status_code == 200
     assert response.json() == check().as_dict()
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((Path(__file__).resolve().parent.parent / "docs" / "schemas" / "check.json").read_text())
+    jsonschema.validate(response.json(), schema)
 
 
 def test_two_workers(tmp_path: Path) -> None:
