@@ -104,18 +104,22 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-# Set by --store (see store_option): read the knowledge base from a SPARQL server.
+# Set by --store (see store_option) on every invocation: read the knowledge base from a
+# SPARQL server. Loaded once per store and graph (an invocation calls _kb() several times).
 _STORE: dict[str, str | None] = {"url": None, "graph": None}
-_STORE_KB: list[Any] = []
+_STORE_KB: dict[tuple[str, str | None], Any] = {}
 
 
 def _kb() -> Any:
-    if _STORE["url"]:
-        if not _STORE_KB:
+    url = _STORE["url"]
+    if url:
+        key = (url, _STORE["graph"])
+        if key not in _STORE_KB:
             from kundskab.store import StoreSource
 
-            _STORE_KB.append(StoreSource(_STORE["url"], graph=_STORE["graph"]).load())
-        return _STORE_KB[0]
+            _STORE_KB.clear()
+            _STORE_KB[key] = StoreSource(url, graph=_STORE["graph"]).load()
+        return _STORE_KB[key]
     from kundskab.knowledge import load
 
     return load()
@@ -126,8 +130,7 @@ def store_option(func: F) -> F:
 
     def remember(key: str) -> Callable[[click.Context, click.Parameter, str | None], None]:
         def callback(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-            if value is not None:
-                _STORE[key] = value
+            _STORE[key] = value  # None too: nothing carries over from an earlier invocation
         return callback
 
     func = click.option("--graph", metavar="IRI", expose_value=False, callback=remember("graph"),

@@ -83,6 +83,11 @@ def test_cli_reads_the_store(store_url: str, recommender: Recommender) -> None:
                                        "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == recommender.recommend({"age": 15, "factors": ["truancy"]}).as_dict()
+    # The store is not remembered by the next invocation in the same process.
+    from kundskab import cli
+
+    CliRunner().invoke(main, ["show", "ssp"])
+    assert cli._STORE["url"] is None
 
 
 def test_an_unreachable_store_is_a_clear_error() -> None:
