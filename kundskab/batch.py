@@ -14,7 +14,7 @@ import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from kundskab.cases import parse_case
 from kundskab.errors import KundskabError
@@ -25,6 +25,13 @@ MAX_LINE_BYTES = 64 * 1024
 CHUNK = 128
 
 BatchLine = tuple[int, bytes | None]  # line number, and the line (None: it was too long)
+
+
+class _Size(NamedTuple):
+    """How long an answer's lists are: interventions and open questions (None: default)."""
+
+    limit: int | None = None
+    questions: int | None = None
 
 
 def read_lines(stream: BinaryIO, progress: Any = None) -> Iterator[BatchLine]:
@@ -49,13 +56,13 @@ def _error(line: int, code: str, message: str) -> str:
     return json.dumps({"line": line, "error": {"code": code, "message": message}}, separators=(",", ":"))
 
 
-def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None) -> tuple[bool, str]:
+def _one(recommender: Any, number: int, raw: bytes | None, lang: str, size: _Size) -> tuple[bool, str]:
     if raw is None:
         return False, _error(number, "line-too-long", f"a line is at most {MAX_LINE_BYTES // 1024} KiB")
     try:
         data = json.loads(raw.decode("utf-8"))
         case = parse_case(data, recommender.kb)
-        return True, recommender.recommend(case, lang=lang, limit=limit).to_json()
+        return True, recommender.recommend(case, lang=lang, limit=size.limit, questions=size.questions).to_json()
     except UnicodeDecodeError:
         return False, _error(number, "invalid-case", "not UTF-8")
     except KundskabError as exc:
@@ -65,9 +72,9 @@ def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int
 
 
 def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "da",
-                limit: int | None = None) -> tuple[bool, str]:
+                limit: int | None = None, questions: int | None = None) -> tuple[bool, str]:
     """(ok, JSON text) for one numbered line: the answer, or {"line": N, "error": ...}."""
-    return _one(recommender, number, raw, lang, limit)
+    return _one(recommender, number, raw, lang, _Size(limit, questions))
 
 
 _WORKER: Any = None
@@ -81,21 +88,21 @@ def _init_worker() -> None:
     gc.freeze()
 
 
-def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | None) -> tuple[int, int, str]:
+def _block(recommender: Any, chunk: list[BatchLine], lang: str, size: _Size) -> tuple[int, int, str]:
     """(lines, bad lines, their output as one text): one piece per chunk crosses the pipe."""
     bad = 0
     texts = []
     for number, raw in chunk:
-        ok, text = _one(recommender, number, raw, lang, limit)
+        ok, text = _one(recommender, number, raw, lang, size)
         bad += not ok
         texts.append(text)
     texts.append("")  # the block ends with a line break
     return len(chunk), bad, "\n".join(texts)
 
 
-def _work(args: tuple[list[BatchLine], str, int | None]) -> tuple[int, int, str]:
-    chunk, lang, limit = args
-    return _block(_WORKER, chunk, lang, limit)
+def _work(args: tuple[list[BatchLine], str, _Size]) -> tuple[int, int, str]:
+    chunk, lang, size = args
+    return _block(_WORKER, chunk, lang, size)
 
 
 def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
@@ -106,11 +113,12 @@ def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
 
 def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
                      lang: str = "da", limit: int | None = None,
-                     chunk_size: int = CHUNK) -> Iterator[tuple[int, int, str]]:
+                     chunk_size: int = CHUNK, questions: int | None = None) -> Iterator[tuple[int, int, str]]:
     """(lines, bad lines, output text) per chunk of input lines, in input order.
 
     `chunk_size=1` (with one job) answers each line as soon as it is read: for a caller that
     writes one case and waits for its answer before writing the next."""
+    size = _Size(limit, questions)
     if recommender is None:
         from kundskab.recommendation import Recommender
 
@@ -120,7 +128,7 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
     gc.freeze()
     if jobs <= 1:
         for chunk in _chunks(lines, chunk_size):
-            yield _block(recommender, chunk, lang, limit)
+            yield _block(recommender, chunk, lang, size)
         return
     # The main process takes every jobs-th chunk itself and jobs - 1 workers the others,
     # so `--jobs 2` keeps both cores of a two-core machine busy. "spawn": the parent's
@@ -134,24 +142,26 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
             if index % jobs == 0:
                 window.append((chunk, None))
             else:
-                window.append((None, pool.apply_async(_work, ((chunk, lang, limit),))))
+                window.append((None, pool.apply_async(_work, ((chunk, lang, size),))))
             while len(window) >= 4 * jobs:
-                yield _resolve(window.popleft(), recommender, lang, limit)
+                yield _resolve(window.popleft(), recommender, lang, size)
         while window:
-            yield _resolve(window.popleft(), recommender, lang, limit)
+            yield _resolve(window.popleft(), recommender, lang, size)
 
 
 def _resolve(entry: tuple[list[BatchLine] | None, Any], recommender: Any, lang: str,
-             limit: int | None) -> tuple[int, int, str]:
+             size: _Size) -> tuple[int, int, str]:
     chunk, pending = entry
     if chunk is not None:
-        return _block(recommender, chunk, lang, limit)
+        return _block(recommender, chunk, lang, size)
     return pending.get()  # type: ignore[no-any-return]
 
 
 def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
-                    lang: str = "da", limit: int | None = None) -> Iterator[tuple[bool, str]]:
+                    lang: str = "da", limit: int | None = None,
+                    questions: int | None = None) -> Iterator[tuple[bool, str]]:
     """(ok, JSON text) for each numbered line, in input order."""
-    for _, _, block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
+    for _, _, block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit,
+                                        questions=questions):
         for text in block[:-1].split("\n"):
             yield not text.startswith('{"line":'), text

@@ -38,6 +38,11 @@ WORDS: dict[str, dict[str, str]] = {
         "found": "fundet", "errors": "fejl", "findings": "fund", "ok": "OK",
         "integrity": "Integritet", "check_ok": "Vidensbasen er gyldig",
         "check_failed": "Vidensbasen har integritetsfejl",
+        "inferred": "Udledt af redaktionen (ikke sagt af kilden)",
+        "stated_rest": "Alle andre forbindelser er sagt i de citerede afsnit.",
+        "scope": "Virker på", "status": "Status i kilden", "situations": "Situation",
+        "municipality": "Kommune/politikreds", "area": "Område",
+        "contraindications": "Kontraindikationer", "part_of": "Ligger i", "implies": "Indebærer",
     },
     "en": {
         "definition": "Definition", "sources": "Sources", "labels": "Labels", "type": "Type",
@@ -53,6 +58,11 @@ WORDS: dict[str, dict[str, str]] = {
         "found": "found", "errors": "errors", "findings": "findings", "ok": "OK",
         "integrity": "Integrity", "check_ok": "The knowledge base is valid",
         "check_failed": "The knowledge base has integrity errors",
+        "inferred": "Inferred by the editor (not said by the source)",
+        "stated_rest": "Every other link is stated in the cited sections.",
+        "scope": "Works on", "status": "Status in the source", "situations": "Situation",
+        "municipality": "Municipality/police district", "area": "Area",
+        "contraindications": "Contraindications", "part_of": "Lies in", "implies": "Implies",
     },
 }
 
@@ -184,7 +194,7 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
         click.echo(f"  {word(lang, 'definition')}: {data['definition']}")
     skip = {"id", "type", "types", "label", "labels", "definition", "definitions", "sources",
             "alt_labels", "type_label", "principles", "subgoals", "requirements", "goals",
-            "interventions", "indicators", "focus_areas"}
+            "interventions", "indicators", "focus_areas", "inferred"}
     for key, value in data.items():
         if key in skip or value in (None, [], ""):
             continue
@@ -215,9 +225,22 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
         items = data["interventions"]
         click.echo(f"  {word(lang, 'interventions')} ({len(items)}): "
                    + ", ".join(i["id"] for i in items[:12]) + (" …" if len(items) > 12 else ""))
+    if data.get("inferred"):
+        click.echo(f"  {word(lang, 'inferred')}:")
+        for link in data["inferred"]:
+            note = f": {link['note']}" if link.get("note") else ""
+            click.echo(f"    - {link['property']} = {link['value']}{note}")
+        click.echo(f"  {word(lang, 'stated_rest')}")
     click.echo(f"  {word(lang, 'sources')}:")
     for source in data["sources"]:
-        click.echo(f"    - {source['file']} § {source['section']}")
+        click.echo(f"    - {_citation(source, lang)}  [{source['file']}]")
+
+
+def _citation(source: dict[str, Any], lang: str) -> str:
+    """A source as a person reads it: the document's short title and the section."""
+    section = {"da": "afsnit", "en": "section"}.get(lang, "section")
+    title = source.get("title") or source["file"]
+    return f"{title}, {section} '{source['section']}'" if source.get("section") else title
 
 
 def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
@@ -279,8 +302,11 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
             click.echo(f"    {word(lang, 'fora')}: {', '.join(kb.label(f, lang) for f in item['fora'])}")
         if item["principles"]:
             click.echo(f"    {word(lang, 'principles')}: {', '.join(item['principles'])}")
+        kind = " · ".join(str(item[k]) for k in ("scope", "status") if item.get(k))
+        if kind:
+            click.echo(f"    {kind}")
         click.echo(f"    {word(lang, 'sources')}: "
-                   + "; ".join(f"{s['file']} § {s['section']}" for s in item["sources"]))
+                   + "; ".join(_citation(s, lang) for s in item["sources"]))
     click.echo(f"{len(items)} {word(lang, 'interventions').lower()}", err=True)
 
 
@@ -428,7 +454,7 @@ def _print_recommendation(rec: Any, lang: str) -> None:
     for n, item in enumerate(data["interventions"], 1):
         click.echo(f"  {n:>2}. {item['label']} [{item['id']}]  {item['score']:.2f}")
         click.echo(f"      {'; '.join(item['reasons'])}")
-        click.echo(f"      {w['source']}: {item['source']}")
+        click.echo(f"      {w['source']}: {item.get('citation') or item['source']}")
     if data["open_questions"]:
         click.echo(f"\n{w['questions']}:")
         for q in data["open_questions"]:
@@ -496,18 +522,24 @@ def _interview(kb: Any, lang: str) -> dict[str, Any]:
 @click.option("--age", type=int, help="The person's age in years.")
 @click.option("--factor", "factors", multiple=True, help="A factor that is true (repeatable).")
 @click.option("--not-factor", "not_factors", multiple=True, help="A factor that is false (repeatable).")
+@click.option("--offence", "offences", multiple=True,
+              help="A crime type the person has committed or is charged with (repeatable).")
+@click.option("--municipality", help="The municipality or police district of the case (local measures first).")
 @click.option("--ref", help="An opaque reference, echoed back (never stored).")
 @click.option("--batch", "batch", metavar="FILE.jsonl|-", help="One case per line in, one JSON result per line out.")
 @click.option("--interview", is_flag=True, help="Ask for the age and the factors, domain by domain.")
 @click.option("--limit", type=click.IntRange(1, 100), help="How many interventions to list.")
+@click.option("--questions", type=click.IntRange(0, 100),
+              help="How many open questions to list (default 5, the most informative first).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="With --batch: worker processes (output order is kept).")
 @output_options
 @store_option
 @handle_errors
 def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
-              not_factors: tuple[str, ...], ref: str | None, batch: str | None, interview: bool,
-              limit: int | None, jobs: int, fmt: str, lang: str) -> None:
+              not_factors: tuple[str, ...], offences: tuple[str, ...], municipality: str | None,
+              ref: str | None, batch: str | None, interview: bool, limit: int | None,
+              questions: int | None, jobs: int, fmt: str, lang: str) -> None:
     """Recommend a tier of effort, fora and interventions for a case.
 
     The case comes from CASE_FILE (JSON or YAML, - for stdin), from --age/--factor, or from
@@ -517,11 +549,13 @@ def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
     """
     from kundskab.cases import parse_case, parse_case_text
 
-    given = [bool(case_file), bool(age is not None or factors or not_factors), bool(batch), interview]
+    given = [bool(case_file), bool(age is not None or factors or not_factors or offences or municipality),
+             bool(batch), interview]
     if sum(given) != 1:
-        raise click.UsageError("give exactly one of: CASE_FILE (or -), --age/--factor, --batch, --interview")
+        raise click.UsageError("give exactly one of: CASE_FILE (or -), --age/--factor/--offence/--municipality, "
+                               "--batch, --interview")
     if batch:
-        _run_batch(_recommender(), batch, lang, limit, jobs)
+        _run_batch(_recommender(), batch, lang, limit, jobs, questions)
         return
     recommender = _recommender()
     if interview:
@@ -530,20 +564,29 @@ def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
         case = parse_case_text(_read_case_source(case_file), recommender.kb)
     else:
         answers: dict[str, Any] = {f: True for f in factors}
-        answers.update({f: False for f in not_factors})
-        case = parse_case({"ref": ref, "age": age, "factors": answers}, recommender.kb)
+        for name in not_factors:
+            if name in answers:
+                raise click.UsageError(f"factor '{name}' is given both as --factor and --not-factor")
+            answers[name] = False
+        data: dict[str, Any] = {"ref": ref, "age": age, "factors": answers}
+        if offences:
+            data["offences"] = list(offences)
+        if municipality:
+            data["municipality"] = municipality
+        case = parse_case(data, recommender.kb)
     if ref is not None and case.ref is None:
         from dataclasses import replace
 
         case = replace(case, ref=ref)
-    rec = recommender.recommend(case, lang=lang, limit=limit)
+    rec = recommender.recommend(case, lang=lang, limit=limit, questions=questions)
     if fmt == "json":
         emit_json(rec.as_dict())
     else:
         _print_recommendation(rec, lang)
 
 
-def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: int) -> None:
+def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: int,
+               questions: int | None = None) -> None:
     import os
     import stat
 
@@ -574,7 +617,7 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     try:
         lines = read_lines(stream, bytes_read)
         for count, failed, block in recommend_blocks(lines, recommender=recommender, jobs=jobs,
-                                                     lang=lang, limit=limit,
+                                                     lang=lang, limit=limit, questions=questions,
                                                      chunk_size=1 if streaming else CHUNK):
             bad += failed
             done += count

@@ -67,6 +67,8 @@ CONDITION_KEYS = {
 RULE_KEYS = {"id", "when", "then", "because", "source", "note", "__line__"}
 FILE_KEYS = {"rules", "ranking", "applies_to", "__line__"}
 MAX_RULE_FILE_BYTES = 1_000_000
+# What a case and a measure can share, each with a weight (rules/interventions.yaml).
+RANKING_WEIGHTS = ("situation", "needs", "crime", "forum", "tier", "group", "place", "status")
 
 
 @dataclass(frozen=True)
@@ -815,7 +817,7 @@ def _parse_ranking(raw: Any, path: Path) -> Ranking:
     if not isinstance(raw, dict):
         raise RuleError("'ranking' is a mapping", *where)
     weights = raw.get("weights")
-    expected = {"tier", "group", "factors", "forum"}
+    expected = set(RANKING_WEIGHTS)
     if not isinstance(weights, dict) or set(weights) - {"__line__"} != expected:
         raise RuleError(f"ranking weights must be exactly {', '.join(sorted(expected))}", *where)
     values = {k: weights[k] for k in expected}
