@@ -192,8 +192,9 @@ class Ranker:
         self.measures = [_measure(i, c, tier_ranks, groups, self._ancestors)
                          for i, c in enumerate(kb.of_type("Intervention"))]
         self._risk = {f.id for f in kb.of_type("RiskFactor")}
-        self._offending = {f.id for f in kb.of_type("Factor") if OFFENDING_DOMAIN in f.ref("inDomain")}
-        self._victim = {f.id for f in kb.of_type("Factor") if VICTIM_DOMAIN in f.ref("inDomain")}
+        # Situations come from risk factors only (consent to mediation is not victimhood).
+        self._offending = {f for f in self._risk if OFFENDING_DOMAIN in kb.get(f).ref("inDomain")}
+        self._victim = {f for f in self._risk if VICTIM_DOMAIN in kb.get(f).ref("inDomain")}
         # Age bands: ages within one band pass the same age filters.
         edges = {ADULT_AGE}
         for m in self.measures:
@@ -391,17 +392,15 @@ class Ranker:
                              and e.position not in lifted and e.position not in excluded), None)
             if best is None:
                 continue  # no measure of this forum fits the case
-            needed = {f for e in kept for f in measures[e.position].fora & fora}
-            for index in range(len(kept) - 1, -1, -1):
-                if len(kept) < limit:
-                    kept.append(best)
-                    break
-                others = [e for i, e in enumerate(kept) if i != index]
-                if not (measures[kept[index].position].fora & fora) or all(
-                        any(f in measures[e.position].fora for e in others)
-                        for f in needed & measures[kept[index].position].fora):
-                    kept[index] = best
-                    break
+            if len(kept) < limit:
+                kept.append(best)
+            else:
+                for index in range(len(kept) - 1, -1, -1):
+                    others = kept[:index] + kept[index + 1:]
+                    if all(any(f in measures[e.position].fora for e in others)
+                           for f in measures[kept[index].position].fora & fora):
+                        kept[index] = best
+                        break
         kept.sort()
         top[:] = kept
 

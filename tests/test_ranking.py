@@ -3,6 +3,7 @@ as properties over any case, and the case fields that feed them."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,7 @@ def test_ties_in_the_top_ten_go_to_the_more_specific_fit(recommender: Recommende
     ranker = recommender.ranker
     by_id = {m.id: m for m in ranker.measures}
     items = result["interventions"]
-    for first, second in zip(items, items[1:], strict=False):
+    for first, second in itertools.pairwise(items):
         if first["score"] == second["score"]:
             a, b = by_id[first["id"]], by_id[second["id"]]
             assert (a.age_span, len(a.groups)) <= (b.age_span, len(b.groups)) or \

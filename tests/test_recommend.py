@@ -166,7 +166,9 @@ def test_interventions_above_the_tier_come_from_the_case_fora_or_are_for_victims
         recommender: Recommender, case: dict[str, Any]) -> None:
     result = recommender.recommend(case).as_dict()
     limit = _rank(recommender, result["tier"])
-    victim = parse_case(case, recommender.kb).factors.get("victim-of-crime") is True
+    parsed = parse_case(case, recommender.kb)
+    victim = any("victimisation" in recommender.kb.get(f).ref("inDomain") and recommender.kb.get(f).is_a("RiskFactor")
+                 for f in parsed.facts.true)
     for item in result["interventions"]:
         concept = recommender.kb.get(item["id"])
         if _rank(recommender, item["tier"]) > limit:
@@ -274,9 +276,9 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
     groups, fora = set(result["target_groups"]), set(result["fora"])
     risks = {f for f in true if kb.get(f).is_a("RiskFactor")}
     situations = {"citizen"}
-    if parsed.offences or any("offending" in kb.get(f).ref("inDomain") for f in true):
+    if parsed.offences or any("offending" in kb.get(f).ref("inDomain") for f in risks):
         situations.add("offender")
-    if any("victimisation" in kb.get(f).ref("inDomain") for f in true):
+    if any("victimisation" in kb.get(f).ref("inDomain") for f in risks):
         situations.add("victim")
     if any("victimisation" not in kb.get(f).ref("inDomain") for f in risks) or rank > 1:
         situations.add("at-risk")
@@ -292,7 +294,8 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
                 todo += list(kb.get(a).ref("partOf")) if a in kb else []
         return found
 
-    scored = []
+    scored, below = [], []
+    item_fora: dict[str, set[str]] = {}
     for item in kb.of_type("Intervention"):
         scope = item.value("scope")
         status = item.value("status") or "running"
@@ -346,10 +349,35 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             + parts[5][0] + (parts[6][0] if crime else 0.0) + parts[7][0]
         shared = sum(hit for _, hit in parts[1:5]) + needs + crime
         span = (high if high is not None else 120) - (low if low is not None else 0)
+        entry = (-round(score, 9), -shared, span, len(item_groups), item.id)
         if score >= rules.ranking.minimum_score - 1e-9:
-            scored.append((-round(score, 9), -shared, span, len(item_groups), item.id))
+            scored.append(entry)
+        elif not (needs or crime):
+            below.append(entry)
+        item_fora[item.id] = set(item.ref("forum")) & fora
     scored.sort()
-    return [(entry[-1], round(-entry[0], 3)) for entry in scored[: rules.ranking.limit]]
+    below.sort()
+    limit = rules.ranking.limit
+    kept = scored[:limit]
+    # Every forum of the case with a fitting measure keeps its best one in the list, in the
+    # place of the lowest item that no other forum needs.
+    for forum in sorted(fora):
+        if any(forum in item_fora[e[-1]] for e in kept):
+            continue
+        best = next((e for e in scored[limit:] + below if forum in item_fora[e[-1]]), None)
+        if best is None:
+            continue
+        needed = {f for e in kept for f in item_fora[e[-1]]}
+        if len(kept) < limit:
+            kept.append(best)
+        else:
+            for index in range(len(kept) - 1, -1, -1):
+                others = kept[:index] + kept[index + 1:]
+                if all(any(f in item_fora[o[-1]] for o in others) for f in needed & item_fora[kept[index][-1]]):
+                    kept[index] = best
+                    break
+        kept.sort()
+    return [(entry[-1], round(-entry[0], 3)) for entry in kept]
 
 
 @SETTINGS
