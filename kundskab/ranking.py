@@ -192,6 +192,7 @@ class Ranker:
         self.measures = [_measure(i, c, tier_ranks, groups, self._ancestors)
                          for i, c in enumerate(kb.of_type("Intervention"))]
         self._risk = {f.id for f in kb.of_type("RiskFactor")}
+        self._situation_groups = frozenset(g.id for g in kb.of_type("SituationGroup")) - {ALL_CITIZENS}
         # Situations come from risk factors only (consent to mediation is not victimhood).
         self._offending = {f for f in self._risk if OFFENDING_DOMAIN in kb.get(f).ref("inDomain")}
         self._victim = {f for f in self._risk if VICTIM_DOMAIN in kb.get(f).ref("inDomain")}
@@ -286,7 +287,10 @@ class Ranker:
         if age is not None and ((m.min_age is not None and age < m.min_age)
                                 or (m.max_age is not None and age > m.max_age)):
             return None
-        if m.situations and not m.situations & base.situations:
+        # A situation group both name (gang members, young offenders, victims...) is the
+        # situation itself, whatever words the measure uses for it.
+        same_situation = bool(m.groups & base.groups & self._situation_groups)
+        if m.situations and not (m.situations & base.situations or same_situation):
             return None
         victim = "victim" in base.situations and m.for_victims
         specific_groups = (m.groups - {ALL_CITIZENS}) & base.groups
@@ -309,7 +313,7 @@ class Ranker:
             shared += 1
         elif ALL_CITIZENS in m.groups:
             score += w["group"] / 4
-        if m.situations & (base.situations - {"citizen"}):
+        if same_situation or m.situations & (base.situations - {"citizen"}):
             score += w["situation"]
             shared += 1
         if by_forum:

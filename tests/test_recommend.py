@@ -315,7 +315,8 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             continue
         if set(item.ref("contraindication")) & true:
             continue
-        if item_situations and not item_situations & situations:
+        same_situation = any(kb.get(g).is_a("SituationGroup") for g in item_groups & groups - {"all-citizens"})
+        if item_situations and not (item_situations & situations or same_situation):
             continue
         municipality = item.ref("municipality")[0] if item.ref("municipality") else None
         local = bool(parsed.municipality and municipality) and (
@@ -338,7 +339,7 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         parts = [
             (w["tier"] * {0: 1.0, 1: 0.5}.get(gap, 0.0), False),
             (w["group"] if specific else w["group"] / 4 if "all-citizens" in item_groups else 0.0, bool(specific)),
-            (w["situation"], bool(item_situations & (situations - {"citizen"}))),
+            (w["situation"], same_situation or bool(item_situations & (situations - {"citizen"}))),
             (w["forum"], by_forum),
             (w["place"], local),
             (w["needs"] * min(needs, 2) / 2, False),
