@@ -103,11 +103,15 @@ class Measure:
     crime_types: frozenset[str]
     contraindications: frozenset[str]
     fora: frozenset[str]
-    municipality: str | None
-    areas: frozenset[str]  # the municipality and every area it lies in
+    municipalities: tuple[str, ...]  # where it runs (one or more municipalities or districts)
+    areas: frozenset[str]  # those and every area they lie in
     min_age: int | None
     max_age: int | None
     source: Source | None
+
+    @property
+    def municipality(self) -> str | None:
+        return self.municipalities[0] if self.municipalities else None
 
     @property
     def age_span(self) -> int:
@@ -169,6 +173,7 @@ class _Open(NamedTuple):
     base: list[float]
     shared: list[int]
     gated: frozenset[int]
+    needs_only: frozenset[int]  # for another situation: only a need of the case lifts them
     order: list[_Entry]
 
 
@@ -263,25 +268,28 @@ class Ranker:
         area_chain = self._ancestors.get(base.area, frozenset({base.area})) if base.area else frozenset()
         scores = [-1.0] * len(self.measures)
         shared_counts = [0] * len(self.measures)
-        gated = set()
+        gated, needs_only = set(), set()
         order = []
         for m in self.measures:
             fit = self._base_fit(m, base, age, area_chain)
             if fit is None:
                 continue
-            score, shared = fit
+            score, shared, waits = fit
             scores[m.position] = score
             shared_counts[m.position] = shared
-            if m.crime_gated and not m.fora & base.fora:
+            if waits:
                 gated.add(m.position)
+                if waits == "needs":
+                    needs_only.add(m.position)
             else:
                 order.append(_Entry(-round(score, 9), -shared, m.age_span, len(m.groups), m.id, m.position))
         order.sort()
-        return _Open(scores, shared_counts, frozenset(gated), order)
+        return _Open(scores, shared_counts, frozenset(gated), frozenset(needs_only), order)
 
     def _base_fit(self, m: Measure, base: _Base, age: int | None,
-                  area_chain: frozenset[str]) -> tuple[float, int] | None:
-        """The filters, then (base score, shared features) of a measure for a base."""
+                  area_chain: frozenset[str]) -> tuple[float, int, str] | None:
+        """The filters, then (base score, shared features, waits for a need or offence) of
+        a measure for a base."""
         if m.scope == "organisation":
             return None
         if age is not None and ((m.min_age is not None and age < m.min_age)
@@ -290,19 +298,23 @@ class Ranker:
         # A situation group both name (gang members, young offenders, victims...) is the
         # situation itself, whatever words the measure uses for it.
         same_situation = bool(m.groups & base.groups & self._situation_groups)
-        if m.situations and not (m.situations & base.situations or same_situation):
+        other_situation = bool(m.situations) and not (m.situations & base.situations or same_situation)
+        if other_situation and not m.factors:
             return None
-        victim = "victim" in base.situations and m.for_victims
+        # Victim measures for a group the case is not in (shop owners) are not the case's.
+        other_group = bool(m.groups) and m.groups <= self._situation_groups - {VICTIM_GROUP} \
+            and not m.groups & base.groups
+        victim = "victim" in base.situations and m.for_victims and not other_group
         specific_groups = (m.groups - {ALL_CITIZENS}) & base.groups
         # The same place: the measure's area lies in the case's, or the case's in the measure's.
-        local = base.area is not None and (base.area in m.areas or m.municipality in area_chain)
+        local = base.area is not None and (base.area in m.areas or not area_chain.isdisjoint(m.municipalities))
         if m.scope == "place" and not local:
             return None
         if m.scope == "population" and not (specific_groups or victim):
             return None
         by_forum = bool(m.fora & base.fora)
         by_group = m.tier_rank <= base.tier_rank and bool(specific_groups or ALL_CITIZENS in m.groups)
-        if not (by_group or by_forum or victim):
+        if not (by_group or by_forum or victim or (local and m.scope == "place")):
             return None
         w = self.weights
         gap = abs(base.tier_rank - m.tier_rank)
@@ -324,7 +336,13 @@ class Ranker:
             shared += 1
         status = m.status or "running"
         score += w["status"] * (1.0 if status == "running" else 0.5 if status == "planned" else 0.0)
-        return score, shared
+        # For another situation, or for offenders of given crimes only: listed only where it
+        # addresses a need or offence of the case (or its forum is the case's).
+        # A place measure fits a person of that place only through what it addresses.
+        place_only = m.scope == "place" and not by_forum
+        waits = "needs" if other_situation else \
+            "needs or offences" if (m.crime_gated or place_only) and not by_forum else ""
+        return score, shared, waits
 
     # ------------------------------------------------------------------ ranking
 
@@ -342,7 +360,7 @@ class Ranker:
         lifted = set()
         for position in hits.keys() | crime_hits:
             score = candidates.base[position]
-            if score < 0 or position in excluded:
+            if score < 0 or position in excluded or (position in candidates.needs_only and position not in hits):
                 continue
             lifted.add(position)
             shared = candidates.shared[position]
@@ -442,19 +460,23 @@ class Ranker:
             reasons.append(words["forum"].format(names(fora)))
             premises += [f"forum:{f}" for f in sorted(fora)]
         elsewhere = False
-        if base.area and m.municipality:
-            if self._local(m, base.area):
-                reasons.append(words["here"].format(self.label(m.municipality, lang)))
+        municipality = m.municipality
+        if base.area and m.municipalities:
+            chain = self._ancestors.get(base.area, frozenset({base.area}))
+            here = [a for a in m.municipalities if a in chain or base.area in self._ancestors.get(a, frozenset({a}))]
+            if here:
+                municipality = here[0]
+                reasons.append(words["here"].format(self.label(municipality, lang)))
                 premises.append(f"municipality:{base.area}")
             else:
                 elsewhere = True
-                reasons.append(words["elsewhere"].format(self.label(m.municipality, lang)))
+                reasons.append(words["elsewhere"].format(names(m.municipalities)))
         if m.status in ("example", "planned"):
             reasons.append(words[m.status])
         reasons = list(dict.fromkeys(reasons))  # once per reason
         source = str(m.source) if m.source else ""
         item = {"id": m.id, "label": self.label(m.id, lang), "tier": m.tier, "score": score,
-                "scope": m.scope, "status": m.status, "municipality": m.municipality,
+                "scope": m.scope, "status": m.status, "municipality": municipality,
                 "from_elsewhere": elsewhere,
                 "reasons": reasons, "source": source,
                 "citation": m.source.citation(lang) if m.source else ""}
@@ -462,10 +484,6 @@ class Ranker:
                  "because": self.ranking.because.get(lang, self.ranking.because["en"]),
                  "premises": premises, "source": source}
         return (item, _dumps(item)), ({"conclusion": entry["conclusion"]}, _dumps(entry))
-
-    def _local(self, m: Measure, area: str) -> bool:
-        """The measure runs where the case belongs: one area lies in the other."""
-        return area in m.areas or m.municipality in self._ancestors.get(area, frozenset({area}))
 
 
 def _area_ancestors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
@@ -495,7 +513,7 @@ def _measure(position: int, c: Concept, tier_ranks: Mapping[str, int], age_group
         if bounds:
             low = min(b[0] or 0 for b in bounds)
             high = None if any(b[1] is None for b in bounds) else max(b[1] or 0 for b in bounds)
-    municipality = c.ref("municipality")[0] if c.ref("municipality") else None
+    municipalities = c.ref("municipality")
     scope, status = c.value("scope"), c.value("status")
     return Measure(
         position=position, id=c.id, tier=tier, tier_rank=tier_ranks.get(tier, 1),
@@ -503,6 +521,6 @@ def _measure(position: int, c: Concept, tier_ranks: Mapping[str, int], age_group
         situations=frozenset(s for s in c.all_values("situation") if s in SITUATIONS),
         groups=groups, factors=frozenset(c.ref("addressesFactor")), crime_types=frozenset(c.ref("crimeType")),
         contraindications=frozenset(c.ref("contraindication")), fora=frozenset(c.ref("forum")),
-        municipality=municipality,
-        areas=ancestors.get(municipality, frozenset({municipality})) if municipality else frozenset(),
+        municipalities=municipalities,
+        areas=frozenset(a for m in municipalities for a in ancestors.get(m, frozenset({m}))),
         min_age=low, max_age=high, source=c.sources[0] if c.sources else None)

@@ -316,24 +316,30 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         if set(item.ref("contraindication")) & true:
             continue
         same_situation = any(kb.get(g).is_a("SituationGroup") for g in item_groups & groups - {"all-citizens"})
-        if item_situations and not (item_situations & situations or same_situation):
+        needs = len(set(item.ref("addressesFactor")) & risks)
+        other_situation = bool(item_situations) and not (item_situations & situations or same_situation)
+        if other_situation and not needs:
             continue
-        municipality = item.ref("municipality")[0] if item.ref("municipality") else None
-        local = bool(parsed.municipality and municipality) and (
-            parsed.municipality in chain(municipality) or municipality in chain(parsed.municipality))
+        local = bool(parsed.municipality) and any(
+            parsed.municipality in chain(m) or m in chain(parsed.municipality) for m in item.ref("municipality"))
         specific = (item_groups - {"all-citizens"}) & groups
-        victim = "victim" in situations and ("victim" in item_situations or "victims-of-crime" in item_groups)
+        other_group = bool(item_groups) and not item_groups & groups and all(
+            kb.get(g).is_a("SituationGroup") and g not in ("victims-of-crime", "all-citizens") for g in item_groups)
+        victim = "victim" in situations and ("victim" in item_situations or "victims-of-crime" in item_groups) \
+            and not other_group
         if scope == "place" and not local:
             continue
         if scope == "population" and not (specific or victim):
             continue
         by_forum = bool(set(item.ref("forum")) & fora)
-        if not ((item_rank <= rank and (specific or "all-citizens" in item_groups)) or by_forum or victim):
+        if not ((item_rank <= rank and (specific or "all-citizens" in item_groups)) or by_forum or victim
+                or (local and scope == "place")):
             continue
-        needs = len(set(item.ref("addressesFactor")) & risks)
         crime = bool(set(item.ref("crimeType")) & parsed.offences)
         gated = bool(item.ref("crimeType")) and bool(item_situations) and item_situations <= {"offender"}
-        if gated and not (crime or needs or by_forum):
+        if (gated or scope == "place") and not (crime or needs or by_forum):
+            continue
+        if other_situation and not needs:
             continue
         gap = abs(rank - item_rank)
         parts = [
