@@ -16,7 +16,7 @@ from tests.scenarios.load import Scenario, load_folder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from score_scenarios import Score, accepted_fields, canonical, score  # noqa: E402
+from score_scenarios import Score, accepted_fields, canonical, score
 
 GOAL_TOP5 = 0.80
 GOAL_WRONG_PER_CASE = 0.3
