@@ -26,12 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from durable.engine import Host, MessageNotHandledException
 
 from kundskab import load
-from kundskab.cases import parse_case
+from kundskab.cases import implied_factors, parse_case
 from kundskab.engine import _pattern
 from kundskab.recommendation import Recommender
 
 
 def make_cases(n: int, factors: list[str], seed: int = 7) -> list[dict[str, object]]:
+    implied = implied_factors(load())
     rng = random.Random(seed)
     cases = []
     for i in range(n):
@@ -39,6 +40,10 @@ def make_cases(n: int, factors: list[str], seed: int = 7) -> list[dict[str, obje
         answers: dict[str, object] = {}
         for f in chosen:
             answers[f] = rng.choice([True, True, False, "unknown"])
+        for f in chosen:  # a case never contradicts itself (that is refused as bad input)
+            for other in implied.get(f, ()):
+                if answers[f] is True and answers.get(other) is False:
+                    answers[other] = True
         cases.append({"ref": f"c{i}", "age": rng.randint(0, 40), "factors": answers})
     return cases
 

@@ -220,9 +220,9 @@ class Ranker:
                 self._by_crime.setdefault(c, []).append(m.position)
             for f in sorted(m.contraindications):
                 self._by_contra.setdefault(f, []).append(m.position)
-        self._open_memo = BoundedMemo(2048)
-        self._rankings = BoundedMemo(8192)
-        self._items = BoundedMemo(8192)
+        self._open_memo = BoundedMemo(256)  # each holds ~20 KiB: score arrays and an order
+        self._rankings = BoundedMemo(4096)
+        self._items = BoundedMemo(4096)
 
     # ------------------------------------------------------------------ public
 
@@ -390,11 +390,15 @@ class Ranker:
         items, explained = [], []
         for entry in top:
             m = self.measures[entry.position]
-            parts = (lang, entry.position, base, round(-entry.neg_score, 3),
+            # What the item's words depend on (the base narrowed to this measure), so that
+            # many cases share one item.
+            shown = base._replace(groups=base.groups & m.groups, fora=base.fora & m.fora,
+                                  situations=base.situations & m.situations, band=0)
+            parts = (lang, entry.position, shown, round(-entry.neg_score, 3),
                      view.needs & m.factors, view.offences & m.crime_types)
             found = self._items.get(parts)
             if found is None:
-                found = self._items.make(parts, self._item, m, base, *parts[3:], lang)
+                found = self._items.make(parts, self._item, m, shown, *parts[3:], lang)
             items.append(found[0])
             explained.append(found[1])
         return Ranked(items, explained)
