@@ -52,6 +52,8 @@ TEXT = {
         "same_tier": "samme indsatsniveau som sagen",
         "lower_tier": "et indsatsniveau under sagens",
         "higher_tier": "et indsatsniveau over sagens, men forankret i et forum for sagen",
+        "higher_tier_victim": "et indsatsniveau over sagens, men for ofre som personen",
+        "higher_tier_place": "et indsatsniveau over sagens, men i personens eget område",
         "group": "målgruppe: {}",
         "all": "rettet mod alle borgere",
         "needs": "adresserer {}",
@@ -70,6 +72,8 @@ TEXT = {
         "same_tier": "same tier as the case",
         "lower_tier": "one tier below the case",
         "higher_tier": "one tier above the case, but run by a forum for the case",
+        "higher_tier_victim": "one tier above the case, but for victims like the person",
+        "higher_tier_place": "one tier above the case, but in the person's own area",
         "group": "target group: {}",
         "all": "aimed at all citizens",
         "needs": "addresses {}",
@@ -442,7 +446,12 @@ class Ranker:
         reasons: list[str] = []
         premises = [f"tier:{base.tier}"]
         gap = base.tier_rank - m.tier_rank
-        reasons.append(words["same_tier"] if gap == 0 else words["lower_tier"] if gap > 0 else words["higher_tier"])
+        if gap >= 0:
+            reasons.append(words["same_tier"] if gap == 0 else words["lower_tier"])
+        elif m.fora & base.fora:
+            reasons.append(words["higher_tier"])
+        else:  # reached as a victims' measure or as a measure of the person's own place
+            reasons.append(words["higher_tier_victim"] if m.for_victims else words["higher_tier_place"])
         specific = (m.groups - {ALL_CITIZENS}) & base.groups
         if specific:
             reasons.append(words["group"].format(names(specific)))
