@@ -63,13 +63,13 @@ def floor_per_second(recommender: Recommender, lines: list[str]) -> float:
         if case.age is not None:
             first["age"] = case.age
         facts = [first]
-        facts += [{"t": "f", "id": f, "v": "true"} for f in sorted(case.true)]
-        facts += [{"t": "f", "id": f, "v": "false"} for f in sorted(case.false)]
+        facts += [{"t": "f", "n": f, "v": "true"} for f in sorted(case.true)]
+        facts += [{"t": "f", "n": f, "v": "false"} for f in sorted(case.false)]
         derivation = recommender.engine.run(case)
-        facts += [{"t": "d", "k": k, "id": i} for k, ids in derivation.conclusions.items()
+        facts += [{"t": "d", "k": k, "n": i} for k, ids in derivation.conclusions.items()
                   if k in consumed and k != "tier" for i in sorted(ids)]
         if "tier" in consumed and derivation.tier:
-            facts.append({"t": "d", "k": "tier", "id": derivation.tier, "r": derivation.tier_rank})
+            facts.append({"t": "d", "k": "tier", "n": derivation.tier, "r": derivation.tier_rank})
         per_case.append(facts)
     sids = itertools.count(1)
     start = time.perf_counter()
