@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 import weakref
 from collections.abc import Iterable
@@ -183,6 +184,21 @@ class _FactTexts:
 _Plan = tuple[Firing, str, tuple[tuple[str, str, int, bool], ...]]
 
 
+_LIVE: weakref.WeakSet[RulesEngine] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked process has only the forking thread: a lock held by another thread then
+    would never be released, and that thread's case would stay in the state. Start clean."""
+    for engine in list(_LIVE):
+        engine._lock = threading.Lock()
+        engine._reset()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class RulesEngine:
     """Forward chaining over one case at a time with durable-rules, in the caller's thread
     only. Thread-safe: one case at a time per engine, under the engine's lock."""
@@ -204,6 +220,7 @@ class RulesEngine:
             raise EngineError(f"durable-rules refused the rules: {exc}") from None
         # The C engine's ruleset lives as long as this engine object.
         weakref.finalize(self, _durable.delete_ruleset, self._handle)
+        _LIVE.add(self)
 
     def run(self, facts: Facts) -> Derivation:
         """Assert the case's facts, let the rules fire, retract the facts again.
