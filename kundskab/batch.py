@@ -4,22 +4,36 @@ A bad line yields {"line": N, "error": {"code", "message"}} and the rest go on. 
 jobs > 1 the cases are spread over worker processes (each with its own engine); the
 output order is the input order all the same. Cases travel to the workers over pipes in
 memory only: nothing is written to disk.
+
+`write_batch` is what `recommend --batch` runs. With jobs > 1 and an output that is a
+file descriptor, it forks `jobs` workers that share the loaded knowledge base and write
+their answers to the output themselves, taking turns chunk by chunk in input order: only
+the cases (about 0.1 KB each) cross a pipe, never the answers (about 11 KB each), so the
+work really is shared. Elsewhere (no fork, an in-memory output, other threads running)
+`recommend_blocks` sends the answers back over pipes instead.
 """
 
 from __future__ import annotations
 
 import gc
+import io
 import json
 import multiprocessing
+import os
+import sys
+import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
+from multiprocessing.connection import Connection, wait
 from typing import Any, BinaryIO
 
 from kundskab.cases import parse_case
 from kundskab.errors import KundskabError
 
-__all__ = ["MAX_LINE_BYTES", "BatchLine", "read_lines", "recommend_blocks", "recommend_lines"]
+__all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "read_lines", "recommend_blocks", "recommend_lines",
+           "write_batch"]
 
 MAX_LINE_BYTES = 64 * 1024
 CHUNK = 128
@@ -113,8 +127,8 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
             yield _block(recommender, chunk, lang, limit)
         return
     # The main process takes every jobs-th chunk itself and jobs - 1 workers the others,
-    # so `--jobs 2` keeps both cores of a two-core machine busy. "spawn": the parent's
-    # durable-rules host runs a timer thread, which fork would copy badly.
+    # so `--jobs 2` keeps both cores of a two-core machine busy. "spawn": this path also
+    # serves callers with threads of their own, which fork would copy badly.
     context = multiprocessing.get_context("spawn")
     with context.Pool(jobs - 1, initializer=_init_worker) as pool:
         # A bounded window of chunks in flight: memory stays flat however long the input
@@ -145,3 +159,161 @@ def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs
     for _, _, block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
         for text in block[:-1].split("\n"):
             yield not text.startswith('{"line":'), text
+
+
+@dataclass
+class BatchSummary:
+    lines: int = 0
+    bad: int = 0
+
+
+def write_batch(lines: Iterable[BatchLine], out: BinaryIO, *, recommender: Any = None, jobs: int = 1,
+                lang: str = "da", limit: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+    """Answer every line and write the answers to `out`, one line each, in input order.
+    `progress(lines, bad)` is called as chunks are done."""
+    if recommender is None:
+        from kundskab.recommendation import Recommender
+
+        recommender = Recommender()
+    fd = _descriptor(out) if jobs > 1 else None
+    if fd is not None and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        out.flush()
+        return _write_forked(lines, fd, recommender, jobs, lang, limit, progress)
+    summary = BatchSummary()
+    for count, failed, block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang,
+                                                 limit=limit):
+        out.write(block.encode("ascii"))
+        summary.lines += count
+        summary.bad += failed
+        if progress:
+            progress(summary.lines, summary.bad)
+    return summary
+
+
+def _descriptor(out: BinaryIO) -> int | None:
+    try:
+        return out.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+IN_FLIGHT = 2  # chunks sent to a worker and not yet written: the input pipe never fills
+
+
+def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: int, lang: str,
+                  limit: int | None, progress: Callable[[int, int], None] | None) -> BatchSummary:
+    """Chunk i goes to worker i % jobs; worker w writes when it holds turn w and then hands
+    the turn to worker w + 1, so the output is in input order whoever finishes first."""
+    context = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # a child flushes these on exit: nothing twice
+        if stream is not None:
+            stream.flush()
+    turns = [context.Semaphore(0) for _ in range(jobs)]
+    turns[0].release()
+    failed = context.Event()
+    gc.freeze()  # forked workers share the loaded knowledge base without copying it
+    links: list[Connection] = []
+    workers = []
+    for index in range(jobs):
+        ours, theirs = context.Pipe()
+        worker = context.Process(target=_worker, daemon=True, args=(
+            recommender, theirs, turns[index], turns[(index + 1) % jobs], failed, fd, lang, limit))
+        worker.start()
+        theirs.close()
+        links.append(ours)
+        workers.append(worker)
+    summary = BatchSummary()
+    in_flight = [0] * jobs
+    done = [False] * jobs
+    problem: list[str] = []
+
+    def collect(block: bool) -> None:
+        ready = wait([*links, *(w.sentinel for w in workers)], None if block else 0)
+        for index, link in enumerate(links):
+            while link in ready and not done[index] and link.poll():
+                try:
+                    message = link.recv()
+                except EOFError:
+                    message = ("error", "a worker stopped")
+                if message[0] == "chunk":
+                    in_flight[index] -= 1
+                    summary.lines += message[1]
+                    summary.bad += message[2]
+                    if progress:
+                        progress(summary.lines, summary.bad)
+                elif message[0] == "done":
+                    done[index] = True
+                else:
+                    problem.append(message[1])
+                    done[index] = True
+        for index, worker in enumerate(workers):
+            if worker.sentinel in ready and not done[index] and not links[index].poll():
+                problem.append(f"a worker stopped (exit code {worker.exitcode})")
+                done[index] = True
+        if problem:
+            failed.set()
+
+    try:
+        for number, chunk in enumerate(_chunks(lines, CHUNK)):
+            index = number % jobs
+            while in_flight[index] >= IN_FLIGHT and not problem:
+                collect(block=True)
+            if problem:
+                break
+            links[index].send(chunk)
+            in_flight[index] += 1
+            collect(block=False)
+        for link in links:
+            try:
+                link.send(None)
+            except OSError:
+                pass
+        while not all(done):
+            collect(block=True)
+    finally:
+        if problem:
+            failed.set()
+        for worker in workers:
+            worker.join(timeout=None if not problem else 5)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+        for link in links:
+            link.close()
+    if problem:
+        if any("Broken pipe" in p for p in problem):
+            raise BrokenPipeError(problem[0])
+        raise OSError(f"batch worker failed: {problem[0]}")
+    return summary
+
+
+def _worker(recommender: Any, link: Connection, turn: Any, next_turn: Any, failed: Any, fd: int, lang: str,
+            limit: int | None) -> None:
+    """Answer chunks as they come and write each in turn; on failure keep passing the turn
+    (writing nothing), so that no other worker waits for ever."""
+    trouble: str | None = None
+    while True:
+        chunk = link.recv()
+        if chunk is None:
+            break
+        count = bad = 0
+        data = b""
+        if trouble is None:
+            try:
+                count, bad, text = _block(recommender, chunk, lang, limit)
+                data = text.encode("ascii")
+            except BaseException as exc:  # reported to the main process, never lost
+                trouble = f"{type(exc).__name__}: {exc}"
+        turn.acquire()
+        try:
+            if trouble is None and not failed.is_set():
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+        except OSError as exc:
+            trouble = f"{type(exc).__name__}: {exc}"
+        finally:
+            next_turn.release()
+        link.send(("chunk", count, bad) if trouble is None else ("error", trouble))
+    link.send(("done",) if trouble is None else ("error", trouble))

@@ -505,7 +505,7 @@ def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
 def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: int) -> None:
     import os
 
-    from kundskab.batch import read_lines, recommend_blocks
+    from kundskab.batch import read_lines, write_batch
 
     if path == "-":
         stream = sys.stdin.buffer
@@ -519,26 +519,23 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     def bytes_read(size: int) -> None:
         progress["read"] += size
 
-    out = sys.stdout
-    bad = done = 0
+    def show(done: int, _: int) -> None:
+        pct = f" {100 * progress['read'] // total:3d}%" if total else ""
+        click.echo(f"\r{done} …{pct}", nl=False, err=True)
+
+    sys.stdout.flush()
+    out = sys.stdout.buffer
     try:
-        lines = read_lines(stream, bytes_read)
-        for count, failed, block in recommend_blocks(lines, recommender=recommender, jobs=jobs,
-                                                     lang=lang, limit=limit):
-            bad += failed
-            done += count
-            out.write(block)
-            if show_progress:
-                pct = f" {100 * progress['read'] // total:3d}%" if total else ""
-                click.echo(f"\r{done} …{pct}", nl=False, err=True)
+        summary = write_batch(read_lines(stream, bytes_read), out, recommender=recommender, jobs=jobs,
+                              lang=lang, limit=limit, progress=show if show_progress else None)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
     out.flush()
     if show_progress:
-        click.echo(f"\r{done} ✓", err=True)
-    if bad:
-        click.echo(f"kundskab: {bad} of {done} lines had errors (reported in the output)", err=True)
+        click.echo(f"\r{summary.lines} ✓", err=True)
+    if summary.bad:
+        click.echo(f"kundskab: {summary.bad} of {summary.lines} lines had errors (reported in the output)", err=True)
         sys.exit(EXIT_USAGE)
 
 

@@ -218,6 +218,32 @@ def test_batch_with_two_jobs_keeps_order_and_answers(runner: CliRunner) -> None:
     assert json.loads(parallel.splitlines()[150])["line"] == 151
 
 
+def test_batch_workers_write_the_output_themselves_in_input_order(tmp_path: Path) -> None:
+    # A real process with a real pipe: forked workers write their chunks to stdout in turn.
+    import subprocess
+    import sys
+
+    lines = [json.dumps({"ref": f"r{i}", "age": i % 50, "factors": {"truancy": i % 3 == 0, "gang-member": i % 7 == 0}})
+             for i in range(700)]
+    text = "\n".join([*lines[:300], "{bad", *lines[300:]]) + "\n"
+    command = [sys.executable, "-m", "kundskab", "recommend", "--batch", "-"]
+    single = subprocess.run(command, input=text.encode(), capture_output=True, timeout=300)
+    parallel = subprocess.run([*command, "--jobs", "3"], input=text.encode(), capture_output=True, timeout=300)
+    assert single.returncode == parallel.returncode == 2
+    assert parallel.stdout == single.stdout and len(single.stdout.splitlines()) == 701
+    assert b"Traceback" not in parallel.stderr
+    # A reader that goes away early (`| head -1`) ends the batch quietly.
+    path = tmp_path / "cases.jsonl"
+    path.write_text(text * 4, encoding="utf-8")
+    with path.open("rb") as cases, subprocess.Popen([*command, "--jobs", "2"], stdin=cases, stdout=subprocess.PIPE,
+                                                    stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.readline()
+        proc.stdout.close()
+        assert proc.wait(timeout=300) == 0
+        assert b"Traceback" not in proc.stderr.read()
+
+
 def test_batch_over_long_line_is_reported(runner: CliRunner) -> None:
     long_line = json.dumps({"age": 15, "ref": "x" * 70000})
     code, out, _ = run(runner, "recommend", "--batch", "-", input=long_line + '\n{"age": 15}\n')
