@@ -3,7 +3,9 @@
 A bad line yields {"line": N, "error": {"code", "message"}} and the rest go on. With
 jobs > 1 the cases are spread over worker processes (each with its own engine); the
 output order is the input order all the same. Cases travel to the workers over pipes in
-memory only: nothing is written to disk.
+memory only: nothing is written to disk. A worker that dies (killed, out of memory) ends
+the batch with a BatchError rather than leaving it waiting for an answer that never comes.
+Blank lines are skipped, as JSON Lines readers do.
 
 `write_batch` is what `recommend --batch` runs. With jobs > 1 and an output that is a
 file descriptor, it forks `jobs` workers that share the loaded knowledge base and write
@@ -20,25 +22,37 @@ import io
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing.connection import Connection, wait
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
-from kundskab.cases import parse_case
-from kundskab.errors import KundskabError
+from kundskab.cases import load_case_json, looks_like_cpr, parse_case
+from kundskab.errors import BatchError, KundskabError
 
-__all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "read_lines", "recommend_blocks", "recommend_lines",
+__all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "Block", "read_lines", "recommend_blocks", "recommend_lines",
            "write_batch"]
 
 MAX_LINE_BYTES = 64 * 1024
 CHUNK = 128
 
 BatchLine = tuple[int, bytes | None]  # line number, and the line (None: it was too long)
+
+
+class Block(NamedTuple):
+    """The answers to one chunk of input lines."""
+
+    lines: int  # how many input lines (cases) it answers
+    bad: int  # how many of them were errors
+    text: str  # one output line per input line, each ending in a line break
+    cpr_like: tuple[int, ...] = ()  # line numbers whose ref looks like a CPR number
 
 
 def read_lines(stream: BinaryIO, progress: Any = None) -> Iterator[BatchLine]:
@@ -55,6 +69,8 @@ def read_lines(stream: BinaryIO, progress: Any = None) -> Iterator[BatchLine]:
             continue
         if progress:
             progress(size)
+        if raw.isspace():  # a blank line (often the last) is no case: skipped, as JSON Lines readers do
+            continue
         yield number, raw
 
 
@@ -63,18 +79,21 @@ def _error(line: int, code: str, message: str) -> str:
     return json.dumps({"line": line, "error": {"code": code, "message": message}}, separators=(",", ":"))
 
 
-def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None) -> tuple[bool, str]:
+def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None,
+         cpr_like: list[int]) -> tuple[bool, str]:
     if raw is None:
         return False, _error(number, "line-too-long", f"a line is at most {MAX_LINE_BYTES // 1024} KiB")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = load_case_json(raw.decode("utf-8"))
         case = parse_case(data, recommender.kb)
+        if case.ref is not None and looks_like_cpr(case.ref):
+            cpr_like.append(number)
         return True, recommender.recommend(case, lang=lang, limit=limit).to_json()
     except UnicodeDecodeError:
         return False, _error(number, "invalid-case", "not UTF-8")
     except KundskabError as exc:
         return False, _error(number, exc.code, str(exc))
-    except ValueError as exc:  # json.JSONDecodeError
+    except ValueError as exc:  # json.JSONDecodeError: its message gives the position, not the text
         return False, _error(number, "invalid-json", f"not a JSON case: {exc}")
 
 
@@ -85,24 +104,27 @@ def _init_worker() -> None:
     global _WORKER
     from kundskab.recommendation import Recommender
 
+    # Ctrl-C reaches the whole process group: the parent stops the batch and its workers;
+    # a worker interrupted on its own would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Recommender()
     gc.freeze()
 
 
-def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | None) -> tuple[int, int, str]:
-    """(lines, bad lines, their output as one text): one piece per chunk crosses the pipe."""
+def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | None) -> Block:
+    """The answers to a chunk as one text: one piece per chunk crosses the pipe."""
     bad = 0
     texts = []
+    cpr_like: list[int] = []
     for number, raw in chunk:
-        ok, text = _one(recommender, number, raw, lang, limit)
+        ok, text = _one(recommender, number, raw, lang, limit, cpr_like)
         bad += not ok
         texts.append(text)
     texts.append("")  # the block ends with a line break
-    return len(chunk), bad, "\n".join(texts)
+    return Block(len(chunk), bad, "\n".join(texts), tuple(cpr_like))
 
 
-def _work(args: tuple[list[BatchLine], str, int | None]) -> tuple[int, int, str]:
-    chunk, lang, limit = args
+def _work(chunk: list[BatchLine], lang: str, limit: int | None) -> Block:
     return _block(_WORKER, chunk, lang, limit)
 
 
@@ -113,8 +135,9 @@ def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
 
 
 def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
-                     lang: str = "da", limit: int | None = None) -> Iterator[tuple[int, int, str]]:
-    """(lines, bad lines, output text) per chunk of input lines, in input order."""
+                     lang: str = "da", limit: int | None = None) -> Iterator[Block]:
+    """The answers per chunk of input lines, in input order. Raises BatchError if a worker
+    process dies (the blocks before it have been yielded)."""
     if recommender is None:
         from kundskab.recommendation import Recommender
 
@@ -130,34 +153,47 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
     # so `--jobs 2` keeps both cores of a two-core machine busy. "spawn": this path also
     # serves callers with threads of their own, which fork would copy badly.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(jobs - 1, initializer=_init_worker) as pool:
-        # A bounded window of chunks in flight: memory stays flat however long the input
-        # (Pool.imap would read the whole input ahead).
-        window: deque[tuple[list[BatchLine] | None, Any]] = deque()
+    # A process pool from concurrent.futures, not multiprocessing.Pool: when a worker dies,
+    # its futures fail (BrokenProcessPool) where Pool would replace the worker and wait for
+    # the lost chunk for ever.
+    pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_init_worker)
+    try:
+        # A bounded window of chunks in flight: memory stays flat however long the input.
+        window: deque[tuple[list[BatchLine] | None, Future[Block] | None]] = deque()
         for index, chunk in enumerate(_chunks(lines, CHUNK)):
             if index % jobs == 0:
                 window.append((chunk, None))
             else:
-                window.append((None, pool.apply_async(_work, ((chunk, lang, limit),))))
+                window.append((None, pool.submit(_work, chunk, lang, limit)))
             while len(window) >= 4 * jobs:
                 yield _resolve(window.popleft(), recommender, lang, limit)
         while window:
             yield _resolve(window.popleft(), recommender, lang, limit)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _resolve(entry: tuple[list[BatchLine] | None, Any], recommender: Any, lang: str,
-             limit: int | None) -> tuple[int, int, str]:
+_WORKER_DIED = ("a worker process stopped before answering (killed, or out of memory?); "
+                "the output ends before the lines it held")
+
+
+def _resolve(entry: tuple[list[BatchLine] | None, Future[Block] | None], recommender: Any, lang: str,
+             limit: int | None) -> Block:
     chunk, pending = entry
     if chunk is not None:
         return _block(recommender, chunk, lang, limit)
-    return pending.get()  # type: ignore[no-any-return]
+    assert pending is not None
+    try:
+        return pending.result()
+    except BrokenProcessPool:
+        raise BatchError(_WORKER_DIED) from None
 
 
 def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
                     lang: str = "da", limit: int | None = None) -> Iterator[tuple[bool, str]]:
     """(ok, JSON text) for each numbered line, in input order."""
-    for _, _, block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
-        for text in block[:-1].split("\n"):
+    for block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
+        for text in block.text[:-1].split("\n"):
             yield not text.startswith('{"line":'), text
 
 
@@ -165,6 +201,7 @@ def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs
 class BatchSummary:
     lines: int = 0
     bad: int = 0
+    cpr_like: list[int] = field(default_factory=list)  # line numbers whose ref looks like a CPR number
 
 
 def write_batch(lines: Iterable[BatchLine], out: BinaryIO, *, recommender: Any = None, jobs: int = 1,
@@ -181,11 +218,11 @@ def write_batch(lines: Iterable[BatchLine], out: BinaryIO, *, recommender: Any =
         out.flush()
         return _write_forked(lines, fd, recommender, jobs, lang, limit, progress)
     summary = BatchSummary()
-    for count, failed, block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang,
-                                                 limit=limit):
-        out.write(block.encode("ascii"))
-        summary.lines += count
-        summary.bad += failed
+    for block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
+        out.write(block.text.encode("ascii"))
+        summary.lines += block.lines
+        summary.bad += block.bad
+        summary.cpr_like += block.cpr_like
         if progress:
             progress(summary.lines, summary.bad)
     return summary
@@ -240,6 +277,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
                     in_flight[index] -= 1
                     summary.lines += message[1]
                     summary.bad += message[2]
+                    summary.cpr_like += message[3]
                     if progress:
                         progress(summary.lines, summary.bad)
                 elif message[0] == "done":
@@ -284,7 +322,8 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
     if problem:
         if any("Broken pipe" in p for p in problem):
             raise BrokenPipeError(problem[0])
-        raise OSError(f"batch worker failed: {problem[0]}")
+        raise BatchError(_WORKER_DIED if problem[0].startswith("a worker stopped") else
+                         f"a batch worker failed: {problem[0]}")
     return summary
 
 
@@ -297,12 +336,12 @@ def _worker(recommender: Any, link: Connection, turn: Any, next_turn: Any, faile
         chunk = link.recv()
         if chunk is None:
             break
-        count = bad = 0
+        block = Block(0, 0, "")
         data = b""
         if trouble is None:
             try:
-                count, bad, text = _block(recommender, chunk, lang, limit)
-                data = text.encode("ascii")
+                block = _block(recommender, chunk, lang, limit)
+                data = block.text.encode("ascii")
             except BaseException as exc:  # reported to the main process, never lost
                 trouble = f"{type(exc).__name__}: {exc}"
         turn.acquire()
@@ -315,5 +354,5 @@ def _worker(recommender: Any, link: Connection, turn: Any, next_turn: Any, faile
             trouble = f"{type(exc).__name__}: {exc}"
         finally:
             next_turn.release()
-        link.send(("chunk", count, bad) if trouble is None else ("error", trouble))
+        link.send(("chunk", block.lines, block.bad, block.cpr_like) if trouble is None else ("error", trouble))
     link.send(("done",) if trouble is None else ("error", trouble))
