@@ -232,7 +232,8 @@ def test_batch_workers_write_the_output_themselves_in_input_order(tmp_path: Path
     assert single.returncode == parallel.returncode == 2
     assert parallel.stdout == single.stdout and len(single.stdout.splitlines()) == 701
     assert b"Traceback" not in parallel.stderr
-    # A reader that goes away early (`| head -1`) ends the batch quietly.
+    # A reader that goes away early (`| head -1`) ends the batch with the output error
+    # (exit 2, one line on stderr), never a traceback: the rest of the answers are lost.
     path = tmp_path / "cases.jsonl"
     path.write_text(text * 4, encoding="utf-8")
     with path.open("rb") as cases, subprocess.Popen([*command, "--jobs", "2"], stdin=cases, stdout=subprocess.PIPE,
@@ -240,8 +241,9 @@ def test_batch_workers_write_the_output_themselves_in_input_order(tmp_path: Path
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.readline()
         proc.stdout.close()
-        assert proc.wait(timeout=300) == 0
-        assert b"Traceback" not in proc.stderr.read()
+        assert proc.wait(timeout=300) == 2
+        err = proc.stderr.read()
+        assert b"Traceback" not in err and b"cannot write output" in err
 
 
 def test_batch_over_long_line_is_reported(runner: CliRunner) -> None:
