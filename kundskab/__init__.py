@@ -6,6 +6,10 @@
     'youth-sanction-council'
     >>> kundskab.recommend({"age": 15, "factors": ["truancy"]}).tier
     'specific'
+
+The library's front door: `recommend` (a case -> `Recommendation`), `validate` (documents ->
+`ValidationReport` of `FileReport`s with `Problem`s), `check` (the knowledge base ->
+`CheckReport` of `Issue`s and `Finding`s), `load` (-> `KnowledgeBase` of `Concept`s).
 """
 
 from __future__ import annotations
@@ -25,36 +29,54 @@ from kundskab.errors import (
 from kundskab.knowledge import Concept, KnowledgeBase, Source, load
 
 if TYPE_CHECKING:
-    from kundskab.integrity import check
+    from kundskab.cases import Case
+    from kundskab.integrity import CheckReport, Finding, Issue, check
     from kundskab.recommendation import Recommendation, Recommender, recommend
     from kundskab.rules import RuleSet
+    from kundskab.validation import FileReport, Problem, ValidationReport, validate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AmbiguousNameError",
+    "Case",
     "CaseError",
+    "CheckReport",
     "Concept",
     "DocumentError",
     "EngineError",
+    "FileReport",
+    "Finding",
+    "Issue",
     "KnowledgeBase",
     "KnowledgeBaseError",
     "KundskabError",
+    "Problem",
     "Recommendation",
     "Recommender",
     "RuleError",
     "RuleSet",
     "Source",
     "UnknownConceptError",
+    "ValidationReport",
     "__version__",
     "check",
     "load",
     "recommend",
+    "validate",
 ]
 
 # The rules engine, SHACL and YAML are imported on first use, so that browsing the
 # knowledge base starts fast.
 _LAZY = {
+    "Case": "kundskab.cases",
+    "CheckReport": "kundskab.integrity",
+    "Finding": "kundskab.integrity",
+    "Issue": "kundskab.integrity",
+    "FileReport": "kundskab.validation",
+    "Problem": "kundskab.validation",
+    "ValidationReport": "kundskab.validation",
+    "validate": "kundskab.validation",
     "Recommendation": "kundskab.recommendation",
     "Recommender": "kundskab.recommendation",
     "recommend": "kundskab.recommendation",

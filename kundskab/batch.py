@@ -37,8 +37,8 @@ from typing import Any, BinaryIO, NamedTuple
 from kundskab.cases import load_case_json, looks_like_cpr, parse_case
 from kundskab.errors import BatchError, KundskabError
 
-__all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "Block", "read_lines", "recommend_blocks", "recommend_lines",
-           "write_batch"]
+__all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "Block", "answer_line", "read_lines", "recommend_blocks",
+           "recommend_lines", "write_batch"]
 
 MAX_LINE_BYTES = 64 * 1024
 CHUNK = 128
@@ -97,6 +97,12 @@ def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int
         return False, _error(number, "invalid-json", f"not a JSON case: {exc}")
 
 
+def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "da",
+                limit: int | None = None) -> tuple[bool, str]:
+    """(ok, JSON text) for one numbered line: the answer, or {"line": N, "error": ...}."""
+    return _one(recommender, number, raw, lang, limit, [])
+
+
 _WORKER: Any = None
 
 
@@ -135,9 +141,12 @@ def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
 
 
 def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
-                     lang: str = "da", limit: int | None = None) -> Iterator[Block]:
+                     lang: str = "da", limit: int | None = None, chunk_size: int = CHUNK) -> Iterator[Block]:
     """The answers per chunk of input lines, in input order. Raises BatchError if a worker
-    process dies (the blocks before it have been yielded)."""
+    process dies (the blocks before it have been yielded).
+
+    `chunk_size=1` (with one job) answers each line as soon as it is read: for a caller that
+    writes one case and waits for its answer before writing the next."""
     if recommender is None:
         from kundskab.recommendation import Recommender
 
@@ -146,7 +155,7 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
     # cyclic garbage collector's scans (a few percent of the time per case).
     gc.freeze()
     if jobs <= 1:
-        for chunk in _chunks(lines, CHUNK):
+        for chunk in _chunks(lines, chunk_size):
             yield _block(recommender, chunk, lang, limit)
         return
     # The main process takes every jobs-th chunk itself and jobs - 1 workers the others,
@@ -205,7 +214,7 @@ class BatchSummary:
 
 
 def write_batch(lines: Iterable[BatchLine], out: BinaryIO, *, recommender: Any = None, jobs: int = 1,
-                lang: str = "da", limit: int | None = None,
+                lang: str = "da", limit: int | None = None, chunk_size: int = CHUNK,
                 progress: Callable[[int, int], None] | None = None) -> BatchSummary:
     """Answer every line and write the answers to `out`, one line each, in input order.
     `progress(lines, bad)` is called as chunks are done."""
@@ -218,8 +227,11 @@ def write_batch(lines: Iterable[BatchLine], out: BinaryIO, *, recommender: Any =
         out.flush()
         return _write_forked(lines, fd, recommender, jobs, lang, limit, progress)
     summary = BatchSummary()
-    for block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
+    for block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit,
+                                  chunk_size=chunk_size):
         out.write(block.text.encode("ascii"))
+        if chunk_size == 1:  # a co-process waits for each answer
+            out.flush()
         summary.lines += block.lines
         summary.bad += block.bad
         summary.cpr_like += block.cpr_like

@@ -275,10 +275,42 @@ def emit_json(data: Any) -> None:
     click.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
+# Set by --store (see store_option) on every invocation: read the knowledge base from a
+# SPARQL server. Loaded once per store and graph (an invocation calls _kb() several times).
+_STORE: dict[str, str | None] = {"url": None, "graph": None}
+_STORE_KB: dict[tuple[str, str | None], Any] = {}
+
+
 def _kb() -> Any:
+    url = _STORE["url"]
+    if url:
+        key = (url, _STORE["graph"])
+        if key not in _STORE_KB:
+            from kundskab.store import StoreSource
+
+            _STORE_KB.clear()
+            _STORE_KB[key] = StoreSource(url, graph=_STORE["graph"]).load()
+        return _STORE_KB[key]
     from kundskab.knowledge import load
 
     return load()
+
+
+def store_option(func: F) -> F:
+    """--store URL and --graph IRI: the knowledge base from a SPARQL 1.1 server."""
+
+    def remember(key: str) -> Callable[[click.Context, click.Parameter, str | None], None]:
+        def callback(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+            _STORE[key] = value  # None too: nothing carries over from an earlier invocation
+        return callback
+
+    func = click.option("--graph", metavar="IRI", expose_value=False, callback=remember("graph"),
+                        help="With --store: the named graph holding the knowledge base.")(func)
+    func = click.option("--store", metavar="URL", expose_value=False, callback=remember("url"),
+                        envvar="KUNDSKAB_STORE",
+                        help="Read the knowledge base from this SPARQL 1.1 Graph Store endpoint "
+                             "(published with `kundskab store load`; env KUNDSKAB_STORE).")(func)
+    return func
 
 
 def examples(*lines: str) -> str:
@@ -371,6 +403,7 @@ def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
 @main.command(epilog=examples("kundskab show ssp", "kundskab show Ungesamråd --format json"))
 @click.argument("name")
 @output_options
+@store_option
 @handle_errors
 def show(name: str, fmt: str, lang: str) -> None:
     """Everything known about one concept (an id, or a Danish or English label)."""
@@ -393,6 +426,7 @@ def show(name: str, fmt: str, lang: str) -> None:
 @click.option("--crime-type", multiple=True, help="A crime type id or label (repeatable).")
 @click.option("--programme", multiple=True, help="A programme id or label (repeatable).")
 @output_options
+@store_option
 @handle_errors
 def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: tuple[str, ...],
                   principle: tuple[str, ...], crime_type: tuple[str, ...],
@@ -431,6 +465,7 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
               help="Language of labels and messages.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True, help="Output for people (text) or programs (json; csv with --programme).")
+@store_option
 @handle_errors
 def check(strict: bool, programme: str | None, fmt: str, lang: str) -> None:
     """Validate the knowledge base itself (SHACL shapes, unique labels) and report,
@@ -448,7 +483,12 @@ def check(strict: bool, programme: str | None, fmt: str, lang: str) -> None:
     from kundskab.integrity import check as run_check
 
     kb = _kb()
-    report = run_check(kb)
+    if _STORE["url"]:
+        from kundskab.store import StoreSource
+
+        report = StoreSource(_STORE["url"], graph=_STORE["graph"]).check(kb)
+    else:
+        report = run_check(kb)
     failed = not report.ok or (strict and bool(report.findings))
     if fmt == "json":
         data = report.as_dict()
@@ -636,6 +676,7 @@ def _interview(kb: Any, lang: str) -> dict[str, Any]:
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="With --batch: worker processes (output order is kept).")
 @output_options
+@store_option
 @handle_errors
 def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
               not_factors: tuple[str, ...], ref: str | None, batch: str | None, interview: bool,
@@ -679,12 +720,21 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
 
 def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: int) -> None:
     import os
+    import stat
 
-    from kundskab.batch import read_lines, write_batch
+    from kundskab.batch import CHUNK, read_lines, write_batch
 
+    streaming = False
     if path == "-":
         stream = sys.stdin.buffer
         total = None
+        # A pipe or terminal may stay open with a caller waiting for each answer before it
+        # writes the next case (a co-process): answer every line as soon as it is read.
+        # A file on stdin cannot wait, so it keeps the chunked path (and --jobs reads ahead).
+        try:
+            streaming = jobs == 1 and not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+        except (OSError, ValueError):  # stdin replaced by an object without a descriptor
+            streaming = False
     else:
         stream = open(path, "rb")  # noqa: SIM115 - closed below
         total = os.fstat(stream.fileno()).st_size or None
@@ -704,7 +754,8 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     out = sys.stdout.buffer
     try:
         summary = write_batch(read_lines(stream, bytes_read), out, recommender=recommender, jobs=jobs,
-                              lang=lang, limit=limit, progress=show if show_progress else None)
+                              lang=lang, limit=limit, chunk_size=1 if streaming else CHUNK,
+                              progress=show if show_progress else None)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -845,6 +896,7 @@ def _print_validation(report: Any, lang: str, summary: bool) -> None:
 @click.option("--strict", is_flag=True,
               help="Warnings fail too (exit 1), for CI: unjustified claims, placeholders, unknown fields.")
 @output_options
+@store_option
 @handle_errors
 def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
     """Validate initiative documents against their programme.
@@ -911,3 +963,72 @@ def template(programme: str, output: str | None, force: bool, fmt: str, lang: st
                    "template": text})
     elif output is None:
         click.echo(text, nl=False)
+
+
+# ---------------------------------------------------------------------------- serve
+
+
+@main.command(epilog=examples(
+    "kundskab serve",
+    "kundskab serve --host 0.0.0.0 --port 8080 --workers 4",
+    "kundskab serve --store http://127.0.0.1:7878/store",
+    "curl -s localhost:8000/v1/recommend -d '{\"age\": 15, \"factors\": [\"truancy\"]}'",
+))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (each loads the knowledge base once).")
+@click.option("--store", metavar="URL", envvar="KUNDSKAB_STORE",
+              help="Read the knowledge base from this SPARQL 1.1 Graph Store endpoint (published "
+                   "with `kundskab store load`) and pick up newer versions without a restart.")
+@click.option("--graph", metavar="IRI", help="With --store: the named graph holding the knowledge base.")
+@click.option("--poll", type=click.FloatRange(0.0), default=5.0, show_default=True,
+              help="With --store: seconds between checks for a newer version (0: never).")
+@click.option("--max-body", type=click.IntRange(1024), default=6 * 1024 * 1024, show_default=True,
+              help="Largest request body in bytes (larger: 413).")
+@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
+              help="Seconds a client has to send its body (else 408), and a batch to be answered "
+                   "(later lines get a time-limit error).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True, help="Logging; the access log has method, path, status and duration only.")
+@handle_errors
+def serve(host: str, port: int, workers: int, store: str | None, graph: str | None, poll: float,
+          max_body: int, timeout: float, log_level: str) -> None:
+    """Serve the HTTP API: POST /v1/recommend, /v1/recommend/batch (NDJSON), /v1/validate;
+    GET /v1/interventions, /v1/concepts/{id}, /v1/programmes/{id}, /v1/check, /healthz,
+    /readyz and /openapi.json. Stop with Ctrl-C."""
+    from kundskab.service import Limits
+    from kundskab.service import serve as run
+
+    run(host, port, workers, store=store, graph=graph, poll_seconds=poll,
+        limits=Limits(max_body_bytes=max_body, seconds=timeout), log_level=log_level)
+
+
+# ---------------------------------------------------------------------------- store
+
+
+@main.group()
+def store() -> None:
+    """A knowledge base shared by many replicas, in a SPARQL 1.1 server."""
+
+
+@store.command("load", epilog=examples(
+    "oxigraph serve --location kb-data --bind 127.0.0.1:7878 &",
+    "kundskab store load http://127.0.0.1:7878/store",
+    "kundskab serve --store http://127.0.0.1:7878/store --workers 2",
+))
+@click.argument("url")
+@click.option("--graph", metavar="IRI", help="The named graph to replace (default: the kundskab graph).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output for people (text) or programs (json).")
+@handle_errors
+def store_load(url: str, graph: str | None, fmt: str) -> None:
+    """Publish the ontology to the SPARQL server's Graph Store endpoint URL (an HTTP PUT of
+    one named graph, with its version), for `serve --store URL` and `--store` elsewhere."""
+    from kundskab.store import DEFAULT_GRAPH, publish
+
+    done = publish(url, graph=graph or DEFAULT_GRAPH)
+    if fmt == "json":
+        emit_json({"url": done.url, "graph": done.graph, "triples": done.triples, "kb_version": done.kb_version})
+    else:
+        click.echo(f"{done.triples} triples → <{done.graph}> at {done.url} (kb {done.kb_version})")

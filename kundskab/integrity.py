@@ -94,7 +94,7 @@ def _short(node: Any) -> str:
     return text
 
 
-def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None) -> list[Issue]:
+def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: Any = None) -> list[Issue]:
     """Run the SHACL shapes over the ontology; one Issue per violation."""
     import pyshacl
     import rdflib
@@ -103,7 +103,8 @@ def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None) -> list[Iss
     from kundskab._compile import load_graph
     from kundskab._paths import ontology_files
 
-    data = load_graph(ontology_files(ontology_dir))
+    if data is None:  # else the graph as read from a store (kundskab.store)
+        data = load_graph(ontology_files(ontology_dir))
     shapes = rdflib.Graph()
     for path in sorted((shapes_dir or ontology_dir / "shapes").glob("*.ttl")):
         shapes.parse(path, format="turtle")
@@ -177,11 +178,13 @@ def _programme_findings(kb: KnowledgeBase) -> tuple[list[Finding], dict[str, dic
     return findings, verdicts
 
 
-def check(kb: KnowledgeBase | None = None) -> CheckReport:
-    """Check the knowledge base: SHACL shapes, unique labels, programme findings."""
+def check(kb: KnowledgeBase | None = None, *, graph: Any = None) -> CheckReport:
+    """Check the knowledge base: SHACL shapes, unique labels, programme findings.
+
+    `graph`: the ontology as read from a SPARQL store (kundskab.store); else its files."""
     kb = kb or KnowledgeBase.load()
     directory = kb.ontology_dir or _paths.ontology_dir()
-    errors = shacl_issues(directory) + label_issues(kb)
+    errors = shacl_issues(directory, data=graph) + label_issues(kb)
     findings, verdicts = _programme_findings(kb)
     return CheckReport(
         kb_version=kb.version,

@@ -55,6 +55,7 @@ __all__ = [
     "FileReport",
     "Problem",
     "ValidationReport",
+    "validate",
     "validate_document",
     "validate_documents",
     "validate_path",
@@ -828,3 +829,10 @@ def validate_path(path: str | Path, kb: KnowledgeBase | None = None, *,
                   lang: str = "da") -> ValidationReport:
     """Validate one file or folder."""
     return validate_paths([path], kb, lang=lang)
+
+
+def validate(paths: str | Path | Iterable[str | Path], kb: KnowledgeBase | None = None, *,
+             lang: str = "da") -> ValidationReport:
+    """Validate documents, like `kundskab validate`: a file or folder, or several."""
+    given = [paths] if isinstance(paths, str | Path) else list(paths)
+    return validate_paths(given, kb, lang=lang)

@@ -1,0 +1,206 @@
+"""Typed models of a case and of the answers, for the HTTP API and the published JSON Schemas.
+
+The library builds its answers as plain JSON objects (see CONTRACT.md); these models
+describe them, so that the OpenAPI description and `docs/schemas/*.json` are real schemas
+that clients can be generated from. Answers carry more keys than listed here as they grow
+(the contract adds, never removes), so answer models allow extra keys; a case does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "SCHEMAS",
+    "Case",
+    "CheckAnswer",
+    "ConceptAnswer",
+    "ErrorAnswer",
+    "ErrorDetail",
+    "Explanation",
+    "FileAnswer",
+    "Health",
+    "InterventionSummary",
+    "OpenQuestion",
+    "Problem",
+    "RankedIntervention",
+    "Recommendation",
+    "SourceRef",
+    "ValidateRequest",
+    "json_schemas",
+]
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Case(BaseModel):
+    """A case: nothing in it identifies a person; `ref` is echoed back, never stored."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"ref": "opaque-123", "age": 15,
+                      "factors": {"truancy": True, "family-problems": "unknown"}}]})
+
+    ref: str | int | None = Field(None, description="An opaque reference, echoed back.")
+    age: int | None = Field(None, ge=0, le=120, description="Age in whole years; absent = unknown.")
+    factors: dict[str, bool | str | None] | list[str] = Field(
+        default_factory=dict,
+        description="Factor id or label -> true, false or unknown (also ja/nej/ved ikke); "
+                    "or a list of ids, each meaning true. A factor not mentioned is unknown.")
+
+
+class RankedIntervention(_Answer):
+    id: str
+    label: str
+    tier: str
+    score: float
+    reasons: list[str]
+    source: str | None = None
+    scope: str | None = None
+    status: str | None = None
+
+
+class Change(_Answer):
+    tier: str | None = None
+    new_fora: list[str] = Field(default_factory=list)
+
+
+class OpenQuestion(_Answer):
+    factor: str
+    would_change: list[str]
+    label: str | None = None
+    if_true: Change | None = None
+    if_false: Change | None = None
+
+
+class Explanation(_Answer):
+    rule: str
+    conclusion: str
+    because: str
+    premises: list[str]
+    source: str
+
+
+class Recommendation(_Answer):
+    """The answer of `recommend --format json` and `POST /v1/recommend`."""
+
+    ref: str | None
+    tier: Literal["general", "specific", "individual"]
+    target_groups: list[str]
+    fora: list[str]
+    interventions: list[RankedIntervention]
+    open_questions: list[OpenQuestion]
+    explanation: list[Explanation]
+    labels: dict[str, str] = Field(default_factory=dict)
+    kb_version: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorAnswer(BaseModel):
+    """Every error: `{"error": {"code", "message"}}`; a message never repeats a case's values."""
+
+    error: ErrorDetail
+
+
+class BatchError(BaseModel):
+    """A bad line of a batch: its number and the error; the other lines go on."""
+
+    line: int
+    error: ErrorDetail
+
+
+class Problem(_Answer):
+    code: str
+    message: str
+    line: int | None = None
+    field: str | None = None
+
+
+class FileAnswer(_Answer):
+    """One entry of `files` of `validate --format json` (and `POST /v1/validate`)."""
+
+    file: str
+    valid: bool
+    programme: str | None
+    principles: list[str]
+    errors: list[Problem]
+    warnings: list[Problem]
+
+
+class ValidateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(..., min_length=1, max_length=255,
+                          description="Its extension gives the format: .md, .yaml, .yml, .ttl, .jsonld.")
+    content: str = Field(..., description="The document's text.")
+
+
+class SourceRef(_Answer):
+    file: str
+    section: str | None
+
+
+class InterventionSummary(_Answer):
+    """One item of `interventions --format json`."""
+
+    id: str
+    label: str
+    tier: str | None
+    target_groups: list[str]
+    fora: list[str]
+    principles: list[str]
+    sources: list[SourceRef]
+
+
+class ConceptAnswer(_Answer):
+    """`show ID --format json`: everything known about one concept."""
+
+    id: str
+    type: str
+    labels: dict[str, str | None]
+    definition: str | None
+    sources: list[SourceRef]
+
+
+class CheckAnswer(_Answer):
+    """`check --format json`."""
+
+    kb_version: str
+    valid: bool
+    errors: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+
+
+class Health(BaseModel):
+    status: str
+    kb_version: str | None = None
+
+
+# The schemas published in docs/schemas/ (file stem -> model).
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "case": Case,
+    "recommendation": Recommendation,
+    "batch-error": BatchError,
+    "error": ErrorAnswer,
+    "validate-file": FileAnswer,
+    "intervention": InterventionSummary,
+    "concept": ConceptAnswer,
+    "check": CheckAnswer,
+}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema (draft 2020-12) of each published model, by file stem."""
+    out = {}
+    for stem, model in SCHEMAS.items():
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"https://w3id.org/kundskab/schemas/{stem}.json"
+        out[stem] = schema
+    return out

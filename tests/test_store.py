@@ -1,0 +1,135 @@
+"""One knowledge base for many replicas: published to a real Oxigraph server (started here
+on loopback), read back by the library, the CLI and `serve --store`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kundskab.cli import main
+from kundskab.knowledge import KnowledgeBase
+from kundskab.recommendation import Recommender
+from tests.test_service import Server, free_port
+
+httpx = pytest.importorskip("httpx")
+
+
+def oxigraph_binary() -> str:
+    found = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not Path(found).exists():
+        pytest.skip("the oxigraph server (PyPI package oxigraph) is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def store_url() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen([oxigraph_binary(), "serve", "--bind", f"127.0.0.1:{port}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/store"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        from kundskab.store import publish
+
+        publish(url)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+CASES = [
+    {"ref": "a", "age": 15, "factors": ["truancy", "street-group"]},
+    {"ref": "b", "age": 16, "factors": {"offence-committed": True, "family-problems": "unknown"}},
+    {"ref": "c", "age": 21, "factors": {"released-from-custody": True}},
+    {"ref": "d", "factors": {"gang-proximity": True, "truancy": False}},
+]
+
+
+def test_the_store_gives_the_answers_of_the_embedded_knowledge_base(store_url: str, kb: KnowledgeBase,
+                                                                   recommender: Recommender) -> None:
+    from kundskab.store import StoreSource
+
+    remote = StoreSource(store_url).load()
+    assert remote.version == kb.version
+    assert len(remote) == len(kb)
+    from_store = Recommender(remote)
+    for case in CASES:
+        for lang in ("da", "en"):
+            assert from_store.recommend(case, lang=lang).as_dict() == recommender.recommend(case, lang=lang).as_dict()
+    assert [c.id for c in remote.interventions(forum=["ssp"])] == [c.id for c in kb.interventions(forum=["ssp"])]
+
+
+def test_cli_reads_the_store(store_url: str, recommender: Recommender) -> None:
+    result = CliRunner().invoke(main, ["recommend", "--store", store_url, "--age", "15", "--factor", "truancy",
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == recommender.recommend({"age": 15, "factors": ["truancy"]}).as_dict()
+    # The store is not remembered by the next invocation in the same process.
+    from kundskab import cli
+
+    CliRunner().invoke(main, ["show", "ssp"])
+    assert cli._STORE["url"] is None
+
+
+def test_an_unreachable_store_is_a_clear_error() -> None:
+    port = free_port()  # nothing listens there
+    done = subprocess.run([sys.executable, "-m", "kundskab", "show", "ssp", "--store",
+                           f"http://127.0.0.1:{port}/store"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "cannot reach the store" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_empty_graph_says_how_to_publish(store_url: str) -> None:
+    from kundskab.errors import KnowledgeBaseError
+    from kundskab.store import StoreSource
+
+    with pytest.raises(KnowledgeBaseError, match="kundskab store load"):
+        StoreSource(store_url, graph="https://example.org/empty").load()
+
+
+def test_serve_picks_up_a_newer_version_without_a_restart(store_url: str, ontology_copy: Path,
+                                                         kb: KnowledgeBase) -> None:
+    from kundskab.store import publish
+
+    graph = "https://example.org/kundskab-replica-test"
+    publish(store_url, graph=graph)
+    server = Server("--store", store_url, "--graph", graph, "--poll", "0.5")
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            first = http.post("/v1/recommend", json=CASES[0]).json()
+            assert first["kb_version"] == kb.version
+            # A newer knowledge base: one label changed in a copy of the ontology.
+            tiers = ontology_copy / "concepts" / "tiers-levels.ttl"
+            tiers.write_text(tiers.read_text(encoding="utf-8").replace(
+                '"Generel indsats"@da', '"Generel forebyggende indsats"@da'), encoding="utf-8")
+            published = publish(store_url, graph=graph, ontology_dir=ontology_copy)
+            assert published.kb_version != kb.version
+            deadline = time.monotonic() + 120
+            answer = first
+            while time.monotonic() < deadline and answer["kb_version"] != published.kb_version:
+                time.sleep(0.5)
+                answer = http.post("/v1/recommend", json=CASES[0]).json()
+            assert answer["kb_version"] == published.kb_version
+            assert http.get("/v1/concepts/general").json()["label"] == "Generel forebyggende indsats"
+            assert http.get("/readyz").json()["kb_version"] == published.kb_version
+    finally:
+        server.stop()
