@@ -93,7 +93,7 @@ def kundskab_per_second(recommender: Recommender, lines: list[str]) -> float:
 
     data = ("\n".join(lines) + "\n").encode()
     start = time.perf_counter()
-    count = sum(n for n, _, _ in recommend_blocks(read_lines(io.BytesIO(data)), recommender=recommender))
+    count = sum(block.lines for block in recommend_blocks(read_lines(io.BytesIO(data)), recommender=recommender))
     return count / (time.perf_counter() - start)
 
 
@@ -105,7 +105,7 @@ def batch_per_second(lines: list[str], jobs: int) -> float:
 
     data = ("\n".join(lines) + "\n").encode()
     start = time.perf_counter()
-    count = sum(n for n, _, _ in recommend_blocks(read_lines(io.BytesIO(data)), jobs=jobs))
+    count = sum(block.lines for block in recommend_blocks(read_lines(io.BytesIO(data)), jobs=jobs))
     return count / (time.perf_counter() - start)
 
 

@@ -35,6 +35,22 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+class _UniqueKeyLoader(_NoAliasLoader):
+    """For cases: a key given twice in one mapping is an error, not "the last one wins"."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = (key_node.tag, key_node.value)
+                    if key in seen:
+                        raise UntrustedYAMLError("a key is given twice in the same mapping",
+                                                 key_node.start_mark.line + 1)
+                    seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 @contextmanager
 def _as_untrusted_errors() -> Iterator[None]:
     """Every way PyYAML can fail on bad input becomes one UntrustedYAMLError."""
@@ -53,10 +69,11 @@ def _as_untrusted_errors() -> Iterator[None]:
         raise UntrustedYAMLError(f"invalid YAML value: {exc}") from None
 
 
-def load_untrusted(text: str) -> Any:
-    """Parse YAML text that came from outside; errors carry a 1-based line number."""
+def load_untrusted(text: str, *, unique_keys: bool = False) -> Any:
+    """Parse YAML text that came from outside; errors carry a 1-based line number. With
+    `unique_keys`, a key given twice in a mapping is an error."""
     with _as_untrusted_errors():
-        return yaml.load(text, Loader=_NoAliasLoader)
+        return yaml.load(text, Loader=_UniqueKeyLoader if unique_keys else _NoAliasLoader)
 
 
 # libyaml, where PyYAML was built with it: documents up to 5 MB compose several times faster.

@@ -23,11 +23,12 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from kundskab import _vocab
+from kundskab._names import printable
 from kundskab._yaml import UntrustedYAMLError, load_untrusted_with_nodes
 from kundskab.errors import DocumentError
 
@@ -36,6 +37,7 @@ __all__ = [
     "FORMATS",
     "MAX_BYTES",
     "Document",
+    "DocumentSource",
     "Entry",
     "FieldSpec",
     "Opaque",
@@ -192,13 +194,6 @@ class ReadError(DocumentError):
         return READ_MESSAGES.get(lang, READ_MESSAGES["da"])[self.key].format(**self.params)
 
 
-def printable(text: object, limit: int = 80) -> str:
-    """Untrusted text made safe to quote in a message: no control characters, bounded."""
-    shown = "".join(ch if ch.isprintable() else "?" for ch in str(text))
-    shown = shown.encode("utf-8", "replace").decode("utf-8")
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
-
-
 # ---------------------------------------------------------------------------- files
 
 
@@ -208,23 +203,30 @@ def document_format(name: str) -> str | None:
 
 def find_documents(folder: Path) -> list[Path]:
     """The documents in a folder and its subfolders: supported extensions only, hidden
-    files and folders skipped, symbolic links to folders not followed, sorted."""
+    files and folders skipped, symbolic links not followed (neither to folders nor to
+    files: a link could lead out of the folder, to any file the user may read; one to a
+    file inside it finds that file anyway), sorted."""
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(root) / f for f in sorted(files)
-                     if not f.startswith(".") and document_format(f) is not None)
+                     if not f.startswith(".") and document_format(f) is not None
+                     and not os.path.islink(os.path.join(root, f)))
     return found
 
 
-def read_document(path: Path, name: str | None = None) -> Document:
-    """Read and parse one file (raises ReadError for anything that is not a document)."""
+def read_document(path: Path, name: str | None = None, *, follow_links: bool = True) -> Document:
+    """Read and parse one file (raises ReadError for anything that is not a document).
+    Without `follow_links`, a symbolic link is refused when it is opened (no window
+    between a check and the open for a link to be swapped in)."""
     display = name if name is not None else str(path)
     if document_format(path.name) is None:
         raise ReadError("unsupported", "unsupported-format", suffix=printable(path.suffix or path.name))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not hang the run
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        # O_NONBLOCK: a FIFO given by mistake must not hang the run before fstat refuses it.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, flags)
     except OSError as exc:
         raise ReadError("unreadable", detail=printable(exc.strerror or exc)) from None
     with os.fdopen(fd, "rb") as handle:
@@ -437,14 +439,22 @@ def _rdf_document(graph: Any, fmt: str, name: str) -> Document:
     return Document(name=name, format=fmt, fields=fields, extra_text=extra)
 
 
-def iter_sources(paths: Iterable[Path]) -> list[tuple[Path, str]]:
-    """Expand paths (files and folders) into (file, display name), in the given order."""
-    out: list[tuple[Path, str]] = []
+class DocumentSource(NamedTuple):
+    """A file to validate, as found from the paths given."""
+
+    path: Path
+    name: str  # as displayed
+    named: bool  # given by name (its links are followed), not found in a folder
+
+
+def iter_sources(paths: Iterable[Path]) -> list[DocumentSource]:
+    """Expand paths (files and folders) into the files to read, in the given order."""
+    out: list[DocumentSource] = []
     for path in paths:
         if path.is_dir():
-            out.extend((found, str(found)) for found in find_documents(path))
+            out.extend(DocumentSource(found, str(found), False) for found in find_documents(path))
         else:
-            out.append((path, str(path)))
+            out.append(DocumentSource(path, str(path), True))
     return out
 
 

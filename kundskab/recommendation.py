@@ -23,6 +23,7 @@ from typing import Any
 
 from kundskab.cases import Case, parse_case
 from kundskab.engine import Derivation, RulesEngine
+from kundskab.errors import RequestError
 from kundskab.knowledge import KnowledgeBase, load
 from kundskab.rules import Facts, Rule, RuleSet, single_bits
 
@@ -241,6 +242,8 @@ class Recommender:
 
     def recommend(self, case: Case | Mapping[str, Any], *, lang: str = "da",
                   limit: int | None = None) -> Recommendation:
+        if limit is not None and (type(limit) is not int or limit < 1):
+            raise RequestError(f"'limit' is a whole number from 1 (at most {MAX_LIMIT} are listed)")
         if not isinstance(case, Case):
             case = parse_case(case, self.kb)
         if lang not in TEXT:
