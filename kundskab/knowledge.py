@@ -159,7 +159,8 @@ def _is_tagged(value: Any) -> bool:
 
 def _well_formed(data: Any) -> bool:
     """Whether a parsed cache has the shape `_compile.compile_graph` writes (JSON keys are
-    always strings, so only values need checking)."""
+    always strings, so only values need checking). Keep in step with the compiler: a key
+    it adds is checked here too (a test compiles the ontology and checks the result)."""
     if type(data) is not dict or data.get("format") != _vocab.CACHE_FORMAT or \
             type(data.get("version")) is not str:
         return False
@@ -175,7 +176,8 @@ def _well_formed(data: Any) -> bool:
                 _is_list_map({"t": entry.get("types"), "s": entry.get("sources")})
                 and _is_str_map(entry.get("labels")) and _is_str_map(entry.get("definition"))
                 and _is_list_map(entry.get("alt_labels")) and _is_list_map(entry.get("refs"))
-                and _is_list_map(entry.get("values"), _is_tagged)):
+                and _is_list_map(entry.get("values"), _is_tagged)
+                and _is_list_map({"i": entry.get("inferred", [])}, _is_str_map)):
             return False
     return True
 

@@ -124,17 +124,30 @@ def test_the_cache_holds_what_its_key_was_computed_from(ontology_copy: Path, mon
 # ------------------------------------------------------------------ 5. the cache is not trusted
 
 
-@pytest.mark.parametrize("content", ["[1]", "null", '{"format": 1}', '"x"', "{" * 100000,
-                                     '{"format": 1, "version": "1", "classes": {}, "concepts": {"x": {"types": 1}}}'])
+@pytest.mark.parametrize("content", [
+    "[1]", "null", '{"format": %d}', '"x"', "{" * 100000,
+    '{"format": %d, "version": "1", "classes": {}, "concepts": {"x": {"types": 1}}}',
+    '{"format": %d, "version": "1", "classes": {"A": {"parents": [1], "labels": {}}}, "concepts": {}}',
+])
 def test_a_cache_of_the_wrong_shape_is_rebuilt(content: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from kundskab._vocab import CACHE_FORMAT
     from kundskab.knowledge import KnowledgeBase
 
     monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path))
     KnowledgeBase.load()
     (cache,) = tmp_path.glob("kb-*.json")
-    cache.write_text(content, "utf-8")
+    cache.write_text(content.replace("%d", str(CACHE_FORMAT)), "utf-8")
     assert KnowledgeBase.load().get("ssp").label("da") == "SSP"
-    assert json.loads(cache.read_text("utf-8"))["format"] == 1  # and written anew
+    assert json.loads(cache.read_text("utf-8"))["format"] == CACHE_FORMAT  # and written anew
+
+
+def test_the_compiled_ontology_passes_the_cache_check(kb: KnowledgeBase) -> None:
+    # The check must accept everything the compiler writes, or every run would recompile.
+    from kundskab import _compile
+    from kundskab.knowledge import _well_formed
+
+    assert kb.ontology_dir is not None
+    assert _well_formed(json.loads(json.dumps(_compile.compile_directory(kb.ontology_dir))))
 
 
 def test_a_cache_that_is_a_link_fifo_or_folder_is_not_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
