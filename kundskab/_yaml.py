@@ -12,13 +12,22 @@ from typing import Any
 
 import yaml
 
-__all__ = ["UntrustedYAMLError", "load_untrusted", "load_untrusted_with_nodes"]
+__all__ = ["MAX_EVENTS", "TooManyValuesError", "UntrustedYAMLError", "load_untrusted", "load_untrusted_with_nodes"]
+
+# Composing a YAML node tree costs about a kilobyte per value: a 5 MB flow list of one-letter
+# items would take over a gigabyte. An initiative document has a few hundred values; the
+# parser's events are counted (streamed, in constant memory) before anything is composed.
+MAX_EVENTS = 20_000
 
 
 class UntrustedYAMLError(ValueError):
     def __init__(self, message: str, line: int | None = None) -> None:
         self.line = line
         super().__init__(message)
+
+
+class TooManyValuesError(UntrustedYAMLError):
+    """More YAML values than any document needs (MAX_EVENTS parser events)."""
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -81,8 +90,11 @@ _CLoader: Any = getattr(yaml, "CSafeLoader", None)
 
 
 def _refuse_anchors(text: str) -> None:
-    """One pass over libyaml's events: any anchor or alias is refused, with its line."""
-    for event in yaml.parse(text, Loader=_CLoader):
+    """One pass over the parser's events, which stops early: any anchor or alias is
+    refused, with its line, and so is a text with more than MAX_EVENTS events."""
+    for count, event in enumerate(yaml.parse(text, Loader=_CLoader or yaml.SafeLoader)):
+        if count >= MAX_EVENTS:
+            raise TooManyValuesError(f"more than {MAX_EVENTS} YAML values")
         mark: Any = event.start_mark
         line = mark.line + 1 if mark is not None else None
         if isinstance(event, yaml.AliasEvent):
@@ -97,11 +109,9 @@ def load_untrusted_with_nodes(text: str) -> tuple[Any, yaml.Node | None]:
     loader: Any = None
     try:
         with _as_untrusted_errors():
-            if _CLoader is not None:
-                _refuse_anchors(text)  # before composing: libyaml would resolve aliases itself
-                loader = _CLoader(text)
-            else:
-                loader = _NoAliasLoader(text)  # the reader refuses control characters here already
+            _refuse_anchors(text)  # before composing: libyaml would resolve aliases itself
+            # Without libyaml, the pure-Python loader (its reader refuses control characters).
+            loader = _CLoader(text) if _CLoader is not None else _NoAliasLoader(text)
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
             return data, node

@@ -29,7 +29,7 @@ import yaml
 
 from kundskab import _vocab
 from kundskab._names import printable
-from kundskab._yaml import UntrustedYAMLError, load_untrusted_with_nodes
+from kundskab._yaml import MAX_EVENTS, TooManyValuesError, UntrustedYAMLError, load_untrusted_with_nodes
 from kundskab.errors import DocumentError
 
 __all__ = [
@@ -52,6 +52,9 @@ __all__ = [
 ]
 
 MAX_BYTES = 5 * 1024 * 1024
+# An RDF document describes one initiative in tens of triples; parsing stops beyond this
+# many, which bounds the memory rdflib takes (about a kilobyte a triple) and its time.
+MAX_TRIPLES = 10_000
 FORMATS = {".md": "markdown", ".yaml": "yaml", ".yml": "yaml", ".ttl": "turtle",
            ".jsonld": "json-ld"}
 
@@ -152,6 +155,8 @@ READ_MESSAGES: dict[str, dict[str, str]] = {
         "no-initiative": "Ingen initiativ i dokumentet: giv det en node af typen ks:InitiativeDocument.",
         "several-initiatives": "Dokumentet beskriver {count} initiativer; ét initiativ pr. fil.",
         "too-deep": "Dokumentet er indlejret for dybt.",
+        "too-many-values": "Dokumentet har over {limit} YAML-værdier; et initiativdokument har langt færre.",
+        "too-many-triples": "Dokumentet har over {limit} tripler; et initiativdokument har langt færre.",
     },
     "en": {
         "unsupported": "The format '{suffix}' is not supported; use .md, .yaml, .yml, .ttl or .jsonld.",
@@ -177,6 +182,8 @@ READ_MESSAGES: dict[str, dict[str, str]] = {
         "no-initiative": "No initiative in the document: give it a node of type ks:InitiativeDocument.",
         "several-initiatives": "The document describes {count} initiatives; one initiative per file.",
         "too-deep": "The document is nested too deeply.",
+        "too-many-values": "The document has more than {limit} YAML values; an initiative document has far fewer.",
+        "too-many-triples": "The document has more than {limit} triples; an initiative document has far fewer.",
     },
 }
 
@@ -289,6 +296,8 @@ def _parse_yaml(text: str, name: str) -> Document:
 def _yaml_fields(text: str, offset: int, where: str) -> dict[str, Entry]:
     try:
         data, node = load_untrusted_with_nodes(text)
+    except TooManyValuesError:
+        raise ReadError("too-many-values", limit=MAX_EVENTS) from None
     except UntrustedYAMLError as exc:
         line = exc.line + offset if exc.line is not None else None
         if "anchors" in str(exc) or "aliases" in str(exc):
@@ -352,11 +361,31 @@ def _refuse_remote_contexts(data: Any) -> None:
             stack.extend(item)
 
 
-def _parse_rdf(text: str, fmt: str, name: str) -> Document:
+class _TooManyTriples(Exception):
+    pass
+
+
+def _bounded_graph() -> Any:
+    """An rdflib graph that refuses its MAX_TRIPLES + 1st triple (while parsing)."""
     import rdflib
+    from rdflib.plugins.stores.memory import Memory
+
+    class BoundedMemory(Memory):
+        count = 0
+
+        def add(self, triple: Any, context: Any, quoted: bool = False) -> None:
+            self.count += 1
+            if self.count > MAX_TRIPLES:
+                raise _TooManyTriples
+            super().add(triple, context, quoted)
+
+    return rdflib.Graph(store=BoundedMemory())
+
+
+def _parse_rdf(text: str, fmt: str, name: str) -> Document:
     from rdflib.plugins.parsers.notation3 import BadSyntax
 
-    graph = rdflib.Graph()
+    graph = _bounded_graph()
     if fmt == "json-ld":
         try:
             _refuse_remote_contexts(json.loads(text))
@@ -380,6 +409,8 @@ def _parse_rdf(text: str, fmt: str, name: str) -> Document:
         raise ReadError("turtle", line=int(exc.lines) + 1, detail=detail) from None
     except RecursionError:
         raise ReadError("too-deep") from None
+    except _TooManyTriples:
+        raise ReadError("too-many-triples", limit=MAX_TRIPLES) from None
     except Exception as exc:  # rdflib raises many unrelated types for bad input
         raise ReadError("rdf", fmt="Turtle" if fmt == "turtle" else "JSON-LD",
                         detail=printable(exc, 200)) from None
