@@ -6,6 +6,7 @@ documents at the size limit, the peak resident size of a child process."""
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -45,12 +46,21 @@ deep = st.integers(1, 30_000).map(lambda n: '{"factors": {"truancy": ' + "[" * n
 
 
 def _cpu(call: Callable[[], Any]) -> float:
-    start = time.process_time()
+    """The CPU time of one call, the least of three, with the garbage collector paused: a
+    collection of the test run's whole heap is not what the case costs."""
+    best = float("inf")
+    gc.disable()
     try:
-        call()
-    except KundskabError:
-        pass
-    return time.process_time() - start
+        for _ in range(3):
+            start = time.process_time()
+            try:
+                call()
+            except KundskabError:
+                pass
+            best = min(best, time.process_time() - start)
+    finally:
+        gc.enable()
+    return best
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
