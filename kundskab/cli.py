@@ -738,6 +738,8 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     else:
         stream = open(path, "rb")  # noqa: SIM115 - closed below
         total = os.fstat(stream.fileno()).st_size or None
+    # Our own progress line rather than click.progressbar: it counts cases while its
+    # percentage follows the bytes read, and stdin has no length; click's bar counts one unit.
     show_progress = sys.stderr.isatty()
     progress = {"read": 0}
 
