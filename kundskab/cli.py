@@ -535,6 +535,14 @@ def _print_check(report: Any, kb: Any, lang: str) -> None:
             click.secho(f"{kb.label(current, lang)} [{current}]:", bold=True)
         click.echo(f"  warning {finding.code}: {finding.intervention}: {finding.message}"
                    + (f" ({', '.join(finding.have)})" if finding.have else ""))
+    from kundskab.support import text as support_text
+
+    for programme, counts in report.verdicts.items():
+        # Information: the verdicts behind the findings, table with `check --programme`.
+        click.echo(f"{kb.label(programme, lang)} [{programme}]: " + ", ".join(
+            f"{n} {support_text(lang, verdict)}" for verdict, n in counts.items())
+            + "; " + support_text(lang, "scope_counts", **report.scope.get(programme, {}))
+            + f" (kundskab check --programme {programme})")
     status = word(lang, "check_ok") if report.ok else word(lang, "check_failed")
     click.echo(f"{status}: {len(report.errors)} {word(lang, 'errors')}, "
                f"{len(report.findings)} {word(lang, 'findings')}")

@@ -90,6 +90,11 @@ def test_check_passes_and_reports_verdicts_per_programme(runner: CliRunner) -> N
     from kundskab import load
 
     assert sum(verdicts.values()) == len(load().interventions(programme=["sikker-by-2018"]))
+    assert sum(data["summary"]["scope_by_programme"]["sikker-by-2018"].values()) == sum(verdicts.values())
+    # The text says, per programme, how many the requirement applies to, so a verdict on an
+    # initiative outside it does not read as a breach.
+    code, text, _ = run(runner, "check")
+    assert code == 0 and "kundskab check --programme sikker-by-2018" in text and "kan være fund" in text
     # A finding is an initiative in a requirement's scope that falls short; --strict fails
     # exactly when there is one (tests/test_principles.py makes one with ks:fundedBy).
     code, _, _ = run(runner, "check", "--strict")
