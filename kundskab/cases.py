@@ -10,16 +10,18 @@ CaseError; messages name concepts, never a case's values.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab._names import fold
-from kundskab.errors import CaseError, KundskabError
+from kundskab.errors import CaseError, KundskabError, UnknownConceptError
 from kundskab.knowledge import KnowledgeBase
 from kundskab.rules import Facts
 
-__all__ = ["Case", "implied_factors", "parse_answer", "parse_case", "parse_case_text"]
+__all__ = ["PRESUPPOSES", "Case", "factor_flags", "implied_factors", "load_case_json", "looks_like_cpr",
+           "parse_answer", "parse_case", "parse_case_text"]
 
 MAX_AGE = 120
 MAX_REF_LENGTH = 200
@@ -33,6 +35,21 @@ _FALSE = {"false", "nej", "n", "no", "0", "falsk"}
 _UNKNOWN = {"unknown", "ved ikke", "vedikke", "ukendt", "?", "", "null", "none", "dont know",
             "don't know", "vi"}
 
+
+_AGE_TEXT = re.compile(r"\s*([0-9]{1,3})\s*")  # ASCII digits only: int() takes '١٥' and refuses '¹⁵'
+# A Danish CPR number: ddmmyy, then four digits, with or without a hyphen or space.
+_CPR = re.compile(r"(?<![0-9])(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}[- ]?[0-9]{4}(?![0-9])")
+
+# Factors whose truth presupposes another: a case where the first is true and the second
+# false contradicts itself. Editor's inference from the factors' definitions
+# (ontology/concepts/factors.ttl) and the sections they cite.
+PRESUPPOSES: dict[str, str] = {
+    # 004_82e8bad0a830fa3a.txt#Tidligere og potentielle bandemedlemmer m.v. (Exit-enhed,
+    # Pre-Exit og RUG-udvalg): leaving a gang is what its members do.
+    "wants-to-leave-gang": "gang-member",
+    # repeat-offending is defined as having committed several offences.
+    "repeat-offending": "offence-committed",
+}
 
 _ANSWERS: dict[str, bool | None] = {
     **{word: True for word in _TRUE}, **{word: False for word in _FALSE}, **{word: None for word in _UNKNOWN}}
@@ -79,17 +96,54 @@ class Case:
         return f"Case(<{len(self.factors)} factors>)"
 
 
+def looks_like_cpr(ref: str | None) -> bool:
+    """Whether an opaque reference holds what looks like a Danish CPR number (worth a
+    warning: a reference must not identify a person)."""
+    return ref is not None and _CPR.search(ref) is not None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise CaseError("a key is given twice in the same object")
+    return out
+
+
+def load_case_json(text: str | bytes) -> Any:
+    """Parse JSON from outside: a key given twice and nesting too deep are CaseErrors; other
+    syntax errors are ValueError (json.JSONDecodeError), with the position only."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise CaseError("the case is nested too deeply") from None
+
+
+def factor_flags(true: Iterable[str], false: Iterable[str]) -> dict[str, bool]:
+    """The factors of command-line flags (--factor, --not-factor) as a case's mapping; a
+    name given both ways is a CaseError, as it is in a case's JSON."""
+    flags = dict.fromkeys(true, True)
+    for name in false:
+        if flags.get(name) is True:
+            raise CaseError("a factor is given both as true and as false")
+        flags[name] = False
+    return flags
+
+
+def _ordinal(index: int) -> str:
+    return f"entry {index + 1}"
+
+
 def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     """Check and normalise a case given as a mapping (parsed JSON or YAML)."""
     if type(data) is not dict and not isinstance(data, Mapping):  # dict first: isinstance on an ABC is slow
         raise CaseError("a case is an object with 'ref', 'age' and 'factors'")
     if not CASE_KEYS.issuperset(data):
-        unknown = sorted(str(k) for k in data if k not in CASE_KEYS)
-        raise CaseError(f"unknown field(s) in case: {', '.join(unknown)} "
+        unknown = sum(1 for k in data if k not in CASE_KEYS)
+        raise CaseError(f"the case has {unknown} unknown field(s) "
                         f"(a case has only {', '.join(sorted(CASE_KEYS))})")
     ref = data.get("ref")
     if ref is not None and type(ref) is not str:
-        if isinstance(ref, bool) or not isinstance(ref, int):
+        if isinstance(ref, bool) or not isinstance(ref, int) or not -10**MAX_REF_LENGTH < ref < 10**MAX_REF_LENGTH:
             raise CaseError("'ref' is an opaque text or number")
         ref = str(ref)
     if ref is not None and len(ref) > MAX_REF_LENGTH:
@@ -97,12 +151,13 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     age = data.get("age")
     if age is not None:
         if type(age) is not int:  # bool is a subclass of int: this refuses it too
-            if isinstance(age, str) and age.strip().isdigit():
-                age = int(age.strip())
+            digits = _AGE_TEXT.fullmatch(age) if isinstance(age, str) else None
+            if digits is not None:
+                age = int(digits.group(1))
             elif isinstance(age, float) and age.is_integer():
                 age = int(age)
             else:
-                raise CaseError(f"'age' is a whole number of years, not {age!r}")
+                raise CaseError("'age' is a whole number of years")
         if not 0 <= age <= MAX_AGE:
             raise CaseError(f"'age' must be between 0 and {MAX_AGE}")
     raw = data.get("factors", {})
@@ -110,20 +165,28 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     if raw is None:
         raw = {}
     if isinstance(raw, list):
-        raw = {name: True for name in raw}
+        if not all(type(name) is str for name in raw):
+            raise CaseError("'factors' as a list holds factor ids or labels (texts)")
+        raw = dict.fromkeys(raw, True)
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise CaseError("'factors' is an object of factor: true/false/unknown, or a list of ids")
     resolve = kb.resolve
-    for name, value in raw.items():
+    for index, (name, value) in enumerate(raw.items()):
         if type(name) is not str and not isinstance(name, str):
-            raise CaseError(f"a factor name is a text, not {name!r}")
+            raise CaseError(f"'factors', {_ordinal(index)}: a factor name is a text")
         try:
             ident = resolve(name, "Factor")
-        except KundskabError as exc:
-            raise CaseError(str(exc)) from None
-        answer = parse_answer(value)
+        except UnknownConceptError as exc:
+            hint = f"; did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
+            raise CaseError(f"'factors', {_ordinal(index)}: not a known factor id or label{hint}") from None
+        except KundskabError:
+            raise CaseError(f"'factors', {_ordinal(index)}: the name fits several factors; use the id") from None
+        try:
+            answer = parse_answer(value)
+        except CaseError:
+            raise CaseError(f"'factors', {ident}: the answer is true, false or unknown (ja, nej, ved ikke)") from None
         if ident in factors and factors[ident] is not None and factors[ident] != answer:
-            raise CaseError(f"factor '{ident}' is given twice with different answers")
+            raise CaseError(f"'factors', {ident}: given twice with different answers")
         factors[ident] = answer
     offences = _offences(data.get("offences"), kb)
     municipality = data.get("municipality")
@@ -136,6 +199,9 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
             raise CaseError(str(exc)) from None
     if offences and factors.get(OFFENCE_FACTOR) is False:
         raise CaseError(f"'offences' are given, but factor '{OFFENCE_FACTOR}' is false")
+    for factor, presupposed in PRESUPPOSES.items():
+        if factors.get(factor) is True and factors.get(presupposed) is False:
+            raise CaseError(f"'factors': {factor} is true, so {presupposed} cannot be false")
     _check_implications(factors, kb)
     return Case(ref, age, factors, offences, municipality)
 
@@ -207,13 +273,18 @@ def parse_case_text(text: str | bytes, kb: KnowledgeBase) -> Case:
         except UnicodeDecodeError:
             raise CaseError("a case is UTF-8 text") from None
     try:
-        data = json.loads(text)
+        data = load_case_json(text)
+    except CaseError:
+        raise
     except ValueError:
         from kundskab._yaml import UntrustedYAMLError, load_untrusted
 
         try:
-            data = load_untrusted(text)
+            data = load_untrusted(text, unique_keys=True)
         except UntrustedYAMLError as exc:
+            # The parser's own words may quote the text: only the line is given.
             where = f" (line {exc.line})" if exc.line else ""
-            raise CaseError(f"the case is neither JSON nor YAML{where}: {exc}") from None
+            if "given twice" in str(exc):
+                raise CaseError(f"a key is given twice in the same mapping{where}") from None
+            raise CaseError(f"the case is neither JSON nor YAML{where}") from None
     return parse_case(data, kb)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 __all__ = [
     "AmbiguousNameError",
+    "BatchError",
     "CaseError",
     "DocumentError",
     "EngineError",
     "KnowledgeBaseError",
     "KundskabError",
+    "RequestError",
     "RuleError",
     "UnknownConceptError",
 ]
@@ -61,6 +63,18 @@ class CaseError(KundskabError, ValueError):
     """A case description is malformed."""
 
     code = "invalid-case"
+
+
+class RequestError(KundskabError, ValueError):
+    """An option of a request is out of range or of the wrong type (e.g. `limit`)."""
+
+    code = "invalid-request"
+
+
+class BatchError(KundskabError, RuntimeError):
+    """A batch could not be finished (a worker process died)."""
+
+    code = "batch-failed"
 
 
 class RuleError(KundskabError):

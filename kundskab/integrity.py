@@ -55,6 +55,8 @@ class CheckReport:
     findings: list[Finding]
     # programme -> verdict -> number of catalogue initiatives (meets, falls-short, cannot-tell)
     verdicts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # programme -> whether the requirement applies ("true", "false", "unknown") -> number
+    scope: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -76,6 +78,7 @@ class CheckReport:
                 "findings": len(self.findings),
                 "findings_by_programme": dict(sorted(by_programme.items())),
                 "verdicts_by_programme": dict(sorted(self.verdicts.items())),
+                "scope_by_programme": dict(sorted(self.scope.items())),
             },
         }
 
@@ -155,17 +158,20 @@ def programme_findings(kb: KnowledgeBase) -> list[Finding]:
     return _programme_findings(kb)[0]
 
 
-def _programme_findings(kb: KnowledgeBase) -> tuple[list[Finding], dict[str, dict[str, int]]]:
+def _programme_findings(kb: KnowledgeBase) -> tuple[list[Finding], dict[str, dict[str, int]],
+                                                    dict[str, dict[str, int]]]:
     from kundskab.programmes import requirements
     from kundskab.support import assess_programme
 
     findings = []
     verdicts: dict[str, dict[str, int]] = {}
+    scope: dict[str, dict[str, int]] = {}
     for programme in kb.of_type("Programme"):
         if not requirements(kb, programme.id) or not kb.interventions(programme=[programme.id]):
             continue
         assessment = assess_programme(kb, programme.id, "en")
         verdicts[programme.id] = assessment.counts()
+        scope[programme.id] = assessment.as_dict("en")["summary"]["in_scope"]
         for row in assessment.initiatives:
             if not row.failure:
                 continue
@@ -175,7 +181,7 @@ def _programme_findings(kb: KnowledgeBase) -> tuple[list[Finding], dict[str, dic
                     findings.append(Finding(programme.id, result.requirement, row.id, code, result.why,
                                             row.counted()))
     findings.sort(key=lambda f: (f.programme, f.requirement, f.intervention))
-    return findings, verdicts
+    return findings, verdicts, scope
 
 
 def check(kb: KnowledgeBase | None = None, *, graph: Any = None) -> CheckReport:
@@ -185,7 +191,7 @@ def check(kb: KnowledgeBase | None = None, *, graph: Any = None) -> CheckReport:
     kb = kb or KnowledgeBase.load()
     directory = kb.ontology_dir or _paths.ontology_dir()
     errors = shacl_issues(directory, data=graph) + label_issues(kb)
-    findings, verdicts = _programme_findings(kb)
+    findings, verdicts, scope = _programme_findings(kb)
     return CheckReport(
         kb_version=kb.version,
         concepts=len(kb),
@@ -193,4 +199,5 @@ def check(kb: KnowledgeBase | None = None, *, graph: Any = None) -> CheckReport:
         errors=errors,
         findings=findings,
         verdicts=verdicts,
+        scope=scope,
     )

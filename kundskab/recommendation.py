@@ -23,6 +23,7 @@ from typing import Any
 from kundskab._memo import BoundedMemo
 from kundskab.cases import Case, implied_factors, parse_case
 from kundskab.engine import Derivation, RulesEngine
+from kundskab.errors import RequestError
 from kundskab.knowledge import KnowledgeBase, load
 from kundskab.ranking import CaseView, Ranker
 from kundskab.rules import Facts, Rule, RuleSet, single_bits
@@ -148,6 +149,8 @@ class Recommender:
                   limit: int | None = None, questions: int | None = None) -> Recommendation:
         """The recommendation for one case: `limit` interventions (the ranking's default
         when None) and at most `questions` open questions (5 when None)."""
+        if limit is not None and (type(limit) is not int or limit < 1):
+            raise RequestError(f"'limit' is a whole number from 1 (at most {MAX_LIMIT} are listed)")
         if not isinstance(case, Case):
             case = parse_case(case, self.kb)
         if lang not in TEXT:

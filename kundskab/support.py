@@ -29,12 +29,14 @@ from kundskab.programmes import FUNDED, Requirement, parts, requirements
 from kundskab.rules import Facts, RuleSet
 
 __all__ = [
+    "CSV_COLUMNS",
     "InitiativeAssessment",
     "InitiativeFacts",
     "PrincipleDeriver",
     "ProgrammeAssessment",
     "RequirementVerdict",
     "Support",
+    "assess_intervention",
     "assess_programme",
     "deriver",
     "initiative_facts",
@@ -84,6 +86,8 @@ TEXTS: dict[str, dict[str, str]] = {
                    "kravet gælder {in_scope}, ikke {out_scope}, ukendt for {unknown}; {failures} fund",
         "none": "ingen",
         "scope_word": "omfang",
+        "scope_counts": "kravet gælder {true}, ikke {false}, ukendt for {unknown}; kun dem, det "
+                        "gælder, kan være fund",
     },
     "en": {
         "meets": "meets", "falls-short": "falls short", "cannot-tell": "cannot tell",
@@ -115,6 +119,8 @@ TEXTS: dict[str, dict[str, str]] = {
                    "{failures} findings",
         "none": "none",
         "scope_word": "scope",
+        "scope_counts": "the requirement applies to {true}, not to {false}, unknown for {unknown}; "
+                        "only those it applies to can be findings",
     },
 }
 

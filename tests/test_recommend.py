@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kundskab import CaseError, KnowledgeBase
-from kundskab.cases import parse_case
+from kundskab.cases import PRESUPPOSES, parse_case
 from kundskab.recommendation import Recommender
 from kundskab.rules import Facts, RuleSet
 
@@ -59,7 +59,8 @@ def consistent(case: dict[str, Any]) -> bool:
     implied = implied_factors(load())
     factors = case.get("factors", {})
     return not any(factors.get(other) is False for factor, value in factors.items() if value is True
-                   for other in implied.get(factor, ()))
+                   for other in implied.get(factor, ())) and not any(
+        factors.get(a) is True and factors.get(b) is False for a, b in PRESUPPOSES.items())
 
 
 def applies(kb: KnowledgeBase, case: dict[str, Any], factor: str) -> bool:
