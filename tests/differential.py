@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab.engine import RulesEngine
+from kundskab.errors import CaseError
 from kundskab.rules import Facts, RuleSet
 
 __all__ = ["Tally", "compare", "make_facts", "run_all"]
@@ -89,7 +90,10 @@ def compare_recommendation(recommender: Any, rules: RuleSet, facts: Facts) -> st
     """The tier, fora and target groups of a whole recommendation against the reference."""
     state, _ = rules.closure(facts)
     case = {"age": facts.age, "factors": {**{f: True for f in facts.true}, **{f: False for f in facts.false}}}
-    answer = recommender.recommend(case)
+    try:
+        answer = recommender.recommend(case)
+    except CaseError:
+        return None  # contradictory answers (e.g. a gang leaver who is not a gang member) are refused
     if answer.tier != (state.tier or "general"):
         return "recommendation: tier differs"
     if answer.fora != sorted(state.derived.get("forum", ())):
