@@ -101,7 +101,7 @@ def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: An
     """Run the SHACL shapes over the ontology; one Issue per violation."""
     import pyshacl
     import rdflib
-    from rdflib.namespace import RDF, SH
+    from rdflib.namespace import SH
 
     from kundskab._compile import load_graph
     from kundskab._paths import ontology_files
@@ -115,7 +115,9 @@ def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: An
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
     )
     issues = []
-    for result in results.subjects(RDF.type, SH.ValidationResult):
+    # The report's own results only: a sh:node constraint nests the inner shape's results
+    # under sh:detail, which say the same thing again about a blank node.
+    for result in results.objects(None, SH.result):
         def one(pred: Any, result: Any = result) -> Any:
             return next(iter(results.objects(result, pred)), None)
 
