@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from kundskab.cases import parse_case
 from kundskab.errors import KundskabError
+from kundskab.i18n import gettext
 
 __all__ = ["MAX_LINE_BYTES", "BatchLine", "answer_line", "read_lines", "recommend_blocks", "recommend_lines"]
 
@@ -51,17 +52,18 @@ def _error(line: int, code: str, message: str) -> str:
 
 def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None) -> tuple[bool, str]:
     if raw is None:
-        return False, _error(number, "line-too-long", f"a line is at most {MAX_LINE_BYTES // 1024} KiB")
+        return False, _error(number, "line-too-long", gettext("a line is at most {size} KiB", lang).format(
+            size=MAX_LINE_BYTES // 1024))
     try:
         data = json.loads(raw.decode("utf-8"))
         case = parse_case(data, recommender.kb)
         return True, recommender.recommend(case, lang=lang, limit=limit).to_json()
     except UnicodeDecodeError:
-        return False, _error(number, "invalid-case", "not UTF-8")
+        return False, _error(number, "invalid-case", gettext("not UTF-8", lang))
     except KundskabError as exc:
-        return False, _error(number, exc.code, str(exc))
+        return False, _error(number, exc.code, exc.translated(lang))
     except ValueError as exc:  # json.JSONDecodeError
-        return False, _error(number, "invalid-json", f"not a JSON case: {exc}")
+        return False, _error(number, "invalid-json", gettext("not a JSON case: {detail}", lang).format(detail=exc))
 
 
 def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "da",

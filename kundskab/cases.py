@@ -13,6 +13,7 @@ from typing import Any
 
 from kundskab._names import fold
 from kundskab.errors import CaseError, KundskabError
+from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
 from kundskab.rules import Facts
 
@@ -47,7 +48,7 @@ def parse_answer(value: Any) -> bool | None:
             return False
         if key in _UNKNOWN:
             return None
-    raise CaseError("a factor is true, false or unknown (ja, nej, ved ikke)")
+    raise CaseError(N_("a factor is true, false or unknown (ja, nej, ved ikke)"))
 
 
 @dataclass(frozen=True)
@@ -72,18 +73,18 @@ class Case:
 def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     """Check and normalise a case given as a mapping (parsed JSON or YAML)."""
     if type(data) is not dict and not isinstance(data, Mapping):  # dict first: isinstance on an ABC is slow
-        raise CaseError("a case is an object with 'ref', 'age' and 'factors'")
+        raise CaseError(N_("a case is an object with 'ref', 'age' and 'factors'"))
     if not CASE_KEYS.issuperset(data):
         unknown = sorted(str(k) for k in data if k not in CASE_KEYS)
-        raise CaseError(f"unknown field(s) in case: {', '.join(unknown)} "
-                        f"(a case has only {', '.join(sorted(CASE_KEYS))})")
+        raise CaseError(N_("unknown field(s) in case: {fields} (a case has only {keys})"),
+                        fields=", ".join(unknown), keys=", ".join(sorted(CASE_KEYS)))
     ref = data.get("ref")
     if ref is not None and type(ref) is not str:
         if isinstance(ref, bool) or not isinstance(ref, int):
-            raise CaseError("'ref' is an opaque text or number")
+            raise CaseError(N_("'ref' is an opaque text or number"))
         ref = str(ref)
     if ref is not None and len(ref) > MAX_REF_LENGTH:
-        raise CaseError(f"'ref' is longer than {MAX_REF_LENGTH} characters")
+        raise CaseError(N_("'ref' is longer than {limit} characters"), limit=MAX_REF_LENGTH)
     age = data.get("age")
     if age is not None:
         if type(age) is not int:  # bool is a subclass of int: this refuses it too
@@ -92,9 +93,9 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
             elif isinstance(age, float) and age.is_integer():
                 age = int(age)
             else:
-                raise CaseError(f"'age' is a whole number of years, not {age!r}")
+                raise CaseError(N_("'age' is a whole number of years, not {age!r}"), age=age)
         if not 0 <= age <= MAX_AGE:
-            raise CaseError(f"'age' must be between 0 and {MAX_AGE}")
+            raise CaseError(N_("'age' must be between 0 and {max}"), max=MAX_AGE)
     raw = data.get("factors", {})
     factors: dict[str, bool | None] = {}
     if raw is None:
@@ -102,18 +103,18 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     if isinstance(raw, list):
         raw = {name: True for name in raw}
     if type(raw) is not dict and not isinstance(raw, Mapping):
-        raise CaseError("'factors' is an object of factor: true/false/unknown, or a list of ids")
+        raise CaseError(N_("'factors' is an object of factor: true/false/unknown, or a list of ids"))
     resolve = kb.resolve
     for name, value in raw.items():
         if type(name) is not str and not isinstance(name, str):
-            raise CaseError(f"a factor name is a text, not {name!r}")
+            raise CaseError(N_("a factor name is a text, not {name!r}"), name=name)
         try:
             ident = resolve(name, "Factor")
         except KundskabError as exc:
-            raise CaseError(str(exc)) from None
+            raise CaseError(exc.template, **exc.params) from None
         answer = parse_answer(value)
         if ident in factors and factors[ident] is not None and factors[ident] != answer:
-            raise CaseError(f"factor '{ident}' is given twice with different answers")
+            raise CaseError(N_("factor '{ident}' is given twice with different answers"), ident=ident)
         factors[ident] = answer
     return Case(ref, age, factors)
 
@@ -121,12 +122,12 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
 def parse_case_text(text: str | bytes, kb: KnowledgeBase) -> Case:
     """A case from JSON or YAML text (safe YAML only; JSON is tried first)."""
     if len(text) > MAX_CASE_BYTES:
-        raise CaseError(f"a case is at most {MAX_CASE_BYTES // 1024} KiB")
+        raise CaseError(N_("a case is at most {size} KiB"), size=MAX_CASE_BYTES // 1024)
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise CaseError("a case is UTF-8 text") from None
+            raise CaseError(N_("a case is UTF-8 text")) from None
     try:
         data = json.loads(text)
     except ValueError:
@@ -135,6 +136,8 @@ def parse_case_text(text: str | bytes, kb: KnowledgeBase) -> Case:
         try:
             data = load_untrusted(text)
         except UntrustedYAMLError as exc:
-            where = f" (line {exc.line})" if exc.line else ""
-            raise CaseError(f"the case is neither JSON nor YAML{where}: {exc}") from None
+            if exc.line:
+                raise CaseError(N_("the case is neither JSON nor YAML (line {line}): {detail}"),
+                                line=exc.line, detail=exc) from None
+            raise CaseError(N_("the case is neither JSON nor YAML: {detail}"), detail=exc) from None
     return parse_case(data, kb)

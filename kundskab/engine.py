@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab.errors import EngineError
+from kundskab.i18n import N_
 from kundskab.rules import Condition, Facts, Rule, RuleSet
 
 # durable-rules 2.0.28, its last release, calls datetime.utcfromtimestamp (deprecated since
@@ -31,10 +32,10 @@ except ImportError as exc:  # pragma: no cover - depends on how durable-rules wa
         raise
     # Python 3.13 removed PyEval_CallObject; durable-rules must be compiled with it mapped
     # to PyObject_CallObject (see the README), and pip may have cached an older build.
-    raise EngineError(
+    raise EngineError(N_(
         "durable-rules was built without Python 3.13 support; reinstall it with "
-        'CC="gcc -DPyEval_CallObject=PyObject_CallObject" pip install --no-cache-dir '
-        "--force-reinstall durable-rules==2.0.28"
+        '{command}'), command='CC="gcc -DPyEval_CallObject=PyObject_CallObject" pip install --no-cache-dir '
+        "--force-reinstall durable-rules==2.0.28",
     ) from exc
 
 __all__ = ["Derivation", "Firing", "RulesEngine"]
@@ -219,7 +220,7 @@ class RulesEngine:
                         except MessageNotHandledException:
                             pass  # no rule reads this fact: nothing follows from it
                         except MessageObservedException as exc:
-                            raise EngineError(f"fact asserted twice: {exc}") from None
+                            raise EngineError(N_("fact asserted twice: {detail}"), detail=str(exc)) from None
                     batch, derivation.pending = derivation.pending, []
                     if tier_read and derivation.tier_rank > asserted_rank:
                         asserted_rank = derivation.tier_rank
@@ -233,5 +234,5 @@ class RulesEngine:
                 except Exception:
                     pass
         if derivation.errors:
-            raise EngineError("rule action failed: " + "; ".join(derivation.errors))
+            raise EngineError(N_("rule action failed: {errors}"), errors="; ".join(derivation.errors))
         return derivation

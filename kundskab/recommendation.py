@@ -23,6 +23,7 @@ from typing import Any
 
 from kundskab.cases import Case, parse_case
 from kundskab.engine import Derivation, RulesEngine
+from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge import KnowledgeBase, load
 from kundskab.rules import Facts, Rule, RuleSet, single_bits
 
@@ -33,26 +34,17 @@ MAX_LIMIT = 100  # the most interventions an answer lists (the CLI's --limit bou
 PROBE_AGES = (3, 8, 12, 15, 17, 20, 30)  # one age per region of the age bounds the rules use
 EXPLANATION_ORDER = {"tier": 0, "age-group": 1, "target-group": 2, "forum": 3}
 
-TEXT = {
-    "da": {
-        "same_tier": "samme indsatsniveau som sagen",
-        "lower_tier": "et indsatsniveau under sagens",
-        "group": "målgruppe: {}",
-        "all": "rettet mod alle borgere",
-        "factors": "adresserer {}",
-        "forum": "forankret i {}",
-        "age": "alder",
-    },
-    "en": {
-        "same_tier": "same tier as the case",
-        "lower_tier": "one tier below the case",
-        "group": "target group: {}",
-        "all": "aimed at all citizens",
-        "factors": "addresses {}",
-        "forum": "runs in {}",
-        "age": "age",
-    },
+# The words of an answer: English here, Danish in the message catalogue.
+MESSAGES: dict[str, str] = {
+    "same_tier": N_("same tier as the case"),
+    "lower_tier": N_("one tier below the case"),
+    "group": N_("target group: {}"),
+    "all": N_("aimed at all citizens"),
+    "factors": N_("addresses {}"),
+    "forum": N_("runs in {}"),
+    "age": N_("age"),
 }
+TEXT = {lang: {key: gettext(text, lang) for key, text in MESSAGES.items()} for lang in LANGUAGES}
 
 # One encoder for every piece (json.dumps with options builds a new encoder per call).
 # ASCII only: an answer is one line for any line reader (U+2028 and the like escaped), and
