@@ -1,34 +1,47 @@
-"""Recommendation speed: batch throughput against durable-rules' own floor, latency, memory.
+"""Recommendation speed: batch throughput against the shared durable-rules floor, --jobs 2
+against one process, latency, memory.
 
-    python benchmarks/bench_recommend.py [--cases 20000] [--rounds 7] [--memory-cases 100000]
+    python benchmarks/bench_recommend.py [--floor ../shared/bench/engine_floor.py]
+        [--cases 20000] [--rounds 7] [--jobs-cases 20000] [--memory-cases 100000]
 
-The floor is bare durable-rules in the same process: the same compiled rules with actions
-that do nothing, the same input facts per case asserted into a state of their own, the
-state deleted afterwards. kundskab's batch path (parse the JSON line, reason, rank, ask
-what-if questions, explain, serialise) should reach at least half the floor's throughput.
+The floor is `engine_floor.py` (bare durable-rules through its own Python host: ten facts
+asserted in one call into a state of their own, twenty one-condition rules, the state
+deleted), run as a process of its own in every round, just before kundskab's round on
+cases of its own. Both sides run with the same allocator setting
+(GLIBC_TUNABLES=glibc.malloc.top_pad=1048576: this script restarts itself with it when it
+is not set), or the floor pays ~50 page faults per case in heap trimming.
+
+Printed: the floor and kundskab's batch path (parse each JSON line, reason, rank, ask the
+what-if questions, explain, serialise; in this process, lines in memory) in cases per
+second, the ratio per round and its median (goal >= 0.5), the engine alone (durable-rules
+driven by kundskab.engine, no ranking) on the same cases, `recommend --batch --jobs 1` and
+`--jobs 2` as whole processes in pairs (goal: --jobs 2 faster on two cores), in-process
+latency p50/p99 (goal p99 <= 5 ms) and the resident memory over many cases (goal: flat).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import itertools
+import io
 import json
+import os
 import random
-import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TUNABLES = "glibc.malloc.top_pad=1048576"
 
-from durable.engine import Host, MessageNotHandledException
-
-from kundskab import load
-from kundskab.cases import parse_case
-from kundskab.engine import _pattern
-from kundskab.recommendation import Recommender
+from kundskab import load  # noqa: E402
+from kundskab.cases import parse_case  # noqa: E402
+from kundskab.errors import CaseError  # noqa: E402
+from kundskab.recommendation import Recommender  # noqa: E402
 
 
 def make_cases(n: int, factors: list[str], seed: int = 7) -> list[dict[str, object]]:
@@ -43,70 +56,41 @@ def make_cases(n: int, factors: list[str], seed: int = 7) -> list[dict[str, obje
     return cases
 
 
-def floor_per_second(recommender: Recommender, lines: list[str]) -> float:
-    """Bare durable-rules: same rules, no-op actions, the same facts per case that
-    kundskab's engine asserts (the case's own and the conclusions it chains), a state
-    per case, deleted afterwards."""
-    kb = recommender.kb
-    definition = {
-        rule.id: {"all": [{f"c{i}": _pattern(c)} for i, c in enumerate(rule.conditions)],
-                  "run": lambda c: None}
-        for rule in recommender.rules
-    }
-    host = Host()
-    host.set_rulesets({"floor": definition})
-    consumed = recommender.rules.consumed_kinds
-    per_case = []  # not timed: the facts, as kundskab's engine asserts them
-    for line in lines:
-        case = parse_case(json.loads(line), kb).facts
-        first: dict[str, object] = {"t": "case"}
-        if case.age is not None:
-            first["age"] = case.age
-        facts = [first]
-        facts += [{"t": "f", "id": f, "v": "true"} for f in sorted(case.true)]
-        facts += [{"t": "f", "id": f, "v": "false"} for f in sorted(case.false)]
-        derivation = recommender.engine.run(case)
-        facts += [{"t": "d", "k": k, "id": i} for k, ids in derivation.conclusions.items()
-                  if k in consumed and k != "tier" for i in sorted(ids)]
-        if "tier" in consumed and derivation.tier:
-            facts.append({"t": "d", "k": "tier", "id": derivation.tier, "r": derivation.tier_rank})
-        per_case.append(facts)
-    sids = itertools.count(1)
-    start = time.perf_counter()
-    for facts in per_case:
-        sid = str(next(sids))
-        for fact in facts:
-            fact = {**fact, "sid": sid}
-            try:
-                host.assert_fact("floor", fact)
-            except MessageNotHandledException:
-                pass
-        host.delete_state("floor", sid)
-    return len(per_case) / (time.perf_counter() - start)
+def floor_per_second(floor: Path, cases: int) -> float:
+    done = subprocess.run([sys.executable, str(floor), str(cases)], capture_output=True, text=True, check=True)
+    return float(done.stdout.split()[-1])
 
 
 def kundskab_per_second(recommender: Recommender, lines: list[str]) -> float:
     """The code behind `recommend --batch` (one process), on lines held in memory."""
-    import io
-
     from kundskab.batch import read_lines, recommend_blocks
 
     data = ("\n".join(lines) + "\n").encode()
     start = time.perf_counter()
-    count = sum(n for n, _, _ in recommend_blocks(read_lines(io.BytesIO(data)), recommender=recommender))
+    count = sum(block.lines for block in recommend_blocks(read_lines(io.BytesIO(data)), recommender=recommender))
     return count / (time.perf_counter() - start)
 
 
-def batch_per_second(lines: list[str], jobs: int) -> float:
-    """`recommend --batch --jobs N` without the terminal: worker start-up included."""
-    import io
-
-    from kundskab.batch import read_lines, recommend_blocks
-
-    data = ("\n".join(lines) + "\n").encode()
+def engine_per_second(recommender: Recommender, lines: list[str]) -> float:
+    """The rules engine alone on the same cases (parsed beforehand, not timed)."""
+    facts = []
+    for line in lines:
+        try:
+            facts.append(parse_case(json.loads(line), recommender.kb).facts)
+        except CaseError:
+            pass  # refused as contradictory: the batch path answers it with an error line
+    run = recommender.engine.run
     start = time.perf_counter()
-    count = sum(n for n, _, _ in recommend_blocks(read_lines(io.BytesIO(data)), jobs=jobs))
-    return count / (time.perf_counter() - start)
+    for one in facts:
+        run(one)
+    return len(facts) / (time.perf_counter() - start)
+
+
+def cli_seconds(command: list[str], data: bytes) -> float:
+    """A whole `kundskab recommend --batch -` process, start-up included, output discarded."""
+    start = time.perf_counter()
+    subprocess.run(command, input=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
 
 
 def latencies(recommender: Recommender, cases: list[dict[str, object]]) -> list[float]:
@@ -123,57 +107,89 @@ def rss_mib() -> float:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--floor", type=Path, default=ROOT.parent / "shared" / "bench" / "engine_floor.py",
+                        help="the shared floor script (default: ../shared/bench/engine_floor.py)")
+    parser.add_argument("--floor-cases", type=int, default=5000)
     parser.add_argument("--cases", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=7, help="floor and batch runs, in pairs")
+    parser.add_argument("--jobs-cases", type=int, default=20000)
+    parser.add_argument("--jobs-rounds", type=int, default=3)
+    parser.add_argument("--latency-cases", type=int, default=5000)
     parser.add_argument("--memory-cases", type=int, default=100000)
     args = parser.parse_args()
+    if os.environ.get("GLIBC_TUNABLES") != TUNABLES:  # the same allocator setting on both sides
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "GLIBC_TUNABLES": TUNABLES})
+    if not args.floor.is_file():
+        sys.exit(f"no floor script at {args.floor}: give its path with --floor")
 
     kb = load()
     recommender = Recommender(kb)
     factors = sorted(f.id for f in kb.of_type("Factor") if f.id in recommender.rules.factors_read)
-    # Every round reasons over cases of its own (the floor and kundskab in a pair share
-    # them), so what kundskab's memos keep from one round cannot flatter the next.
+    # Every round reasons over cases of its own, so that what kundskab's memos keep from one
+    # round cannot flatter the next.
     rounds = [[json.dumps(c) for c in make_cases(args.cases, factors, seed=100 + r)] for r in range(args.rounds)]
     kundskab_per_second(recommender, [json.dumps(c) for c in make_cases(500, factors, seed=99)])  # warm up
-    floors, ours = [], []
+    floors, ours, engine = [], [], []
     for lines in rounds:  # pairs back to back, so both see the same machine
-        floors.append(floor_per_second(recommender, lines))
+        floors.append(floor_per_second(args.floor, args.floor_cases))
         ours.append(kundskab_per_second(recommender, lines))
+        engine.append(engine_per_second(recommender, lines))
     in_order = [o / f for o, f in zip(ours, floors, strict=True)]
-    ratios = sorted(in_order)
-    floor, mine = statistics.median(floors), statistics.median(ours)
-    print(f"cases per run, rounds         {args.cases}, {args.rounds}")
-    print(f"floor (bare durable-rules)    {floor:10.0f} cases/s  (median)")
-    print(f"kundskab batch path           {mine:10.0f} cases/s  (median)")
-    print(f"ratio (goal >= 0.5)           {statistics.median(ratios):10.2f}  "
-          f"(median of the rounds; lowest {ratios[0]:.2f}, highest {ratios[-1]:.2f})")
+    engine_ratios = [e / f for e, f in zip(engine, floors, strict=True)]
+    print(f"GLIBC_TUNABLES                {os.environ['GLIBC_TUNABLES']} (floor and kundskab)")
+    print(f"cases per round, rounds       {args.cases}, {args.rounds} (floor: {args.floor_cases} per round)")
+    print(f"floor (engine_floor.py)       {statistics.median(floors):10.0f} cases/s  (median)")
+    print(f"kundskab batch path           {statistics.median(ours):10.0f} cases/s  (median)")
+    print(f"ratio (goal >= 0.5)           {statistics.median(in_order):10.2f}  "
+          f"(median of the rounds; lowest {min(in_order):.2f}, highest {max(in_order):.2f})")
     print(f"ratio per round, in order     {' '.join(f'{r:.2f}' for r in in_order)}")
-    cases = make_cases(args.cases, factors, seed=7)
-    parallel = batch_per_second([json.dumps(c) for c in cases], 2)
-    print(f"kundskab batch, --jobs 2      {parallel:10.0f} cases/s  (ratio {parallel / floor:.2f}; "
-          f"the floor is one process)")
+    print(f"engine alone (no ranking)     {statistics.median(engine):10.0f} cases/s  "
+          f"(ratio {statistics.median(engine_ratios):.2f}; per round "
+          f"{' '.join(f'{r:.2f}' for r in engine_ratios)})")
 
-    lat = sorted(latencies(recommender, cases[:5000]))
+    exe = shutil.which("kundskab", path=str(Path(sys.executable).parent)) or ""
+    command = [exe] if exe else [sys.executable, "-m", "kundskab"]
+    command += ["recommend", "--batch", "-"]
+    data = ("\n".join(json.dumps(c) for c in make_cases(args.jobs_cases, factors, seed=7)) + "\n").encode()
+    one, two = [], []
+    for _ in range(args.jobs_rounds):
+        one.append(cli_seconds(command, data))
+        two.append(cli_seconds([*command, "--jobs", "2"], data))
+    speedups = [a / b for a, b in zip(one, two, strict=True)]
+    print(f"recommend --batch, whole process, {args.jobs_cases} cases, {os.cpu_count()} cores:")
+    print(f"  --jobs 1                    {args.jobs_cases / statistics.median(one):10.0f} cases/s  "
+          f"(median of {args.jobs_rounds})")
+    print(f"  --jobs 2                    {args.jobs_cases / statistics.median(two):10.0f} cases/s")
+    print(f"  speed-up (goal > 1)         {statistics.median(speedups):10.2f}  "
+          f"(per pair {' '.join(f'{s:.2f}' for s in speedups)})")
+
+    cases = make_cases(args.latency_cases, factors, seed=8)
+    lat = sorted(latencies(recommender, cases))
+
     def pct(p: float) -> float:
         return lat[min(len(lat) - 1, int(p / 100 * len(lat)))]
+
     print(f"latency p50 / p99 / max       {pct(50):.3f} / {pct(99):.3f} / {lat[-1]:.3f} ms (goal p99 <= 5)")
 
     gc.collect()
-    memory_cases = make_cases(args.memory_cases, factors, seed=11)
     samples = []
-    for i, case in enumerate(memory_cases, 1):
-        recommender.recommend(case)
-        if i % (args.memory_cases // 10) == 0:
-            samples.append(rss_mib())
-    print(f"RSS over {args.memory_cases} cases (MiB)   "
-          + " ".join(f"{s:.1f}" for s in samples))
+    step = max(1, args.memory_cases // 10)
+    rng_seed = 11
+    done = 0
+    while done < args.memory_cases:  # generated a tenth at a time: the cases do not pile up
+        for case in make_cases(step, factors, seed=rng_seed):
+            recommender.recommend(case)
+        rng_seed += 1
+        done += step
+        samples.append(rss_mib())
+    print(f"RSS over {done} cases (MiB, each tenth)  " + " ".join(f"{s:.1f}" for s in samples))
     print(f"RSS growth first->last tenth  {samples[-1] - samples[0]:+.1f} MiB")
 
 
-if __name__ == "__main__":  # the guard also keeps spawned batch workers from re-running it
+if __name__ == "__main__":
     main()

@@ -149,6 +149,20 @@ def compile_graph(graph: rdflib.Graph) -> dict[str, Any]:
             "concepts": concepts}
 
 
+def compile_sources(sources: Iterable[tuple[Path, bytes]]) -> dict[str, Any]:
+    """Compile Turtle already read into memory: the caller keys the cache by these very
+    bytes, so a file edited meanwhile cannot put old content under a new key."""
+    graph = rdflib.Graph()
+    for path, data in sources:
+        try:
+            # The file's own IRI as base, as parsing the path would give.
+            graph.parse(data=data, format="turtle", publicID=path.resolve().as_uri())
+        except Exception as exc:  # rdflib raises many unrelated types for bad Turtle
+            raise KnowledgeBaseError(N_("{path}: cannot parse Turtle: {detail}"), path=str(path),
+                                     detail=str(exc)) from exc
+    return compile_graph(graph)
+
+
 def compile_directory(directory: Path) -> dict[str, Any]:
     files = ontology_files(directory)
     if not files:

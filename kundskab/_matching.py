@@ -130,6 +130,10 @@ class TermIndex:
         for term in terms:
             if term.stems:
                 self._by_first.setdefault(term.stems[0], []).append(term)
+        # The lengths a prefix of a text word must have to be some term's first stem: only
+        # these are looked up, so a long word costs a few slices, not one per prefix
+        # (which grew with the square of its length).
+        self._prefix_lengths = sorted({len(first) for first in self._by_first if len(first) >= PREFIX_MIN})
 
     def find(self, text: Sequence[Token], languages: frozenset[str]) -> dict[str, list[Match]]:
         """Every concept with a term in `text`, and the matches (first occurrence per term).
@@ -142,7 +146,7 @@ class TermIndex:
             current = token.stem
             if not current:
                 continue
-            keys = [current] + [current[:k] for k in range(PREFIX_MIN, len(current))]
+            keys = [current] + [current[:k] for k in self._prefix_lengths if k < len(current)]
             for key in keys:
                 for term in self._by_first.get(key, ()):
                     if (term.lang not in languages and term.lang in _FUNCTION_WORDS) or \

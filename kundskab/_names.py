@@ -28,3 +28,11 @@ def nearest(name: str, candidates: dict[str, str], n: int = 3) -> list[str]:
         if ident not in found:
             found.append(ident)
     return found[:n]
+
+
+def printable(text: object, limit: int = 80) -> str:
+    """Untrusted text made safe to quote in a message or print on a terminal: every control,
+    format (bidi) or separator character becomes '?', so that no escape sequence, line break
+    or reordering reaches the terminal; bounded to `limit` characters."""
+    shown = "".join(ch if ch.isprintable() else "?" for ch in str(text))
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

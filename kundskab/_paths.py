@@ -33,8 +33,14 @@ def ontology_files(directory: Path) -> list[Path]:
 
 
 def cache_dir() -> Path:
+    """$KUNDSKAB_CACHE_DIR, else the platform's user cache directory (platformdirs: XDG on
+    Linux, where a relative XDG_CACHE_HOME is ignored as the XDG specification says)."""
     env = os.environ.get("KUNDSKAB_CACHE_DIR")
     if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kundskab"
+        return Path(env).absolute()
+    import platformdirs
+
+    found = Path(platformdirs.user_cache_dir("kundskab", appauthor=False))
+    # Older platformdirs took a relative XDG_CACHE_HOME as it was: never write under the
+    # working directory because of it.
+    return found if found.is_absolute() else Path.home() / ".cache" / "kundskab"

@@ -12,13 +12,22 @@ from typing import Any
 
 import yaml
 
-__all__ = ["UntrustedYAMLError", "load_untrusted", "load_untrusted_with_nodes"]
+__all__ = ["MAX_EVENTS", "TooManyValuesError", "UntrustedYAMLError", "load_untrusted", "load_untrusted_with_nodes"]
+
+# Composing a YAML node tree costs about a kilobyte per value: a 5 MB flow list of one-letter
+# items would take over a gigabyte. An initiative document has a few hundred values; the
+# parser's events are counted (streamed, in constant memory) before anything is composed.
+MAX_EVENTS = 20_000
 
 
 class UntrustedYAMLError(ValueError):
     def __init__(self, message: str, line: int | None = None) -> None:
         self.line = line
         super().__init__(message)
+
+
+class TooManyValuesError(UntrustedYAMLError):
+    """More YAML values than any document needs (MAX_EVENTS parser events)."""
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -33,6 +42,22 @@ class _NoAliasLoader(yaml.SafeLoader):
             raise UntrustedYAMLError("YAML anchors (&name) are not allowed",
                                      event.start_mark.line + 1)
         return super().compose_node(parent, index)
+
+
+class _UniqueKeyLoader(_NoAliasLoader):
+    """For cases: a key given twice in one mapping is an error, not "the last one wins"."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = (key_node.tag, key_node.value)
+                    if key in seen:
+                        raise UntrustedYAMLError("a key is given twice in the same mapping",
+                                                 key_node.start_mark.line + 1)
+                    seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 @contextmanager
@@ -53,10 +78,11 @@ def _as_untrusted_errors() -> Iterator[None]:
         raise UntrustedYAMLError(f"invalid YAML value: {exc}") from None
 
 
-def load_untrusted(text: str) -> Any:
-    """Parse YAML text that came from outside; errors carry a 1-based line number."""
+def load_untrusted(text: str, *, unique_keys: bool = False) -> Any:
+    """Parse YAML text that came from outside; errors carry a 1-based line number. With
+    `unique_keys`, a key given twice in a mapping is an error."""
     with _as_untrusted_errors():
-        return yaml.load(text, Loader=_NoAliasLoader)
+        return yaml.load(text, Loader=_UniqueKeyLoader if unique_keys else _NoAliasLoader)
 
 
 # libyaml, where PyYAML was built with it: documents up to 5 MB compose several times faster.
@@ -64,8 +90,11 @@ _CLoader: Any = getattr(yaml, "CSafeLoader", None)
 
 
 def _refuse_anchors(text: str) -> None:
-    """One pass over libyaml's events: any anchor or alias is refused, with its line."""
-    for event in yaml.parse(text, Loader=_CLoader):
+    """One pass over the parser's events, which stops early: any anchor or alias is
+    refused, with its line, and so is a text with more than MAX_EVENTS events."""
+    for count, event in enumerate(yaml.parse(text, Loader=_CLoader or yaml.SafeLoader)):
+        if count >= MAX_EVENTS:
+            raise TooManyValuesError(f"more than {MAX_EVENTS} YAML values")
         mark: Any = event.start_mark
         line = mark.line + 1 if mark is not None else None
         if isinstance(event, yaml.AliasEvent):
@@ -80,11 +109,9 @@ def load_untrusted_with_nodes(text: str) -> tuple[Any, yaml.Node | None]:
     loader: Any = None
     try:
         with _as_untrusted_errors():
-            if _CLoader is not None:
-                _refuse_anchors(text)  # before composing: libyaml would resolve aliases itself
-                loader = _CLoader(text)
-            else:
-                loader = _NoAliasLoader(text)  # the reader refuses control characters here already
+            _refuse_anchors(text)  # before composing: libyaml would resolve aliases itself
+            # Without libyaml, the pure-Python loader (its reader refuses control characters).
+            loader = _CLoader(text) if _CLoader is not None else _NoAliasLoader(text)
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
             return data, node

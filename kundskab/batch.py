@@ -3,29 +3,57 @@
 A bad line yields {"line": N, "error": {"code", "message"}} and the rest go on. With
 jobs > 1 the cases are spread over worker processes (each with its own engine); the
 output order is the input order all the same. Cases travel to the workers over pipes in
-memory only: nothing is written to disk.
+memory only: nothing is written to disk. A worker that dies (killed, out of memory) ends
+the batch with a BatchError rather than leaving it waiting for an answer that never comes.
+Blank lines are skipped, as JSON Lines readers do.
+
+`write_batch` is what `recommend --batch` runs. With jobs > 1 and an output that is a
+file descriptor, it forks `jobs` workers that share the loaded knowledge base and write
+their answers to the output themselves, taking turns chunk by chunk in input order: only
+the cases (about 0.1 KB each) cross a pipe, never the answers (about 11 KB each), so the
+work really is shared. Elsewhere (no fork, an in-memory output, other threads running)
+`recommend_blocks` sends the answers back over pipes instead.
 """
 
 from __future__ import annotations
 
 import gc
+import io
 import json
 import multiprocessing
+import os
+import signal
+import sys
+import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, BinaryIO
+from multiprocessing.connection import Connection, wait
+from typing import Any, BinaryIO, NamedTuple
 
-from kundskab.cases import parse_case
-from kundskab.errors import KundskabError
+from kundskab.cases import load_case_json, looks_like_cpr, parse_case
+from kundskab.errors import BatchError, KundskabError
 from kundskab.i18n import gettext
 
-__all__ = ["MAX_LINE_BYTES", "BatchLine", "answer_line", "read_lines", "recommend_blocks", "recommend_lines"]
+__all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "Block", "answer_line", "read_lines", "recommend_blocks",
+           "recommend_lines", "write_batch"]
 
 MAX_LINE_BYTES = 64 * 1024
 CHUNK = 128
 
 BatchLine = tuple[int, bytes | None]  # line number, and the line (None: it was too long)
+
+
+class Block(NamedTuple):
+    """The answers to one chunk of input lines."""
+
+    lines: int  # how many input lines (cases) it answers
+    bad: int  # how many of them were errors
+    text: str  # one output line per input line, each ending in a line break
+    cpr_like: tuple[int, ...] = ()  # line numbers whose ref looks like a CPR number
 
 
 def read_lines(stream: BinaryIO, progress: Any = None) -> Iterator[BatchLine]:
@@ -42,6 +70,8 @@ def read_lines(stream: BinaryIO, progress: Any = None) -> Iterator[BatchLine]:
             continue
         if progress:
             progress(size)
+        if raw.isspace():  # a blank line (often the last) is no case: skipped, as JSON Lines readers do
+            continue
         yield number, raw
 
 
@@ -50,26 +80,29 @@ def _error(line: int, code: str, message: str) -> str:
     return json.dumps({"line": line, "error": {"code": code, "message": message}}, separators=(",", ":"))
 
 
-def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None) -> tuple[bool, str]:
+def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None,
+         cpr_like: list[int]) -> tuple[bool, str]:
     if raw is None:
         return False, _error(number, "line-too-long", gettext("a line is at most {size} KiB", lang).format(
             size=MAX_LINE_BYTES // 1024))
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = load_case_json(raw.decode("utf-8"))
         case = parse_case(data, recommender.kb)
+        if case.ref is not None and looks_like_cpr(case.ref):
+            cpr_like.append(number)
         return True, recommender.recommend(case, lang=lang, limit=limit).to_json()
     except UnicodeDecodeError:
         return False, _error(number, "invalid-case", gettext("not UTF-8", lang))
     except KundskabError as exc:
         return False, _error(number, exc.code, exc.translated(lang))
-    except ValueError as exc:  # json.JSONDecodeError
+    except ValueError as exc:  # json.JSONDecodeError: its message gives the position, not the text
         return False, _error(number, "invalid-json", gettext("not a JSON case: {detail}", lang).format(detail=exc))
 
 
 def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "da",
                 limit: int | None = None) -> tuple[bool, str]:
     """(ok, JSON text) for one numbered line: the answer, or {"line": N, "error": ...}."""
-    return _one(recommender, number, raw, lang, limit)
+    return _one(recommender, number, raw, lang, limit, [])
 
 
 _WORKER: Any = None
@@ -79,24 +112,27 @@ def _init_worker() -> None:
     global _WORKER
     from kundskab.recommendation import Recommender
 
+    # Ctrl-C reaches the whole process group: the parent stops the batch and its workers;
+    # a worker interrupted on its own would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Recommender()
     gc.freeze()
 
 
-def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | None) -> tuple[int, int, str]:
-    """(lines, bad lines, their output as one text): one piece per chunk crosses the pipe."""
+def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | None) -> Block:
+    """The answers to a chunk as one text: one piece per chunk crosses the pipe."""
     bad = 0
     texts = []
+    cpr_like: list[int] = []
     for number, raw in chunk:
-        ok, text = _one(recommender, number, raw, lang, limit)
+        ok, text = _one(recommender, number, raw, lang, limit, cpr_like)
         bad += not ok
         texts.append(text)
     texts.append("")  # the block ends with a line break
-    return len(chunk), bad, "\n".join(texts)
+    return Block(len(chunk), bad, "\n".join(texts), tuple(cpr_like))
 
 
-def _work(args: tuple[list[BatchLine], str, int | None]) -> tuple[int, int, str]:
-    chunk, lang, limit = args
+def _work(chunk: list[BatchLine], lang: str, limit: int | None) -> Block:
     return _block(_WORKER, chunk, lang, limit)
 
 
@@ -107,9 +143,9 @@ def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
 
 
 def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
-                     lang: str = "da", limit: int | None = None,
-                     chunk_size: int = CHUNK) -> Iterator[tuple[int, int, str]]:
-    """(lines, bad lines, output text) per chunk of input lines, in input order.
+                     lang: str = "da", limit: int | None = None, chunk_size: int = CHUNK) -> Iterator[Block]:
+    """The answers per chunk of input lines, in input order. Raises BatchError if a worker
+    process dies (the blocks before it have been yielded).
 
     `chunk_size=1` (with one job) answers each line as soon as it is read: for a caller that
     writes one case and waits for its answer before writing the next."""
@@ -125,35 +161,212 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
             yield _block(recommender, chunk, lang, limit)
         return
     # The main process takes every jobs-th chunk itself and jobs - 1 workers the others,
-    # so `--jobs 2` keeps both cores of a two-core machine busy. "spawn": the parent's
-    # durable-rules host runs a timer thread, which fork would copy badly.
+    # so `--jobs 2` keeps both cores of a two-core machine busy. "spawn": this path also
+    # serves callers with threads of their own, which fork would copy badly.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(jobs - 1, initializer=_init_worker) as pool:
-        # A bounded window of chunks in flight: memory stays flat however long the input
-        # (Pool.imap would read the whole input ahead).
-        window: deque[tuple[list[BatchLine] | None, Any]] = deque()
+    # A process pool from concurrent.futures, not multiprocessing.Pool: when a worker dies,
+    # its futures fail (BrokenProcessPool) where Pool would replace the worker and wait for
+    # the lost chunk for ever.
+    pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_init_worker)
+    try:
+        # A bounded window of chunks in flight: memory stays flat however long the input.
+        window: deque[tuple[list[BatchLine] | None, Future[Block] | None]] = deque()
         for index, chunk in enumerate(_chunks(lines, CHUNK)):
             if index % jobs == 0:
                 window.append((chunk, None))
             else:
-                window.append((None, pool.apply_async(_work, ((chunk, lang, limit),))))
+                window.append((None, pool.submit(_work, chunk, lang, limit)))
             while len(window) >= 4 * jobs:
                 yield _resolve(window.popleft(), recommender, lang, limit)
         while window:
             yield _resolve(window.popleft(), recommender, lang, limit)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _resolve(entry: tuple[list[BatchLine] | None, Any], recommender: Any, lang: str,
-             limit: int | None) -> tuple[int, int, str]:
+_WORKER_DIED = ("a worker process stopped before answering (killed, or out of memory?); "
+                "the output ends before the lines it held")
+
+
+def _resolve(entry: tuple[list[BatchLine] | None, Future[Block] | None], recommender: Any, lang: str,
+             limit: int | None) -> Block:
     chunk, pending = entry
     if chunk is not None:
         return _block(recommender, chunk, lang, limit)
-    return pending.get()  # type: ignore[no-any-return]
+    assert pending is not None
+    try:
+        return pending.result()
+    except BrokenProcessPool:
+        raise BatchError(_WORKER_DIED) from None
 
 
 def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
                     lang: str = "da", limit: int | None = None) -> Iterator[tuple[bool, str]]:
     """(ok, JSON text) for each numbered line, in input order."""
-    for _, _, block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
-        for text in block[:-1].split("\n"):
+    for block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
+        for text in block.text[:-1].split("\n"):
             yield not text.startswith('{"line":'), text
+
+
+@dataclass
+class BatchSummary:
+    lines: int = 0
+    bad: int = 0
+    cpr_like: list[int] = field(default_factory=list)  # line numbers whose ref looks like a CPR number
+
+
+def write_batch(lines: Iterable[BatchLine], out: BinaryIO, *, recommender: Any = None, jobs: int = 1,
+                lang: str = "da", limit: int | None = None, chunk_size: int = CHUNK,
+                progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+    """Answer every line and write the answers to `out`, one line each, in input order.
+    `progress(lines, bad)` is called as chunks are done."""
+    if recommender is None:
+        from kundskab.recommendation import Recommender
+
+        recommender = Recommender()
+    fd = _descriptor(out) if jobs > 1 else None
+    if fd is not None and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        out.flush()
+        return _write_forked(lines, fd, recommender, jobs, lang, limit, progress)
+    summary = BatchSummary()
+    for block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit,
+                                  chunk_size=chunk_size):
+        out.write(block.text.encode("ascii"))
+        if chunk_size == 1:  # a co-process waits for each answer
+            out.flush()
+        summary.lines += block.lines
+        summary.bad += block.bad
+        summary.cpr_like += block.cpr_like
+        if progress:
+            progress(summary.lines, summary.bad)
+    return summary
+
+
+def _descriptor(out: BinaryIO) -> int | None:
+    try:
+        return out.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+IN_FLIGHT = 2  # chunks sent to a worker and not yet written: the input pipe never fills
+
+
+def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: int, lang: str,
+                  limit: int | None, progress: Callable[[int, int], None] | None) -> BatchSummary:
+    """Chunk i goes to worker i % jobs; worker w writes when it holds turn w and then hands
+    the turn to worker w + 1, so the output is in input order whoever finishes first."""
+    context = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # a child flushes these on exit: nothing twice
+        if stream is not None:
+            stream.flush()
+    turns = [context.Semaphore(0) for _ in range(jobs)]
+    turns[0].release()
+    failed = context.Event()
+    gc.freeze()  # forked workers share the loaded knowledge base without copying it
+    links: list[Connection] = []
+    workers = []
+    for index in range(jobs):
+        ours, theirs = context.Pipe()
+        worker = context.Process(target=_worker, daemon=True, args=(
+            recommender, theirs, turns[index], turns[(index + 1) % jobs], failed, fd, lang, limit))
+        worker.start()
+        theirs.close()
+        links.append(ours)
+        workers.append(worker)
+    summary = BatchSummary()
+    in_flight = [0] * jobs
+    done = [False] * jobs
+    problem: list[str] = []
+
+    def collect(block: bool) -> None:
+        ready = wait([*links, *(w.sentinel for w in workers)], None if block else 0)
+        for index, link in enumerate(links):
+            while link in ready and not done[index] and link.poll():
+                try:
+                    message = link.recv()
+                except EOFError:
+                    message = ("error", "a worker stopped")
+                if message[0] == "chunk":
+                    in_flight[index] -= 1
+                    summary.lines += message[1]
+                    summary.bad += message[2]
+                    summary.cpr_like += message[3]
+                    if progress:
+                        progress(summary.lines, summary.bad)
+                elif message[0] == "done":
+                    done[index] = True
+                else:
+                    problem.append(message[1])
+                    done[index] = True
+        for index, worker in enumerate(workers):
+            if worker.sentinel in ready and not done[index] and not links[index].poll():
+                problem.append(f"a worker stopped (exit code {worker.exitcode})")
+                done[index] = True
+        if problem:
+            failed.set()
+
+    try:
+        for number, chunk in enumerate(_chunks(lines, CHUNK)):
+            index = number % jobs
+            while in_flight[index] >= IN_FLIGHT and not problem:
+                collect(block=True)
+            if problem:
+                break
+            links[index].send(chunk)
+            in_flight[index] += 1
+            collect(block=False)
+        for link in links:
+            try:
+                link.send(None)
+            except OSError:
+                pass
+        while not all(done):
+            collect(block=True)
+    finally:
+        if problem:
+            failed.set()
+        for worker in workers:
+            worker.join(timeout=None if not problem else 5)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+        for link in links:
+            link.close()
+    if problem:
+        if any("Broken pipe" in p for p in problem):
+            raise BrokenPipeError(problem[0])
+        raise BatchError(_WORKER_DIED if problem[0].startswith("a worker stopped") else
+                         f"a batch worker failed: {problem[0]}")
+    return summary
+
+
+def _worker(recommender: Any, link: Connection, turn: Any, next_turn: Any, failed: Any, fd: int, lang: str,
+            limit: int | None) -> None:
+    """Answer chunks as they come and write each in turn; on failure keep passing the turn
+    (writing nothing), so that no other worker waits for ever."""
+    trouble: str | None = None
+    while True:
+        chunk = link.recv()
+        if chunk is None:
+            break
+        block = Block(0, 0, "")
+        data = b""
+        if trouble is None:
+            try:
+                block = _block(recommender, chunk, lang, limit)
+                data = block.text.encode("ascii")
+            except BaseException as exc:  # reported to the main process, never lost
+                trouble = f"{type(exc).__name__}: {exc}"
+        turn.acquire()
+        try:
+            if trouble is None and not failed.is_set():
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+        except OSError as exc:
+            trouble = f"{type(exc).__name__}: {exc}"
+        finally:
+            next_turn.release()
+        link.send(("chunk", block.lines, block.bad, block.cpr_like) if trouble is None else ("error", trouble))
+    link.send(("done",) if trouble is None else ("error", trouble))

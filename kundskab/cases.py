@@ -1,23 +1,26 @@
 """A case: an opaque reference, an age and factors that are true, false or unknown.
 
 Nothing in a case identifies a person. This module never writes a case anywhere; the
-reference is only echoed back to the caller.
+reference is only echoed back to the caller. A case comes from outside: its errors name the
+field and what it should be, never the value given (which may be anything, even personal).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab._names import fold
-from kundskab.errors import CaseError, KundskabError
+from kundskab.errors import CaseError, KundskabError, UnknownConceptError
 from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
 from kundskab.rules import Facts
 
-__all__ = ["Case", "parse_answer", "parse_case", "parse_case_text"]
+__all__ = ["PRESUPPOSES", "Case", "factor_flags", "load_case_json", "looks_like_cpr", "parse_answer",
+           "parse_case", "parse_case_text"]
 
 MAX_AGE = 120
 MAX_REF_LENGTH = 200
@@ -29,6 +32,21 @@ _FALSE = {"false", "nej", "n", "no", "0", "falsk"}
 _UNKNOWN = {"unknown", "ved ikke", "vedikke", "ukendt", "?", "", "null", "none", "dont know",
             "don't know", "vi"}
 
+
+_AGE_TEXT = re.compile(r"\s*([0-9]{1,3})\s*")  # ASCII digits only: int() takes '١٥' and refuses '¹⁵'
+# A Danish CPR number: ddmmyy, then four digits, with or without a hyphen or space.
+_CPR = re.compile(r"(?<![0-9])(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}[- ]?[0-9]{4}(?![0-9])")
+
+# Factors whose truth presupposes another: a case where the first is true and the second
+# false contradicts itself. Editor's inference from the factors' definitions
+# (ontology/concepts/factors.ttl) and the sections they cite.
+PRESUPPOSES: dict[str, str] = {
+    # 004_82e8bad0a830fa3a.txt#Tidligere og potentielle bandemedlemmer m.v. (Exit-enhed,
+    # Pre-Exit og RUG-udvalg): leaving a gang is what its members do.
+    "wants-to-leave-gang": "gang-member",
+    # repeat-offending is defined as having committed several offences.
+    "repeat-offending": "offence-committed",
+}
 
 _ANSWERS: dict[str, bool | None] = {
     **{word: True for word in _TRUE}, **{word: False for word in _FALSE}, **{word: None for word in _UNKNOWN}}
@@ -70,17 +88,54 @@ class Case:
         return f"Case(<{len(self.factors)} factors>)"
 
 
+def looks_like_cpr(ref: str | None) -> bool:
+    """Whether an opaque reference holds what looks like a Danish CPR number (worth a
+    warning: a reference must not identify a person)."""
+    return ref is not None and _CPR.search(ref) is not None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise CaseError(N_("a key is given twice in the same object"))
+    return out
+
+
+def load_case_json(text: str | bytes) -> Any:
+    """Parse JSON from outside: a key given twice and nesting too deep are CaseErrors; other
+    syntax errors are ValueError (json.JSONDecodeError), with the position only."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise CaseError(N_("the case is nested too deeply")) from None
+
+
+def factor_flags(true: Iterable[str], false: Iterable[str]) -> dict[str, bool]:
+    """The factors of command-line flags (--factor, --not-factor) as a case's mapping; a
+    name given both ways is a CaseError, as it is in a case's JSON."""
+    flags = dict.fromkeys(true, True)
+    for name in false:
+        if flags.get(name) is True:
+            raise CaseError(N_("a factor is given both as true and as false"))
+        flags[name] = False
+    return flags
+
+
+def _ordinal(index: int) -> int:
+    return index + 1
+
+
 def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     """Check and normalise a case given as a mapping (parsed JSON or YAML)."""
     if type(data) is not dict and not isinstance(data, Mapping):  # dict first: isinstance on an ABC is slow
         raise CaseError(N_("a case is an object with 'ref', 'age' and 'factors'"))
     if not CASE_KEYS.issuperset(data):
-        unknown = sorted(str(k) for k in data if k not in CASE_KEYS)
-        raise CaseError(N_("unknown field(s) in case: {fields} (a case has only {keys})"),
-                        fields=", ".join(unknown), keys=", ".join(sorted(CASE_KEYS)))
+        unknown = sum(1 for k in data if k not in CASE_KEYS)
+        raise CaseError(N_("the case has {count} unknown field(s) (a case has only {keys})"),
+                        count=unknown, keys=", ".join(sorted(CASE_KEYS)))
     ref = data.get("ref")
     if ref is not None and type(ref) is not str:
-        if isinstance(ref, bool) or not isinstance(ref, int):
+        if isinstance(ref, bool) or not isinstance(ref, int) or not -10**MAX_REF_LENGTH < ref < 10**MAX_REF_LENGTH:
             raise CaseError(N_("'ref' is an opaque text or number"))
         ref = str(ref)
     if ref is not None and len(ref) > MAX_REF_LENGTH:
@@ -88,12 +143,13 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     age = data.get("age")
     if age is not None:
         if type(age) is not int:  # bool is a subclass of int: this refuses it too
-            if isinstance(age, str) and age.strip().isdigit():
-                age = int(age.strip())
+            digits = _AGE_TEXT.fullmatch(age) if isinstance(age, str) else None
+            if digits is not None:
+                age = int(digits.group(1))
             elif isinstance(age, float) and age.is_integer():
                 age = int(age)
             else:
-                raise CaseError(N_("'age' is a whole number of years, not {age!r}"), age=age)
+                raise CaseError(N_("'age' is a whole number of years"))
         if not 0 <= age <= MAX_AGE:
             raise CaseError(N_("'age' must be between 0 and {max}"), max=MAX_AGE)
     raw = data.get("factors", {})
@@ -101,21 +157,39 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     if raw is None:
         raw = {}
     if isinstance(raw, list):
-        raw = {name: True for name in raw}
+        if not all(type(name) is str for name in raw):
+            raise CaseError(N_("'factors' as a list holds factor ids or labels (texts)"))
+        raw = dict.fromkeys(raw, True)
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise CaseError(N_("'factors' is an object of factor: true/false/unknown, or a list of ids"))
     resolve = kb.resolve
-    for name, value in raw.items():
+    for index, (name, value) in enumerate(raw.items()):
         if type(name) is not str and not isinstance(name, str):
-            raise CaseError(N_("a factor name is a text, not {name!r}"), name=name)
+            raise CaseError(N_("'factors', entry {entry}: a factor name is a text"), entry=_ordinal(index))
         try:
             ident = resolve(name, "Factor")
-        except KundskabError as exc:
-            raise CaseError(exc.template, **exc.params) from None
-        answer = parse_answer(value)
+        except UnknownConceptError as exc:
+            if exc.suggestions:
+                raise CaseError(N_("'factors', entry {entry}: not a known factor id or label; "
+                                   "did you mean: {suggestions}?"),
+                                entry=_ordinal(index), suggestions=", ".join(exc.suggestions)) from None
+            raise CaseError(N_("'factors', entry {entry}: not a known factor id or label"),
+                            entry=_ordinal(index)) from None
+        except KundskabError:
+            raise CaseError(N_("'factors', entry {entry}: the name fits several factors; use the id"),
+                            entry=_ordinal(index)) from None
+        try:
+            answer = parse_answer(value)
+        except CaseError:
+            raise CaseError(N_("'factors', {ident}: the answer is true, false or unknown (ja, nej, ved ikke)"),
+                            ident=ident) from None
         if ident in factors and factors[ident] is not None and factors[ident] != answer:
-            raise CaseError(N_("factor '{ident}' is given twice with different answers"), ident=ident)
+            raise CaseError(N_("'factors', {ident}: given twice with different answers"), ident=ident)
         factors[ident] = answer
+    for factor, presupposed in PRESUPPOSES.items():
+        if factors.get(factor) is True and factors.get(presupposed) is False:
+            raise CaseError(N_("'factors': {factor} is true, so {presupposed} cannot be false"),
+                            factor=factor, presupposed=presupposed)
     return Case(ref, age, factors)
 
 
@@ -129,15 +203,20 @@ def parse_case_text(text: str | bytes, kb: KnowledgeBase) -> Case:
         except UnicodeDecodeError:
             raise CaseError(N_("a case is UTF-8 text")) from None
     try:
-        data = json.loads(text)
+        data = load_case_json(text)
+    except CaseError:
+        raise
     except ValueError:
         from kundskab._yaml import UntrustedYAMLError, load_untrusted
 
         try:
-            data = load_untrusted(text)
+            data = load_untrusted(text, unique_keys=True)
         except UntrustedYAMLError as exc:
+            # The parser's own words may quote the text: only the line is given.
+            twice = "given twice" in str(exc)
             if exc.line:
-                raise CaseError(N_("the case is neither JSON nor YAML (line {line}): {detail}"),
-                                line=exc.line, detail=exc) from None
-            raise CaseError(N_("the case is neither JSON nor YAML: {detail}"), detail=exc) from None
+                raise CaseError(N_("a key is given twice in the same mapping (line {line})") if twice
+                                else N_("the case is neither JSON nor YAML (line {line})"), line=exc.line) from None
+            raise CaseError(N_("a key is given twice in the same mapping") if twice
+                            else N_("the case is neither JSON nor YAML")) from None
     return parse_case(data, kb)

@@ -1,21 +1,30 @@
 """The `kundskab` command line: a thin layer that turns library errors into messages.
 
 Results go to stdout, diagnostics to stderr. Exit 0 on success, 1 when the answer is
-negative (invalid document, failed check), 2 on bad usage or unreadable input.
+negative (invalid document, failed check), 2 on any error (bad usage, unreadable input,
+output that cannot be written, a batch worker lost), 130 when interrupted (Ctrl-C).
+Every exception that ends a command is turned into a message, an error code and an exit
+status in one place, `describe_error`; with `--format json` the error is also printed on
+stdout as {"error": {"code", "message"}}. Text from outside (file names, a case's `ref`)
+is printed with its control characters replaced, so it cannot drive the terminal.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import os
+import re
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeGuard, TypeVar
 
 import click
 
 from kundskab import __version__
 from kundskab._click import Group, lang_option, root_lang_option
+from kundskab._names import printable
 from kundskab.errors import KundskabError
 from kundskab.i18n import N_, language, ngettext
 from kundskab.i18n import gettext as _
@@ -24,6 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_NEGATIVE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 
 # What `show` calls each field of a concept (the keys of kundskab.browse.describe).
 FIELD_NAMES: dict[str, str] = {
@@ -57,29 +67,185 @@ def field_name(key: str) -> str:
     return _(FIELD_NAMES[key]) if key in FIELD_NAMES else key
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"kundskab: {message}", err=True)
-    sys.exit(code)
+# ---------------------------------------------------------------------------- errors
+
+
+class Failure(Exception):
+    """A failure the command line itself finds (an output file exists, stdout is closed)."""
+
+    def __init__(self, message: str, code: str = "usage-error", exit_code: int = EXIT_USAGE) -> None:
+        self.code = code
+        self.exit_code = exit_code
+        super().__init__(message)
+
+
+class OutputError(Exception):
+    """Output cannot be written (stdout closed, its reader gone, a full disk). Not an
+    OSError: click would take a broken pipe for a reason to exit 1 quietly."""
+
+    @classmethod
+    def of(cls, exc: OSError) -> OutputError:
+        return cls(f"{_where(exc)}{_reason(exc)}")
+
+
+# Errors that only writing produces: reading a file or a pipe never gives these.
+_WRITE_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    raise Failure(message, exit_code=code)
+
+
+def describe_error(exc: BaseException) -> tuple[str, str, int]:
+    """(error code, message, exit status) for an exception that ends a command: the one
+    place where errors become what a person or a script sees. Messages come from the
+    library, which never puts a case's values in them. Raises `exc` again if it is not an
+    error kundskab expects (a bug, which deserves its traceback)."""
+    if isinstance(exc, click.exceptions.Abort):
+        # click.prompt turns Ctrl-C and the end of input into Abort; what caused it matters.
+        exc = exc.__cause__ or exc.__context__ or exc
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", _("interrupted"), EXIT_INTERRUPTED
+    if isinstance(exc, EOFError):
+        return "input-ended", _("the input ended before every question was answered"), EXIT_USAGE
+    if isinstance(exc, click.exceptions.Abort):
+        return "aborted", _("aborted"), EXIT_USAGE
+    if isinstance(exc, Failure):
+        return exc.code, str(exc), exc.exit_code
+    if isinstance(exc, KundskabError):
+        return exc.code, exc.translated(), EXIT_USAGE
+    if isinstance(exc, click.FileError):
+        return "unreadable-input", exc.format_message(), EXIT_USAGE
+    if isinstance(exc, click.ClickException):
+        return "usage-error", exc.format_message(), EXIT_USAGE
+    if isinstance(exc, OutputError):
+        return "output-error", _("cannot write output: {detail}").format(detail=exc), EXIT_USAGE
+    if _is_write_error(exc):
+        return "output-error", _("cannot write output: {detail}").format(detail=OutputError.of(exc)), EXIT_USAGE
+    if isinstance(exc, OSError):
+        detail = f"{_where(exc)}{_reason(exc)}"
+        return "unreadable-input", _("cannot read input: {detail}").format(detail=detail), EXIT_USAGE
+    if isinstance(exc, UnicodeDecodeError):
+        return "unreadable-input", _("cannot read input: not UTF-8 text"), EXIT_USAGE
+    raise exc
+
+
+def _is_write_error(exc: BaseException) -> TypeGuard[OSError]:
+    return isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _where(exc: OSError) -> str:
+    return f"{exc.filename}: " if exc.filename else ""
+
+
+def report_error(exc: BaseException, fmt: str) -> int:
+    """Print the error (stderr; with --format json also the contract's object on stdout)
+    and give the exit status."""
+    code, message, status = describe_error(exc)
+    message = printable(message, 2000)
+    output_lost = code == "output-error"
+    if output_lost:
+        _silence_stdout()
+    if fmt == "json" and not output_lost:
+        try:
+            emit_json({"error": {"code": code, "message": message}})
+            sys.stdout.flush()
+        except OSError:
+            _silence_stdout()
+    if isinstance(exc, click.UsageError) and fmt != "json":
+        exc.show()  # click's own form: usage line, hint and the message
+    elif status == EXIT_INTERRUPTED:
+        click.echo(err=True)  # close the terminal's ^C
+    else:
+        click.echo(f"kundskab: {message}", err=True)
+    return status
+
+
+def _silence_stdout() -> None:
+    # Output that cannot be written is reported once; the interpreter's own flush at exit
+    # must not fail again ("Exception ignored ... BrokenPipeError").
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def _flush_stdout() -> None:
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError as exc:
+        raise OutputError.of(exc) from None
+
+
+def _requested_format(args: Sequence[str]) -> str:
+    """The --format asked for, read from the raw arguments: errors found while parsing them
+    (an unknown option, say) must honour it too."""
+    fmt = "text"
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--format" and index + 1 < len(args):
+            fmt = args[index + 1]
+        elif arg.startswith("--format="):
+            fmt = arg.partition("=")[2]
+    return "json" if fmt == "json" else "text"
+
+
+class KundskabGroup(Group):
+    """The `kundskab` group: runs a command and maps whatever ends it to a message and an
+    exit status (`report_error`), honours NO_COLOR, and treats output that could not be
+    written as an error rather than a silent success."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if _is_write_error(exc):  # before click, which exits 1 on a broken pipe
+                raise OutputError.of(exc) from None
+            raise
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if os.environ.get("NO_COLOR") and "color" not in extra:  # https://no-color.org
+            extra["color"] = False
+        if not standalone_mode:
+            return super().main(argv, prog_name, complete_var, standalone_mode=False,
+                                 windows_expand_args=windows_expand_args, **extra)
+        fmt = _requested_format(argv)
+        try:
+            if sys.stdout is None:  # started with stdout closed (`>&-`)
+                raise OutputError(_("standard output is closed"))
+            result = super().main(argv, prog_name, complete_var, standalone_mode=False,
+                                 windows_expand_args=windows_expand_args, **extra)
+            status: Any = result if isinstance(result, int) and not isinstance(result, bool) else 0
+            _flush_stdout()
+        except SystemExit as exc:
+            status = exc.code
+            try:
+                _flush_stdout()
+            except OutputError as error:
+                status = report_error(error, fmt)
+        except BaseException as exc:  # KeyboardInterrupt too: it has an exit status of its own
+            status = report_error(exc, fmt)
+        sys.exit(status)
 
 
 def handle_errors(func: F) -> F:
-    """Turn library exceptions into one clear line on stderr and exit code 2."""
+    """Kept for commands to mark that they rely on the group's error mapping (errors pass
+    through to `KundskabGroup.main`, which maps them in one place)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except KundskabError as exc:
-            fail(exc.translated())
-        except BrokenPipeError:
-            # The reader went away (e.g. `| head`): stop quietly, as other Unix tools do.
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(0)
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(_("cannot read input: {detail}").format(detail=exc))
-        return None
+        return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -93,8 +259,14 @@ def output_options(func: F) -> F:
     return func
 
 
+# Characters JSON leaves raw that a terminal may act on (C1 controls such as CSI U+009B),
+# or that reorder (bidi controls) or split (line separators) what it shows: escaped.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    click.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 # Set by --store (see store_option) on every invocation: read the knowledge base from a
@@ -164,11 +336,11 @@ def _complete_kinds(ctx: click.Context, param: click.Parameter, incomplete: str)
 
 
 @click.group(
+    cls=KundskabGroup,
     help=N_("kundskab: knowledge base and rules for Danish crime-prevention work.\n"
             "\n"
             "Recommend a tier of effort, fora and interventions for a case; validate initiative\n"
             "documents against their programme; browse the knowledge base with its sources."),
-    cls=Group,
     context_settings={"help_option_names": ["-h", "--help"]},
     examples=(
         'kundskab recommend --age 15 --factor truancy --factor street-group',
@@ -420,6 +592,14 @@ def _print_check(report: Any, kb: Any, lang: str) -> None:
                    + (f" ({', '.join(finding.have)})" if finding.have else ""))
     errors = ngettext("{n} error", "{n} errors", len(report.errors)).format(n=len(report.errors))
     findings = ngettext("{n} finding", "{n} findings", len(report.findings)).format(n=len(report.findings))
+    from kundskab.support import text as support_text
+
+    for programme, counts in report.verdicts.items():
+        # Information: the verdicts behind the findings, table with `check --programme`.
+        click.echo(f"{kb.label(programme, lang)} [{programme}]: " + ", ".join(
+            f"{n} {support_text(lang, verdict)}" for verdict, n in counts.items())
+            + "; " + support_text(lang, "scope_counts", **report.scope.get(programme, {}))
+            + f" (kundskab check --programme {programme})")
     status = _("The knowledge base is valid") if report.ok else _("The knowledge base has integrity errors")
     click.echo(f"{status}: {errors}, {findings}")
 
@@ -498,6 +678,8 @@ def search(text: str, kind: str | None, fmt: str, lang: str) -> None:
 # ---------------------------------------------------------------------------- recommend
 
 MAX_CASE_FILE = 64 * 1024
+CPR_WARNING = N_("warning: the reference looks like a CPR number; a case must not identify a person, "
+               "use an opaque reference")
 
 def _recommender() -> Any:
     from kundskab.recommendation import Recommender
@@ -510,7 +692,7 @@ def _print_recommendation(rec: Any, lang: str) -> None:
     data = rec.as_dict()
     labels = data["labels"]
     age = rec.age if rec.age is not None else _("unknown")
-    ref = f" {data['ref']}" if data["ref"] else ""
+    ref = f" {printable(data['ref'], 200)}" if data["ref"] else ""
     click.secho(_("Recommendation · case{ref} · age {age}").format(ref=ref, age=age), bold=True)
     by_conclusion: dict[str, list[dict[str, Any]]] = {}
     for entry in data["explanation"]:
@@ -564,13 +746,9 @@ def _read_case_source(path: str) -> bytes:
 
 
 def _ask(text: str) -> str:
-    """One answer from the user; the end of input ends the interview as bad usage (exit 2)."""
-    try:
-        return str(click.prompt(text, default="", show_default=False, err=True))
-    except click.Abort:
-        click.echo("", err=True)
-        fail(_("the interview ended before it was finished"))
-        raise  # not reached: fail() exits
+    """One answer from the user. The end of input or Ctrl-C ends the interview through
+    click's Abort, which the error edge (describe_error) reports with its own exit status."""
+    return str(click.prompt(text, default="", show_default=False, err=True))
 
 
 def _interview(recommender: Any, lang: str) -> dict[str, Any]:
@@ -629,7 +807,7 @@ def _interview(recommender: Any, lang: str) -> dict[str, Any]:
     ),
 )
 @click.argument("case_file", required=False)
-@click.option("--age", type=int, help=N_("The person's age in years."))
+@click.option("--age", metavar="YEARS", help=N_("The person's age in years."))
 @click.option("--factor", "factors", multiple=True, shell_complete=complete_ids("Factor"),
               help=N_("A factor that is true (repeatable)."))
 @click.option("--not-factor", "not_factors", multiple=True, shell_complete=complete_ids("Factor"),
@@ -645,10 +823,10 @@ def _interview(recommender: Any, lang: str) -> dict[str, Any]:
 @output_options
 @store_option
 @handle_errors
-def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
+def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
               not_factors: tuple[str, ...], ref: str | None, batch: str | None, interview: bool,
               limit: int | None, jobs: int, fmt: str, lang: str) -> None:
-    from kundskab.cases import parse_case, parse_case_text
+    from kundskab.cases import factor_flags, looks_like_cpr, parse_case, parse_case_text
 
     given = [bool(case_file), bool(age is not None or factors or not_factors), bool(batch), interview]
     if sum(given) != 1:
@@ -662,13 +840,15 @@ def recommend(case_file: str | None, age: int | None, factors: tuple[str, ...],
     elif case_file:
         case = parse_case_text(_read_case_source(case_file), recommender.kb)
     else:
-        answers: dict[str, Any] = {f: True for f in factors}
-        answers.update({f: False for f in not_factors})
+        # --age is read as text: the case's own check refuses a bad value without echoing it.
+        answers = factor_flags(factors, not_factors)
         case = parse_case({"ref": ref, "age": age, "factors": answers}, recommender.kb)
     if ref is not None and case.ref is None:
         from dataclasses import replace
 
         case = replace(case, ref=ref)
+    if looks_like_cpr(case.ref):
+        click.echo("kundskab: " + _(CPR_WARNING), err=True)
     rec = recommender.recommend(case, lang=lang, limit=limit)
     if fmt == "json":
         emit_json(rec.as_dict())
@@ -680,7 +860,7 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     import os
     import stat
 
-    from kundskab.batch import CHUNK, read_lines, recommend_blocks
+    from kundskab.batch import CHUNK, read_lines, write_batch
 
     streaming = False
     if path == "-":
@@ -696,37 +876,38 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     else:
         stream = open(path, "rb")  # noqa: SIM115 - closed below
         total = os.fstat(stream.fileno()).st_size or None
+    # Our own progress line rather than click.progressbar: it counts cases while its
+    # percentage follows the bytes read, and stdin has no length; click's bar counts one unit.
     show_progress = sys.stderr.isatty()
     progress = {"read": 0}
 
     def bytes_read(size: int) -> None:
         progress["read"] += size
 
-    out = sys.stdout
-    bad = done = 0
+    def show(done: int, _: int) -> None:
+        pct = f" {100 * progress['read'] // total:3d}%" if total else ""
+        click.echo(f"\r{done} …{pct}", nl=False, err=True)
+
+    sys.stdout.flush()
+    out = sys.stdout.buffer
     try:
-        lines = read_lines(stream, bytes_read)
-        for count, failed, block in recommend_blocks(lines, recommender=recommender, jobs=jobs,
-                                                     lang=lang, limit=limit,
-                                                     chunk_size=1 if streaming else CHUNK):
-            bad += failed
-            done += count
-            out.write(block)
-            if streaming:
-                out.flush()
-            if show_progress:
-                pct = f" {100 * progress['read'] // total:3d}%" if total else ""
-                click.echo(f"\r{done} …{pct}", nl=False, err=True)
+        summary = write_batch(read_lines(stream, bytes_read), out, recommender=recommender, jobs=jobs,
+                              lang=lang, limit=limit, chunk_size=1 if streaming else CHUNK,
+                              progress=show if show_progress else None)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
     out.flush()
     if show_progress:
-        click.echo(f"\r{done} ✓", err=True)
-    if bad:
+        click.echo(f"\r{summary.lines} ✓", err=True)
+    if summary.cpr_like:
+        cpr_like = summary.cpr_like
+        shown = ", ".join(map(str, cpr_like[:10])) + (" …" if len(cpr_like) > 10 else "")
+        click.echo("kundskab: " + _(CPR_WARNING) + " " + _("(line {lines})").format(lines=shown), err=True)
+    if summary.bad:
         click.echo("kundskab: " + ngettext("{bad} of {done} line had errors (reported in the output)",
                                            "{bad} of {done} lines had errors (reported in the output)",
-                                           done).format(bad=bad, done=done), err=True)
+                                           summary.lines).format(bad=summary.bad, done=summary.lines), err=True)
         sys.exit(EXIT_USAGE)
 
 
@@ -819,13 +1000,16 @@ def _print_validation(report: Any, lang: str, summary: bool) -> None:
         mark, colour = ("✓", "green") if entry.valid else ("✗", "red")
         state = _("valid") if entry.valid else _("invalid")
         programme = f" [{entry.programme}]" if entry.programme else ""
-        click.secho(f"{mark} {entry.file}{programme}: {state}", fg=colour, bold=not entry.valid)
+        # A file name is text from outside: a newline or an escape sequence in it must not
+        # fake a line of the report or drive the terminal.
+        name = printable(entry.file, 500)
+        click.secho(f"{mark} {name}{programme}: {state}", fg=colour, bold=not entry.valid)
         for kind, problems in ((_("error"), entry.errors), (_("warning"), entry.warnings)):
             for problem in problems:
-                where = f"{entry.file}:{problem.line}" if problem.line else entry.file
-                click.echo(f"    {where}: {kind} [{problem.code}] {problem.message}")
+                where = f"{name}:{problem.line}" if problem.line else name
+                click.echo(f"    {where}: {kind} [{problem.code}] {printable(problem.message, 2000)}")
         for suggestion in entry.suggestions:
-            click.echo(f"    {entry.file}: " + _(
+            click.echo(f"    {name}: " + _(
                 "suggestion: the document's facts also support {id} (rule {rule}: {facts}); consider claiming it"
             ).format(id=suggestion.id, rule=suggestion.rule, facts=", ".join(suggestion.because)))
     if summary:
@@ -907,9 +1091,12 @@ def template(programme: str, output: str | None, force: bool, fmt: str, lang: st
     if output is not None:
         target = Path(output)
         if target.exists() and not force:
-            fail(_("{path} exists already (use --force to overwrite)").format(path=output))
-        target.write_text(text, encoding="utf-8")
-        click.echo(_("template written to {path}").format(path=output), err=True)
+            fail(_("{path} exists already (use --force to overwrite)").format(path=printable(output, 500)))
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError.of(exc) from None
+        click.echo(_("template written to {path}").format(path=printable(output, 500)), err=True)
     if fmt == "json":
         emit_json({"programme": kb.resolve(programme, "Programme"), "file": output,
                    "template": text})

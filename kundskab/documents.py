@@ -23,12 +23,13 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from kundskab import _vocab
-from kundskab._yaml import UntrustedYAMLError, load_untrusted_with_nodes
+from kundskab._names import printable
+from kundskab._yaml import MAX_EVENTS, TooManyValuesError, UntrustedYAMLError, load_untrusted_with_nodes
 from kundskab.errors import DocumentError
 from kundskab.i18n import N_
 
@@ -37,6 +38,7 @@ __all__ = [
     "FORMATS",
     "MAX_BYTES",
     "Document",
+    "DocumentSource",
     "Entry",
     "FieldSpec",
     "Opaque",
@@ -51,6 +53,9 @@ __all__ = [
 ]
 
 MAX_BYTES = 5 * 1024 * 1024
+# An RDF document describes one initiative in tens of triples; parsing stops beyond this
+# many, which bounds the memory rdflib takes (about a kilobyte a triple) and its time.
+MAX_TRIPLES = 10_000
 FORMATS = {".md": "markdown", ".yaml": "yaml", ".yml": "yaml", ".ttl": "turtle",
            ".jsonld": "json-ld"}
 
@@ -150,6 +155,8 @@ READ_MESSAGES: dict[str, str] = {
     "no-initiative": N_("No initiative in the document: give it a node of type ks:InitiativeDocument."),
     "several-initiatives": N_("The document describes {count} initiatives; one initiative per file."),
     "too-deep": N_("The document is nested too deeply."),
+    "too-many-values": N_("The document has more than {limit} YAML values; an initiative document has far fewer."),
+    "too-many-triples": N_("The document has more than {limit} triples; an initiative document has far fewer."),
 }
 
 
@@ -165,13 +172,6 @@ class ReadError(DocumentError):
         return self.translated(lang)
 
 
-def printable(text: object, limit: int = 80) -> str:
-    """Untrusted text made safe to quote in a message: no control characters, bounded."""
-    shown = "".join(ch if ch.isprintable() else "?" for ch in str(text))
-    shown = shown.encode("utf-8", "replace").decode("utf-8")
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
-
-
 # ---------------------------------------------------------------------------- files
 
 
@@ -181,23 +181,30 @@ def document_format(name: str) -> str | None:
 
 def find_documents(folder: Path) -> list[Path]:
     """The documents in a folder and its subfolders: supported extensions only, hidden
-    files and folders skipped, symbolic links to folders not followed, sorted."""
+    files and folders skipped, symbolic links not followed (neither to folders nor to
+    files: a link could lead out of the folder, to any file the user may read; one to a
+    file inside it finds that file anyway), sorted."""
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(root) / f for f in sorted(files)
-                     if not f.startswith(".") and document_format(f) is not None)
+                     if not f.startswith(".") and document_format(f) is not None
+                     and not os.path.islink(os.path.join(root, f)))
     return found
 
 
-def read_document(path: Path, name: str | None = None) -> Document:
-    """Read and parse one file (raises ReadError for anything that is not a document)."""
+def read_document(path: Path, name: str | None = None, *, follow_links: bool = True) -> Document:
+    """Read and parse one file (raises ReadError for anything that is not a document).
+    Without `follow_links`, a symbolic link is refused when it is opened (no window
+    between a check and the open for a link to be swapped in)."""
     display = name if name is not None else str(path)
     if document_format(path.name) is None:
         raise ReadError("unsupported", "unsupported-format", suffix=printable(path.suffix or path.name))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not hang the run
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        # O_NONBLOCK: a FIFO given by mistake must not hang the run before fstat refuses it.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, flags)
     except OSError as exc:
         raise ReadError("unreadable", detail=printable(exc.strerror or exc)) from None
     with os.fdopen(fd, "rb") as handle:
@@ -263,6 +270,8 @@ def _parse_yaml(text: str, name: str) -> Document:
 def _yaml_fields(text: str, offset: int, where: str) -> dict[str, Entry]:
     try:
         data, node = load_untrusted_with_nodes(text)
+    except TooManyValuesError:
+        raise ReadError("too-many-values", limit=MAX_EVENTS) from None
     except UntrustedYAMLError as exc:
         line = exc.line + offset if exc.line is not None else None
         if "anchors" in str(exc) or "aliases" in str(exc):
@@ -326,11 +335,31 @@ def _refuse_remote_contexts(data: Any) -> None:
             stack.extend(item)
 
 
-def _parse_rdf(text: str, fmt: str, name: str) -> Document:
+class _TooManyTriples(Exception):
+    pass
+
+
+def _bounded_graph() -> Any:
+    """An rdflib graph that refuses its MAX_TRIPLES + 1st triple (while parsing)."""
     import rdflib
+    from rdflib.plugins.stores.memory import Memory
+
+    class BoundedMemory(Memory):
+        count = 0
+
+        def add(self, triple: Any, context: Any, quoted: bool = False) -> None:
+            self.count += 1
+            if self.count > MAX_TRIPLES:
+                raise _TooManyTriples
+            super().add(triple, context, quoted)
+
+    return rdflib.Graph(store=BoundedMemory())
+
+
+def _parse_rdf(text: str, fmt: str, name: str) -> Document:
     from rdflib.plugins.parsers.notation3 import BadSyntax
 
-    graph = rdflib.Graph()
+    graph = _bounded_graph()
     if fmt == "json-ld":
         try:
             _refuse_remote_contexts(json.loads(text))
@@ -354,6 +383,8 @@ def _parse_rdf(text: str, fmt: str, name: str) -> Document:
         raise ReadError("turtle", line=int(exc.lines) + 1, detail=detail) from None
     except RecursionError:
         raise ReadError("too-deep") from None
+    except _TooManyTriples:
+        raise ReadError("too-many-triples", limit=MAX_TRIPLES) from None
     except Exception as exc:  # rdflib raises many unrelated types for bad input
         raise ReadError("rdf", fmt="Turtle" if fmt == "turtle" else "JSON-LD",
                         detail=printable(exc, 200)) from None
@@ -413,14 +444,22 @@ def _rdf_document(graph: Any, fmt: str, name: str) -> Document:
     return Document(name=name, format=fmt, fields=fields, extra_text=extra)
 
 
-def iter_sources(paths: Iterable[Path]) -> list[tuple[Path, str]]:
-    """Expand paths (files and folders) into (file, display name), in the given order."""
-    out: list[tuple[Path, str]] = []
+class DocumentSource(NamedTuple):
+    """A file to validate, as found from the paths given."""
+
+    path: Path
+    name: str  # as displayed
+    named: bool  # given by name (its links are followed), not found in a folder
+
+
+def iter_sources(paths: Iterable[Path]) -> list[DocumentSource]:
+    """Expand paths (files and folders) into the files to read, in the given order."""
+    out: list[DocumentSource] = []
     for path in paths:
         if path.is_dir():
-            out.extend((found, str(found)) for found in find_documents(path))
+            out.extend(DocumentSource(found, str(found), False) for found in find_documents(path))
         else:
-            out.append((path, str(path)))
+            out.append(DocumentSource(path, str(path), True))
     return out
 
 

@@ -1,18 +1,41 @@
-"""The rules engine: durable-rules behind an interface of our own.
+"""The rules engine: durable-rules' C engine behind an interface of our own.
 
-One durable `Host` per engine and one state (`sid`) per case, deleted afterwards, so cases
-never see each other's facts. durable-rules keeps no record of why a rule fired, so the
-actions record each firing (rule, matched facts, conclusions) themselves; an exception in
-an action, which durable-rules would swallow into the state, never reaches it: every
-action catches its own exceptions and run() raises them as EngineError.
+Deterministic by construction: kundskab drives durable-rules' C module
+(`durable_rules_engine`) directly and never starts durable's `Host`, whose timer threads
+call `dispatch()` every 0.2 s and could pick up and run an action of the case being
+reasoned over. Here only the caller's thread ever touches a case: `run()` holds the
+engine's lock for the whole case, from the first fact asserted to the last fact
+retracted, and no C call releases the GIL. An engine may be shared by threads (they take
+turns, case by case) or kept one per thread.
+
+The rules are compiled once into a durable ruleset with no actions in Python: durable's
+agenda hands each match back as JSON text (`start_action_for_state`,
+`complete_and_start_action`), and `run()` records it as a `Firing` (rule, matched facts,
+premises) and adds its conclusions to the `Derivation`. Conclusions that other rules read
+are asserted back into the case's state, round after round, until nothing new follows.
+
+Every case uses one state of the ruleset (one `sid`): its facts are asserted in one call
+and retracted in one call when the case is done, so the state is empty again for the next
+case. Creating and dropping a state per case costs durable about 25 µs in allocations for
+every rule node; retracting costs a few. If anything goes wrong inside a case the state is
+dropped altogether, and the next case starts from a fresh one.
+
+durable's Python wrapper (`durable.engine`) is never imported: none of its JSON round trips,
+closures and `datetime` calls per firing (nor, on Python 3.12 and later, its
+`utcfromtimestamp` deprecation warnings).
+
+The same sid for every case also makes durable's match texts repeat from case to case, so
+each distinct text is parsed once and its `Firing` kept (bounded; cleared when full).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import threading
-import warnings
-from collections.abc import Callable
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,13 +43,8 @@ from kundskab.errors import EngineError
 from kundskab.i18n import N_
 from kundskab.rules import Condition, Facts, Rule, RuleSet
 
-# durable-rules 2.0.28, its last release, calls datetime.utcfromtimestamp (deprecated since
-# Python 3.12) for every message it handles; that warning is the library's, not our users'.
-warnings.filterwarnings("ignore", message=r"datetime\.datetime\.utcfromtimestamp",
-                        category=DeprecationWarning, module=r"durable\.")
-
 try:
-    from durable.engine import Host, MessageNotHandledException, MessageObservedException
+    import durable_rules_engine as _durable
 except ImportError as exc:  # pragma: no cover - depends on how durable-rules was built
     if "PyEval_CallObject" not in str(exc):
         raise
@@ -41,42 +59,32 @@ except ImportError as exc:  # pragma: no cover - depends on how durable-rules wa
 __all__ = ["Derivation", "Firing", "RulesEngine"]
 
 _ENGINES = itertools.count(1)
+SID = "0"  # every case has the state to itself while it runs, so one sid serves all
+MAX_KEPT_FIRINGS = 16384  # distinct match texts kept parsed (a few MiB when full)
+_NO_ACTION = None  # what durable's C module returns when the agenda is empty
 
 
 class Firing:
-    """One rule firing: the rule, the facts it matched, what it concluded. The premises
-    are spelt out on first use: the actions run inside the engine's hot loop."""
+    """One rule firing: the rule, the facts it matched (by condition), the premises they
+    make. A firing holds no case reference and is shared by every case that matches the
+    same rule on the same facts: do not change it."""
 
-    __slots__ = ("_matched", "_premises", "rule")
+    __slots__ = ("matched", "premises", "rule", "signature")
 
     def __init__(self, rule: Rule, matched: dict[str, dict[str, Any]]) -> None:
         self.rule = rule
-        self._matched = matched
-        self._premises: tuple[str, ...] | None = None
+        self.matched = matched
+        keys = sorted(matched, key=lambda k: int(k[1:]))  # c0, c1, … c10: condition order
+        self.premises: tuple[str, ...] = tuple(_premise(matched[k]) for k in keys)
+        # What tells this firing of its rule from another (the rule's conditions fix the rest).
+        self.signature: tuple[str, ...] = self.premises
 
     @property
     def conclusions(self) -> tuple[tuple[str, str], ...]:
         return self.rule.conclusions
 
-    @property
-    def signature(self) -> tuple[Any, ...]:
-        """What tells this firing of its rule from another: the id (or, for the case, the
-        age) of each matched fact, in condition order; the rule's conditions fix the rest."""
-        matched = self._matched
-        if len(matched) == 1:
-            for fact in matched.values():
-                return (fact["id"] if "id" in fact else fact.get("age"),)
-        return tuple([fact["id"] if "id" in fact else fact.get("age") for _, fact in sorted(matched.items())])
-
-    @property
-    def premises(self) -> tuple[str, ...]:
-        if self._premises is None:
-            matched = self._matched
-            if len(matched) == 1:  # most rules have one condition
-                self._premises = tuple(map(_premise, matched.values()))
-            else:
-                self._premises = tuple([_premise(matched[k]) for k in sorted(matched)])
-        return self._premises
+    def __repr__(self) -> str:
+        return f"Firing({self.rule.id}, {list(self.premises)})"
 
 
 @dataclass
@@ -89,14 +97,13 @@ class Derivation:
     fired: set[str] = field(default_factory=set)  # the ids of the rules that fired
     tier_rank: int = 0
     tier: str | None = None
-    errors: list[str] = field(default_factory=list)
-    pending: list[dict[str, Any]] = field(default_factory=list)  # conclusions to chain
 
 
 def _pattern(condition: Condition) -> dict[str, Any]:
-    """The durable-rules pattern that matches the fact a condition reads."""
+    """The durable-rules pattern that matches the fact a condition reads (fact shapes are
+    those `_FactTexts` writes: `t` the kind, `n` the name, `v` a factor's answer)."""
     def one_of(ids: tuple[str, ...]) -> dict[str, Any]:
-        return {"id": ids[0]} if len(ids) == 1 else {"$or": [{"id": i} for i in ids]}
+        return {"n": ids[0]} if len(ids) == 1 else {"$or": [{"n": i} for i in ids]}
 
     if condition.kind == "case":
         return {"t": "case"}
@@ -118,121 +125,202 @@ def _pattern(condition: Condition) -> dict[str, Any]:
     raise AssertionError(condition.kind)
 
 
-_PREMISES: dict[tuple[Any, ...], str] = {}
-
-
 def _premise(fact: dict[str, Any]) -> str:
     """How a matched fact reads in an explanation ("factor:truancy=true", "age:15")."""
     kind = fact.get("t")
-    key = (kind, fact.get("id"), fact.get("v") if kind == "f" else fact.get("age") if kind == "case" else fact.get("k"))
-    found = _PREMISES.get(key)
-    if found is None:
-        if kind == "f":
-            found = f"factor:{fact['id']}={fact['v']}"
-        elif kind == "case":
-            found = f"age:{fact['age']}" if "age" in fact else "case"
-        else:
-            found = f"{str(fact['k']).replace('_', '-')}:{fact['id']}"
-        if len(_PREMISES) < 10_000:  # few distinct premises exist: ids, values and ages
-            _PREMISES[key] = found
-    return found
+    if kind == "f":
+        return f"factor:{fact['n']}={fact['v']}"
+    if kind == "case":
+        return f"age:{fact['age']}" if "age" in fact else "case"
+    return f"{str(fact['k']).replace('_', '-')}:{fact['n']}"
+
+
+class _FactTexts:
+    """The JSON text of each fact a case can assert, written once. Facts carry no `id`:
+    durable names a fact by a hash of its content, so two facts differ when their
+    content does, whatever their kinds."""
+
+    def __init__(self, ranks: dict[str, int]) -> None:
+        self._ranks = ranks
+        self._cases: dict[int | None, str] = {}
+        self._factors: dict[tuple[str, bool], str] = {}
+        self._derived: dict[tuple[str, str], str] = {}
+
+    def case(self, age: int | None) -> str:
+        text = self._cases.get(age)
+        if text is None:
+            fact: dict[str, Any] = {"sid": SID, "t": "case"}
+            if age is not None:
+                fact["age"] = age
+            text = json.dumps(fact)
+            if len(self._cases) < 1024:
+                self._cases[age] = text
+        return text
+
+    def factors(self, names: Iterable[str], value: bool) -> list[str]:
+        out = []
+        texts = self._factors
+        for name in sorted(names):
+            text = texts.get((name, value))
+            if text is None:
+                text = json.dumps({"sid": SID, "t": "f", "n": name, "v": "true" if value else "false"})
+                if len(texts) < 4096:
+                    texts[name, value] = text
+            out.append(text)
+        return out
+
+    def derived(self, kind: str, name: str) -> str:
+        text = self._derived.get((kind, name))
+        if text is None:
+            fact: dict[str, Any] = {"sid": SID, "t": "d", "k": kind, "n": name}
+            if kind == "tier":
+                fact["r"] = self._ranks[name]
+            text = json.dumps(fact)
+            if len(self._derived) < 4096:
+                self._derived[kind, name] = text
+        return text
+
+
+# (firing, rule id, per conclusion: kind, id, tier rank or 0, whether some rule reads it)
+_Plan = tuple[Firing, str, tuple[tuple[str, str, int, bool], ...]]
+
+
+_LIVE: weakref.WeakSet[RulesEngine] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked process has only the forking thread: a lock held by another thread then
+    would never be released, and that thread's case would stay in the state. Start clean."""
+    for engine in list(_LIVE):
+        engine._lock = threading.Lock()
+        engine._reset()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class RulesEngine:
-    """Forward chaining over one case at a time with durable-rules."""
+    """Forward chaining over one case at a time with durable-rules, in the caller's thread
+    only. Thread-safe: one case at a time per engine, under the engine's lock."""
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
-        self._name = f"kundskab-{next(_ENGINES)}"
-        self._sids = itertools.count(1)
-        self._current: Derivation | None = None
-        # durable-rules is not re-entrant across threads for one state; one case at a time.
         self._lock = threading.Lock()
-        definition = {}
-        for rule in rules:
-            patterns = [{f"c{i}": _pattern(c)} for i, c in enumerate(rule.conditions)]
-            definition[rule.id] = {"all": patterns, "run": self._action(rule)}
-        self._host = Host()
-        self._host.set_rulesets({self._name: definition})
-
-    def _action(self, rule: Rule) -> Callable[[Any], None]:
-        consumed = self.rules.consumed_kinds
-        ranks = self.rules.tier_ranks
-        rule_id = rule.id
-        # (kind, id, tier rank or 0, whether some rule reads it) per conclusion, worked out
-        # once: the action runs inside the engine's hot loop.
-        plan = tuple((kind, ident, ranks[ident] if kind == "tier" else 0, kind in consumed)
-                     for kind, ident in rule.conclusions)
-
-        def action(c: Any) -> None:
-            try:
-                # One case at a time (the lock in run), so the current case is known
-                # without reading the engine's state.
-                run = self._current
-                assert run is not None
-                run.firings.append(Firing(rule, c._m))
-                run.fired.add(rule_id)
-                conclusions = run.conclusions
-                for kind, ident, rank, chained in plan:
-                    bucket = conclusions.get(kind)
-                    if bucket is None:
-                        conclusions[kind] = {ident}
-                    elif ident in bucket:
-                        continue  # asserting it again would raise MessageObservedException
-                    else:
-                        bucket.add(ident)
-                    if rank:
-                        if rank > run.tier_rank:
-                            run.tier_rank, run.tier = rank, ident
-                    elif chained:  # chain only what some rule reads
-                        run.pending.append({"t": "d", "k": kind, "id": ident})
-            except Exception as exc:  # surfaced by run(); durable would hide it
-                if self._current is not None:
-                    self._current.errors.append(f"{rule.id}: {type(exc).__name__}: {exc}")
-
-        return action
+        self._texts = _FactTexts(rules.tier_ranks)
+        self._plans: dict[str, _Plan] = {}
+        self._tier_read = "tier" in rules.consumed_kinds
+        definition = {
+            rule.id: {"all": [{f"c{i}": _pattern(c)} for i, c in enumerate(rule.conditions)]}
+            for rule in rules
+        }
+        self._name = f"kundskab-{next(_ENGINES)}"
+        try:
+            self._handle: int = _durable.create_ruleset(self._name, json.dumps(definition))
+        except _durable.error as exc:
+            raise EngineError(N_("durable-rules refused the rules: {detail}"), detail=str(exc)) from None
+        # The C engine's ruleset lives as long as this engine object.
+        weakref.finalize(self, _durable.delete_ruleset, self._handle)
+        _LIVE.add(self)
 
     def run(self, facts: Facts) -> Derivation:
-        """Assert the case's facts into a fresh state, let the rules fire, clean up.
+        """Assert the case's facts, let the rules fire, retract the facts again.
 
         Conclusions that other rules read are asserted in rounds after the case's own
         facts; of the tier only the highest so far is asserted (a `tier_at_least`
         condition holds for it whenever it holds for a lower one), which spares the engine
         a fact and a firing per lower tier."""
-        tier_read = "tier" in self.rules.consumed_kinds
-        assert_fact, name = self._host.assert_fact, self._name
+        texts = self._texts
+        asserted = [texts.case(facts.age), *texts.factors(facts.true, True), *texts.factors(facts.false, False)]
+        derivation = Derivation(facts)
         with self._lock:
-            sid = str(next(self._sids))
-            derivation = Derivation(facts)
-            self._current = derivation
             try:
-                case: dict[str, Any] = {"sid": sid, "t": "case"}
-                if facts.age is not None:
-                    case["age"] = facts.age
-                batch = [case]
-                batch += [{"sid": sid, "t": "f", "id": factor, "v": "true"} for factor in sorted(facts.true)]
-                batch += [{"sid": sid, "t": "f", "id": factor, "v": "false"} for factor in sorted(facts.false)]
-                asserted_rank = 0
-                while batch:
-                    for fact in batch:
-                        try:
-                            assert_fact(name, fact)
-                        except MessageNotHandledException:
-                            pass  # no rule reads this fact: nothing follows from it
-                        except MessageObservedException as exc:
-                            raise EngineError(N_("fact asserted twice: {detail}"), detail=str(exc)) from None
-                    batch, derivation.pending = derivation.pending, []
-                    if tier_read and derivation.tier_rank > asserted_rank:
-                        asserted_rank = derivation.tier_rank
-                        batch.append({"t": "d", "k": "tier", "id": derivation.tier, "r": asserted_rank})
-                    for fact in batch:
-                        fact["sid"] = sid
-            finally:
-                self._current = None
-                try:
-                    self._host.delete_state(name, sid)
-                except Exception:
-                    pass
-        if derivation.errors:
-            raise EngineError(N_("rule action failed: {errors}"), errors="; ".join(derivation.errors))
+                self._reason(derivation, asserted)
+            except BaseException as exc:
+                self._reset()
+                if isinstance(exc, _durable.error):
+                    raise EngineError(N_("durable-rules failed: {detail}"), detail=str(exc)) from None
+                raise
+            # Retract everything this case asserted: the state is empty for the next case.
+            try:
+                _, offset = _durable.retract_facts(self._handle, "[" + ",".join(asserted) + "]")
+                leftover = _durable.start_action_for_state(self._handle, offset)
+            except _durable.error:
+                leftover = True
+            if leftover is not _NO_ACTION:  # never expected: start the next case afresh
+                self._reset()
         return derivation
+
+    def _reason(self, derivation: Derivation, asserted: list[str]) -> None:
+        """Fire rules until nothing new follows (the caller holds the lock). Appends every
+        fact asserted to `asserted`, so that the caller can retract them."""
+        handle, plans = self._handle, self._plans
+        start, complete = _durable.start_action_for_state, _durable.complete_and_start_action
+        conclusions, firings, fired = derivation.conclusions, derivation.firings, derivation.fired
+        batch = "[" + ",".join(asserted) + "]"
+        asserted_rank = 0
+        while batch:
+            _, offset = _durable.assert_facts(handle, batch)
+            pending: list[str] = []
+            result = start(handle, offset)
+            message = _NO_ACTION if result is _NO_ACTION else result[1]
+            while message is not _NO_ACTION:
+                plan = plans.get(message)
+                if plan is None:
+                    plan = self._plan(message)
+                firing, rule_id, outcomes = plan
+                firings.append(firing)
+                fired.add(rule_id)
+                for kind, ident, rank, chained in outcomes:
+                    bucket = conclusions.get(kind)
+                    if bucket is None:
+                        conclusions[kind] = {ident}
+                    elif ident in bucket:
+                        continue
+                    else:
+                        bucket.add(ident)
+                    if rank:
+                        if rank > derivation.tier_rank:
+                            derivation.tier_rank, derivation.tier = rank, ident
+                    elif chained:  # chain only what some rule reads
+                        pending.append(self._texts.derived(kind, ident))
+                message = complete(handle, offset)
+            if self._tier_read and derivation.tier_rank > asserted_rank:
+                asserted_rank = derivation.tier_rank
+                assert derivation.tier is not None
+                pending.append(self._texts.derived("tier", derivation.tier))
+            asserted += pending
+            batch = "[" + ",".join(pending) + "]" if pending else ""
+
+    def _plan(self, message: str) -> _Plan:
+        """Parse one of durable's match texts ({rule id: {c0: fact, …}}) and keep it."""
+        try:
+            (rule_id, matched), = json.loads(message).items()
+            rule = self.rules.by_id[rule_id]
+            firing = Firing(rule, matched)
+        except Exception as exc:
+            raise EngineError(N_("rule action failed: {errors}"), errors=f"{type(exc).__name__}: {exc}") from None
+        consumed, ranks = self.rules.consumed_kinds, self.rules.tier_ranks
+        outcomes = tuple((kind, ident, ranks[ident] if kind == "tier" else 0, kind in consumed)
+                         for kind, ident in rule.conclusions)
+        plan = (firing, rule_id, outcomes)
+        if len(self._plans) >= MAX_KEPT_FIRINGS:
+            self._plans.clear()
+        self._plans[message] = plan
+        return plan
+
+    def _reset(self) -> None:
+        """Drop the case state, whatever is in it (the next assert creates a fresh one)."""
+        try:
+            _durable.delete_state(self._handle, SID)
+        except _durable.error:
+            pass  # no state: nothing to drop
+
+    def _state_facts(self) -> list[dict[str, Any]]:
+        """The facts in the case state now (for tests: empty between cases)."""
+        with self._lock:
+            try:
+                return json.loads(_durable.get_facts(self._handle, SID))  # type: ignore[no-any-return]
+            except _durable.error:
+                return []
+

@@ -12,11 +12,13 @@ from kundskab.i18n import N_, SOURCE_LANGUAGE, Text, gettext
 
 __all__ = [
     "AmbiguousNameError",
+    "BatchError",
     "CaseError",
     "DocumentError",
     "EngineError",
     "KnowledgeBaseError",
     "KundskabError",
+    "RequestError",
     "RuleError",
     "UnknownConceptError",
     "UnknownKindError",
@@ -98,6 +100,18 @@ class CaseError(KundskabError, ValueError):
     """A case description is malformed."""
 
     code = "invalid-case"
+
+
+class RequestError(KundskabError, ValueError):
+    """An option of a request is out of range or of the wrong type (e.g. `limit`)."""
+
+    code = "invalid-request"
+
+
+class BatchError(KundskabError, RuntimeError):
+    """A batch could not be finished (a worker process died)."""
+
+    code = "batch-failed"
 
 
 class RuleError(KundskabError):

@@ -56,6 +56,8 @@ class CheckReport:
     findings: list[Finding]
     # programme -> verdict -> number of catalogue initiatives (meets, falls-short, cannot-tell)
     verdicts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # programme -> whether the requirement applies ("true", "false", "unknown") -> number
+    scope: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -77,6 +79,7 @@ class CheckReport:
                 "findings": len(self.findings),
                 "findings_by_programme": dict(sorted(by_programme.items())),
                 "verdicts_by_programme": dict(sorted(self.verdicts.items())),
+                "scope_by_programme": dict(sorted(self.scope.items())),
             },
         }
 
@@ -157,17 +160,20 @@ def programme_findings(kb: KnowledgeBase, lang: str = "da") -> list[Finding]:
     return _programme_findings(kb, lang)[0]
 
 
-def _programme_findings(kb: KnowledgeBase, lang: str = "da") -> tuple[list[Finding], dict[str, dict[str, int]]]:
+def _programme_findings(kb: KnowledgeBase, lang: str = "da") -> tuple[list[Finding], dict[str, dict[str, int]],
+                                                                   dict[str, dict[str, int]]]:
     from kundskab.programmes import requirements
     from kundskab.support import assess_programme
 
     findings = []
     verdicts: dict[str, dict[str, int]] = {}
+    scope: dict[str, dict[str, int]] = {}
     for programme in kb.of_type("Programme"):
         if not requirements(kb, programme.id) or not kb.interventions(programme=[programme.id]):
             continue
         assessment = assess_programme(kb, programme.id, lang)
         verdicts[programme.id] = assessment.counts()
+        scope[programme.id] = assessment.as_dict("en")["summary"]["in_scope"]
         for row in assessment.initiatives:
             if not row.failure:
                 continue
@@ -177,7 +183,7 @@ def _programme_findings(kb: KnowledgeBase, lang: str = "da") -> tuple[list[Findi
                     findings.append(Finding(programme.id, result.requirement, row.id, code, result.why,
                                             row.counted()))
     findings.sort(key=lambda f: (f.programme, f.requirement, f.intervention))
-    return findings, verdicts
+    return findings, verdicts, scope
 
 
 def check(kb: KnowledgeBase | None = None, lang: str = "da", *, graph: Any = None) -> CheckReport:
@@ -188,7 +194,7 @@ def check(kb: KnowledgeBase | None = None, lang: str = "da", *, graph: Any = Non
     kb = kb or KnowledgeBase.load()
     directory = kb.ontology_dir or _paths.ontology_dir()
     errors = shacl_issues(directory, data=graph) + label_issues(kb, lang)
-    findings, verdicts = _programme_findings(kb, lang)
+    findings, verdicts, scope = _programme_findings(kb, lang)
     return CheckReport(
         kb_version=kb.version,
         concepts=len(kb),
@@ -196,4 +202,5 @@ def check(kb: KnowledgeBase | None = None, lang: str = "da", *, graph: Any = Non
         errors=errors,
         findings=findings,
         verdicts=verdicts,
+        scope=scope,
     )

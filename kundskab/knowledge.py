@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -122,36 +123,103 @@ class Concept:
         return int(text) if text is not None and text.lstrip("-").isdigit() else None
 
 
-def _fingerprint(files: Iterable[Path], root: Path) -> str:
+def _read_sources(files: Iterable[Path], root: Path) -> tuple[str, list[tuple[Path, bytes]]]:
+    """The fingerprint of the ontology files and their content, from one read of each:
+    the cache is compiled from the very bytes its key was computed from."""
     digest = hashlib.sha256(f"format={_vocab.CACHE_FORMAT}".encode())
+    sources: list[tuple[Path, bytes]] = []
     for path in files:
+        data = path.read_bytes()
         digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        digest.update(data)
         digest.update(b"\0")
-    return digest.hexdigest()
+        sources.append((path, data))
+    return digest.hexdigest(), sources
+
+
+# The cache directory is not trusted (anyone may have put anything there): a cache file is
+# read only if it is a regular file (not a link, FIFO or device) of sane size and has the
+# exact shape the compiler writes; anything else is a miss, and the cache is rebuilt.
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+
+
+def _is_str_map(value: Any) -> bool:
+    return type(value) is dict and all(type(v) is str for v in value.values())
+
+
+def _is_list_map(value: Any, item: Any = None) -> bool:
+    return type(value) is dict and all(
+        type(v) is list and all(type(i) is str or (item is not None and item(i)) for i in v)
+        for v in value.values())
+
+
+def _is_tagged(value: Any) -> bool:
+    return type(value) is dict and type(value.get("value")) is str and type(value.get("lang")) is str
+
+
+def _well_formed(data: Any) -> bool:
+    """Whether a parsed cache has the shape `_compile.compile_graph` writes (JSON keys are
+    always strings, so only values need checking). Keep in step with the compiler: a key
+    it adds is checked here too (a test compiles the ontology and checks the result)."""
+    if type(data) is not dict or data.get("format") != _vocab.CACHE_FORMAT or \
+            type(data.get("version")) is not str:
+        return False
+    classes, concepts = data.get("classes"), data.get("concepts")
+    if type(classes) is not dict or type(concepts) is not dict:
+        return False
+    for entry in classes.values():
+        if type(entry) is not dict or not _is_list_map({"p": entry.get("parents")}) or \
+                not _is_str_map(entry.get("labels")):
+            return False
+    for entry in concepts.values():
+        if type(entry) is not dict or not (
+                _is_list_map({"t": entry.get("types"), "s": entry.get("sources")})
+                and _is_str_map(entry.get("labels")) and _is_str_map(entry.get("definition"))
+                and _is_list_map(entry.get("alt_labels")) and _is_list_map(entry.get("refs"))
+                and _is_list_map(entry.get("values"), _is_tagged)
+                and _is_list_map({"i": entry.get("inferred", [])}, _is_str_map)):
+            return False
+    return True
 
 
 def _read_cache(path: Path) -> dict[str, Any] | None:
     try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = json.load(handle)
-    except (OSError, ValueError):
+        # O_NOFOLLOW: a link (to /dev/zero, say) is not read; O_NONBLOCK: nor does a FIFO hang.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
         return None
-    return data if data.get("format") == _vocab.CACHE_FORMAT else None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
+                return None
+            data = json.loads(handle.read(MAX_CACHE_BYTES + 1))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if _well_formed(data) else None
 
 
 def _write_cache(path: Path, data: dict[str, Any]) -> None:
     # Best effort and atomic: a read-only home or a race with another process must not
-    # break a command, and a half-written file must never be read.
+    # break a command, a half-written file must never be read, and a failed write (a
+    # directory where the file should be, a full disk) leaves no temporary file behind.
+    tmp: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
         os.replace(tmp, path)
+        tmp = None
     except OSError:
         pass
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 class KnowledgeBase:
@@ -163,6 +231,7 @@ class KnowledgeBase:
         self.fingerprint = fingerprint
         self.classes: Mapping[str, Mapping[str, Any]] = model["classes"]
         self.schema_version: str = model.get("version", "0")
+        self._suggestion_keys: dict[str | None, dict[str, str]] = {}
         self._concepts: dict[str, Concept] = {
             ident: Concept(
                 id=ident,
@@ -189,13 +258,13 @@ class KnowledgeBase:
         files = _paths.ontology_files(directory)
         if not files:
             raise KnowledgeBaseError(N_("{directory}: no Turtle files"), directory=str(directory))
-        fingerprint = _fingerprint(files, directory)
+        fingerprint, sources = _read_sources(files, directory)
         cache_path = _paths.cache_dir() / f"kb-{fingerprint[:32]}.json"
         model = _read_cache(cache_path) if use_cache else None
         if model is None:
             from kundskab import _compile  # rdflib only on a cache miss
 
-            model = _compile.compile_directory(directory)
+            model = _compile.compile_sources(sources)
             if use_cache:
                 _write_cache(cache_path, model)
         return cls(model, ontology_dir=directory, fingerprint=fingerprint)
@@ -256,11 +325,12 @@ class KnowledgeBase:
                     alternative.setdefault(fold(alt), set()).add(concept.id)
         return ids, preferred, alternative
 
-    def resolve(self, name: str, kind: str | None = None) -> str:
+    def resolve(self, name: str, kind: str | None = None, *, suggest: bool = True) -> str:
         """The id that `name` (an id, or a Danish or English label) stands for.
 
         `kind` (a class such as "Forum", or a kind name such as "forum") restricts the
         candidates. Ids win over preferred labels, which win over alternative labels.
+        Without `suggest`, an unknown name raises without the (costlier) nearest ids.
         """
         class_name = KIND_NAMES.get(kind, kind) if kind else None
         text = name.strip()
@@ -275,17 +345,20 @@ class KnowledgeBase:
                 return found[0]
             if len(found) > 1:
                 raise AmbiguousNameError(name, found)
-        raise UnknownConceptError(name, kind, self.suggest(name, class_name))
+        raise UnknownConceptError(name, kind, self.suggest(name, class_name) if suggest else [])
 
     def suggest(self, name: str, class_name: str | None = None, n: int = 3) -> list[str]:
         """The nearest ids to a name that matched nothing."""
-        keys: dict[str, str] = {}
-        for concept in self:
-            if class_name and not concept.is_a(class_name):
-                continue
-            keys.setdefault(fold(concept.id), concept.id)
-            for label in concept.labels.values():
-                keys.setdefault(fold(label), concept.id)
+        keys = self._suggestion_keys.get(class_name)
+        if keys is None:  # folded once per kind: a document may name hundreds of unknowns
+            keys = {}
+            for concept in self:
+                if class_name and not concept.is_a(class_name):
+                    continue
+                keys.setdefault(fold(concept.id), concept.id)
+                for label in concept.labels.values():
+                    keys.setdefault(fold(label), concept.id)
+            self._suggestion_keys[class_name] = keys
         return nearest(name, keys, n)
 
     # ------------------------------------------------------------------ catalogue

@@ -23,6 +23,7 @@ from typing import Any
 
 from kundskab.cases import Case, parse_case
 from kundskab.engine import Derivation, RulesEngine
+from kundskab.errors import RequestError
 from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge import KnowledgeBase, load
 from kundskab.rules import Facts, Rule, RuleSet, single_bits
@@ -233,6 +234,8 @@ class Recommender:
 
     def recommend(self, case: Case | Mapping[str, Any], *, lang: str = "da",
                   limit: int | None = None) -> Recommendation:
+        if limit is not None and (type(limit) is not int or limit < 1):
+            raise RequestError(N_("'limit' is a whole number from 1 (at most {max} are listed)"), max=MAX_LIMIT)
         if not isinstance(case, Case):
             case = parse_case(case, self.kb)
         if lang not in TEXT:

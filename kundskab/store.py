@@ -75,9 +75,10 @@ def _request(url: str, *, method: str = "GET", data: bytes | None = None,
 
 def _local_fingerprint(directory: Path) -> str:
     # The same fingerprint the embedded knowledge base is cached and versioned by.
-    from kundskab.knowledge import _fingerprint
+    from kundskab.knowledge import _read_sources
 
-    return _fingerprint(_paths.ontology_files(directory), directory)
+    fingerprint, _ = _read_sources(_paths.ontology_files(directory), directory)
+    return fingerprint
 
 
 def publish(store_url: str, *, graph: str = DEFAULT_GRAPH, ontology_dir: Path | str | None = None) -> Published:

@@ -30,12 +30,14 @@ from kundskab.programmes import FUNDED, Requirement, parts, requirements
 from kundskab.rules import Facts, RuleSet
 
 __all__ = [
+    "CSV_COLUMNS",
     "InitiativeAssessment",
     "InitiativeFacts",
     "PrincipleDeriver",
     "ProgrammeAssessment",
     "RequirementVerdict",
     "Support",
+    "assess_intervention",
     "assess_programme",
     "deriver",
     "initiative_facts",
@@ -89,6 +91,8 @@ TEXTS: dict[str, str] = {
                   "{unknown}; {failures} findings"),
     "none": N_("none"),
     "scope_word": N_("scope"),
+    "scope_counts": N_("the requirement applies to {true}, not to {false}, unknown for {unknown}; "
+                       "only those it applies to can be findings"),
 }
 
 

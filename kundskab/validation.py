@@ -25,6 +25,7 @@ import difflib
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,11 @@ __all__ = [
 ]
 
 REQUIRED_FIELDS = ("title", "programme", "tier", "target_groups")
+# Bounds that keep the cost of a hostile document linear and its report readable: a field
+# is read up to MAX_ITEMS values (a real one has a handful), and a document lists at most
+# MAX_PROBLEMS_PER_CODE problems of one code, then says how many more there were.
+MAX_ITEMS = 200
+MAX_PROBLEMS_PER_CODE = 50
 _UNRESOLVED = "urn:kundskab:unresolved"  # stands in for a name already reported as unknown
 _SHAPES_FILE = Path("shapes") / "documents" / "initiative.ttl"
 _KSH = "https://w3id.org/kundskab/shapes#"
@@ -99,6 +105,8 @@ MESSAGES: dict[str, str] = {
     "placeholder_required": N_("The required field '{field}' still has template text: {text}; the "
                                 "document is not filled in."),
     "placeholder_body": N_("The text still has template text: {text}"),
+    "too_many_items": N_("The field '{field}' has {count} values; only the first {limit} are read."),
+    "more_problems": N_("… and {count} more of the same kind ({code}), not listed."),
     "none": N_("none"),
 }
 
@@ -278,33 +286,64 @@ class _Check:
     field_errors: set[str] = field(default_factory=set)
     support: list[Support] = field(default_factory=list)
     suggestions: list[Support] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # problems per code, listed or not
 
     def line(self, name: str) -> int | None:
         entry = self.doc.fields.get(name)
         return entry.line if entry is not None and entry.line is not None else self.doc.first_line
 
+    def full(self, code: str) -> bool:
+        """Whether problems of `code` are no longer listed (only counted): callers skip the
+        work of phrasing them (suggestions, near matches)."""
+        return self.counts.get(code, 0) >= MAX_PROBLEMS_PER_CODE
+
+    def _count(self, code: str) -> bool:
+        listed = not self.full(code)
+        self.counts[code] = self.counts.get(code, 0) + 1
+        return listed
+
     def error(self, code: str, message: str, line: int | None, name: str | None) -> None:
-        self.errors.append(Problem(code, message, line, name))
+        if self._count(code):
+            self.errors.append(Problem(code, message, line, name))
         if name:
             self.field_errors.add(name)
 
     def warn(self, code: str, message: str, line: int | None, name: str | None = None) -> None:
-        self.warnings.append(Problem(code, message, line, name))
+        if self._count(code):
+            self.warnings.append(Problem(code, message, line, name))
+
+    def unlisted(self) -> tuple[list[Problem], list[Problem]]:
+        """One closing problem per code with problems beyond the listed ones (errors, warnings)."""
+        errors: list[Problem] = []
+        warnings: list[Problem] = []
+        error_codes = {p.code for p in self.errors}
+        for code, count in self.counts.items():
+            if count > MAX_PROBLEMS_PER_CODE:
+                target = errors if code in error_codes else warnings
+                target.append(Problem(code, _msg(self.lang, "more_problems", code=code,
+                                                 count=count - MAX_PROBLEMS_PER_CODE)))
+        return errors, warnings
 
 
-def _items(entry: Entry, spec: FieldSpec) -> list[tuple[Any, int | None, Any]]:
-    """(item, line, justification) for each value of a field, whatever form it was given in."""
+def _items(entry: Entry, spec: FieldSpec, limit: int | None = None) -> list[tuple[Any, int | None, Any]]:
+    """(item, line, justification) for each value of a field, whatever form it was given in;
+    the first `limit` values only, where a limit is given."""
     value = entry.value
     if value is None or (isinstance(value, str) and not value.strip()):
         return []
     if isinstance(value, dict):
         if spec.claim:
-            return [(k, entry.item_line(i), v) for i, (k, v) in enumerate(value.items())]
+            pairs = islice(value.items(), limit)
+            return [(k, entry.item_line(i), v) for i, (k, v) in enumerate(pairs)]
         return [(value, entry.line, None)]
     if isinstance(value, list):
-        return [(v, entry.item_line(i), None) for i, v in enumerate(value)
+        return [(v, entry.item_line(i), None) for i, v in enumerate(islice(value, limit))
                 if v is not None and not (isinstance(v, str) and not v.strip())]
     return [(value, entry.line, None)]
+
+
+def _size(entry: Entry) -> int:
+    return len(entry.value) if isinstance(entry.value, list | dict) else 1
 
 
 def _as_text(value: Any) -> str | None:
@@ -344,13 +383,20 @@ class _Builder:
             entry = check.doc.fields.get(name)
             if entry is None:
                 continue
-            for item, line, justification in _items(entry, spec):
+            if _size(entry) > MAX_ITEMS:
+                check.error("invalid-field", _msg(self.lang, "too_many_items", field=name,
+                                                  count=_size(entry), limit=MAX_ITEMS),
+                            entry.line, name)
+            for item, line, justification in _items(entry, spec, MAX_ITEMS):
                 node = self._node(check, spec, item, line)
                 self.graph.add((check.node, self.props[name], node))
                 if spec.claim and justification is not None:
                     self._justify(check, spec, node, item, justification, line)
         for name, entry in check.doc.fields.items():
             if name not in FIELDS:
+                if check.full("unknown-field"):  # counted only: no near-match search
+                    check.warn("unknown-field", "", entry.line, None)
+                    continue
                 hint = difflib.get_close_matches(name.lower(), list(FIELDS), n=1, cutoff=0.7)
                 message = _msg(self.lang, "unknown_field", name=printable(name))
                 if hint:
@@ -402,7 +448,7 @@ class _Builder:
         part_ids = [p.id for p in parts] if parts is not None else []
         shown = printable(name)
         try:
-            ident = kb.resolve(name, spec.kind)
+            ident = kb.resolve(name, spec.kind, suggest=not check.full("unknown-concept"))
         except AmbiguousNameError as exc:
             within = [c for c in exc.candidates if c in part_ids]
             if len(within) != 1:
@@ -485,7 +531,7 @@ def _check_requirements(check: _Check, model: _Model) -> None:
         elif spec is not None:
             have = [t for t, _ in check.texts.get(req.field, []) if t.strip()]
         else:  # a field this version does not know: present and non-empty is all we can tell
-            have = [str(v) for v, _, _ in _items(entry, FieldSpec(req.field, "", None, True))] \
+            have = [str(v) for v, _, _ in _items(entry, FieldSpec(req.field, "", None, True), MAX_ITEMS)] \
                 if entry is not None else []
         counted = have
         choices: list[str] = []
@@ -662,11 +708,12 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
 
 
 def _report(check: _Check) -> FileReport:
+    more_errors, more_warnings = check.unlisted()
     return FileReport(
         file=check.doc.name, format=check.doc.format, programme=check.programme,
         principles=list(dict.fromkeys(i for i, _ in check.concepts.get("principles", []))),
         subgoals=list(dict.fromkeys(i for i, _ in check.concepts.get("subgoals", []))),
-        errors=_ordered(check.errors), warnings=_ordered(check.warnings),
+        errors=_ordered(check.errors) + more_errors, warnings=_ordered(check.warnings) + more_warnings,
         support=check.support, suggestions=check.suggestions)
 
 
@@ -736,11 +783,11 @@ def validate_paths(paths: Iterable[str | Path], kb: KnowledgeBase | None = None,
         if not path.exists():
             raise DocumentError(N_("{path}: no such file or directory"), "not-found", path=printable(path, 200))
     items: list[Document | tuple[str, DocumentError]] = []
-    for path, name in iter_sources(given):
+    for source in iter_sources(given):
         try:
-            items.append(read_document(path, name))
+            items.append(read_document(source.path, source.name, follow_links=source.named))
         except DocumentError as exc:
-            items.append((name, exc))
+            items.append((source.name, exc))
     return validate_documents(items, kb, lang=lang)
 
 

@@ -1,9 +1,13 @@
-"""The durable-rules engine behind our interface: isolation, clean-up, surfaced errors."""
+"""The durable-rules engine behind our interface: isolation, clean-up, surfaced errors,
+and no thread but the caller's."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import durable_rules_engine
 import pytest
-from durable.engine import Host
 
 from kundskab import EngineError
 from kundskab.engine import RulesEngine
@@ -33,25 +37,29 @@ def test_interleaved_cases_do_not_leak(ruleset: RuleSet) -> None:
         assert _summary(shared, CASES[index]) == alone[index]
 
 
-def test_state_is_deleted_after_each_case(ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_state_is_empty_after_each_case(ruleset: RuleSet) -> None:
     engine = RulesEngine(ruleset)
-    deleted: list[str] = []
-    original = Host.delete_state
-
-    def spy(self: Host, name: str, sid: str | None = None) -> None:
-        deleted.append(str(sid))
-        original(self, name, sid)
-
-    monkeypatch.setattr(Host, "delete_state", spy)
     for facts in CASES:
-        engine.run(facts)
-    assert len(deleted) == len(CASES) == len(set(deleted))
-    assert engine._current is None
-    with pytest.raises(Exception):  # noqa: B017 - durable raises a bare error for a gone state
-        engine._host.get_state(engine._name, deleted[0])
+        derivation = engine.run(facts)
+        assert derivation.firings  # something was asserted and fired …
+        assert engine._state_facts() == []  # … and nothing of it is left
 
 
-def test_an_exception_in_an_action_is_surfaced(ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_provenance_names_the_rule_and_the_matched_facts(ruleset: RuleSet) -> None:
+    d = RulesEngine(ruleset).run(Facts(16, frozenset({"offence-committed", "truancy"})))
+    premises = {f.rule.id: set() for f in d.firings}
+    for firing in d.firings:
+        premises[firing.rule.id].add(firing.premises)
+    assert premises["tier-individual-offence"] == {("factor:offence-committed=true",)}
+    # One firing per matching fact: both facts that make the youth at risk are recorded.
+    assert {("age:16", "factor:offence-committed=true"), ("age:16", "factor:truancy=true")} \
+        <= premises["group-at-risk-youth"]
+    # Chaining: the tier concluded by one rule is a premise of another.
+    assert premises["forum-ssp"] == {("age:16", "tier:individual")}
+
+
+def test_an_exception_while_recording_a_firing_is_surfaced(ruleset: RuleSet,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     engine = RulesEngine(ruleset)
 
     def boom(*_: object) -> None:
@@ -62,11 +70,27 @@ def test_an_exception_in_an_action_is_surfaced(ruleset: RuleSet, monkeypatch: py
         engine.run(Facts(15, frozenset({"truancy"})))
     monkeypatch.undo()
     # The failed case left nothing behind: the next case is answered as usual.
+    assert engine._state_facts() == []
     assert engine.run(Facts(15, frozenset({"truancy"}))).tier == "specific"
 
 
+def test_an_error_of_durable_rules_is_an_engine_error_and_the_next_case_starts_clean(
+        ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = RulesEngine(ruleset)
+    expected = _summary(RulesEngine(ruleset), CASES[1])
+
+    def fail(*_: object) -> None:
+        raise durable_rules_engine.error("Could not complete and start action, error code: 307")
+
+    monkeypatch.setattr(durable_rules_engine, "complete_and_start_action", fail)
+    with pytest.raises(EngineError, match="durable-rules failed"):
+        engine.run(CASES[1])
+    monkeypatch.undo()
+    assert engine._state_facts() == []
+    assert _summary(engine, CASES[1]) == expected
+
+
 def test_two_engines_live_side_by_side(ruleset: RuleSet) -> None:
-    # durable's module-level API allows a ruleset name once per process; ours does not care.
     first, second = RulesEngine(ruleset), RulesEngine(ruleset)
     assert _summary(first, CASES[1]) == _summary(second, CASES[1])
 
@@ -75,3 +99,20 @@ def test_facts_no_rule_reads_are_harmless(ruleset: RuleSet) -> None:
     engine = RulesEngine(ruleset)
     d = engine.run(Facts(40, frozenset(), frozenset({"truancy", "gang-member"})))
     assert d.tier == "general"
+    assert engine._state_facts() == []
+
+
+def test_no_thread_but_the_callers_and_no_durable_python_wrapper() -> None:
+    # durable.engine.Host starts timer threads that dispatch actions on their own; the
+    # engine must never start them (nor import the module that would).
+    code = (
+        "import sys, threading, warnings\n"
+        "warnings.simplefilter('error')\n"
+        "import kundskab\n"
+        "rec = kundskab.recommend({'age': 39, 'factors': ['released-from-custody']})\n"
+        "assert rec.tier == 'individual' and rec.fora == ['ksp'], rec\n"
+        "assert threading.active_count() == 1, threading.enumerate()\n"
+        "assert 'durable.engine' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,186 @@
+"""Load on `kundskab serve`: concurrent clients on loopback for a fixed time.
+
+    python benchmarks/bench_serve.py [--clients 8] [--seconds 15] [--workers 2] [--no-store]
+
+Starts `kundskab serve --workers N` on a free 127.0.0.1 port, lets each client post
+generated cases to /v1/recommend one after another until the time is up (and at most
+MAX_REQUESTS each), and prints errors, p50/p99 latency, throughput and the resident memory
+of the server's processes at the start and the end. Then the same with `--store`, against
+an Oxigraph server (PyPI package oxigraph) started here, if it is installed.
+Goals: zero errors, p99 <= 50 ms, memory flat. Everything it starts is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+MAX_REQUESTS = 200_000  # per client: the loop ends by time, or by this, whichever first
+FACTORS = ["truancy", "street-group", "family-problems", "offence-committed", "substance-abuse",
+           "gang-proximity", "no-leisure-activity", "repeat-offending", "victim-of-crime"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mib(root: int) -> float:
+    """Resident memory of a process and its children (the uvicorn workers), in MiB."""
+    pids = [root]
+    try:
+        children = Path(f"/proc/{root}/task/{root}/children").read_text().split()
+        pids += [int(c) for c in children]
+        for child in list(pids[1:]):
+            pids += [int(c) for c in Path(f"/proc/{child}/task/{child}/children").read_text().split()]
+    except OSError:
+        pass
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def case(rng: random.Random) -> dict[str, object]:
+    return {"ref": f"b{rng.randrange(10**6)}", "age": rng.randrange(3, 40),
+            "factors": {f: rng.choice([True, False, "unknown"]) for f in rng.sample(FACTORS, rng.randrange(0, 5))}}
+
+
+def start_server(args: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "kundskab", "serve", "--port", str(port),
+                                "--log-level", "warning", *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.3)
+    stop(process)
+    raise SystemExit("serve did not become ready")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def load(url: str, clients: int, seconds: float) -> dict[str, float]:
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    barrier = threading.Barrier(clients + 1)
+
+    def client(index: int) -> None:
+        rng = random.Random(index)
+        with httpx.Client(base_url=url, timeout=30) as http:
+            http.post("/v1/recommend", json=case(rng))  # connection set up before the clock
+            barrier.wait()
+            end = time.monotonic() + seconds
+            for _ in range(MAX_REQUESTS):
+                if time.monotonic() >= end:
+                    break
+                body = case(rng)
+                started = time.perf_counter()
+                try:
+                    response = http.post("/v1/recommend", json=body)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies[index].append(time.perf_counter() - started)
+                errors[index] += not ok
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    began = time.monotonic()
+    for thread in threads:
+        thread.join(seconds + 60)
+    elapsed = time.monotonic() - began
+    flat = sorted(x for per in latencies for x in per)
+    return {
+        "requests": len(flat), "errors": sum(errors), "seconds": elapsed,
+        "throughput": len(flat) / elapsed,
+        "p50_ms": 1000 * statistics.median(flat) if flat else float("nan"),
+        "p99_ms": 1000 * flat[min(len(flat) - 1, int(0.99 * len(flat)))] if flat else float("nan"),
+    }
+
+
+def run(label: str, args: list[str], clients: int, seconds: float) -> None:
+    process, url = start_server(args)
+    try:
+        load(url, clients, 2.0)  # warm-up: memos fill, as in service
+        before = rss_mib(process.pid)
+        figures = load(url, clients, seconds)
+        after = rss_mib(process.pid)
+    finally:
+        stop(process)
+    print(f"{label}: {figures['requests']} requests in {figures['seconds']:.1f} s by {clients} clients; "
+          f"errors {figures['errors']}; throughput {figures['throughput']:.0f}/s; "
+          f"p50 {figures['p50_ms']:.1f} ms; p99 {figures['p99_ms']:.1f} ms (goal <= 50); "
+          f"server RSS {before:.1f} -> {after:.1f} MiB ({after - before:+.1f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-store", action="store_true", help="skip the run against a SPARQL store")
+    options = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    workers = ["--workers", str(options.workers)]
+    run(f"serve --workers {options.workers}", workers, options.clients, options.seconds)
+    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if options.no_store or not Path(oxigraph).exists():
+        print("store: skipped" + ("" if options.no_store else " (oxigraph not installed)"))
+        return
+    port = free_port()
+    store = subprocess.Popen([oxigraph, "serve", "--bind", f"127.0.0.1:{port}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/store"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        from kundskab.store import publish
+
+        publish(url)
+        run(f"serve --workers {options.workers} --store", [*workers, "--store", url, "--poll", "5"],
+            options.clients, options.seconds)
+    finally:
+        stop(store)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()

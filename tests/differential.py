@@ -1,0 +1,199 @@
+"""The engine against the reference evaluator, case by case, under threads and processes.
+
+`RuleSet.closure` is the plain-Python statement of what the rules mean; the durable-rules
+engine must conclude exactly the same for every case: the same tier, the same conclusions
+of every kind, the same rules fired, and only premises that the case's facts make true.
+The cases are random (seeded): unknown ages, ages beyond every bound, factors that are
+true, false or unknown, factors that no rule reads. The checks run with very frequent
+thread switches (`sys.setswitchinterval`), in several threads at once (one engine shared
+by all, and one engine per thread), through the `Recommender` as well, and in several
+processes. Used by tests/test_engine_differential.py (short) and
+benchmarks/bench_engine_differential.py (long).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from kundskab.engine import RulesEngine
+from kundskab.errors import CaseError
+from kundskab.rules import Facts, RuleSet
+
+__all__ = ["Tally", "compare", "make_facts", "run_all"]
+
+
+def make_facts(count: int, factors: list[str], seed: int) -> list[Facts]:
+    """Random cases: about one in six without an age, some with ages beyond any rule's
+    bounds, up to eight factors each true, false or unknown (unknown: not in the facts)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        roll = rng.random()
+        age = None if roll < 0.16 else rng.randint(0, 120) if roll < 0.3 else rng.randint(0, 40)
+        true, false = set(), set()
+        for name in rng.sample(factors, rng.randint(0, 8)):
+            answer = rng.choice((True, True, False, None))
+            if answer is True:
+                true.add(name)
+            elif answer is False:
+                false.add(name)
+        out.append(Facts(age, frozenset(true), frozenset(false)))
+    return out
+
+
+def _premise_holds(premise: str, facts: Facts, tier_rank: int, ranks: dict[str, int],
+                   concluded: dict[str, set[str]]) -> bool:
+    kind, _, value = premise.partition(":")
+    if kind == "case":
+        return True
+    if kind == "age":
+        return facts.age is not None and value == str(facts.age)
+    if kind == "factor":
+        name, _, answer = value.partition("=")
+        return name in (facts.true if answer == "true" else facts.false)
+    if kind == "tier":
+        return value in ranks and ranks[value] <= tier_rank
+    return value in concluded.get(kind.replace("-", "_"), set())
+
+
+def compare(engine: RulesEngine, rules: RuleSet, facts: Facts) -> str | None:
+    """None if the engine and the reference evaluator agree on the case, else what differs
+    (without the case's values: only rule ids and kinds of conclusion)."""
+    derivation = engine.run(facts)
+    state, fired = rules.closure(facts)
+    if derivation.tier != state.tier or derivation.tier_rank != state.tier_rank:
+        return "tier differs"
+    ours = {k: v for k, v in derivation.conclusions.items() if v}
+    theirs = {k: v for k, v in state.derived.items() if v}
+    if ours != theirs:
+        return "conclusions differ: " + ", ".join(sorted(set(ours) ^ set(theirs) | {
+            k for k in set(ours) & set(theirs) if ours[k] != theirs[k]}))
+    if derivation.fired != {rule.id for rule, _ in fired}:
+        return "fired rules differ: " + ", ".join(sorted(derivation.fired ^ {rule.id for rule, _ in fired}))
+    for firing in derivation.firings:
+        if len(firing.premises) != len(firing.rule.conditions):
+            return f"firing of {firing.rule.id} has {len(firing.premises)} premises"
+        for premise in firing.premises:
+            if not _premise_holds(premise, facts, state.tier_rank, rules.tier_ranks, state.derived):
+                return f"firing of {firing.rule.id} has a premise the case does not make true"
+    return None
+
+
+def compare_recommendation(recommender: Any, rules: RuleSet, facts: Facts) -> str | None:
+    """The tier, fora and target groups of a whole recommendation against the reference."""
+    state, _ = rules.closure(facts)
+    case = {"age": facts.age, "factors": {**{f: True for f in facts.true}, **{f: False for f in facts.false}}}
+    try:
+        answer = recommender.recommend(case)
+    except CaseError:
+        return None  # contradictory answers (e.g. a gang leaver who is not a gang member) are refused
+    if answer.tier != (state.tier or "general"):
+        return "recommendation: tier differs"
+    if answer.fora != sorted(state.derived.get("forum", ())):
+        return "recommendation: fora differ"
+    groups = state.derived.get("age_group", set()) | state.derived.get("target_group", set())
+    if answer.target_groups != sorted(groups):
+        return "recommendation: target groups differ"
+    return None
+
+
+@dataclass
+class Tally:
+    compared: int = 0
+    mismatches: list[str] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.compared += other.compared
+        self.mismatches += other.mismatches
+
+
+@contextmanager
+def frequent_switches(interval: float = 1e-6) -> Iterator[None]:
+    """Threads switch every microsecond instead of every 5 ms: races show up at once."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(interval)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+def _check(check: Callable[[Facts], str | None], cases: list[Facts]) -> Tally:
+    tally = Tally()
+    for facts in cases:
+        try:
+            problem = check(facts)
+        except Exception as exc:  # an engine error is a mismatch too, not a crash of the run
+            problem = f"{type(exc).__name__}: {exc}"
+        tally.compared += 1
+        if problem:
+            tally.mismatches.append(problem)
+    return tally
+
+
+def run_threads(rules: RuleSet, recommender: Any, cases: list[Facts], threads: int) -> Tally:
+    """Each thread checks every case: half the threads share one engine, the others have
+    one each, and one thread goes through the shared recommender."""
+    shared = RulesEngine(rules)
+    results: list[Tally] = [Tally() for _ in range(threads + 1)]
+
+    def work(index: int) -> None:
+        if index == threads:
+            results[index] = _check(lambda f: compare_recommendation(recommender, rules, f), cases)
+            return
+        engine = shared if index % 2 == 0 else RulesEngine(rules)
+        results[index] = _check(lambda f: compare(engine, rules, f), cases)
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads + 1)]
+    with frequent_switches():
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    total = Tally()
+    for result in results:
+        total.add(result)
+    return total
+
+
+def _process(args: tuple[int, int, int, int]) -> Tally:
+    """One process: its own knowledge base, rules and engines, several threads."""
+    count, seed, threads, _ = args
+    from kundskab import load
+    from kundskab.recommendation import Recommender
+
+    kb = load()
+    rules = RuleSet.load(kb)
+    recommender = Recommender(kb, rules)
+    factors = sorted(f.id for f in kb.of_type("Factor"))
+    return run_threads(rules, recommender, make_facts(count, factors, seed), threads)
+
+
+def run_all(rules: RuleSet, recommender: Any, *, cases: int, threads: int, processes: int,
+            seed: int = 1) -> Tally:
+    """Threads in this process and `processes` more processes (spawned), each on cases of
+    its own; every engine answer compared with the reference evaluator."""
+    factors = sorted(f.id for f in rules.kb.of_type("Factor"))
+    total = Tally()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes) if processes else _NoPool() as pool:
+        pending = [pool.apply_async(_process, ((cases, seed + 1 + p, threads, p),)) for p in range(processes)]
+        total.add(run_threads(rules, recommender, make_facts(cases, factors, seed), threads))
+        for job in pending:
+            total.add(job.get())
+    return total
+
+
+class _NoPool:
+    def __enter__(self) -> _NoPool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
