@@ -62,6 +62,10 @@ PROPERTY_KEYS: dict[str, tuple[str, bool]] = {
     "supersedes": ("supersedes", False),
     "valuesFrom": ("values_from", True),
     "broader": ("broader", False),
+    "municipality": ("municipality", True),
+    "partOf": ("part_of", False),
+    "contraindication": ("contraindications", False),
+    "implies": ("implies", False),
     "related": ("related", False),
 }
 VALUE_KEYS = {
@@ -72,8 +76,11 @@ VALUE_KEYS = {
     "minCount": "min_count", "requiredValue": "required_value",
     "allowedValue": "allowed_values", "errorCode": "error_code",
     "principleNumber": "number", "inTryghedsindeks": "in_tryghedsindeks",
-    "version": "version", "note": "note",
+    "version": "version", "note": "note", "scope": "scope", "status": "status",
+    "situation": "situations", "area": "area", "shortTitle": "short_title", "file": "file",
+    "placeName": "place_name",
 }
+LIST_VALUES = {"situations"}
 INTEGER_VALUES = {"min_age", "max_age", "rank", "min_count", "number"}
 
 
@@ -89,7 +96,7 @@ def _relations(kb: KnowledgeBase, concept: Concept, lang: str, *, expand: bool) 
         out[key] = items[0] if single and len(items) == 1 else items
     for prop, _values in concept.values.items():
         key = VALUE_KEYS.get(prop, prop)
-        if key == "allowed_values":
+        if key == "allowed_values" or key in LIST_VALUES:
             out[key] = concept.all_values(prop)
             continue
         text = concept.value(prop, lang)
@@ -132,9 +139,25 @@ def intervention_summary(kb: KnowledgeBase, concept: Concept, lang: str = "da") 
         "evidence": rel.get("evidence", "evidence-unknown"),
         "place": rel.get("place", "unknown"),
         "period": rel.get("period", "unknown"),
+        "scope": rel.get("scope"),
+        "status": rel.get("status"),
+        "situations": _as_list(rel.get("situations")),
+        "municipality": rel.get("municipality"),
+        "area": rel.get("area"),
+        "min_age": rel.get("min_age"),
+        "max_age": rel.get("max_age"),
+        "contraindications": _as_list(rel.get("contraindications")),
         "definition": concept.definition(lang),
         "sources": [s.as_dict() for s in concept.sources],
+        "inferred": _inferred(concept),
     }
+
+
+def _inferred(concept: Concept) -> list[dict[str, str]]:
+    """The links the editor inferred (every other link is stated by a cited section)."""
+    return [{"property": PROPERTY_KEYS.get(prop, (VALUE_KEYS.get(prop, prop),))[0],
+             "value": link.get("value", ""), "note": link.get("note", "")}
+            for link in concept.inferred for prop in (link.get("property", ""),)]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -151,6 +174,7 @@ def describe(kb: KnowledgeBase, concept: Concept, lang: str = "da") -> dict[str,
     out["definitions"] = dict(concept.definitions)
     out["alt_labels"] = {k: list(v) for k, v in concept.alt_labels.items()}
     out.update(_relations(kb, concept, lang, expand=True))
+    out["inferred"] = _inferred(concept)
     if concept.is_a("Intervention"):
         out.setdefault("evidence", _ref(kb, "evidence-unknown", lang))
         out.setdefault("place", "unknown")

@@ -1,8 +1,10 @@
-"""A case: an opaque reference, an age and factors that are true, false or unknown.
+"""A case: an opaque reference, an age and factors that are true, false or unknown, and
+optionally the crime types committed (`offences`) and the municipality it belongs to.
 
 Nothing in a case identifies a person. This module never writes a case anywhere; the
-reference is only echoed back to the caller. A case comes from outside: its errors name the
-field and what it should be, never the value given (which may be anything, even personal).
+reference is only echoed back to the caller. A case that contradicts itself (a factor
+true and a factor it implies false, e.g. wanting to leave a gang while not in one) is a
+CaseError; messages name concepts, never a case's values.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
 from kundskab.rules import Facts
 
-__all__ = ["PRESUPPOSES", "Case", "factor_flags", "load_case_json", "looks_like_cpr", "parse_answer",
-           "parse_case", "parse_case_text"]
+__all__ = ["PRESUPPOSES", "Case", "factor_flags", "implied_factors", "load_case_json", "looks_like_cpr",
+           "parse_answer", "parse_case", "parse_case_text"]
 
 MAX_AGE = 120
 MAX_REF_LENGTH = 200
 MAX_CASE_BYTES = 64 * 1024
-CASE_KEYS = {"ref", "age", "factors"}
+CASE_KEYS = {"ref", "age", "factors", "offences", "municipality"}
+MAX_OFFENCES = 50
+OFFENCE_FACTOR = "offence-committed"  # what a case that names offences says by that alone
 
 _TRUE = {"true", "ja", "j", "yes", "y", "1", "sand"}
 _FALSE = {"false", "nej", "n", "no", "0", "falsk"}
@@ -71,17 +75,22 @@ def parse_answer(value: Any) -> bool | None:
 
 @dataclass(frozen=True)
 class Case:
-    """A case as the rules see it. `ref` is opaque and only echoed back."""
+    """A case as the rules see it. `ref` is opaque and only echoed back. `offences` are
+    crime type ids, `municipality` an area id (both optional context)."""
 
     ref: str | None
     age: int | None
     factors: Mapping[str, bool | None]
+    offences: frozenset[str] = frozenset()
+    municipality: str | None = None
     facts: Facts = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Worked out once here (functools.cached_property takes a lock on Python 3.11).
         true = [f for f, v in self.factors.items() if v is True]
         false = [f for f, v in self.factors.items() if v is False]
+        if self.offences and OFFENCE_FACTOR not in self.factors:
+            true.append(OFFENCE_FACTOR)  # naming what was committed says that something was
         object.__setattr__(self, "facts", Facts(self.age, frozenset(true), frozenset(false)))
 
     def __repr__(self) -> str:  # keep case content out of logs and tracebacks
@@ -186,11 +195,81 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
         if ident in factors and factors[ident] is not None and factors[ident] != answer:
             raise CaseError(N_("'factors', {ident}: given twice with different answers"), ident=ident)
         factors[ident] = answer
+    offences = _offences(data.get("offences"), kb)
+    municipality = data.get("municipality")
+    if municipality is not None:
+        if not isinstance(municipality, str) or not municipality.strip():
+            raise CaseError(N_("'municipality' is the id or name of a municipality or police district"))
+        try:
+            municipality = kb.resolve(municipality, "Area")
+        except KundskabError as exc:
+            raise CaseError(exc.template, **exc.params) from None
+    if offences and factors.get(OFFENCE_FACTOR) is False:
+        raise CaseError(N_("'offences' are given, but factor '{factor}' is false"), factor=OFFENCE_FACTOR)
     for factor, presupposed in PRESUPPOSES.items():
         if factors.get(factor) is True and factors.get(presupposed) is False:
             raise CaseError(N_("'factors': {factor} is true, so {presupposed} cannot be false"),
                             factor=factor, presupposed=presupposed)
-    return Case(ref, age, factors)
+    _check_implications(factors, kb)
+    return Case(ref, age, factors, offences, municipality)
+
+
+def _offences(raw: Any, kb: KnowledgeBase) -> frozenset[str]:
+    if raw is None:
+        return frozenset()
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise CaseError(N_("'offences' is a list of crime type ids"))
+    if len(raw) > MAX_OFFENCES:
+        raise CaseError(N_("'offences' lists at most {max} crime types"), max=MAX_OFFENCES)
+    found = set()
+    for name in raw:
+        if not isinstance(name, str):
+            raise CaseError(N_("'offences' is a list of crime type ids"))
+        try:
+            found.add(kb.resolve(name, "CrimeType"))
+        except KundskabError as exc:
+            raise CaseError(exc.template, **exc.params) from None
+    return frozenset(found)
+
+
+def _check_implications(factors: Mapping[str, bool | None], kb: KnowledgeBase) -> None:
+    """A factor that is true while one it implies is false is a contradiction."""
+    false = [f for f, v in factors.items() if v is False]
+    if not false:
+        return
+    implied = implied_factors(kb)
+    for factor, value in factors.items():
+        if value is True:
+            for other in implied.get(factor, ()):
+                if factors.get(other) is False:
+                    raise CaseError(N_("the case contradicts itself: factor '{factor}' is true, "
+                                       "so '{other}' cannot be false"),
+                                    factor=factor, other=other)
+
+
+_IMPLIED: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def implied_factors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """For each factor, every factor it implies (ks:implies, followed transitively)."""
+    found = _IMPLIED.get(kb.version)
+    if found is None:
+        direct = {f.id: set(f.ref("implies")) for f in kb.of_type("Factor")}
+        found = {}
+        for factor in direct:
+            seen: set[str] = set()
+            stack = list(direct[factor])
+            while stack:
+                other = stack.pop()
+                if other not in seen and other != factor:
+                    seen.add(other)
+                    stack.extend(direct.get(other, ()))
+            found[factor] = frozenset(seen)
+        _IMPLIED.clear()  # one knowledge base in use at a time
+        _IMPLIED[kb.version] = found
+    return found
 
 
 def parse_case_text(text: str | bytes, kb: KnowledgeBase) -> Case:

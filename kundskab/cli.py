@@ -23,10 +23,10 @@ from typing import Any, NoReturn, TypeGuard, TypeVar
 import click
 
 from kundskab import __version__
-from kundskab._click import Group, lang_option, root_lang_option
+from kundskab._click import Group, _language_in, lang_option, root_lang_option
 from kundskab._names import printable
 from kundskab.errors import KundskabError
-from kundskab.i18n import N_, language, ngettext
+from kundskab.i18n import DEFAULT_LANGUAGE, N_, language, ngettext, set_language
 from kundskab.i18n import gettext as _
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,12 +53,17 @@ FIELD_NAMES: dict[str, str] = {
     "allowed_values": N_("Allowed values"), "error_code": N_("Error code"), "number": N_("Number"),
     "in_tryghedsindeks": N_("In the safety index"), "version": N_("Version"), "note": N_("Note"),
     "baseline_year": N_("Baseline year"), "target_year": N_("Target year"),
-    "scope": N_("Scope"), "status": N_("Status"), "situation": N_("Situation"), "area": N_("Area"),
-    "municipality": N_("Municipality"), "file": N_("File"), "partOf": N_("Part of"),
+    "scope": N_("Works on"), "status": N_("Status in the source"), "situation": N_("Situation"),
+    "situations": N_("Situation"), "area": N_("Area"), "municipality": N_("Municipality/police district"),
+    "file": N_("File"), "partOf": N_("Part of"),
     "minTier": N_("Lowest tier"), "maxTier": N_("Highest tier"), "shortTitle": N_("Short title"),
-    "placeName": N_("Place name"), "http://purl.org/dc/terms/title": N_("Title"),
+    "short_title": N_("Short title"),
+    "placeName": N_("Place name"), "place_name": N_("Place name"), "http://purl.org/dc/terms/title": N_("Title"),
     "http://purl.org/dc/terms/publisher": N_("Publisher"), "effectFollowUp": N_("Effect follow-up"),
     "appliesTo": N_("Applies to"), "sector": N_("Sector"), "programmes": N_("Programmes"),
+    "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"),
+    "inferred": N_("Inferred by the editor (not said by the source)"),
+    "stated_rest": N_("Every other link is stated in the cited sections."),
 }
 
 
@@ -221,6 +226,9 @@ class KundskabGroup(Group):
             return super().main(argv, prog_name, complete_var, standalone_mode=False,
                                  windows_expand_args=windows_expand_args, **extra)
         fmt = _requested_format(argv)
+        # The language of errors found before click parses anything (stdout closed at start).
+        set_language(os.environ.get("KUNDSKAB_LANG") or DEFAULT_LANGUAGE)
+        _language_in(argv)
         try:
             if sys.stdout is None:  # started with stdout closed (`>&-`)
                 raise OutputError(_("standard output is closed"))
@@ -380,7 +388,7 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
         click.echo(f"  {field_name('definition')}: {data['definition']}")
     skip = {"id", "type", "types", "label", "labels", "definition", "definitions", "sources",
             "alt_labels", "type_label", "principles", "subgoals", "requirements", "goals",
-            "interventions", "indicators", "focus_areas"}
+            "interventions", "indicators", "focus_areas", "inferred"}
     for key, value in data.items():
         if key in skip or value in (None, [], ""):
             continue
@@ -411,9 +419,22 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
         items = data["interventions"]
         click.echo(f"  {field_name('interventions')} ({len(items)}): "
                    + ", ".join(i["id"] for i in items[:12]) + (" …" if len(items) > 12 else ""))
+    if data.get("inferred"):
+        click.echo(f"  {field_name('inferred')}:")
+        for link in data["inferred"]:
+            note = f": {link['note']}" if link.get("note") else ""
+            click.echo(f"    - {link['property']} = {link['value']}{note}")
+        click.echo(f"  {field_name('stated_rest')}")
     click.echo(f"  {field_name('sources')}:")
     for source in data["sources"]:
-        click.echo(f"    - {source['file']} § {source['section']}")
+        click.echo(f"    - {_citation(source, lang)}  [{source['file']}]")
+
+
+def _citation(source: dict[str, Any], lang: str) -> str:
+    """A source as a person reads it: the document's short title and the section."""
+    title = source.get("title") or source["file"]
+    return _("{title}, section '{section}'").format(title=title, section=source["section"]) if source.get("section") \
+        else title
 
 
 def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
@@ -500,8 +521,11 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
             click.echo(f"    {field_name('fora')}: {', '.join(kb.label(f, lang) for f in item['fora'])}")
         if item["principles"]:
             click.echo(f"    {field_name('principles')}: {', '.join(item['principles'])}")
+        kind = " · ".join(str(item[k]) for k in ("scope", "status") if item.get(k))
+        if kind:
+            click.echo(f"    {kind}")
         click.echo(f"    {field_name('sources')}: "
-                   + "; ".join(f"{s['file']} § {s['section']}" for s in item["sources"]))
+                   + "; ".join(_citation(s, lang) for s in item["sources"]))
     click.echo(ngettext("{n} intervention", "{n} interventions", len(items)).format(n=len(items)), err=True)
 
 
@@ -718,7 +742,7 @@ def _print_recommendation(rec: Any, lang: str) -> None:
     for n, item in enumerate(data["interventions"], 1):
         click.echo(f"  {n:>2}. {item['label']} [{item['id']}]  {item['score']:.2f}")
         click.echo(f"      {'; '.join(item['reasons'])}")
-        click.echo("      " + _("source") + f": {item['source']}")
+        click.echo("      " + _("source") + f": {item.get('citation') or item['source']}")
     if data["open_questions"]:
         click.echo("\n" + _("Questions to ask next") + ":")
         for q in data["open_questions"]:
@@ -812,27 +836,36 @@ def _interview(recommender: Any, lang: str) -> dict[str, Any]:
               help=N_("A factor that is true (repeatable)."))
 @click.option("--not-factor", "not_factors", multiple=True, shell_complete=complete_ids("Factor"),
               help=N_("A factor that is false (repeatable)."))
+@click.option("--offence", "offences", multiple=True, shell_complete=complete_ids("CrimeType"),
+              help=N_("A crime type the person has committed or is charged with (repeatable)."))
+@click.option("--municipality", shell_complete=complete_ids("Area"),
+              help=N_("The municipality or police district of the case (local measures first)."))
 @click.option("--ref", help=N_("An opaque reference, echoed back (never stored)."))
 @click.option("--batch", "batch", metavar="FILE.jsonl|-",
               help=N_("One case per line in, one JSON result per line out."))
 @click.option("--interview", is_flag=True,
               help=N_("Ask for the age, then only the factors whose answer would change the recommendation."))
 @click.option("--limit", type=click.IntRange(1, 100), help=N_("How many interventions to list."))
+@click.option("--questions", type=click.IntRange(0, 100),
+              help=N_("How many open questions to list (default 5, the most informative first)."))
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help=N_("With --batch: worker processes (output order is kept)."))
 @output_options
 @store_option
 @handle_errors
 def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
-              not_factors: tuple[str, ...], ref: str | None, batch: str | None, interview: bool,
-              limit: int | None, jobs: int, fmt: str, lang: str) -> None:
+              not_factors: tuple[str, ...], offences: tuple[str, ...], municipality: str | None,
+              ref: str | None, batch: str | None, interview: bool, limit: int | None,
+              questions: int | None, jobs: int, fmt: str, lang: str) -> None:
     from kundskab.cases import factor_flags, looks_like_cpr, parse_case, parse_case_text
 
-    given = [bool(case_file), bool(age is not None or factors or not_factors), bool(batch), interview]
+    given = [bool(case_file), bool(age is not None or factors or not_factors or offences or municipality),
+             bool(batch), interview]
     if sum(given) != 1:
-        raise click.UsageError(_("give exactly one of: CASE_FILE (or -), --age/--factor, --batch, --interview"))
+        raise click.UsageError(_("give exactly one of: CASE_FILE (or -), --age/--factor/--offence/--municipality, "
+                                 "--batch, --interview"))
     if batch:
-        _run_batch(_recommender(), batch, lang, limit, jobs)
+        _run_batch(_recommender(), batch, lang, limit, jobs, questions)
         return
     recommender = _recommender()
     if interview:
@@ -842,21 +875,27 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
     else:
         # --age is read as text: the case's own check refuses a bad value without echoing it.
         answers = factor_flags(factors, not_factors)
-        case = parse_case({"ref": ref, "age": age, "factors": answers}, recommender.kb)
+        data: dict[str, Any] = {"ref": ref, "age": age, "factors": answers}
+        if offences:
+            data["offences"] = list(offences)
+        if municipality:
+            data["municipality"] = municipality
+        case = parse_case(data, recommender.kb)
     if ref is not None and case.ref is None:
         from dataclasses import replace
 
         case = replace(case, ref=ref)
     if looks_like_cpr(case.ref):
         click.echo("kundskab: " + _(CPR_WARNING), err=True)
-    rec = recommender.recommend(case, lang=lang, limit=limit)
+    rec = recommender.recommend(case, lang=lang, limit=limit, questions=questions)
     if fmt == "json":
         emit_json(rec.as_dict())
     else:
         _print_recommendation(rec, lang)
 
 
-def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: int) -> None:
+def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: int,
+               questions: int | None = None) -> None:
     import os
     import stat
 

@@ -44,27 +44,43 @@ KIND_NAMES = {
     "evidence": "EvidenceBasis",
     "requirement": "Requirement",
     "focus-area": "FocusArea",
+    "area": "Area",
+    "source-document": "SourceDocument",
     "level": "OrganisationalLevel",
 }
 
 
+SECTION_WORD = {"da": "afsnit", "en": "section"}
+
+
 @dataclass(frozen=True)
 class Source:
-    """A citation: a seed file and a section of it."""
+    """A citation: a seed file (the identifier) and a section of it, with the title a
+    person knows the document by (its ks:SourceDocument record's short title; the file
+    name where the knowledge base has no record of it)."""
 
     file: str
     section: str | None
+    title: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> Source:
+    def parse(cls, text: str, titles: Mapping[str, str] | None = None) -> Source:
         file, _, section = text.partition("#")
-        return cls(file=file, section=section or None)
+        return cls(file=file, section=section or None, title=(titles or {}).get(file))
 
     def __str__(self) -> str:
         return f"{self.file}#{self.section}" if self.section else self.file
 
+    def citation(self, lang: str = "da") -> str:
+        """The source as a person reads it, e.g. "Esbjerg lokalråd, handlingsplan 2011,
+        afsnit 'SSP og SSP+'"."""
+        title = self.title or self.file
+        if not self.section:
+            return title
+        return f"{title}, {SECTION_WORD.get(lang, SECTION_WORD['en'])} '{self.section}'"
+
     def as_dict(self) -> dict[str, str | None]:
-        return {"file": self.file, "section": self.section}
+        return {"file": self.file, "section": self.section, "title": self.title or self.file}
 
 
 @dataclass(frozen=True)
@@ -232,6 +248,17 @@ class KnowledgeBase:
         self.classes: Mapping[str, Mapping[str, Any]] = model["classes"]
         self.schema_version: str = model.get("version", "0")
         self._suggestion_keys: dict[str | None, dict[str, str]] = {}
+        # Source documents by seed file, so that every citation can show its title.
+        self.source_titles: dict[str, str] = {}
+        for entry in model["concepts"].values():
+            if "SourceDocument" in entry["types"]:
+                files = [v for v in entry["values"].get("file", ()) if isinstance(v, str)]
+                short = entry["values"].get("shortTitle", ())
+                title = next((v if isinstance(v, str) else v["value"] for v in short), None)
+                for file in files:
+                    if title:
+                        self.source_titles[file] = title
+        titles = self.source_titles
         self._concepts: dict[str, Concept] = {
             ident: Concept(
                 id=ident,
@@ -239,7 +266,7 @@ class KnowledgeBase:
                 labels=entry["labels"],
                 alt_labels={k: tuple(v) for k, v in entry["alt_labels"].items()},
                 definitions=entry["definition"],
-                sources=tuple(Source.parse(s) for s in entry["sources"]),
+                sources=tuple(Source.parse(s, titles) for s in entry["sources"]),
                 refs={k: tuple(v) for k, v in entry["refs"].items()},
                 values={k: tuple(v) for k, v in entry["values"].items()},
                 inferred=tuple(entry.get("inferred", ())),

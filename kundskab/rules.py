@@ -19,11 +19,12 @@ from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from kundskab import _paths
+from kundskab._memo import BoundedMemo
 from kundskab.errors import KundskabError, RuleError
 from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
@@ -68,6 +69,8 @@ CONDITION_KEYS = {
 RULE_KEYS = {"id", "when", "then", "because", "source", "note", "__line__"}
 FILE_KEYS = {"rules", "ranking", "applies_to", "__line__"}
 MAX_RULE_FILE_BYTES = 1_000_000
+# What a case and a measure can share, each with a weight (rules/interventions.yaml).
+RANKING_WEIGHTS = ("situation", "needs", "crime", "forum", "tier", "group", "place", "status")
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,28 @@ class Rule:
 
     def writes(self) -> list[str]:
         return [("tier" if kind == "tier" else f"{kind}:{ident}") for kind, ident in self.conclusions]
+
+
+class CompiledRule(NamedTuple):
+    """A rule as bit masks, for the what-if questions: it holds when the age is within
+    [lo, hi], every one of `any_masks` meets a true factor, every bit of `false_mask` is a
+    false factor, every one of `derived_masks` meets a conclusion and the tier rank is at
+    least `min_rank`; it then concludes `out_bits` and tier rank `out_rank`."""
+
+    id: str
+    lo: int | None
+    hi: int | None
+    any_masks: tuple[int, ...]
+    false_mask: int
+    derived_masks: tuple[int, ...]
+    min_rank: int
+    out_bits: int
+    out_rank: int
+
+    @property
+    def simple(self) -> bool:
+        """One factor condition and nothing else that a what-if must check."""
+        return len(self.any_masks) == 1 and not self.false_mask and not self.derived_masks and not self.min_rank
 
 
 @dataclass(frozen=True)
@@ -361,65 +386,65 @@ class RuleSet:
                     min_rank = c.rank or 0
             out_bits = sum(self.derived_bit[c] for c in rule.conclusions)
             out_rank = max((self.tier_ranks[i] for k, i in rule.conclusions if k == "tier"), default=0)
-            compiled.append((rule.id, lo, hi, tuple(any_masks), false_mask, tuple(derived_masks),
-                             min_rank, out_bits, out_rank))
+            compiled.append(CompiledRule(rule.id, lo, hi, tuple(any_masks), false_mask, tuple(derived_masks),
+                                         min_rank, out_bits, out_rank))
         self._compiled = compiled
-        self.out_bits = {entry[0]: entry[7] for entry in compiled}  # what each rule concludes
+        self.out_bits = {entry.id: entry.out_bits for entry in compiled}  # what each rule concludes
         # Rules whose age condition can hold, per age band: a case only looks at its band.
-        edges = sorted({e[1] for e in compiled if e[1] is not None} | {e[2] + 1 for e in compiled if e[2] is not None})
+        edges = sorted({e.lo for e in compiled if e.lo is not None} | {e.hi + 1 for e in compiled if e.hi is not None})
         self._age_edges = edges
         self._compiled_by_band = [
-            [e for e in compiled if e[1] is None or (e[1] <= age <= e[2])]  # type: ignore[operator]
+            [e for e in compiled if e.lo is None or (e.lo <= age <= e.hi)]  # type: ignore[operator]
             for age in [-1, *edges]
         ]
-        self._compiled_no_age = [e for e in compiled if e[1] is None]
+        self._compiled_no_age = [e for e in compiled if e.lo is None]
 
-        def split(entries: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-            simple = [e for e in entries if len(e[3]) == 1 and not e[4] and not e[5] and not e[6]]
+        def split(entries: list[CompiledRule]) -> tuple[list[CompiledRule], list[CompiledRule]]:
+            simple = [e for e in entries if e.simple]
             return simple, [e for e in entries if e not in simple]
 
         self._simple_by_band = [split(band) for band in self._compiled_by_band]
         self._simple_no_age = split(self._compiled_no_age)
 
-        def effects(simple: list[tuple[Any, ...]]) -> list[tuple[int, int, int]]:
+        def effects(simple: list[CompiledRule]) -> list[tuple[int, int, int]]:
             # (bit, derived bits, tier rank): what a factor adds through the simple rules
             # of a band. A simple rule that has already fired adds nothing new, so no case
             # needs to exclude it.
             table: dict[int, tuple[int, int]] = {}
             for entry in simple:
-                for bit in single_bits(entry[3][0]):
+                for bit in single_bits(entry.any_masks[0]):
                     out_bits, out_rank = table.get(bit, (0, 0))
-                    table[bit] = (out_bits | entry[7], max(out_rank, entry[8]))
+                    table[bit] = (out_bits | entry.out_bits, max(out_rank, entry.out_rank))
             return [(bit, *table[bit]) for bit in sorted(table)]
 
         self._simple_effects_by_band = [effects(simple) for simple, _ in self._simple_by_band]
         self._simple_effects_no_age = effects(self._simple_no_age[0])
-        self._chain_rules = [e for e in compiled if e[5] or e[6]]
+        self._chain_rules = [e for e in compiled if e.derived_masks or e.min_rank]
         # What the chaining rules can see; anything else cannot change their outcome.
         self._chain_read_mask = 0
         self._chain_factor_mask = 0
         self._chain_false_mask = 0
         for e in self._chain_rules:
-            for mask in e[5]:
+            for mask in e.derived_masks:
                 self._chain_read_mask |= mask
-            for mask in e[3]:
+            for mask in e.any_masks:
                 self._chain_factor_mask |= mask
-            self._chain_false_mask |= e[4]
-        self._chain_memo: dict[tuple[Any, ...], tuple[int, int]] = {}
+            self._chain_false_mask |= e.false_mask
+        self._chain_memo = BoundedMemo(4096)  # chaining outcomes by what chaining rules see
         # What the rules with more than one condition read: all their what-ifs depend on.
-        multi = [e for e in compiled if not (len(e[3]) == 1 and not e[4] and not e[5] and not e[6])]
-        self._multi_ids = frozenset(e[0] for e in multi)
+        multi = [e for e in compiled if not e.simple]
+        self._multi_ids = frozenset(e.id for e in multi)
         self._multi_factor_mask = 0
         self._multi_false_mask = 0
         for e in multi:
-            for mask in e[3]:
+            for mask in e.any_masks:
                 self._multi_factor_mask |= mask
-            self._multi_false_mask |= e[4]
-        self._trigger_memo: dict[tuple[Any, ...], dict[int, tuple[int, int]]] = {}
-        self._chain_ids = frozenset(e[0] for e in self._chain_rules)
-        self._compiled_reading_bit: dict[int, list[tuple[Any, ...]]] = {}
+            self._multi_false_mask |= e.false_mask
+        self._trigger_memo = BoundedMemo(4096)  # trigger effects by all they depend on
+        self._chain_ids = frozenset(e.id for e in self._chain_rules)
+        self._compiled_reading_bit: dict[int, list[CompiledRule]] = {}
         for entry in compiled:
-            rule = self.by_id[entry[0]]
+            rule = self.by_id[entry.id]
             for condition in rule.conditions:
                 for name in condition.reads():
                     if name.startswith("factor:"):
@@ -431,10 +456,10 @@ class RuleSet:
         self.read_false_bits = sum(self.factor_bit[f] for f in self.factors_read_false)
 
     @staticmethod
-    def _holds(entry: tuple[Any, ...], age: int | None, true_bits: int, false_bits: int,
+    def _holds(entry: CompiledRule, age: int | None, true_bits: int, false_bits: int,
                derived_bits: int, rank: int) -> bool:
         _, lo, hi, any_masks, false_mask, derived_masks, min_rank, _, _ = entry
-        if lo is not None and (age is None or age < lo or age > hi):
+        if lo is not None and (age is None or age < lo or age > hi):  # type: ignore[operator]  # hi set with lo
             return False
         if rank < min_rank or false_mask & ~false_bits:
             return False
@@ -460,17 +485,15 @@ class RuleSet:
             while changed:
                 changed = False
                 for entry in self._chain_rules:
-                    if entry[0] in done or not self._holds(entry, age, true_bits, false_bits, new_bits, new_rank):
+                    if entry.id in done or not self._holds(entry, age, true_bits, false_bits, new_bits, new_rank):
                         continue
-                    done.add(entry[0])
-                    if entry[7] & ~new_bits or entry[8] > new_rank:
-                        new_bits |= entry[7]
-                        new_rank = max(new_rank, entry[8])
+                    done.add(entry.id)
+                    if entry.out_bits & ~new_bits or entry.out_rank > new_rank:
+                        new_bits |= entry.out_bits
+                        new_rank = max(new_rank, entry.out_rank)
                         changed = True
             found = (new_rank, new_bits & ~(derived_bits & self._chain_read_mask))
-            if len(self._chain_memo) >= 4096:
-                self._chain_memo.clear()
-            self._chain_memo[key] = found
+            self._chain_memo.keep(key, found)
         return found[0], derived_bits | found[1]
 
     def bits_of(self, state: State) -> tuple[int, int, int]:
@@ -515,10 +538,10 @@ class RuleSet:
         holds = self._holds
         changed = False
         for entry in self._compiled_reading_bit.get(bit, ()):
-            if (entry[0] not in fired and holds(entry, age, true_bits, false_bits, derived_bits, rank)
-                    and (entry[7] & ~derived_bits or entry[8] > rank)):
-                derived_bits |= entry[7]
-                rank = max(rank, entry[8])
+            if (entry.id not in fired and holds(entry, age, true_bits, false_bits, derived_bits, rank)
+                    and (entry.out_bits & ~derived_bits or entry.out_rank > rank)):
+                derived_bits |= entry.out_bits
+                rank = max(rank, entry.out_rank)
                 changed = True
         if changed:  # only rules that read conclusions can follow from new conclusions
             rank, derived_bits = self._chain(age, true_bits, false_bits, derived_bits, rank,
@@ -596,9 +619,7 @@ class RuleSet:
         found = self._trigger_memo.get(key)
         if found is None:
             found = self._trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired)
-            if len(self._trigger_memo) >= 4096:
-                self._trigger_memo.clear()
-            self._trigger_memo[key] = found
+            self._trigger_memo.keep(key, found)
         return found
 
     def _trigger_effects(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
@@ -608,10 +629,10 @@ class RuleSet:
         else:
             band = bisect_right(self._age_edges, age)
             table, other = self._simple_effects_by_band[band], self._simple_by_band[band][1]
-        triggers: dict[int, list[tuple[Any, ...]]] = {}
+        triggers: dict[int, list[CompiledRule]] = {}
         for entry in other:
             _, _, _, any_masks, false_mask, derived_masks, min_rank, out_bits, out_rank = entry
-            if entry[0] in fired or not (out_bits & ~derived_bits or out_rank > rank):
+            if entry.id in fired or not (out_bits & ~derived_bits or out_rank > rank):
                 continue
             if rank < min_rank or false_mask & ~false_bits:
                 continue
@@ -638,10 +659,10 @@ class RuleSet:
             new_bits |= derived_bits
             new_rank = max(new_rank, rank)
             for entry in entries:
-                new_bits |= entry[7]
-                new_rank = max(new_rank, entry[8])
+                new_bits |= entry.out_bits
+                new_rank = max(new_rank, entry.out_rank)
             if new_rank != rank or (new_bits ^ derived_bits) & self._chain_read_mask:
-                also = chain_fired.union(e[0] for e in entries if e[0] in chain_ids)
+                also = chain_fired.union(e.id for e in entries if e.id in chain_ids)
                 new_rank, new_bits = self._chain(age, true_bits | bit, false_bits, new_bits, new_rank, also)
             if new_bits != derived_bits or new_rank != rank:
                 result[bit] = (new_rank, new_bits)
@@ -825,7 +846,7 @@ def _parse_ranking(raw: Any, path: Path) -> Ranking:
     if not isinstance(raw, dict):
         raise RuleError(N_("'ranking' is a mapping"), *where)
     weights = raw.get("weights")
-    expected = {"tier", "group", "factors", "forum"}
+    expected = set(RANKING_WEIGHTS)
     if not isinstance(weights, dict) or set(weights) - {"__line__"} != expected:
         raise RuleError(N_("ranking weights must be exactly {items}"), *where, items=', '.join(sorted(expected)))
     values = {k: weights[k] for k in expected}

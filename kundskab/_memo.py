@@ -1,0 +1,39 @@
+"""The one bounded memo type of the reasoning code.
+
+Why not `functools.lru_cache` or `cachetools`: a memo here is looked up several times for
+every case of a batch, and a hit must cost no more than `dict.get` (C code); an LRU keeps
+its order in Python on every hit (cachetools) or cannot be shared and bounded per kind of
+piece (lru_cache on a method keeps `self` alive and has one size for all). Clearing when
+full keeps memory flat over any batch at the price of rebuilding what is still in use,
+which is cheap: every value is a pure function of its key.
+
+Keys hold concept ids, ranks, bit masks and age bands, never a case's reference or values
+that tell one case from another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+__all__ = ["BoundedMemo"]
+
+
+class BoundedMemo(dict[Hashable, Any]):
+    """A dict that holds at most `size` entries (cleared when full). Look up with the
+    dict's own `get`; `make` builds and keeps a value on a miss."""
+
+    def __init__(self, size: int = 4096) -> None:
+        super().__init__()
+        self.size = size
+
+    def make(self, key: Hashable, build: Callable[..., Any], *args: Any) -> Any:
+        value = build(*args)
+        self.keep(key, value)
+        return value
+
+    def keep(self, key: Hashable, value: Any) -> None:
+        """Store a value built elsewhere, within the bound."""
+        if len(self) >= self.size:
+            self.clear()
+        self[key] = value

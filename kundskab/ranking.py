@@ -1,0 +1,520 @@
+"""Which catalogue interventions fit a case, and in what order (rules/interventions.yaml).
+
+A measure is a candidate only if it can apply to the person at all (the filters): it is
+not about how the partners organise their work (scope `organisation`), the case's age is
+within its age range, no factor of the case is a contraindication, its situation (offender,
+at risk, victim, relative, citizen) is the case's, a place measure runs in the case's
+municipality, a population measure is one the person takes part in (the general effort
+for their group; prevention advice for a victim's household), and it is within reach: its
+tier is not above the case's and it shares a target group with the case, or it belongs to
+a forum the case is referred to, or it is for victims and the case is a victim. A measure
+aimed at offenders of given crime types waits for a case that names one of them (or that
+has a need it addresses).
+
+The score sums the weights of what the case and the measure share (see the YAML file);
+ties go to the more specific fit (more shared features, narrower age range, fewer target
+groups), and only then to the id.
+
+The part of the score that does not depend on the case's needs and offences is worked out
+once per set of conclusions, age band, area and situations and kept; needs and offences
+lift only the measures that address them. Keys hold concept ids, ranks and age bands,
+never a case's reference.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from kundskab._memo import BoundedMemo
+from kundskab.i18n import LANGUAGES, N_, gettext
+from kundskab.knowledge import Concept, KnowledgeBase, Source
+from kundskab.rules import Ranking
+
+__all__ = ["SITUATIONS", "CaseView", "Measure", "Ranked", "Ranker"]
+
+ALL_CITIZENS = "all-citizens"
+VICTIM_GROUP = "victims-of-crime"
+SCOPES = ("person", "group", "place", "population", "organisation")
+STATUSES = ("running", "planned", "example")
+SITUATIONS = ("offender", "at-risk", "victim", "relative", "citizen")
+OFFENDING_DOMAIN = "offending"
+VICTIM_DOMAIN = "victimisation"
+ADULT_AGE = 18  # a child's parents take part in measures for relatives until then
+
+_dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
+Piece = tuple[Any, str]  # an output object and its JSON text
+
+# The reasons of a ranking: English here, Danish in the message catalogue.
+MESSAGES: dict[str, str] = {
+    "same_tier": N_("same tier as the case"),
+    "lower_tier": N_("one tier below the case"),
+    "higher_tier": N_("one tier above the case, but run by a forum for the case"),
+    "higher_tier_victim": N_("one tier above the case, but for victims like the person"),
+    "higher_tier_place": N_("one tier above the case, but in the person's own area"),
+    "group": N_("target group: {}"),
+    "all": N_("aimed at all citizens"),
+    "needs": N_("addresses {}"),
+    "crime": N_("aimed at {} (the case's offence)"),
+    "forum": N_("runs in {}"),
+    "offender": N_("for people who have committed crime"),
+    "at-risk": N_("for people at risk"),
+    "victim": N_("for victims of crime"),
+    "relative": N_("for parents and relatives"),
+    "here": N_("in {}"),
+    "elsewhere": N_("from elsewhere: {}"),
+    "example": N_("only an example in the source"),
+    "planned": N_("planned, according to the source"),
+}
+TEXT = {lang: {key: gettext(text, lang) for key, text in MESSAGES.items()} for lang in LANGUAGES}
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """One catalogue intervention as the ranking sees it."""
+
+    position: int
+    id: str
+    tier: str
+    tier_rank: int
+    scope: str | None  # None: the catalogue does not say (treated as a measure for a person)
+    status: str | None  # None: the catalogue does not say (treated as running)
+    situations: frozenset[str]
+    groups: frozenset[str]
+    factors: frozenset[str]
+    crime_types: frozenset[str]
+    contraindications: frozenset[str]
+    fora: frozenset[str]
+    municipalities: tuple[str, ...]  # where it runs (one or more municipalities or districts)
+    areas: frozenset[str]  # those and every area they lie in
+    min_age: int | None
+    max_age: int | None
+    source: Source | None
+
+    @property
+    def municipality(self) -> str | None:
+        return self.municipalities[0] if self.municipalities else None
+
+    @property
+    def age_span(self) -> int:
+        low = self.min_age if self.min_age is not None else 0
+        high = self.max_age if self.max_age is not None else 120
+        return high - low
+
+    @property
+    def for_victims(self) -> bool:
+        return "victim" in self.situations or VICTIM_GROUP in self.groups
+
+    @property
+    def crime_gated(self) -> bool:
+        """Aimed at offenders of given crime types: fits only a case that names one."""
+        return bool(self.crime_types) and bool(self.situations) and self.situations <= {"offender"}
+
+
+class CaseView(NamedTuple):
+    """What the ranking needs of a case and its conclusions (no reference, no raw answers)."""
+
+    tier: str
+    tier_rank: int
+    groups: frozenset[str]
+    fora: frozenset[str]
+    needs: frozenset[str]  # true risk factors
+    true: frozenset[str]  # every true factor (for contraindications)
+    offences: frozenset[str]
+    area: str | None
+    age: int | None
+
+
+class _Base(NamedTuple):
+    """What decides the part of the score that needs and offences do not change."""
+
+    tier: str
+    tier_rank: int
+    groups: frozenset[str]
+    fora: frozenset[str]
+    band: int
+    area: str | None
+    situations: frozenset[str]
+
+
+class _Entry(NamedTuple):
+    """A scored candidate; entries sort best first (ties: more specific, then the id)."""
+
+    neg_score: float
+    neg_shared: int
+    age_span: int
+    group_count: int
+    id: str
+    position: int
+
+
+class _Open(NamedTuple):
+    """The candidates of one base: base score and shared-feature count by position (-1:
+    not open), and the ungated ones in order."""
+
+    base: list[float]
+    shared: list[int]
+    gated: frozenset[int]
+    needs_only: frozenset[int]  # for another situation: only a need of the case lifts them
+    order: list[_Entry]
+
+
+class Ranked(NamedTuple):
+    """A ranking: the answer's items, their explanation entries."""
+
+    items: list[Piece]
+    explained: list[Piece]
+
+
+class Ranker:
+    """Ranks the catalogue for cases; built once per knowledge base and ranking."""
+
+    def __init__(self, kb: KnowledgeBase, ranking: Ranking, tier_ranks: Mapping[str, int]) -> None:
+        self.kb = kb
+        self.ranking = ranking
+        self.weights = ranking.weights
+        self._labels = {lang: {c.id: c.label(lang) for c in kb} for lang in ("da", "en")}
+        self._ancestors = _area_ancestors(kb)
+        groups = {g.id: g for g in kb.of_type("AgeGroup")}
+        self.measures = [_measure(i, c, tier_ranks, groups, self._ancestors)
+                         for i, c in enumerate(kb.of_type("Intervention"))]
+        self._risk = {f.id for f in kb.of_type("RiskFactor")}
+        self._situation_groups = frozenset(g.id for g in kb.of_type("SituationGroup")) - {ALL_CITIZENS}
+        # Situations come from risk factors only (consent to mediation is not victimhood).
+        self._offending = {f for f in self._risk if OFFENDING_DOMAIN in kb.get(f).ref("inDomain")}
+        self._victim = {f for f in self._risk if VICTIM_DOMAIN in kb.get(f).ref("inDomain")}
+        # Age bands: ages within one band pass the same age filters.
+        edges = {ADULT_AGE}
+        for m in self.measures:
+            if m.min_age is not None:
+                edges.add(m.min_age)
+            if m.max_age is not None:
+                edges.add(m.max_age + 1)
+        self._edges = sorted(edges)
+        self._band_age = {-1: None, **{bisect_right(self._edges, e): e for e in [0, *self._edges]}}
+        self._by_factor: dict[str, list[int]] = {}
+        self._by_crime: dict[str, list[int]] = {}
+        self._by_contra: dict[str, list[int]] = {}
+        for m in self.measures:
+            for f in sorted(m.factors):
+                self._by_factor.setdefault(f, []).append(m.position)
+            for c in sorted(m.crime_types):
+                self._by_crime.setdefault(c, []).append(m.position)
+            for f in sorted(m.contraindications):
+                self._by_contra.setdefault(f, []).append(m.position)
+        self._open_memo = BoundedMemo(256)  # each holds ~20 KiB: score arrays and an order
+        self._rankings = BoundedMemo(4096)
+        self._items = BoundedMemo(4096)
+
+    # ------------------------------------------------------------------ public
+
+    def situations(self, view: CaseView) -> frozenset[str]:
+        """The case's situations, from its factors, offences, tier and age."""
+        found = {"citizen"}
+        if view.offences or view.true & self._offending:
+            found.add("offender")
+        if view.true & self._victim:
+            found.add("victim")
+        if view.needs - self._victim or view.tier_rank > 1:
+            found.add("at-risk")
+        if view.age is not None and view.age < ADULT_AGE:
+            found.add("relative")
+        return frozenset(found)
+
+    def rank(self, view: CaseView, lang: str, limit: int) -> Ranked:
+        base = _Base(view.tier, view.tier_rank, view.groups, view.fora, self._band(view.age), view.area,
+                     self.situations(view))
+        contra = view.true & self._by_contra.keys()
+        key = (base, view.needs, view.offences, frozenset(contra), lang, limit)
+        found = self._rankings.get(key)
+        if found is None:
+            found = self._rankings.make(key, self._rank, base, view, lang, limit)
+        return found  # type: ignore[no-any-return]
+
+    def label(self, ident: str, lang: str) -> str:
+        return self._labels.get(lang, self._labels["en"]).get(ident, ident)
+
+    # ------------------------------------------------------------------ candidates
+
+    def _band(self, age: int | None) -> int:
+        return -1 if age is None else bisect_right(self._edges, age)
+
+    def _open(self, base: _Base) -> _Open:
+        found = self._open_memo.get(base)
+        if found is None:
+            found = self._open_memo.make(base, self._build_open, base)
+        return found  # type: ignore[no-any-return]
+
+    def _build_open(self, base: _Base) -> _Open:
+        age = self._band_age.get(base.band)
+        area_chain = self._ancestors.get(base.area, frozenset({base.area})) if base.area else frozenset()
+        scores = [-1.0] * len(self.measures)
+        shared_counts = [0] * len(self.measures)
+        gated, needs_only = set(), set()
+        order = []
+        for m in self.measures:
+            fit = self._base_fit(m, base, age, area_chain)
+            if fit is None:
+                continue
+            score, shared, waits = fit
+            scores[m.position] = score
+            shared_counts[m.position] = shared
+            if waits:
+                gated.add(m.position)
+                if waits == "needs":
+                    needs_only.add(m.position)
+            else:
+                order.append(_Entry(-round(score, 9), -shared, m.age_span, len(m.groups), m.id, m.position))
+        order.sort()
+        return _Open(scores, shared_counts, frozenset(gated), frozenset(needs_only), order)
+
+    def _base_fit(self, m: Measure, base: _Base, age: int | None,
+                  area_chain: frozenset[str]) -> tuple[float, int, str] | None:
+        """The filters, then (base score, shared features, waits for a need or offence) of
+        a measure for a base."""
+        if m.scope == "organisation":
+            return None
+        if age is not None and ((m.min_age is not None and age < m.min_age)
+                                or (m.max_age is not None and age > m.max_age)):
+            return None
+        # A situation group both name (gang members, young offenders, victims...) is the
+        # situation itself, whatever words the measure uses for it.
+        same_situation = bool(m.groups & base.groups & self._situation_groups)
+        other_situation = bool(m.situations) and not (m.situations & base.situations or same_situation)
+        if other_situation and not m.factors:
+            return None
+        # Victim measures for a group the case is not in (shop owners) are not the case's.
+        other_group = bool(m.groups) and m.groups <= self._situation_groups - {VICTIM_GROUP} \
+            and not m.groups & base.groups
+        victim = "victim" in base.situations and m.for_victims and not other_group
+        specific_groups = (m.groups - {ALL_CITIZENS}) & base.groups
+        # The same place: the measure's area lies in the case's, or the case's in the measure's.
+        local = base.area is not None and (base.area in m.areas or not area_chain.isdisjoint(m.municipalities))
+        if m.scope == "place" and not local:
+            return None
+        if m.scope == "population" and not (specific_groups or victim):
+            return None
+        by_forum = bool(m.fora & base.fora)
+        by_group = m.tier_rank <= base.tier_rank and bool(specific_groups or ALL_CITIZENS in m.groups)
+        if not (by_group or by_forum or victim or (local and m.scope == "place")):
+            return None
+        w = self.weights
+        gap = abs(base.tier_rank - m.tier_rank)
+        score = w["tier"] * (1.0 if gap == 0 else 0.5 if gap == 1 else 0.0)
+        shared = 0
+        if specific_groups:
+            score += w["group"]
+            shared += 1
+        elif ALL_CITIZENS in m.groups:
+            score += w["group"] / 4
+        if same_situation or m.situations & (base.situations - {"citizen"}):
+            score += w["situation"]
+            shared += 1
+        if by_forum:
+            score += w["forum"]
+            shared += 1
+        if local:
+            score += w["place"]
+            shared += 1
+        status = m.status or "running"
+        score += w["status"] * (1.0 if status == "running" else 0.5 if status == "planned" else 0.0)
+        # For another situation, or for offenders of given crimes only: listed only where it
+        # addresses a need or offence of the case (or its forum is the case's).
+        # A place measure fits a person of that place only through what it addresses.
+        place_only = m.scope == "place" and not by_forum
+        waits = "needs" if other_situation else \
+            "needs or offences" if (m.crime_gated or place_only) and not by_forum else ""
+        return score, shared, waits
+
+    # ------------------------------------------------------------------ ranking
+
+    def _rank(self, base: _Base, view: CaseView, lang: str, limit: int) -> Ranked:
+        candidates = self._open(base)
+        w = self.weights
+        minimum = self.ranking.minimum_score - 1e-9
+        excluded = {p for f in view.true for p in self._by_contra.get(f, ())}
+        hits: dict[int, int] = {}
+        for factor in view.needs:
+            for position in self._by_factor.get(factor, ()):
+                hits[position] = hits.get(position, 0) + 1
+        crime_hits = {p for c in view.offences for p in self._by_crime.get(c, ())}
+        top: list[_Entry] = []
+        lifted = set()
+        for position in hits.keys() | crime_hits:
+            score = candidates.base[position]
+            if score < 0 or position in excluded or (position in candidates.needs_only and position not in hits):
+                continue
+            lifted.add(position)
+            shared = candidates.shared[position]
+            count = hits.get(position, 0)
+            if count:
+                score += w["needs"] * min(count, 2) / 2
+                shared += count
+            if position in crime_hits:
+                score += w["crime"]
+                shared += 1
+            if score >= minimum:
+                m = self.measures[position]
+                top.append(_Entry(-round(score, 9), -shared, m.age_span, len(m.groups), m.id, position))
+        # The best of the others are among the first `limit + len(lifted) + len(excluded)`.
+        taken = 0
+        for entry in candidates.order:
+            if taken >= limit:
+                break
+            if entry.position in lifted or entry.position in excluded:
+                continue
+            if -entry.neg_score < minimum:
+                break
+            top.append(entry)
+            taken += 1
+        top.sort()
+        self._keep_fora(top, candidates, base.fora, lifted, excluded, limit)
+        items, explained = [], []
+        for entry in top:
+            m = self.measures[entry.position]
+            # What the item's words depend on (the base narrowed to this measure), so that
+            # many cases share one item.
+            shown = base._replace(groups=base.groups & m.groups, fora=base.fora & m.fora,
+                                  situations=base.situations & m.situations, band=0)
+            parts = (lang, entry.position, shown, round(-entry.neg_score, 3),
+                     view.needs & m.factors, view.offences & m.crime_types)
+            found = self._items.get(parts)
+            if found is None:
+                found = self._items.make(parts, self._item, m, shown, *parts[3:], lang)
+            items.append(found[0])
+            explained.append(found[1])
+        return Ranked(items, explained)
+
+    def _keep_fora(self, top: list[_Entry], candidates: _Open, fora: frozenset[str], lifted: set[int],
+                   excluded: set[int], limit: int) -> None:
+        """Cut `top` (sorted) to `limit`, keeping for every forum of the case that has an
+        open measure at least one of them: a forum's measures are what the referral brings.
+        A forum's best measure takes the place of the lowest item no other forum needs."""
+        measures = self.measures
+        kept = top[:limit]
+        missing = [f for f in sorted(fora) if not any(f in measures[e.position].fora for e in kept)]
+        for forum in missing:
+            best = next((e for e in top[limit:] if forum in measures[e.position].fora), None)
+            if best is None:
+                best = next((e for e in candidates.order if forum in measures[e.position].fora
+                             and e.position not in lifted and e.position not in excluded), None)
+            if best is None:
+                continue  # no measure of this forum fits the case
+            if len(kept) < limit:
+                kept.append(best)
+            else:
+                for index in range(len(kept) - 1, -1, -1):
+                    others = kept[:index] + kept[index + 1:]
+                    if all(any(f in measures[e.position].fora for e in others)
+                           for f in measures[kept[index].position].fora & fora):
+                        kept[index] = best
+                        break
+        kept.sort()
+        top[:] = kept
+
+    def _item(self, m: Measure, base: _Base, score: float, needs: frozenset[str], crimes: frozenset[str],
+              lang: str) -> tuple[Piece, Piece]:
+        """The answer's item for a ranked measure (reasons in words, once each) and its
+        explanation entry (premises as ids)."""
+        words = TEXT.get(lang, TEXT["en"])
+
+        def names(ids: Iterable[str]) -> str:
+            return ", ".join(self.label(i, lang) for i in sorted(ids))
+
+        reasons: list[str] = []
+        premises = [f"tier:{base.tier}"]
+        gap = base.tier_rank - m.tier_rank
+        if gap >= 0:
+            reasons.append(words["same_tier"] if gap == 0 else words["lower_tier"])
+        elif m.fora & base.fora:
+            reasons.append(words["higher_tier"])
+        else:  # reached as a victims' measure or as a measure of the person's own place
+            reasons.append(words["higher_tier_victim"] if m.for_victims else words["higher_tier_place"])
+        specific = (m.groups - {ALL_CITIZENS}) & base.groups
+        if specific:
+            reasons.append(words["group"].format(names(specific)))
+            premises += [f"target-group:{g}" for g in sorted(specific)]
+        elif ALL_CITIZENS in m.groups:
+            reasons.append(words["all"])
+        for situation in SITUATIONS:
+            if situation != "citizen" and situation in m.situations and situation in base.situations:
+                reasons.append(words[situation])
+                premises.append(f"situation:{situation}")
+        if needs:
+            reasons.append(words["needs"].format(names(needs)))
+            premises += [f"factor:{f}=true" for f in sorted(needs)]
+        if crimes:
+            reasons.append(words["crime"].format(names(crimes)))
+            premises += [f"offence:{c}" for c in sorted(crimes)]
+        fora = m.fora & base.fora
+        if fora:
+            reasons.append(words["forum"].format(names(fora)))
+            premises += [f"forum:{f}" for f in sorted(fora)]
+        elsewhere = False
+        municipality = m.municipality
+        if base.area and m.municipalities:
+            chain = self._ancestors.get(base.area, frozenset({base.area}))
+            here = [a for a in m.municipalities if a in chain or base.area in self._ancestors.get(a, frozenset({a}))]
+            if here:
+                municipality = here[0]
+                reasons.append(words["here"].format(self.label(municipality, lang)))
+                premises.append(f"municipality:{base.area}")
+            else:
+                elsewhere = True
+                reasons.append(words["elsewhere"].format(names(m.municipalities)))
+        if m.status in ("example", "planned"):
+            reasons.append(words[m.status])
+        reasons = list(dict.fromkeys(reasons))  # once per reason
+        source = str(m.source) if m.source else ""
+        item = {"id": m.id, "label": self.label(m.id, lang), "tier": m.tier, "score": score,
+                "scope": m.scope, "status": m.status, "municipality": municipality,
+                "from_elsewhere": elsewhere,
+                "reasons": reasons, "source": source,
+                "citation": m.source.citation(lang) if m.source else ""}
+        entry = {"rule": self.ranking.id, "conclusion": f"intervention:{m.id}",
+                 "because": self.ranking.because.get(lang, self.ranking.because["en"]),
+                 "premises": premises, "source": source}
+        return (item, _dumps(item)), ({"conclusion": entry["conclusion"]}, _dumps(entry))
+
+
+def _area_ancestors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """Each area with every area it lies in (ks:partOf, followed), itself included."""
+    parents = {a.id: set(a.ref("partOf")) for a in kb.of_type("Area")}
+    found = {}
+    for area in parents:
+        seen = {area}
+        stack = list(parents[area])
+        while stack:
+            other = stack.pop()
+            if other not in seen:
+                seen.add(other)
+                stack.extend(parents.get(other, ()))
+        found[area] = frozenset(seen)
+    return found
+
+
+def _measure(position: int, c: Concept, tier_ranks: Mapping[str, int], age_groups: Mapping[str, Concept],
+             ancestors: Mapping[str, frozenset[str]]) -> Measure:
+    tier = c.ref("tier")[0] if c.ref("tier") else "general"
+    groups = frozenset(c.ref("targetGroup"))
+    low, high = c.int_value("minAge"), c.int_value("maxAge")
+    if low is None and high is None and ALL_CITIZENS not in groups:
+        # No age range of its own: the union of its age groups' ranges, if it names any.
+        bounds = [(g.int_value("minAge"), g.int_value("maxAge")) for i in groups if (g := age_groups.get(i))]
+        if bounds:
+            low = min(b[0] or 0 for b in bounds)
+            high = None if any(b[1] is None for b in bounds) else max(b[1] or 0 for b in bounds)
+    municipalities = c.ref("municipality")
+    scope, status = c.value("scope"), c.value("status")
+    return Measure(
+        position=position, id=c.id, tier=tier, tier_rank=tier_ranks.get(tier, 1),
+        scope=scope if scope in SCOPES else None, status=status if status in STATUSES else None,
+        situations=frozenset(s for s in c.all_values("situation") if s in SITUATIONS),
+        groups=groups, factors=frozenset(c.ref("addressesFactor")), crime_types=frozenset(c.ref("crimeType")),
+        contraindications=frozenset(c.ref("contraindication")), fora=frozenset(c.ref("forum")),
+        municipalities=municipalities,
+        areas=frozenset(a for m in municipalities for a in ancestors.get(m, frozenset({m}))),
+        min_age=low, max_age=high, source=c.sources[0] if c.sources else None)

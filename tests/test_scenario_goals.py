@@ -1,0 +1,56 @@
+"""The goals of the issue "Interventions that fit the case", on the scenarios written from the
+sources (tests/scenarios/cases; the held-back cases in tests/scenarios/holdout are scored
+by benchmarks/score_scenarios.py and never tuned on, so they are not asserted here):
+every tier and forum right, at least 80% of the expected interventions in the top 5, at
+most 0.3 wrong ones per case in the top 10."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from kundskab.recommendation import Recommender
+from tests.scenarios.load import Scenario, load_folder
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+from score_scenarios import Score, accepted_fields, canonical, score
+
+GOAL_TOP5 = 0.80
+GOAL_WRONG_PER_CASE = 0.3
+
+
+@pytest.fixture(scope="module")
+def scores(recommender: Recommender) -> list[Score]:
+    scenarios: list[Scenario] = load_folder("cases")
+    assert len(scenarios) >= 30
+    accepted = accepted_fields(recommender)
+    assert all(accepted.values()), "the case parser must know offences and municipality"
+    found = [score(recommender, canonical(recommender.kb, s), accepted) for s in scenarios]
+    assert not any(s.dropped for s in found), [s.scenario.id for s in found if s.dropped]
+    return found
+
+
+def test_every_tier_is_right(scores: list[Score]) -> None:
+    assert [s.scenario.id for s in scores if not s.tier_ok] == []
+
+
+def test_every_forum_is_right(scores: list[Score]) -> None:
+    assert [s.scenario.id for s in scores if not s.fora_ok] == []
+
+
+@pytest.mark.xfail(strict=True, reason="not met yet: 75 of 94 (79.8%) expected interventions reach the top 5; "
+                   "the misses need catalogue links (see the report of benchmarks/score_scenarios.py)")
+def test_expected_interventions_reach_the_top_five(scores: list[Score]) -> None:
+    expected = sum(len(s.scenario.expect.top5) for s in scores)
+    found = sum(len(s.found) for s in scores)
+    missing = {s.scenario.id: [i for i in s.scenario.expect.top5 if i not in s.found]
+               for s in scores if len(s.found) < len(s.scenario.expect.top5)}
+    assert found / expected >= GOAL_TOP5, f"{found}/{expected} in the top 5; missing: {missing}"
+
+
+def test_few_wrong_interventions_in_the_top_ten(scores: list[Score]) -> None:
+    wrong = {s.scenario.id: s.wrong for s in scores if s.wrong}
+    assert sum(map(len, wrong.values())) / len(scores) <= GOAL_WRONG_PER_CASE, wrong
