@@ -442,7 +442,10 @@ def report_lines(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str =
                 kinds.append(kind)
         principles = ", ".join(f"{p} ({', '.join(text(lang, k) for k in kinds)})"
                                for p, kinds in seen.items()) or text(lang, "none")
-        lines.append(f"{marks[row.verdict]} {text(lang, row.verdict):<{width}}  {row.id}: {principles}"
+        # A requirement that does not (or may not) apply is information, never a failure:
+        # no ✗ that an official could read as the city breaking its own strategy.
+        mark = marks[row.verdict] if row.in_scope is True else "·"
+        lines.append(f"{mark} {text(lang, row.verdict):<{width}}  {row.id}: {principles}"
                      f" · {row.why} · {text(lang, 'scope_word')}: {row.scope}")
     data = assessment.as_dict(lang)["summary"]
     counts, scope = data["verdicts"], data["in_scope"]

@@ -311,9 +311,14 @@ def test_an_inferred_catalogue_link_is_not_stated_support(ontology_copy: Path) -
 def test_check_programme_text_json_and_csv_agree(runner: CliRunner, kb: KnowledgeBase) -> None:
     text = runner.invoke(main, ["check", "--programme", "Sikker By"])
     assert text.exit_code == 0
-    lines = [line for line in text.stdout.splitlines() if line and line[0] in "✓✗?"]
+    lines = [line for line in text.stdout.splitlines() if line and line[0] in "✓✗?·"]
     rows = len(kb.interventions(programme=[SIKKER_BY]))
     assert len(lines) == rows
+    # Regression: rows outside the requirement's scope (funding unknown) were marked ✗, which
+    # reads as a failure; they are information (·), and a ✗ only ever marks a row in scope.
+    data_rows = json.loads(runner.invoke(main, ["check", "--programme", SIKKER_BY, "--format", "json"]).stdout)
+    for line, row in zip(lines, data_rows["initiatives"], strict=True):
+        assert line.startswith("·") == (row["in_scope"] is not True), line
     assert "opfylder" in text.stdout and "til orientering" in text.stdout  # Danish by default
     english = runner.invoke(main, ["check", "--programme", SIKKER_BY, "--lang", "en"]).stdout
     assert "cannot tell" in english and "for information" in english

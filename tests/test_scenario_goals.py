@@ -41,8 +41,6 @@ def test_every_forum_is_right(scores: list[Score]) -> None:
     assert [s.scenario.id for s in scores if not s.fora_ok] == []
 
 
-@pytest.mark.xfail(strict=True, reason="not met yet: 75 of 94 (79.8%) expected interventions reach the top 5; "
-                   "the misses need catalogue links (see the report of benchmarks/score_scenarios.py)")
 def test_expected_interventions_reach_the_top_five(scores: list[Score]) -> None:
     expected = sum(len(s.scenario.expect.top5) for s in scores)
     found = sum(len(s.found) for s in scores)

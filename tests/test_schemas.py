@@ -81,5 +81,4 @@ def test_cli_answers_hold(tmp_path: Path) -> None:
     validated = json.loads(runner.invoke(main, ["validate", str(document), "--format", "json"]).output)
     holds("validate-file", validated["files"][0])
     error = runner.invoke(main, ["show", "no-such-thing-at-all", "--format", "json"])
-    if error.output.strip().startswith("{"):  # JSON errors on stdout, where the CLI gives them
-        holds("error", json.loads(error.output))
+    holds("error", json.loads(error.stdout))  # the contract's error object on stdout; the message on stderr

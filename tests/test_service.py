@@ -258,9 +258,9 @@ def test_batch_with_hostile_lines(client: httpx.Client) -> None:
     response = client.post("/v1/recommend/batch", content=body)
     assert response.status_code == 200
     out = [json.loads(line) for line in response.text.splitlines()]
-    assert len(out) == 7
-    assert "error" not in out[0] and "error" not in out[6]
-    assert [o["line"] for o in out[1:6]] == [2, 3, 4, 5, 6]
+    assert len(out) == 6  # the blank line 5 is skipped, as in the CLI's batch
+    assert "error" not in out[0] and "error" not in out[5]
+    assert [o["line"] for o in out[1:5]] == [2, 3, 4, 6]
     assert out[3]["error"]["code"] == "line-too-long"
 
 
