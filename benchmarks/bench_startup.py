@@ -47,7 +47,10 @@ def main() -> None:
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         for name in ("ontology", "rules"):
             os.symlink(ROOT / name, Path(cold) / name)
-        env = {**os.environ, "KUNDSKAB_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
+        # Warm runs may write bytecode even where the environment forbids it (some shells set
+        # PYTHONDONTWRITEBYTECODE), or "warm" would quietly measure a cold start.
+        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env = {**base, "KUNDSKAB_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
         cold_env = {**env, "PYTHONPATH": cold, "PYTHONDONTWRITEBYTECODE": "1"}
         kundskab = [sys.executable, "-m", "kundskab"]
         recommend = [*kundskab, "recommend", "--age", "15", "--factor", "truancy", "--format", "json"]
