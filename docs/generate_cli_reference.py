@@ -35,7 +35,9 @@ def render() -> str:
     parts = ["# Command-line reference", "",
              "Generated from `--help` by `docs/generate_cli_reference.py`; do not edit by hand.", ""]
     for path in commands(main, []):
-        result = runner.invoke(main, [*path, "--help"], prog_name="kundskab", terminal_width=100)
+        # The reference is English, like the rest of docs/; `--lang da --help` shows Danish.
+        result = runner.invoke(main, [*path, "--help"], prog_name="kundskab", terminal_width=100,
+                               env={"KUNDSKAB_LANG": "en"})
         title = " ".join(["kundskab", *path])
         parts += [f"## {title}", "", "```", result.output.rstrip(), "```", ""]
     return "\n".join(parts)

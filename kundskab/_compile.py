@@ -16,6 +16,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from kundskab import _vocab
 from kundskab._paths import ontology_files
 from kundskab.errors import KnowledgeBaseError
+from kundskab.i18n import N_
 
 KB = rdflib.Namespace(_vocab.KB)
 KS = rdflib.Namespace(_vocab.KS)
@@ -27,7 +28,8 @@ def load_graph(files: Iterable[Path]) -> rdflib.Graph:
         try:
             graph.parse(path, format="turtle")
         except Exception as exc:  # rdflib raises many unrelated types for bad Turtle
-            raise KnowledgeBaseError(f"{path}: cannot parse Turtle: {exc}") from exc
+            raise KnowledgeBaseError(N_("{path}: cannot parse Turtle: {detail}"), path=str(path),
+                                     detail=str(exc)) from exc
     return graph
 
 
@@ -156,12 +158,13 @@ def compile_sources(sources: Iterable[tuple[Path, bytes]]) -> dict[str, Any]:
             # The file's own IRI as base, as parsing the path would give.
             graph.parse(data=data, format="turtle", publicID=path.resolve().as_uri())
         except Exception as exc:  # rdflib raises many unrelated types for bad Turtle
-            raise KnowledgeBaseError(f"{path}: cannot parse Turtle: {exc}") from exc
+            raise KnowledgeBaseError(N_("{path}: cannot parse Turtle: {detail}"), path=str(path),
+                                     detail=str(exc)) from exc
     return compile_graph(graph)
 
 
 def compile_directory(directory: Path) -> dict[str, Any]:
     files = ontology_files(directory)
     if not files:
-        raise KnowledgeBaseError(f"{directory}: no Turtle files")
+        raise KnowledgeBaseError(N_("{directory}: no Turtle files"), directory=str(directory))
     return compile_graph(load_graph(files))

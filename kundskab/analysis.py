@@ -11,6 +11,7 @@ from typing import Any
 
 import networkx as nx
 
+from kundskab.i18n import gettext
 from kundskab.knowledge import KnowledgeBase
 from kundskab.rules import Rule, RuleSet
 
@@ -68,15 +69,20 @@ def _forum_age_range(kb: KnowledgeBase, forum: str) -> tuple[int, int] | None:
     return low, high
 
 
-def lint(rules: RuleSet) -> list[LintFinding]:
-    """Cycles, rules that can never fire, and conclusions that conflict."""
+def lint(rules: RuleSet, lang: str = "da") -> list[LintFinding]:
+    """Cycles, rules that can never fire, and conclusions that conflict (messages in `lang`)."""
+
+    def _(message: str) -> str:
+        return gettext(message, lang)
+
     kb = rules.kb
     graph = rule_graph(rules)
     findings: list[LintFinding] = []
 
     for cycle in nx.simple_cycles(graph):
         involved = sorted(n.split(":", 1)[1] for n in cycle if n.startswith("rule:"))
-        findings.append(LintFinding("cycle", involved, "rules feed each other: " + " -> ".join(cycle)))
+        findings.append(LintFinding("cycle", involved, _("rules feed each other: {cycle}").format(
+            cycle=" -> ".join(cycle))))
 
     # Facts that can hold: inputs, plus whatever a rule that can fire writes (a fixpoint).
     producible = {n for n in graph if any(n.startswith(p) for p in INPUT_PREFIXES)}
@@ -85,7 +91,7 @@ def lint(rules: RuleSet) -> list[LintFinding]:
     while changed:
         changed = False
         for rule in rules:
-            if rule.id in firable or _self_contradictory(rule):
+            if rule.id in firable or _self_contradictory(rule, lang):
                 continue
             if all(any(f in producible for f in c.reads()) for c in rule.conditions):
                 firable.add(rule.id)
@@ -94,8 +100,9 @@ def lint(rules: RuleSet) -> list[LintFinding]:
     for rule in rules:
         if rule.id in firable:
             continue
-        reason = _self_contradictory(rule) or "it reads a fact that no rule concludes"
-        findings.append(LintFinding("never-fires", [rule.id], f"{rule.id} can never fire: {reason}"))
+        reason = _self_contradictory(rule, lang) or _("it reads a fact that no rule concludes")
+        findings.append(LintFinding("never-fires", [rule.id], _("{rule} can never fire: {reason}").format(
+            rule=rule.id, reason=reason)))
 
     # Conflicts: a rule concluding a forum or age group for ages the concept excludes.
     for rule in rules:
@@ -107,14 +114,16 @@ def lint(rules: RuleSet) -> list[LintFinding]:
                 g_high = group.int_value("maxAge")
                 g_high = 10**6 if g_high is None else g_high
                 if low < g_low or high > g_high:
-                    findings.append(LintFinding("conflict", [rule.id],
-                        f"{rule.id} concludes {ident} ({g_low}-{g_high}) for ages {low}-{high}"))
+                    findings.append(LintFinding("conflict", [rule.id], _(
+                        "{rule} concludes {group} ({group_low}-{group_high}) for ages {low}-{high}").format(
+                        rule=rule.id, group=ident, group_low=g_low, group_high=g_high, low=low, high=high)))
             if kind == "forum":
                 served = _forum_age_range(kb, ident)
                 if served and (high < served[0] or low > served[1]):
-                    findings.append(LintFinding("conflict", [rule.id],
-                        f"{rule.id} sends ages {low}-{high} to {ident}, which serves ages "
-                        f"{served[0]}-{served[1]}"))
+                    findings.append(LintFinding("conflict", [rule.id], _(
+                        "{rule} sends ages {low}-{high} to {forum}, which serves ages {served_low}-{served_high}"
+                    ).format(rule=rule.id, low=low, high=high, forum=ident, served_low=served[0],
+                             served_high=served[1])))
     # Two rules with the same conditions that conclude different tiers: one is dead weight.
     by_conditions: dict[tuple[Any, ...], list[Rule]] = {}
     for rule in rules:
@@ -123,19 +132,19 @@ def lint(rules: RuleSet) -> list[LintFinding]:
         tiers = {i for r in same for k, i in r.conclusions if k == "tier"}
         if len(tiers) > 1:
             findings.append(LintFinding("conflict", sorted(r.id for r in same),
-                "same conditions conclude different tiers: " + ", ".join(sorted(tiers))))
+                _("same conditions conclude different tiers: {tiers}").format(tiers=", ".join(sorted(tiers)))))
     return findings
 
 
-def _self_contradictory(rule: Rule) -> str | None:
+def _self_contradictory(rule: Rule, lang: str = "da") -> str | None:
     true = {i for c in rule.conditions if c.kind == "factor" for i in c.ids}
     false = {i for c in rule.conditions if c.kind == "factor_false" for i in c.ids}
     both = true & false
     if both:
-        return f"it needs {', '.join(sorted(both))} both true and false"
+        return gettext("it needs {factors} both true and false", lang).format(factors=", ".join(sorted(both)))
     low, high = _age_range(rule)
     if low > high:
-        return f"its age conditions exclude each other ({low} > {high})"
+        return gettext("its age conditions exclude each other ({low} > {high})", lang).format(low=low, high=high)
     return None
 
 

@@ -36,6 +36,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 from kundskab.cases import load_case_json, looks_like_cpr, parse_case
 from kundskab.errors import BatchError, KundskabError
+from kundskab.i18n import gettext
 
 __all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "Block", "answer_line", "read_lines", "recommend_blocks",
            "recommend_lines", "write_batch"]
@@ -82,7 +83,8 @@ def _error(line: int, code: str, message: str) -> str:
 def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None,
          cpr_like: list[int]) -> tuple[bool, str]:
     if raw is None:
-        return False, _error(number, "line-too-long", f"a line is at most {MAX_LINE_BYTES // 1024} KiB")
+        return False, _error(number, "line-too-long", gettext("a line is at most {size} KiB", lang).format(
+            size=MAX_LINE_BYTES // 1024))
     try:
         data = load_case_json(raw.decode("utf-8"))
         case = parse_case(data, recommender.kb)
@@ -90,11 +92,11 @@ def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int
             cpr_like.append(number)
         return True, recommender.recommend(case, lang=lang, limit=limit).to_json()
     except UnicodeDecodeError:
-        return False, _error(number, "invalid-case", "not UTF-8")
+        return False, _error(number, "invalid-case", gettext("not UTF-8", lang))
     except KundskabError as exc:
-        return False, _error(number, exc.code, str(exc))
+        return False, _error(number, exc.code, exc.translated(lang))
     except ValueError as exc:  # json.JSONDecodeError: its message gives the position, not the text
-        return False, _error(number, "invalid-json", f"not a JSON case: {exc}")
+        return False, _error(number, "invalid-json", gettext("not a JSON case: {detail}", lang).format(detail=exc))
 
 
 def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "da",

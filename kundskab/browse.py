@@ -7,9 +7,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from kundskab.knowledge import Concept, KnowledgeBase
+from kundskab._names import fold
+from kundskab.errors import UnknownKindError
+from kundskab.knowledge import KIND_NAMES, Concept, KnowledgeBase
 
-__all__ = ["describe", "intervention_summary"]
+__all__ = ["LIST_KINDS", "available_kinds", "describe", "intervention_summary", "kind_class", "kind_name",
+           "list_concepts", "search"]
+
+# What `kundskab list KIND` lists: the plural a user types -> the ontology class.
+LIST_KINDS: dict[str, str] = {
+    "factors": "Factor",
+    "risk-domains": "RiskDomain",
+    "programmes": "Programme",
+    "principles": "Principle",
+    "sub-goals": "SubGoal",
+    "goals": "Goal",
+    "indicators": "Indicator",
+    "requirements": "Requirement",
+    "focus-areas": "FocusArea",
+    "tiers": "Tier",
+    "target-groups": "TargetGroup",
+    "age-groups": "AgeGroup",
+    "situation-groups": "SituationGroup",
+    "fora": "Forum",
+    "actors": "Actor",
+    "crime-types": "CrimeType",
+    "interventions": "Intervention",
+    "evidence": "EvidenceBasis",
+    "levels": "OrganisationalLevel",
+    "municipalities": "Municipality",
+    "police-districts": "PoliceDistrict",
+    "sources": "SourceDocument",
+}
 
 # ks: property -> output key, and whether it holds a single value.
 PROPERTY_KEYS: dict[str, tuple[str, bool]] = {
@@ -163,6 +192,8 @@ def describe(kb: KnowledgeBase, concept: Concept, lang: str = "da") -> dict[str,
 
         # Its own programme and every programme that takes it over (ks:includes).
         out["programmes"] = [_ref(kb, p, lang) for p in programmes_of(kb, concept.id)]
+    if concept.is_a("RiskDomain"):
+        out["factors"] = [_ref(kb, c.id, lang) for c in kb.referrers(concept.id, "inDomain", "Factor")]
     return out
 
 
@@ -211,3 +242,86 @@ def _programme_parts(kb: KnowledgeBase, programme: Concept, lang: str) -> dict[s
         "focus_areas": [_ref(kb, f.id, lang) for f in parts("FocusArea")],
         "interventions": [_ref(kb, i.id, lang) for i in kb.interventions(programme=[programme.id])],
     }
+
+
+def kind_class(kb: KnowledgeBase, kind: str) -> str:
+    """The class a kind names: a plural of LIST_KINDS ("factors", "fora"), a singular
+    ("factor", "crime-type") or a class name ("RiskFactor"); UnknownKindError otherwise."""
+    key = fold(kind).replace(" ", "-")
+    wanted = LIST_KINDS.get(key) or KIND_NAMES.get(key)
+    if wanted is None:
+        by_class = {fold(c): c for c in kb.classes}
+        wanted = by_class.get(key.replace("-", ""))
+    if wanted is None or wanted not in kb.classes:
+        raise UnknownKindError(kind, available_kinds(kb))
+    return wanted
+
+
+def kind_name(class_name: str) -> str:
+    """The name `list` knows a class by ("RiskFactor" -> "factors"), else the class name."""
+    for kind, listed in LIST_KINDS.items():
+        if listed == class_name:
+            return kind
+    if class_name in ("RiskFactor", "ProtectiveFactor"):
+        return "factors"
+    return class_name
+
+
+def available_kinds(kb: KnowledgeBase) -> list[str]:
+    """The kinds `list` accepts in this knowledge base (classes it does not have are left out)."""
+    return [kind for kind, class_name in LIST_KINDS.items() if class_name in kb.classes]
+
+
+def _entry(kb: KnowledgeBase, concept: Concept, lang: str) -> dict[str, Any]:
+    return {"id": concept.id, "type": concept.type, "label": concept.label(lang),
+            "labels": {"da": concept.labels.get("da"), "en": concept.labels.get("en")}}
+
+
+def list_concepts(kb: KnowledgeBase, kind: str, lang: str = "da") -> list[dict[str, Any]]:
+    """Every concept of a kind, sorted by id; factors also carry their risk `domain` and
+    are sorted by it, so that a listing reads domain by domain."""
+    class_name = kind_class(kb, kind)
+    items = []
+    for concept in kb.of_type(class_name):
+        item = _entry(kb, concept, lang)
+        if concept.is_a("Factor"):
+            domain = concept.ref("inDomain")
+            item["domain"] = domain[0] if domain else None
+        items.append(item)
+    if class_name == "Factor":
+        items.sort(key=lambda i: (i["domain"] is None, i["domain"] or "", i["id"]))
+    return items
+
+
+def search(kb: KnowledgeBase, text: str, lang: str = "da", kind: str | None = None) -> list[dict[str, Any]]:
+    """Concepts whose id, labels or definitions contain every word of `text` (case, accents
+    and æ/ø/å folded), best first: exact names, then names that start with the text, then
+    names that contain the words, then definitions that do."""
+    words = fold(text).split()
+    if not words:
+        return []
+    class_name = kind_class(kb, kind) if kind else None
+    whole = " ".join(words)
+    found: list[tuple[int, str, dict[str, Any]]] = []
+    for concept in kb:
+        if class_name and not concept.is_a(class_name):
+            continue
+        names = [fold(concept.id.replace("-", " ")), fold(concept.id)]
+        names += [fold(label) for label in concept.labels.values()]
+        names += [fold(alt) for alts in concept.alt_labels.values() for alt in alts]
+        definitions = " ".join(fold(d) for d in concept.definitions.values())
+        if whole in names:
+            rank, where = 0, "name"
+        elif any(name.startswith(whole) for name in names):
+            rank, where = 1, "name"
+        elif all(any(word in name for name in names) for word in words):
+            rank, where = 2, "name"
+        elif all(word in definitions for word in words):
+            rank, where = 3, "definition"
+        else:
+            continue
+        item = _entry(kb, concept, lang)
+        item["type_label"] = kb.class_label(concept.type, lang)
+        item["matched"] = where
+        found.append((rank, concept.id, item))
+    return [item for _, _, item in sorted(found, key=lambda f: (f[0], f[1]))]

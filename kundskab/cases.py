@@ -17,6 +17,7 @@ from typing import Any
 
 from kundskab._names import fold
 from kundskab.errors import CaseError, KundskabError, UnknownConceptError
+from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
 from kundskab.rules import Facts
 
@@ -69,7 +70,7 @@ def parse_answer(value: Any) -> bool | None:
             return False
         if key in _UNKNOWN:
             return None
-    raise CaseError("a factor is true, false or unknown (ja, nej, ved ikke)")
+    raise CaseError(N_("a factor is true, false or unknown (ja, nej, ved ikke)"))
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def looks_like_cpr(ref: str | None) -> bool:
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out = dict(pairs)
     if len(out) != len(pairs):
-        raise CaseError("a key is given twice in the same object")
+        raise CaseError(N_("a key is given twice in the same object"))
     return out
 
 
@@ -115,7 +116,7 @@ def load_case_json(text: str | bytes) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except RecursionError:
-        raise CaseError("the case is nested too deeply") from None
+        raise CaseError(N_("the case is nested too deeply")) from None
 
 
 def factor_flags(true: Iterable[str], false: Iterable[str]) -> dict[str, bool]:
@@ -124,30 +125,30 @@ def factor_flags(true: Iterable[str], false: Iterable[str]) -> dict[str, bool]:
     flags = dict.fromkeys(true, True)
     for name in false:
         if flags.get(name) is True:
-            raise CaseError("a factor is given both as true and as false")
+            raise CaseError(N_("a factor is given both as true and as false"))
         flags[name] = False
     return flags
 
 
-def _ordinal(index: int) -> str:
-    return f"entry {index + 1}"
+def _ordinal(index: int) -> int:
+    return index + 1
 
 
 def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     """Check and normalise a case given as a mapping (parsed JSON or YAML)."""
     if type(data) is not dict and not isinstance(data, Mapping):  # dict first: isinstance on an ABC is slow
-        raise CaseError("a case is an object with 'ref', 'age' and 'factors'")
+        raise CaseError(N_("a case is an object with 'ref', 'age' and 'factors'"))
     if not CASE_KEYS.issuperset(data):
         unknown = sum(1 for k in data if k not in CASE_KEYS)
-        raise CaseError(f"the case has {unknown} unknown field(s) "
-                        f"(a case has only {', '.join(sorted(CASE_KEYS))})")
+        raise CaseError(N_("the case has {count} unknown field(s) (a case has only {keys})"),
+                        count=unknown, keys=", ".join(sorted(CASE_KEYS)))
     ref = data.get("ref")
     if ref is not None and type(ref) is not str:
         if isinstance(ref, bool) or not isinstance(ref, int) or not -10**MAX_REF_LENGTH < ref < 10**MAX_REF_LENGTH:
-            raise CaseError("'ref' is an opaque text or number")
+            raise CaseError(N_("'ref' is an opaque text or number"))
         ref = str(ref)
     if ref is not None and len(ref) > MAX_REF_LENGTH:
-        raise CaseError(f"'ref' is longer than {MAX_REF_LENGTH} characters")
+        raise CaseError(N_("'ref' is longer than {limit} characters"), limit=MAX_REF_LENGTH)
     age = data.get("age")
     if age is not None:
         if type(age) is not int:  # bool is a subclass of int: this refuses it too
@@ -157,51 +158,58 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
             elif isinstance(age, float) and age.is_integer():
                 age = int(age)
             else:
-                raise CaseError("'age' is a whole number of years")
+                raise CaseError(N_("'age' is a whole number of years"))
         if not 0 <= age <= MAX_AGE:
-            raise CaseError(f"'age' must be between 0 and {MAX_AGE}")
+            raise CaseError(N_("'age' must be between 0 and {max}"), max=MAX_AGE)
     raw = data.get("factors", {})
     factors: dict[str, bool | None] = {}
     if raw is None:
         raw = {}
     if isinstance(raw, list):
         if not all(type(name) is str for name in raw):
-            raise CaseError("'factors' as a list holds factor ids or labels (texts)")
+            raise CaseError(N_("'factors' as a list holds factor ids or labels (texts)"))
         raw = dict.fromkeys(raw, True)
     if type(raw) is not dict and not isinstance(raw, Mapping):
-        raise CaseError("'factors' is an object of factor: true/false/unknown, or a list of ids")
+        raise CaseError(N_("'factors' is an object of factor: true/false/unknown, or a list of ids"))
     resolve = kb.resolve
     for index, (name, value) in enumerate(raw.items()):
         if type(name) is not str and not isinstance(name, str):
-            raise CaseError(f"'factors', {_ordinal(index)}: a factor name is a text")
+            raise CaseError(N_("'factors', entry {entry}: a factor name is a text"), entry=_ordinal(index))
         try:
             ident = resolve(name, "Factor")
         except UnknownConceptError as exc:
-            hint = f"; did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
-            raise CaseError(f"'factors', {_ordinal(index)}: not a known factor id or label{hint}") from None
+            if exc.suggestions:
+                raise CaseError(N_("'factors', entry {entry}: not a known factor id or label; "
+                                   "did you mean: {suggestions}?"),
+                                entry=_ordinal(index), suggestions=", ".join(exc.suggestions)) from None
+            raise CaseError(N_("'factors', entry {entry}: not a known factor id or label"),
+                            entry=_ordinal(index)) from None
         except KundskabError:
-            raise CaseError(f"'factors', {_ordinal(index)}: the name fits several factors; use the id") from None
+            raise CaseError(N_("'factors', entry {entry}: the name fits several factors; use the id"),
+                            entry=_ordinal(index)) from None
         try:
             answer = parse_answer(value)
         except CaseError:
-            raise CaseError(f"'factors', {ident}: the answer is true, false or unknown (ja, nej, ved ikke)") from None
+            raise CaseError(N_("'factors', {ident}: the answer is true, false or unknown (ja, nej, ved ikke)"),
+                            ident=ident) from None
         if ident in factors and factors[ident] is not None and factors[ident] != answer:
-            raise CaseError(f"'factors', {ident}: given twice with different answers")
+            raise CaseError(N_("'factors', {ident}: given twice with different answers"), ident=ident)
         factors[ident] = answer
     offences = _offences(data.get("offences"), kb)
     municipality = data.get("municipality")
     if municipality is not None:
         if not isinstance(municipality, str) or not municipality.strip():
-            raise CaseError("'municipality' is the id or name of a municipality or police district")
+            raise CaseError(N_("'municipality' is the id or name of a municipality or police district"))
         try:
             municipality = kb.resolve(municipality, "Area")
         except KundskabError as exc:
-            raise CaseError(str(exc)) from None
+            raise CaseError(exc.template, **exc.params) from None
     if offences and factors.get(OFFENCE_FACTOR) is False:
-        raise CaseError(f"'offences' are given, but factor '{OFFENCE_FACTOR}' is false")
+        raise CaseError(N_("'offences' are given, but factor '{factor}' is false"), factor=OFFENCE_FACTOR)
     for factor, presupposed in PRESUPPOSES.items():
         if factors.get(factor) is True and factors.get(presupposed) is False:
-            raise CaseError(f"'factors': {factor} is true, so {presupposed} cannot be false")
+            raise CaseError(N_("'factors': {factor} is true, so {presupposed} cannot be false"),
+                            factor=factor, presupposed=presupposed)
     _check_implications(factors, kb)
     return Case(ref, age, factors, offences, municipality)
 
@@ -212,17 +220,17 @@ def _offences(raw: Any, kb: KnowledgeBase) -> frozenset[str]:
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list):
-        raise CaseError("'offences' is a list of crime type ids")
+        raise CaseError(N_("'offences' is a list of crime type ids"))
     if len(raw) > MAX_OFFENCES:
-        raise CaseError(f"'offences' lists at most {MAX_OFFENCES} crime types")
+        raise CaseError(N_("'offences' lists at most {max} crime types"), max=MAX_OFFENCES)
     found = set()
     for name in raw:
         if not isinstance(name, str):
-            raise CaseError("'offences' is a list of crime type ids")
+            raise CaseError(N_("'offences' is a list of crime type ids"))
         try:
             found.add(kb.resolve(name, "CrimeType"))
         except KundskabError as exc:
-            raise CaseError(str(exc)) from None
+            raise CaseError(exc.template, **exc.params) from None
     return frozenset(found)
 
 
@@ -236,8 +244,9 @@ def _check_implications(factors: Mapping[str, bool | None], kb: KnowledgeBase) -
         if value is True:
             for other in implied.get(factor, ()):
                 if factors.get(other) is False:
-                    raise CaseError(f"the case contradicts itself: factor '{factor}' is true, "
-                                    f"so '{other}' cannot be false")
+                    raise CaseError(N_("the case contradicts itself: factor '{factor}' is true, "
+                                       "so '{other}' cannot be false"),
+                                    factor=factor, other=other)
 
 
 _IMPLIED: dict[str, dict[str, frozenset[str]]] = {}
@@ -266,12 +275,12 @@ def implied_factors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
 def parse_case_text(text: str | bytes, kb: KnowledgeBase) -> Case:
     """A case from JSON or YAML text (safe YAML only; JSON is tried first)."""
     if len(text) > MAX_CASE_BYTES:
-        raise CaseError(f"a case is at most {MAX_CASE_BYTES // 1024} KiB")
+        raise CaseError(N_("a case is at most {size} KiB"), size=MAX_CASE_BYTES // 1024)
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise CaseError("a case is UTF-8 text") from None
+            raise CaseError(N_("a case is UTF-8 text")) from None
     try:
         data = load_case_json(text)
     except CaseError:
@@ -283,8 +292,10 @@ def parse_case_text(text: str | bytes, kb: KnowledgeBase) -> Case:
             data = load_untrusted(text, unique_keys=True)
         except UntrustedYAMLError as exc:
             # The parser's own words may quote the text: only the line is given.
-            where = f" (line {exc.line})" if exc.line else ""
-            if "given twice" in str(exc):
-                raise CaseError(f"a key is given twice in the same mapping{where}") from None
-            raise CaseError(f"the case is neither JSON nor YAML{where}") from None
+            twice = "given twice" in str(exc)
+            if exc.line:
+                raise CaseError(N_("a key is given twice in the same mapping (line {line})") if twice
+                                else N_("the case is neither JSON nor YAML (line {line})"), line=exc.line) from None
+            raise CaseError(N_("a key is given twice in the same mapping") if twice
+                            else N_("the case is neither JSON nor YAML")) from None
     return parse_case(data, kb)

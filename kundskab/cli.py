@@ -23,8 +23,11 @@ from typing import Any, NoReturn, TypeGuard, TypeVar
 import click
 
 from kundskab import __version__
+from kundskab._click import Group, _language_in, lang_option, root_lang_option
 from kundskab._names import printable
 from kundskab.errors import KundskabError
+from kundskab.i18n import DEFAULT_LANGUAGE, N_, language, ngettext, set_language
+from kundskab.i18n import gettext as _
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,53 +35,41 @@ EXIT_NEGATIVE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 
-# Words of the text output, Danish first.
-WORDS: dict[str, dict[str, str]] = {
-    "da": {
-        "definition": "Definition", "sources": "Kilder", "labels": "Navne", "type": "Type",
-        "tier": "Indsatsniveau", "target_groups": "Målgrupper", "fora": "Fora",
-        "actors": "Aktører", "crime_types": "Kriminalitetstyper", "risk_factors": "Risikofaktorer",
-        "principles": "Principper", "subgoals": "Delmål", "evidence": "Vidensgrundlag",
-        "programme": "Program", "focus_areas": "Indsatsområder", "place": "Sted",
-        "period": "Periode", "trigger": "Udløses af", "members": "Medlemmer",
-        "levels": "Niveau", "requirements": "Krav", "goals": "Mål", "indicators": "Indikatorer",
-        "baseline": "Udgangspunkt", "target": "Mål", "data_source": "Datakilde",
-        "interventions": "Indsatser", "domain": "Domæne", "min_age": "Fra alder",
-        "max_age": "Til alder", "meets": "Mødes", "none": "ingen", "unknown": "ukendt",
-        "found": "fundet", "errors": "fejl", "findings": "fund", "ok": "OK",
-        "integrity": "Integritet", "check_ok": "Vidensbasen er gyldig",
-        "check_failed": "Vidensbasen har integritetsfejl",
-        "inferred": "Udledt af redaktionen (ikke sagt af kilden)",
-        "stated_rest": "Alle andre forbindelser er sagt i de citerede afsnit.",
-        "scope": "Virker på", "status": "Status i kilden", "situations": "Situation",
-        "municipality": "Kommune/politikreds", "area": "Område",
-        "contraindications": "Kontraindikationer", "part_of": "Ligger i", "implies": "Indebærer",
-    },
-    "en": {
-        "definition": "Definition", "sources": "Sources", "labels": "Labels", "type": "Type",
-        "tier": "Tier", "target_groups": "Target groups", "fora": "Fora", "actors": "Actors",
-        "crime_types": "Crime types", "risk_factors": "Risk factors", "principles": "Principles",
-        "subgoals": "Sub-goals", "evidence": "Evidence basis", "programme": "Programme",
-        "focus_areas": "Areas of effort", "place": "Place", "period": "Period",
-        "trigger": "Triggered by", "members": "Members", "levels": "Level",
-        "requirements": "Requirements", "goals": "Goals", "indicators": "Indicators",
-        "baseline": "Baseline", "target": "Target", "data_source": "Data source",
-        "interventions": "Interventions", "domain": "Domain", "min_age": "From age",
-        "max_age": "To age", "meets": "Meets", "none": "none", "unknown": "unknown",
-        "found": "found", "errors": "errors", "findings": "findings", "ok": "OK",
-        "integrity": "Integrity", "check_ok": "The knowledge base is valid",
-        "check_failed": "The knowledge base has integrity errors",
-        "inferred": "Inferred by the editor (not said by the source)",
-        "stated_rest": "Every other link is stated in the cited sections.",
-        "scope": "Works on", "status": "Status in the source", "situations": "Situation",
-        "municipality": "Municipality/police district", "area": "Area",
-        "contraindications": "Contraindications", "part_of": "Lies in", "implies": "Implies",
-    },
+# What `show` calls each field of a concept (the keys of kundskab.browse.describe).
+FIELD_NAMES: dict[str, str] = {
+    "definition": N_("Definition"), "sources": N_("Sources"), "labels": N_("Labels"), "type": N_("Type"),
+    "tier": N_("Tier"), "target_groups": N_("Target groups"), "fora": N_("Fora"), "actors": N_("Actors"),
+    "crime_types": N_("Crime types"), "risk_factors": N_("Risk factors"), "principles": N_("Principles"),
+    "subgoals": N_("Sub-goals"), "evidence": N_("Evidence basis"), "programme": N_("Programme"),
+    "focus_areas": N_("Areas of effort"), "place": N_("Place"), "period": N_("Period"),
+    "trigger": N_("Triggered by"), "members": N_("Members"), "levels": N_("Level"),
+    "requirements": N_("Requirements"), "goals": N_("Goals"), "indicators": N_("Indicators"),
+    "baseline": N_("Baseline"), "target": N_("Target"), "data_source": N_("Data source"),
+    "interventions": N_("Interventions"), "domain": N_("Domain"), "min_age": N_("From age"),
+    "max_age": N_("To age"), "meets": N_("Meets"), "factors": N_("Factors"), "rank": N_("Rank"),
+    "year": N_("Year"), "publishers": N_("Publishers"), "supersedes": N_("Supersedes"),
+    "values_from": N_("Values from"), "broader": N_("Broader"), "related": N_("Related"),
+    "field": N_("Field"), "min_count": N_("At least"), "required_value": N_("Required value"),
+    "allowed_values": N_("Allowed values"), "error_code": N_("Error code"), "number": N_("Number"),
+    "in_tryghedsindeks": N_("In the safety index"), "version": N_("Version"), "note": N_("Note"),
+    "baseline_year": N_("Baseline year"), "target_year": N_("Target year"),
+    "scope": N_("Works on"), "status": N_("Status in the source"), "situation": N_("Situation"),
+    "situations": N_("Situation"), "area": N_("Area"), "municipality": N_("Municipality/police district"),
+    "file": N_("File"), "partOf": N_("Part of"),
+    "minTier": N_("Lowest tier"), "maxTier": N_("Highest tier"), "shortTitle": N_("Short title"),
+    "short_title": N_("Short title"),
+    "placeName": N_("Place name"), "place_name": N_("Place name"), "http://purl.org/dc/terms/title": N_("Title"),
+    "http://purl.org/dc/terms/publisher": N_("Publisher"), "effectFollowUp": N_("Effect follow-up"),
+    "appliesTo": N_("Applies to"), "sector": N_("Sector"), "programmes": N_("Programmes"),
+    "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"),
+    "inferred": N_("Inferred by the editor (not said by the source)"),
+    "stated_rest": N_("Every other link is stated in the cited sections."),
 }
 
 
-def word(lang: str, key: str) -> str:
-    return WORDS.get(lang, WORDS["da"]).get(key, key)
+def field_name(key: str) -> str:
+    """The name of a concept's field in the current language (the key itself if unnamed)."""
+    return _(FIELD_NAMES[key]) if key in FIELD_NAMES else key
 
 
 # ---------------------------------------------------------------------------- errors
@@ -119,27 +110,28 @@ def describe_error(exc: BaseException) -> tuple[str, str, int]:
         # click.prompt turns Ctrl-C and the end of input into Abort; what caused it matters.
         exc = exc.__cause__ or exc.__context__ or exc
     if isinstance(exc, KeyboardInterrupt):
-        return "interrupted", "interrupted", EXIT_INTERRUPTED
+        return "interrupted", _("interrupted"), EXIT_INTERRUPTED
     if isinstance(exc, EOFError):
-        return "input-ended", "the input ended before every question was answered", EXIT_USAGE
+        return "input-ended", _("the input ended before every question was answered"), EXIT_USAGE
     if isinstance(exc, click.exceptions.Abort):
-        return "aborted", "aborted", EXIT_USAGE
+        return "aborted", _("aborted"), EXIT_USAGE
     if isinstance(exc, Failure):
         return exc.code, str(exc), exc.exit_code
     if isinstance(exc, KundskabError):
-        return exc.code, str(exc), EXIT_USAGE
+        return exc.code, exc.translated(), EXIT_USAGE
     if isinstance(exc, click.FileError):
         return "unreadable-input", exc.format_message(), EXIT_USAGE
     if isinstance(exc, click.ClickException):
         return "usage-error", exc.format_message(), EXIT_USAGE
     if isinstance(exc, OutputError):
-        return "output-error", f"cannot write output: {exc}", EXIT_USAGE
+        return "output-error", _("cannot write output: {detail}").format(detail=exc), EXIT_USAGE
     if _is_write_error(exc):
-        return "output-error", f"cannot write output: {OutputError.of(exc)}", EXIT_USAGE
+        return "output-error", _("cannot write output: {detail}").format(detail=OutputError.of(exc)), EXIT_USAGE
     if isinstance(exc, OSError):
-        return "unreadable-input", f"cannot read input: {_where(exc)}{_reason(exc)}", EXIT_USAGE
+        detail = f"{_where(exc)}{_reason(exc)}"
+        return "unreadable-input", _("cannot read input: {detail}").format(detail=detail), EXIT_USAGE
     if isinstance(exc, UnicodeDecodeError):
-        return "unreadable-input", "cannot read input: not UTF-8 text", EXIT_USAGE
+        return "unreadable-input", _("cannot read input: not UTF-8 text"), EXIT_USAGE
     raise exc
 
 
@@ -211,7 +203,7 @@ def _requested_format(args: Sequence[str]) -> str:
     return "json" if fmt == "json" else "text"
 
 
-class KundskabGroup(click.Group):
+class KundskabGroup(Group):
     """The `kundskab` group: runs a command and maps whatever ends it to a message and an
     exit status (`report_error`), honours NO_COLOR, and treats output that could not be
     written as an error rather than a silent success."""
@@ -234,9 +226,12 @@ class KundskabGroup(click.Group):
             return super().main(argv, prog_name, complete_var, standalone_mode=False,
                                  windows_expand_args=windows_expand_args, **extra)
         fmt = _requested_format(argv)
+        # The language of errors found before click parses anything (stdout closed at start).
+        set_language(os.environ.get("KUNDSKAB_LANG") or DEFAULT_LANGUAGE)
+        _language_in(argv)
         try:
             if sys.stdout is None:  # started with stdout closed (`>&-`)
-                raise OutputError("standard output is closed")
+                raise OutputError(_("standard output is closed"))
             result = super().main(argv, prog_name, complete_var, standalone_mode=False,
                                  windows_expand_args=windows_expand_args, **extra)
             status: Any = result if isinstance(result, int) and not isinstance(result, bool) else 0
@@ -264,13 +259,10 @@ def handle_errors(func: F) -> F:
 
 
 def output_options(func: F) -> F:
-    func = click.option(
-        "--lang", type=click.Choice(["da", "en"]), default="da", show_default=True,
-        help="Language of labels and messages.",
-    )(func)
+    func = lang_option()(func)
     func = click.option(
         "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-        show_default=True, help="Output for people (text) or programs (json).",
+        show_default=True, help=N_("Output for people (text) or programs (json)."),
     )(func)
     return func
 
@@ -315,11 +307,11 @@ def store_option(func: F) -> F:
         return callback
 
     func = click.option("--graph", metavar="IRI", expose_value=False, callback=remember("graph"),
-                        help="With --store: the named graph holding the knowledge base.")(func)
+                        help=N_("With --store: the named graph holding the knowledge base."))(func)
     func = click.option("--store", metavar="URL", expose_value=False, callback=remember("url"),
                         envvar="KUNDSKAB_STORE",
-                        help="Read the knowledge base from this SPARQL 1.1 Graph Store endpoint "
-                             "(published with `kundskab store load`; env KUNDSKAB_STORE).")(func)
+                        help=N_("Read the knowledge base from this SPARQL 1.1 Graph Store endpoint "
+                                "(published with `kundskab store load`; env KUNDSKAB_STORE)."))(func)
     return func
 
 
@@ -328,20 +320,51 @@ def examples(*lines: str) -> str:
     return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
-@click.group(cls=KundskabGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=examples(
-    "kundskab recommend --age 15 --factor truancy --factor street-group",
-    "kundskab recommend --interview",
-    "kundskab show ungesamråd --lang en",
-    "kundskab interventions --tier specific --forum ssp",
-    "kundskab template sikker-by-2018 -o initiativ.md && kundskab validate initiativ.md",
-))
-@click.version_option(__version__, prog_name="kundskab")
-def main() -> None:
-    """kundskab: knowledge base and rules for Danish crime-prevention work.
+def complete_ids(class_name: str | None = None) -> Callable[..., list[Any]]:
+    """Shell completion of concept ids (of one class), each with its label as help."""
 
-    Recommend a tier of effort, fora and interventions for a case; validate initiative
-    documents against their programme; browse the knowledge base with its sources.
-    """
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        try:
+            kb = _kb()
+        except Exception:  # completion must never print a traceback into the shell
+            return []
+        concepts = kb.of_type(class_name) if class_name else sorted(kb, key=lambda c: c.id)
+        return [CompletionItem(c.id, help=c.label(language())) for c in concepts
+                if c.id.startswith(incomplete)]
+
+    return complete
+
+
+def _complete_kinds(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from kundskab.browse import LIST_KINDS
+
+    return [kind for kind in LIST_KINDS if kind.startswith(incomplete)]
+
+
+@click.group(
+    cls=KundskabGroup,
+    help=N_("kundskab: knowledge base and rules for Danish crime-prevention work.\n"
+            "\n"
+            "Recommend a tier of effort, fora and interventions for a case; validate initiative\n"
+            "documents against their programme; browse the knowledge base with its sources."),
+    context_settings={"help_option_names": ["-h", "--help"]},
+    examples=(
+        'kundskab recommend --age 15 --factor truancy --factor street-group',
+        'kundskab recommend --interview',
+        'kundskab show ungesamråd --lang en',
+        'kundskab list factors',
+        'kundskab search bande',
+        'kundskab interventions --tier specific --forum ssp',
+        'kundskab template sikker-by-2018 -o initiativ.md && kundskab validate initiativ.md',
+    ),
+)
+@click.version_option(__version__, prog_name="kundskab", help=N_("Show the version and exit."))
+@root_lang_option()
+def main() -> None:
+    # The group only dispatches; --lang (here, or KUNDSKAB_LANG) is applied by its callback.
+    return None
 
 
 # ---------------------------------------------------------------------------- browsing
@@ -358,103 +381,128 @@ def _fmt_value(value: Any) -> str:
 def _print_concept(data: dict[str, Any], lang: str) -> None:
     click.secho(f"{data['label']}  [{data['id']}]", bold=True)
     other = "en" if lang == "da" else "da"
-    click.echo(f"  {word(lang, 'type')}: {data['type_label']} ({data['type']})")
+    click.echo(f"  {field_name('type')}: {data['type_label']} ({data['type']})")
     if data["labels"].get(other):
         click.echo(f"  {other}: {data['labels'][other]}")
     if data.get("definition"):
-        click.echo(f"  {word(lang, 'definition')}: {data['definition']}")
+        click.echo(f"  {field_name('definition')}: {data['definition']}")
     skip = {"id", "type", "types", "label", "labels", "definition", "definitions", "sources",
             "alt_labels", "type_label", "principles", "subgoals", "requirements", "goals",
             "interventions", "indicators", "focus_areas", "inferred"}
     for key, value in data.items():
         if key in skip or value in (None, [], ""):
             continue
-        click.echo(f"  {word(lang, key)}: {_fmt_value(value)}")
+        click.echo(f"  {field_name(key)}: {_fmt_value(value)}")
     if data.get("focus_areas"):
-        click.echo(f"  {word(lang, 'focus_areas')}: {_fmt_value(data['focus_areas'])}")
+        click.echo(f"  {field_name('focus_areas')}: {_fmt_value(data['focus_areas'])}")
     for key in ("principles", "subgoals"):
         if data.get(key):
-            click.echo(f"  {word(lang, key)}:")
+            click.echo(f"  {field_name(key)}:")
             for item in data[key]:
                 number = f"{item['number']}. " if item.get("number") else ""
                 click.echo(f"    - {number}{item['label']} [{item['id']}]: {item.get('definition') or ''}")
     if data.get("requirements"):
-        click.echo(f"  {word(lang, 'requirements')}:")
+        click.echo(f"  {field_name('requirements')}:")
         for req in data["requirements"]:
             click.echo(f"    - {req['label']} [{req['id']}] ({req.get('error_code')})")
     if data.get("goals"):
-        click.echo(f"  {word(lang, 'goals')}:")
+        click.echo(f"  {field_name('goals')}:")
         for goal in data["goals"]:
             click.echo(f"    - {goal['label']} [{goal['id']}]")
             for ind in goal["indicators"]:
                 _print_indicator(ind, lang, "        ")
     if data.get("indicators") and isinstance(data["indicators"][0], dict) and "baseline" in data["indicators"][0]:
-        click.echo(f"  {word(lang, 'indicators')}:")
+        click.echo(f"  {field_name('indicators')}:")
         for ind in data["indicators"]:
             _print_indicator(ind, lang, "    ")
     if data.get("interventions"):
         items = data["interventions"]
-        click.echo(f"  {word(lang, 'interventions')} ({len(items)}): "
+        click.echo(f"  {field_name('interventions')} ({len(items)}): "
                    + ", ".join(i["id"] for i in items[:12]) + (" …" if len(items) > 12 else ""))
     if data.get("inferred"):
-        click.echo(f"  {word(lang, 'inferred')}:")
+        click.echo(f"  {field_name('inferred')}:")
         for link in data["inferred"]:
             note = f": {link['note']}" if link.get("note") else ""
             click.echo(f"    - {link['property']} = {link['value']}{note}")
-        click.echo(f"  {word(lang, 'stated_rest')}")
-    click.echo(f"  {word(lang, 'sources')}:")
+        click.echo(f"  {field_name('stated_rest')}")
+    click.echo(f"  {field_name('sources')}:")
     for source in data["sources"]:
         click.echo(f"    - {_citation(source, lang)}  [{source['file']}]")
 
 
 def _citation(source: dict[str, Any], lang: str) -> str:
     """A source as a person reads it: the document's short title and the section."""
-    section = {"da": "afsnit", "en": "section"}.get(lang, "section")
     title = source.get("title") or source["file"]
-    return f"{title}, {section} '{source['section']}'" if source.get("section") else title
+    return _("{title}, section '{section}'").format(title=title, section=source["section"]) if source.get("section") \
+        else title
 
 
 def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
     click.echo(f"{indent}{ind['label']} [{ind['id']}]")
     click.echo(
-        f"{indent}  {word(lang, 'baseline')}: {ind['baseline']} ({ind['baseline_year']}); "
-        f"{word(lang, 'target')}: {ind['target']} ({ind['target_year']}); "
-        f"{word(lang, 'data_source')}: {ind['data_source']}"
+        f"{indent}  {field_name('baseline')}: {ind['baseline']} ({ind['baseline_year']}); "
+        f"{field_name('target')}: {ind['target']} ({ind['target_year']}); "
+        f"{field_name('data_source')}: {ind['data_source']}"
     )
 
 
-@main.command(epilog=examples("kundskab show ssp", "kundskab show Ungesamråd --format json"))
-@click.argument("name")
+@main.command(
+    help=N_("Everything known about one concept (an id, or a Danish or English label)."),
+    examples=(
+        'kundskab show ssp',
+        'kundskab show Ungesamråd --format json',
+    ),
+)
+@click.argument("name", shell_complete=complete_ids())
 @output_options
 @store_option
 @handle_errors
 def show(name: str, fmt: str, lang: str) -> None:
-    """Everything known about one concept (an id, or a Danish or English label)."""
-    from kundskab.browse import describe
+    from kundskab.browse import describe, kind_class, kind_name
+    from kundskab.errors import KundskabError, UnknownConceptError
 
     kb = _kb()
-    data = describe(kb, kb.get(kb.resolve(name)), lang)
+    try:
+        ident = kb.resolve(name)
+    except UnknownConceptError as unknown:
+        try:
+            kind = kind_name(kind_class(kb, name))
+        except KundskabError:
+            raise unknown from None  # not a kind either: the error with its suggestions
+        raise KundskabError(N_("'{name}' is a kind of concept: `kundskab list {kind}` lists them"),
+                            name=name, kind=kind) from None
+    data = describe(kb, kb.get(ident), lang)
     if fmt == "json":
         emit_json(data)
     else:
         _print_concept(data, lang)
 
 
-@main.command(epilog=examples("kundskab interventions --tier specific --forum ssp",
-                              "kundskab interventions --programme sikker-by-2018 --format json"))
-@click.option("--tier", multiple=True, help="general, specific or individual (repeatable).")
-@click.option("--target-group", multiple=True, help="A target group id or label (repeatable).")
-@click.option("--forum", multiple=True, help="A forum id or label (repeatable).")
-@click.option("--principle", multiple=True, help="A principle id or label (repeatable).")
-@click.option("--crime-type", multiple=True, help="A crime type id or label (repeatable).")
-@click.option("--programme", multiple=True, help="A programme id or label (repeatable).")
+@main.command(
+    help=N_("List catalogue interventions; filters combine with AND, repeated values with OR."),
+    examples=(
+        'kundskab interventions --tier specific --forum ssp',
+        'kundskab interventions --programme sikker-by-2018 --format json',
+    ),
+)
+@click.option("--tier", multiple=True, shell_complete=complete_ids("Tier"),
+              help=N_("general, specific or individual (repeatable)."))
+@click.option("--target-group", multiple=True, shell_complete=complete_ids("TargetGroup"),
+              help=N_("A target group id or label (repeatable)."))
+@click.option("--forum", multiple=True, shell_complete=complete_ids("Forum"),
+              help=N_("A forum id or label (repeatable)."))
+@click.option("--principle", multiple=True, shell_complete=complete_ids("Principle"),
+              help=N_("A principle id or label (repeatable)."))
+@click.option("--crime-type", multiple=True, shell_complete=complete_ids("CrimeType"),
+              help=N_("A crime type id or label (repeatable)."))
+@click.option("--programme", multiple=True, shell_complete=complete_ids("Programme"),
+              help=N_("A programme id or label (repeatable)."))
 @output_options
 @store_option
 @handle_errors
 def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: tuple[str, ...],
                   principle: tuple[str, ...], crime_type: tuple[str, ...],
                   programme: tuple[str, ...], fmt: str, lang: str) -> None:
-    """List catalogue interventions; filters combine with AND, repeated values with OR."""
     from kundskab.browse import intervention_summary
 
     kb = _kb()
@@ -468,44 +516,49 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
         click.secho(f"{item['id']}", bold=True, nl=False)
         click.echo(f"  {item['label']}  [{kb.label(item['tier'], lang)}]")
         groups = ", ".join(kb.label(g, lang) for g in item["target_groups"])
-        click.echo(f"    {word(lang, 'target_groups')}: {groups}")
+        click.echo(f"    {field_name('target_groups')}: {groups}")
         if item["fora"]:
-            click.echo(f"    {word(lang, 'fora')}: {', '.join(kb.label(f, lang) for f in item['fora'])}")
+            click.echo(f"    {field_name('fora')}: {', '.join(kb.label(f, lang) for f in item['fora'])}")
         if item["principles"]:
-            click.echo(f"    {word(lang, 'principles')}: {', '.join(item['principles'])}")
+            click.echo(f"    {field_name('principles')}: {', '.join(item['principles'])}")
         kind = " · ".join(str(item[k]) for k in ("scope", "status") if item.get(k))
         if kind:
             click.echo(f"    {kind}")
-        click.echo(f"    {word(lang, 'sources')}: "
+        click.echo(f"    {field_name('sources')}: "
                    + "; ".join(_citation(s, lang) for s in item["sources"]))
-    click.echo(f"{len(items)} {word(lang, 'interventions').lower()}", err=True)
+    click.echo(ngettext("{n} intervention", "{n} interventions", len(items)).format(n=len(items)), err=True)
 
 
-@main.command(epilog=examples("kundskab check", "kundskab check --strict --format json"))
-@click.option("--strict", is_flag=True, help="Treat programme findings as errors (exit 1).")
+@main.command(
+    help=N_("Validate the knowledge base itself (SHACL shapes, unique labels) and report,\n"
+            "per programme, catalogue initiatives in a requirement's scope that fall short of it.\n"
+            "\n"
+            "With --programme, the programme's table: every catalogue initiative with its verdict.\n"
+            "An initiative outside a requirement's scope (Sikker By: not funded under the strategy)\n"
+            "or whose funding the source does not state is reported for information; exit 1 only\n"
+            "with --strict and an initiative in scope that falls short."),
+    examples=(
+        "kundskab check",
+        "kundskab check --strict --format json",
+        "kundskab check --programme sikker-by-2018 --format csv",
+    ),
+)
+@click.option("--strict", is_flag=True, help=N_("Treat programme findings as errors (exit 1)."))
 @click.option("--programme", default=None, metavar="ID",
-              help="Instead: one row per catalogue initiative of this programme (id or name) with "
-                   "its principles (stated, derived), its verdict (meets, falls-short, cannot-tell) "
-                   "and why.")
-@click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True,
-              help="Language of labels and messages.")
+              help=N_("Instead: one row per catalogue initiative of this programme (id or name) with "
+                      "its principles (stated, derived), its verdict (meets, falls-short, cannot-tell) "
+                      "and why."))
+@lang_option()
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
-              show_default=True, help="Output for people (text) or programs (json; csv with --programme).")
+              show_default=True, help=N_("Output for people (text) or programs (json; csv with --programme)."))
 @store_option
 @handle_errors
 def check(strict: bool, programme: str | None, fmt: str, lang: str) -> None:
-    """Validate the knowledge base itself (SHACL shapes, unique labels) and report,
-    per programme, catalogue initiatives in a requirement's scope that fall short of it.
-
-    With --programme, the programme's table: every catalogue initiative with its verdict.
-    An initiative outside a requirement's scope (Sikker By: not funded under the strategy)
-    or whose funding the source does not state is reported for information; exit 1 only
-    with --strict and an initiative in scope that falls short."""
     if programme is not None:
         _check_programme(programme, strict, fmt, lang)
         return
     if fmt == "csv":
-        fail("--format csv needs --programme")
+        fail(_("--format csv needs --programme"))
     from kundskab.integrity import check as run_check
 
     kb = _kb()
@@ -514,7 +567,7 @@ def check(strict: bool, programme: str | None, fmt: str, lang: str) -> None:
 
         report = StoreSource(_STORE["url"], graph=_STORE["graph"]).check(kb)
     else:
-        report = run_check(kb)
+        report = run_check(kb, lang)
     failed = not report.ok or (strict and bool(report.findings))
     if fmt == "json":
         data = report.as_dict()
@@ -548,19 +601,21 @@ def _check_programme(programme: str, strict: bool, fmt: str, lang: str) -> None:
 
 
 def _print_check(report: Any, kb: Any, lang: str) -> None:
-    click.echo(f"kb {report.kb_version}: {report.concepts} concepts, "
-               f"{report.interventions} {word(lang, 'interventions').lower()}")
+    click.echo(_("kb {version}: {concepts} concepts, {interventions} interventions").format(
+        version=report.kb_version, concepts=report.concepts, interventions=report.interventions))
     for issue in report.errors:
         where = f" [{issue.path}]" if issue.path else ""
         value = f" ({issue.value})" if issue.value else ""
-        click.secho(f"ERROR {issue.focus}{where}: {issue.message}{value}", fg="red")
+        click.secho(_("ERROR") + f" {issue.focus}{where}: {issue.message}{value}", fg="red")
     current = None
     for finding in report.findings:
         if finding.programme != current:
             current = finding.programme
             click.secho(f"{kb.label(current, lang)} [{current}]:", bold=True)
-        click.echo(f"  warning {finding.code}: {finding.intervention}: {finding.message}"
+        click.echo("  " + _("warning") + f" {finding.code}: {finding.intervention}: {finding.message}"
                    + (f" ({', '.join(finding.have)})" if finding.have else ""))
+    errors = ngettext("{n} error", "{n} errors", len(report.errors)).format(n=len(report.errors))
+    findings = ngettext("{n} finding", "{n} findings", len(report.findings)).format(n=len(report.findings))
     from kundskab.support import text as support_text
 
     for programme, counts in report.verdicts.items():
@@ -569,34 +624,86 @@ def _print_check(report: Any, kb: Any, lang: str) -> None:
             f"{n} {support_text(lang, verdict)}" for verdict, n in counts.items())
             + "; " + support_text(lang, "scope_counts", **report.scope.get(programme, {}))
             + f" (kundskab check --programme {programme})")
-    status = word(lang, "check_ok") if report.ok else word(lang, "check_failed")
-    click.echo(f"{status}: {len(report.errors)} {word(lang, 'errors')}, "
-               f"{len(report.findings)} {word(lang, 'findings')}")
+    status = _("The knowledge base is valid") if report.ok else _("The knowledge base has integrity errors")
+    click.echo(f"{status}: {errors}, {findings}")
+
+
+@main.command(
+    "list",
+    help=N_("List the concepts of one KIND: factors (by risk domain), programmes, fora,\n"
+            "crime-types, target-groups, tiers, principles and more; without KIND, the kinds."),
+    examples=(
+        'kundskab list factors',
+        'kundskab list fora --lang en',
+        'kundskab list crime-types --format json',
+    ),
+)
+@click.argument("kind", required=False, shell_complete=_complete_kinds)
+@output_options
+@handle_errors
+def list_command(kind: str | None, fmt: str, lang: str) -> None:
+    from kundskab.browse import available_kinds, kind_class, list_concepts
+
+    kb = _kb()
+    if kind is None:
+        kinds = [{"kind": k, "type": kind_class(kb, k), "label": kb.class_label(kind_class(kb, k), lang),
+                  "count": len(kb.of_type(kind_class(kb, k)))} for k in available_kinds(kb)]
+        kinds = [k for k in kinds if k["count"]]
+        if fmt == "json":
+            emit_json(kinds)
+            return
+        for item in kinds:
+            click.echo(f"{item['kind']:<18} {item['count']:>4}  {item['label']}")
+        return
+    items = list_concepts(kb, kind, lang)
+    if fmt == "json":
+        emit_json(items)
+        return
+    width = max((len(i["id"]) for i in items), default=0)
+    group: Any = False
+    for item in items:
+        if "domain" in item and item["domain"] != group:
+            group = item["domain"]
+            title = kb.label(group, lang) if group else _("none")
+            click.secho(f"{title} [{group}]" if group else title, bold=True)
+        indent = "  " if "domain" in item else ""
+        click.echo(f"{indent}{item['id']:<{width}}  {item['label']}")
+
+
+@main.command(
+    help=N_("Find concepts whose id, Danish or English name or definition contains every word of\n"
+            "TEXT (case and æ/ø/å folded). Exit 1 when nothing matches."),
+    examples=(
+        'kundskab search bande',
+        'kundskab search skole --kind factors',
+        "kundskab search 'victim support' --lang en --format json",
+    ),
+)
+@click.argument("text")
+@click.option("--kind", shell_complete=_complete_kinds, help=N_("Only concepts of this kind (as for `list`)."))
+@output_options
+@handle_errors
+def search(text: str, kind: str | None, fmt: str, lang: str) -> None:
+    from kundskab.browse import search as find
+
+    kb = _kb()
+    items = find(kb, text, lang, kind)
+    if fmt == "json":
+        emit_json(items)
+    else:
+        width = max((len(i["id"]) for i in items), default=0)
+        for item in items:
+            click.echo(f"{item['id']:<{width}}  {item['label']}  ({item['type_label']})")
+        click.echo(ngettext("{n} found", "{n} found", len(items)).format(n=len(items)), err=True)
+    if not items:
+        sys.exit(EXIT_NEGATIVE)
 
 
 # ---------------------------------------------------------------------------- recommend
 
 MAX_CASE_FILE = 64 * 1024
-CPR_WARNING = ("warning: the reference looks like a CPR number; a case must not identify a person, "
+CPR_WARNING = N_("warning: the reference looks like a CPR number; a case must not identify a person, "
                "use an opaque reference")
-
-RWORDS = {
-    "da": {"title": "Anbefaling", "case": "sag", "age": "alder", "tier": "Indsatsniveau",
-           "groups": "Målgrupper", "fora": "Fora", "interventions": "Indsatser",
-           "questions": "Spørgsmål at afklare", "rule": "regel", "source": "kilde",
-           "premises": "fordi", "none": "ingen", "would_tier": "indsatsniveau bliver {}",
-           "would_fora": "nye fora: {}", "unknown_age": "ukendt", "yes": "ja", "no": "nej",
-           "dont_know": "ved ikke", "ask_age": "Alder (tom = ved ikke)",
-           "interview": "Besvar med ja, nej eller ved ikke (tom = ved ikke)."},
-    "en": {"title": "Recommendation", "case": "case", "age": "age", "tier": "Tier",
-           "groups": "Target groups", "fora": "Fora", "interventions": "Interventions",
-           "questions": "Questions to ask next", "rule": "rule", "source": "source",
-           "premises": "because", "none": "none", "would_tier": "tier becomes {}",
-           "would_fora": "new fora: {}", "unknown_age": "unknown", "yes": "yes", "no": "no",
-           "dont_know": "don't know", "ask_age": "Age (empty = don't know)",
-           "interview": "Answer yes, no or don't know (empty = don't know)."},
-}
-
 
 def _recommender() -> Any:
     from kundskab.recommendation import Recommender
@@ -605,13 +712,12 @@ def _recommender() -> Any:
 
 
 def _print_recommendation(rec: Any, lang: str) -> None:
-    w = RWORDS[lang]
     kb = _kb()
     data = rec.as_dict()
     labels = data["labels"]
-    age = rec.age if rec.age is not None else w["unknown_age"]
+    age = rec.age if rec.age is not None else _("unknown")
     ref = f" {printable(data['ref'], 200)}" if data["ref"] else ""
-    click.secho(f"{w['title']} · {w['case']}{ref} · {w['age']} {age}", bold=True)
+    click.secho(_("Recommendation · case{ref} · age {age}").format(ref=ref, age=age), bold=True)
     by_conclusion: dict[str, list[dict[str, Any]]] = {}
     for entry in data["explanation"]:
         by_conclusion.setdefault(entry["conclusion"], []).append(entry)
@@ -620,31 +726,33 @@ def _print_recommendation(rec: Any, lang: str) -> None:
         for entry in by_conclusion.get(conclusion, [])[:2]:
             premises = ", ".join(entry["premises"])
             click.echo(f"      {entry['because']}")
-            click.echo(f"      ({w['rule']} {entry['rule']}; {w['premises']}: {premises}; "
-                       f"{w['source']} {entry['source']})")
+            click.echo("      " + _("(rule {rule}; because: {premises}; source {source})").format(
+                rule=entry["rule"], premises=premises, source=entry["source"]))
 
-    click.echo(f"\n{w['tier']}: {labels[data['tier']]} [{data['tier']}]")
+    none = _("none")
+    click.echo("\n" + _("Tier") + f": {labels[data['tier']]} [{data['tier']}]")
     because(f"tier:{data['tier']}")
-    groups = ", ".join(f"{labels[g]} [{g}]" for g in data["target_groups"]) or w["none"]
-    click.echo(f"\n{w['groups']}: {groups}")
-    click.echo(f"\n{w['fora']}:" + ("" if data["fora"] else f" {w['none']}"))
+    groups = ", ".join(f"{labels[g]} [{g}]" for g in data["target_groups"]) or none
+    click.echo("\n" + _("Target groups") + f": {groups}")
+    click.echo("\n" + _("Fora") + ":" + ("" if data["fora"] else f" {none}"))
     for forum in data["fora"]:
         click.echo(f"  · {labels[forum]} [{forum}]")
         because(f"forum:{forum}")
-    click.echo(f"\n{w['interventions']}:" + ("" if data["interventions"] else f" {w['none']}"))
+    click.echo("\n" + _("Interventions") + ":" + ("" if data["interventions"] else f" {none}"))
     for n, item in enumerate(data["interventions"], 1):
         click.echo(f"  {n:>2}. {item['label']} [{item['id']}]  {item['score']:.2f}")
         click.echo(f"      {'; '.join(item['reasons'])}")
-        click.echo(f"      {w['source']}: {item.get('citation') or item['source']}")
+        click.echo("      " + _("source") + f": {item.get('citation') or item['source']}")
     if data["open_questions"]:
-        click.echo(f"\n{w['questions']}:")
+        click.echo("\n" + _("Questions to ask next") + ":")
         for q in data["open_questions"]:
             effects = []
             change = q.get("if_true") or q.get("if_false") or {}
             if "tier" in q["would_change"] and change.get("tier"):
-                effects.append(w["would_tier"].format(kb.label(change["tier"], lang)))
+                effects.append(_("tier becomes {tier}").format(tier=kb.label(change["tier"], lang)))
             if change.get("new_fora"):
-                effects.append(w["would_fora"].format(", ".join(kb.label(f, lang) for f in change["new_fora"])))
+                new_fora = ", ".join(kb.label(f, lang) for f in change["new_fora"])
+                effects.append(_("new fora: {fora}").format(fora=new_fora))
             detail = f" ({'; '.join(effects)})" if effects else ""
             click.echo(f"  · {q['label']}? [{q['factor']}]{detail}")
     click.echo(f"\nkb {data['kb_version']}")
@@ -657,63 +765,91 @@ def _read_case_source(path: str) -> bytes:
         with open(path, "rb") as handle:
             data = handle.read(MAX_CASE_FILE + 1)
     if len(data) > MAX_CASE_FILE:
-        raise click.UsageError(f"a case file is at most {MAX_CASE_FILE // 1024} KiB")
+        raise click.UsageError(_("a case file is at most {size} KiB").format(size=MAX_CASE_FILE // 1024))
     return data
 
 
-def _interview(kb: Any, lang: str) -> dict[str, Any]:
-    from kundskab.cases import parse_answer
+def _ask(text: str) -> str:
+    """One answer from the user. The end of input or Ctrl-C ends the interview through
+    click's Abort, which the error edge (describe_error) reports with its own exit status."""
+    return str(click.prompt(text, default="", show_default=False, err=True))
+
+
+def _interview(recommender: Any, lang: str) -> dict[str, Any]:
+    """Ask the age (checked at once), then, one at a time, the unknown factor whose answer
+    would change the recommendation most (the first open question: tier before fora),
+    until no open question is left. Returns the case as answered."""
+    from kundskab.cases import MAX_AGE, parse_answer
     from kundskab.errors import CaseError
 
-    w = RWORDS[lang]
-    click.echo(w["interview"], err=True)
-    age_text = click.prompt(w["ask_age"], default="", show_default=False, err=True)
+    click.echo(_("Answer yes, no or don't know (empty = don't know)."), err=True)
     case: dict[str, Any] = {"factors": {}}
-    if age_text.strip():
-        case["age"] = age_text.strip()
-    choices = f"[{w['yes']}/{w['no']}/{w['dont_know']}]"
-    for domain in kb.of_type("RiskDomain"):
-        factors = [f for f in kb.of_type("Factor") if domain.id in f.ref("inDomain")
-                   and not f.is_a("ProtectiveFactor")]
-        if not factors:
-            continue
-        click.secho(f"-- {domain.label(lang)} --", bold=True, err=True)
-        for factor in factors:
-            while True:
-                answer = click.prompt(f"{factor.label(lang)}? {choices}", default="",
-                                      show_default=False, err=True)
-                try:
-                    value = parse_answer(answer)
-                    break
-                except CaseError:
-                    click.echo(choices, err=True)
-            if value is not None:
-                case["factors"][factor.id] = value
+    while True:
+        age_text = _ask(_("Age (empty = don't know)")).strip()
+        if not age_text:
+            break
+        if age_text.isdigit() and int(age_text) <= MAX_AGE:
+            case["age"] = int(age_text)
+            break
+        click.echo(_("The age is a whole number of years from 0 to {max}.").format(max=MAX_AGE), err=True)
+    choices = "[{}/{}/{}]".format(_("yes"), _("no"), _("don't know"))
+    asked = {"age"}
+    while True:
+        questions = [q for q in recommender.recommend(case, lang=lang).open_questions if q["factor"] not in asked]
+        if not questions:
+            break
+        question = questions[0]
+        asked.add(question["factor"])
+        while True:
+            try:
+                value = parse_answer(_ask(f"{question['label']}? {choices}"))
+                break
+            except CaseError:
+                click.echo(choices, err=True)
+        if value is not None:
+            case["factors"][question["factor"]] = value
+    asked_factors = len(asked) - 1
+    click.echo(ngettext("{n} question about factors; no other answer would change the recommendation.",
+                        "{n} questions about factors; no other answer would change the recommendation.",
+                        asked_factors).format(n=asked_factors), err=True)
     return case
 
 
-@main.command(epilog=examples(
-    "kundskab recommend --age 15 --factor truancy --factor street-group",
-    "kundskab recommend case.json --format json",
-    'echo \'{"age": 16, "factors": ["offence-committed"]}\' | kundskab recommend -',
-    "kundskab recommend --batch cases.jsonl --jobs 2 > results.jsonl",
-    "kundskab recommend --interview --lang en",
-))
+@main.command(
+    help=N_("Recommend a tier of effort, fora and interventions for a case.\n"
+            "\n"
+            "The case comes from CASE_FILE (JSON or YAML, - for stdin), from --age/--factor, or from\n"
+            "--interview. With --batch, every line of FILE.jsonl is a case and every output line a\n"
+            'JSON result in the same order; a bad line yields {"line": N, "error": ...} and the\n'
+            "rest go on (exit 2 at the end if any line was bad)."),
+    examples=(
+        'kundskab recommend --age 15 --factor truancy --factor street-group',
+        'kundskab recommend case.json --format json',
+        'echo \'{"age": 16, "factors": ["offence-committed"]}\' | kundskab recommend -',
+        'kundskab recommend --batch cases.jsonl --jobs 2 > results.jsonl',
+        'kundskab recommend --interview --lang en',
+    ),
+)
 @click.argument("case_file", required=False)
-@click.option("--age", metavar="YEARS", help="The person's age in years.")
-@click.option("--factor", "factors", multiple=True, help="A factor that is true (repeatable).")
-@click.option("--not-factor", "not_factors", multiple=True, help="A factor that is false (repeatable).")
-@click.option("--offence", "offences", multiple=True,
-              help="A crime type the person has committed or is charged with (repeatable).")
-@click.option("--municipality", help="The municipality or police district of the case (local measures first).")
-@click.option("--ref", help="An opaque reference, echoed back (never stored).")
-@click.option("--batch", "batch", metavar="FILE.jsonl|-", help="One case per line in, one JSON result per line out.")
-@click.option("--interview", is_flag=True, help="Ask for the age and the factors, domain by domain.")
-@click.option("--limit", type=click.IntRange(1, 100), help="How many interventions to list.")
+@click.option("--age", metavar="YEARS", help=N_("The person's age in years."))
+@click.option("--factor", "factors", multiple=True, shell_complete=complete_ids("Factor"),
+              help=N_("A factor that is true (repeatable)."))
+@click.option("--not-factor", "not_factors", multiple=True, shell_complete=complete_ids("Factor"),
+              help=N_("A factor that is false (repeatable)."))
+@click.option("--offence", "offences", multiple=True, shell_complete=complete_ids("CrimeType"),
+              help=N_("A crime type the person has committed or is charged with (repeatable)."))
+@click.option("--municipality", shell_complete=complete_ids("Area"),
+              help=N_("The municipality or police district of the case (local measures first)."))
+@click.option("--ref", help=N_("An opaque reference, echoed back (never stored)."))
+@click.option("--batch", "batch", metavar="FILE.jsonl|-",
+              help=N_("One case per line in, one JSON result per line out."))
+@click.option("--interview", is_flag=True,
+              help=N_("Ask for the age, then only the factors whose answer would change the recommendation."))
+@click.option("--limit", type=click.IntRange(1, 100), help=N_("How many interventions to list."))
 @click.option("--questions", type=click.IntRange(0, 100),
-              help="How many open questions to list (default 5, the most informative first).")
+              help=N_("How many open questions to list (default 5, the most informative first)."))
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="With --batch: worker processes (output order is kept).")
+              help=N_("With --batch: worker processes (output order is kept)."))
 @output_options
 @store_option
 @handle_errors
@@ -721,26 +857,19 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
               not_factors: tuple[str, ...], offences: tuple[str, ...], municipality: str | None,
               ref: str | None, batch: str | None, interview: bool, limit: int | None,
               questions: int | None, jobs: int, fmt: str, lang: str) -> None:
-    """Recommend a tier of effort, fora and interventions for a case.
-
-    The case comes from CASE_FILE (JSON or YAML, - for stdin), from --age/--factor, or from
-    --interview. With --batch, every line of FILE.jsonl is a case and every output line a
-    JSON result in the same order; a bad line yields {"line": N, "error": ...} and the
-    rest go on (exit 2 at the end if any line was bad).
-    """
     from kundskab.cases import factor_flags, looks_like_cpr, parse_case, parse_case_text
 
     given = [bool(case_file), bool(age is not None or factors or not_factors or offences or municipality),
              bool(batch), interview]
     if sum(given) != 1:
-        raise click.UsageError("give exactly one of: CASE_FILE (or -), --age/--factor/--offence/--municipality, "
-                               "--batch, --interview")
+        raise click.UsageError(_("give exactly one of: CASE_FILE (or -), --age/--factor/--offence/--municipality, "
+                                 "--batch, --interview"))
     if batch:
         _run_batch(_recommender(), batch, lang, limit, jobs, questions)
         return
     recommender = _recommender()
     if interview:
-        case = parse_case(_interview(recommender.kb, lang), recommender.kb)
+        case = parse_case(_interview(recommender, lang), recommender.kb)
     elif case_file:
         case = parse_case_text(_read_case_source(case_file), recommender.kb)
     else:
@@ -757,7 +886,7 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
 
         case = replace(case, ref=ref)
     if looks_like_cpr(case.ref):
-        click.echo(f"kundskab: {CPR_WARNING}", err=True)
+        click.echo("kundskab: " + _(CPR_WARNING), err=True)
     rec = recommender.recommend(case, lang=lang, limit=limit, questions=questions)
     if fmt == "json":
         emit_json(rec.as_dict())
@@ -813,18 +942,22 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     if summary.cpr_like:
         cpr_like = summary.cpr_like
         shown = ", ".join(map(str, cpr_like[:10])) + (" …" if len(cpr_like) > 10 else "")
-        click.echo(f"kundskab: {CPR_WARNING} (line {shown})", err=True)
+        click.echo("kundskab: " + _(CPR_WARNING) + " " + _("(line {lines})").format(lines=shown), err=True)
     if summary.bad:
-        click.echo(f"kundskab: {summary.bad} of {summary.lines} lines had errors (reported in the output)", err=True)
+        click.echo("kundskab: " + ngettext("{bad} of {done} line had errors (reported in the output)",
+                                           "{bad} of {done} lines had errors (reported in the output)",
+                                           summary.lines).format(bad=summary.bad, done=summary.lines), err=True)
         sys.exit(EXIT_USAGE)
 
 
 # ---------------------------------------------------------------------------- rules
 
 
-@main.group()
+@main.group(
+    help=N_("Inspect the rules in rules/ (lint, graph, list)."),
+)
 def rules() -> None:
-    """Inspect the rules in rules/ (lint, graph, list)."""
+    return None
 
 
 def _ruleset() -> Any:
@@ -833,31 +966,35 @@ def _ruleset() -> Any:
     return RuleSet.load(_kb())
 
 
-@rules.command("lint")
+@rules.command(
+    "lint",
+    help=N_("Report cycles, rules that can never fire and conflicting conclusions (exit 1 if any)."),
+)
 @output_options
 @handle_errors
 def rules_lint(fmt: str, lang: str) -> None:
-    """Report cycles, rules that can never fire and conflicting conclusions (exit 1 if any)."""
     from kundskab.analysis import lint
 
     ruleset = _ruleset()
-    findings = lint(ruleset)
+    findings = lint(ruleset, lang)
     if fmt == "json":
         emit_json({"rules": len(ruleset), "findings": [f.as_dict() for f in findings]})
     else:
         for finding in findings:
             click.echo(f"{finding.code}: {finding.message}")
-        click.echo(f"{len(ruleset)} rules, {len(findings)} findings")
+        click.echo(_("{rules} rules, {findings} findings").format(rules=len(ruleset), findings=len(findings)))
     if findings:
         sys.exit(EXIT_NEGATIVE)
 
 
-@rules.command("graph")
+@rules.command(
+    "graph",
+    help=N_("Print the graph of rules and the facts they read and write: Graphviz DOT as text,\n"
+            'or {"nodes": [...], "edges": [...]} as JSON.'),
+)
 @output_options
 @handle_errors
 def rules_graph(fmt: str, lang: str) -> None:
-    """Print the graph of rules and the facts they read and write: Graphviz DOT as text,
-    or {"nodes": [...], "edges": [...]} as JSON."""
     from kundskab.analysis import rule_graph, to_dot
 
     ruleset = _ruleset()
@@ -871,11 +1008,13 @@ def rules_graph(fmt: str, lang: str) -> None:
     click.echo(to_dot(ruleset, lang), nl=False)
 
 
-@rules.command("list")
+@rules.command(
+    "list",
+    help=N_("List every rule with its conditions, conclusions, rationale and source."),
+)
 @output_options
 @handle_errors
 def rules_list(fmt: str, lang: str) -> None:
-    """List every rule with its conditions, conclusions, rationale and source."""
     ruleset = _ruleset()
     items = [{
         "id": r.id, "file": r.file, "line": r.line, "generated": r.generated,
@@ -888,72 +1027,58 @@ def rules_list(fmt: str, lang: str) -> None:
         return
     for item in items:
         click.secho(f"{item['id']}  ({item['file']}:{item['line']})", bold=True)
-        click.echo(f"    when {' AND '.join(item['when'])}")
-        click.echo(f"    then {', '.join(item['then'])}")
+        click.echo("    " + _("when") + " " + (" " + _("AND") + " ").join(item["when"]))
+        click.echo("    " + _("then") + " " + ", ".join(item["then"]))
         click.echo(f"    {item['because']}  [{item['source']}]")
 
 
 # ---------------------------------------------------------------------------- documents
 
-VWORDS: dict[str, dict[str, str]] = {
-    "da": {"error": "fejl", "warning": "advarsel", "valid": "gyldig", "invalid": "ugyldig",
-           "summary": "{n} dokumenter: {valid} gyldige, {invalid} ugyldige, {warnings} advarsler",
-           "none_found": "ingen dokumenter fundet (.md, .yaml, .yml, .ttl, .jsonld)",
-           "written": "skabelon skrevet til {path}",
-           "suggestion": "forslag: dokumentets fakta understøtter også {id} (regel {rule}: {facts}); "
-                         "overvej at angive det",
-           "strict": "--strict: {warnings} advarsler gør kørslen negativ",
-           "exists": "{path} findes allerede (brug --force for at overskrive)"},
-    "en": {"error": "error", "warning": "warning", "valid": "valid", "invalid": "invalid",
-           "summary": "{n} documents: {valid} valid, {invalid} invalid, {warnings} warnings",
-           "none_found": "no documents found (.md, .yaml, .yml, .ttl, .jsonld)",
-           "written": "template written to {path}",
-           "suggestion": "suggestion: the document's facts also support {id} (rule {rule}: {facts}); "
-                         "consider claiming it",
-           "strict": "--strict: {warnings} warnings make the run negative",
-           "exists": "{path} exists already (use --force to overwrite)"},
-}
-
-
 def _print_validation(report: Any, lang: str, summary: bool) -> None:
-    w = VWORDS[lang]
     for entry in report.files:
         mark, colour = ("✓", "green") if entry.valid else ("✗", "red")
-        state = w["valid"] if entry.valid else w["invalid"]
+        state = _("valid") if entry.valid else _("invalid")
         programme = f" [{entry.programme}]" if entry.programme else ""
         # A file name is text from outside: a newline or an escape sequence in it must not
         # fake a line of the report or drive the terminal.
         name = printable(entry.file, 500)
         click.secho(f"{mark} {name}{programme}: {state}", fg=colour, bold=not entry.valid)
-        for kind, problems in (("error", entry.errors), ("warning", entry.warnings)):
+        for kind, problems in ((_("error"), entry.errors), (_("warning"), entry.warnings)):
             for problem in problems:
                 where = f"{name}:{problem.line}" if problem.line else name
-                click.echo(f"    {where}: {w[kind]} [{problem.code}] {printable(problem.message, 2000)}")
+                click.echo(f"    {where}: {kind} [{problem.code}] {printable(problem.message, 2000)}")
         for suggestion in entry.suggestions:
-            click.echo(f"    {name}: " + w["suggestion"].format(
-                id=suggestion.id, rule=suggestion.rule, facts=", ".join(suggestion.because)))
+            click.echo(f"    {name}: " + _(
+                "suggestion: the document's facts also support {id} (rule {rule}: {facts}); consider claiming it"
+            ).format(id=suggestion.id, rule=suggestion.rule, facts=", ".join(suggestion.because)))
     if summary:
         warnings = sum(len(f.warnings) for f in report.files)
-        click.echo(w["summary"].format(n=len(report.files), valid=report.valid,
-                                       invalid=report.invalid, warnings=warnings))
+        click.echo(ngettext("{n} document: {valid} valid, {invalid} invalid, {warnings} warnings",
+                            "{n} documents: {valid} valid, {invalid} invalid, {warnings} warnings",
+                            len(report.files)).format(n=len(report.files), valid=report.valid,
+                                                      invalid=report.invalid, warnings=warnings))
 
 
-@main.command(epilog=examples("kundskab validate initiativ.md", "kundskab validate initiativer/ --format json"))
+@main.command(
+    help=N_("Validate initiative documents against their programme.\n"
+            "\n"
+            "PATHS are files or folders (searched recursively for .md, .yaml, .yml, .ttl and\n"
+            ".jsonld). Exit 0 when every document is valid, 1 when any is invalid, 2 on bad usage.\n"
+            "Warnings (unjustified or suggested principles, unknown fields, placeholders left in)\n"
+            "never make a document invalid, but with --strict they make the run exit 1."),
+    examples=(
+        'kundskab validate initiativ.md',
+        'kundskab validate initiativer/ --format json',
+    ),
+)
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=True, dir_okay=True))
 @click.option("--strict", is_flag=True,
-              help="Warnings fail too (exit 1), for CI: unjustified claims, placeholders, unknown fields.")
+              help=N_("Warnings fail too (exit 1), for CI: unjustified claims, placeholders, unknown fields."))
 @output_options
 @store_option
 @handle_errors
 def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
-    """Validate initiative documents against their programme.
-
-    PATHS are files or folders (searched recursively for .md, .yaml, .yml, .ttl and
-    .jsonld). Exit 0 when every document is valid, 1 when any is invalid, 2 on bad usage.
-    Warnings (unjustified or suggested principles, unknown fields, placeholders left in)
-    never make a document invalid, but with --strict they make the run exit 1.
-    """
     from pathlib import Path
 
     from kundskab.validation import validate_paths
@@ -967,30 +1092,35 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
         emit_json(data)
     else:
         if not report.files:
-            click.echo(f"kundskab: {VWORDS[lang]['none_found']}", err=True)
+            click.echo("kundskab: " + _("no documents found (.md, .yaml, .yml, .ttl, .jsonld)"), err=True)
         _print_validation(report, lang, summary=folders or len(report.files) > 1)
         if strict and warnings and report.ok:
-            click.echo(VWORDS[lang]["strict"].format(warnings=warnings), err=True)
+            click.echo(ngettext("--strict: {warnings} warning makes the run negative",
+                                "--strict: {warnings} warnings make the run negative", warnings).format(
+                warnings=warnings), err=True)
     if not report.ok or (strict and warnings):
         sys.exit(EXIT_NEGATIVE)
 
 
-@main.command(epilog=examples("kundskab template sikker-by-2018 -o initiativ.md",
-                              "kundskab template 'Tryg i Aarhus' --format json"))
-@click.argument("programme")
+@main.command(
+    help=N_("Write a commented starting document (Markdown) for PROGRAMME (an id or a name).\n"
+            "\n"
+            "The template lists every field the programme requires, with its principles or\n"
+            "sub-goals; replace each [udfyld: …] and check the result with `kundskab validate`.\n"
+            "The comments are Danish whatever --lang; --format json wraps the template in\n"
+            '{"programme", "file", "template"}.'),
+    examples=(
+        'kundskab template sikker-by-2018 -o initiativ.md',
+        "kundskab template 'Tryg i Aarhus' --format json",
+    ),
+)
+@click.argument("programme", shell_complete=complete_ids("Programme"))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write the template to this file instead of stdout.")
-@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+              help=N_("Write the template to this file instead of stdout."))
+@click.option("--force", is_flag=True, help=N_("Overwrite the output file if it exists."))
 @output_options
 @handle_errors
 def template(programme: str, output: str | None, force: bool, fmt: str, lang: str) -> None:
-    """Write a commented starting document (Markdown) for PROGRAMME (an id or a name).
-
-    The template lists every field the programme requires, with its principles or
-    sub-goals; replace each [udfyld: …] and check the result with `kundskab validate`.
-    The comments are Danish whatever --lang; --format json wraps the template in
-    {"programme", "file", "template"}.
-    """
     from pathlib import Path
 
     from kundskab.templates import document_template
@@ -1000,12 +1130,12 @@ def template(programme: str, output: str | None, force: bool, fmt: str, lang: st
     if output is not None:
         target = Path(output)
         if target.exists() and not force:
-            fail(VWORDS[lang]["exists"].format(path=printable(output, 500)))
+            fail(_("{path} exists already (use --force to overwrite)").format(path=printable(output, 500)))
         try:
             target.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise OutputError.of(exc) from None
-        click.echo(VWORDS[lang]["written"].format(path=printable(output, 500)), err=True)
+        click.echo(_("template written to {path}").format(path=printable(output, 500)), err=True)
     if fmt == "json":
         emit_json({"programme": kb.resolve(programme, "Programme"), "file": output,
                    "template": text})

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab.errors import EngineError
+from kundskab.i18n import N_
 from kundskab.rules import Condition, Facts, Rule, RuleSet
 
 try:
@@ -49,10 +50,10 @@ except ImportError as exc:  # pragma: no cover - depends on how durable-rules wa
         raise
     # Python 3.13 removed PyEval_CallObject; durable-rules must be compiled with it mapped
     # to PyObject_CallObject (see the README), and pip may have cached an older build.
-    raise EngineError(
+    raise EngineError(N_(
         "durable-rules was built without Python 3.13 support; reinstall it with "
-        'CC="gcc -DPyEval_CallObject=PyObject_CallObject" pip install --no-cache-dir '
-        "--force-reinstall durable-rules==2.0.28"
+        '{command}'), command='CC="gcc -DPyEval_CallObject=PyObject_CallObject" pip install --no-cache-dir '
+        "--force-reinstall durable-rules==2.0.28",
     ) from exc
 
 __all__ = ["Derivation", "Firing", "RulesEngine"]
@@ -217,7 +218,7 @@ class RulesEngine:
         try:
             self._handle: int = _durable.create_ruleset(self._name, json.dumps(definition))
         except _durable.error as exc:
-            raise EngineError(f"durable-rules refused the rules: {exc}") from None
+            raise EngineError(N_("durable-rules refused the rules: {detail}"), detail=str(exc)) from None
         # The C engine's ruleset lives as long as this engine object.
         weakref.finalize(self, _durable.delete_ruleset, self._handle)
         _LIVE.add(self)
@@ -238,7 +239,7 @@ class RulesEngine:
             except BaseException as exc:
                 self._reset()
                 if isinstance(exc, _durable.error):
-                    raise EngineError(f"durable-rules failed: {exc}") from None
+                    raise EngineError(N_("durable-rules failed: {detail}"), detail=str(exc)) from None
                 raise
             # Retract everything this case asserted: the state is empty for the next case.
             try:
@@ -298,7 +299,7 @@ class RulesEngine:
             rule = self.rules.by_id[rule_id]
             firing = Firing(rule, matched)
         except Exception as exc:
-            raise EngineError(f"rule action failed: {type(exc).__name__}: {exc}") from None
+            raise EngineError(N_("rule action failed: {errors}"), errors=f"{type(exc).__name__}: {exc}") from None
         consumed, ranks = self.rules.consumed_kinds, self.rules.tier_ranks
         outcomes = tuple((kind, ident, ranks[ident] if kind == "tier" else 0, kind in consumed)
                          for kind, ident in rule.conclusions)

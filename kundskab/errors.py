@@ -6,6 +6,10 @@ messages and exit codes (2 for bad input) at its edge.
 
 from __future__ import annotations
 
+from typing import Any
+
+from kundskab.i18n import N_, SOURCE_LANGUAGE, Text, gettext
+
 __all__ = [
     "AmbiguousNameError",
     "BatchError",
@@ -17,13 +21,33 @@ __all__ = [
     "RequestError",
     "RuleError",
     "UnknownConceptError",
+    "UnknownKindError",
 ]
 
 
 class KundskabError(Exception):
-    """Base class of every error kundskab raises on purpose."""
+    """Base class of every error kundskab raises on purpose.
+
+    The message is an English template from the catalogue (marked with `N_`) and its
+    parameters: `str(error)` is English, `error.translated(lang)` the same in `lang`.
+    """
 
     code = "error"
+
+    def __init__(self, message: str = "", /, **params: Any) -> None:
+        self.template = message
+        self.params = params
+        super().__init__(self._render(message, SOURCE_LANGUAGE))
+
+    def _render(self, template: str, lang: str | None = None) -> str:
+        if not self.params:
+            return template
+        params = {k: gettext(v, lang) if isinstance(v, Text) else v for k, v in self.params.items()}
+        return template.format(**params)
+
+    def translated(self, lang: str | None = None) -> str:
+        """The message in `lang` (by default the current language)."""
+        return self._render(gettext(self.template, lang), lang)
 
 
 class KnowledgeBaseError(KundskabError):
@@ -41,11 +65,23 @@ class UnknownConceptError(KundskabError, LookupError):
         self.name = name
         self.kind = kind
         self.suggestions = suggestions
-        what = f"{kind} " if kind else ""
-        message = f"unknown {what}'{name}'"
         if suggestions:
-            message += "; did you mean: " + ", ".join(suggestions) + "?"
-        super().__init__(message)
+            message = (N_("unknown {kind} '{name}'; did you mean: {suggestions}?") if kind
+                       else N_("unknown '{name}'; did you mean: {suggestions}?"))
+        else:
+            message = N_("unknown {kind} '{name}'") if kind else N_("unknown '{name}'")
+        super().__init__(message, name=name, kind=kind_word(kind), suggestions=", ".join(suggestions))
+
+
+class UnknownKindError(KundskabError, LookupError):
+    """A name matched no kind of concept (for `list` and `search --kind`)."""
+
+    code = "unknown-kind"
+
+    def __init__(self, name: str, kinds: list[str]) -> None:
+        self.name = name
+        self.kinds = kinds
+        super().__init__(N_("unknown kind '{name}'; the kinds are: {kinds}"), name=name, kinds=", ".join(kinds))
 
 
 class AmbiguousNameError(KundskabError, LookupError):
@@ -56,7 +92,8 @@ class AmbiguousNameError(KundskabError, LookupError):
     def __init__(self, name: str, candidates: list[str]) -> None:
         self.name = name
         self.candidates = candidates
-        super().__init__(f"'{name}' is ambiguous: it names " + ", ".join(candidates))
+        super().__init__(N_("'{name}' is ambiguous: it names {candidates}"), name=name,
+                         candidates=", ".join(candidates))
 
 
 class CaseError(KundskabError, ValueError):
@@ -82,13 +119,19 @@ class RuleError(KundskabError):
 
     code = "invalid-rule"
 
-    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+    def __init__(self, message: str, file: str | None = None, line: int | None = None, **params: Any) -> None:
         self.file = file
         self.line = line
+        super().__init__(message, **params)
+
+    def _render(self, template: str, lang: str | None = None) -> str:
         where = ""
-        if file:
-            where = f"{file}:{line}: " if line else f"{file}: "
-        super().__init__(where + message)
+        if self.file:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        return where + super()._render(template, lang)
+
+    def translated(self, lang: str | None = None) -> str:
+        return self._render(gettext(self.template, lang), lang)
 
 
 class EngineError(KundskabError, RuntimeError):
@@ -102,7 +145,30 @@ class DocumentError(KundskabError, ValueError):
 
     code = "parse-error"
 
-    def __init__(self, message: str, code: str = "parse-error", line: int | None = None) -> None:
+    def __init__(self, message: str, code: str = "parse-error", line: int | None = None, **params: Any) -> None:
         self.code = code
         self.line = line
-        super().__init__(message)
+        super().__init__(message, **params)
+
+
+# Kinds of concept as messages name them ("unknown factor 'x'"), by class.
+KIND_WORDS: dict[str, Text] = {
+    "Tier": N_("tier"), "Programme": N_("programme"), "Principle": N_("principle"),
+    "SubGoal": N_("sub-goal"), "Goal": N_("goal"), "Indicator": N_("indicator"),
+    "TargetGroup": N_("target group"), "AgeGroup": N_("age group"), "RiskDomain": N_("risk domain"),
+    "Factor": N_("factor"), "Forum": N_("forum"), "Actor": N_("actor"), "CrimeType": N_("crime type"),
+    "Intervention": N_("intervention"), "EvidenceBasis": N_("evidence basis"),
+    "Requirement": N_("requirement"), "FocusArea": N_("focus area"),
+    "OrganisationalLevel": N_("organisational level"), "Municipality": N_("municipality"),
+}
+
+
+def kind_word(kind: str | None) -> str | None:
+    """The word for a kind of concept (a class or a kind name such as "forum")."""
+    if kind is None:
+        return None
+    from_kind_name = kind.replace("-", "").replace(" ", "").casefold()
+    for class_name, text in KIND_WORDS.items():
+        if class_name.casefold() == from_kind_name:
+            return text
+    return kind

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kundskab import _paths
+from kundskab.i18n import gettext
 from kundskab.knowledge import KnowledgeBase
 
 __all__ = ["CheckReport", "Finding", "Issue", "check", "programme_findings"]
@@ -136,7 +137,7 @@ def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: An
     return sorted(issues, key=lambda i: (i.focus, i.message, i.value or ""))
 
 
-def label_issues(kb: KnowledgeBase) -> list[Issue]:
+def label_issues(kb: KnowledgeBase, lang: str = "da") -> list[Issue]:
     """Two concepts of one kind must not share a preferred label: a label names one thing."""
     seen: dict[tuple[str, str], list[str]] = defaultdict(list)
     from kundskab._names import fold
@@ -149,19 +150,20 @@ def label_issues(kb: KnowledgeBase) -> list[Issue]:
         if len(set(ids)) > 1:
             for ident in sorted(set(ids)):
                 others = ", ".join(i for i in sorted(set(ids)) if i != ident)
-                issues.append(Issue("duplicate-label", ident,
-                                    f"{kind} label '{label}' is also the label of {others}"))
+                issues.append(Issue("duplicate-label", ident, gettext(
+                    "{kind} label '{label}' is also the label of {others}", lang).format(
+                    kind=kind, label=label, others=others)))
     return issues
 
 
-def programme_findings(kb: KnowledgeBase) -> list[Finding]:
+def programme_findings(kb: KnowledgeBase, lang: str = "da") -> list[Finding]:
     """Catalogue initiatives in the scope of a programme's requirement that fall short of
     it (kundskab.support): never one outside the scope, never one that cannot be told."""
-    return _programme_findings(kb)[0]
+    return _programme_findings(kb, lang)[0]
 
 
-def _programme_findings(kb: KnowledgeBase) -> tuple[list[Finding], dict[str, dict[str, int]],
-                                                    dict[str, dict[str, int]]]:
+def _programme_findings(kb: KnowledgeBase, lang: str = "da") -> tuple[list[Finding], dict[str, dict[str, int]],
+                                                                   dict[str, dict[str, int]]]:
     from kundskab.programmes import requirements
     from kundskab.support import assess_programme
 
@@ -171,7 +173,7 @@ def _programme_findings(kb: KnowledgeBase) -> tuple[list[Finding], dict[str, dic
     for programme in kb.of_type("Programme"):
         if not requirements(kb, programme.id) or not kb.interventions(programme=[programme.id]):
             continue
-        assessment = assess_programme(kb, programme.id, "en")
+        assessment = assess_programme(kb, programme.id, lang)
         verdicts[programme.id] = assessment.counts()
         scope[programme.id] = assessment.as_dict("en")["summary"]["in_scope"]
         for row in assessment.initiatives:
@@ -186,14 +188,15 @@ def _programme_findings(kb: KnowledgeBase) -> tuple[list[Finding], dict[str, dic
     return findings, verdicts, scope
 
 
-def check(kb: KnowledgeBase | None = None, *, graph: Any = None) -> CheckReport:
-    """Check the knowledge base: SHACL shapes, unique labels, programme findings.
+def check(kb: KnowledgeBase | None = None, lang: str = "da", *, graph: Any = None) -> CheckReport:
+    """Check the knowledge base: SHACL shapes, unique labels, programme findings (their
+    messages in `lang`; SHACL's come from the shapes, in English).
 
     `graph`: the ontology as read from a SPARQL store (kundskab.store); else its files."""
     kb = kb or KnowledgeBase.load()
     directory = kb.ontology_dir or _paths.ontology_dir()
-    errors = shacl_issues(directory, data=graph) + label_issues(kb)
-    findings, verdicts, scope = _programme_findings(kb)
+    errors = shacl_issues(directory, data=graph) + label_issues(kb, lang)
+    findings, verdicts, scope = _programme_findings(kb, lang)
     return CheckReport(
         kb_version=kb.version,
         concepts=len(kb),

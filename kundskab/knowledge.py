@@ -21,6 +21,7 @@ from typing import Any
 from kundskab import _paths, _vocab
 from kundskab._names import fold, nearest
 from kundskab.errors import AmbiguousNameError, KnowledgeBaseError, UnknownConceptError
+from kundskab.i18n import N_
 
 __all__ = ["Concept", "KnowledgeBase", "Source", "load"]
 
@@ -280,10 +281,10 @@ class KnowledgeBase:
         """Load the knowledge base from `ontology_dir` (default: the bundled ontology)."""
         directory = Path(ontology_dir) if ontology_dir else _paths.ontology_dir()
         if not directory.is_dir():
-            raise KnowledgeBaseError(f"{directory}: not a directory")
+            raise KnowledgeBaseError(N_("{directory}: not a directory"), directory=str(directory))
         files = _paths.ontology_files(directory)
         if not files:
-            raise KnowledgeBaseError(f"{directory}: no Turtle files")
+            raise KnowledgeBaseError(N_("{directory}: no Turtle files"), directory=str(directory))
         fingerprint, sources = _read_sources(files, directory)
         cache_path = _paths.cache_dir() / f"kb-{fingerprint[:32]}.json"
         model = _read_cache(cache_path) if use_cache else None

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from kundskab._memo import BoundedMemo
+from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge import Concept, KnowledgeBase, Source
 from kundskab.rules import Ranking
 
@@ -47,48 +48,28 @@ ADULT_AGE = 18  # a child's parents take part in measures for relatives until th
 _dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 Piece = tuple[Any, str]  # an output object and its JSON text
 
-TEXT = {
-    "da": {
-        "same_tier": "samme indsatsniveau som sagen",
-        "lower_tier": "et indsatsniveau under sagens",
-        "higher_tier": "et indsatsniveau over sagens, men forankret i et forum for sagen",
-        "higher_tier_victim": "et indsatsniveau over sagens, men for ofre som personen",
-        "higher_tier_place": "et indsatsniveau over sagens, men i personens eget område",
-        "group": "målgruppe: {}",
-        "all": "rettet mod alle borgere",
-        "needs": "adresserer {}",
-        "crime": "rettet mod {} (sagens lovovertrædelse)",
-        "forum": "forankret i {}",
-        "offender": "for personer, der har begået kriminalitet",
-        "at-risk": "for personer i risiko",
-        "victim": "for ofre for kriminalitet",
-        "relative": "for forældre og pårørende",
-        "here": "i {}",
-        "elsewhere": "fra et andet sted: {}",
-        "example": "kun nævnt som eksempel i kilden",
-        "planned": "planlagt, ifølge kilden",
-    },
-    "en": {
-        "same_tier": "same tier as the case",
-        "lower_tier": "one tier below the case",
-        "higher_tier": "one tier above the case, but run by a forum for the case",
-        "higher_tier_victim": "one tier above the case, but for victims like the person",
-        "higher_tier_place": "one tier above the case, but in the person's own area",
-        "group": "target group: {}",
-        "all": "aimed at all citizens",
-        "needs": "addresses {}",
-        "crime": "aimed at {} (the case's offence)",
-        "forum": "runs in {}",
-        "offender": "for people who have committed crime",
-        "at-risk": "for people at risk",
-        "victim": "for victims of crime",
-        "relative": "for parents and relatives",
-        "here": "in {}",
-        "elsewhere": "from elsewhere: {}",
-        "example": "only an example in the source",
-        "planned": "planned, according to the source",
-    },
+# The reasons of a ranking: English here, Danish in the message catalogue.
+MESSAGES: dict[str, str] = {
+    "same_tier": N_("same tier as the case"),
+    "lower_tier": N_("one tier below the case"),
+    "higher_tier": N_("one tier above the case, but run by a forum for the case"),
+    "higher_tier_victim": N_("one tier above the case, but for victims like the person"),
+    "higher_tier_place": N_("one tier above the case, but in the person's own area"),
+    "group": N_("target group: {}"),
+    "all": N_("aimed at all citizens"),
+    "needs": N_("addresses {}"),
+    "crime": N_("aimed at {} (the case's offence)"),
+    "forum": N_("runs in {}"),
+    "offender": N_("for people who have committed crime"),
+    "at-risk": N_("for people at risk"),
+    "victim": N_("for victims of crime"),
+    "relative": N_("for parents and relatives"),
+    "here": N_("in {}"),
+    "elsewhere": N_("from elsewhere: {}"),
+    "example": N_("only an example in the source"),
+    "planned": N_("planned, according to the source"),
 }
+TEXT = {lang: {key: gettext(text, lang) for key, text in MESSAGES.items()} for lang in LANGUAGES}
 
 
 @dataclass(frozen=True, slots=True)

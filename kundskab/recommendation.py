@@ -24,6 +24,7 @@ from kundskab._memo import BoundedMemo
 from kundskab.cases import Case, implied_factors, parse_case
 from kundskab.engine import Derivation, RulesEngine
 from kundskab.errors import RequestError
+from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge import KnowledgeBase, load
 from kundskab.ranking import CaseView, Ranker
 from kundskab.rules import Facts, Rule, RuleSet, single_bits
@@ -35,7 +36,10 @@ MAX_LIMIT = 100  # the most interventions an answer lists (the CLI's --limit bou
 PROBE_AGES = (3, 8, 12, 15, 17, 20, 30)  # one age per region of the age bounds the rules use
 EXPLANATION_ORDER = {"tier": 0, "age-group": 1, "target-group": 2, "forum": 3}
 
-TEXT = {"da": {"age": "alder"}, "en": {"age": "age"}}
+# The words of an answer: English here, Danish in the message catalogue (the ranking's
+# reasons are kundskab.ranking's).
+MESSAGES: dict[str, str] = {"age": N_("age")}
+TEXT = {lang: {key: gettext(text, lang) for key, text in MESSAGES.items()} for lang in LANGUAGES}
 
 # One encoder for every piece (json.dumps with options builds a new encoder per call).
 # ASCII only: an answer is one line for any line reader (U+2028 and the like escaped), and
@@ -150,7 +154,7 @@ class Recommender:
         """The recommendation for one case: `limit` interventions (the ranking's default
         when None) and at most `questions` open questions (5 when None)."""
         if limit is not None and (type(limit) is not int or limit < 1):
-            raise RequestError(f"'limit' is a whole number from 1 (at most {MAX_LIMIT} are listed)")
+            raise RequestError(N_("'limit' is a whole number from 1 (at most {max} are listed)"), max=MAX_LIMIT)
         if not isinstance(case, Case):
             case = parse_case(case, self.kb)
         if lang not in TEXT:

@@ -26,6 +26,7 @@ import yaml
 from kundskab import _paths
 from kundskab._memo import BoundedMemo
 from kundskab.errors import KundskabError, RuleError
+from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
 
 __all__ = ["Condition", "Facts", "Ranking", "Rule", "RuleSet", "State", "initiative_fact"]
@@ -255,7 +256,7 @@ class RuleSet:
     def ranking(self) -> Ranking:
         """How interventions are scored; only the rules about cases have a ranking."""
         if self._ranking is None:
-            raise RuleError(f"the rules about {self.applies_to} have no 'ranking' section")
+            raise RuleError(N_("the rules about {applies_to} have no 'ranking' section"), applies_to=self.applies_to)
         return self._ranking
 
     def __iter__(self) -> Iterator[Rule]:
@@ -272,11 +273,12 @@ class RuleSet:
         """The rules of every file in `directory` that applies to `applies_to`: "cases"
         (the default: files without `applies_to`) or "initiatives" (principle support)."""
         if applies_to not in APPLIES_TO:
-            raise RuleError(f"rules apply to {' or '.join(APPLIES_TO)}, not '{applies_to}'")
+            raise RuleError(N_("rules apply to {items}, not '{applies_to}'"), items=" or ".join(APPLIES_TO),
+                            applies_to=applies_to)
         directory = Path(directory) if directory else _paths.rules_dir()
         files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
         if not files:
-            raise RuleError("no rule files (*.yaml)", str(directory))
+            raise RuleError(N_("no rule files (*.yaml)"), str(directory))
         initiatives = applies_to == "initiatives"
         rules: list[Rule] = [] if initiatives else list(_age_group_rules(kb))
         ranking: Ranking | None = None
@@ -284,31 +286,33 @@ class RuleSet:
             data = _read_yaml(path)
             for key in data:
                 if key not in FILE_KEYS:
-                    raise RuleError(f"unknown top-level key '{key}' (expected rules, ranking, applies_to)",
-                                    str(path), data["__line__"])
+                    raise RuleError(N_("unknown top-level key '{key}' (expected rules, ranking, applies_to)"),
+                                    str(path), data["__line__"], key=key)
             if data.get("applies_to", "cases") not in APPLIES_TO:
-                raise RuleError(f"'applies_to' is one of {', '.join(APPLIES_TO)}", str(path), data["__line__"])
+                raise RuleError(N_("'applies_to' is one of {items}"), str(path), data["__line__"],
+                                items=", ".join(APPLIES_TO))
             if data.get("applies_to", "cases") != applies_to:
                 continue
             for raw in _as_list(data.get("rules") or []):
                 rules.append(_parse_rule(kb, raw, path, initiatives=initiatives))
             if "ranking" in data:
                 if initiatives:
-                    raise RuleError("rules about initiatives have no 'ranking'", str(path),
+                    raise RuleError(N_("rules about initiatives have no 'ranking'"), str(path),
                                     data["ranking"].get("__line__"))
                 if ranking is not None:
-                    raise RuleError("a second 'ranking' section", str(path), data["ranking"].get("__line__"))
+                    raise RuleError(N_("a second 'ranking' section"), str(path), data["ranking"].get("__line__"))
                 ranking = _parse_ranking(data["ranking"], path)
         seen: dict[str, Rule] = {}
         for rule in rules:
             if rule.id in seen:
-                raise RuleError(f"duplicate rule id '{rule.id}' (first at {seen[rule.id].file}:"
-                                f"{seen[rule.id].line})", rule.file, rule.line)
+                raise RuleError(N_("duplicate rule id '{id}' (first at {first_file}:{first_line})"),
+                                rule.file, rule.line, id=rule.id, first_file=seen[rule.id].file,
+                                first_line=seen[rule.id].line)
             seen[rule.id] = rule
         if ranking is None and not initiatives:
-            raise RuleError("no 'ranking' section in any rule file", str(directory))
+            raise RuleError(N_("no 'ranking' section in any rule file"), str(directory))
         if initiatives and not rules:
-            raise RuleError("no rules with 'applies_to: initiatives'", str(directory))
+            raise RuleError(N_("no rules with 'applies_to: initiatives'"), str(directory))
         return cls(kb, rules, ranking, applies_to=applies_to)
 
     # ------------------------------------------------------------------ evaluation
@@ -675,52 +679,52 @@ def single_bits(mask: int) -> Iterator[int]:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_RULE_FILE_BYTES:
-        raise RuleError("rule file too large", str(path))
+        raise RuleError(N_("rule file too large"), str(path))
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise RuleError(f"invalid YAML: {getattr(exc, 'problem', exc)}", str(path),
-                        mark.line + 1 if mark else None) from None
+        raise RuleError(N_("invalid YAML: {detail}"), str(path),
+                        mark.line + 1 if mark else None, detail=getattr(exc, 'problem', exc)) from None
     except UnicodeDecodeError:
-        raise RuleError("not UTF-8 text", str(path)) from None
+        raise RuleError(N_("not UTF-8 text"), str(path)) from None
     if not isinstance(data, dict):
-        raise RuleError("a rule file is a mapping with a 'rules' list", str(path), 1)
+        raise RuleError(N_("a rule file is a mapping with a 'rules' list"), str(path), 1)
     return data
 
 
 def _resolve(kb: KnowledgeBase, name: Any, class_name: str, where: tuple[str, int]) -> str:
     if not isinstance(name, str):
-        raise RuleError(f"expected a {class_name} id, got {name!r}", *where)
+        raise RuleError(N_("expected a {class_name} id, got {name!r}"), *where, class_name=class_name, name=name)
     try:
         return kb.resolve(name, class_name)
     except KundskabError as exc:
-        raise RuleError(str(exc), *where) from None
+        raise RuleError(exc.template, *where, **exc.params) from None
 
 
 def _parse_rule(kb: KnowledgeBase, raw: Any, path: Path, *, initiatives: bool = False) -> Rule:
     if not isinstance(raw, dict):
-        raise RuleError("each rule is a mapping", str(path))
+        raise RuleError(N_("each rule is a mapping"), str(path))
     line = int(raw.get("__line__", 0))
     where = (str(path), line)
     unknown = set(raw) - RULE_KEYS
     if unknown:
-        raise RuleError(f"unknown key(s) {', '.join(sorted(unknown))} in rule", *where)
+        raise RuleError(N_("unknown key(s) {items} in rule"), *where, items=', '.join(sorted(unknown)))
     ident = raw.get("id")
     if not isinstance(ident, str) or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", ident):
-        raise RuleError("a rule needs an 'id' in kebab-case", *where)
+        raise RuleError(N_("a rule needs an 'id' in kebab-case"), *where)
     when, then = raw.get("when"), raw.get("then")
     if not isinstance(when, dict) or len(set(when) - {"__line__"}) == 0:
-        raise RuleError(f"rule '{ident}' needs conditions under 'when'", *where)
+        raise RuleError(N_("rule '{ident}' needs conditions under 'when'"), *where, ident=ident)
     if not isinstance(then, dict) or len(set(then) - {"__line__"}) == 0:
-        raise RuleError(f"rule '{ident}' needs conclusions under 'then'", *where)
+        raise RuleError(N_("rule '{ident}' needs conclusions under 'then'"), *where, ident=ident)
     because = raw.get("because")
     if not (isinstance(because, dict) and all(isinstance(because.get(k), str) and because[k].strip()
                                               for k in ("da", "en"))):
-        raise RuleError(f"rule '{ident}' needs a rationale 'because' with 'da' and 'en'", *where)
+        raise RuleError(N_("rule '{ident}' needs a rationale 'because' with 'da' and 'en'"), *where, ident=ident)
     source = raw.get("source")
     if not isinstance(source, str) or not SOURCE_PATTERN.match(source):
-        raise RuleError(f"rule '{ident}' needs a 'source' of the form SEED-FILE#Section", *where)
+        raise RuleError(N_("rule '{ident}' needs a 'source' of the form SEED-FILE#Section"), *where, ident=ident)
     when_where = (str(path), int(when.get("__line__", line)))
     conditions = (_parse_initiative_conditions(kb, when, when_where) if initiatives
                   else _parse_conditions(kb, when, when_where))
@@ -732,8 +736,8 @@ def _parse_rule(kb: KnowledgeBase, raw: Any, path: Path, *, initiatives: bool = 
             continue
         kind = PLURAL_CONCLUSIONS.get(key, key)
         if kind not in kinds:
-            raise RuleError(f"unknown conclusion '{key}' (expected "
-                            f"{', '.join(sorted(kinds))})", *then_where)
+            raise RuleError(N_("unknown conclusion '{key}' (expected {items})"), *then_where,
+                            key=key, items=', '.join(sorted(kinds)))
         for name in _as_list(value):
             conclusions.append((kind, _resolve(kb, name, kinds[kind], then_where)))
     return Rule(ident, tuple(conditions), tuple(conclusions),
@@ -748,23 +752,23 @@ def _parse_conditions(kb: KnowledgeBase, when: dict[str, Any], where: tuple[str,
         if key == "__line__":
             continue
         if key not in CONDITION_KEYS:
-            raise RuleError(f"unknown condition '{key}' (expected {', '.join(sorted(CONDITION_KEYS))})",
-                            *where)
+            raise RuleError(N_("unknown condition '{key}' (expected {items})"),
+                            *where, key=key, items=', '.join(sorted(CONDITION_KEYS)))
         shown = {k: v for k, v in value.items() if k != "__line__"} if isinstance(value, dict) else value
         origin = f"{key}: {shown}"
         if key == "case":
             case_level = case_level or Condition("case", origin=origin)
         elif key == "age":
             if not isinstance(value, dict) or not (set(value) - {"__line__"}) <= {"min", "max"}:
-                raise RuleError("'age' takes {min: N, max: N}", *where)
+                raise RuleError(N_("'age' takes {min: N, max: N}"), *where)
             low, high = value.get("min"), value.get("max")
             for bound in (low, high):
                 if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool) or bound < 0):
-                    raise RuleError("age bounds are whole numbers of years", *where)
+                    raise RuleError(N_("age bounds are whole numbers of years"), *where)
             if low is None and high is None:
-                raise RuleError("'age' needs min or max", *where)
+                raise RuleError(N_("'age' needs min or max"), *where)
             if low is not None and high is not None and low > high:
-                raise RuleError(f"age min {low} is above max {high}", *where)
+                raise RuleError(N_("age min {low} is above max {high}"), *where, low=low, high=high)
             case_level = Condition("age", min_age=low, max_age=high, origin=origin)
         elif key == "factor":
             for name in _as_list(value):
@@ -781,7 +785,7 @@ def _parse_conditions(kb: KnowledgeBase, when: dict[str, Any], where: tuple[str,
             # Class hierarchy: a domain stands for every risk factor in it.
             ids = tuple(sorted(f.id for f in kb.of_type("RiskFactor") if set(f.ref("inDomain")) & domains))
             if not ids:
-                raise RuleError(f"no factor is in domain(s) {', '.join(sorted(domains))}", *where)
+                raise RuleError(N_("no factor is in domain(s) {items}"), *where, items=', '.join(sorted(domains)))
             conditions.append(Condition("any_factor", ids, origin=origin))
         elif key == "tier_at_least":
             tier = kb.get(_resolve(kb, value, "Tier", where))
@@ -799,17 +803,18 @@ def initiative_fact(kb: KnowledgeBase, name: Any, where: tuple[str, int] = ("", 
     """An initiative fact as rules and facts spell it ("actor:police"), its value resolved
     to an id; raises RuleError for a prefix or value the vocabulary does not know."""
     if not isinstance(name, str) or ":" not in name:
-        raise RuleError(f"an initiative fact is 'kind:value' with kind one of "
-                        f"{', '.join(sorted(INITIATIVE_FACTS))}; got {name!r}", *where)
+        raise RuleError(N_("an initiative fact is 'kind:value' with kind one of {items}; got {name!r}"), *where,
+                        items=', '.join(sorted(INITIATIVE_FACTS)), name=name)
     prefix, _, value = name.partition(":")
     prefix, value = prefix.strip(), value.strip()
     if prefix not in INITIATIVE_FACTS:
-        raise RuleError(f"unknown initiative fact kind '{prefix}' (expected "
-                        f"{', '.join(sorted(INITIATIVE_FACTS))})", *where)
+        raise RuleError(N_("unknown initiative fact kind '{prefix}' (expected {items})"), *where,
+                        prefix=prefix, items=', '.join(sorted(INITIATIVE_FACTS)))
     class_name = INITIATIVE_FACTS[prefix]
     if class_name is None:
         if value not in INITIATIVE_FACT_WORDS[prefix]:
-            raise RuleError(f"'{prefix}' takes {', '.join(sorted(INITIATIVE_FACT_WORDS[prefix]))}", *where)
+            raise RuleError(N_("'{prefix}' takes {items}"), *where,
+                            prefix=prefix, items=', '.join(sorted(INITIATIVE_FACT_WORDS[prefix])))
         return f"{prefix}:{value}"
     return f"{prefix}:{_resolve(kb, value, class_name, where)}"
 
@@ -823,8 +828,8 @@ def _parse_initiative_conditions(kb: KnowledgeBase, when: dict[str, Any],
         if key == "__line__":
             continue
         if key not in INITIATIVE_CONDITION_KEYS:
-            raise RuleError(f"unknown condition '{key}' in a rule about initiatives (expected "
-                            f"{', '.join(sorted(INITIATIVE_CONDITION_KEYS))})", *where)
+            raise RuleError(N_("unknown condition '{key}' in a rule about initiatives (expected {items})"), *where,
+                            key=key, items=', '.join(sorted(INITIATIVE_CONDITION_KEYS)))
         if key == "fact":
             for name in _as_list(value):
                 conditions.append(Condition("factor", (initiative_fact(kb, name, where),),
@@ -839,23 +844,23 @@ def _parse_initiative_conditions(kb: KnowledgeBase, when: dict[str, Any],
 def _parse_ranking(raw: Any, path: Path) -> Ranking:
     where = (str(path), int(raw.get("__line__", 0)) if isinstance(raw, dict) else 0)
     if not isinstance(raw, dict):
-        raise RuleError("'ranking' is a mapping", *where)
+        raise RuleError(N_("'ranking' is a mapping"), *where)
     weights = raw.get("weights")
     expected = set(RANKING_WEIGHTS)
     if not isinstance(weights, dict) or set(weights) - {"__line__"} != expected:
-        raise RuleError(f"ranking weights must be exactly {', '.join(sorted(expected))}", *where)
+        raise RuleError(N_("ranking weights must be exactly {items}"), *where, items=', '.join(sorted(expected)))
     values = {k: weights[k] for k in expected}
     if not all(isinstance(v, int | float) and v >= 0 for v in values.values()) or abs(sum(values.values()) - 1) > 1e-9:
-        raise RuleError("ranking weights are non-negative numbers that add up to 1", *where)
+        raise RuleError(N_("ranking weights are non-negative numbers that add up to 1"), *where)
     because = raw.get("because") or {}
     source = raw.get("source")
     if not isinstance(source, str) or not SOURCE_PATTERN.match(source):
-        raise RuleError("ranking needs a 'source' of the form SEED-FILE#Section", *where)
+        raise RuleError(N_("ranking needs a 'source' of the form SEED-FILE#Section"), *where)
     if not all(isinstance(because.get(k), str) for k in ("da", "en")):
-        raise RuleError("ranking needs 'because' with 'da' and 'en'", *where)
+        raise RuleError(N_("ranking needs 'because' with 'da' and 'en'"), *where)
     limit, minimum = raw.get("limit", 10), raw.get("minimum_score", 0.0)
     if not isinstance(limit, int) or limit < 1 or not isinstance(minimum, int | float):
-        raise RuleError("ranking 'limit' is a positive integer and 'minimum_score' a number", *where)
+        raise RuleError(N_("ranking 'limit' is a positive integer and 'minimum_score' a number"), *where)
     return Ranking(str(raw.get("id", "rank-interventions")), {k: float(v) for k, v in values.items()},
                    float(minimum), limit, {"da": because["da"], "en": because["en"]}, source)
 
@@ -866,10 +871,12 @@ def _age_group_rules(kb: KnowledgeBase) -> Iterable[Rule]:
         low, high = group.int_value("minAge"), group.int_value("maxAge")
         span_da = f"{low}–{high} år" if high is not None else f"{low} år og derover"
         span_en = f"{low}–{high}" if high is not None else f"{low} and over"
+        # As a rule file would write it: an open bound is left out, never "max: None".
+        bounds = ", ".join(f"{name}: {value}" for name, value in (("min", low), ("max", high)) if value is not None)
         yield Rule(
             id=f"age-group-{group.id}",
             conditions=(Condition("age", min_age=low, max_age=high,
-                                  origin=f"age: {{min: {low}, max: {high}}}"),),
+                                  origin=f"age: {{{bounds}}}"),),
             conclusions=(("age_group", group.id),),
             because={"da": f"Alderen hører til {group.label('da').lower()} ({span_da}).",
                      "en": f"The age falls in {group.label('en').lower()} ({span_en})."},

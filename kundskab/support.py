@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab.engine import RulesEngine
+from kundskab.i18n import N_, gettext
 from kundskab.knowledge import Concept, KnowledgeBase
 from kundskab.programmes import FUNDED, Requirement, parts, requirements
 from kundskab.rules import Facts, RuleSet
@@ -55,78 +56,48 @@ STATED, DERIVED, CLAIMED = "stated", "derived", "claimed"
 CATALOGUE_FIELDS = {"principles": "supportsPrinciple", "subgoals": "servesSubGoal", "evidence": "evidence"}
 UNKNOWN_EVIDENCE = "evidence-unknown"
 
-# The words of this module's reports, Danish and English.
-TEXTS: dict[str, dict[str, str]] = {
-    "da": {
-        "meets": "opfylder", "falls-short": "lever ikke op", "cannot-tell": "kan ikke afgøres",
-        "stated": "angivet", "derived": "udledt", "claimed": "påstået uden grundlag",
-        "count": "{count} af de krævede {needed}",
-        "count_open": "{count} af de krævede {needed}; {possible} mere kan afhænge af det ukendte: {open}",
-        "count_short": "{count} af de krævede {needed}, og højst {best} selv hvis det ukendte faldt ud til fordel",
-        "funded": "finansieret under programmet (kilden siger det)",
-        "funded_other": "finansieret under {other}, ikke under programmet: til orientering",
-        "funding_unknown": "kilden siger ikke, om indsatsen er finansieret under programmet: til orientering",
-        "example": "kilden nævner den kun som eksempel: til orientering",
-        "all": "kravet gælder alle programmets indsatser",
-        "not_recorded": "feltet '{field}' registreres ikke for katalogets indsatser: ukendt",
-        "values_have": "{field}: {have}",
-        "values_unknown": "{field}: kilden siger det ikke",
-        "values_wrong": "{field}: {have}, men kravet er en af {allowed}",
-        "values_missing": "{field}: ingen angivet i kilden",
-        "inferred": "redaktørens slutning, ikke kildens ord",
-        "inferred_link": "redaktørens slutning, tælles ikke",
-        "fact": "{fact}",
-        "requirement": "Krav: {label} [{id}]: {scope} (kilde {source})",
-        "scope_funded": "gælder indsatser finansieret under programmet",
-        "scope_all": "gælder alle programmets indsatser",
-        "legend": "Principper og delmål: angivet = kilden siger det; udledt = en regel i "
-                  "rules/principles.yaml slutter det af indsatsens fakta; redaktørens slutning og "
-                  "påstået uden grundlag tælles ikke.",
-        "summary": "{n} indsatser: {meets} opfylder, {short} lever ikke op, {cannot} kan ikke afgøres; "
-                   "kravet gælder {in_scope}, ikke {out_scope}, ukendt for {unknown}; {failures} fund",
-        "none": "ingen",
-        "scope_word": "omfang",
-        "scope_counts": "kravet gælder {true}, ikke {false}, ukendt for {unknown}; kun dem, det "
-                        "gælder, kan være fund",
-    },
-    "en": {
-        "meets": "meets", "falls-short": "falls short", "cannot-tell": "cannot tell",
-        "stated": "stated", "derived": "derived", "claimed": "claimed without ground",
-        "count": "{count} of the required {needed}",
-        "count_open": "{count} of the required {needed}; {possible} more may depend on what is unknown: {open}",
-        "count_short": "{count} of the required {needed}, and at most {best} even if the unknowns turned out well",
-        "funded": "funded under the programme (the source says so)",
-        "funded_other": "funded under {other}, not under the programme: for information",
-        "funding_unknown": "the source does not say whether it is funded under the programme: for information",
-        "example": "the source names it only as an example: for information",
-        "all": "the requirement applies to every initiative of the programme",
-        "not_recorded": "the field '{field}' is not recorded for catalogue initiatives: unknown",
-        "values_have": "{field}: {have}",
-        "values_unknown": "{field}: the source does not say",
-        "values_wrong": "{field}: {have}, but the requirement is one of {allowed}",
-        "values_missing": "{field}: none given in the source",
-        "inferred": "the editor's inference, not the source's words",
-        "inferred_link": "editor's inference, not counted",
-        "fact": "{fact}",
-        "requirement": "Requirement: {label} [{id}]: {scope} (source {source})",
-        "scope_funded": "applies to initiatives funded under the programme",
-        "scope_all": "applies to every initiative of the programme",
-        "legend": "Principles and sub-goals: stated = the source says so; derived = a rule in "
-                  "rules/principles.yaml concludes it from the initiative's facts; the editor's "
-                  "inference and claims without ground are not counted.",
-        "summary": "{n} initiatives: {meets} meet, {short} fall short, {cannot} cannot tell; "
-                   "the requirement applies to {in_scope}, not to {out_scope}, unknown for {unknown}; "
-                   "{failures} findings",
-        "none": "none",
-        "scope_word": "scope",
-        "scope_counts": "the requirement applies to {true}, not to {false}, unknown for {unknown}; "
-                        "only those it applies to can be findings",
-    },
+# The words of this module's reports (English; the Danish is in the message catalogue).
+TEXTS: dict[str, str] = {
+    "meets": N_("meets"),
+    "falls-short": N_("falls short"),
+    "cannot-tell": N_("cannot tell"),
+    "stated": N_("stated"),
+    "derived": N_("derived"),
+    "claimed": N_("claimed without ground"),
+    "count": N_("{count} of the required {needed}"),
+    "count_open": N_("{count} of the required {needed}; {possible} more may depend on what is unknown: {open}"),
+    "count_short": N_("{count} of the required {needed}, and at most {best} even if the unknowns turned out well"),
+    "funded": N_("funded under the programme (the source says so)"),
+    "funded_other": N_("funded under {other}, not under the programme: for information"),
+    "funding_unknown": N_("the source does not say whether it is funded under the programme: for information"),
+    "example": N_("the source names it only as an example: for information"),
+    "all": N_("the requirement applies to every initiative of the programme"),
+    "not_recorded": N_("the field '{field}' is not recorded for catalogue initiatives: unknown"),
+    "values_have": N_("{field}: {have}"),
+    "values_unknown": N_("{field}: the source does not say"),
+    "values_wrong": N_("{field}: {have}, but the requirement is one of {allowed}"),
+    "values_missing": N_("{field}: none given in the source"),
+    "inferred": N_("the editor's inference, not the source's words"),
+    "inferred_link": N_("editor's inference, not counted"),
+    "fact": N_("{fact}"),
+    "requirement": N_("Requirement: {label} [{id}]: {scope} (source {source})"),
+    "scope_funded": N_("applies to initiatives funded under the programme"),
+    "scope_all": N_("applies to every initiative of the programme"),
+    "legend": N_("Principles and sub-goals: stated = the source says so; derived = a "
+                 "rule in rules/principles.yaml concludes it from the initiative's facts; the editor's "
+                 "inference and claims without ground are not counted."),
+    "summary": N_("{n} initiatives: {meets} meet, {short} fall short, {cannot} cannot "
+                  "tell; the requirement applies to {in_scope}, not to {out_scope}, unknown for "
+                  "{unknown}; {failures} findings"),
+    "none": N_("none"),
+    "scope_word": N_("scope"),
+    "scope_counts": N_("the requirement applies to {true}, not to {false}, unknown for {unknown}; "
+                       "only those it applies to can be findings"),
 }
 
 
 def text(lang: str, key: str, **params: Any) -> str:
-    return TEXTS.get(lang, TEXTS["da"])[key].format(**params)
+    return gettext(TEXTS[key], lang).format(**params)
 
 
 # ---------------------------------------------------------------------------- facts

@@ -46,6 +46,7 @@ from kundskab.documents import (
     read_document,
 )
 from kundskab.errors import AmbiguousNameError, DocumentError, UnknownConceptError
+from kundskab.i18n import N_, gettext
 from kundskab.knowledge import Concept, KnowledgeBase
 from kundskab.knowledge import load as load_kb
 from kundskab.programmes import Requirement
@@ -73,80 +74,45 @@ _SHAPES_FILE = Path("shapes") / "documents" / "initiative.ttl"
 _KSH = "https://w3id.org/kundskab/shapes#"
 _SH = "http://www.w3.org/ns/shacl#"
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "da": {
-        "unknown": "Ukendt {kind} '{name}' i feltet '{field}'.",
-        "did_you_mean": " Mente du: {choices}?",
-        "choose_from": " {programme} har: {choices}.",
-        "ambiguous": "'{name}' i feltet '{field}' er tvetydigt: det kan være {choices}; brug id'et.",
-        "other_programme": "{kind_cap} {name} hører til {owner}, ikke til {programme}; "
-                           "kun programmets egne tæller. {programme} har: {choices}.",
-        "min_count": "{requirement}: {programme} kræver mindst {n} i feltet '{field}', "
-                     "men dokumentet angiver {have}{listing}.",
-        "min_count_more": " Vælg blandt: {choices}.",
-        "required_value": "{requirement}: feltet '{field}' skal være '{value}'{found}.",
-        "allowed_value": "{requirement}: feltet '{field}' skal være en af: {values}{found}.",
-        "found": " (dokumentet angiver: {found})",
-        "missing": " (feltet mangler)",
-        "tier_low": "Indsatsniveauet '{tier}' ({tier_id}) er for lavt til målgruppen '{group}' "
-                    "({group_id}), som kræver mindst '{bound}' ({bound_id}).",
-        "tier_high": "Indsatsniveauet '{tier}' ({tier_id}) er for højt til målgruppen '{group}' "
-                     "({group_id}), som højst kan have '{bound}' ({bound_id}).",
-        "unjustified": "{kind_cap} '{label}' ({id}) er angivet uden grundlag: ingen begrundelse, "
-                       "teksten nævner det ikke, og dokumentets fakta (parter, målgrupper, fora, "
-                       "effektopfølgning) understøtter det ikke; skriv en begrundelse, der fx "
-                       "nævner: {examples}.",
-        "suggested": "Teksten taler om {kind} '{label}' ({id}) (ord: {words}), men det er ikke "
-                     "angivet i '{field}'; overvej at tilføje det.",
-        "unknown_field": "Ukendt felt '{name}' ignoreres.",
-        "unknown_field_hint": " Mente du '{hint}'?",
-        "placeholder": "Feltet '{field}' har stadig skabelontekst: {text}",
-        "placeholder_required": "Det krævede felt '{field}' har stadig skabelontekst: {text}; "
-                                "dokumentet er ikke udfyldt.",
-        "placeholder_body": "Teksten har stadig skabelontekst: {text}",
-        "too_many_items": "Feltet '{field}' har {count} værdier; kun de første {limit} læses.",
-        "more_problems": "… og {count} flere af samme slags ({code}), som ikke vises.",
-        "none": "ingen",
-    },
-    "en": {
-        "unknown": "Unknown {kind} '{name}' in the field '{field}'.",
-        "did_you_mean": " Did you mean: {choices}?",
-        "choose_from": " {programme} has: {choices}.",
-        "ambiguous": "'{name}' in the field '{field}' is ambiguous: it can be {choices}; use the id.",
-        "other_programme": "The {kind} {name} belongs to {owner}, not to {programme}; "
-                           "only the programme's own count. {programme} has: {choices}.",
-        "min_count": "{requirement}: {programme} requires at least {n} in the field '{field}', "
-                     "but the document gives {have}{listing}.",
-        "min_count_more": " Choose from: {choices}.",
-        "required_value": "{requirement}: the field '{field}' must be '{value}'{found}.",
-        "allowed_value": "{requirement}: the field '{field}' must be one of: {values}{found}.",
-        "found": " (the document gives: {found})",
-        "missing": " (the field is missing)",
-        "tier_low": "The tier '{tier}' ({tier_id}) is too low for the target group '{group}' "
-                    "({group_id}), which needs at least '{bound}' ({bound_id}).",
-        "tier_high": "The tier '{tier}' ({tier_id}) is too high for the target group '{group}' "
-                     "({group_id}), which can have at most '{bound}' ({bound_id}).",
-        "unjustified": "The {kind} '{label}' ({id}) is claimed without ground: no justification, "
-                       "the text does not mention it, and the document's facts (partners, target "
-                       "groups, fora, effect follow-up) do not support it; write a justification "
-                       "that mentions e.g.: {examples}.",
-        "suggested": "The text speaks of the {kind} '{label}' ({id}) (words: {words}), but it "
-                     "is not claimed in '{field}'; consider adding it.",
-        "unknown_field": "Unknown field '{name}' is ignored.",
-        "unknown_field_hint": " Did you mean '{hint}'?",
-        "placeholder": "The field '{field}' still has template text: {text}",
-        "placeholder_required": "The required field '{field}' still has template text: {text}; "
-                                "the document is not filled in.",
-        "placeholder_body": "The text still has template text: {text}",
-        "too_many_items": "The field '{field}' has {count} values; only the first {limit} are read.",
-        "more_problems": "… and {count} more of the same kind ({code}), not listed.",
-        "none": "none",
-    },
+# Validation messages: English here, Danish in the message catalogue.
+MESSAGES: dict[str, str] = {
+    "unknown": N_("Unknown {kind} '{name}' in the field '{field}'."),
+    "did_you_mean": N_(" Did you mean: {choices}?"),
+    "choose_from": N_(" {programme} has: {choices}."),
+    "ambiguous": N_("'{name}' in the field '{field}' is ambiguous: it can be {choices}; use the id."),
+    "other_programme": N_("The {kind} {name} belongs to {owner}, not to {programme}; only the "
+                           "programme's own count. {programme} has: {choices}."),
+    "min_count": N_("{requirement}: {programme} requires at least {n} in the field "
+                     "'{field}', but the document gives {have}{listing}."),
+    "min_count_more": N_(" Choose from: {choices}."),
+    "required_value": N_("{requirement}: the field '{field}' must be '{value}'{found}."),
+    "allowed_value": N_("{requirement}: the field '{field}' must be one of: {values}{found}."),
+    "found": N_(" (the document gives: {found})"),
+    "missing": N_(" (the field is missing)"),
+    "tier_low": N_("The tier '{tier}' ({tier_id}) is too low for the target group "
+                    "'{group}' ({group_id}), which needs at least '{bound}' ({bound_id})."),
+    "tier_high": N_("The tier '{tier}' ({tier_id}) is too high for the target group "
+                     "'{group}' ({group_id}), which can have at most '{bound}' ({bound_id})."),
+    "unjustified": N_("The {kind} '{label}' ({id}) is claimed without ground: no "
+                      "justification, the text does not mention it, and the document's facts (partners, "
+                      "target groups, fora, effect follow-up) do not support it; write a justification "
+                      "that mentions e.g.: {examples}."),
+    "suggested": N_("The text speaks of the {kind} '{label}' ({id}) (words: {words}), but "
+                     "it is not claimed in '{field}'; consider adding it."),
+    "unknown_field": N_("Unknown field '{name}' is ignored."),
+    "unknown_field_hint": N_(" Did you mean '{hint}'?"),
+    "placeholder": N_("The field '{field}' still has template text: {text}"),
+    "placeholder_required": N_("The required field '{field}' still has template text: {text}; the "
+                                "document is not filled in."),
+    "placeholder_body": N_("The text still has template text: {text}"),
+    "too_many_items": N_("The field '{field}' has {count} values; only the first {limit} are read."),
+    "more_problems": N_("… and {count} more of the same kind ({code}), not listed."),
+    "none": N_("none"),
 }
 
 
 def _msg(lang: str, key: str, **params: Any) -> str:
-    return MESSAGES.get(lang, MESSAGES["da"])[key].format(**params)
+    return gettext(MESSAGES[key], lang).format(**params)
 
 
 # ---------------------------------------------------------------------------- reports
@@ -815,7 +781,7 @@ def validate_paths(paths: Iterable[str | Path], kb: KnowledgeBase | None = None,
     given = [Path(p) for p in paths]
     for path in given:
         if not path.exists():
-            raise DocumentError(f"{printable(path, 200)}: no such file or directory", "not-found")
+            raise DocumentError(N_("{path}: no such file or directory"), "not-found", path=printable(path, 200))
     items: list[Document | tuple[str, DocumentError]] = []
     for source in iter_sources(given):
         try:

@@ -247,7 +247,7 @@ def test_a_ref_like_a_cpr_number_is_warned_about(runner: CliRunner) -> None:
     result = runner.invoke(main, ["recommend", "--age", "15", "--ref", SECRET, "--format", "json"])
     assert result.exit_code == 0 and "CPR" in result.stderr and SECRET not in result.stderr
     text = json.dumps({"ref": SECRET, "age": 15}) + "\n" + json.dumps({"ref": "ok", "age": 15}) + "\n"
-    result = runner.invoke(main, ["recommend", "--batch", "-"], input=text)
+    result = runner.invoke(main, ["--lang", "en", "recommend", "--batch", "-"], input=text)
     assert result.exit_code == 0 and "CPR" in result.stderr and "line 1" in result.stderr
     assert SECRET not in result.stderr
 
@@ -367,7 +367,7 @@ def test_a_ref_cannot_drive_the_terminal(runner: CliRunner) -> None:
 
 def test_a_write_error_says_so(tmp_path: Path, runner: CliRunner) -> None:
     target = tmp_path / "no-such-folder" / "t.md"
-    result = runner.invoke(main, ["template", "sikker-by-2018", "-o", str(target)])
+    result = runner.invoke(main, ["--lang", "en", "template", "sikker-by-2018", "-o", str(target)])
     assert result.exit_code == 2 and "cannot write output" in result.stderr
     assert "cannot read" not in result.stderr
 
@@ -390,12 +390,12 @@ def test_a_closed_stdout_is_an_error() -> None:
     # `| head -0`: the reader is gone before anything is written.
     reader, writer = os.pipe()
     os.close(reader)
-    proc = subprocess.run([sys.executable, "-m", "kundskab", "interventions"], stdout=writer,
+    proc = subprocess.run([sys.executable, "-m", "kundskab", "--lang", "en", "interventions"], stdout=writer,
                           stderr=subprocess.PIPE, timeout=300)
     os.close(writer)
     assert proc.returncode == 2 and b"cannot write output" in proc.stderr and b"Traceback" not in proc.stderr
     # `>&-`: started with no stdout at all.
-    proc = subprocess.run([sys.executable, "-m", "kundskab", "show", "ssp"], stdout=subprocess.DEVNULL,
+    proc = subprocess.run([sys.executable, "-m", "kundskab", "--lang", "en", "show", "ssp"], stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, timeout=300, preexec_fn=lambda: os.close(1))
     assert proc.returncode == 2 and b"cannot write output" in proc.stderr
 

@@ -197,7 +197,7 @@ def test_cli_offence_and_contradictions(runner: Any) -> None:
     ok = runner.invoke(main, ["recommend", "--age", "17", "--offence", "burglary", "--format", "json"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["tier"] != "general"
-    bad = runner.invoke(main, ["recommend", "--age", "20", "--factor", "wants-to-leave-gang",
+    bad = runner.invoke(main, ["--lang", "en", "recommend", "--age", "20", "--factor", "wants-to-leave-gang",
                                "--not-factor", "gang-member", "--format", "json"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     assert "contradicts" in bad.output or "cannot be false" in bad.output

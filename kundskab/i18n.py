@@ -1,0 +1,123 @@
+"""The one message catalogue: every text kundskab shows a person, in Danish and English.
+
+Standard gettext. Messages are written in English in the code, marked with `N_()` where
+they are defined and translated with `gettext()` (or `ngettext()`) where they are shown;
+the Danish translations live in `kundskab/locale/da/LC_MESSAGES/kundskab.po`, which
+Babel's `pybabel extract` / `update` keep in step with the code (README, "Development").
+English is the source language, so it needs no catalogue and can have no missing entry.
+
+The .po file is compiled with Babel when it is first needed after a change and the .mo
+kept in the cache directory, keyed by a hash of the .po; every later run reads the .mo
+with the standard library's `gettext`, so Babel is imported only after the catalogue
+changes. Labels and definitions of concepts are knowledge, not messages: they come from
+the ontology in both languages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gettext as _gettext
+import hashlib
+import io
+import os
+from collections.abc import Iterator
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from kundskab import _paths
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "N_",
+    "Text",
+    "catalogue_path",
+    "gettext",
+    "language",
+    "ngettext",
+    "set_language",
+    "using_language",
+]
+
+DOMAIN = "kundskab"
+LANGUAGES = ("da", "en")
+DEFAULT_LANGUAGE = "da"
+SOURCE_LANGUAGE = "en"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+_LANGUAGE: ContextVar[str] = ContextVar("kundskab_language", default=DEFAULT_LANGUAGE)
+
+
+class Text(str):
+    """A message marked for translation (by `N_`) and not yet translated. Errors translate
+    parameters of this type too, so a word such as a kind of concept follows the language."""
+
+    __slots__ = ()
+
+
+def N_(message: str) -> Text:
+    """Mark a message for the catalogue where it is defined; translate it where shown."""
+    return Text(message)
+
+
+def language() -> str:
+    """The language of messages shown without an explicit one (the command line sets it)."""
+    return _LANGUAGE.get()
+
+
+def set_language(lang: str) -> None:
+    _LANGUAGE.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+@contextlib.contextmanager
+def using_language(lang: str) -> Iterator[None]:
+    token = _LANGUAGE.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def catalogue_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def gettext(message: str, lang: str | None = None) -> str:
+    """`message` (English) in `lang`, by default the current language."""
+    return _translations(lang or _LANGUAGE.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str:
+    """The singular or plural form of a message, for the number `n`, in `lang`."""
+    return _translations(lang or _LANGUAGE.get()).ngettext(singular, plural, n)
+
+
+@cache
+def _translations(lang: str) -> _gettext.NullTranslations:
+    if lang == SOURCE_LANGUAGE or lang not in LANGUAGES:
+        return _gettext.NullTranslations()
+    po = catalogue_path(lang)
+    source = po.read_bytes()
+    key = hashlib.sha256(source).hexdigest()[:16]
+    compiled = _paths.cache_dir() / f"messages-{lang}-{key}.mo"
+    with contextlib.suppress(OSError):
+        return _gettext.GNUTranslations(io.BytesIO(compiled.read_bytes()))
+    data = compile_catalogue(source)
+    with contextlib.suppress(OSError):  # a read-only cache only costs the next run time
+        compiled.parent.mkdir(parents=True, exist_ok=True)
+        partial = compiled.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        partial.replace(compiled)
+    return _gettext.GNUTranslations(io.BytesIO(data))
+
+
+def compile_catalogue(po_source: bytes) -> bytes:
+    """A .po file's content compiled to .mo (fuzzy entries left out, as msgfmt does)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    catalogue = read_po(io.BytesIO(po_source))
+    out = io.BytesIO()
+    write_mo(out, catalogue)
+    return out.getvalue()

@@ -1,0 +1,204 @@
+"""One message catalogue: every message in Danish and English, `--lang` wherever it is given."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from click.testing import CliRunner
+
+from kundskab import KnowledgeBase, i18n
+from kundskab.browse import describe
+from kundskab.cli import FIELD_NAMES, main
+from kundskab.errors import UnknownConceptError
+
+PACKAGE = Path(i18n.__file__).resolve().parent
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def code_messages() -> dict[str | tuple[str, str], str]:
+    """Every message marked in the package (msgid, or (singular, plural)) -> where."""
+    found: dict[str | tuple[str, str], str] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(str(PACKAGE)):
+        found[message] = f"{filename}:{lineno}"
+    return found
+
+
+def catalogue() -> dict[str | tuple[str, str], str | tuple[str, ...]]:
+    with i18n.catalogue_path("da").open("rb") as handle:
+        po = read_po(handle, locale="da")
+    out = {}
+    for message in po:
+        if message.id:
+            assert not message.fuzzy, f"fuzzy translation of {message.id!r}"
+            out[message.id] = message.string
+    return out
+
+
+def test_every_message_exists_in_danish_and_english() -> None:
+    # English is the source text (the msgid); Danish is the catalogue's.
+    code, danish = code_messages(), catalogue()
+    assert len(code) > 100
+    missing = [f"{where}: {msgid!r}" for msgid, where in code.items() if msgid not in danish]
+    assert not missing, "not in kundskab/locale/da/LC_MESSAGES/kundskab.po:\n" + "\n".join(missing)
+    stale = [msgid for msgid in danish if msgid not in code]
+    assert not stale, f"in the catalogue but no longer in the code: {stale}"
+    for msgid, translation in danish.items():
+        sources = msgid if isinstance(msgid, tuple) else (msgid,)
+        targets = translation if isinstance(translation, tuple) else (translation,)
+        assert all(targets), f"no Danish for {msgid!r}"
+        wanted = set(PLACEHOLDER.findall(sources[-1]))
+        # Danish may start a sentence with a capitalised word ({kind_cap}) where English has "The {kind}".
+        allowed = wanted | {f"{name}_cap" for name in wanted}
+        for target in targets:
+            used = set(PLACEHOLDER.findall(target))
+            assert used <= allowed and wanted <= used | {n.removesuffix("_cap") for n in used}, (
+                f"placeholders differ: {msgid!r} -> {target!r}")
+
+
+def test_no_message_is_hidden_from_the_extractor() -> None:
+    # gettext tools cannot see a call inside an f-string: translate first, then format.
+    for path in PACKAGE.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\{_\(|\{gettext\(|\{ngettext\(", text), path.name
+
+
+def test_the_catalogue_is_compiled_once_into_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path))
+    i18n._translations.cache_clear()
+    try:
+        assert i18n.gettext("Tier", "da") == "Indsatsniveau"
+        compiled = list(tmp_path.glob("messages-da-*.mo"))
+        assert len(compiled) == 1
+        i18n._translations.cache_clear()
+        compiled[0].write_bytes(i18n.compile_catalogue(i18n.catalogue_path("da").read_bytes()))
+        assert i18n.gettext("Tier", "da") == "Indsatsniveau" and i18n.gettext("Tier", "en") == "Tier"
+    finally:
+        i18n._translations.cache_clear()
+
+
+def test_errors_are_english_as_text_and_translated_on_demand() -> None:
+    error = UnknownConceptError("truancyy", "Factor", ["truancy"])
+    assert str(error) == "unknown factor 'truancyy'; did you mean: truancy?"
+    assert error.translated("da") == "ukendt faktor: 'truancyy'; mente du: truancy?"
+    assert error.translated("en") == str(error)
+
+
+def test_every_field_show_prints_has_a_name(kb: KnowledgeBase) -> None:
+    # Regression: `show` printed raw keys (e.g. "factors:") for fields without a name.
+    skipped = {"id", "type", "types", "label", "labels", "definitions", "alt_labels", "type_label"}
+    keys = set()
+    for concept in kb:
+        keys |= set(describe(kb, concept, "en")) - skipped
+    assert not keys - set(FIELD_NAMES), (
+        f"give these fields a name in kundskab.cli.FIELD_NAMES (and its Danish in the catalogue): "
+        f"{keys - set(FIELD_NAMES)}")
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), env=env, prog_name="kundskab")
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_lang_before_the_command_after_it_and_from_the_environment() -> None:
+    danish = "Indsatsniveau: Specifik indsats"
+    english = "Tier: Specific"
+    args = ["recommend", "--age", "15", "--factor", "truancy"]
+    assert danish in invoke(*args)[1]
+    assert english in invoke("--lang", "en", *args)[1]
+    assert english in invoke(*args, "--lang", "en")[1]
+    assert english in invoke(*args, env={"KUNDSKAB_LANG": "en"})[1]
+    assert danish in invoke(*args, "--lang", "da", env={"KUNDSKAB_LANG": "en"})[1]
+    assert danish in invoke("--lang", "en", *args, "--lang", "da")[1]
+    code, _, err = invoke(*args, env={"KUNDSKAB_LANG": "fr"})
+    assert code == 2 and "KUNDSKAB_LANG" in err
+
+
+def test_help_follows_the_language() -> None:
+    code, out, _ = invoke("--help")
+    assert code == 0 and "Brug: kundskab" in out and "Tilvalg:" in out and "Eksempler:" in out
+    assert "Show this message" not in out and "Recommend a tier" not in out
+    code, out, _ = invoke("recommend", "--help", "--lang", "en")
+    assert code == 0 and "Usage: kundskab recommend" in out and "Examples:" in out and "Anbefal" not in out
+    code, out, _ = invoke("rules", "lint", "--help", env={"KUNDSKAB_LANG": "en"})
+    assert code == 0 and "Report cycles" in out
+
+
+def test_library_errors_are_danish_under_lang_da() -> None:
+    code, _, err = invoke("interventions", "--forum", "ssp-plu")
+    assert code == 2 and err.startswith("kundskab: ukendt forum: 'ssp-plu'; mente du: ssp-plus")
+    code, _, err = invoke("interventions", "--forum", "ssp-plu", "--lang", "en")
+    assert code == 2 and err.startswith("kundskab: unknown forum 'ssp-plu'; did you mean: ssp-plus")
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_browsing_output_has_no_words_of_the_other_language(lang: str) -> None:
+    other_words = {"da": ["Sources", "Type: forum", "Triggered by"],
+                   "en": ["Kilder", "Udløses af", "Navne", "samarbejdsforum"]}[lang]
+    code, out, _ = invoke("show", "ssp", "--lang", lang)
+    assert code == 0 and not [w for w in other_words if w in out]
+
+
+def test_forum_triggers_exist_in_both_languages(kb: KnowledgeBase) -> None:
+    # Regression: `show ssp --lang da` printed "Udløses af: A child or young person…".
+    fora = [c for c in kb.of_type("Forum") if c.values.get("trigger")]
+    assert fora
+    for forum in fora:
+        langs = {v["lang"] for v in forum.values["trigger"] if isinstance(v, dict)}
+        assert langs == {"da", "en"}, forum.id
+    code, out, _ = invoke("show", "ssp")
+    assert code == 0 and "Udløses af: Et barn eller en ung" in out
+
+
+def test_every_help_text_is_in_the_catalogue() -> None:
+    # A help text written without N_() would be shown in English under --lang da.
+    import click
+
+    danish = catalogue()
+    missing = []
+
+    def walk(command: click.Command, path: str) -> None:
+        texts = [command.help, command.short_help]
+        texts += [p.help for p in command.params if isinstance(p, click.Option)]
+        missing.extend(f"{path}: {t!r}" for t in texts if t and t not in danish)
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, f"{path} {name}")
+
+    # Not yet in the catalogue: `serve` and `store` (the HTTP API), added after it.
+    for name, sub in main.commands.items():
+        if name not in ("serve", "store"):
+            walk(sub, f"kundskab {name}")
+    assert not missing, "help texts not in the catalogue (mark them with N_):\n" + "\n".join(missing)
+
+
+def test_check_findings_follow_the_language() -> None:
+    # Regression: `check --lang da` printed "1 of the required 3".
+    code, out, _ = invoke("check")
+    assert code == 0 and "Vidensbasen er gyldig" in out
+    assert not [w for w in ("of the required", "The knowledge base", "concepts,") if w in out]
+    code, out, _ = invoke("check", "--lang", "en")
+    assert code == 0 and "The knowledge base is valid" in out
+    assert not [w for w in ("af de krævede", "Vidensbasen", "begreber,") if w in out]
+
+
+def test_library_errors_take_their_messages_from_the_catalogue() -> None:
+    # An error raised with a plain string would reach a Danish user in English.
+    allowed = {
+        "__init__.py",  # AttributeError: Python's protocol for a missing attribute
+        "_paths.py",  # a broken installation, not a user's input
+        "_yaml.py",  # the YAML parser's detail, quoted inside a catalogue message
+        "errors.py",
+        "service.py", "store.py",  # not yet migrated: the HTTP service and the store, added after the catalogue
+    }
+    found = []
+    for path in sorted(PACKAGE.glob("*.py")):
+        if path.name in allowed:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r'\b[A-Z]\w*Error\(\s*f?"', line) and "ReadError(" not in line:
+                found.append(f"{path.name}:{number}: {line.strip()}")
+    assert not found, "raise errors with N_(template), params:\n" + "\n".join(found)
