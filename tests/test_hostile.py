@@ -414,8 +414,11 @@ def test_ctrl_c_is_exit_130() -> None:
     import sys
     import time
 
+    # A shell starts background jobs with SIGINT ignored, and a child inherits that (Python
+    # then never raises KeyboardInterrupt): the child gets the default, as at a terminal.
     proc = subprocess.Popen([sys.executable, "-m", "kundskab", "recommend", "--interview"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stderr is not None
         os.set_blocking(proc.stderr.fileno(), False)
