@@ -13,10 +13,14 @@ that tell one case from another.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["BoundedMemo"]
+__all__ = ["BoundedMemo", "per_knowledge_base"]
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class BoundedMemo(dict[Hashable, Any]):
@@ -37,3 +41,18 @@ class BoundedMemo(dict[Hashable, Any]):
         if len(self) >= self.size:
             self.clear()
         self[key] = value
+
+
+def per_knowledge_base(build: Callable[[K], V]) -> Callable[[K], V]:
+    """`build(kb)` done once per knowledge base and kept while the knowledge base lives (a
+    weak key: a knowledge base read anew from a store does not keep the old one alive)."""
+    built: weakref.WeakKeyDictionary[Any, V] = weakref.WeakKeyDictionary()
+
+    def get(kb: K) -> V:
+        found = built.get(kb)
+        if found is None:
+            found = built[kb] = build(kb)
+        return found
+
+    get.__doc__ = build.__doc__
+    return get

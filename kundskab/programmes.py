@@ -9,9 +9,9 @@ its parts. Its requirements are the ks:Requirement concepts of the programme its
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
+from kundskab._memo import per_knowledge_base
 from kundskab.knowledge import Concept, KnowledgeBase
 
 __all__ = ["Requirement", "parts", "programmes_of", "requirements"]
@@ -84,14 +84,7 @@ class _Programmes:
         return self._parts[key]
 
 
-_CACHE: weakref.WeakKeyDictionary[KnowledgeBase, _Programmes] = weakref.WeakKeyDictionary()
-
-
-def _programmes(kb: KnowledgeBase) -> _Programmes:
-    found = _CACHE.get(kb)
-    if found is None:
-        found = _CACHE[kb] = _Programmes(kb)
-    return found
+_programmes = per_knowledge_base(_Programmes)
 
 
 def parts(kb: KnowledgeBase, programme: str, class_name: str = "Principle") -> list[Concept]:

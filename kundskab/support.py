@@ -18,11 +18,11 @@ is `meets`, `falls-short` or `cannot-tell` (the facts that could decide it are u
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kundskab._memo import per_knowledge_base
 from kundskab.engine import RulesEngine
 from kundskab.i18n import N_, gettext
 from kundskab.knowledge import Concept, KnowledgeBase
@@ -303,15 +303,10 @@ class PrincipleDeriver:
         return out
 
 
-_DERIVERS: weakref.WeakKeyDictionary[KnowledgeBase, PrincipleDeriver] = weakref.WeakKeyDictionary()
-
-
+@per_knowledge_base
 def deriver(kb: KnowledgeBase) -> PrincipleDeriver:
     """The principle deriver of a knowledge base, built once."""
-    found = _DERIVERS.get(kb)
-    if found is None:
-        found = _DERIVERS[kb] = PrincipleDeriver(kb)
-    return found
+    return PrincipleDeriver(kb)
 
 
 def verdict_for_count(count: int, possible: int, needed: int) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -31,6 +30,7 @@ from typing import Any
 
 from kundskab import _paths, _vocab, programmes
 from kundskab._matching import Match, Term, TermIndex, Token, guess_languages, tokens
+from kundskab._memo import per_knowledge_base
 from kundskab._names import fold, nearest
 from kundskab.documents import (
     FIELDS,
@@ -230,14 +230,7 @@ class _Model:
         return programmes.requirements(self.kb, programme)
 
 
-_MODELS: weakref.WeakKeyDictionary[KnowledgeBase, _Model] = weakref.WeakKeyDictionary()
-
-
-def _model(kb: KnowledgeBase) -> _Model:
-    model = _MODELS.get(kb)
-    if model is None:
-        model = _MODELS[kb] = _Model(kb)
-    return model
+_model = per_knowledge_base(_Model)
 
 
 @dataclass(frozen=True)
