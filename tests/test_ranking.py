@@ -125,6 +125,29 @@ def test_ties_in_the_top_ten_go_to_the_more_specific_fit(recommender: Recommende
                 len(first["reasons"]) >= len(second["reasons"])
 
 
+YOUTH_GROUPS = {"school-age-youth", "young-adults"}
+
+
+@SETTINGS
+@given(age=st.integers(0, 5),
+       factors=st.dictionaries(st.sampled_from(["family-problems", "child-abuse-suspected", "victim-of-crime",
+                                                "concerning-behaviour", "lives-in-vulnerable-area"]),
+                               answers, max_size=4),
+       municipality=st.sampled_from([None, "koebenhavn", "esbjerg", "aalborg", "hjoerring", "aarhus", "gladsaxe"]))
+def test_a_child_under_school_age_gets_no_measure_for_pupils_or_young_people(
+        recommender: Recommender, age: int, factors: dict[str, Any], municipality: str | None) -> None:
+    """A measure for school pupils or young people (and not also for small children) is never
+    listed for a child under school age: the catalogue bounds their ages (a 3-year-old was
+    offered Copenhagen's leisure measures and the section 115 committee)."""
+    case: dict[str, Any] = {"age": age, "factors": factors}
+    if municipality:
+        case["municipality"] = municipality
+    by_id = {m.id: m for m in recommender.ranker.measures}
+    for item in recommender.recommend(case, limit=100).as_dict()["interventions"]:
+        groups = by_id[item["id"]].groups
+        assert not (groups & YOUTH_GROUPS and "preschool-children" not in groups), item["id"]
+
+
 def test_case_with_no_risk_signs_gets_the_general_effort(recommender: Recommender) -> None:
     result = recommender.recommend({"age": 12}).as_dict()
     assert result["tier"] == "general"
