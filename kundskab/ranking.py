@@ -12,8 +12,12 @@ aimed at offenders of given crime types waits for a case that names one of them 
 has a need it addresses).
 
 The score sums the weights of what the case and the measure share (see the YAML file);
-ties go to the more specific fit (more shared features, narrower age range, fewer target
-groups), and only then to the id.
+ties (of the score as shown, to three decimals) go to the more specific fit: more reasons of
+fit, then a narrower age range, then fewer target groups, and only then the id. The reasons
+of fit are exactly the item's reasons other than its notes ("from elsewhere", "only an
+example", "planned"): one for the tier, one for the target group, one per shared situation,
+one per need and per offence the measure addresses, one for the forum and one for the place.
+The count the order uses and the reasons the item shows are made from the same features.
 
 The part of the score that does not depend on the case's needs and offences is worked out
 once per set of conclusions, age band, area and situations and kept; needs and offences
@@ -143,8 +147,8 @@ class _Base(NamedTuple):
 class _Entry(NamedTuple):
     """A scored candidate; entries sort best first (ties: more specific, then the id)."""
 
-    neg_score: float
-    neg_shared: int
+    neg_score: float  # the score as the item shows it (three decimals), negated
+    neg_shared: int  # the number of the item's reasons of fit, negated
     age_span: int
     group_count: int
     id: str
@@ -152,7 +156,7 @@ class _Entry(NamedTuple):
 
 
 class _Open(NamedTuple):
-    """The candidates of one base: base score and shared-feature count by position (-1:
+    """The candidates of one base: base score and count of reasons of fit by position (-1:
     not open), and the ungated ones in order."""
 
     base: list[float]
@@ -267,14 +271,14 @@ class Ranker:
                 if waits == "needs":
                     needs_only.add(m.position)
             else:
-                order.append(_Entry(-round(score, 9), -shared, m.age_span, len(m.groups), m.id, m.position))
+                order.append(_Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, m.position))
         order.sort()
         return _Open(scores, shared_counts, frozenset(gated), frozenset(needs_only), order)
 
     def _base_fit(self, m: Measure, base: _Base, age: int | None,
                   area_chain: frozenset[str]) -> tuple[float, int, str] | None:
-        """The filters, then (base score, shared features, waits for a need or offence) of
-        a measure for a base."""
+        """The filters, then (base score, reasons of fit, waits for a need or offence) of a
+        measure for a base. Each feature counted here is one reason `_item` shows."""
         if m.scope == "organisation":
             return None
         if age is not None and ((m.min_age is not None and age < m.min_age)
@@ -304,15 +308,19 @@ class Ranker:
         w = self.weights
         gap = abs(base.tier_rank - m.tier_rank)
         score = w["tier"] * (1.0 if gap == 0 else 0.5 if gap == 1 else 0.0)
-        shared = 0
+        shared = 1  # the tier line every item shows
         if specific_groups:
             score += w["group"]
             shared += 1
         elif ALL_CITIZENS in m.groups:
             score += w["group"] / 4
-        if same_situation or m.situations & (base.situations - {"citizen"}):
-            score += w["situation"]
             shared += 1
+        situations = m.situations & base.situations - {"citizen"}
+        if same_situation or situations:
+            score += w["situation"]
+        # One reason per shared situation; a situation group both name is shown (and
+        # counted) as the target group.
+        shared += len(situations)
         if by_forum:
             score += w["forum"]
             shared += 1
@@ -340,7 +348,10 @@ class Ranker:
         for factor in view.needs:
             for position in self._by_factor.get(factor, ()):
                 hits[position] = hits.get(position, 0) + 1
-        crime_hits = {p for c in view.offences for p in self._by_crime.get(c, ())}
+        crime_hits: dict[int, int] = {}
+        for crime in view.offences:
+            for position in self._by_crime.get(crime, ()):
+                crime_hits[position] = crime_hits.get(position, 0) + 1
         top: list[_Entry] = []
         lifted = set()
         for position in hits.keys() | crime_hits:
@@ -355,10 +366,10 @@ class Ranker:
                 shared += count
             if position in crime_hits:
                 score += w["crime"]
-                shared += 1
+                shared += crime_hits[position]
             if score >= minimum:
                 m = self.measures[position]
-                top.append(_Entry(-round(score, 9), -shared, m.age_span, len(m.groups), m.id, position))
+                top.append(_Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, position))
         # The best of the others are among the first `limit + len(lifted) + len(excluded)`.
         taken = 0
         for entry in candidates.order:
@@ -379,7 +390,7 @@ class Ranker:
             # many cases share one item.
             shown = base._replace(groups=base.groups & m.groups, fora=base.fora & m.fora,
                                   situations=base.situations & m.situations, band=0)
-            parts = (lang, entry.position, shown, round(-entry.neg_score, 3),
+            parts = (lang, entry.position, shown, -entry.neg_score,
                      view.needs & m.factors, view.offences & m.crime_types)
             found = self._items.get(parts)
             if found is None:
@@ -418,7 +429,9 @@ class Ranker:
     def _item(self, m: Measure, base: _Base, score: float, needs: frozenset[str], crimes: frozenset[str],
               lang: str) -> tuple[Piece, Piece]:
         """The answer's item for a ranked measure (reasons in words, once each) and its
-        explanation entry (premises as ids)."""
+        explanation entry (premises as ids). Its reasons of fit are the features
+        `_base_fit` and `_rank` count, one each; "from elsewhere", "only an example" and
+        "planned" are notes, not counted."""
         words = TEXT.get(lang, TEXT["en"])
 
         def names(ids: Iterable[str]) -> str:
@@ -443,12 +456,12 @@ class Ranker:
             if situation != "citizen" and situation in m.situations and situation in base.situations:
                 reasons.append(words[situation])
                 premises.append(f"situation:{situation}")
-        if needs:
-            reasons.append(words["needs"].format(names(needs)))
-            premises += [f"factor:{f}=true" for f in sorted(needs)]
-        if crimes:
-            reasons.append(words["crime"].format(names(crimes)))
-            premises += [f"offence:{c}" for c in sorted(crimes)]
+        for need in sorted(needs):
+            reasons.append(words["needs"].format(self.label(need, lang)))
+            premises.append(f"factor:{need}=true")
+        for crime in sorted(crimes):
+            reasons.append(words["crime"].format(self.label(crime, lang)))
+            premises.append(f"offence:{crime}")
         fora = m.fora & base.fora
         if fora:
             reasons.append(words["forum"].format(names(fora)))
@@ -478,6 +491,12 @@ class Ranker:
                  "because": self.ranking.because.get(lang, self.ranking.because["en"]),
                  "premises": premises, "source": source}
         return (item, _dumps(item)), ({"conclusion": entry["conclusion"]}, _dumps(entry))
+
+
+def _shown(score: float) -> float:
+    """The score as an item shows it: equal shown scores are ties, so that what decides
+    between them is what the items show."""
+    return round(score, 3)
 
 
 def _area_ancestors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:

@@ -336,7 +336,8 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         if not ((item_rank <= rank and (specific or "all-citizens" in item_groups)) or by_forum or victim
                 or (local and scope == "place")):
             continue
-        crime = bool(set(item.ref("crimeType")) & parsed.offences)
+        crimes = len(set(item.ref("crimeType")) & parsed.offences)
+        crime = bool(crimes)
         gated = bool(item.ref("crimeType")) and bool(item_situations) and item_situations <= {"offender"}
         if (gated or scope == "place") and not (crime or needs or by_forum):
             continue
@@ -355,9 +356,13 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         ]
         score = sum(value for value, _ in parts[:2]) + sum(value for value, hit in parts[2:5] if hit) \
             + parts[5][0] + (parts[6][0] if crime else 0.0) + parts[7][0]
-        shared = sum(hit for _, hit in parts[1:5]) + needs + crime
+        # The reasons of fit the item shows: the tier, the target group (all-citizens too),
+        # each shared situation, the forum, the place, each need and each offence addressed.
+        shown_situations = len(item_situations & situations - {"citizen"})
+        shared = 1 + bool(specific or "all-citizens" in item_groups) + shown_situations + by_forum + local \
+            + needs + crimes
         span = (high if high is not None else 120) - (low if low is not None else 0)
-        entry = (-round(score, 9), -shared, span, len(item_groups), item.id)
+        entry = (-round(score, 3), -shared, span, len(item_groups), item.id)
         if score >= rules.ranking.minimum_score - 1e-9:
             scored.append(entry)
         elif not (needs or crime):
