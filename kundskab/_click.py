@@ -1,53 +1,102 @@
-"""click, speaking the user's language: help texts, headings and examples from the catalogue,
-and `--lang` taken before or after the command name, or from KUNDSKAB_LANG.
+"""click, speaking the user's language: click's own messages, help texts, headings and
+examples from the catalogue, and `--lang` taken before or after the command name, or from
+KUNDSKAB_LANG.
 
 Help texts are written in English with `N_()` (click's `help=`) and translated when the
-help is shown; click's own few words ("Usage:", "Options") go through the formatter.
+help is shown. click's own messages ("No such option", "Usage:", "Options" ...) are marked
+for the standard library's gettext; they are translated from the catalogue's `click` domain
+(`speak_our_language`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gettext as _stdlib_gettext
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import click
 
-from kundskab.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, gettext, language, set_language
+from kundskab.i18n import (
+    CLICK_DOMAIN,
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    N_,
+    gettext,
+    language,
+    set_language,
+    translations,
+)
 
-__all__ = ["Command", "Group", "lang_option", "root_lang_option"]
+__all__ = ["Command", "Group", "lang_option", "requested_language", "root_lang_option", "speak_our_language",
+           "start_language"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# click's own headings, translated by the formatter below.
-HEADINGS = (N_("Usage: "), N_("Options"), N_("Commands"), N_("Arguments"), N_("Examples"),
-            N_("Show this message and exit."), N_("Show the version and exit."))
+
+def _click_gettext(message: str) -> str:
+    return translations(language(), CLICK_DOMAIN).gettext(message)
 
 
-class Formatter(click.HelpFormatter):
-    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(prog, args, gettext("Usage: ") if prefix is None else prefix)
-
-    @contextlib.contextmanager
-    def section(self, name: str) -> Iterator[None]:
-        with super().section(gettext(name)):
-            yield
+def _click_ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(language(), CLICK_DOMAIN).ngettext(singular, plural, n)
 
 
-class Context(click.Context):
-    formatter_class = Formatter
+def speak_our_language() -> None:
+    """Make click's messages follow `--lang`: click's modules imported the standard
+    library's `gettext` and `ngettext` (`from gettext import gettext as _`), which look up
+    the default domain in the language the environment names (LANGUAGE, LC_ALL, LANG).
+    Setting LANGUAGE would reach every child process and could not follow a `--lang`
+    given per command; instead those two names, in each click module loaded, are pointed
+    at the catalogue's `click` domain in the current language.
+
+    Run when an invocation starts, not at import: what click translates while the commands
+    are being defined (a path type's "file") then stays English, the msgid, and is
+    translated where shown (`_translated`), in the language of the invocation. Idempotent;
+    click modules loaded later (the editor, the progress bar) are covered by the next run."""
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "click" or name.startswith("click.")):
+            continue
+        if getattr(module, "_", None) is _stdlib_gettext.gettext:
+            setattr(module, "_", _click_gettext)  # noqa: B010 - a module's global, by name
+        if getattr(module, "ngettext", None) is _stdlib_gettext.ngettext:
+            setattr(module, "ngettext", _click_ngettext)  # noqa: B010
 
 
-def _language_in(args: Sequence[str]) -> None:
-    """Take `--lang X` from the arguments before click parses them, so that `--help` (which
-    click handles first) is shown in the language asked for wherever `--lang` stands."""
+
+def requested_language(args: Sequence[str]) -> str | None:
+    """The language a `--lang X` (or `--lang=X`) among the arguments asks for, the last one
+    winning, read before click parses them: `--help` (which click handles first) and errors
+    in parsing must speak it wherever `--lang` stands. None when no valid one is given."""
+    found = None
     for i, arg in enumerate(args):
         if arg == "--":
             break
-        value = args[i + 1] if arg == "--lang" and i + 1 < len(args) else arg.removeprefix("--lang=")
-        if (arg == "--lang" or arg.startswith("--lang=")) and value in LANGUAGES:
-            set_language(value)
+        if arg == "--lang" and i + 1 < len(args):
+            value: str | None = args[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.removeprefix("--lang=")
+        else:
+            continue
+        if value in LANGUAGES:
+            found = value
+    return found
+
+
+def start_language(args: Sequence[str]) -> None:
+    """The language of a new invocation: a `--lang` among `args`, else KUNDSKAB_LANG, else
+    the default (an unknown KUNDSKAB_LANG is reported by the option that reads it)."""
+    set_language(requested_language(args) or os.environ.get("KUNDSKAB_LANG") or DEFAULT_LANGUAGE)
+
+
+# The names of click's types, which help shows as metavars ("--ref TEXT"); click does not
+# mark them for translation.
+TYPE_NAMES = (N_("text"), N_("integer"), N_("integer range"), N_("float"), N_("float range"),
+              N_("boolean"), N_("file"), N_("directory"), N_("path"), N_("filename"))
+# What click's usage line says where options and a group's command stand.
+USAGE_PIECES = (N_("[OPTIONS]"), N_("COMMAND [ARGS]..."))
 
 
 @contextlib.contextmanager
@@ -70,6 +119,8 @@ def _translated(command: click.Command, ctx: click.Context) -> Iterator[None]:
         swap(cmd, "short_help")
     for param in command.get_params(ctx):
         swap(param, "help")
+        if param.type.name in TYPE_NAMES:  # the metavar (TEXT, INTEGER RANGE) is the type's name
+            swap(param.type, "name")
     try:
         yield
     finally:
@@ -81,10 +132,23 @@ class _Localised:
     examples: tuple[str, ...] = ()
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if ctx.parent is None:  # a new invocation: start from KUNDSKAB_LANG or the default
-            set_language(os.environ.get("KUNDSKAB_LANG") or DEFAULT_LANGUAGE)
-        _language_in(args)
+        if ctx.parent is None:  # a new invocation
+            speak_our_language()
+            start_language(args)
+        else:
+            set_language(requested_language(args) or language())
         return super().parse_args(ctx, args)  # type: ignore[misc, no-any-return]
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            # click builds it once per command, with its help in the language of that moment.
+            option.help = _click_gettext("Show this message and exit.")
+        return option  # type: ignore[no-any-return]
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)  # type: ignore[misc]
+        return [gettext(piece) if piece in USAGE_PIECES else piece for piece in pieces]
 
     def get_help(self, ctx: click.Context) -> str:
         with _translated(self, ctx):  # type: ignore[arg-type]
@@ -93,7 +157,7 @@ class _Localised:
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)  # type: ignore[misc]
         if self.examples:
-            with formatter.section("Examples"):
+            with formatter.section(gettext("Examples")):
                 for line in self.examples:
                     formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
 
@@ -101,15 +165,12 @@ class _Localised:
 class Command(_Localised, click.Command):
     """A command whose help follows `--lang`; `examples=[...]` lists example command lines."""
 
-    context_class = Context
-
     def __init__(self, *args: Any, examples: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.examples = tuple(examples)
 
 
 class Group(_Localised, click.Group):
-    context_class = Context
     command_class = Command
     group_class = type  # subgroups are of this class too
 
@@ -119,7 +180,10 @@ class Group(_Localised, click.Group):
 
 
 def _set_root_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    set_language(value or DEFAULT_LANGUAGE)
+    # Not given (the default): the language stays as start_language found it, so that a
+    # `--lang` after the command name speaks for errors found while the group parses.
+    if value and ctx.get_parameter_source(param.name or "") is not click.core.ParameterSource.DEFAULT:
+        set_language(value)
 
 
 def _command_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str:

@@ -23,10 +23,10 @@ from typing import Any, NoReturn, TypeGuard, TypeVar
 import click
 
 from kundskab import __version__
-from kundskab._click import Group, _language_in, lang_option, root_lang_option
+from kundskab._click import Group, lang_option, root_lang_option, speak_our_language, start_language
 from kundskab._names import printable
 from kundskab.errors import KundskabError
-from kundskab.i18n import DEFAULT_LANGUAGE, N_, language, ngettext, set_language
+from kundskab.i18n import N_, language, ngettext
 from kundskab.i18n import gettext as _
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -227,8 +227,8 @@ class KundskabGroup(Group):
                                  windows_expand_args=windows_expand_args, **extra)
         fmt = _requested_format(argv)
         # The language of errors found before click parses anything (stdout closed at start).
-        set_language(os.environ.get("KUNDSKAB_LANG") or DEFAULT_LANGUAGE)
-        _language_in(argv)
+        speak_our_language()
+        start_language(argv)
         try:
             if sys.stdout is None:  # started with stdout closed (`>&-`)
                 raise OutputError(_("standard output is closed"))

@@ -11,6 +11,11 @@ kept in the cache directory, keyed by a hash of the .po; every later run reads t
 with the standard library's `gettext`, so Babel is imported only after the catalogue
 changes. Labels and definitions of concepts are knowledge, not messages: they come from
 the ontology in both languages.
+
+click's own messages (usage errors, "Usage:", "Options") are in a second domain of the same
+catalogue, `click` (kundskab/locale/da/LC_MESSAGES/click.po, msgids extracted from click with
+Babel): click marks them for the standard library's gettext, and kundskab._click looks them
+up here, in the language of the invocation.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from pathlib import Path
 from kundskab import _paths
 
 __all__ = [
+    "CLICK_DOMAIN",
     "DEFAULT_LANGUAGE",
+    "DOMAIN",
     "LANGUAGES",
     "N_",
     "Text",
@@ -37,10 +44,12 @@ __all__ = [
     "language",
     "ngettext",
     "set_language",
+    "translations",
     "using_language",
 ]
 
 DOMAIN = "kundskab"
+CLICK_DOMAIN = "click"  # click's own messages, translated for kundskab's languages
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
 SOURCE_LANGUAGE = "en"
@@ -79,28 +88,29 @@ def using_language(lang: str) -> Iterator[None]:
         _LANGUAGE.reset(token)
 
 
-def catalogue_path(lang: str) -> Path:
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalogue_path(lang: str, domain: str = DOMAIN) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
 
 
 def gettext(message: str, lang: str | None = None) -> str:
     """`message` (English) in `lang`, by default the current language."""
-    return _translations(lang or _LANGUAGE.get()).gettext(message)
+    return translations(lang or _LANGUAGE.get()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str:
     """The singular or plural form of a message, for the number `n`, in `lang`."""
-    return _translations(lang or _LANGUAGE.get()).ngettext(singular, plural, n)
+    return translations(lang or _LANGUAGE.get()).ngettext(singular, plural, n)
 
 
 @cache
-def _translations(lang: str) -> _gettext.NullTranslations:
+def translations(lang: str, domain: str = DOMAIN) -> _gettext.NullTranslations:
+    """The compiled catalogue of one domain in `lang` (English: the messages themselves)."""
     if lang == SOURCE_LANGUAGE or lang not in LANGUAGES:
         return _gettext.NullTranslations()
-    po = catalogue_path(lang)
+    po = catalogue_path(lang, domain)
     source = po.read_bytes()
     key = hashlib.sha256(source).hexdigest()[:16]
-    compiled = _paths.cache_dir() / f"messages-{lang}-{key}.mo"
+    compiled = _paths.cache_dir() / f"{domain}-{lang}-{key}.mo"
     with contextlib.suppress(OSError):
         return _gettext.GNUTranslations(io.BytesIO(compiled.read_bytes()))
     data = compile_catalogue(source)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from pathlib import Path
 
@@ -68,16 +70,16 @@ def test_no_message_is_hidden_from_the_extractor() -> None:
 
 def test_the_catalogue_is_compiled_once_into_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path))
-    i18n._translations.cache_clear()
+    i18n.translations.cache_clear()
     try:
         assert i18n.gettext("Tier", "da") == "Indsatsniveau"
-        compiled = list(tmp_path.glob("messages-da-*.mo"))
+        compiled = list(tmp_path.glob("kundskab-da-*.mo"))
         assert len(compiled) == 1
-        i18n._translations.cache_clear()
+        i18n.translations.cache_clear()
         compiled[0].write_bytes(i18n.compile_catalogue(i18n.catalogue_path("da").read_bytes()))
         assert i18n.gettext("Tier", "da") == "Indsatsniveau" and i18n.gettext("Tier", "en") == "Tier"
     finally:
-        i18n._translations.cache_clear()
+        i18n.translations.cache_clear()
 
 
 def test_errors_are_english_as_text_and_translated_on_demand() -> None:
@@ -202,3 +204,100 @@ def test_library_errors_take_their_messages_from_the_catalogue() -> None:
             if re.search(r'\b[A-Z]\w*Error\(\s*f?"', line) and "ReadError(" not in line:
                 found.append(f"{path.name}:{number}: {line.strip()}")
     assert not found, "raise errors with N_(template), params:\n" + "\n".join(found)
+
+
+# ---------------------------------------------------------------- click's own messages
+
+CLICK_PLACEHOLDER = re.compile(r"\{(\w*)(?:![rsa])?\}|%\((\w+)\)s")
+
+
+def _placeholders(text: str) -> set[str]:
+    return {a or b for a, b in CLICK_PLACEHOLDER.findall(text)}
+
+
+def test_every_message_of_click_has_danish() -> None:
+    # click marks its messages for gettext; the installed click's are extracted as Babel
+    # would (README, Development) and each must have Danish in the catalogue's click domain.
+    import click
+
+    with i18n.catalogue_path("da", i18n.CLICK_DOMAIN).open("rb") as handle:
+        po = {m.id: m.string for m in read_po(handle, locale="da") if m.id and not m.fuzzy}
+    found = {message: f"{filename}:{lineno}" for filename, lineno, message, _comments, _context
+             in extract_from_dir(str(Path(click.__file__).parent))}
+    assert len(found) > 50
+    missing = [f"click/{where}: {msgid!r}" for msgid, where in found.items() if not po.get(msgid)]
+    assert not missing, "no Danish in kundskab/locale/da/LC_MESSAGES/click.po for:\n" + "\n".join(missing)
+    for msgid, translation in po.items():
+        sources = msgid if isinstance(msgid, tuple) else (msgid,)
+        targets = translation if isinstance(translation, tuple) else (translation,)
+        assert all(targets), f"no Danish for {msgid!r}"
+        # Danish may leave out a word click fills in English (a number type's name), never add one.
+        for target in targets:
+            assert _placeholders(target) <= set().union(*map(_placeholders, sources)), f"{msgid!r} -> {target!r}"
+
+
+# Bad command lines: (arguments, Danish message, English message). Each is a usage error.
+BAD_USAGE = [
+    (["recommend", "--age", "15", "--nosuch"], "Tilvalget '--nosuch' findes ikke.", "No such option '--nosuch'."),
+    (["show"], "Mangler argumentet 'NAME'.", "Missing argument 'NAME'."),
+    (["recommend", "--age"], "Tilvalget '--age' kræver en værdi.", "Option '--age' requires an argument."),
+    (["recommend", "--limit", "x", "--age", "3"], "Ugyldig værdi for '--limit': 'x' er ikke et gyldigt tal.",
+     "Invalid value for '--limit': 'x' is not a valid integer range."),
+    (["interventions", "--format", "xml"], "Ugyldig værdi for '--format': 'xml' er ikke en af 'text', 'json'.",
+     "Invalid value for '--format': 'xml' is not one of 'text', 'json'."),
+    (["validate", "no-such-file.md"], "'no-such-file.md' findes ikke.", "Path 'no-such-file.md' does not exist."),
+    (["bogus"], "Kommandoen 'bogus' findes ikke.", "No such command 'bogus'."),
+    (["recommend", "a.json", "b.json"], "Uventet ekstra argument (b.json)", "Got unexpected extra argument (b.json)"),
+]
+
+
+@pytest.mark.parametrize(("args", "danish", "english"), BAD_USAGE, ids=lambda v: v[0] if isinstance(v, list) else "")
+def test_clicks_own_errors_speak_the_language(args: list[str], danish: str, english: str) -> None:
+    environment = dict(os.environ)
+    code, out, err_da = invoke(*args)
+    assert code == 2 and out == ""
+    assert f"Fejl: {danish}" in err_da or f"Fejl: Ugyldig værdi for 'PATHS...': {danish}" in err_da, err_da
+    assert not [w for w in ("Error", "Usage", "Try '", english) if w in err_da], err_da
+    # Translated in the process, not by setting LANGUAGE or LC_* for it and its children.
+    assert dict(os.environ) == environment
+
+    for english_args, env in ((["--lang", "en", *args], None), (args, {"KUNDSKAB_LANG": "en"})):
+        code, out, err = invoke(*english_args, env=env)
+        assert code == 2 and "Error: " in err and english in err, err
+        assert not [w for w in ("Fejl", "Brug", "Prøv", danish) if w in err], err
+    # click's usage line and hint, where it gives them, in Danish too.
+    if "Usage: kundskab" in err:
+        assert "Brug: kundskab" in err_da and "[TILVALG]" in err_da
+        assert "Prøv 'kundskab" in err_da and "for at få hjælp." in err_da
+
+    # --format json: the contract's error object on stdout, same exit status, either language.
+    for lang, message in (("da", danish), ("en", english)):
+        if "--format" in args:
+            continue  # the bad --format is the last one given: the answer is text
+        code, out, err = invoke("--lang", lang, args[0], "--format", "json", *args[1:])
+        assert code == 2
+        error = json.loads(out)["error"]
+        assert error["code"] == "usage-error" and message in error["message"] and message in err
+
+
+def test_help_headings_and_click_words_follow_the_language_in_any_order() -> None:
+    # Regression: click builds a command's --help option once, with its help in the
+    # language of that moment; a later run in the other language must not inherit it.
+    for first, second in (("da", "en"), ("en", "da")):
+        for lang in (first, second):
+            code, out, _ = invoke("template", "--help", "--lang", lang)
+            assert code == 0
+            if lang == "da":
+                assert "Vis denne hjælp og afslut." in out and "-o, --output FIL " in out
+                assert "Tilvalg:" in out and "Show this message" not in out and "FILE" not in out
+            else:
+                assert "Show this message and exit." in out and "-o, --output FILE " in out
+                assert "Options:" in out and "Vis denne" not in out and "FIL " not in out
+    code, out, _ = invoke("--help")
+    assert code == 0 and "Brug: kundskab [TILVALG] KOMMANDO [ARGUMENTER]..." in out
+    assert "[miljøvariabel: KUNDSKAB_LANG; standard: da]" in out and "Kommandoer:" in out
+    code, out, _ = invoke("--help", "--lang", "en")
+    assert code == 0 and "Usage: kundskab [OPTIONS] COMMAND [ARGS]..." in out and "[env var: KUNDSKAB_LANG" in out
+    # A --lang after the command speaks for errors the group finds before reaching it.
+    code, _, err = invoke("bogus", "--lang", "en")
+    assert code == 2 and "Error: No such command 'bogus'." in err
