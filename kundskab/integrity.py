@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kundskab import _paths
-from kundskab.i18n import gettext
+from kundskab.i18n import gettext, language
 from kundskab.knowledge import KnowledgeBase
 
 __all__ = ["CheckReport", "Finding", "Issue", "check", "programme_findings"]
@@ -98,8 +98,10 @@ def _short(node: Any) -> str:
     return text
 
 
-def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: Any = None) -> list[Issue]:
-    """Run the SHACL shapes over the ontology; one Issue per violation."""
+def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: Any = None,
+                 lang: str = "da") -> list[Issue]:
+    """Run the SHACL shapes over the ontology; one Issue per violation, with the shape's
+    sh:message in `lang` (every shape has one in Danish and one in English)."""
     import pyshacl
     import rdflib
     from rdflib.namespace import SH
@@ -115,6 +117,7 @@ def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: An
     _conforms, results, _text = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
     )
+    language_of = {str(m): m.language for m in shapes.objects(None, SH.message) if isinstance(m, rdflib.Literal)}
     issues = []
     # The report's own results only: a sh:node constraint nests the inner shape's results
     # under sh:detail, which say the same thing again about a blank node.
@@ -124,11 +127,15 @@ def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: An
 
         path = one(SH.resultPath)
         value = one(SH.value)
+        # pySHACL drops the language tag of a SPARQL constraint's message: its language is
+        # then the one the shapes give that text.
+        messages = {m.language or language_of.get(str(m)): str(m) for m in results.objects(result, SH.resultMessage)}
+        message = messages.get(lang) or messages.get("en") or gettext("violates a shape", lang)
         issues.append(
             Issue(
                 code="shacl-violation",
                 focus=_short(one(SH.focusNode)),
-                message=str(one(SH.resultMessage) or "violates a shape"),
+                message=message,
                 path=_short(path) if path is not None and not isinstance(path, rdflib.BNode) else None,
                 value=_short(value) if value is not None else None,
                 shape=_short(one(SH.sourceShape)) if not isinstance(one(SH.sourceShape), rdflib.BNode) else None,
@@ -188,14 +195,15 @@ def _programme_findings(kb: KnowledgeBase, lang: str = "da") -> tuple[list[Findi
     return findings, verdicts, scope
 
 
-def check(kb: KnowledgeBase | None = None, lang: str = "da", *, graph: Any = None) -> CheckReport:
-    """Check the knowledge base: SHACL shapes, unique labels, programme findings (their
-    messages in `lang`; SHACL's come from the shapes, in English).
+def check(kb: KnowledgeBase | None = None, lang: str | None = None, *, graph: Any = None) -> CheckReport:
+    """Check the knowledge base: SHACL shapes, unique labels, programme findings, their
+    messages in `lang` (by default the current language; SHACL's from the shapes).
 
     `graph`: the ontology as read from a SPARQL store (kundskab.store); else its files."""
     kb = kb or KnowledgeBase.load()
+    lang = lang or language()
     directory = kb.ontology_dir or _paths.ontology_dir()
-    errors = shacl_issues(directory, data=graph) + label_issues(kb, lang)
+    errors = shacl_issues(directory, data=graph, lang=lang) + label_issues(kb, lang)
     findings, verdicts, scope = _programme_findings(kb, lang)
     return CheckReport(
         kb_version=kb.version,

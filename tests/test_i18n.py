@@ -301,3 +301,55 @@ def test_help_headings_and_click_words_follow_the_language_in_any_order() -> Non
     # A --lang after the command speaks for errors the group finds before reaching it.
     code, _, err = invoke("bogus", "--lang", "en")
     assert code == 2 and "Error: No such command 'bogus'." in err
+
+
+# ---------------------------------------------------------------- SHACL messages
+
+SHAPES = PACKAGE.parent / "ontology" / "shapes"
+# What a shape may carry besides its constraints: a shape with nothing else reports no result of its own.
+NOT_CONSTRAINTS = {"type", "targetClass", "targetSubjectsOf", "targetObjectsOf", "targetNode", "property",
+                   "path", "message", "name", "description", "severity", "deactivated", "prefixes",
+                   "select", "sparql", "field", "code"}
+
+
+def test_every_shape_message_exists_in_danish_and_english() -> None:
+    # `validate` and `check` print the violated shape's sh:message in the chosen language.
+    import rdflib
+    from rdflib.namespace import SH
+
+    files = sorted(SHAPES.rglob("*.ttl"))
+    assert len(files) >= 2
+    for path in files:
+        graph = rdflib.Graph().parse(path)
+        reporting = set(graph.subjects(SH.message, None))
+        for node in graph.subjects(None, None):  # shapes that report a result of their own
+            targeted = any((node, p, None) in graph for p in (SH.targetClass, SH.targetSubjectsOf, SH.targetNode))
+            reached = targeted or (None, SH.property, node) in graph or (None, SH.sparql, node) in graph
+            # A shape reached only through another's sh:node reports details of that one's result.
+            parents = list(graph.subjects(SH.property, node))
+            nested = (None, SH.node, node) in graph or (bool(parents) and all(
+                (None, SH.node, parent) in graph and (parent, SH.targetClass, None) not in graph for parent in parents))
+            own = {str(p).rpartition("#")[2].rpartition("/")[2] for p in graph.predicates(node, None)}
+            if reached and not nested and own - NOT_CONSTRAINTS:
+                assert node in reporting, f"{path.name}: a shape without sh:message ({sorted(own)})"
+        for shape in reporting:
+            langs = sorted(m.language or "none" for m in graph.objects(shape, SH.message))
+            assert langs == ["da", "en"], f"{path.name}: {shape} has sh:message in {langs}, not one each in da and en"
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_shacl_violations_are_reported_in_the_chosen_language(lang: str, ontology_copy: Path) -> None:
+    import shutil
+
+    import rdflib
+    from rdflib.namespace import SH
+
+    from kundskab.integrity import check
+
+    shapes = rdflib.Graph().parse(SHAPES / "knowledge-base.ttl")
+    in_lang = {str(m) for m in shapes.objects(None, SH.message) if m.language == lang}
+    fixture = Path(__file__).parent / "shapes" / "intervention.ttl"
+    shutil.copy(fixture, ontology_copy / "catalogue" / "zz-broken.ttl")
+    report = check(KnowledgeBase.load(ontology_copy), lang)
+    shacl = [e for e in report.errors if e.code == "shacl-violation"]
+    assert shacl and all(e.message in in_lang for e in shacl), [e.message for e in shacl if e.message not in in_lang]

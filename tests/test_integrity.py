@@ -32,7 +32,7 @@ def test_bundled_ontology_has_no_integrity_errors(kb: KnowledgeBase) -> None:
 @pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.ttl")), ids=lambda p: p.stem)
 def test_each_broken_graph_gives_exactly_its_violations(fixture: Path, ontology_copy: Path) -> None:
     shutil.copy(fixture, ontology_copy / "catalogue" / f"zz-{fixture.name}")
-    issues = shacl_issues(ontology_copy)
+    issues = shacl_issues(ontology_copy, lang="en")  # the fixtures expect the English messages
     expected = _expectations(fixture)
     assert expected, "a fixture must declare what it expects"
     for focus, message in expected:
@@ -44,7 +44,7 @@ def test_each_broken_graph_gives_exactly_its_violations(fixture: Path, ontology_
 
 def test_every_shape_message_has_a_fixture() -> None:
     shapes = rdflib.Graph().parse(ontology_dir() / "shapes" / "knowledge-base.ttl")
-    messages = {str(m) for m in shapes.objects(None, SH.message)}
+    messages = {str(m) for m in shapes.objects(None, SH.message) if m.language == "en"}
     covered = [m for f in FIXTURES.glob("*.ttl") for _, m in _expectations(f)]
     missing = [m for m in messages if not any(c in m for c in covered)]
     assert missing == []
