@@ -227,6 +227,7 @@ def test_every_message_of_click_has_danish() -> None:
     assert len(found) > 50
     missing = [f"click/{where}: {msgid!r}" for msgid, where in found.items() if not po.get(msgid)]
     assert not missing, "no Danish in kundskab/locale/da/LC_MESSAGES/click.po for:\n" + "\n".join(missing)
+    assert po.get("required"), "click translates 'required' through a variable: keep its entry"
     for msgid, translation in po.items():
         sources = msgid if isinstance(msgid, tuple) else (msgid,)
         targets = translation if isinstance(translation, tuple) else (translation,)
