@@ -2,7 +2,8 @@
 
 The rules engine (durable-rules) derives the age group, target groups, tier and fora; the
 catalogue's interventions are then ranked by the weights in rules/interventions.yaml; the
-rules' reference evaluator answers which unknown factors would change the answer.
+same rules compiled to bit masks (kundskab.whatif) answer which unknown factors would change
+the answer.
 
 The engine runs for every case. What follows from its conclusions is a pure function of
 few inputs, so it is built once and kept, with its JSON text, in bounded memos (cleared
@@ -27,7 +28,8 @@ from kundskab.errors import RequestError
 from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge import KnowledgeBase, load
 from kundskab.ranking import CaseView, Ranker
-from kundskab.rules import Facts, Rule, RuleSet, single_bits
+from kundskab.rules import Facts, Rule, RuleSet
+from kundskab.whatif import WhatIf, single_bits
 
 __all__ = ["Recommendation", "Recommender", "recommend"]
 
@@ -121,6 +123,7 @@ class Recommender:
         self.kb = kb or load()
         self.rules = rules or RuleSet.load(self.kb)
         self.engine = RulesEngine(self.rules)
+        self.whatif = WhatIf(self.rules)
         self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks)
         self._label_json = {lang: {c.id: f"{_dumps(c.id)}:{_dumps(c.label(lang))}" for c in self.kb}
                             for lang in ("da", "en")}
@@ -128,12 +131,12 @@ class Recommender:
             lang: {c.id: c.label(lang) for c in self.kb} for lang in ("da", "en")}
         self._risk_factors = frozenset(f.id for f in self.kb.of_type("RiskFactor"))
         self._forum_by_bit = sorted(
-            ((bit, ident) for (kind, ident), bit in self.rules.derived_bit.items() if kind == "forum"),
+            ((bit, ident) for (kind, ident), bit in self.whatif.derived_bit.items() if kind == "forum"),
             key=lambda x: x[1])
         self._forum_bits = sum(bit for bit, _ in self._forum_by_bit)
         # Questions never ask about a factor the case's answers already imply, nor one that
         # cannot apply at the case's age (ks:implies, ks:minAge/ks:maxAge on factors).
-        factor_bit = self.rules.factor_bit
+        factor_bit = self.whatif.factor_bit
         self._implied_mask = {factor_bit[f]: sum(factor_bit[i] for i in implied if i in factor_bit)
                               for f, implied in implied_factors(self.kb).items() if f in factor_bit}
         self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
@@ -227,19 +230,19 @@ class Recommender:
     def _open_questions(self, case: Case, derivation: Derivation, lang: str) -> list[Piece]:
         """Each unknown factor whose answer would change the tier or the fora, and what
         would change; and the age, when it is unknown and would matter."""
-        rules = self.rules
+        whatif = self.whatif
         facts = case.facts
         age, rank, fired = facts.age, derivation.tier_rank, derivation.fired
-        true_bits, false_bits = rules.factor_bits(facts)
-        derived_bits = rules.concluded_bits(fired)
-        unknown_bits = rules.read_bits & ~true_bits & ~false_bits & ~self._not_asked(age, true_bits)
+        true_bits, false_bits = whatif.factor_bits(facts)
+        derived_bits = whatif.concluded_bits(fired)
+        unknown_bits = whatif.read_bits & ~true_bits & ~false_bits & ~self._not_asked(age, true_bits)
         keyed: list[tuple[tuple[Any, ...], Piece]] = []
-        if not unknown_bits & rules.read_false_bits:
+        if not unknown_bits & whatif.read_false_bits:
             # The usual case: a yes can change something, a no cannot. The questions the
             # simple rules raise depend on what was concluded, not on which factors are
             # unknown, so they are kept per conclusions (in question order) and filtered.
-            triggered = rules.trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired)
-            key = (lang, rules.simple_effects_key(age, true_bits, false_bits, derived_bits, rank, fired))
+            triggered = whatif.trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired)
+            key = (lang, whatif.simple_effects_key(age, true_bits, false_bits, derived_bits, rank, fired))
             plain = self._plain_questions.get(key)
             if plain is None:
                 plain = self._plain_questions.make(key, self._simple_questions, age, true_bits, false_bits,
@@ -251,10 +254,10 @@ class Recommender:
                 if change := self._change("true", effect, rank, derived_bits):
                     keyed.append(self._question_for(bit, [change], rank, lang))
         else:
-            if_true = rules.effects_of_unknown_bits(age, true_bits, false_bits, derived_bits, rank, unknown_bits,
+            if_true = whatif.effects_of_unknown_bits(age, true_bits, false_bits, derived_bits, rank, unknown_bits,
                                                     fired)
-            if_false = {bit: rules.what_if_bit(age, true_bits, false_bits, derived_bits, rank, bit, False, fired)
-                        for bit in single_bits(unknown_bits & rules.read_false_bits)}
+            if_false = {bit: whatif.what_if_bit(age, true_bits, false_bits, derived_bits, rank, bit, False, fired)
+                        for bit in single_bits(unknown_bits & whatif.read_false_bits)}
             for bit in if_true.keys() | if_false.keys():
                 # What would change if the answer were yes, and if it were no.
                 changes = [change for value, effects in (("true", if_true), ("false", if_false))
@@ -264,7 +267,7 @@ class Recommender:
         if age is None:
             outcomes = set()
             for probe in PROBE_AGES:
-                state, _ = rules.closure(Facts(probe, facts.true, facts.false))
+                state, _ = self.rules.closure(Facts(probe, facts.true, facts.false))
                 outcomes.add((state.tier_rank, frozenset(state.derived.get("forum", ()))))
             if len(outcomes) > 1:
                 would = ["fora"] if len({o[0] for o in outcomes}) == 1 else ["fora", "tier"]
@@ -295,7 +298,7 @@ class Recommender:
         """(factor bit, (sort key, question)) for every factor a simple rule reads whose
         yes would change the tier or the fora, in question order."""
         found = []
-        for bit, effect in self.rules.simple_effects(age, true_bits, false_bits, derived_bits, rank, fired):
+        for bit, effect in self.whatif.simple_effects(age, true_bits, false_bits, derived_bits, rank, fired):
             if change := self._change("true", effect, rank, derived_bits):
                 found.append((bit, self._question_for(bit, [change], rank, lang)))
         found.sort(key=lambda entry: entry[1][0])
@@ -321,7 +324,7 @@ class Recommender:
                   lang: str) -> tuple[tuple[Any, ...], Piece]:
         tier_by_rank = self.rules.tier_by_rank
         base_tier = tier_by_rank.get(rank, "general")
-        factor = self.rules.factor_by_bit[bit]
+        factor = self.whatif.factor_by_bit[bit]
         question: dict[str, Any] = {"factor": factor, "label": self._label(factor, lang),
                                     "would_change": [], "if_true": None, "if_false": None}
         would = set()

@@ -7,24 +7,23 @@ factor matches every factor in that domain. Loading checks every name against th
 knowledge base and reports problems with file and line.
 
 The evaluator here (`RuleSet.closure`) is the reference semantics of the rules in plain
-Python. The recommender reasons with durable-rules (kundskab.engine) and uses this
-evaluator only for what-if questions ("would the answer change if this unknown were
-known?"); a test checks the two agree.
+Python. The recommender reasons with durable-rules (kundskab.engine), asks what-if
+questions ("would the answer change if this unknown were known?") of the same rules
+compiled to bit masks (kundskab.whatif), and uses this evaluator only where the age is
+unknown; tests check that all three agree.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 
 from kundskab import _paths
-from kundskab._memo import BoundedMemo
 from kundskab.errors import KundskabError, RuleError
 from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
@@ -171,28 +170,6 @@ class Rule:
         return [("tier" if kind == "tier" else f"{kind}:{ident}") for kind, ident in self.conclusions]
 
 
-class CompiledRule(NamedTuple):
-    """A rule as bit masks, for the what-if questions: it holds when the age is within
-    [lo, hi], every one of `any_masks` meets a true factor, every bit of `false_mask` is a
-    false factor, every one of `derived_masks` meets a conclusion and the tier rank is at
-    least `min_rank`; it then concludes `out_bits` and tier rank `out_rank`."""
-
-    id: str
-    lo: int | None
-    hi: int | None
-    any_masks: tuple[int, ...]
-    false_mask: int
-    derived_masks: tuple[int, ...]
-    min_rank: int
-    out_bits: int
-    out_rank: int
-
-    @property
-    def simple(self) -> bool:
-        """One factor condition and nothing else that a what-if must check."""
-        return len(self.any_masks) == 1 and not self.false_mask and not self.derived_masks and not self.min_rank
-
-
 @dataclass(frozen=True)
 class Ranking:
     """How interventions are scored (rules/interventions.yaml)."""
@@ -246,7 +223,6 @@ class RuleSet:
         self.factors_read_false = {
             c.ids[0] for r in rules for c in r.conditions if c.kind == "factor_false"
         }
-        self._compile_bits()
         self.consumed_kinds = {
             c.derived_kind or "tier"
             for r in rules for c in r.conditions if c.kind in ("derived", "tier_at_least")
@@ -333,11 +309,11 @@ class RuleSet:
                     continue
                 done.add(rule.id)
                 fired.append((rule, premises))
-                if self.conclude(state, rule):
+                if self._conclude(state, rule):
                     changed = True
         return state, fired
 
-    def conclude(self, state: State, rule: Rule) -> bool:
+    def _conclude(self, state: State, rule: Rule) -> bool:
         """Add a rule's conclusions to the state; True if anything was new."""
         new = False
         for kind, ident in rule.conclusions:
@@ -348,333 +324,6 @@ class RuleSet:
                 if kind == "tier" and self.tier_ranks[ident] > state.tier_rank:
                     state.tier_rank, state.tier = self.tier_ranks[ident], ident
         return new
-
-    # ------------------------------------------------------------------ what-if
-
-    def _compile_bits(self) -> None:
-        """Rules as bit masks, so what-if questions cost a few integer operations each."""
-        # Case factors, plus the initiative facts that rules about initiatives read.
-        factors = sorted({f.id for f in self.kb.of_type("Factor")}
-                         | {i for r in self.rules for c in r.conditions
-                            if c.kind in ("factor", "any_factor", "factor_false") for i in c.ids})
-        self.factor_bit = {f: 1 << i for i, f in enumerate(factors)}
-        self.factor_by_bit = {b: f for f, b in self.factor_bit.items()}
-        derived = sorted({c for r in self.rules for c in r.conclusions})
-        self.derived_bit = {d: 1 << i for i, d in enumerate(derived)}
-        compiled = []
-        for rule in self.rules:
-            lo = hi = None
-            any_masks: list[int] = []
-            false_mask = 0
-            derived_masks: list[int] = []
-            min_rank = 0
-            for c in rule.conditions:
-                if c.kind == "age":
-                    lo, hi = c.min_age, c.max_age
-                    if lo is None:
-                        lo = 0
-                    if hi is None:
-                        hi = 1 << 30
-                elif c.kind in ("factor", "any_factor"):
-                    any_masks.append(sum(self.factor_bit[i] for i in c.ids))
-                elif c.kind == "factor_false":
-                    false_mask |= self.factor_bit[c.ids[0]]
-                elif c.kind == "derived":
-                    derived_masks.append(sum(self.derived_bit.get((c.derived_kind or "", i), 0)
-                                             for i in c.ids))
-                elif c.kind == "tier_at_least":
-                    min_rank = c.rank or 0
-            out_bits = sum(self.derived_bit[c] for c in rule.conclusions)
-            out_rank = max((self.tier_ranks[i] for k, i in rule.conclusions if k == "tier"), default=0)
-            compiled.append(CompiledRule(rule.id, lo, hi, tuple(any_masks), false_mask, tuple(derived_masks),
-                                         min_rank, out_bits, out_rank))
-        self._compiled = compiled
-        self.out_bits = {entry.id: entry.out_bits for entry in compiled}  # what each rule concludes
-        # Rules whose age condition can hold, per age band: a case only looks at its band.
-        edges = sorted({e.lo for e in compiled if e.lo is not None} | {e.hi + 1 for e in compiled if e.hi is not None})
-        self._age_edges = edges
-        self._compiled_by_band = [
-            [e for e in compiled if e.lo is None or (e.lo <= age <= e.hi)]  # type: ignore[operator]
-            for age in [-1, *edges]
-        ]
-        self._compiled_no_age = [e for e in compiled if e.lo is None]
-
-        def split(entries: list[CompiledRule]) -> tuple[list[CompiledRule], list[CompiledRule]]:
-            simple = [e for e in entries if e.simple]
-            return simple, [e for e in entries if e not in simple]
-
-        self._simple_by_band = [split(band) for band in self._compiled_by_band]
-        self._simple_no_age = split(self._compiled_no_age)
-
-        def effects(simple: list[CompiledRule]) -> list[tuple[int, int, int]]:
-            # (bit, derived bits, tier rank): what a factor adds through the simple rules
-            # of a band. A simple rule that has already fired adds nothing new, so no case
-            # needs to exclude it.
-            table: dict[int, tuple[int, int]] = {}
-            for entry in simple:
-                for bit in single_bits(entry.any_masks[0]):
-                    out_bits, out_rank = table.get(bit, (0, 0))
-                    table[bit] = (out_bits | entry.out_bits, max(out_rank, entry.out_rank))
-            return [(bit, *table[bit]) for bit in sorted(table)]
-
-        self._simple_effects_by_band = [effects(simple) for simple, _ in self._simple_by_band]
-        self._simple_effects_no_age = effects(self._simple_no_age[0])
-        self._chain_rules = [e for e in compiled if e.derived_masks or e.min_rank]
-        # What the chaining rules can see; anything else cannot change their outcome.
-        self._chain_read_mask = 0
-        self._chain_factor_mask = 0
-        self._chain_false_mask = 0
-        for e in self._chain_rules:
-            for mask in e.derived_masks:
-                self._chain_read_mask |= mask
-            for mask in e.any_masks:
-                self._chain_factor_mask |= mask
-            self._chain_false_mask |= e.false_mask
-        self._chain_memo = BoundedMemo(4096)  # chaining outcomes by what chaining rules see
-        # What the rules with more than one condition read: all their what-ifs depend on.
-        multi = [e for e in compiled if not e.simple]
-        self._multi_ids = frozenset(e.id for e in multi)
-        self._multi_factor_mask = 0
-        self._multi_false_mask = 0
-        for e in multi:
-            for mask in e.any_masks:
-                self._multi_factor_mask |= mask
-            self._multi_false_mask |= e.false_mask
-        self._trigger_memo = BoundedMemo(4096)  # trigger effects by all they depend on
-        self._chain_ids = frozenset(e.id for e in self._chain_rules)
-        self._compiled_reading_bit: dict[int, list[CompiledRule]] = {}
-        for entry in compiled:
-            rule = self.by_id[entry.id]
-            for condition in rule.conditions:
-                for name in condition.reads():
-                    if name.startswith("factor:"):
-                        bucket = self._compiled_reading_bit.setdefault(self.factor_bit[name[7:]], [])
-                        if entry not in bucket:
-                            bucket.append(entry)
-        # The factors rules read (true or false), as bits.
-        self.read_bits = sum(self.factor_bit[f] for f in self.factors_read)
-        self.read_false_bits = sum(self.factor_bit[f] for f in self.factors_read_false)
-
-    @staticmethod
-    def _holds(entry: CompiledRule, age: int | None, true_bits: int, false_bits: int,
-               derived_bits: int, rank: int) -> bool:
-        _, lo, hi, any_masks, false_mask, derived_masks, min_rank, _, _ = entry
-        if lo is not None and (age is None or age < lo or age > hi):  # type: ignore[operator]  # hi set with lo
-            return False
-        if rank < min_rank or false_mask & ~false_bits:
-            return False
-        for mask in any_masks:
-            if not mask & true_bits:
-                return False
-        for mask in derived_masks:
-            if not mask & derived_bits:
-                return False
-        return True
-
-    def _chain(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int, rank: int,
-               fired: frozenset[str]) -> tuple[int, int]:
-        """Fire the rules that read conclusions until nothing changes. What they can see is
-        small (age, a few bits, the tier), so results are kept by that view."""
-        key = (age, true_bits & self._chain_factor_mask, false_bits & self._chain_false_mask,
-               derived_bits & self._chain_read_mask, rank, fired)
-        found = self._chain_memo.get(key)
-        if found is None:
-            new_rank, new_bits = rank, derived_bits & self._chain_read_mask
-            done = set(fired)
-            changed = True
-            while changed:
-                changed = False
-                for entry in self._chain_rules:
-                    if entry.id in done or not self._holds(entry, age, true_bits, false_bits, new_bits, new_rank):
-                        continue
-                    done.add(entry.id)
-                    if entry.out_bits & ~new_bits or entry.out_rank > new_rank:
-                        new_bits |= entry.out_bits
-                        new_rank = max(new_rank, entry.out_rank)
-                        changed = True
-            found = (new_rank, new_bits & ~(derived_bits & self._chain_read_mask))
-            self._chain_memo.keep(key, found)
-        return found[0], derived_bits | found[1]
-
-    def bits_of(self, state: State) -> tuple[int, int, int]:
-        return self.bits(state.facts, state.derived)
-
-    def bits(self, facts: Facts, derived: Mapping[str, Iterable[str]]) -> tuple[int, int, int]:
-        """(true factor bits, false factor bits, derived bits) of facts and conclusions."""
-        derived_bit = self.derived_bit
-        derived_bits = sum(derived_bit.get((k, i), 0) for k, ids in derived.items() for i in ids)
-        return (*self.factor_bits(facts), derived_bits)
-
-    def factor_bits(self, facts: Facts) -> tuple[int, int]:
-        """(true factor bits, false factor bits) of a case's facts."""
-        factor_bit = self.factor_bit
-        return sum(factor_bit.get(f, 0) for f in facts.true), sum(factor_bit.get(f, 0) for f in facts.false)
-
-    def concluded_bits(self, fired: Iterable[str]) -> int:
-        """The derived bits of what the rules `fired` concluded (all of a case's conclusions
-        when they are all the rules that fired for it)."""
-        bits = 0
-        for rule_id in fired:
-            bits |= self.out_bits[rule_id]
-        return bits
-
-    def what_if(self, state: State, factor: str, value: bool,
-                fired: Collection[str] = frozenset(),
-                bits: tuple[int, int, int] | None = None) -> tuple[int, int]:
-        """(tier rank, derived bits) if an unknown `factor` were known. Rules are monotone,
-        so only rules reading the factor can start a change, and a rule in `fired` (already
-        fired for the case) can add nothing new."""
-        true_bits, false_bits, derived_bits = bits or self.bits_of(state)
-        return self.what_if_bit(state.facts.age, true_bits, false_bits, derived_bits, state.tier_rank,
-                                self.factor_bit[factor], value, fired)
-
-    def what_if_bit(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int, rank: int,
-                    bit: int, value: bool, fired: Collection[str]) -> tuple[int, int]:
-        """`what_if` over bit masks: the factor is given by its bit."""
-        if value:
-            true_bits |= bit
-        else:
-            false_bits |= bit
-        holds = self._holds
-        changed = False
-        for entry in self._compiled_reading_bit.get(bit, ()):
-            if (entry.id not in fired and holds(entry, age, true_bits, false_bits, derived_bits, rank)
-                    and (entry.out_bits & ~derived_bits or entry.out_rank > rank)):
-                derived_bits |= entry.out_bits
-                rank = max(rank, entry.out_rank)
-                changed = True
-        if changed:  # only rules that read conclusions can follow from new conclusions
-            rank, derived_bits = self._chain(age, true_bits, false_bits, derived_bits, rank,
-                                             self._chain_ids.intersection(fired))
-        return rank, derived_bits
-
-    def effects_of_unknowns(self, state: State, unknown: Iterable[str],
-                            fired: Collection[str] = frozenset(),
-                            bits: tuple[int, int, int] | None = None) -> dict[str, tuple[int, int]]:
-        """For each unknown factor that would change something if it were true: the tier
-        rank and derived bits that would follow. Equivalent to `what_if(..., True)` for
-        every factor, in one pass over the rules instead of one per factor."""
-        true_bits, false_bits, derived_bits = bits or self.bits_of(state)
-        unknown_bits = 0
-        for factor in unknown:
-            unknown_bits |= self.factor_bit.get(factor, 0)
-        found = self.effects_of_unknown_bits(state.facts.age, true_bits, false_bits, derived_bits,
-                                             state.tier_rank, unknown_bits, fired)
-        return {self.factor_by_bit[bit]: effect for bit, effect in found.items()}
-
-    def effects_of_unknown_bits(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
-                                rank: int, unknown_bits: int, fired: Collection[str]) -> dict[int, tuple[int, int]]:
-        """`effects_of_unknowns` over bit masks, keyed by the factor's bit."""
-        result = dict(self.trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired))
-        for bit, effect in self.simple_effects(age, true_bits, false_bits, derived_bits, rank, fired):
-            if bit & unknown_bits and bit not in result:
-                result[bit] = effect
-        return result
-
-    def simple_effects_key(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
-                           rank: int, fired: Collection[str]) -> tuple[Any, ...]:
-        """All that `simple_effects` depends on: cases alike in it get the same answer."""
-        band = -1 if age is None else bisect_right(self._age_edges, age)
-        return (band, derived_bits, rank, true_bits & self._chain_factor_mask,
-                false_bits & self._chain_false_mask, self._chain_ids.intersection(fired))
-
-    def simple_effects(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
-                       rank: int, fired: Collection[str]) -> list[tuple[int, tuple[int, int]]]:
-        """(factor bit, (tier rank, derived bits)) for each factor that, set true, would
-        change something through the rules with one factor condition (and any rules that
-        chain on from them), whether or not the case knows the factor."""
-        if age is None:
-            table = self._simple_effects_no_age
-        else:
-            table = self._simple_effects_by_band[bisect_right(self._age_edges, age)]
-        result: list[tuple[int, tuple[int, int]]] = []
-        chain_read, chain_factors = self._chain_read_mask, self._chain_factor_mask
-        chain_fired = self._chain_ids.intersection(fired)
-        chained: dict[tuple[int, int, int], tuple[int, int]] = {}  # many answers chain alike
-        for bit, out_bits, out_rank in table:
-            new_bits = derived_bits | out_bits
-            new_rank = out_rank if out_rank > rank else rank
-            if new_rank != rank or (new_bits ^ derived_bits) & chain_read:
-                key = (bit & chain_factors, new_bits, new_rank)
-                found = chained.get(key)
-                if found is None:
-                    found = chained[key] = self._chain(age, true_bits | bit, false_bits, new_bits, new_rank,
-                                                       chain_fired)
-                result.append((bit, found))
-            elif new_bits != derived_bits:
-                result.append((bit, (new_rank, new_bits)))
-        return result
-
-    def trigger_effects(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
-                        rank: int, unknown_bits: int, fired: Collection[str]) -> dict[int, tuple[int, int]]:
-        """Effects of the unknown factors that would fire a rule with more than one
-        condition (every other condition holding already), with the simple rules' effect of
-        the same factor included. Do not change the result: it may be shared."""
-        band = -1 if age is None else bisect_right(self._age_edges, age)
-        multi = self._multi_factor_mask
-        # Everything the result depends on; the chaining it may do reads less than this.
-        key = (band, derived_bits, rank, true_bits & (multi | self._chain_factor_mask),
-               false_bits & (self._multi_false_mask | self._chain_false_mask), unknown_bits & multi,
-               self._multi_ids.intersection(fired))
-        found = self._trigger_memo.get(key)
-        if found is None:
-            found = self._trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired)
-            self._trigger_memo.keep(key, found)
-        return found
-
-    def _trigger_effects(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
-                         rank: int, unknown_bits: int, fired: Collection[str]) -> dict[int, tuple[int, int]]:
-        if age is None:
-            table, other = self._simple_effects_no_age, self._simple_no_age[1]
-        else:
-            band = bisect_right(self._age_edges, age)
-            table, other = self._simple_effects_by_band[band], self._simple_by_band[band][1]
-        triggers: dict[int, list[CompiledRule]] = {}
-        for entry in other:
-            _, _, _, any_masks, false_mask, derived_masks, min_rank, out_bits, out_rank = entry
-            if entry.id in fired or not (out_bits & ~derived_bits or out_rank > rank):
-                continue
-            if rank < min_rank or false_mask & ~false_bits:
-                continue
-            if any(not m & derived_bits for m in derived_masks):
-                continue
-            missing = 0
-            count = 0
-            for m in any_masks:
-                if not m & true_bits:
-                    missing = m
-                    count += 1
-            if count != 1:
-                continue  # holds already, or needs two new facts: one answer cannot fire it
-            for bit in single_bits(missing & unknown_bits):
-                triggers.setdefault(bit, []).append(entry)
-        result: dict[int, tuple[int, int]] = {}
-        if not triggers:
-            return result
-        chain_ids = self._chain_ids
-        chain_fired = chain_ids.intersection(fired)
-        simple_effects = {bit: (out_bits, out_rank) for bit, out_bits, out_rank in table}
-        for bit, entries in triggers.items():
-            new_bits, new_rank = simple_effects.get(bit, (0, 0))
-            new_bits |= derived_bits
-            new_rank = max(new_rank, rank)
-            for entry in entries:
-                new_bits |= entry.out_bits
-                new_rank = max(new_rank, entry.out_rank)
-            if new_rank != rank or (new_bits ^ derived_bits) & self._chain_read_mask:
-                also = chain_fired.union(e.id for e in entries if e.id in chain_ids)
-                new_rank, new_bits = self._chain(age, true_bits | bit, false_bits, new_bits, new_rank, also)
-            if new_bits != derived_bits or new_rank != rank:
-                result[bit] = (new_rank, new_bits)
-        return result
-
-
-def single_bits(mask: int) -> Iterator[int]:
-    """The single bits of a mask, lowest first."""
-    while mask:
-        bit = mask & -mask
-        yield bit
-        mask ^= bit
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
