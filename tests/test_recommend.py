@@ -422,3 +422,22 @@ def test_a_rule_on_a_false_factor_makes_its_unknown_a_question(kb: KnowledgeBase
     assert question["if_false"]["new_fora"] == ["psp"]
     answered = recommender.recommend({"age": 30, "factors": {"victim-of-crime": True, "mediation-consent": False}})
     assert "psp" in answered.fora
+
+
+@pytest.mark.parametrize("age", [0, 3, 5])
+def test_a_child_under_school_age_is_not_asked_about_offending_or_gangs(recommender: Recommender, age: int) -> None:
+    """Regression: a 3-year-old with family problems was asked whether she was a gang member,
+    had offended repeatedly or seriously, was close to gangs or used drugs. The sources put
+    children under school age in the early-effort cooperation, and speak of offending, gangs,
+    street groups, drugs and radicalisation only from school age (ks:minAge on the factors)."""
+    not_before_school = {"offence-committed", "repeat-offending", "serious-offence", "charged-above-fine-level",
+                         "released-from-custody", "gang-proximity", "gang-member", "wants-to-leave-gang",
+                         "street-group", "substance-abuse", "radicalisation-signs", "truancy"}
+    for factors in ([], ["family-problems"], ["concerning-behaviour"]):
+        result = recommender.recommend({"age": age, "factors": factors}, questions=100).as_dict()
+        asked = {q["factor"] for q in result["open_questions"]}
+        assert asked, "some question still helps the consultant"
+        assert not asked & not_before_school
+    # From school age the same questions come back: the bound is an age, not a removal.
+    older = recommender.recommend({"age": 13, "factors": ["family-problems"]}, questions=100).as_dict()
+    assert {"gang-proximity", "offence-committed"} <= {q["factor"] for q in older["open_questions"]}
