@@ -72,6 +72,26 @@ def field_name(key: str) -> str:
     return _(FIELD_NAMES[key]) if key in FIELD_NAMES else key
 
 
+# What text output calls the coded values of an intervention's scope, status and situations
+# (kundskab.ranking's SCOPES, STATUSES, SITUATIONS); JSON keeps the codes.
+VALUE_NAMES: dict[str, dict[str, str]] = {
+    "scope": {"person": N_("people, one at a time"), "group": N_("groups"), "place": N_("places"),
+              "population": N_("the whole population"), "organisation": N_("the organisation of the work")},
+    "status": {"running": N_("running"), "planned": N_("planned"), "example": N_("only an example")},
+    "situations": {"offender": N_("has committed crime"), "at-risk": N_("at risk"), "victim": N_("victim"),
+                   "relative": N_("relative"), "citizen": N_("citizen")},
+}
+UNKNOWN = "unknown"  # what the knowledge base says where a source is silent
+
+
+def value_name(key: str, value: str) -> str:
+    """A coded value as text output shows it: its name in the current language and the code."""
+    if value == UNKNOWN:
+        return _("unknown")
+    name = VALUE_NAMES.get(key, {}).get(value)
+    return _(name) + f" ({value})" if name else value
+
+
 # ---------------------------------------------------------------------------- errors
 
 
@@ -139,7 +159,23 @@ def _is_write_error(exc: BaseException) -> TypeGuard[OSError]:
     return isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS)
 
 
+# The operating system's reasons a user meets most, in the catalogue: strerror is English
+# whatever --lang says.
+OS_REASONS: dict[int, str] = {
+    errno.EPIPE: N_("the program reading the output has stopped"),
+    errno.ENOSPC: N_("no space left on the device"),
+    errno.EDQUOT: N_("disk quota exceeded"),
+    errno.EFBIG: N_("the file is too large"),
+    errno.ENOENT: N_("no such file or directory"),
+    errno.EACCES: N_("permission denied"),
+    errno.EISDIR: N_("is a directory"),
+    errno.ENOTDIR: N_("not a directory"),
+}
+
+
 def _reason(exc: OSError) -> str:
+    if exc.errno in OS_REASONS:
+        return _(OS_REASONS[exc.errno])
     return exc.strerror or str(exc) or type(exc).__name__
 
 
@@ -315,11 +351,6 @@ def store_option(func: F) -> F:
     return func
 
 
-def examples(*lines: str) -> str:
-    """A help epilog listing example command lines, kept as written (click's \\b)."""
-    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
-
-
 def complete_ids(class_name: str | None = None) -> Callable[..., list[Any]]:
     """Shell completion of concept ids (of one class), each with its label as help."""
 
@@ -370,12 +401,12 @@ def main() -> None:
 # ---------------------------------------------------------------------------- browsing
 
 
-def _fmt_value(value: Any) -> str:
+def _fmt_value(value: Any, key: str = "") -> str:
     if isinstance(value, dict):
         return f"{value.get('label')} ({value.get('id')})" if "id" in value else str(value)
     if isinstance(value, list):
-        return ", ".join(_fmt_value(v) for v in value) if value else "-"
-    return str(value)
+        return ", ".join(_fmt_value(v, key) for v in value) if value else "-"
+    return value_name(key, value) if isinstance(value, str) else str(value)
 
 
 def _print_concept(data: dict[str, Any], lang: str) -> None:
@@ -392,7 +423,7 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
     for key, value in data.items():
         if key in skip or value in (None, [], ""):
             continue
-        click.echo(f"  {field_name(key)}: {_fmt_value(value)}")
+        click.echo(f"  {field_name(key)}: {_fmt_value(value, key)}")
     if data.get("focus_areas"):
         click.echo(f"  {field_name('focus_areas')}: {_fmt_value(data['focus_areas'])}")
     for key in ("principles", "subgoals"):
@@ -400,7 +431,8 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
             click.echo(f"  {field_name(key)}:")
             for item in data[key]:
                 number = f"{item['number']}. " if item.get("number") else ""
-                click.echo(f"    - {number}{item['label']} [{item['id']}]: {item.get('definition') or ''}")
+                definition = f": {item['definition']}" if item.get("definition") else ""
+                click.echo(f"    - {number}{item['label']} [{item['id']}]{definition}")
     if data.get("requirements"):
         click.echo(f"  {field_name('requirements')}:")
         for req in data["requirements"]:
@@ -420,29 +452,36 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
         click.echo(f"  {field_name('interventions')} ({len(items)}): "
                    + ", ".join(i["id"] for i in items[:12]) + (" …" if len(items) > 12 else ""))
     if data.get("inferred"):
-        click.echo(f"  {field_name('inferred')}:")
+        # The editor's notes are written in English only (ontology/README.md).
+        notes = "" if lang == "en" else " " + _("(notes in English)")
+        click.echo(f"  {field_name('inferred')}{notes}:")
         for link in data["inferred"]:
             note = f": {link['note']}" if link.get("note") else ""
-            click.echo(f"    - {link['property']} = {link['value']}{note}")
+            click.echo(f"    - {field_name(link['property'])} = {link['value']}{note}")
         click.echo(f"  {field_name('stated_rest')}")
     click.echo(f"  {field_name('sources')}:")
     for source in data["sources"]:
         click.echo(f"    - {_citation(source, lang)}  [{source['file']}]")
 
 
-def _citation(source: dict[str, Any], lang: str) -> str:
-    """A source as a person reads it: the document's short title and the section."""
-    title = source.get("title") or source["file"]
-    return _("{title}, section '{section}'").format(title=title, section=source["section"]) if source.get("section") \
-        else title
+def _citation(source: dict[str, Any] | str, lang: str) -> str:
+    """A source (a source object, or "file#section" as an explanation cites it) as a person
+    reads it: the document's short title and the section."""
+    from kundskab.knowledge import Source
+
+    if isinstance(source, str):
+        return Source.parse(source, _kb().source_titles).citation(lang)
+    return Source(source["file"], source.get("section"), source.get("title")).citation(lang)
 
 
 def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
     click.echo(f"{indent}{ind['label']} [{ind['id']}]")
+    baseline, target = value_name("", ind["baseline"]), value_name("", ind["target"])
+    baseline_year, target_year = value_name("", ind["baseline_year"]), value_name("", ind["target_year"])
     click.echo(
-        f"{indent}  {field_name('baseline')}: {ind['baseline']} ({ind['baseline_year']}); "
-        f"{field_name('target')}: {ind['target']} ({ind['target_year']}); "
-        f"{field_name('data_source')}: {ind['data_source']}"
+        f"{indent}  {field_name('baseline')}: {baseline} ({baseline_year}); "
+        f"{field_name('target')}: {target} ({target_year}); "
+        f"{field_name('data_source')}: {value_name('', ind['data_source'])}"
     )
 
 
@@ -520,8 +559,9 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
         if item["fora"]:
             click.echo(f"    {field_name('fora')}: {', '.join(kb.label(f, lang) for f in item['fora'])}")
         if item["principles"]:
-            click.echo(f"    {field_name('principles')}: {', '.join(item['principles'])}")
-        kind = " · ".join(str(item[k]) for k in ("scope", "status") if item.get(k))
+            click.echo(f"    {field_name('principles')}: "
+                       + ", ".join(f"{kb.label(p, lang)} [{p}]" for p in item["principles"]))
+        kind = " · ".join(value_name(k, item[k]) for k in ("scope", "status") if item.get(k))
         if kind:
             click.echo(f"    {kind}")
         click.echo(f"    {field_name('sources')}: "
@@ -727,7 +767,7 @@ def _print_recommendation(rec: Any, lang: str) -> None:
             premises = ", ".join(entry["premises"])
             click.echo(f"      {entry['because']}")
             click.echo("      " + _("(rule {rule}; because: {premises}; source {source})").format(
-                rule=entry["rule"], premises=premises, source=entry["source"]))
+                rule=entry["rule"], premises=premises, source=_citation(entry["source"], lang)))
 
     none = _("none")
     click.echo("\n" + _("Tier") + f": {labels[data['tier']]} [{data['tier']}]")
@@ -1026,10 +1066,11 @@ def rules_list(fmt: str, lang: str) -> None:
         emit_json(items)
         return
     for item in items:
-        click.secho(f"{item['id']}  ({item['file']}:{item['line']})", bold=True)
+        where = _("generated from the ontology") if item["generated"] else f"{item['file']}:{item['line']}"
+        click.secho(f"{item['id']}  ({where})", bold=True)
         click.echo("    " + _("when") + " " + (" " + _("AND") + " ").join(item["when"]))
         click.echo("    " + _("then") + " " + ", ".join(item["then"]))
-        click.echo(f"    {item['because']}  [{item['source']}]")
+        click.echo(f"    {item['because']}  [{_citation(item['source'], lang)}]")
 
 
 # ---------------------------------------------------------------------------- documents
@@ -1146,35 +1187,37 @@ def template(programme: str, output: str | None, force: bool, fmt: str, lang: st
 # ---------------------------------------------------------------------------- serve
 
 
-@main.command(epilog=examples(
-    "kundskab serve",
-    "kundskab serve --host 0.0.0.0 --port 8080 --workers 4",
-    "kundskab serve --store http://127.0.0.1:7878/store",
-    "curl -s localhost:8000/v1/recommend -d '{\"age\": 15, \"factors\": [\"truancy\"]}'",
-))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@main.command(
+    help=N_("Serve the HTTP API: POST /v1/recommend, /v1/recommend/batch (NDJSON), /v1/validate;\n"
+            "GET /v1/interventions, /v1/concepts/{id}, /v1/programmes/{id}, /v1/check, /healthz,\n"
+            "/readyz and /openapi.json. Stop with Ctrl-C."),
+    examples=(
+        "kundskab serve",
+        "kundskab serve --host 0.0.0.0 --port 8080 --workers 4",
+        "kundskab serve --store http://127.0.0.1:7878/store",
+        "curl -s localhost:8000/v1/recommend -d '{\"age\": 15, \"factors\": [\"truancy\"]}'",
+    ),
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help=N_("Address to listen on."))
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help=N_("Port to listen on."))
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes (each loads the knowledge base once).")
+              help=N_("Worker processes (each loads the knowledge base once)."))
 @click.option("--store", metavar="URL", envvar="KUNDSKAB_STORE",
-              help="Read the knowledge base from this SPARQL 1.1 Graph Store endpoint (published "
-                   "with `kundskab store load`) and pick up newer versions without a restart.")
-@click.option("--graph", metavar="IRI", help="With --store: the named graph holding the knowledge base.")
+              help=N_("Read the knowledge base from this SPARQL 1.1 Graph Store endpoint (published "
+                      "with `kundskab store load`) and pick up newer versions without a restart."))
+@click.option("--graph", metavar="IRI", help=N_("With --store: the named graph holding the knowledge base."))
 @click.option("--poll", type=click.FloatRange(0.0), default=5.0, show_default=True,
-              help="With --store: seconds between checks for a newer version (0: never).")
+              help=N_("With --store: seconds between checks for a newer version (0: never)."))
 @click.option("--max-body", type=click.IntRange(1024), default=6 * 1024 * 1024, show_default=True,
-              help="Largest request body in bytes (larger: 413).")
+              help=N_("Largest request body in bytes (larger: 413)."))
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
-              help="Seconds a client has to send its body (else 408), and a batch to be answered "
-                   "(later lines get a time-limit error).")
+              help=N_("Seconds a client has to send its body (else 408), and a batch to be answered "
+                      "(later lines get a time-limit error)."))
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
-              show_default=True, help="Logging; the access log has method, path, status and duration only.")
+              show_default=True, help=N_("Logging; the access log has method, path, status and duration only."))
 @handle_errors
 def serve(host: str, port: int, workers: int, store: str | None, graph: str | None, poll: float,
           max_body: int, timeout: float, log_level: str) -> None:
-    """Serve the HTTP API: POST /v1/recommend, /v1/recommend/batch (NDJSON), /v1/validate;
-    GET /v1/interventions, /v1/concepts/{id}, /v1/programmes/{id}, /v1/check, /healthz,
-    /readyz and /openapi.json. Stop with Ctrl-C."""
     from kundskab.service import Limits
     from kundskab.service import serve as run
 
@@ -1185,28 +1228,32 @@ def serve(host: str, port: int, workers: int, store: str | None, graph: str | No
 # ---------------------------------------------------------------------------- store
 
 
-@main.group()
+@main.group(help=N_("A knowledge base shared by many replicas, in a SPARQL 1.1 server."))
 def store() -> None:
-    """A knowledge base shared by many replicas, in a SPARQL 1.1 server."""
+    return None
 
 
-@store.command("load", epilog=examples(
-    "oxigraph serve --location kb-data --bind 127.0.0.1:7878 &",
-    "kundskab store load http://127.0.0.1:7878/store",
-    "kundskab serve --store http://127.0.0.1:7878/store --workers 2",
-))
+@store.command(
+    "load",
+    help=N_("Publish the ontology to the SPARQL server's Graph Store endpoint URL (an HTTP PUT of\n"
+            "one named graph, with its version), for `serve --store URL` and `--store` elsewhere."),
+    examples=(
+        "oxigraph serve --location kb-data --bind 127.0.0.1:7878 &",
+        "kundskab store load http://127.0.0.1:7878/store",
+        "kundskab serve --store http://127.0.0.1:7878/store --workers 2",
+    ),
+)
 @click.argument("url")
-@click.option("--graph", metavar="IRI", help="The named graph to replace (default: the kundskab graph).")
+@click.option("--graph", metavar="IRI", help=N_("The named graph to replace (default: the kundskab graph)."))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output for people (text) or programs (json).")
+              help=N_("Output for people (text) or programs (json)."))
 @handle_errors
 def store_load(url: str, graph: str | None, fmt: str) -> None:
-    """Publish the ontology to the SPARQL server's Graph Store endpoint URL (an HTTP PUT of
-    one named graph, with its version), for `serve --store URL` and `--store` elsewhere."""
     from kundskab.store import DEFAULT_GRAPH, publish
 
     done = publish(url, graph=graph or DEFAULT_GRAPH)
     if fmt == "json":
         emit_json({"url": done.url, "graph": done.graph, "triples": done.triples, "kb_version": done.kb_version})
     else:
-        click.echo(f"{done.triples} triples → <{done.graph}> at {done.url} (kb {done.kb_version})")
+        click.echo(_("{triples} triples → <{graph}> at {url} (kb {version})").format(
+            triples=done.triples, graph=done.graph, url=done.url, version=done.kb_version))
