@@ -364,6 +364,7 @@ DANISH_SCREENS = [
      [": unknown", ": group", ": example", "risk_factors =", "max_age ="]),
     (["show", "al-capone-cooperation-copenhagen"], ["- Samarbejde [collaboration]\n"], ["[collaboration]: \n"]),
     (["show", "sikker-by-2018"], ["(ukendt)"], ["(unknown)"]),
+    (["show", "kredsraad"], ["Mødes: hvert kvartal"], ["quarterly"]),
     (["interventions", "--tier", "individual"], ["enkeltpersoner (person) · planlagt (planned)", "Bander [gangs]"],
      ["person ·", "· planned", "Principper: gangs"]),
     (["recommend", "--age", "15", "--factor", "truancy"], ["kilde Esbjerg lokalråd, handlingsplan 2011, afsnit"],
