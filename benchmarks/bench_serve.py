@@ -8,6 +8,11 @@ MAX_REQUESTS each), and prints errors, p50/p99 latency, throughput and the resid
 of the server's processes at the start and the end. Then the same with `--store`, against
 an Oxigraph server (PyPI package oxigraph) started here, if it is installed.
 Goals: zero errors, p99 <= 50 ms, memory flat. Everything it starts is stopped at the end.
+
+The clients (threads of this process, httpx) and the server share the machine's cores:
+the figures are those of both together on one machine, not of the server alone. So it
+prints the CPU time each side used, beside the cores' time there was, and the load average
+at the start and the end (other work on the machine weighs on every figure).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from pathlib import Path
 
 import httpx
 
+# English messages, so that a case refused as contradictory is told apart by its message.
+PATH = "/v1/recommend?lang=en"
 MAX_REQUESTS = 200_000  # per client: the loop ends by time, or by this, whichever first
 FACTORS = ["truancy", "street-group", "family-problems", "offence-committed", "substance-abuse",
            "gang-proximity", "no-leisure-activity", "repeat-offending", "victim-of-crime"]
@@ -37,8 +44,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rss_mib(root: int) -> float:
-    """Resident memory of a process and its children (the uvicorn workers), in MiB."""
+def tree(root: int) -> list[int]:
+    """A process and its children and grandchildren (uvicorn's supervisor and workers)."""
     pids = [root]
     try:
         children = Path(f"/proc/{root}/task/{root}/children").read_text().split()
@@ -47,8 +54,30 @@ def rss_mib(root: int) -> float:
             pids += [int(c) for c in Path(f"/proc/{child}/task/{child}/children").read_text().split()]
     except OSError:
         pass
+    return pids
+
+
+def cpu_seconds(root: int) -> float:
+    """User and system CPU time used so far by a process tree (Linux /proc)."""
     total = 0
-    for pid in pids:
+    for pid in tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def rss_mib(root: int) -> float:
+    """Resident memory of a process and its children (the uvicorn workers), in MiB."""
+    total = 0
+    for pid in tree(root):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -101,7 +130,7 @@ def load(url: str, clients: int, seconds: float) -> dict[str, float]:
     def client(index: int) -> None:
         rng = random.Random(index)
         with httpx.Client(base_url=url, timeout=30) as http:
-            http.post("/v1/recommend", json=case(rng))  # connection set up before the clock
+            http.post(PATH, json=case(rng))  # connection set up before the clock
             barrier.wait()
             end = time.monotonic() + seconds
             for _ in range(MAX_REQUESTS):
@@ -110,7 +139,7 @@ def load(url: str, clients: int, seconds: float) -> dict[str, float]:
                 body = case(rng)
                 started = time.perf_counter()
                 try:
-                    response = http.post("/v1/recommend", json=body)
+                    response = http.post(PATH, json=body)
                     contradictory = response.status_code == 422 and "cannot be" in response.text
                     refused[index] += contradictory
                     ok = response.status_code == 200 or contradictory
@@ -141,15 +170,20 @@ def run(label: str, args: list[str], clients: int, seconds: float) -> None:
     try:
         load(url, clients, 2.0)  # warm-up: memos fill, as in service
         before = rss_mib(process.pid)
+        server_cpu, client_cpu, load_before = cpu_seconds(process.pid), own_cpu_seconds(), os.getloadavg()[0]
         figures = load(url, clients, seconds)
+        server_cpu, client_cpu = cpu_seconds(process.pid) - server_cpu, own_cpu_seconds() - client_cpu
         after = rss_mib(process.pid)
     finally:
         stop(process)
+    available = (os.cpu_count() or 1) * figures["seconds"]
     print(f"{label}: {figures['requests']} requests in {figures['seconds']:.1f} s by {clients} clients; "
           f"errors {figures['errors']} ({figures['refused']} contradictory cases refused, 422); "
           f"throughput {figures['throughput']:.0f}/s; "
           f"p50 {figures['p50_ms']:.1f} ms; p99 {figures['p99_ms']:.1f} ms (goal <= 50); "
-          f"server RSS {before:.1f} -> {after:.1f} MiB ({after - before:+.1f})")
+          f"server RSS {before:.1f} -> {after:.1f} MiB ({after - before:+.1f}); "
+          f"CPU used: server {server_cpu:.1f} s, clients {client_cpu:.1f} s, of {available:.0f} s of the "
+          f"{os.cpu_count()} cores; load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
@@ -159,7 +193,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-store", action="store_true", help="skip the run against a SPARQL store")
     options = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    import importlib.util
+
+    fast = [m for m in ("httptools", "uvloop") if importlib.util.find_spec(m) is not None]
+    print(f"machine: {os.cpu_count()} cores shared by the clients and the server, load average "
+          f"{os.getloadavg()[0]:.1f} at start; uvicorn with {', '.join(fast) or 'h11 and asyncio'}")
     workers = ["--workers", str(options.workers)]
     run(f"serve --workers {options.workers}", workers, options.clients, options.seconds)
     oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")

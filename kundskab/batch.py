@@ -100,9 +100,10 @@ def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int
 
 
 def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "da",
-                limit: int | None = None) -> tuple[bool, str]:
-    """(ok, JSON text) for one numbered line: the answer, or {"line": N, "error": ...}."""
-    return _one(recommender, number, raw, lang, limit, [])
+                limit: int | None = None, cpr_like: list[int] | None = None) -> tuple[bool, str]:
+    """(ok, JSON text) for one numbered line: the answer, or {"line": N, "error": ...}.
+    The line's number is added to `cpr_like` if its ref looks like a CPR number."""
+    return _one(recommender, number, raw, lang, limit, [] if cpr_like is None else cpr_like)
 
 
 _WORKER: Any = None

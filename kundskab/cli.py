@@ -605,7 +605,7 @@ def check(strict: bool, programme: str | None, fmt: str, lang: str) -> None:
     if _STORE["url"]:
         from kundskab.store import StoreSource
 
-        report = StoreSource(_STORE["url"], graph=_STORE["graph"]).check(kb)
+        report = StoreSource(_STORE["url"], graph=_STORE["graph"]).check(kb, lang)
     else:
         report = run_check(kb, lang)
     failed = not report.ok or (strict and bool(report.findings))
@@ -1211,8 +1211,8 @@ def template(programme: str, output: str | None, force: bool, fmt: str, lang: st
 @click.option("--max-body", type=click.IntRange(1024), default=6 * 1024 * 1024, show_default=True,
               help=N_("Largest request body in bytes (larger: 413)."))
 @click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True,
-              help=N_("Seconds a client has to send its body (else 408), and a batch to be answered "
-                      "(later lines get a time-limit error)."))
+              help=N_("Seconds a client has to send its body (else 408), and the service to answer (else "
+                      "503 time-limit; a batch's later lines get a time-limit error)."))
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True, help=N_("Logging; the access log has method, path, status and duration only."))
 @handle_errors

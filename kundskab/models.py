@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "SCHEMAS",
     "Case",
+    "CaseWarning",
     "CheckAnswer",
     "ConceptAnswer",
     "ErrorAnswer",
@@ -25,6 +26,7 @@ __all__ = [
     "InterventionSummary",
     "OpenQuestion",
     "Problem",
+    "ProgrammeCheckAnswer",
     "RankedIntervention",
     "Recommendation",
     "SourceRef",
@@ -49,6 +51,11 @@ class Case(BaseModel):
         default_factory=dict,
         description="Factor id or label -> true, false or unknown (also ja/nej/ved ikke); "
                     "or a list of ids, each meaning true. A factor not mentioned is unknown.")
+    offences: list[str] | None = Field(
+        None, description="Crime type ids or labels: what the person has committed or is charged with.")
+    municipality: str | None = Field(
+        None, description="The municipality or police district the case belongs to (id or label), "
+                          "so that local measures come first.")
 
 
 class RankedIntervention(_Answer):
@@ -83,6 +90,14 @@ class Explanation(_Answer):
     source: str
 
 
+class CaseWarning(BaseModel):
+    """Something in the request that looks wrong, said without repeating its value."""
+
+    code: str = Field(description="`ref-looks-like-cpr`: the case's `ref` looks like a Danish CPR "
+                                  "number; a case must not identify a person.")
+    message: str
+
+
 class Recommendation(_Answer):
     """The answer of `recommend --format json` and `POST /v1/recommend`."""
 
@@ -95,6 +110,10 @@ class Recommendation(_Answer):
     explanation: list[Explanation]
     labels: dict[str, str] = Field(default_factory=dict)
     kb_version: str
+    warnings: list[CaseWarning] = Field(
+        default_factory=list,
+        description="HTTP only, and only when there is one: what looks wrong in the case (the "
+                    "command line says it on stderr).")
 
 
 class ErrorDetail(BaseModel):
@@ -177,6 +196,35 @@ class CheckAnswer(_Answer):
     findings: list[dict[str, Any]]
 
 
+class SupportAnswer(_Answer):
+    id: str
+    support: Literal["stated", "derived", "claimed"]
+    source: str | None = None
+    rule: str | None = None
+    because: list[str] | None = None
+
+
+class InitiativeRow(_Answer):
+    """One catalogue initiative of the programme, with its verdict."""
+
+    id: str
+    label: str
+    in_scope: bool | None
+    verdict: Literal["meets", "falls-short", "cannot-tell"]
+    why: str
+    principles: list[SupportAnswer]
+
+
+class ProgrammeCheckAnswer(_Answer):
+    """`check --programme ID --format json` and `GET /v1/check?programme=ID`."""
+
+    programme: str
+    label: str
+    kb_version: str
+    initiatives: list[InitiativeRow]
+    summary: dict[str, Any]
+
+
 class Health(BaseModel):
     status: str
     kb_version: str | None = None
@@ -192,6 +240,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "intervention": InterventionSummary,
     "concept": ConceptAnswer,
     "check": CheckAnswer,
+    "check-programme": ProgrammeCheckAnswer,
 }
 
 

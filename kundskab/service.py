@@ -10,10 +10,21 @@ The service is a thin edge over the library, like the CLI: it calls `Recommender
 library's exceptions to HTTP errors in one place (`error_for`). It never logs a request
 body or a query string: the access log is method, path, status and duration only.
 
-Concurrency: endpoints run in the server's thread pool; one lock per process serialises
-every call into the library (the rules engine keeps state per case and is not shared
-between threads safely). A recommendation takes well under a millisecond, so the lock
-costs little; several processes (`--workers`) use several cores.
+Concurrency: library calls run in a small thread pool of each process, so that the event
+loop keeps reading and answering while one is worked out; the library is thread-safe (the
+rules engine takes one case at a time under its own lock), so no lock of the service's
+holds requests up: a check of several seconds does not delay a recommendation. Several
+processes (`--workers`) use several cores. Every call has the time limit of `Limits`
+(`--timeout`): past it the client gets a 503 `time-limit` error with Retry-After, the
+call finishes in the background (a check is then kept for the next request), and the
+worker goes on answering.
+
+Speed: uvicorn runs on httptools and uvloop (dependencies of the package). Without uvloop,
+asyncio's loop leaves Nagle's algorithm on for the sockets uvicorn shares between worker
+processes (`--workers` > 1), and every answer waits ~40 ms for the client's delayed ACK.
+
+Language: messages follow the `lang` query parameter, else the request's Accept-Language
+(da or en), else Danish, as the CLI's `--lang` does.
 """
 
 from __future__ import annotations
@@ -24,8 +35,9 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,9 +53,10 @@ from kundskab.errors import (
     KundskabError,
     UnknownConceptError,
 )
+from kundskab.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Text, gettext
 from kundskab.knowledge import KnowledgeBase
 
-__all__ = ["Limits", "Service", "create_app", "error_for", "serve"]
+__all__ = ["Limits", "Service", "TimeLimitError", "create_app", "error_for", "request_language", "serve"]
 
 log = logging.getLogger("kundskab.service")
 access_log = logging.getLogger("kundskab.access")
@@ -53,18 +66,105 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+T = TypeVar("T")
 
 Lang = Literal["da", "en"]
 Name = Annotated[str, Path(min_length=1, max_length=200)]
+LangQuery = Annotated[Lang | None, Query(description="Language of labels and messages; without it the "
+                                               "request's Accept-Language (da or en), else Danish.")]
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may take: the body's size, and time (to send the body; for a batch,
-    to answer it: lines after the deadline are answered with a `time-limit` error)."""
+    """What one request may take: the body's size, and time (to send the body, and to
+    answer it; for a batch, lines after the deadline are answered with a `time-limit` error)."""
 
     max_body_bytes: int = 6 * 1024 * 1024
     seconds: float = 30.0
+
+
+class TimeLimitError(KundskabError):
+    """The answer took longer than the service's time limit."""
+
+    code = "time-limit"
+
+
+# ---------------------------------------------------------------------------- messages
+
+NOT_LOADED = N_("the knowledge base is not loaded yet")
+LOADING = N_("the knowledge base is loading")
+FAILED = N_("the service failed on this request")
+TOO_LATE = N_("the answer took longer than the time limit of {seconds} s; it may be ready if you ask again "
+              "in a moment")
+BATCH_TOO_LATE = N_("the batch took longer than the time limit of {seconds} s")
+LINE_UNREADABLE = N_("the line could not be read as a case")
+CPR_WARNING = N_("the reference looks like a CPR number; a case must not identify a person: use an "
+                 "opaque reference")
+BODY_TOO_LARGE = N_("a body is at most {limit} bytes")
+BODY_TOO_SLOW = N_("the body did not arrive within {seconds} s")
+BAD_LENGTH = N_("Content-Length is not a number")
+CLIENT_GONE = N_("the client went away")
+NOT_JSON = N_("the body is not JSON")
+UNREADABLE = N_("the body could not be read (not JSON, not UTF-8, or nested too deeply)")
+NO_SCHEMA_MATCH = N_("the request does not match its schema")
+HTTP_MESSAGES: dict[int, Text] = {
+    404: N_("there is nothing at this path"),
+    405: N_("this path does not take that method"),
+}
+BAD_REQUEST = N_("bad request")
+# Why a request does not match its model, by pydantic's error type (pydantic's own message
+# is English only). None of them repeats the value sent.
+FIELD_PROBLEMS: dict[str, Text] = {
+    "missing": N_("{field}: required"),
+    "extra_forbidden": N_("{field}: not a field of this request"),
+    "int_type": N_("{field}: not a whole number"),
+    "int_parsing": N_("{field}: not a whole number"),
+    "int_from_float": N_("{field}: not a whole number"),
+    "greater_than_equal": N_("{field}: out of range"),
+    "less_than_equal": N_("{field}: out of range"),
+    "greater_than": N_("{field}: out of range"),
+    "less_than": N_("{field}: out of range"),
+    "string_too_short": N_("{field}: too short"),
+    "string_too_long": N_("{field}: too long"),
+    "literal_error": N_("{field}: not one of the allowed values"),
+    "enum": N_("{field}: not one of the allowed values"),
+}
+WRONG_TYPE = N_("{field}: of the wrong type")
+
+
+def request_language(query_lang: str | None, accept_language: str | None) -> str:
+    """The language of a request: `lang` if given, else the first of da/en in the
+    Accept-Language header by its weight (`da, en;q=0.5`), else Danish."""
+    if query_lang in LANGUAGES:
+        return query_lang
+    best, best_weight = DEFAULT_LANGUAGE, 0.0
+    for part in (accept_language or "").split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in LANGUAGES:
+            continue
+        weight = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                weight = float(params[2:])
+            except ValueError:
+                continue
+        if weight > best_weight:
+            best, best_weight = primary, weight
+    return best
+
+
+def _scope_language(scope: Scope) -> str:
+    from urllib.parse import parse_qs
+
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[-1]
+    header = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept-language"), None)
+    return request_language(query, header)
+
+
+def _language(request: Request, lang: str | None = None) -> str:
+    return request_language(lang or request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 # ---------------------------------------------------------------------------- errors
@@ -76,6 +176,7 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (AmbiguousNameError, 400),
     (CaseError, 422),
     (DocumentError, 422),
+    (TimeLimitError, 503),
     (KnowledgeBaseError, 503),
     (KundskabError, 400),
 ]
@@ -88,55 +189,57 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(error_body(code, message), status_code=status)
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
 
-def error_for(exc: BaseException) -> tuple[int, str, str]:
-    """(status, code, message) of a library exception: the one place errors are mapped."""
+def error_for(exc: BaseException, lang: str | None = None) -> tuple[int, str, str]:
+    """(status, code, message in `lang`) of a library exception: the one place errors are mapped."""
     for kind, status in _STATUS:
         if isinstance(exc, kind):
-            return status, getattr(exc, "code", "error"), str(exc)
-    return 500, "internal-error", "the service failed on this request"
+            message = exc.translated(lang) if isinstance(exc, KundskabError) else str(exc)
+            return status, getattr(exc, "code", "error"), message
+    return 500, "internal-error", gettext(FAILED, lang)
 
 
-def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
+def _validation_message(exc: RequestValidationError, lang: str) -> tuple[str, str]:
     """The first problem of a request that does not match its model, without the value sent."""
     for problem in exc.errors():
         kind = str(problem.get("type", ""))
         where = ".".join(str(p) for p in problem.get("loc", ()) if p != "body")
         if kind == "json_invalid":
-            return "invalid-json", "the body is not JSON"
-        message = str(problem.get("msg", "invalid value"))
-        return "invalid-request", f"{where or 'body'}: {message}"
-    return "invalid-request", "the request does not match its schema"
+            return "invalid-json", gettext(NOT_JSON, lang)
+        template = FIELD_PROBLEMS.get(kind, WRONG_TYPE)
+        return "invalid-request", gettext(template, lang).format(field=where or "body")
+    return "invalid-request", gettext(NO_SCHEMA_MATCH, lang)
 
 
 # ---------------------------------------------------------------------------- the state
 
 
 class Service:
-    """The knowledge base and recommender one process answers from, behind one lock.
+    """The knowledge base and recommender one process answers from.
 
     `source` gives the current knowledge base (the embedded one, or a SPARQL store that may
-    publish a newer version); `refresh()` swaps in a newer one without a restart.
+    publish a newer version); `refresh()` swaps in a newer one without a restart. A request
+    reads the current pair (knowledge base, recommender) once, so a swap in the middle of
+    it does not mix two versions.
     """
 
     def __init__(self, source: Any = None) -> None:
         self.source = source
-        self.lock = threading.Lock()
-        self._kb: KnowledgeBase | None = None
-        self._recommender: Any = None
-        self._check: dict[str, Any] | None = None
+        self._install_lock = threading.Lock()
+        self._current: tuple[KnowledgeBase, Any] | None = None
+        self._checks: dict[tuple[str, str], dict[str, Any]] = {}
         self._check_lock = threading.Lock()
 
     @property
     def ready(self) -> bool:
-        return self._recommender is not None
+        return self._current is not None
 
     def start(self) -> None:
         """Load the knowledge base and rules and warm the engine, before answering."""
-        with self.lock:
+        with self._install_lock:
             self._install(self._load())
 
     def _load(self) -> KnowledgeBase:
@@ -152,102 +255,137 @@ class Service:
 
         recommender = Recommender(kb)
         recommender.recommend({"age": 15, "factors": []})  # warm the engine and memos
-        self._kb, self._recommender, self._check = kb, recommender, None
+        self._current = (kb, recommender)  # one assignment: requests see the old or the new pair
 
     def refresh(self) -> bool:
         """Install the source's newer knowledge base, if it has one; True if it did."""
         if self.source is None or not self.source.changed(self.kb_version):
             return False
-        kb = self._load()  # outside the lock: answers go on from the current version
-        with self.lock:
+        kb = self._load()  # answers go on from the current version meanwhile
+        with self._install_lock:
             if kb.version != self.kb_version:
                 self._install(kb)
                 log.info("knowledge base %s installed", kb.version)
                 return True
         return False
 
+    def _pair(self) -> tuple[KnowledgeBase, Any]:
+        current = self._current
+        if current is None:
+            raise KnowledgeBaseError(NOT_LOADED)
+        return current
+
     @property
     def kb(self) -> KnowledgeBase:
-        if self._kb is None:
-            raise KnowledgeBaseError("the knowledge base is not loaded yet")
-        return self._kb
+        return self._pair()[0]
 
     @property
     def kb_version(self) -> str | None:
-        return self._kb.version if self._kb is not None else None
+        current = self._current
+        return current[0].version if current is not None else None
 
     def recommend(self, case: dict[str, Any], lang: str, limit: int | None) -> str:
-        from kundskab.cases import parse_case
+        """The answer's JSON text; with a `warnings` list when the case's `ref` looks like
+        a CPR number (the CLI says so on stderr)."""
+        from kundskab.cases import looks_like_cpr, parse_case
 
-        with self.lock:
-            if self._recommender is None:
-                raise KnowledgeBaseError("the knowledge base is not loaded yet")
-            parsed = parse_case(case, self._recommender.kb)
-            text: str = self._recommender.recommend(parsed, lang=lang, limit=limit).to_json()
-            return text
+        kb, recommender = self._pair()
+        parsed = parse_case(case, kb)
+        text: str = recommender.recommend(parsed, lang=lang, limit=limit).to_json()
+        if looks_like_cpr(parsed.ref):
+            text = _with_cpr_warning(text, lang)
+        return text
 
-    def batch(self, body: bytes, lang: str, limit: int | None, deadline: float) -> Iterator[bytes]:
-        """One answer line per input line, in order; the lock is taken per line, so that
-        single requests are not held up behind a long batch."""
+    def batch(self, body: bytes, lang: str, limit: int | None, deadline: float,
+              seconds: float) -> Iterator[bytes]:
+        """One answer line per input line, in order, a few lines per piece (every piece
+        crosses from a worker thread to the event loop). A line after the deadline is
+        answered with a `time-limit` error, cheaply, so that the batch still ends."""
         import io
 
-        from kundskab.batch import answer_line, read_lines
+        from kundskab.batch import CHUNK, answer_line, read_lines
 
+        _, recommender = self._pair()
+        late = json.dumps(gettext(BATCH_TOO_LATE, lang).format(seconds=f"{seconds:g}"))
+        unreadable = json.dumps(gettext(LINE_UNREADABLE, lang))
+        piece: list[str] = []
+        size = 0
         for number, raw in read_lines(io.BytesIO(body)):
             if time.monotonic() > deadline:
-                text = json.dumps({"line": number, "error": {
-                    "code": "time-limit", "message": "the batch took longer than the time limit"}})
+                text = f'{{"line":{number},"error":{{"code":"time-limit","message":{late}}}}}'
             else:
+                cpr_like: list[int] = []
                 try:
-                    with self.lock:
-                        _, text = answer_line(self._recommender, number, raw, lang, limit)
+                    _, text = answer_line(recommender, number, raw, lang, limit, cpr_like)
                 except (RecursionError, MemoryError, ValueError, TypeError):
                     # A line the library did not expect (nesting too deep for the JSON
                     # reader, say): that line is bad, the batch goes on.
-                    text = json.dumps({"line": number, "error": {
-                        "code": "invalid-json", "message": "the line could not be read as a case"}})
-            yield (text + "\n").encode("ascii")
+                    text = f'{{"line":{number},"error":{{"code":"invalid-json","message":{unreadable}}}}}'
+                else:
+                    if cpr_like:
+                        text = _with_cpr_warning(text, lang)
+            piece.append(text)
+            size += len(text)
+            if size >= 64 * 1024 or len(piece) >= CHUNK:
+                yield ("\n".join(piece) + "\n").encode("ascii")
+                piece, size = [], 0
+        if piece:
+            yield ("\n".join(piece) + "\n").encode("ascii")
 
     def validate(self, filename: str, content: str, lang: str) -> dict[str, Any]:
         from kundskab.validation import validate_document
 
-        with self.lock:
-            report = validate_document(content, filename, self.kb, lang=lang)
-            out = report.as_dict()
-            out["kb_version"] = self.kb.version
-            return out
+        kb = self.kb
+        out = validate_document(content, filename, kb, lang=lang).as_dict()
+        out["kb_version"] = kb.version
+        return out
 
     def interventions(self, filters: dict[str, list[str]], lang: str) -> list[dict[str, Any]]:
         from kundskab.browse import intervention_summary
 
-        with self.lock:
-            kb = self.kb
-            return [intervention_summary(kb, c, lang) for c in kb.interventions(**filters)]
+        kb = self.kb
+        return [intervention_summary(kb, c, lang) for c in kb.interventions(**filters)]
 
     def describe(self, name: str, lang: str, kind: str | None = None) -> dict[str, Any]:
         from kundskab.browse import describe
 
-        with self.lock:
-            kb = self.kb
-            return describe(kb, kb.get(kb.resolve(name, kind)), lang)
+        kb = self.kb
+        return describe(kb, kb.get(kb.resolve(name, kind)), lang)
 
-    def check(self) -> dict[str, Any]:
-        """The knowledge base's check, worked out once per version (it does not depend on
-        the request). SHACL over the whole ontology takes seconds: it runs outside the
-        recommendation lock (it only reads the knowledge base), one at a time."""
+    def check(self, lang: str) -> dict[str, Any]:
+        """The knowledge base's check (`check --format json`), worked out once per version
+        and language (it does not depend on anything else in the request): SHACL over the
+        whole ontology takes seconds. One at a time; requests for other answers go on."""
         with self._check_lock:
             kb = self.kb
-            cached = self._check
-            if cached is not None and cached.get("kb_version") == kb.version:
+            key = (kb.version, lang)
+            cached = self._checks.get(key)
+            if cached is not None:
                 return cached
             if self.source is not None:
-                result: dict[str, Any] = self.source.check(kb).as_dict()
+                result: dict[str, Any] = self.source.check(kb, lang).as_dict()
             else:
                 from kundskab.integrity import check
 
-                result = check(kb).as_dict()
-            self._check = result
+                result = check(kb, lang).as_dict()
+            self._checks = {k: v for k, v in self._checks.items() if k[0] == kb.version}
+            self._checks[key] = result
             return result
+
+    def check_programme(self, programme: str, lang: str) -> dict[str, Any]:
+        """`check --programme ID --format json`: every catalogue initiative of the
+        programme with its verdict (milliseconds: worked out per request)."""
+        from kundskab.support import assess_programme
+
+        data: dict[str, Any] = assess_programme(self.kb, programme, lang).as_dict(lang)
+        return data
+
+
+def _with_cpr_warning(text: str, lang: str) -> str:
+    # The answer is compact JSON text ending in "}": the warning is its last key. It says
+    # what looks wrong, never the value.
+    warning = json.dumps([{"code": "ref-looks-like-cpr", "message": gettext(CPR_WARNING, lang)}])
+    return f'{text[:-1]},"warnings":{warning}}}'
 
 
 # ---------------------------------------------------------------------------- middleware
@@ -301,7 +439,7 @@ class Edge:
             # from the request) reaches the server's log.
             log.error("unexpected %s on %s", type(exc).__name__, scope.get("path", "-"))
             if not status["code"]:
-                response = error_response(500, "internal-error", "the service failed on this request")
+                response = error_response(500, "internal-error", gettext(FAILED, _scope_language(scope)))
                 await response(scope, receive, logged_send)
         finally:
             access_log.info("%s %s %d %.1fms", scope.get("method", "-"), scope.get("path", "-"),
@@ -309,14 +447,19 @@ class Edge:
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, JSONResponse | None]:
         limit = self.limits.max_body_bytes
+
+        def problem(status: int, code: str, message: Text, **params: Any) -> tuple[bytes, JSONResponse]:
+            text = gettext(message, _scope_language(scope)).format(**params)
+            return b"", error_response(status, code, text)
+
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    return b"", error_response(400, "bad-request", "Content-Length is not a number")
+                    return problem(400, "bad-request", BAD_LENGTH)
                 if declared > limit:
-                    return b"", error_response(413, "body-too-large", f"a body is at most {limit} bytes")
+                    return problem(413, "body-too-large", BODY_TOO_LARGE, limit=limit)
         chunks: list[bytes] = []
         size = 0
         deadline = time.monotonic() + self.limits.seconds
@@ -325,14 +468,13 @@ class Edge:
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(remaining, 0.001))
             except TimeoutError:
-                return b"", error_response(408, "request-timeout",
-                                           f"the body did not arrive within {self.limits.seconds:g} s")
+                return problem(408, "request-timeout", BODY_TOO_SLOW, seconds=f"{self.limits.seconds:g}")
             if message["type"] == "http.disconnect":
-                return b"", error_response(400, "bad-request", "the client went away")
+                return problem(400, "bad-request", CLIENT_GONE)
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return b"", error_response(413, "body-too-large", f"a body is at most {limit} bytes")
+                return problem(413, "body-too-large", BODY_TOO_LARGE, limit=limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks), None
@@ -344,24 +486,29 @@ NDJSON = "application/x-ndjson"
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": models.ErrorAnswer, "description": description}
     for status, description in ((400, "Bad request"), (404, "Unknown name"),
-                                (413, "Body too large"), (422, "Invalid case or request"))
+                                (413, "Body too large"), (422, "Invalid case or request"),
+                                (503, "Not ready yet, or the answer took longer than the time limit "
+                                      "(code time-limit; ask again after Retry-After seconds)"))
 }
 
 
 def create_app(service: Service | None = None, limits: Limits | None = None, *,
-               poll_seconds: float = 0.0) -> Any:
+               poll_seconds: float = 0.0, threads: int = 4) -> Any:
     """The ASGI application (FastAPI wrapped in the edge middleware).
 
     `poll_seconds` > 0 makes the service ask its source for a newer knowledge base that
-    often (a cheap version query), and install it without a restart."""
+    often (a cheap version query), and install it without a restart. `threads`: how many
+    library calls one process works on at once (the GIL lets one run at a time; more
+    threads only let a short call pass a long one)."""
     service = service or Service()
     limits = limits or Limits()
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kundskab")
 
     from contextlib import asynccontextmanager
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
-        await asyncio.to_thread(service.start)
+        await asyncio.get_running_loop().run_in_executor(executor, service.start)
         poller = None
         if poll_seconds > 0 and service.source is not None:
             poller = asyncio.create_task(_poll(service, poll_seconds))
@@ -370,101 +517,130 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
         finally:
             if poller is not None:
                 poller.cancel()
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    async def work(call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` in the thread pool, within the time limit (TimeLimitError past it;
+        the call itself runs on to its end, and the process stays ready for others)."""
+        future = asyncio.get_running_loop().run_in_executor(executor, call, *args)
+        try:
+            return await asyncio.wait_for(future, timeout=limits.seconds)
+        except TimeoutError:
+            raise TimeLimitError(TOO_LATE, seconds=f"{limits.seconds:g}") from None
 
     app = FastAPI(
         title="kundskab", version=__version__, lifespan=lifespan,
         description="Knowledge base and rules for Danish crime-prevention work: recommendations "
                     "for a case, validation of initiative documents, the catalogue with its sources. "
-                    "Every error is {\"error\": {\"code\", \"message\"}}.",
+                    "Every error is {\"error\": {\"code\", \"message\"}}; messages follow `lang`, "
+                    "else Accept-Language (da or en), else Danish.",
     )
     app.state.service = service
 
     @app.exception_handler(RequestValidationError)
-    async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        code, message = _validation_message(exc)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        code, message = _validation_message(exc, _language(request))
         return error_response(400 if code == "invalid-json" else 422, code, message)
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         status = exc.status_code
-        detail = exc.detail if isinstance(exc.detail, str) else "bad request"
-        if status == 400:
-            detail = "the body could not be read (not JSON, not UTF-8, or nested too deeply)"
+        lang = _language(request)
+        detail = gettext(UNREADABLE if status == 400 else HTTP_MESSAGES.get(status, BAD_REQUEST), lang)
         return error_response(status, _HTTP_CODES.get(status, "error"), detail)
 
     @app.exception_handler(KundskabError)
-    async def on_library(_request: Request, exc: KundskabError) -> JSONResponse:
-        status, code, message = error_for(exc)
-        return error_response(status, code, message)
+    async def on_library(request: Request, exc: KundskabError) -> JSONResponse:
+        status, code, message = error_for(exc, _language(request))
+        headers = {"Retry-After": str(max(1, round(limits.seconds)))} if status == 503 else None
+        return error_response(status, code, message, headers)
 
     @app.exception_handler(Exception)
-    async def on_other(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_other(request: Request, exc: Exception) -> JSONResponse:
         # Only the exception's type is logged: its text could hold a value from the request.
         log.error("unexpected %s", type(exc).__name__)
-        status, code, message = error_for(exc)
+        status, code, message = error_for(exc, _language(request))
         return error_response(status, code, message)
 
     def json_text(text: str) -> Response:
         return Response(content=text, media_type="application/json")
 
+    # The answers are built by the library as JSON (text or plain objects) and sent as they
+    # are: `response_model` documents them in the OpenAPI description without validating
+    # every answer again (a recommendation is ~8 KB of JSON).
+
     @app.post("/v1/recommend", response_model=models.Recommendation, responses=ERRORS,
               summary="The recommendation for one case")
-    def recommend(case: Annotated[models.Case, Body()], lang: Lang = "da",
-                  limit: Annotated[int | None, Query(ge=1, le=100)] = None) -> Response:
-        return json_text(service.recommend(case.model_dump(exclude_unset=True), lang, limit))
+    async def recommend(request: Request, case: Annotated[models.Case, Body()], lang: LangQuery = None,
+                        limit: Annotated[int | None, Query(ge=1, le=100)] = None) -> Response:
+        chosen = _language(request, lang)
+        return json_text(await work(service.recommend, case.model_dump(exclude_unset=True), chosen, limit))
 
     @app.post(
         "/v1/recommend/batch", summary="One case per line in, one answer per line out (NDJSON)",
         response_class=StreamingResponse, responses={**ERRORS, 200: {
             "description": "One line per input line, in order: a recommendation, or "
-                           "{\"line\": N, \"error\": {…}} for a bad line.",
+                           "{\"line\": N, \"error\": {…}} for a bad line (code time-limit for a "
+                           "line reached after the time limit).",
             "content": {NDJSON: {"schema": {"oneOf": [
                 {"$ref": "#/components/schemas/Recommendation"},
                 {"$ref": "#/components/schemas/BatchError"}]}}}}},
         openapi_extra={"requestBody": {"required": True, "content": {
             NDJSON: {"schema": {"$ref": "#/components/schemas/Case"}}}}},
     )
-    async def batch(request: Request, lang: Lang = "da",
+    async def batch(request: Request, lang: LangQuery = None,
                     limit: Annotated[int | None, Query(ge=1, le=100)] = None) -> StreamingResponse:
         body = await request.body()
         deadline = time.monotonic() + limits.seconds
         if not service.ready:
-            raise KnowledgeBaseError("the knowledge base is not loaded yet")
-        return StreamingResponse(service.batch(body, lang, limit, deadline), media_type=NDJSON)
+            raise KnowledgeBaseError(NOT_LOADED)
+        return StreamingResponse(service.batch(body, _language(request, lang), limit, deadline, limits.seconds),
+                                 media_type=NDJSON)
 
     @app.post("/v1/validate", response_model=models.FileAnswer, responses=ERRORS,
               summary="Validate one initiative document given as content")
-    def validate(document: models.ValidateRequest, lang: Lang = "da") -> JSONResponse:
-        return JSONResponse(service.validate(document.filename, document.content, lang))
+    async def validate(request: Request, document: models.ValidateRequest, lang: LangQuery = None) -> JSONResponse:
+        return JSONResponse(await work(service.validate, document.filename, document.content,
+                                       _language(request, lang)))
 
     @app.get("/v1/interventions", response_model=list[models.InterventionSummary], responses=ERRORS,
              summary="The catalogue, filtered (filters combine with AND, repeated values with OR)")
-    def interventions(
+    async def interventions(
+        request: Request,
         tier: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
         target_group: Annotated[list[str], Query(alias="target-group")] = [],  # noqa: B006
         forum: Annotated[list[str], Query()] = [],  # noqa: B006
         principle: Annotated[list[str], Query()] = [],  # noqa: B006
         crime_type: Annotated[list[str], Query(alias="crime-type")] = [],  # noqa: B006
         programme: Annotated[list[str], Query()] = [],  # noqa: B006
-        lang: Lang = "da",
+        lang: LangQuery = None,
     ) -> JSONResponse:
         filters = {"tier": tier, "target_group": target_group, "forum": forum,
                    "principle": principle, "crime_type": crime_type, "programme": programme}
-        return JSONResponse(service.interventions(filters, lang))
+        return JSONResponse(await work(service.interventions, filters, _language(request, lang)))
 
     @app.get("/v1/concepts/{name}", response_model=models.ConceptAnswer, responses=ERRORS,
              summary="Everything known about one concept (id, or Danish or English label)")
-    def concept(name: Name, lang: Lang = "da") -> JSONResponse:
-        return JSONResponse(service.describe(name, lang))
+    async def concept(request: Request, name: Name, lang: LangQuery = None) -> JSONResponse:
+        return JSONResponse(await work(service.describe, name, _language(request, lang)))
 
     @app.get("/v1/programmes/{name}", response_model=models.ConceptAnswer, responses=ERRORS,
              summary="A programme with its principles, sub-goals, requirements and goals")
-    def programme(name: Name, lang: Lang = "da") -> JSONResponse:
-        return JSONResponse(service.describe(name, lang, "Programme"))
+    async def programme(request: Request, name: Name, lang: LangQuery = None) -> JSONResponse:
+        return JSONResponse(await work(service.describe, name, _language(request, lang), "Programme"))
 
-    @app.get("/v1/check", response_model=models.CheckAnswer, summary="The knowledge base's own check")
-    def check() -> JSONResponse:
-        return JSONResponse(service.check())
+    @app.get("/v1/check", response_model=models.CheckAnswer | models.ProgrammeCheckAnswer, responses=ERRORS,
+             summary="The knowledge base's own check (`check --format json`); with `programme`, the "
+                     "programme's table (`check --programme ID --format json`)")
+    async def check(request: Request, programme: Annotated[str | None, Query(
+                        min_length=1, max_length=200,
+                        description="A programme id or label: one row per catalogue initiative of it, "
+                                    "with its verdict")] = None,
+                    lang: LangQuery = None) -> JSONResponse:
+        chosen = _language(request, lang)
+        if programme is not None:
+            return JSONResponse(await work(service.check_programme, programme, chosen))
+        return JSONResponse(await work(service.check, chosen))
 
     @app.get("/healthz", response_model=models.Health, summary="The process is up")
     async def healthz() -> dict[str, Any]:
@@ -473,9 +649,9 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
     @app.get("/readyz", response_model=models.Health,
              responses={503: {"model": models.ErrorAnswer, "description": "Not ready yet"}},
              summary="The knowledge base is loaded and the engine warm")
-    async def readyz() -> Any:
+    async def readyz(request: Request) -> Any:
         if not service.ready:
-            return error_response(503, "not-ready", "the knowledge base is loading")
+            return error_response(503, "not-ready", gettext(LOADING, _language(request)))
         return {"status": "ready", "kb_version": service.kb_version}
 
     _register_schemas(app)
@@ -560,6 +736,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, store:
         os.environ.pop(ENV_STORE, None)
     os.environ[ENV_LOG_LEVEL] = log_level
     # uvicorn's own access log prints the query string: ours (Edge) prints the path only.
+    # Its "auto" http and loop pick httptools and uvloop, dependencies of the package
+    # (uvloop has no Windows build: asyncio's loop there, see the module's docstring).
     uvicorn.run("kundskab.service:app_from_env", factory=True, host=host, port=port,
                 workers=workers, access_log=False, log_level=log_level,
                 timeout_keep_alive=5, limit_concurrency=1000)

@@ -26,6 +26,7 @@ from typing import Any
 
 from kundskab import _paths, _vocab
 from kundskab.errors import KnowledgeBaseError
+from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
 
 __all__ = ["DEFAULT_GRAPH", "Published", "StoreSource", "publish", "query_url"]
@@ -61,16 +62,17 @@ def _graph_url(store_url: str, graph: str) -> str:
 def _request(url: str, *, method: str = "GET", data: bytes | None = None,
              headers: dict[str, str] | None = None, timeout: float = TIMEOUT) -> bytes:
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise KnowledgeBaseError("a store URL starts with http:// or https://")
+        raise KnowledgeBaseError(N_("a store URL starts with http:// or https://"))
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return bytes(response.read())
     except urllib.error.HTTPError as exc:
-        raise KnowledgeBaseError(f"the store answered {exc.code} to {method} {url}") from None
+        raise KnowledgeBaseError(N_("the store answered {status} to {method} {url}"), status=exc.code,
+                                 method=method, url=url) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise KnowledgeBaseError(f"cannot reach the store at {url}: {reason}") from None
+        raise KnowledgeBaseError(N_("cannot reach the store at {url}: {reason}"), url=url, reason=reason) from None
 
 
 def _local_fingerprint(directory: Path) -> str:
@@ -90,7 +92,7 @@ def publish(store_url: str, *, graph: str = DEFAULT_GRAPH, ontology_dir: Path | 
     directory = Path(ontology_dir) if ontology_dir else _paths.ontology_dir()
     files = _paths.ontology_files(directory)
     if not files:
-        raise KnowledgeBaseError(f"{directory}: no Turtle files")
+        raise KnowledgeBaseError(N_("{directory}: no Turtle files"), directory=directory)
     data = load_graph(files)
     fingerprint = _local_fingerprint(directory)
     data.add((rdflib.URIRef(_vocab.ONTOLOGY), rdflib.URIRef(FINGERPRINT), rdflib.Literal(fingerprint)))
@@ -127,12 +129,13 @@ class StoreSource:
             bindings = json.loads(answer)["results"]["bindings"]
             values = sorted(str(b["f"]["value"]) for b in bindings)
         except (ValueError, KeyError, TypeError):
-            raise KnowledgeBaseError("the store's answer to the version query is not SPARQL JSON") from None
+            raise KnowledgeBaseError(N_("the store's answer to the version query is not SPARQL JSON")) from None
         if not values:
-            raise KnowledgeBaseError(f"no knowledge base in graph <{self.graph}>: "
-                                     "publish it with `kundskab store load`")
+            raise KnowledgeBaseError(N_("no knowledge base in graph <{graph}>: publish it with "
+                                        "`kundskab store load`"), graph=self.graph)
         if len(values) > 1:
-            raise KnowledgeBaseError(f"graph <{self.graph}> holds {len(values)} versions: publish it again")
+            raise KnowledgeBaseError(N_("graph <{graph}> holds {count} versions: publish it again"),
+                                     graph=self.graph, count=len(values))
         return values[0]
 
     def changed(self, kb_version: str | None) -> bool:
@@ -149,7 +152,8 @@ class StoreSource:
         try:
             graph.parse(data=body.decode("utf-8"), format="nt")
         except Exception as exc:  # rdflib raises many unrelated types for bad input
-            raise KnowledgeBaseError(f"the store's graph is not N-Triples: {type(exc).__name__}") from None
+            raise KnowledgeBaseError(N_("the store's graph is not N-Triples: {kind}"),
+                                     kind=type(exc).__name__) from None
         return graph
 
     def load(self) -> KnowledgeBase:
@@ -168,13 +172,14 @@ class StoreSource:
             graph = self.fetch_graph()
             found = {str(o) for o in graph.objects(rdflib.URIRef(_vocab.ONTOLOGY), rdflib.URIRef(FINGERPRINT))}
             if found != {fingerprint}:
-                raise KnowledgeBaseError("the store's graph changed while it was read: try again")
+                raise KnowledgeBaseError(N_("the store's graph changed while it was read: try again"))
             model = compile_graph(graph)
             _write_cache(cache_path, model)
         return KnowledgeBase(model, ontology_dir=None, fingerprint=fingerprint)
 
-    def check(self, kb: KnowledgeBase) -> Any:
-        """`check` over the published graph (SHACL with the package's shapes)."""
+    def check(self, kb: KnowledgeBase, lang: str = "da") -> Any:
+        """`check` over the published graph (SHACL with the package's shapes), its messages
+        in `lang`."""
         from kundskab.integrity import check
 
-        return check(kb, graph=self.fetch_graph())
+        return check(kb, lang, graph=self.fetch_graph())

@@ -16,6 +16,9 @@ import pytest
 
 httpx = pytest.importorskip("httpx")
 
+from click.testing import CliRunner  # noqa: E402
+
+from kundskab.cli import main  # noqa: E402
 from kundskab.recommendation import Recommender  # noqa: E402
 
 STARTUP_SECONDS = 120  # the shared machine can be very slow to import and warm up
@@ -167,7 +170,11 @@ def test_health_readiness_and_openapi(client: httpx.Client) -> None:
     spec = client.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
     assert {"Case", "Recommendation", "ErrorAnswer", "BatchError", "FileAnswer"} <= set(schemas)
-    assert set(schemas["Case"]["properties"]) == {"ref", "age", "factors"}
+    assert set(schemas["Case"]["properties"]) == {"ref", "age", "factors", "offences", "municipality"}
+    assert "warnings" in schemas["Recommendation"]["properties"]
+    check_answer = spec["paths"]["/v1/check"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"#/components/schemas/CheckAnswer", "#/components/schemas/ProgrammeCheckAnswer"} <= {
+        option["$ref"] for option in check_answer["anyOf"]}
     recommend = spec["paths"]["/v1/recommend"]["post"]
     assert recommend["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/Case")
     assert recommend["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Recommendation")
@@ -279,12 +286,25 @@ def test_concurrent_requests_all_answer(client: httpx.Client, server: Server, re
     assert answers == [recommender.recommend(case).as_dict() for case in cases]
 
 
+def get_when_ready(client: httpx.Client, path: str, **params: str) -> httpx.Response:
+    """GET, asking again while the answer is still being worked out (503 time-limit)."""
+    deadline = time.monotonic() + 300
+    while True:
+        response = client.get(path, params=params, timeout=300)
+        if response.status_code != 503 or time.monotonic() > deadline:
+            return response
+        assert_error(response, 503, "time-limit")
+        time.sleep(float(response.headers["retry-after"]))
+
+
 def test_check_matches_the_library(client: httpx.Client) -> None:
     from kundskab.integrity import check
 
-    response = client.get("/v1/check", timeout=300)
+    response = get_when_ready(client, "/v1/check")
     assert response.status_code == 200
     assert response.json() == check().as_dict()
+    english = get_when_ready(client, "/v1/check", lang="en")
+    assert english.json() == check(lang="en").as_dict()
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((Path(__file__).resolve().parent.parent / "docs" / "schemas" / "check.json").read_text())
     jsonschema.validate(response.json(), schema)
@@ -299,3 +319,124 @@ def test_two_workers(tmp_path: Path) -> None:
     finally:
         running.stop()
     assert running.process.returncode is not None
+
+
+def test_check_of_a_programme_is_the_cli_table(client: httpx.Client, kb) -> None:  # type: ignore[no-untyped-def]
+    from kundskab.support import assess_programme
+
+    for name, lang in (("sikker-by-2018", "en"), ("Tryg i Aarhus", "da")):
+        response = client.get("/v1/check", params={"programme": name, "lang": lang})
+        assert response.status_code == 200, response.text
+        expected = assess_programme(kb, name, lang).as_dict(lang)
+        assert response.json() == expected and expected["initiatives"]
+    cli = CliRunner().invoke(main, ["check", "--programme", "vestegn-2013", "--format", "json"])
+    answer = client.get("/v1/check", params={"programme": "vestegn-2013"}).json()
+    assert answer == {k: v for k, v in json.loads(cli.output).items() if k != "strict"}
+    error = assert_error(client.get("/v1/check", params={"programme": "sikker-by-2019"}), 404, "unknown-concept")
+    assert "sikker-by-2018" in error["message"]  # the nearest known id is suggested
+    assert_error(client.get("/v1/check", params={"programme": "ssp"}), 404, "unknown-concept")  # a forum
+    assert_error(client.get("/v1/check", params={"programme": ""}), 422, "invalid-request")
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((Path(__file__).resolve().parent.parent / "docs" / "schemas" / "check-programme.json")
+                        .read_text())
+    jsonschema.validate(answer, schema)
+
+
+def test_a_case_with_offences_and_municipality(client: httpx.Client, recommender: Recommender) -> None:
+    # Regression: the HTTP case model refused the contract's optional `offences` and `municipality`.
+    case = {"ref": "m1", "age": 16, "factors": ["truancy"], "offences": ["burglary"], "municipality": "esbjerg"}
+    response = client.post("/v1/recommend", json=case)
+    assert response.status_code == 200, response.text
+    assert response.json() == recommender.recommend(case).as_dict()
+
+
+CPR_LIKE = "ref 010190-1234"
+
+
+def test_a_ref_that_looks_like_a_cpr_number_is_warned_about(client: httpx.Client, recommender: Recommender) -> None:
+    case = {"ref": CPR_LIKE, "age": 15, "factors": ["truancy"]}
+    answer = client.post("/v1/recommend", json=case, params={"lang": "en"}).json()
+    warnings = answer.pop("warnings")
+    assert [w["code"] for w in warnings] == ["ref-looks-like-cpr"]
+    assert "CPR" in warnings[0]["message"] and "010190" not in warnings[0]["message"]
+    assert answer == recommender.recommend(case, lang="en").as_dict()
+    danish = client.post("/v1/recommend", json=case).json()["warnings"][0]["message"]
+    assert "ligner et CPR-nummer" in danish
+    assert "warnings" not in client.post("/v1/recommend", json=CASE).json()
+    lines = [json.dumps(c) for c in (CASE, case, {**case, "ref": "opaque-9"})]
+    out = [json.loads(line) for line in
+           client.post("/v1/recommend/batch", content="\n".join(lines)).text.splitlines()]
+    assert ["warnings" in o for o in out] == [False, True, False]
+    assert out[1]["warnings"][0]["code"] == "ref-looks-like-cpr" and out[1]["ref"] == CPR_LIKE
+
+
+def test_messages_follow_lang_then_accept_language(client: httpx.Client) -> None:
+    def message(**kwargs: object) -> str:
+        response = client.get("/v1/concepts/zzzz-nothing", **kwargs)  # type: ignore[arg-type]
+        return assert_error(response, 404, "unknown-concept")["message"]
+
+    assert message().startswith("ukendt")  # Danish by default, as the CLI
+    assert message(headers={"accept-language": "en-GB,en;q=0.9"}).startswith("unknown")
+    assert message(headers={"accept-language": "fr, da;q=0.4, en;q=0.8"}).startswith("unknown")
+    assert message(headers={"accept-language": "en"}, params={"lang": "da"}).startswith("ukendt")
+    assert message(params={"lang": "en"}).startswith("unknown")
+    invalid = client.post("/v1/recommend", json={"age": "x"}, headers={"accept-language": "da"})
+    assert assert_error(invalid, 422)["message"] == "age: er ikke et helt tal"
+    invalid = client.post("/v1/recommend", json={"age": "x"}, params={"lang": "en"})
+    assert assert_error(invalid, 422)["message"] == "age: not a whole number"
+    too_large = client.post("/v1/recommend", content=b" " * (2 * 1024 * 1024), params={"lang": "da"})
+    assert "højst" in assert_error(too_large, 413, "body-too-large")["message"]
+    nowhere = assert_error(client.get("/nowhere", params={"lang": "en"}), 404)
+    assert nowhere["message"] == "there is nothing at this path"
+
+
+@pytest.fixture(scope="module")
+def hurried() -> Iterator[Server]:
+    """A server whose time limit is half a second: less than a check of the knowledge base takes."""
+    running = Server("--timeout", "0.5")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_an_answer_past_the_time_limit_is_a_503_and_the_worker_goes_on(hurried: Server) -> None:
+    with httpx.Client(base_url=hurried.url, timeout=60) as http:
+        started = time.monotonic()
+        response = http.get("/v1/check", params={"lang": "en"})
+        error = assert_error(response, 503, "time-limit")
+        assert time.monotonic() - started < 5 and "0.5 s" in error["message"]
+        assert int(response.headers["retry-after"]) >= 1
+        # The worker answers others meanwhile ...
+        answers = [http.post("/v1/recommend", json=CASE).status_code for _ in range(5)]
+        assert 200 in answers and set(answers) <= {200, 503}
+        assert http.get("/readyz").json()["status"] == "ready"
+        # ... and the check, finished in the background, is kept for the next request.
+        deadline = time.monotonic() + 120
+        while response.status_code == 503 and time.monotonic() < deadline:
+            time.sleep(1)
+            response = http.get("/v1/check", params={"lang": "en"})
+        assert response.status_code == 200 and response.json()["kb_version"]
+
+
+def test_a_batch_past_the_time_limit_answers_every_line(hurried: Server) -> None:
+    # Varied cases (few answers come from the memos): ~0.3 ms each here, 5000 of them well
+    # past half a second.
+    import random
+
+    rng = random.Random(5)
+    factors = ["truancy", "street-group", "family-problems", "offence-committed", "substance-abuse",
+               "gang-proximity", "no-leisure-activity", "victim-of-crime", "psychiatric-illness",
+               "not-in-education-or-work", "lives-in-vulnerable-area", "concerning-behaviour"]
+    lines = [json.dumps({"ref": f"t{n}", "age": rng.randrange(0, 60), "factors": {
+        f: rng.choice([True, False, "unknown"]) for f in rng.sample(factors, rng.randrange(0, 8))}})
+        for n in range(5000)]
+    with httpx.Client(base_url=hurried.url, timeout=120) as http:
+        response = http.post("/v1/recommend/batch", content="\n".join(lines), params={"limit": 1})
+        assert response.status_code == 200
+        out = [json.loads(line) for line in response.text.splitlines()]
+        assert len(out) == len(lines)
+        late = [o for o in out if o.get("error", {}).get("code") == "time-limit"]
+        assert late and [o["line"] for o in late] == list(range(late[0]["line"], len(lines) + 1))
+        assert out[0]["ref"] == "t0" and "error" not in out[0]
+        assert http.post("/v1/recommend", json=CASE).status_code == 200

@@ -92,10 +92,11 @@ def test_cli_reads_the_store(store_url: str, recommender: Recommender) -> None:
 
 def test_an_unreachable_store_is_a_clear_error() -> None:
     port = free_port()  # nothing listens there
-    done = subprocess.run([sys.executable, "-m", "kundskab", "show", "ssp", "--store",
-                           f"http://127.0.0.1:{port}/store"], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2
-    assert "cannot reach the store" in done.stderr and "Traceback" not in done.stderr
+    for lang, expected in (("da", "kan ikke nå lageret"), ("en", "cannot reach the store")):
+        done = subprocess.run([sys.executable, "-m", "kundskab", "show", "ssp", "--lang", lang, "--store",
+                               f"http://127.0.0.1:{port}/store"], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2
+        assert expected in done.stderr and "Traceback" not in done.stderr
 
 
 def test_an_empty_graph_says_how_to_publish(store_url: str) -> None:
@@ -131,5 +132,33 @@ def test_serve_picks_up_a_newer_version_without_a_restart(store_url: str, ontolo
             assert answer["kb_version"] == published.kb_version
             assert http.get("/v1/concepts/general").json()["label"] == "Generel forebyggende indsats"
             assert http.get("/readyz").json()["kb_version"] == published.kb_version
+    finally:
+        server.stop()
+
+
+def test_check_from_the_store_equals_the_embedded_check(store_url: str) -> None:
+    runner = CliRunner()
+    for args in (["check", "--format", "json"], ["check", "--format", "json", "--lang", "en"],
+                 ["check", "--programme", "sikker-by-2018", "--format", "json"],
+                 ["check", "--programme", "tryg-i-aarhus-2017", "--format", "csv", "--lang", "en"]):
+        embedded = runner.invoke(main, args)
+        remote = runner.invoke(main, [*args, "--store", store_url])
+        assert embedded.exit_code == remote.exit_code == 0, remote.output
+        assert remote.output == embedded.output and remote.output
+
+
+def test_serve_from_the_store_checks_as_the_embedded_library(store_url: str, kb: KnowledgeBase) -> None:
+    from kundskab.integrity import check
+    from kundskab.support import assess_programme
+    from tests.test_service import get_when_ready
+
+    server = Server("--store", store_url)
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            response = get_when_ready(http, "/v1/check", lang="en")
+            assert response.status_code == 200 and response.json() == check(kb, "en").as_dict()
+            table = http.get("/v1/check", params={"programme": "vestegn-2013"})
+            assert table.json() == assess_programme(kb, "vestegn-2013").as_dict()
+            assert http.get("/v1/check", params={"programme": "nowhere-2020"}).status_code == 404
     finally:
         server.stop()
