@@ -25,7 +25,7 @@ from typing import Any
 from kundskab._memo import per_knowledge_base
 from kundskab.engine import RulesEngine
 from kundskab.i18n import N_, gettext
-from kundskab.knowledge import Concept, KnowledgeBase
+from kundskab.knowledge import Concept, KnowledgeBase, Source
 from kundskab.programmes import FUNDED, Requirement, parts, requirements
 from kundskab.rules import Facts, RuleSet
 
@@ -423,8 +423,9 @@ def report_lines(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str =
     lines = [f"{assessment.label} [{assessment.programme}]"]
     for req in assessment.requirements:
         scope = text(lang, "scope_funded" if req.applies_to == FUNDED else "scope_all")
+        source = Source.parse(req.source, kb.source_titles).citation(lang) if req.source else "-"
         lines.append(text(lang, "requirement", label=kb.label(req.id, lang), id=req.id, scope=scope,
-                          source=req.source))
+                          source=source))
     lines += [text(lang, "legend"), ""]
     marks = {MEETS: "✓", FALLS_SHORT: "✗", CANNOT_TELL: "?"}
     width = max((len(text(lang, v)) for v in VERDICTS), default=10)

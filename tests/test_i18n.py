@@ -370,6 +370,8 @@ DANISH_SCREENS = [
      [".txt#"]),
     (["rules", "list"], ["(dannet ud fra ontologien)", "[Esbjerg lokalråd, handlingsplan 2011, afsnit"],
      [".txt#", "ontology (age bounds)"]),
+    (["check", "--programme", "sikker-by-2018"], ["(kilde Sikker By strategi 2018, København, afsnit 's. 6"],
+     [".txt#"]),
     (["serve", "--help"], ["Kør HTTP-API'et", "Adressen, der lyttes på.", "Eksempler:"],
      ["Serve the HTTP API", "Examples:", "TEXT", "INTEGER"]),
     (["store", "load", "--help"], ["Udgiv ontologien", "Eksempler:"], ["Publish the ontology", "Examples:"]),
