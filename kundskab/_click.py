@@ -30,8 +30,8 @@ from kundskab.i18n import (
     translations,
 )
 
-__all__ = ["Command", "Group", "lang_option", "requested_language", "root_lang_option", "speak_our_language",
-           "start_language"]
+__all__ = ["Command", "EnvOption", "Group", "lang_option", "requested_language", "root_lang_option",
+           "speak_our_language", "start_language"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -119,6 +119,7 @@ def _translated(command: click.Command, ctx: click.Context) -> Iterator[None]:
         swap(cmd, "short_help")
     for param in command.get_params(ctx):
         swap(param, "help")
+        swap(param, "metavar")  # a word such as YEARS; codes (URL, IRI) are not in the catalogue
         if param.type.name in TYPE_NAMES:  # the metavar (TEXT, INTEGER RANGE) is the type's name
             swap(param.type, "name")
     try:
@@ -179,6 +180,18 @@ class Group(_Localised, click.Group):
         self.examples = tuple(examples)
 
 
+class EnvOption(click.Option):
+    """An option read from the environment too, whose error names the variable in the
+    current language (click writes "(env var: ...)" in English whatever the language)."""
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        hint = click.Parameter.get_error_hint(self, ctx)
+        if self.show_envvar and self.envvar:
+            names = [self.envvar] if isinstance(self.envvar, str) else self.envvar
+            hint += " (" + _click_gettext("env var: {var}").format(var=", ".join(f"'{n}'" for n in names)) + ")"
+        return hint
+
+
 def _set_root_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     # Not given (the default): the language stays as start_language found it, so that a
     # `--lang` after the command name speaks for errors found while the group parses.
@@ -195,7 +208,7 @@ def _command_language(ctx: click.Context, param: click.Parameter, value: str | N
 def root_lang_option() -> Callable[[F], F]:
     """`kundskab --lang en COMMAND`, and KUNDSKAB_LANG, for every command."""
     return click.option(
-        "--lang", type=click.Choice(LANGUAGES), envvar="KUNDSKAB_LANG", default=DEFAULT_LANGUAGE,
+        "--lang", cls=EnvOption, type=click.Choice(LANGUAGES), envvar="KUNDSKAB_LANG", default=DEFAULT_LANGUAGE,
         show_default=True, show_envvar=True, is_eager=True, expose_value=False, callback=_set_root_language,
         help=N_("Language of labels, messages and help, for every command."),
     )

@@ -871,7 +871,7 @@ def _interview(recommender: Any, lang: str) -> dict[str, Any]:
     ),
 )
 @click.argument("case_file", required=False)
-@click.option("--age", metavar="YEARS", help=N_("The person's age in years."))
+@click.option("--age", metavar=N_("YEARS"), help=N_("The person's age in years."))
 @click.option("--factor", "factors", multiple=True, shell_complete=complete_ids("Factor"),
               help=N_("A factor that is true (repeatable)."))
 @click.option("--not-factor", "not_factors", multiple=True, shell_complete=complete_ids("Factor"),

@@ -711,7 +711,7 @@ def _report(check: _Check) -> FileReport:
 
 
 def _error_report(name: str, fmt: str | None, exc: DocumentError, lang: str) -> FileReport:
-    message = exc.message(lang) if isinstance(exc, ReadError) else str(exc)
+    message = exc.message(lang) if isinstance(exc, ReadError) else exc.translated(lang)
     return FileReport(file=name, format=fmt, errors=[Problem(exc.code, message, exc.line)])
 
 

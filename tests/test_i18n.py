@@ -116,7 +116,9 @@ def test_lang_before_the_command_after_it_and_from_the_environment() -> None:
     assert danish in invoke(*args, "--lang", "da", env={"KUNDSKAB_LANG": "en"})[1]
     assert danish in invoke("--lang", "en", *args, "--lang", "da")[1]
     code, _, err = invoke(*args, env={"KUNDSKAB_LANG": "fr"})
-    assert code == 2 and "KUNDSKAB_LANG" in err
+    assert code == 2 and "Ugyldig værdi for '--lang' (miljøvariabel: 'KUNDSKAB_LANG'): 'fr' er ikke en af" in err
+    code, _, err = invoke(*args, "--lang", "en", env={"KUNDSKAB_LANG": "fr"})
+    assert code == 2 and "Invalid value for '--lang' (env var: 'KUNDSKAB_LANG'): 'fr' is not one of" in err
 
 
 def test_help_follows_the_language() -> None:
