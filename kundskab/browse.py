@@ -66,6 +66,7 @@ PROPERTY_KEYS: dict[str, tuple[str, bool]] = {
     "partOf": ("part_of", False),
     "contraindication": ("contraindications", False),
     "implies": ("implies", False),
+    "makesMoot": ("makes_moot", False),
     "related": ("related", False),
 }
 VALUE_KEYS = {

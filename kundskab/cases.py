@@ -19,10 +19,10 @@ from kundskab._names import fold
 from kundskab.errors import CaseError, KundskabError, UnknownConceptError
 from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
-from kundskab.rules import Facts
+from kundskab.rules import Facts, implied_factors
 
-__all__ = ["PRESUPPOSES", "Case", "factor_flags", "implied_factors", "load_case_json", "looks_like_cpr",
-           "parse_answer", "parse_case", "parse_case_text"]
+__all__ = ["Case", "factor_flags", "implied_factors", "load_case_json", "looks_like_cpr", "parse_answer",
+           "parse_case", "parse_case_text", "unasked_factors"]
 
 MAX_AGE = 120
 MAX_REF_LENGTH = 200
@@ -40,17 +40,6 @@ _UNKNOWN = {"unknown", "ved ikke", "vedikke", "ukendt", "?", "", "null", "none",
 _AGE_TEXT = re.compile(r"\s*([0-9]{1,3})\s*")  # ASCII digits only: int() takes '١٥' and refuses '¹⁵'
 # A Danish CPR number: ddmmyy, then four digits, with or without a hyphen or space.
 _CPR = re.compile(r"(?<![0-9])(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}[- ]?[0-9]{4}(?![0-9])")
-
-# Factors whose truth presupposes another: a case where the first is true and the second
-# false contradicts itself. Editor's inference from the factors' definitions
-# (ontology/concepts/factors.ttl) and the sections they cite.
-PRESUPPOSES: dict[str, str] = {
-    # 004_82e8bad0a830fa3a.txt#Tidligere og potentielle bandemedlemmer m.v. (Exit-enhed,
-    # Pre-Exit og RUG-udvalg): leaving a gang is what its members do.
-    "wants-to-leave-gang": "gang-member",
-    # repeat-offending is defined as having committed several offences.
-    "repeat-offending": "offence-committed",
-}
 
 _ANSWERS: dict[str, bool | None] = {
     **{word: True for word in _TRUE}, **{word: False for word in _FALSE}, **{word: None for word in _UNKNOWN}}
@@ -83,11 +72,16 @@ class Case:
     factors: Mapping[str, bool | None]
     offences: frozenset[str] = frozenset()
     municipality: str | None = None
+    # Factors the case did not answer that a factor it gives as true implies (ks:implies),
+    # each with the given factor it follows from: wanting to leave a gang makes the person
+    # a gang member for the rules too, and the answer's explanation says so.
+    implied: Mapping[str, str] = field(default_factory=dict)
     facts: Facts = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Worked out once here (functools.cached_property takes a lock on Python 3.11).
         true = [f for f, v in self.factors.items() if v is True]
+        true += [f for f in self.implied if self.factors.get(f) is None]
         false = [f for f, v in self.factors.items() if v is False]
         if self.offences and OFFENCE_FACTOR not in self.factors:
             true.append(OFFENCE_FACTOR)  # naming what was committed says that something was
@@ -206,12 +200,7 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
             raise CaseError(exc.template, **exc.params) from None
     if offences and factors.get(OFFENCE_FACTOR) is False:
         raise CaseError(N_("'offences' are given, but factor '{factor}' is false"), factor=OFFENCE_FACTOR)
-    for factor, presupposed in PRESUPPOSES.items():
-        if factors.get(factor) is True and factors.get(presupposed) is False:
-            raise CaseError(N_("'factors': {factor} is true, so {presupposed} cannot be false"),
-                            factor=factor, presupposed=presupposed)
-    _check_implications(factors, kb)
-    return Case(ref, age, factors, offences, municipality)
+    return Case(ref, age, factors, offences, municipality, _implications(factors, kb))
 
 
 def _offences(raw: Any, kb: KnowledgeBase) -> frozenset[str]:
@@ -234,41 +223,37 @@ def _offences(raw: Any, kb: KnowledgeBase) -> frozenset[str]:
     return frozenset(found)
 
 
-def _check_implications(factors: Mapping[str, bool | None], kb: KnowledgeBase) -> None:
-    """A factor that is true while one it implies is false is a contradiction."""
-    false = [f for f, v in factors.items() if v is False]
-    if not false:
-        return
+def _implications(factors: Mapping[str, bool | None], kb: KnowledgeBase) -> dict[str, str]:
+    """The factors the true ones imply and the case leaves unanswered, each with the true
+    factor it follows from (the first in id order). A factor true while one it implies is
+    false is a contradiction."""
+    true = sorted(f for f, v in factors.items() if v is True)
+    if not true:
+        return {}
     implied = implied_factors(kb)
-    for factor, value in factors.items():
-        if value is True:
-            for other in implied.get(factor, ()):
-                if factors.get(other) is False:
-                    raise CaseError(N_("the case contradicts itself: factor '{factor}' is true, "
-                                       "so '{other}' cannot be false"),
-                                    factor=factor, other=other)
+    found: dict[str, str] = {}
+    for factor in true:
+        for other in sorted(implied.get(factor, ())):
+            answer = factors.get(other)
+            if answer is False:
+                raise CaseError(N_("the case contradicts itself: factor '{factor}' is true, "
+                                   "so '{other}' cannot be false"),
+                                factor=factor, other=other)
+            if answer is None:
+                found.setdefault(other, factor)
+    return found
 
 
-_IMPLIED: dict[str, dict[str, frozenset[str]]] = {}
-
-
-def implied_factors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
-    """For each factor, every factor it implies (ks:implies, followed transitively)."""
-    found = _IMPLIED.get(kb.version)
-    if found is None:
-        direct = {f.id: set(f.ref("implies")) for f in kb.of_type("Factor")}
-        found = {}
-        for factor in direct:
-            seen: set[str] = set()
-            stack = list(direct[factor])
-            while stack:
-                other = stack.pop()
-                if other not in seen and other != factor:
-                    seen.add(other)
-                    stack.extend(direct.get(other, ()))
-            found[factor] = frozenset(seen)
-        _IMPLIED.clear()  # one knowledge base in use at a time
-        _IMPLIED[kb.version] = found
+def unasked_factors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """For each factor, the factors never asked about once it is true: those it implies, and
+    those it makes moot (ks:makesMoot), with what these imply."""
+    implied = implied_factors(kb)
+    found = {}
+    for factor in kb.of_type("Factor"):
+        holds = {factor.id, *implied.get(factor.id, ())}  # what it makes moot, and what those do
+        moot = {m for h in holds for direct in kb.get(h).ref("makesMoot") for m in (direct, *implied.get(direct, ()))}
+        if moot or implied.get(factor.id):
+            found[factor.id] = implied.get(factor.id, frozenset()) | frozenset(moot)
     return found
 
 

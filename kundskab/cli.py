@@ -61,7 +61,7 @@ FIELD_NAMES: dict[str, str] = {
     "placeName": N_("Place name"), "place_name": N_("Place name"), "http://purl.org/dc/terms/title": N_("Title"),
     "http://purl.org/dc/terms/publisher": N_("Publisher"), "effectFollowUp": N_("Effect follow-up"),
     "appliesTo": N_("Applies to"), "sector": N_("Sector"), "programmes": N_("Programmes"),
-    "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"),
+    "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"), "makes_moot": N_("Makes moot"),
     "inferred": N_("Inferred by the editor (not said by the source)"),
     "stated_rest": N_("Every other link is stated in the cited sections."),
 }
@@ -770,6 +770,11 @@ def _print_recommendation(rec: Any, lang: str) -> None:
                 rule=entry["rule"], premises=premises, source=_citation(entry["source"], lang)))
 
     none = _("none")
+    implied = [e["conclusion"] for e in data["explanation"] if e["conclusion"].startswith("factor:")]
+    if implied:  # factors the case did not give but one it gives implies (ks:implies)
+        click.echo("\n" + _("Taken as true") + ":")
+        for conclusion in implied:
+            because(conclusion)
     click.echo("\n" + _("Tier") + f": {labels[data['tier']]} [{data['tier']}]")
     because(f"tier:{data['tier']}")
     groups = ", ".join(f"{labels[g]} [{g}]" for g in data["target_groups"]) or none

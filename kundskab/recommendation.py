@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab._memo import BoundedMemo
-from kundskab.cases import Case, implied_factors, parse_case
+from kundskab.cases import Case, parse_case, unasked_factors
 from kundskab.engine import Derivation, RulesEngine
 from kundskab.errors import RequestError
 from kundskab.i18n import LANGUAGES, N_, gettext
@@ -46,6 +46,12 @@ TEXT = {lang: {key: gettext(text, lang) for key, text in MESSAGES.items()} for l
 # One encoder for every piece (json.dumps with options builds a new encoder per call).
 # ASCII only: an answer is one line for any line reader (U+2028 and the like escaped), and
 # pure-ASCII text is joined and written as plain bytes, without widening or re-encoding.
+# The explanation's "rule" for a factor taken as true because another implies it: the link
+# is knowledge (ks:implies in ontology/concepts/factors.ttl), not a rule in rules/.
+IMPLICATION_RULE = "factor-implication"
+IMPLICATION_BECAUSE = N_("'{factor}' implies '{other}' (a link in the knowledge base, the editor's inference), "
+                         "so the rules take it as true.")
+
 _dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 Piece = tuple[Any, str]  # an output object and its JSON text
 _NONE: frozenset[str] = frozenset()
@@ -135,10 +141,11 @@ class Recommender:
             key=lambda x: x[1])
         self._forum_bits = sum(bit for bit, _ in self._forum_by_bit)
         # Questions never ask about a factor the case's answers already imply, nor one that
-        # cannot apply at the case's age (ks:implies, ks:minAge/ks:maxAge on factors).
+        # cannot apply at the case's age (ks:implies, ks:makesMoot, ks:minAge/ks:maxAge on factors).
         factor_bit = self.whatif.factor_bit
+        # ks:makesMoot (a gang member is not asked whether he is close to gangs) counts here too.
         self._implied_mask = {factor_bit[f]: sum(factor_bit[i] for i in implied if i in factor_bit)
-                              for f, implied in implied_factors(self.kb).items() if f in factor_bit}
+                              for f, implied in unasked_factors(self.kb).items() if f in factor_bit}
         self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
                              for f in self.kb.of_type("Factor")
                              if f.id in factor_bit and (f.int_value("minAge") is not None
@@ -169,6 +176,8 @@ class Recommender:
         fora = sorted(conclusions.get("forum", ()))
         groups = sorted(conclusions.get("age_group", _NONE) | conclusions.get("target_group", _NONE))
         explanation = self._explain(derivation, tier, lang)
+        if case.implied:
+            explanation = self._implications(case, lang) + explanation
         view = CaseView(tier, derivation.tier_rank, frozenset(groups), frozenset(fora),
                         facts.true & self._risk_factors, facts.true, case.offences, case.municipality, case.age)
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
@@ -202,6 +211,19 @@ class Recommender:
                         and order not in keyed:
                     keyed[order] = piece
         return [keyed[k] for k in sorted(keyed)]
+
+    def _implications(self, case: Case, lang: str) -> list[Piece]:
+        """One explanation entry per factor the rules took as true because a factor the case
+        gives implies it (ks:implies, the editor's inference in the knowledge base)."""
+        entries = []
+        for factor, given in sorted(case.implied.items()):
+            sources = self.kb.get(given).sources
+            entry = {"rule": IMPLICATION_RULE, "conclusion": f"factor:{factor}=true",
+                     "because": gettext(IMPLICATION_BECAUSE, lang).format(
+                         factor=self._labels[lang].get(given, given), other=self._labels[lang].get(factor, factor)),
+                     "premises": [f"factor:{given}=true"], "source": str(sources[0]) if sources else None}
+            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+        return entries
 
     def _firing_pieces(self, rule: Rule, premises: tuple[str, ...],
                        lang: str) -> tuple[tuple[str, str, str, Piece], ...]:

@@ -28,7 +28,7 @@ from kundskab.errors import KundskabError, RuleError
 from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
 
-__all__ = ["Condition", "Facts", "Ranking", "Rule", "RuleSet", "State", "initiative_fact"]
+__all__ = ["Condition", "Facts", "Ranking", "Rule", "RuleSet", "State", "implied_factors", "initiative_fact"]
 
 SOURCE_PATTERN = re.compile(r"^00[0-4]_[0-9a-f]{16}\.txt#.+$")
 CONCLUSION_KINDS = {
@@ -394,9 +394,42 @@ def _parse_rule(kb: KnowledgeBase, raw: Any, path: Path, *, initiatives: bool = 
                 str(path.name), line)
 
 
+_IMPLIED: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def implied_factors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """For each factor, every factor it implies (ks:implies, followed transitively)."""
+    found = _IMPLIED.get(kb.version)
+    if found is None:
+        direct = {f.id: set(f.ref("implies")) for f in kb.of_type("Factor")}
+        found = {}
+        for factor in direct:
+            seen: set[str] = set()
+            stack = list(direct[factor])
+            while stack:
+                other = stack.pop()
+                if other not in seen and other != factor:
+                    seen.add(other)
+                    stack.extend(direct.get(other, ()))
+            found[factor] = frozenset(seen)
+        _IMPLIED.clear()  # one knowledge base in use at a time
+        _IMPLIED[kb.version] = found
+    return found
+
+
+def implying_factors(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """For each factor, the factors that imply it (ks:implies, transitively), in id order."""
+    found: dict[str, set[str]] = {}
+    for factor, implied in implied_factors(kb).items():
+        for other in implied:
+            found.setdefault(other, set()).add(factor)
+    return {k: tuple(sorted(v)) for k, v in found.items()}
+
+
 def _parse_conditions(kb: KnowledgeBase, when: dict[str, Any], where: tuple[str, int]) -> list[Condition]:
     conditions: list[Condition] = []
     case_level: Condition | None = None
+    implying = implying_factors(kb)
     for key, value in when.items():
         if key == "__line__":
             continue
@@ -421,20 +454,27 @@ def _parse_conditions(kb: KnowledgeBase, when: dict[str, Any], where: tuple[str,
             case_level = Condition("age", min_age=low, max_age=high, origin=origin)
         elif key == "factor":
             for name in _as_list(value):
-                conditions.append(Condition("factor", (_resolve(kb, name, "Factor", where),), origin=f"factor: {name}"))
+                ident = _resolve(kb, name, "Factor", where)
+                # A factor that implies this one satisfies the condition too (ks:implies), so
+                # the engine and the what-if questions agree with a case that gives only it.
+                by = implying.get(ident)
+                conditions.append(Condition("any_factor", (ident, *by), origin=f"factor: {name}") if by
+                                  else Condition("factor", (ident,), origin=f"factor: {name}"))
         elif key == "factor_false":
             for name in _as_list(value):
                 ident = _resolve(kb, name, "Factor", where)
                 conditions.append(Condition("factor_false", (ident,), origin=f"factor_false: {name}"))
         elif key == "any_factor":
-            ids = tuple(sorted({_resolve(kb, n, "Factor", where) for n in _as_list(value)}))
+            named = {_resolve(kb, n, "Factor", where) for n in _as_list(value)}
+            ids = tuple(sorted(named)) + tuple(sorted({a for i in named for a in implying.get(i, ())} - named))
             conditions.append(Condition("any_factor", ids, origin=origin))
         elif key == "domain":
             domains = {_resolve(kb, n, "RiskDomain", where) for n in _as_list(value)}
             # Class hierarchy: a domain stands for every risk factor in it.
-            ids = tuple(sorted(f.id for f in kb.of_type("RiskFactor") if set(f.ref("inDomain")) & domains))
-            if not ids:
+            named = {f.id for f in kb.of_type("RiskFactor") if set(f.ref("inDomain")) & domains}
+            if not named:
                 raise RuleError(N_("no factor is in domain(s) {items}"), *where, items=', '.join(sorted(domains)))
+            ids = tuple(sorted(named)) + tuple(sorted({a for i in named for a in implying.get(i, ())} - named))
             conditions.append(Condition("any_factor", ids, origin=origin))
         elif key == "tier_at_least":
             tier = kb.get(_resolve(kb, value, "Tier", where))

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kundskab import CaseError, KnowledgeBase
-from kundskab.cases import PRESUPPOSES, parse_case
+from kundskab.cases import parse_case
 from kundskab.recommendation import Recommender
 from kundskab.rules import RuleSet
 
@@ -59,17 +59,16 @@ def consistent(case: dict[str, Any]) -> bool:
     implied = implied_factors(load())
     factors = case.get("factors", {})
     return not any(factors.get(other) is False for factor, value in factors.items() if value is True
-                   for other in implied.get(factor, ())) and not any(
-        factors.get(a) is True and factors.get(b) is False for a, b in PRESUPPOSES.items())
+                   for other in implied.get(factor, ()))
 
 
 def applies(kb: KnowledgeBase, case: dict[str, Any], factor: str) -> bool:
     """Whether a question about `factor` makes sense for the case: not implied by its true
     factors, and possible at its age."""
-    from kundskab.cases import implied_factors
+    from kundskab.cases import unasked_factors
 
-    implied = implied_factors(kb)
-    if any(factor in implied.get(f, ()) for f, v in case["factors"].items() if v is True):
+    unasked = unasked_factors(kb)
+    if any(factor in unasked.get(f, ()) for f, v in case["factors"].items() if v is True):
         return False
     age, concept = case.get("age"), kb.get(factor)
     low, high = concept.int_value("minAge"), concept.int_value("maxAge")
@@ -441,3 +440,39 @@ def test_a_child_under_school_age_is_not_asked_about_offending_or_gangs(recommen
     # From school age the same questions come back: the bound is an age, not a removal.
     older = recommender.recommend({"age": 13, "factors": ["family-problems"]}, questions=100).as_dict()
     assert {"gang-proximity", "offence-committed"} <= {q["factor"] for q in older["open_questions"]}
+
+
+def test_a_factor_the_case_gives_brings_what_it_implies(recommender: Recommender) -> None:
+    """Regression: a gang member who wants out, entered only as wanting to leave the gang,
+    got the specific tier, no gang-member group and the three exit programmes below drink-
+    driving treatment. Wanting to leave a gang implies membership (ks:implies), so the rules
+    take membership as true, and the explanation says where that came from."""
+    result = recommender.recommend({"age": 24, "factors": ["wants-to-leave-gang"]}, lang="en").as_dict()
+    assert result["tier"] == "individual"
+    assert "gang-members" in result["target_groups"]
+    assert "exit" in result["fora"]
+    top3 = {item["id"] for item in result["interventions"][:3]}
+    assert top3 == {"gang-exit-programme-copenhagen", "exit-framework-model-copenhagen", "exit-unit-nordjylland"}
+    (entry,) = [e for e in result["explanation"] if e["conclusion"] == "factor:gang-member=true"]
+    assert entry["rule"] == "factor-implication"
+    assert entry["premises"] == ["factor:wants-to-leave-gang=true"]
+    assert "implies" in entry["because"] and entry["source"].count("#") == 1
+    # The same answer as when membership is given, apart from that entry.
+    given = recommender.recommend({"age": 24, "factors": ["wants-to-leave-gang", "gang-member"]}, lang="en").as_dict()
+    assert given["interventions"] == result["interventions"] and given["fora"] == result["fora"]
+    assert [e for e in result["explanation"] if e["rule"] != "factor-implication"] == given["explanation"]
+
+
+def test_an_implied_factor_given_as_false_is_a_contradiction(recommender: Recommender) -> None:
+    with pytest.raises(CaseError, match="contradicts itself"):
+        recommender.recommend({"factors": {"wants-to-leave-gang": True, "gang-member": False}})
+
+
+@pytest.mark.parametrize("age", [16, 30])
+def test_a_gang_member_is_not_routed_as_close_to_gangs(recommender: Recommender, age: int) -> None:
+    """Pre-Exit and the gang council are for potential members: a member is not asked whether
+    he is close to gangs (ks:makesMoot), and the rules do not take it as true."""
+    result = recommender.recommend({"age": age, "factors": ["gang-member"]}, questions=100).as_dict()
+    assert not {"pre-exit", "gang-council"} & set(result["fora"])
+    assert "gang-proximate-youth" not in result["target_groups"]
+    assert "gang-proximity" not in {q["factor"] for q in result["open_questions"]}
