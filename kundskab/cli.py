@@ -61,7 +61,8 @@ FIELD_NAMES: dict[str, str] = {
     "placeName": N_("Place name"), "place_name": N_("Place name"), "http://purl.org/dc/terms/title": N_("Title"),
     "http://purl.org/dc/terms/publisher": N_("Publisher"), "effectFollowUp": N_("Effect follow-up"),
     "appliesTo": N_("Applies to"), "sector": N_("Sector"), "programmes": N_("Programmes"),
-    "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"), "makes_moot": N_("Makes moot"),
+    "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"),
+    "makes_moot": N_("Makes moot"),
     "inferred": N_("Inferred by the editor (not said by the source)"),
     "stated_rest": N_("Every other link is stated in the cited sections."),
 }

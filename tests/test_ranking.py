@@ -235,12 +235,22 @@ def test_offences_are_crime_types_and_imply_an_offence(kb: KnowledgeBase) -> Non
 
 @pytest.mark.parametrize("factors", [
     {"wants-to-leave-gang": True, "gang-member": False},
-    {"gang-member": True, "gang-proximity": False},
-    {"charged-above-fine-level": True, "offence-committed": False},
+    {"repeat-offending": True, "offence-committed": False},
 ])
 def test_contradictory_cases_are_errors(kb: KnowledgeBase, factors: dict[str, bool]) -> None:
     with pytest.raises(CaseError, match=r"contradicts|cannot be false"):
         parse_case({"age": 20, "factors": factors}, kb)
+
+
+@pytest.mark.parametrize("factors", [
+    # A member is past the risk of recruitment that gang-proximity describes (ks:makesMoot).
+    {"gang-member": True, "gang-proximity": False},
+    # A charge is a suspicion: the offence may turn out not to have been committed.
+    {"charged-above-fine-level": True, "offence-committed": False},
+])
+def test_a_moot_question_answered_no_is_no_contradiction(kb: KnowledgeBase, factors: dict[str, bool]) -> None:
+    case = parse_case({"age": 20, "factors": factors}, kb)
+    assert not case.implied
 
 
 def test_cli_offence_and_contradictions(runner: Any) -> None:
