@@ -17,6 +17,7 @@ work really is shared. Elsewhere (no fork, an in-memory output, other threads ru
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import json
@@ -81,7 +82,7 @@ def _error(line: int, code: str, message: str) -> str:
 
 
 def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None,
-         cpr_like: list[int]) -> tuple[bool, str]:
+         cpr_like: list[int], questions: int | None = None) -> tuple[bool, str]:
     if raw is None:
         return False, _error(number, "line-too-long", gettext("a line is at most {size} KiB", lang).format(
             size=MAX_LINE_BYTES // 1024))
@@ -90,7 +91,7 @@ def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int
         case = parse_case(data, recommender.kb)
         if case.ref is not None and looks_like_cpr(case.ref):
             cpr_like.append(number)
-        return True, recommender.recommend(case, lang=lang, limit=limit).to_json()
+        return True, recommender.recommend(case, lang=lang, limit=limit, questions=questions).to_json()
     except UnicodeDecodeError:
         return False, _error(number, "invalid-case", gettext("not UTF-8", lang))
     except KundskabError as exc:
@@ -100,10 +101,11 @@ def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int
 
 
 def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "da",
-                limit: int | None = None, cpr_like: list[int] | None = None) -> tuple[bool, str]:
+                limit: int | None = None, cpr_like: list[int] | None = None,
+                questions: int | None = None) -> tuple[bool, str]:
     """(ok, JSON text) for one numbered line: the answer, or {"line": N, "error": ...}.
     The line's number is added to `cpr_like` if its ref looks like a CPR number."""
-    return _one(recommender, number, raw, lang, limit, [] if cpr_like is None else cpr_like)
+    return _one(recommender, number, raw, lang, limit, [] if cpr_like is None else cpr_like, questions)
 
 
 _WORKER: Any = None
@@ -120,21 +122,22 @@ def _init_worker() -> None:
     gc.freeze()
 
 
-def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | None) -> Block:
+def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | None,
+           questions: int | None = None) -> Block:
     """The answers to a chunk as one text: one piece per chunk crosses the pipe."""
     bad = 0
     texts = []
     cpr_like: list[int] = []
     for number, raw in chunk:
-        ok, text = _one(recommender, number, raw, lang, limit, cpr_like)
+        ok, text = _one(recommender, number, raw, lang, limit, cpr_like, questions)
         bad += not ok
         texts.append(text)
     texts.append("")  # the block ends with a line break
     return Block(len(chunk), bad, "\n".join(texts), tuple(cpr_like))
 
 
-def _work(chunk: list[BatchLine], lang: str, limit: int | None) -> Block:
-    return _block(_WORKER, chunk, lang, limit)
+def _work(chunk: list[BatchLine], lang: str, limit: int | None, questions: int | None) -> Block:
+    return _block(_WORKER, chunk, lang, limit, questions)
 
 
 def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
@@ -144,7 +147,8 @@ def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
 
 
 def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
-                     lang: str = "da", limit: int | None = None, chunk_size: int = CHUNK) -> Iterator[Block]:
+                     lang: str = "da", limit: int | None = None, questions: int | None = None,
+                     chunk_size: int = CHUNK) -> Iterator[Block]:
     """The answers per chunk of input lines, in input order. Raises BatchError if a worker
     process dies (the blocks before it have been yielded).
 
@@ -159,7 +163,7 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
     gc.freeze()
     if jobs <= 1:
         for chunk in _chunks(lines, chunk_size):
-            yield _block(recommender, chunk, lang, limit)
+            yield _block(recommender, chunk, lang, limit, questions)
         return
     # The main process takes every jobs-th chunk itself and jobs - 1 workers the others,
     # so `--jobs 2` keeps both cores of a two-core machine busy. "spawn": this path also
@@ -176,11 +180,11 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
             if index % jobs == 0:
                 window.append((chunk, None))
             else:
-                window.append((None, pool.submit(_work, chunk, lang, limit)))
+                window.append((None, pool.submit(_work, chunk, lang, limit, questions)))
             while len(window) >= 4 * jobs:
-                yield _resolve(window.popleft(), recommender, lang, limit)
+                yield _resolve(window.popleft(), recommender, lang, limit, questions)
         while window:
-            yield _resolve(window.popleft(), recommender, lang, limit)
+            yield _resolve(window.popleft(), recommender, lang, limit, questions)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -190,10 +194,10 @@ _WORKER_DIED = ("a worker process stopped before answering (killed, or out of me
 
 
 def _resolve(entry: tuple[list[BatchLine] | None, Future[Block] | None], recommender: Any, lang: str,
-             limit: int | None) -> Block:
+             limit: int | None, questions: int | None) -> Block:
     chunk, pending = entry
     if chunk is not None:
-        return _block(recommender, chunk, lang, limit)
+        return _block(recommender, chunk, lang, limit, questions)
     assert pending is not None
     try:
         return pending.result()
@@ -202,9 +206,11 @@ def _resolve(entry: tuple[list[BatchLine] | None, Future[Block] | None], recomme
 
 
 def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
-                    lang: str = "da", limit: int | None = None) -> Iterator[tuple[bool, str]]:
+                    lang: str = "da", limit: int | None = None,
+                    questions: int | None = None) -> Iterator[tuple[bool, str]]:
     """(ok, JSON text) for each numbered line, in input order."""
-    for block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit):
+    for block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit,
+                                  questions=questions):
         for text in block.text[:-1].split("\n"):
             yield not text.startswith('{"line":'), text
 
@@ -217,8 +223,8 @@ class BatchSummary:
 
 
 def write_batch(lines: Iterable[BatchLine], out: BinaryIO, *, recommender: Any = None, jobs: int = 1,
-                lang: str = "da", limit: int | None = None, chunk_size: int = CHUNK,
-                progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+                lang: str = "da", limit: int | None = None, questions: int | None = None,
+                chunk_size: int = CHUNK, progress: Callable[[int, int], None] | None = None) -> BatchSummary:
     """Answer every line and write the answers to `out`, one line each, in input order.
     `progress(lines, bad)` is called as chunks are done."""
     if recommender is None:
@@ -228,10 +234,10 @@ def write_batch(lines: Iterable[BatchLine], out: BinaryIO, *, recommender: Any =
     fd = _descriptor(out) if jobs > 1 else None
     if fd is not None and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         out.flush()
-        return _write_forked(lines, fd, recommender, jobs, lang, limit, progress)
+        return _write_forked(lines, fd, recommender, jobs, lang, limit, questions, progress)
     summary = BatchSummary()
     for block in recommend_blocks(lines, recommender=recommender, jobs=jobs, lang=lang, limit=limit,
-                                  chunk_size=chunk_size):
+                                  questions=questions, chunk_size=chunk_size):
         out.write(block.text.encode("ascii"))
         if chunk_size == 1:  # a co-process waits for each answer
             out.flush()
@@ -250,31 +256,43 @@ def _descriptor(out: BinaryIO) -> int | None:
         return None
 
 
-IN_FLIGHT = 2  # chunks sent to a worker and not yet written: the input pipe never fills
+# Chunks sent to a worker and not yet written. A worker answers that many ahead of its
+# turn to write, so that it never idles while another writes; the input pipe never fills
+# (a worker always has room to take what was sent).
+IN_FLIGHT = 4
 
 
 def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: int, lang: str,
-                  limit: int | None, progress: Callable[[int, int], None] | None) -> BatchSummary:
+                  limit: int | None, questions: int | None,
+                  progress: Callable[[int, int], None] | None) -> BatchSummary:
     """Chunk i goes to worker i % jobs; worker w writes when it holds turn w and then hands
-    the turn to worker w + 1, so the output is in input order whoever finishes first."""
+    the turn to worker w + 1, so the output is in input order whoever finishes first. The
+    turn is a byte passed along a ring of pipes: a worker waits for its turn and for new
+    chunks at once, and answers the next chunks while it waits to write."""
     context = multiprocessing.get_context("fork")
     for stream in (sys.stdout, sys.stderr):  # a child flushes these on exit: nothing twice
         if stream is not None:
             stream.flush()
-    turns = [context.Semaphore(0) for _ in range(jobs)]
-    turns[0].release()
+    turns = [os.pipe() for _ in range(jobs)]  # (read end, write end): worker w reads turns[w]
+    os.write(turns[0][1], b".")
     failed = context.Event()
     gc.freeze()  # forked workers share the loaded knowledge base without copying it
     links: list[Connection] = []
     workers = []
-    for index in range(jobs):
-        ours, theirs = context.Pipe()
-        worker = context.Process(target=_worker, daemon=True, args=(
-            recommender, theirs, turns[index], turns[(index + 1) % jobs], failed, fd, lang, limit))
-        worker.start()
-        theirs.close()
-        links.append(ours)
-        workers.append(worker)
+    try:
+        for index in range(jobs):
+            ours, theirs = context.Pipe()
+            worker = context.Process(target=_worker, daemon=True, args=(
+                recommender, theirs, turns[index][0], turns[(index + 1) % jobs][1], failed, fd,
+                lang, limit, questions))
+            worker.start()
+            theirs.close()
+            links.append(ours)
+            workers.append(worker)
+    finally:
+        for pair in turns:  # the workers hold their own copies
+            for end in pair:
+                os.close(end)
     summary = BatchSummary()
     in_flight = [0] * jobs
     done = [False] * jobs
@@ -286,7 +304,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
             while link in ready and not done[index] and link.poll():
                 try:
                     message = link.recv()
-                except EOFError:
+                except (EOFError, OSError):  # reset, when it died with chunks unread
                     message = ("error", "a worker stopped")
                 if message[0] == "chunk":
                     in_flight[index] -= 1
@@ -307,6 +325,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
         if problem:
             failed.set()
 
+    finished = False
     try:
         for number, chunk in enumerate(_chunks(lines, CHUNK)):
             index = number % jobs
@@ -314,7 +333,13 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
                 collect(block=True)
             if problem:
                 break
-            links[index].send(chunk)
+            try:
+                links[index].send(chunk)
+            except OSError:  # the worker is gone: collect says how
+                collect(block=True)
+                if not problem:
+                    problem.append("a worker stopped")
+                break
             in_flight[index] += 1
             collect(block=False)
         for link in links:
@@ -322,13 +347,17 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
                 link.send(None)
             except OSError:
                 pass
-        while not all(done):
+        # Once one worker has failed, the others may wait for a turn that never comes.
+        while not all(done) and not problem:
             collect(block=True)
+        finished = not problem
     finally:
-        if problem:
+        if not finished:  # failed, or interrupted: the workers must not wait for ever
             failed.set()
+            for link in links:  # a worker sees its input end and stops, even while it waits
+                link.close()
         for worker in workers:
-            worker.join(timeout=None if not problem else 5)
+            worker.join(timeout=None if finished else 5)
             if worker.is_alive():
                 worker.kill()
                 worker.join()
@@ -342,32 +371,57 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
     return summary
 
 
-def _worker(recommender: Any, link: Connection, turn: Any, next_turn: Any, failed: Any, fd: int, lang: str,
-            limit: int | None) -> None:
-    """Answer chunks as they come and write each in turn; on failure keep passing the turn
-    (writing nothing), so that no other worker waits for ever."""
+def _worker(recommender: Any, link: Connection, turn: int, next_turn: int, failed: Any, fd: int, lang: str,
+            limit: int | None, questions: int | None) -> None:
+    """Answer chunks as they come (up to IN_FLIGHT ahead) and write each in turn; on failure
+    keep passing the turn (writing nothing), so that no other worker waits for ever."""
     trouble: str | None = None
-    while True:
-        chunk = link.recv()
+    answered: deque[tuple[Block, bytes]] = deque()  # in input order, waiting for the turn
+    ended = False
+    holding = False  # whether this worker holds the turn to write
+    while answered or not ended:
+        if answered and holding:
+            block, data = answered.popleft()
+            try:
+                if trouble is None and not failed.is_set():
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+            except OSError as exc:
+                trouble = f"{type(exc).__name__}: {exc}"
+            finally:
+                holding = False
+                os.write(next_turn, b".")
+            try:
+                link.send(("chunk", block.lines, block.bad, block.cpr_like) if trouble is None else
+                          ("error", trouble))
+            except OSError:
+                return  # the main process gave up on the batch
+            continue
+        # The input is always watched: the main process never sends more than IN_FLIGHT
+        # chunks ahead, and after the last one only the end (None) or, if the batch
+        # failed, end of file.
+        ready = wait([turn, link] if answered else [link])
+        if turn in ready:  # writing first: the other workers may be waiting for this turn
+            os.read(turn, 1)
+            holding = True
+            continue
+        if ended:
+            return  # the input closed after its end: the main process gave up on the batch
+        try:
+            chunk = link.recv()
+        except EOFError:
+            return  # the main process gave up on the batch: nothing more to write
         if chunk is None:
-            break
-        block = Block(0, 0, "")
-        data = b""
+            ended = True
+            continue
+        block, data = Block(len(chunk), 0, ""), b""
         if trouble is None:
             try:
-                block = _block(recommender, chunk, lang, limit)
+                block = _block(recommender, chunk, lang, limit, questions)
                 data = block.text.encode("ascii")
             except BaseException as exc:  # reported to the main process, never lost
                 trouble = f"{type(exc).__name__}: {exc}"
-        turn.acquire()
-        try:
-            if trouble is None and not failed.is_set():
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-        except OSError as exc:
-            trouble = f"{type(exc).__name__}: {exc}"
-        finally:
-            next_turn.release()
-        link.send(("chunk", block.lines, block.bad, block.cpr_like) if trouble is None else ("error", trouble))
-    link.send(("done",) if trouble is None else ("error", trouble))
+        answered.append((block, data))
+    with contextlib.suppress(OSError):  # closed: the main process gave up on the batch
+        link.send(("done",) if trouble is None else ("error", trouble))

@@ -977,7 +977,7 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     out = sys.stdout.buffer
     try:
         summary = write_batch(read_lines(stream, bytes_read), out, recommender=recommender, jobs=jobs,
-                              lang=lang, limit=limit, chunk_size=1 if streaming else CHUNK,
+                              lang=lang, limit=limit, questions=questions, chunk_size=1 if streaming else CHUNK,
                               progress=show if show_progress else None)
     finally:
         if stream is not sys.stdin.buffer:

@@ -1,0 +1,62 @@
+"""`recommend --batch` as a whole process: the options of a single recommendation (--questions,
+--limit) on every path (one process, a stream answered line by line, forked workers), and a
+worker that dies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from kundskab.recommendation import Recommender
+
+# Few answers given: each case has more than two open questions by default.
+CASES = [{"ref": f"r{n}", "age": 12 + n % 6, "factors": {"truancy": True} if n % 2 else {}} for n in range(300)]
+
+
+def test_batch_passes_questions_and_limit_to_each_answer(tmp_path: Path, recommender: Recommender) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in CASES), encoding="utf-8")
+    expected = [recommender.recommend(c, questions=2, limit=3).as_dict() for c in CASES]
+    assert all(len(recommender.recommend(c).open_questions) > 2 for c in CASES[:2])  # the option matters
+    command = [sys.executable, "-m", "kundskab", "recommend", "--questions", "2", "--limit", "3", "--batch"]
+    runs = {
+        "file": subprocess.run([*command, str(path)], capture_output=True, timeout=300),
+        "two jobs": subprocess.run([*command, str(path), "--jobs", "2"], capture_output=True, timeout=300),
+        "pipe": subprocess.run([*command, "-"], input=path.read_bytes(), capture_output=True, timeout=300),
+    }
+    for name, done in runs.items():
+        assert done.returncode == 0, (name, done.stderr)
+        assert [json.loads(line) for line in done.stdout.splitlines()] == expected, name
+    none = subprocess.run([*command[:-5], "--questions", "0", "--batch", str(path)], capture_output=True,
+                          timeout=300)
+    assert all(json.loads(line)["open_questions"] == [] for line in none.stdout.splitlines())
+
+
+def test_a_killed_forked_worker_ends_the_batch_with_exit_2(tmp_path: Path) -> None:
+    # Forked workers write the output themselves, taking turns; when one dies the others
+    # must not wait for its turn for ever.
+    import os
+    import signal
+
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in CASES) * 200, encoding="utf-8")  # 60,000 lines
+    command = [sys.executable, "-m", "kundskab", "recommend", "--batch", str(path), "--jobs", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline()  # the workers are at work
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert children
+        os.kill(int(children[0]), signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # it hangs: the bug this test is for
+            for child in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split():
+                os.kill(int(child), signal.SIGKILL)
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 2
+    assert b"Traceback" not in err and b"worker" in err
+    assert len(out.splitlines()) < len(CASES) * 200 - 1
