@@ -48,6 +48,7 @@ SITUATIONS = ("offender", "at-risk", "victim", "relative", "citizen")
 OFFENDING_DOMAIN = "offending"
 VICTIM_DOMAIN = "victimisation"
 ADULT_AGE = 18  # a child's parents take part in measures for relatives until then
+GENERAL_RANK = 1  # ks:rank of the general effort (ontology/concepts/tiers-levels.ttl)
 
 _dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 Piece = tuple[Any, str]  # an output object and its JSON text
@@ -222,7 +223,7 @@ class Ranker:
             found.add("offender")
         if view.true & self._victim:
             found.add("victim")
-        if view.needs - self._victim or view.tier_rank > 1:
+        if view.needs - self._victim or view.tier_rank > GENERAL_RANK:
             found.add("at-risk")
         if view.age is not None and view.age < ADULT_AGE:
             found.add("relative")
@@ -333,8 +334,14 @@ class Ranker:
         # addresses a need or offence of the case (or its forum is the case's).
         # A place measure fits a person of that place only through what it addresses.
         place_only = m.scope == "place" and not by_forum
+        # A measure for particular needs (it addresses risk factors) that the case reaches only
+        # as "a person at risk" fits it only through one of those needs: drink-driving
+        # treatment is for people with an alcohol problem, not for every adult at risk.
+        # (The general effort is for everybody: its measures need no such fit.)
+        broad_only = bool(m.factors) and m.tier_rank > GENERAL_RANK \
+            and not (by_forum or same_situation or situations - {"at-risk"})
         waits = "needs" if other_situation else \
-            "needs or offences" if (m.crime_gated or place_only) and not by_forum else ""
+            "needs or offences" if (m.crime_gated or place_only or broad_only) and not by_forum else ""
         return score, shared, waits
 
     # ------------------------------------------------------------------ ranking

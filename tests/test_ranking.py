@@ -286,3 +286,22 @@ def test_intervention_ids_are_stable(kb: KnowledgeBase) -> None:
     assert len(listed) > 100
     for ident in listed:
         assert kb.get(kb.resolve(ident, "Intervention")).is_a("Intervention"), ident
+
+
+def test_a_measure_for_particular_needs_waits_for_one_of_them(recommender: Recommender) -> None:
+    """Regression: drink-driving treatment (for people with an alcohol problem) was offered to
+    a gang member who wants out, and to a shoplifter, only because each was 'at risk'. A
+    specific or individual measure that addresses risk factors and that the case reaches
+    only as a person at risk is listed when it addresses a need or an offence of the case."""
+    treatment = "drink-driving-addiction-treatment-nordjylland"
+    for case in ({"age": 28, "factors": ["wants-to-leave-gang"]},
+                 {"age": 35, "offences": ["theft"], "municipality": "hjoerring"}):
+        listed = [i["id"] for i in recommender.recommend(case, limit=20).as_dict()["interventions"]]
+        assert treatment not in listed
+    for case in ({"age": 33, "factors": ["substance-abuse"]}, {"age": 33, "offences": ["traffic-offences"]}):
+        listed = [i["id"] for i in recommender.recommend(case, limit=10).as_dict()["interventions"]]
+        assert treatment in listed
+    # The general effort is for everybody: a 15-year-old with no risk sign still gets the clubs.
+    general = recommender.recommend({"age": 15, "municipality": "koebenhavn"}).as_dict()
+    assert {"free-youth-club-copenhagen", "extended-club-opening-hours-copenhagen"} <= {
+        i["id"] for i in general["interventions"]}
