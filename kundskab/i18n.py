@@ -119,6 +119,13 @@ def translations(lang: str, domain: str = DOMAIN) -> _gettext.NullTranslations:
         partial = compiled.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(data)
         partial.replace(compiled)
+        # Catalogues of earlier versions (and of the earlier name, messages-LANG-KEY.mo)
+        # would otherwise pile up in the cache, one per change.
+        stale = [*compiled.parent.glob(f"{domain}-{lang}-*.mo"), *compiled.parent.glob(f"messages-{lang}-*.mo")]
+        for old in stale:
+            if old != compiled:
+                with contextlib.suppress(OSError):
+                    old.unlink()
     return _gettext.GNUTranslations(io.BytesIO(data))
 
 

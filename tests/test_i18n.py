@@ -70,11 +70,13 @@ def test_no_message_is_hidden_from_the_extractor() -> None:
 
 def test_the_catalogue_is_compiled_once_into_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path))
+    (tmp_path / "kundskab-da-0000000000000000.mo").write_bytes(b"")  # an earlier version's, stale
+    (tmp_path / "messages-da-0000000000000000.mo").write_bytes(b"")  # the earlier name
     i18n.translations.cache_clear()
     try:
         assert i18n.gettext("Tier", "da") == "Indsatsniveau"
         compiled = list(tmp_path.glob("kundskab-da-*.mo"))
-        assert len(compiled) == 1
+        assert len(compiled) == 1 and not list(tmp_path.glob("messages-*.mo"))
         i18n.translations.cache_clear()
         compiled[0].write_bytes(i18n.compile_catalogue(i18n.catalogue_path("da").read_bytes()))
         assert i18n.gettext("Tier", "da") == "Indsatsniveau" and i18n.gettext("Tier", "en") == "Tier"
@@ -397,3 +399,19 @@ def test_operating_system_reasons_follow_the_language(tmp_path: Path) -> None:
     assert code == 2 and err.endswith("sag.json: filen eller mappen findes ikke\n") and "kan ikke læse inddata" in err
     code, _, err = invoke("recommend", missing, "--lang", "en")
     assert code == 2 and err.endswith("sag.json: no such file or directory\n")
+
+
+def test_every_coded_value_the_catalogue_uses_has_a_name(kb: KnowledgeBase) -> None:
+    # `show` and `interventions` print a scope, status or situation by its name in the
+    # chosen language; a code the catalogue starts using must be named too.
+    from kundskab.cli import VALUE_NAMES
+
+    used: dict[str, set[str]] = {"scope": set(), "status": set(), "situations": set()}
+    for concept in kb.of_type("Intervention"):
+        data = describe(kb, concept, "da")
+        for key, codes in used.items():
+            value = data.get(key)
+            codes.update(value if isinstance(value, list) else [value] if value else [])
+    assert all(used.values())
+    unnamed = {key: codes - set(VALUE_NAMES[key]) for key, codes in used.items() if codes - set(VALUE_NAMES[key])}
+    assert not unnamed, f"name these in kundskab.cli.VALUE_NAMES (and in the catalogue): {unnamed}"
