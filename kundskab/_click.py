@@ -55,7 +55,8 @@ def speak_our_language() -> None:
     Run when an invocation starts, not at import: what click translates while the commands
     are being defined (a path type's "file") then stays English, the msgid, and is
     translated where shown (`_translated`), in the language of the invocation. Idempotent;
-    click modules loaded later (the editor, the progress bar) are covered by the next run."""
+    click modules loaded later (the editor, the progress bar) are covered by the next run.
+    Only kundskab's command line calls it: importing the library leaves click as it is."""
     for name, module in list(sys.modules.items()):
         if module is None or not (name == "click" or name.startswith("click.")):
             continue
