@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from kundskab._memo import BoundedMemo
+from kundskab.cases import OFFENCE_FACTOR
 from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge import Concept, KnowledgeBase, Source
-from kundskab.rules import Ranking
+from kundskab.rules import Ranking, implying_factors
 
 __all__ = ["SITUATIONS", "CaseView", "Measure", "Ranked", "Ranker"]
 
@@ -48,6 +49,8 @@ SITUATIONS = ("offender", "at-risk", "victim", "relative", "citizen")
 OFFENDING_DOMAIN = "offending"
 VICTIM_DOMAIN = "victimisation"
 ADULT_AGE = 18  # a child's parents take part in measures for relatives until then
+YOUTH_CRIME = "youth-crime"
+CRIME_WAIT = "offences or needs besides offending"  # see _Open.crime_only
 GENERAL_RANK = 1  # ks:rank of the general effort (ontology/concepts/tiers-levels.ttl)
 
 _dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
@@ -115,8 +118,10 @@ class Measure:
 
     @property
     def crime_gated(self) -> bool:
-        """Aimed at offenders of given crime types: fits only a case that names one."""
-        return bool(self.crime_types) and bool(self.situations) and self.situations <= {"offender"}
+        """Aimed at offenders of given crime types: fits only a case that names one. Youth
+        crime is any crime a young person commits (concepts/crime-types.ttl): the age
+        filter, not the offence, decides whether it fits."""
+        return bool(self.crime_types - {YOUTH_CRIME}) and bool(self.situations) and self.situations <= {"offender"}
 
 
 class CaseView(NamedTuple):
@@ -164,6 +169,9 @@ class _Open(NamedTuple):
     shared: list[int]
     gated: frozenset[int]
     needs_only: frozenset[int]  # for another situation: only a need of the case lifts them
+    # for offenders of given crimes: only one of those crimes, or a need other than offending
+    # itself, lifts them (a violent offender is not a case for the burglary group)
+    crime_only: frozenset[int]
     order: list[_Entry]
 
 
@@ -191,6 +199,10 @@ class Ranker:
         # Situations come from risk factors only (consent to mediation is not victimhood).
         self._offending = {f for f in self._risk if OFFENDING_DOMAIN in kb.get(f).ref("inDomain")}
         self._victim = {f for f in self._risk if VICTIM_DOMAIN in kb.get(f).ref("inDomain")}
+        # Offending itself: having offended, and what implies it (a serious or a repeated
+        # offence). It does not fit a measure for offenders of other crimes; a release from
+        # custody, which does not imply an offence, is a need of its own.
+        self._offending_itself = frozenset({OFFENCE_FACTOR, *implying_factors(kb).get(OFFENCE_FACTOR, ())})
         # Age bands: ages within one band pass the same age filters.
         edges = {ADULT_AGE}
         for m in self.measures:
@@ -258,7 +270,7 @@ class Ranker:
         area_chain = self._ancestors.get(base.area, frozenset({base.area})) if base.area else frozenset()
         scores = [-1.0] * len(self.measures)
         shared_counts = [0] * len(self.measures)
-        gated, needs_only = set(), set()
+        gated, needs_only, crime_only = set(), set(), set()
         order = []
         for m in self.measures:
             fit = self._base_fit(m, base, age, area_chain)
@@ -271,10 +283,12 @@ class Ranker:
                 gated.add(m.position)
                 if waits == "needs":
                     needs_only.add(m.position)
+                elif waits == CRIME_WAIT:
+                    crime_only.add(m.position)
             else:
                 order.append(_Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, m.position))
         order.sort()
-        return _Open(scores, shared_counts, frozenset(gated), frozenset(needs_only), order)
+        return _Open(scores, shared_counts, frozenset(gated), frozenset(needs_only), frozenset(crime_only), order)
 
     def _base_fit(self, m: Measure, base: _Base, age: int | None,
                   area_chain: frozenset[str]) -> tuple[float, int, str] | None:
@@ -340,8 +354,8 @@ class Ranker:
         # (The general effort is for everybody: its measures need no such fit.)
         broad_only = bool(m.factors) and m.tier_rank > GENERAL_RANK \
             and not (by_forum or same_situation or situations - {"at-risk"})
-        waits = "needs" if other_situation else \
-            "needs or offences" if (m.crime_gated or place_only or broad_only) and not by_forum else ""
+        waits = "needs" if other_situation else CRIME_WAIT if m.crime_gated and not by_forum else \
+            "needs or offences" if (place_only or broad_only) and not by_forum else ""
         return score, shared, waits
 
     # ------------------------------------------------------------------ ranking
@@ -364,6 +378,9 @@ class Ranker:
         for position in hits.keys() | crime_hits:
             score = candidates.base[position]
             if score < 0 or position in excluded or (position in candidates.needs_only and position not in hits):
+                continue
+            if position in candidates.crime_only and position not in crime_hits and \
+                    not (view.needs & self.measures[position].factors) - self._offending_itself:
                 continue
             lifted.add(position)
             shared = candidates.shared[position]

@@ -305,3 +305,23 @@ def test_a_measure_for_particular_needs_waits_for_one_of_them(recommender: Recom
     general = recommender.recommend({"age": 15, "municipality": "koebenhavn"}).as_dict()
     assert {"free-youth-club-copenhagen", "extended-club-opening-hours-copenhagen"} <= {
         i["id"] for i in general["interventions"]}
+
+
+def test_offending_itself_does_not_open_measures_for_other_crimes(recommender: Recommender) -> None:
+    """Regression: the burglary operations were offered to a young man charged after nightlife
+    violence, because they address 'has committed an offence'. A measure for offenders of
+    given crimes fits through one of those crimes or a need besides offending itself."""
+    burglary = {"burglary-group-west-esbjerg", "burglary-investigation-and-fencing-esbjerg",
+                "remand-and-swift-prosecution-burglars-esbjerg"}
+    violent = recommender.recommend({"age": 20, "offences": ["violence"], "municipality": "aarhus"},
+                                    limit=20).as_dict()
+    assert not burglary & {i["id"] for i in violent["interventions"]}
+    repeat = recommender.recommend({"age": 30, "factors": ["repeat-offending"]}, limit=20).as_dict()
+    assert not burglary & {i["id"] for i in repeat["interventions"]}
+    burglar = recommender.recommend({"age": 30, "offences": ["burglary"], "municipality": "esbjerg"},
+                                    limit=10).as_dict()
+    assert burglary & {i["id"] for i in burglar["interventions"]}
+    # Youth crime is any crime of a young person: a violent 15-year-old still gets its measures.
+    young = recommender.recommend({"age": 15, "offences": ["violence"], "municipality": "koebenhavn"},
+                                  limit=10).as_dict()
+    assert "intensive-support-young-offenders-copenhagen" in {i["id"] for i in young["interventions"]}

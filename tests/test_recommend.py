@@ -307,12 +307,17 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             continue
         crimes = len(set(item.ref("crimeType")) & parsed.offences)
         crime = bool(crimes)
-        gated = bool(item.ref("crimeType")) and bool(item_situations) and item_situations <= {"offender"}
+        gated = bool(set(item.ref("crimeType")) - {"youth-crime"}) and bool(item_situations) \
+            and item_situations <= {"offender"}
         # A specific or individual measure for particular needs that the case reaches only
         # as a person at risk waits for one of its needs or offences.
         at_risk_only = bool(item.ref("addressesFactor")) and item_rank > 1 and not (
             by_forum or same_situation or item_situations & situations - {"citizen", "at-risk"})
         if (gated or scope == "place" or at_risk_only) and not (crime or needs or by_forum):
+            continue
+        # For offenders of given crimes: offending itself (a serious or a repeated offence) is no fit.
+        offending = {"offence-committed", "serious-offence", "repeat-offending"}
+        if gated and not (crime or by_forum or set(item.ref("addressesFactor")) & risks - offending):
             continue
         if other_situation and not needs:
             continue
