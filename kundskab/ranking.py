@@ -432,6 +432,8 @@ class Ranker:
         kept = top[:limit]
         missing = [f for f in sorted(fora) if not any(f in measures[e.position].fora for e in kept)]
         for forum in missing:
+            if any(forum in measures[e.position].fora for e in kept):
+                continue  # brought in by another forum's measure (one measure, two fora)
             best = next((e for e in top[limit:] if forum in measures[e.position].fora), None)
             if best is None:
                 best = next((e for e in candidates.order if forum in measures[e.position].fora

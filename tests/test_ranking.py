@@ -171,6 +171,28 @@ def test_a_child_under_school_age_gets_no_measure_for_pupils_or_young_people(
         assert not (groups & YOUTH_GROUPS and "preschool-children" not in groups), item["id"]
 
 
+def test_a_measure_that_two_missing_fora_share_is_listed_once(recommender: Recommender) -> None:
+    """Pre-Exit and the RUG committee both missing from the top ten share one measure: it
+    takes one place, not two (it was listed twice)."""
+    case = {"age": 18, "municipality": "esbjerg",
+            "factors": {"gang-proximity": True, "offence-committed": True, "street-group": True,
+                        "substance-abuse": True}}
+    result = recommender.recommend(case).as_dict()
+    assert {"pre-exit", "rug-committee"} <= set(result["fora"])
+    ids = [item["id"] for item in result["interventions"]]
+    assert len(ids) == len(set(ids)) == 10
+    assert "pre-exit-strategy-nordjylland" in ids
+
+
+@SETTINGS
+@given(case=cases, municipality=st.sampled_from([None, "koebenhavn", "esbjerg", "aalborg", "aarhus"]))
+def test_no_measure_is_listed_twice(recommender: Recommender, case: dict[str, Any], municipality: str | None) -> None:
+    if municipality:
+        case = {**case, "municipality": municipality}
+    ids = [item["id"] for item in recommender.recommend(case).as_dict()["interventions"]]
+    assert len(ids) == len(set(ids))
+
+
 def test_case_with_no_risk_signs_gets_the_general_effort(recommender: Recommender) -> None:
     result = recommender.recommend({"age": 12}).as_dict()
     assert result["tier"] == "general"
