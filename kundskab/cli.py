@@ -765,7 +765,7 @@ def _print_recommendation(rec: Any, lang: str) -> None:
 
     def because(conclusion: str) -> None:
         for entry in by_conclusion.get(conclusion, [])[:2]:
-            premises = ", ".join(entry["premises"])
+            premises = ", ".join(_premise(p, kb, lang) for p in entry["premises"])
             click.echo(f"      {entry['because']}")
             click.echo("      " + _("(rule {rule}; because: {premises}; source {source})").format(
                 rule=entry["rule"], premises=premises, source=_citation(entry["source"], lang)))
@@ -802,6 +802,24 @@ def _print_recommendation(rec: Any, lang: str) -> None:
             detail = f" ({'; '.join(effects)})" if effects else ""
             click.echo(f"  · {q['label']}? [{q['factor']}]{detail}")
     click.echo(f"\nkb {data['kb_version']}")
+
+
+def _premise(premise: str, kb: Any, lang: str) -> str:
+    """A premise of an explanation ("factor:truancy=true", "age:15", "tier:specific") as a
+    person reads it ("Skolefravær = ja", "alder 15", "Specifik indsats"); JSON keeps the form
+    the rules use. Anything else is shown as it is."""
+    kind, _sep, rest = premise.partition(":")
+    ident, _sep, value = rest.partition("=")
+    if kind == "age" and ident.isdigit():
+        return _("age {age}").format(age=ident)
+    if kind == "situation":
+        return value_name("situations", ident).removesuffix(f" ({ident})")
+    if ident not in kb:
+        return premise
+    if kind == "factor" and value in ("true", "false", UNKNOWN):
+        answer = {"true": _("yes"), "false": _("no"), UNKNOWN: _("unknown")}[value]
+        return f"{kb.label(ident, lang)} = {answer}"
+    return str(kb.label(ident, lang)) if not value else premise
 
 
 def _read_case_source(path: str) -> bytes:
