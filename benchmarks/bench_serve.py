@@ -171,7 +171,12 @@ def run(label: str, args: list[str], clients: int, seconds: float) -> None:
         load(url, clients, 2.0)  # warm-up: memos fill, as in service
         before = rss_mib(process.pid)
         server_cpu, client_cpu, load_before = cpu_seconds(process.pid), own_cpu_seconds(), os.getloadavg()[0]
+        # Memory half-way too: flat means the second half adds nothing the first did not.
+        halfway: list[float] = []
+        sampler = threading.Timer(seconds / 2, lambda: halfway.append(rss_mib(process.pid)))
+        sampler.start()
         figures = load(url, clients, seconds)
+        sampler.join()
         server_cpu, client_cpu = cpu_seconds(process.pid) - server_cpu, own_cpu_seconds() - client_cpu
         after = rss_mib(process.pid)
     finally:
@@ -181,7 +186,8 @@ def run(label: str, args: list[str], clients: int, seconds: float) -> None:
           f"errors {figures['errors']} ({figures['refused']} contradictory cases refused, 422); "
           f"throughput {figures['throughput']:.0f}/s; "
           f"p50 {figures['p50_ms']:.1f} ms; p99 {figures['p99_ms']:.1f} ms (goal <= 50); "
-          f"server RSS {before:.1f} -> {after:.1f} MiB ({after - before:+.1f}); "
+          f"server RSS {before:.1f} -> {halfway[0]:.1f} half-way -> {after:.1f} MiB at the end "
+          f"({halfway[0] - before:+.1f}, then {after - halfway[0]:+.1f}); "
           f"CPU used: server {server_cpu:.1f} s, clients {client_cpu:.1f} s, of {available:.0f} s of the "
           f"{os.cpu_count()} cores; load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
 

@@ -101,6 +101,9 @@ def test_recommend_equals_the_library(client: httpx.Client, recommender: Recomme
         assert response.json() == recommender.recommend(CASE, lang=lang).as_dict()
     limited = client.post("/v1/recommend", params={"limit": 2}, json=CASE).json()
     assert len(limited["interventions"]) == 2
+    for params in ({"limit": 0}, {"limit": 101}, {"limit": "two"}, {"lang": "fr"}):
+        error = assert_error(client.post("/v1/recommend", params=params, json=CASE), 422, "invalid-request")
+        assert error["message"].startswith(f"query.{next(iter(params))}: ")
 
 
 def test_recommend_accepts_json_sent_as_a_form(client: httpx.Client) -> None:
