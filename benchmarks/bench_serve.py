@@ -1,6 +1,7 @@
 """Load on `kundskab serve`: concurrent clients on loopback for a fixed time.
 
     python benchmarks/bench_serve.py [--clients 8] [--seconds 15] [--workers 2] [--no-store]
+                                     [--client stdlib|httpx]
 
 Starts `kundskab serve --workers N` on a free 127.0.0.1 port, lets each client post
 generated cases to /v1/recommend one after another until the time is up (and at most
@@ -9,7 +10,8 @@ of the server's processes at the start and the end. Then the same with `--store`
 an Oxigraph server (PyPI package oxigraph) started here, if it is installed.
 Goals: zero errors, p99 <= 50 ms, memory flat. Everything it starts is stopped at the end.
 
-The clients (threads of this process, httpx) and the server share the machine's cores:
+The clients (threads of this process; http.client, or httpx with --client httpx, which
+takes about three times the CPU per request) and the server share the machine's cores:
 the figures are those of both together on one machine, not of the server alone. So it
 prints the CPU time each side used, beside the cores' time there was, and the load average
 at the start and the end (other work on the machine weighs on every figure).
@@ -18,6 +20,8 @@ at the start and the end (other work on the machine weighs on every figure).
 from __future__ import annotations
 
 import argparse
+import http.client
+import json as _json
 import os
 import random
 import shutil
@@ -28,6 +32,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -119,7 +124,41 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-def load(url: str, clients: int, seconds: float) -> dict[str, float]:
+class Stdlib:
+    """A keep-alive client on the standard library's http.client: about a third of httpx's
+    CPU per request, so that on a machine the clients share with the server they take
+    less of the cores the server is measured on. Same interface as the part of httpx used."""
+
+    class Answer:
+        def __init__(self, status_code: int, text: str) -> None:
+            self.status_code, self.text = status_code, text
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port, self.timeout = parts.hostname or "127.0.0.1", parts.port or 80, timeout
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def __enter__(self) -> Stdlib:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.connection.close()
+
+    def post(self, path: str, json: object) -> Stdlib.Answer:
+        body = _json.dumps(json).encode()
+        try:
+            self.connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+            response = self.connection.getresponse()
+            return Stdlib.Answer(response.status, response.read().decode())
+        except (OSError, http.client.HTTPException) as exc:
+            self.connection.close()  # the next request opens a new connection
+            raise httpx.TransportError(str(exc)) from None
+
+
+CLIENTS = {"stdlib": Stdlib, "httpx": httpx.Client}
+
+
+def load(url: str, clients: int, seconds: float, kind: str = "stdlib") -> dict[str, float]:
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     # 422: a random case the case rules refuse as contradictory (e.g. repeat offending with
@@ -129,7 +168,7 @@ def load(url: str, clients: int, seconds: float) -> dict[str, float]:
 
     def client(index: int) -> None:
         rng = random.Random(index)
-        with httpx.Client(base_url=url, timeout=30) as http:
+        with CLIENTS[kind](base_url=url, timeout=30) as http:
             http.post(PATH, json=case(rng))  # connection set up before the clock
             barrier.wait()
             end = time.monotonic() + seconds
@@ -165,24 +204,24 @@ def load(url: str, clients: int, seconds: float) -> dict[str, float]:
     }
 
 
-def run(label: str, args: list[str], clients: int, seconds: float) -> None:
+def run(label: str, args: list[str], clients: int, seconds: float, kind: str) -> None:
     process, url = start_server(args)
     try:
-        load(url, clients, 2.0)  # warm-up: memos fill, as in service
+        load(url, clients, 2.0, kind)  # warm-up: memos fill, as in service
         before = rss_mib(process.pid)
         server_cpu, client_cpu, load_before = cpu_seconds(process.pid), own_cpu_seconds(), os.getloadavg()[0]
         # Memory half-way too: flat means the second half adds nothing the first did not.
         halfway: list[float] = []
         sampler = threading.Timer(seconds / 2, lambda: halfway.append(rss_mib(process.pid)))
         sampler.start()
-        figures = load(url, clients, seconds)
+        figures = load(url, clients, seconds, kind)
         sampler.join()
         server_cpu, client_cpu = cpu_seconds(process.pid) - server_cpu, own_cpu_seconds() - client_cpu
         after = rss_mib(process.pid)
     finally:
         stop(process)
     available = (os.cpu_count() or 1) * figures["seconds"]
-    print(f"{label}: {figures['requests']} requests in {figures['seconds']:.1f} s by {clients} clients; "
+    print(f"{label}: {figures['requests']} requests in {figures['seconds']:.1f} s by {clients} {kind} clients; "
           f"errors {figures['errors']} ({figures['refused']} contradictory cases refused, 422); "
           f"throughput {figures['throughput']:.0f}/s; "
           f"p50 {figures['p50_ms']:.1f} ms; p99 {figures['p99_ms']:.1f} ms (goal <= 50); "
@@ -198,6 +237,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-store", action="store_true", help="skip the run against a SPARQL store")
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="stdlib",
+                        help="the HTTP client the load is made with (stdlib: lighter on the shared cores)")
     options = parser.parse_args()
     import importlib.util
 
@@ -205,7 +246,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores shared by the clients and the server, load average "
           f"{os.getloadavg()[0]:.1f} at start; uvicorn with {', '.join(fast) or 'h11 and asyncio'}")
     workers = ["--workers", str(options.workers)]
-    run(f"serve --workers {options.workers}", workers, options.clients, options.seconds)
+    run(f"serve --workers {options.workers}", workers, options.clients, options.seconds, options.client)
     oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
     if options.no_store or not Path(oxigraph).exists():
         print("store: skipped" + ("" if options.no_store else " (oxigraph not installed)"))
@@ -226,7 +267,7 @@ def main() -> None:
 
         publish(url)
         run(f"serve --workers {options.workers} --store", [*workers, "--store", url, "--poll", "5"],
-            options.clients, options.seconds)
+            options.clients, options.seconds, options.client)
     finally:
         stop(store)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
