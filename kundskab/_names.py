@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 
@@ -21,6 +20,8 @@ def fold(text: str) -> str:
 
 def nearest(name: str, candidates: dict[str, str], n: int = 3) -> list[str]:
     """The values of `candidates` (folded key -> id) whose keys are closest to `name`."""
+    import difflib  # only for a name that matched nothing
+
     keys = difflib.get_close_matches(fold(name), list(candidates), n=n * 3, cutoff=0.6)
     found: list[str] = []
     for key in keys:

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -160,14 +159,26 @@ def _read_sources(files: Iterable[Path], root: Path) -> tuple[str, list[tuple[Pa
 MAX_CACHE_BYTES = 64 * 1024 * 1024
 
 
+# The checks below run over every value of the cache on every start-up: sets of types built
+# by C loops (`map(type, ...)`), not a Python test per value.
+_STR = frozenset({str})
+_LIST = frozenset({list})
+_DICT = frozenset({dict})
+
+
 def _is_str_map(value: Any) -> bool:
-    return type(value) is dict and all(type(v) is str for v in value.values())
+    return type(value) is dict and {*map(type, value.values())} <= _STR
 
 
 def _is_list_map(value: Any, item: Any = None) -> bool:
-    return type(value) is dict and all(
-        type(v) is list and all(type(i) is str or (item is not None and item(i)) for i in v)
-        for v in value.values())
+    """A dict of lists of strings (or, where `item` is given, of values `item` accepts)."""
+    if type(value) is not dict or not {*map(type, value.values())} <= _LIST:
+        return False
+    items = [i for v in value.values() for i in v]
+    types = {*map(type, items)}
+    if types <= _STR:
+        return True
+    return item is not None and all(type(i) is str or item(i) for i in items)
 
 
 def _is_tagged(value: Any) -> bool:
@@ -184,13 +195,13 @@ def _well_formed(data: Any) -> bool:
     classes, concepts = data.get("classes"), data.get("concepts")
     if type(classes) is not dict or type(concepts) is not dict:
         return False
+    if not ({*map(type, classes.values())} <= _DICT and {*map(type, concepts.values())} <= _DICT):
+        return False
     for entry in classes.values():
-        if type(entry) is not dict or not _is_list_map({"p": entry.get("parents")}) or \
-                not _is_str_map(entry.get("labels")):
+        if not _is_list_map({"p": entry.get("parents")}) or not _is_str_map(entry.get("labels")):
             return False
     for entry in concepts.values():
-        if type(entry) is not dict or not (
-                _is_list_map({"t": entry.get("types"), "s": entry.get("sources")})
+        if not (_is_list_map({"t": entry.get("types"), "s": entry.get("sources")})
                 and _is_str_map(entry.get("labels")) and _is_str_map(entry.get("definition"))
                 and _is_list_map(entry.get("alt_labels")) and _is_list_map(entry.get("refs"))
                 and _is_list_map(entry.get("values"), _is_tagged)
@@ -220,6 +231,8 @@ def _write_cache(path: Path, data: dict[str, Any]) -> None:
     # Best effort and atomic: a read-only home or a race with another process must not
     # break a command, a half-written file must never be read, and a failed write (a
     # directory where the file should be, a full disk) leaves no temporary file behind.
+    import tempfile  # only when the cache is written, not on every start-up
+
     tmp: str | None = None
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
