@@ -333,7 +333,17 @@ class KnowledgeBase:
             raise UnknownConceptError(ident, None, self.suggest(ident)) from None
 
     def of_type(self, class_name: str) -> list[Concept]:
-        return sorted((c for c in self if c.is_a(class_name)), key=lambda c: c.id)
+        """The concepts of a class, by id (a new list: the caller may change it)."""
+        return list(self._by_type.get(class_name, ()))
+
+    @cached_property
+    def _by_type(self) -> dict[str, tuple[Concept, ...]]:
+        # Built once: start-up asks for a dozen classes, each a scan of every concept.
+        found: dict[str, list[Concept]] = {}
+        for concept in sorted(self, key=lambda c: c.id):
+            for class_name in dict.fromkeys(concept.types):
+                found.setdefault(class_name, []).append(concept)
+        return {k: tuple(v) for k, v in found.items()}
 
     def label(self, ident: str, lang: str = "da") -> str:
         concept = self._concepts.get(ident)

@@ -71,6 +71,22 @@ def _ids_json(ids: list[str]) -> str:
     return found if found is not None else _ID_LISTS.make(key, _dumps, ids)  # type: ignore[no-any-return]
 
 
+class _LabelJSON(dict[str, str]):
+    """`"id":"label"` as JSON text per concept id in one language, written when first
+    asked for (start-up does not pay for the many concepts no answer names)."""
+
+    def __init__(self, kb: KnowledgeBase, lang: str) -> None:
+        super().__init__()
+        self.kb = kb
+        self.lang = lang
+
+    def __missing__(self, ident: str) -> str:
+        text = f"{_dumps(ident)}:{_dumps(self.kb.label(ident, self.lang))}"
+        if ident in self.kb:  # kept: at most one entry per concept
+            self[ident] = text
+        return text
+
+
 @dataclass
 class Recommendation:
     """The answer for one case: `as_dict()` is the contract's JSON object, `to_json()` its
@@ -131,8 +147,7 @@ class Recommender:
         self.engine = RulesEngine(self.rules)
         self.whatif = WhatIf(self.rules)
         self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks)
-        self._label_json = {lang: {c.id: f"{_dumps(c.id)}:{_dumps(c.label(lang))}" for c in self.kb}
-                            for lang in ("da", "en")}
+        self._label_json = {lang: _LabelJSON(self.kb, lang) for lang in ("da", "en")}
         self._labels: dict[str, dict[str, str]] = {
             lang: {c.id: c.label(lang) for c in self.kb} for lang in ("da", "en")}
         self._risk_factors = frozenset(f.id for f in self.kb.of_type("RiskFactor"))
@@ -247,7 +262,7 @@ class Recommender:
         """The labels of every concept the answer names, as JSON text."""
         label_json = self._label_json[lang]
         ids = sorted({tier, *fora, *groups, *[p[0]["id"] for p in ranked]})
-        return None, "{" + ",".join([label_json.get(i) or f"{_dumps(i)}:{_dumps(i)}" for i in ids]) + "}"
+        return None, "{" + ",".join([label_json[i] for i in ids]) + "}"
 
     def _open_questions(self, case: Case, derivation: Derivation, lang: str) -> list[Piece]:
         """Each unknown factor whose answer would change the tier or the fora, and what
