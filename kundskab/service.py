@@ -533,6 +533,9 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
     service = service or Service()
     limits = limits or Limits()
     executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kundskab")
+    # The check of the whole knowledge base (seconds, once per version and language) has a
+    # thread of its own: requests for it wait there, never in front of recommendations.
+    slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kundskab-check")
 
     from contextlib import asynccontextmanager
 
@@ -548,11 +551,12 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
             if poller is not None:
                 poller.cancel()
             executor.shutdown(wait=False, cancel_futures=True)
+            slow.shutdown(wait=False, cancel_futures=True)
 
-    async def work(call: Callable[..., T], *args: Any) -> T:
+    async def work(call: Callable[..., T], *args: Any, pool: ThreadPoolExecutor = executor) -> T:
         """`call(*args)` in the thread pool, within the time limit (TimeLimitError past it;
         the call itself runs on to its end, and the process stays ready for others)."""
-        future = asyncio.get_running_loop().run_in_executor(executor, call, *args)
+        future = asyncio.get_running_loop().run_in_executor(pool, call, *args)
         try:
             return await asyncio.wait_for(future, timeout=limits.seconds)
         except TimeoutError:
@@ -679,7 +683,7 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
         chosen = _language(request, lang)
         if programme is not None:
             return JSONResponse(await work(service.check_programme, programme, chosen))
-        return JSONResponse(await work(service.check, chosen))
+        return JSONResponse(await work(service.check, chosen, pool=slow))
 
     @app.get("/healthz", response_model=models.Health, summary="The process is up")
     async def healthz() -> dict[str, Any]:

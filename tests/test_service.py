@@ -410,8 +410,14 @@ def test_an_answer_past_the_time_limit_is_a_503_and_the_worker_goes_on(hurried: 
         error = assert_error(response, 503, "time-limit")
         assert time.monotonic() - started < 5 and "0.5 s" in error["message"]
         assert int(response.headers["retry-after"]) >= 1
-        # The worker answers others meanwhile ...
-        answers = [http.post("/v1/recommend", json=CASE).status_code for _ in range(5)]
+        # The worker answers others meanwhile, even with more checks waiting ...
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(6) as pool:
+            waiting = [pool.submit(http.get, "/v1/check", params={"lang": "en"}) for _ in range(6)]
+            time.sleep(0.2)
+            answers = [http.post("/v1/recommend", json=CASE).status_code for _ in range(5)]
+            assert all(w.result().status_code in (200, 503) for w in waiting)
         assert 200 in answers and set(answers) <= {200, 503}
         assert http.get("/readyz").json()["status"] == "ready"
         # ... and the check, finished in the background, is kept for the next request.
