@@ -1027,7 +1027,7 @@ def rules() -> None:
 def _ruleset() -> Any:
     from kundskab.rules import RuleSet
 
-    return RuleSet.load(_kb())
+    return RuleSet.load(_kb(), use_cache=False)  # lint and list report from the YAML itself
 
 
 @rules.command(

@@ -211,6 +211,13 @@ def _well_formed(data: Any) -> bool:
 
 
 def _read_cache(path: Path) -> dict[str, Any] | None:
+    data = read_cache_json(path)
+    return data if _well_formed(data) else None
+
+
+def read_cache_json(path: Path) -> Any:
+    """The JSON in a cache file, or None when it is not a regular file of sane size holding
+    JSON. The caller still checks the value's exact shape before trusting any of it."""
     try:
         # O_NOFOLLOW: a link (to /dev/zero, say) is not read; O_NONBLOCK: nor does a FIFO hang.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
@@ -224,10 +231,14 @@ def _read_cache(path: Path) -> dict[str, Any] | None:
             data = json.loads(handle.read(MAX_CACHE_BYTES + 1))
     except (OSError, ValueError, RecursionError):
         return None
-    return data if _well_formed(data) else None
+    return data
 
 
 def _write_cache(path: Path, data: dict[str, Any]) -> None:
+    write_cache_json(path, data)
+
+
+def write_cache_json(path: Path, data: Any) -> None:
     # Best effort and atomic: a read-only home or a race with another process must not
     # break a command, a half-written file must never be read, and a failed write (a
     # directory where the file should be, a full disk) leaves no temporary file behind.

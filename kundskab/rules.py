@@ -19,14 +19,15 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from kundskab import _paths
 from kundskab.errors import KundskabError, RuleError
 from kundskab.i18n import N_
-from kundskab.knowledge import KnowledgeBase
+from kundskab.knowledge import KnowledgeBase, read_cache_json, write_cache_json
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["Condition", "Facts", "Ranking", "Rule", "RuleSet", "State", "implied_factors", "initiative_fact"]
 
@@ -182,22 +183,31 @@ class Ranking:
     source: str
 
 
-# libyaml's parser when PyYAML was built with it: the rules parse about eight times faster
-# (this is on the start-up path of every recommendation), with the same marks and lines.
-_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER: Any = None
 
 
-class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
-    """Safe YAML that remembers the line each mapping starts on."""
+def _line_loader() -> Any:
+    """Safe YAML that remembers the line each mapping starts on. PyYAML is imported only
+    here: a start with the rules cache valid never reads YAML at all."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
 
+        # libyaml's parser when PyYAML was built with it: the rules parse about eight times
+        # faster, with the same marks and lines.
+        base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
+        class LineLoader(base):  # type: ignore[valid-type,misc]
+            pass
 
+        def construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+            mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
+            mapping["__line__"] = node.start_mark.line + 1
+            return mapping
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+        LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+        _LOADER = LineLoader
+    return _LOADER
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -245,9 +255,14 @@ class RuleSet:
 
     @classmethod
     def load(cls, kb: KnowledgeBase, directory: Path | str | None = None, *,
-             applies_to: str = "cases") -> RuleSet:
+             applies_to: str = "cases", use_cache: bool = True) -> RuleSet:
         """The rules of every file in `directory` that applies to `applies_to`: "cases"
-        (the default: files without `applies_to`) or "initiatives" (principle support)."""
+        (the default: files without `applies_to`) or "initiatives" (principle support).
+
+        The checked rules are kept in the cache directory, keyed by the rule files, the
+        knowledge base and this module's own code, so that a start reads no YAML; without
+        `use_cache` (and whenever the cache misses) the YAML is parsed and every problem is
+        reported with its file and line."""
         if applies_to not in APPLIES_TO:
             raise RuleError(N_("rules apply to {items}, not '{applies_to}'"), items=" or ".join(APPLIES_TO),
                             applies_to=applies_to)
@@ -256,28 +271,16 @@ class RuleSet:
         if not files:
             raise RuleError(N_("no rule files (*.yaml)"), str(directory))
         initiatives = applies_to == "initiatives"
-        rules: list[Rule] = [] if initiatives else list(_age_group_rules(kb))
-        ranking: Ranking | None = None
-        for path in files:
-            data = _read_yaml(path)
-            for key in data:
-                if key not in FILE_KEYS:
-                    raise RuleError(N_("unknown top-level key '{key}' (expected rules, ranking, applies_to)"),
-                                    str(path), data["__line__"], key=key)
-            if data.get("applies_to", "cases") not in APPLIES_TO:
-                raise RuleError(N_("'applies_to' is one of {items}"), str(path), data["__line__"],
-                                items=", ".join(APPLIES_TO))
-            if data.get("applies_to", "cases") != applies_to:
-                continue
-            for raw in _as_list(data.get("rules") or []):
-                rules.append(_parse_rule(kb, raw, path, initiatives=initiatives))
-            if "ranking" in data:
-                if initiatives:
-                    raise RuleError(N_("rules about initiatives have no 'ranking'"), str(path),
-                                    data["ranking"].get("__line__"))
-                if ranking is not None:
-                    raise RuleError(N_("a second 'ranking' section"), str(path), data["ranking"].get("__line__"))
-                ranking = _parse_ranking(data["ranking"], path)
+        generated: list[Rule] = [] if initiatives else list(_age_group_rules(kb))
+        sources = [(path, _read_rule_file(path)) for path in files]
+        cache_path: Path | None = None
+        if use_cache and kb.fingerprint:  # a knowledge base without one cannot key a cache
+            cache_path = _paths.cache_dir() / f"rules-{_cache_key(kb, applies_to, sources)[:32]}.json"
+            cached = _from_cache(kb, read_cache_json(cache_path), applies_to, generated)
+            if cached is not None:
+                return cls(kb, [*generated, *cached[0]], cached[1], applies_to=applies_to)
+        parsed, ranking = _parse_files(kb, sources, applies_to)
+        rules = [*generated, *parsed]
         seen: dict[str, Rule] = {}
         for rule in rules:
             if rule.id in seen:
@@ -289,6 +292,8 @@ class RuleSet:
             raise RuleError(N_("no 'ranking' section in any rule file"), str(directory))
         if initiatives and not rules:
             raise RuleError(N_("no rules with 'applies_to: initiatives'"), str(directory))
+        if cache_path is not None:
+            write_cache_json(cache_path, _to_cache(applies_to, parsed, ranking))
         return cls(kb, rules, ranking, applies_to=applies_to)
 
     # ------------------------------------------------------------------ evaluation
@@ -326,11 +331,202 @@ class RuleSet:
         return new
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _parse_files(kb: KnowledgeBase, sources: list[tuple[Path, bytes]],
+                 applies_to: str) -> tuple[list[Rule], Ranking | None]:
+    """The rules and ranking of the rule files that apply to `applies_to`, from YAML."""
+    initiatives = applies_to == "initiatives"
+    rules: list[Rule] = []
+    ranking: Ranking | None = None
+    for path, content in sources:
+        data = _read_yaml(path, content)
+        for key in data:
+            if key not in FILE_KEYS:
+                raise RuleError(N_("unknown top-level key '{key}' (expected rules, ranking, applies_to)"),
+                                str(path), data["__line__"], key=key)
+        if data.get("applies_to", "cases") not in APPLIES_TO:
+            raise RuleError(N_("'applies_to' is one of {items}"), str(path), data["__line__"],
+                            items=", ".join(APPLIES_TO))
+        if data.get("applies_to", "cases") != applies_to:
+            continue
+        for raw in _as_list(data.get("rules") or []):
+            rules.append(_parse_rule(kb, raw, path, initiatives=initiatives))
+        if "ranking" in data:
+            if initiatives:
+                raise RuleError(N_("rules about initiatives have no 'ranking'"), str(path),
+                                data["ranking"].get("__line__"))
+            if ranking is not None:
+                raise RuleError(N_("a second 'ranking' section"), str(path), data["ranking"].get("__line__"))
+            ranking = _parse_ranking(data["ranking"], path)
+    return rules, ranking
+
+
+# ---------------------------------------------------------------------- the rules cache
+
+# Bump when the cached shape changes (the key also covers this module's code, so a change
+# to how rules are parsed never reads rules parsed the old way).
+RULES_CACHE_FORMAT = 1
+_CODE_BYTES: bytes | None = None
+
+
+def _cache_key(kb: KnowledgeBase, applies_to: str, sources: list[tuple[Path, bytes]]) -> str:
+    import hashlib
+
+    global _CODE_BYTES
+    if _CODE_BYTES is None:
+        _CODE_BYTES = Path(__file__).read_bytes()
+    digest = hashlib.sha256(f"rules-format={RULES_CACHE_FORMAT}\0{applies_to}\0{kb.fingerprint}\0".encode())
+    digest.update(_CODE_BYTES)
+    for path, content in sources:
+        digest.update(b"\0" + path.name.encode() + b"\0")
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def _to_cache(applies_to: str, rules: list[Rule], ranking: Ranking | None) -> dict[str, Any]:
+    return {
+        "format": RULES_CACHE_FORMAT,
+        "applies_to": applies_to,
+        "rules": [{
+            "id": r.id,
+            "conditions": [{"kind": c.kind, "ids": list(c.ids), "derived_kind": c.derived_kind,
+                            "min_age": c.min_age, "max_age": c.max_age, "rank": c.rank,
+                            "origin": c.origin} for c in r.conditions],
+            "conclusions": [[kind, ident] for kind, ident in r.conclusions],
+            "because": {"da": r.because["da"], "en": r.because["en"]},
+            "source": r.source,
+            "file": r.file,
+            "line": r.line,
+        } for r in rules],
+        "ranking": None if ranking is None else {
+            "id": ranking.id, "weights": dict(ranking.weights), "minimum_score": ranking.minimum_score,
+            "limit": ranking.limit, "because": {"da": ranking.because["da"], "en": ranking.because["en"]},
+            "source": ranking.source,
+        },
+    }
+
+
+class _BadCache(Exception):
+    """The rules cache is not of the exact shape `_to_cache` writes."""
+
+
+def _need(ok: bool) -> None:
+    if not ok:
+        raise _BadCache
+
+
+def _keys(value: Any, keys: set[str]) -> dict[str, Any]:
+    _need(type(value) is dict and set(value) == keys)
+    return value  # type: ignore[no-any-return]
+
+
+def _text(value: Any) -> str:
+    _need(type(value) is str)
+    return value  # type: ignore[no-any-return]
+
+
+def _opt_int(value: Any) -> int | None:
+    _need(value is None or type(value) is int)
+    return value  # type: ignore[no-any-return]
+
+
+def _texts(value: Any) -> dict[str, str]:
+    return {k: _text(v) for k, v in _keys(value, {"da", "en"}).items()}
+
+
+_CONDITION_FIELDS = {"kind", "ids", "derived_kind", "min_age", "max_age", "rank", "origin"}
+_RULE_FIELDS = {"id", "conditions", "conclusions", "because", "source", "file", "line"}
+_RANKING_FIELDS = {"id", "weights", "minimum_score", "limit", "because", "source"}
+
+
+def _cached_condition(kb: KnowledgeBase, raw: Any, initiatives: bool, ranks: set[int]) -> Condition:
+    data = _keys(raw, _CONDITION_FIELDS)
+    kind, derived_kind = _text(data["kind"]), data["derived_kind"]
+    ids_raw = data["ids"]
+    _need(type(ids_raw) is list)
+    ids = tuple(_text(i) for i in ids_raw)
+    min_age, max_age, rank = _opt_int(data["min_age"]), _opt_int(data["max_age"]), _opt_int(data["rank"])
+    # What each kind carries, exactly as the parser makes it; the ids a case rule reads are
+    # concepts of the knowledge base, so that nothing downstream meets a name it lacks.
+    if initiatives:
+        _need(kind in ("factor", "any_factor") and bool(ids) and all(":" in i for i in ids))
+    elif kind in ("factor", "any_factor", "factor_false"):
+        _need(bool(ids) and all(i in kb and kb.get(i).is_a("Factor") for i in ids))
+    elif kind == "derived":
+        _need(derived_kind in ("age_group", "forum", "target_group") and bool(ids)
+              and all(i in kb and kb.get(i).is_a(CONCLUSION_KINDS[derived_kind]) for i in ids))
+    else:
+        _need(not ids and kind in ("case", "age", "tier_at_least"))
+    _need((derived_kind is None) == (kind != "derived"))
+    _need((kind == "age") == (min_age is not None or max_age is not None))
+    _need(min(min_age or 0, max_age or 0) >= 0 and (min_age or 0) <= (max_age if max_age is not None else 1 << 30))
+    _need((kind == "tier_at_least") == (rank is not None) and (rank is None or rank in ranks))
+    return Condition(kind, ids, derived_kind, min_age, max_age, rank, _text(data["origin"]))
+
+
+def _cached_rule(kb: KnowledgeBase, raw: Any, initiatives: bool, ranks: dict[str, int]) -> Rule:
+    data = _keys(raw, _RULE_FIELDS)
+    conditions = data["conditions"]
+    _need(type(conditions) is list and bool(conditions))
+    rank_values = set(ranks.values())
+    kinds = INITIATIVE_CONCLUSION_KINDS if initiatives else CONCLUSION_KINDS
+    conclusions: list[tuple[str, str]] = []
+    _need(type(data["conclusions"]) is list and bool(data["conclusions"]))
+    for pair in data["conclusions"]:
+        _need(type(pair) is list and len(pair) == 2)
+        kind, ident = _text(pair[0]), _text(pair[1])
+        _need(kind in kinds and ident in kb and kb.get(ident).is_a(kinds[kind]))
+        _need(kind != "tier" or ident in ranks)
+        conclusions.append((kind, ident))
+    line = data["line"]
+    _need(type(line) is int)
+    return Rule(_text(data["id"]),
+                tuple(_cached_condition(kb, c, initiatives, rank_values) for c in conditions),
+                tuple(conclusions), _texts(data["because"]), _text(data["source"]), _text(data["file"]), line)
+
+
+def _cached_ranking(raw: Any) -> Ranking:
+    data = _keys(raw, _RANKING_FIELDS)
+    weights = _keys(data["weights"], set(RANKING_WEIGHTS))
+    _need(all(type(v) is float for v in weights.values()))
+    minimum, limit = data["minimum_score"], data["limit"]
+    _need(type(minimum) is float and type(limit) is int and limit >= 1)
+    return Ranking(_text(data["id"]), {k: weights[k] for k in RANKING_WEIGHTS}, minimum, limit,
+                   _texts(data["because"]), _text(data["source"]))
+
+
+def _from_cache(kb: KnowledgeBase, data: Any, applies_to: str,
+                generated: list[Rule]) -> tuple[list[Rule], Ranking | None] | None:
+    """The rules and ranking a cache file holds, or None unless it has exactly the shape
+    `_to_cache` writes and names only what the knowledge base has (the cache directory is
+    not trusted: anything else is a miss, and the rules are parsed from YAML again)."""
+    initiatives = applies_to == "initiatives"
+    try:
+        top = _keys(data, {"format", "applies_to", "rules", "ranking"})
+        _need(top["format"] == RULES_CACHE_FORMAT and type(top["format"]) is int
+              and top["applies_to"] == applies_to and type(top["rules"]) is list)
+        ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
+        rules = [_cached_rule(kb, raw, initiatives, ranks) for raw in top["rules"]]
+        ids = [r.id for r in generated] + [r.id for r in rules]
+        _need(len(set(ids)) == len(ids) and bool(rules))
+        ranking = None if top["ranking"] is None else _cached_ranking(top["ranking"])
+        _need((ranking is None) == initiatives)
+    except (_BadCache, RecursionError):
+        return None
+    return rules, ranking
+
+
+def _read_rule_file(path: Path) -> bytes:
     if path.stat().st_size > MAX_RULE_FILE_BYTES:
         raise RuleError(N_("rule file too large"), str(path))
+    return path.read_bytes()
+
+
+def _read_yaml(path: Path, content: bytes | None = None) -> dict[str, Any]:
+    import yaml
+
+    raw = _read_rule_file(path) if content is None else content
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        data = yaml.load(raw.decode("utf-8"), Loader=_line_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleError(N_("invalid YAML: {detail}"), str(path),
