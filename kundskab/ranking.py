@@ -102,26 +102,25 @@ class Measure:
     max_age: int | None
     source: Source | None
 
+    # Worked out once from the fields above (see `_measure`): ranking reads them for every
+    # candidate of every new base, where recomputing them was a tenth of a new base's cost.
+    age_span: int  # the width of its age range (0 to 120 when open): narrower ranks first on ties
+    for_victims: bool  # for the situation "victim" or the group of victims of crime
+    # Aimed at offenders of given crime types: fits only a case that names one. Youth crime
+    # is any crime a young person commits (concepts/crime-types.ttl): the age filter, not
+    # the offence, decides whether it fits.
+    crime_gated: bool
+    specific_groups: frozenset[str]  # its target groups other than all citizens
+    for_all: bool  # aimed at all citizens
+    own_situation_groups: frozenset[str]  # its target groups that are situations (young offenders...)
+    # Only for situation groups other than victims of crime (shop owners): not the case's
+    # unless the case is in one of them.
+    situation_groups_only: bool
+    status_weight: float  # the share of the status weight: running 1, planned 0.5, example 0
+
     @property
     def municipality(self) -> str | None:
         return self.municipalities[0] if self.municipalities else None
-
-    @property
-    def age_span(self) -> int:
-        low = self.min_age if self.min_age is not None else 0
-        high = self.max_age if self.max_age is not None else 120
-        return high - low
-
-    @property
-    def for_victims(self) -> bool:
-        return "victim" in self.situations or VICTIM_GROUP in self.groups
-
-    @property
-    def crime_gated(self) -> bool:
-        """Aimed at offenders of given crime types: fits only a case that names one. Youth
-        crime is any crime a young person commits (concepts/crime-types.ttl): the age
-        filter, not the offence, decides whether it fits."""
-        return bool(self.crime_types - {YOUTH_CRIME}) and bool(self.situations) and self.situations <= {"offender"}
 
 
 class CaseView(NamedTuple):
@@ -192,10 +191,10 @@ class Ranker:
         self._labels = {lang: {c.id: c.label(lang) for c in kb} for lang in ("da", "en")}
         self._ancestors = _area_ancestors(kb)
         groups = {g.id: g for g in kb.of_type("AgeGroup")}
-        self.measures = [_measure(i, c, tier_ranks, groups, self._ancestors)
+        self._situation_groups = frozenset(g.id for g in kb.of_type("SituationGroup")) - {ALL_CITIZENS}
+        self.measures = [_measure(i, c, tier_ranks, groups, self._ancestors, self._situation_groups)
                          for i, c in enumerate(kb.of_type("Intervention"))]
         self._risk = {f.id for f in kb.of_type("RiskFactor")}
-        self._situation_groups = frozenset(g.id for g in kb.of_type("SituationGroup")) - {ALL_CITIZENS}
         # Situations come from risk factors only (consent to mediation is not victimhood).
         self._offending = {f for f in self._risk if OFFENDING_DOMAIN in kb.get(f).ref("inDomain")}
         self._victim = {f for f in self._risk if VICTIM_DOMAIN in kb.get(f).ref("inDomain")}
@@ -340,23 +339,22 @@ class Ranker:
             return None
         # A situation group both name (gang members, young offenders, victims...) is the
         # situation itself, whatever words the measure uses for it.
-        same_situation = bool(m.groups & base.groups & self._situation_groups)
-        other_situation = bool(m.situations) and not (m.situations & base.situations or same_situation)
+        same_situation = not m.own_situation_groups.isdisjoint(base.groups)
+        other_situation = bool(m.situations) and not (same_situation or not m.situations.isdisjoint(base.situations))
         if other_situation and not m.factors:
             return None
         # Victim measures for a group the case is not in (shop owners) are not the case's.
-        other_group = bool(m.groups) and m.groups <= self._situation_groups - {VICTIM_GROUP} \
-            and not m.groups & base.groups
-        victim = "victim" in base.situations and m.for_victims and not other_group
-        specific_groups = (m.groups - {ALL_CITIZENS}) & base.groups
+        other_group = m.situation_groups_only and m.groups.isdisjoint(base.groups)
+        victim = m.for_victims and "victim" in base.situations and not other_group
+        specific_groups = m.specific_groups & base.groups
         # The same place: the measure's area lies in the case's, or the case's in the measure's.
         local = base.area is not None and (base.area in m.areas or not area_chain.isdisjoint(m.municipalities))
         if m.scope == "place" and not local:
             return None
         if m.scope == "population" and not (specific_groups or victim):
             return None
-        by_forum = bool(m.fora & base.fora)
-        by_group = m.tier_rank <= base.tier_rank and bool(specific_groups or ALL_CITIZENS in m.groups)
+        by_forum = not m.fora.isdisjoint(base.fora)
+        by_group = m.tier_rank <= base.tier_rank and bool(specific_groups or m.for_all)
         # What lets a measure through here, `_candidates` must name (the test of
         # `_build_open(every=True)` checks that they agree).
         if not (by_group or by_forum or victim or (local and m.scope == "place")):
@@ -368,7 +366,7 @@ class Ranker:
         if specific_groups:
             score += w["group"]
             shared += 1
-        elif ALL_CITIZENS in m.groups:
+        elif m.for_all:
             score += w["group"] / 4
             shared += 1
         situations = m.situations & base.situations - {"citizen"}
@@ -383,8 +381,7 @@ class Ranker:
         if local:
             score += w["place"]
             shared += 1
-        status = m.status or "running"
-        score += w["status"] * (1.0 if status == "running" else 0.5 if status == "planned" else 0.0)
+        score += w["status"] * m.status_weight
         # For another situation, or for offenders of given crimes only: listed only where it
         # addresses a need or offence of the case (or its forum is the case's).
         # A place measure fits a person of that place only through what it addresses.
@@ -453,8 +450,8 @@ class Ranker:
             m = self.measures[entry.position]
             # What the item's words depend on (the base narrowed to this measure), so that
             # many cases share one item.
-            shown = base._replace(groups=base.groups & m.groups, fora=base.fora & m.fora,
-                                  situations=base.situations & m.situations, band=0)
+            shown = _Base(base.tier, base.tier_rank, base.groups & m.groups, base.fora & m.fora, 0, base.area,
+                          base.situations & m.situations)
             parts = (lang, entry.position, shown, -entry.neg_score,
                      view.needs & m.factors, view.offences & m.crime_types)
             found = self._items.get(parts)
@@ -583,7 +580,7 @@ def _area_ancestors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
 
 
 def _measure(position: int, c: Concept, tier_ranks: Mapping[str, int], age_groups: Mapping[str, Concept],
-             ancestors: Mapping[str, frozenset[str]]) -> Measure:
+             ancestors: Mapping[str, frozenset[str]], situation_groups: frozenset[str]) -> Measure:
     tier = c.ref("tier")[0] if c.ref("tier") else "general"
     groups = frozenset(c.ref("targetGroup"))
     low, high = c.int_value("minAge"), c.int_value("maxAge")
@@ -595,12 +592,23 @@ def _measure(position: int, c: Concept, tier_ranks: Mapping[str, int], age_group
             high = None if any(b[1] is None for b in bounds) else max(b[1] or 0 for b in bounds)
     municipalities = c.ref("municipality")
     scope, status = c.value("scope"), c.value("status")
+    situations = frozenset(s for s in c.all_values("situation") if s in SITUATIONS)
+    crime_types = frozenset(c.ref("crimeType"))
+    shown_status = status if status in STATUSES else None
+    running = shown_status or "running"
     return Measure(
         position=position, id=c.id, tier=tier, tier_rank=tier_ranks.get(tier, 1),
-        scope=scope if scope in SCOPES else None, status=status if status in STATUSES else None,
-        situations=frozenset(s for s in c.all_values("situation") if s in SITUATIONS),
-        groups=groups, factors=frozenset(c.ref("addressesFactor")), crime_types=frozenset(c.ref("crimeType")),
+        scope=scope if scope in SCOPES else None, status=shown_status,
+        situations=situations,
+        groups=groups, factors=frozenset(c.ref("addressesFactor")), crime_types=crime_types,
         contraindications=frozenset(c.ref("contraindication")), fora=frozenset(c.ref("forum")),
         municipalities=municipalities,
         areas=frozenset(a for m in municipalities for a in ancestors.get(m, frozenset({m}))),
-        min_age=low, max_age=high, source=c.sources[0] if c.sources else None)
+        min_age=low, max_age=high, source=c.sources[0] if c.sources else None,
+        age_span=(high if high is not None else 120) - (low if low is not None else 0),
+        for_victims="victim" in situations or VICTIM_GROUP in groups,
+        crime_gated=bool(crime_types - {YOUTH_CRIME}) and bool(situations) and situations <= {"offender"},
+        specific_groups=groups - {ALL_CITIZENS}, for_all=ALL_CITIZENS in groups,
+        own_situation_groups=groups & situation_groups,
+        situation_groups_only=bool(groups) and groups <= situation_groups - {VICTIM_GROUP},
+        status_weight=1.0 if running == "running" else 0.5 if running == "planned" else 0.0)
