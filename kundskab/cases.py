@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kundskab._memo import per_knowledge_base
 from kundskab._names import fold
 from kundskab.errors import CaseError, KundskabError, UnknownConceptError
 from kundskab.i18n import N_
@@ -166,11 +167,13 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise CaseError(N_("'factors' is an object of factor: true/false/unknown, or a list of ids"))
     resolve = kb.resolve
+    factor_ids = _factor_ids(kb)
     for index, (name, value) in enumerate(raw.items()):
         if type(name) is not str and not isinstance(name, str):
             raise CaseError(N_("'factors', entry {entry}: a factor name is a text"), entry=_ordinal(index))
         try:
-            ident = resolve(name, "Factor")
+            # A factor's id stands for itself: one set look-up instead of a resolve.
+            ident = name if name in factor_ids else resolve(name, "Factor")
         except UnknownConceptError as exc:
             if exc.suggestions:
                 raise CaseError(N_("'factors', entry {entry}: not a known factor id or label; "
@@ -182,7 +185,7 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
             raise CaseError(N_("'factors', entry {entry}: the name fits several factors; use the id"),
                             entry=_ordinal(index)) from None
         try:
-            answer = parse_answer(value)
+            answer = value if value is True or value is False or value is None else parse_answer(value)
         except CaseError:
             raise CaseError(N_("'factors', {ident}: the answer is true, false or unknown (ja, nej, ved ikke)"),
                             ident=ident) from None
@@ -201,6 +204,13 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     if offences and factors.get(OFFENCE_FACTOR) is False:
         raise CaseError(N_("'offences' are given, but factor '{factor}' is false"), factor=OFFENCE_FACTOR)
     return Case(ref, age, factors, offences, municipality, _implications(factors, kb))
+
+
+@per_knowledge_base
+def _factor_ids(kb: KnowledgeBase) -> frozenset[str]:
+    """The ids of the knowledge base's factors: the names `resolve(name, "Factor")` gives
+    back unchanged."""
+    return frozenset(c.id for c in kb if c.is_a("Factor"))
 
 
 def _offences(raw: Any, kb: KnowledgeBase) -> frozenset[str]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 from array import array
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -407,14 +408,16 @@ class Ranker:
         w = self.weights
         minimum = self.ranking.minimum_score - 1e-9
         excluded = {p for f in view.true for p in self._by_contra.get(f, ())}
-        hits: dict[int, int] = {}
+        # Counted in C (Counter's update): a need can name a few dozen measures.
+        hits: Counter[int] = Counter()
+        by_factor, by_crime = self._by_factor, self._by_crime
         for factor in view.needs:
-            for position in self._by_factor.get(factor, ()):
-                hits[position] = hits.get(position, 0) + 1
-        crime_hits: dict[int, int] = {}
+            if factor in by_factor:
+                hits.update(by_factor[factor])
+        crime_hits: Counter[int] = Counter()
         for crime in view.offences:
-            for position in self._by_crime.get(crime, ()):
-                crime_hits[position] = crime_hits.get(position, 0) + 1
+            if crime in by_crime:
+                crime_hits.update(by_crime[crime])
         top: list[_Entry] = []
         lifted = set()
         for position in hits.keys() | crime_hits:
