@@ -163,6 +163,33 @@ def label_issues(kb: KnowledgeBase, lang: str = "da") -> list[Issue]:
     return issues
 
 
+# Literal properties whose text a person reads (browse shows them): each is a plain name or
+# figure, or a text in Danish and in English (ontology/shapes/knowledge-base.ttl, ShownText).
+SHOWN_TEXT = ("place", "period", "area", "baseline", "target", "dataSource", "meets", "trigger", "note")
+
+
+def text_issues(kb: KnowledgeBase, lang: str = "da") -> list[Issue]:
+    """A shown text given in one language only, or both as a plain name and as a tagged text
+    (which of them a person sees would be chance). Here rather than as SPARQL shapes: over the
+    whole knowledge base those cost pySHACL some 40 s of CPU; this is a pass over the concepts."""
+    issues = []
+    for concept in kb:
+        for prop in SHOWN_TEXT:
+            values = concept.values.get(prop, ())
+            langs = {v["lang"] for v in values if isinstance(v, dict)}
+            if not langs:
+                continue
+            if langs != {"da", "en"}:
+                issues.append(Issue("untranslated-text", concept.id, gettext(
+                    "ks:{property} is given in {languages} only: a shown text exists in both Danish and English",
+                    lang).format(property=prop, languages=", ".join(sorted(langs))), path=f"ks:{prop}"))
+            if any(isinstance(v, str) for v in values):
+                issues.append(Issue("untranslated-text", concept.id, gettext(
+                    "ks:{property} is both a name without a language and a text in Danish and English: "
+                    "give one or the other", lang).format(property=prop), path=f"ks:{prop}"))
+    return issues
+
+
 def programme_findings(kb: KnowledgeBase, lang: str = "da") -> list[Finding]:
     """Catalogue initiatives in the scope of a programme's requirement that fall short of
     it (kundskab.support): never one outside the scope, never one that cannot be told."""
@@ -203,7 +230,7 @@ def check(kb: KnowledgeBase | None = None, lang: str | None = None, *, graph: An
     kb = kb or KnowledgeBase.load()
     lang = lang or language()
     directory = kb.ontology_dir or _paths.ontology_dir()
-    errors = shacl_issues(directory, data=graph, lang=lang) + label_issues(kb, lang)
+    errors = shacl_issues(directory, data=graph, lang=lang) + label_issues(kb, lang) + text_issues(kb, lang)
     findings, verdicts, scope = _programme_findings(kb, lang)
     return CheckReport(
         kb_version=kb.version,

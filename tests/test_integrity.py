@@ -13,7 +13,7 @@ from rdflib.namespace import SH
 
 from kundskab import KnowledgeBase
 from kundskab._paths import ontology_dir
-from kundskab.integrity import check, label_issues, programme_findings, shacl_issues
+from kundskab.integrity import check, label_issues, programme_findings, shacl_issues, text_issues
 
 FIXTURES = Path(__file__).parent / "shapes"
 EXPECT = re.compile(r"^# expect: (\S+) \| (.+)$", re.M)
@@ -58,6 +58,28 @@ def test_duplicate_labels_are_errors(ontology_copy: Path) -> None:
         'kb:test-second-ssp a ks:Forum ; skos:prefLabel "SSP"@da , "Another SSP"@en .\n')
     issues = label_issues(KnowledgeBase.load(ontology_copy))
     assert {i.focus for i in issues} == {"ssp", "test-second-ssp"}
+
+
+def test_a_shown_text_in_one_language_or_beside_a_plain_one_is_an_error(ontology_copy: Path) -> None:
+    (ontology_copy / "catalogue" / "zz-text.ttl").write_text(
+        '@prefix ks: <https://w3id.org/kundskab/schema#> .\n'
+        '@prefix kb: <https://w3id.org/kundskab/id/> .\n'
+        '@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n'
+        '@prefix dct: <http://purl.org/dc/terms/> .\n'
+        # A target written in Danish only: `--lang en` would show Danish.
+        'kb:test-text-one-language a ks:Indicator ; skos:prefLabel "Kun dansk"@da , "Danish only"@en ;\n'
+        '  skos:definition "A concept made for a test."@en ; dct:source "000_2d4d8aed5ea821e9.txt#SSP og SSP+" ;\n'
+        '  ks:target "højst 5 %"@da .\n'
+        # A baseline both as a plain text and as a Danish and English text: which one is shown is chance.
+        'kb:test-text-name-and-text a ks:Indicator ; skos:prefLabel "Navn og tekst"@da , "Name and text"@en ;\n'
+        '  skos:definition "A concept made for a test."@en ; dct:source "000_2d4d8aed5ea821e9.txt#SSP og SSP+" ;\n'
+        '  ks:baseline "9 %" , "ni procent"@da , "nine per cent"@en .\n', encoding="utf-8")
+    issues = text_issues(KnowledgeBase.load(ontology_copy), "en")
+    assert {(i.focus, i.path) for i in issues} == {("test-text-one-language", "ks:target"),
+                                                   ("test-text-name-and-text", "ks:baseline")}
+    assert "in da only" in " ".join(i.message for i in issues)
+    danish = text_issues(KnowledgeBase.load(ontology_copy), "da")
+    assert all("dansk og engelsk" in i.message for i in danish)
 
 
 def test_findings_are_in_scope_initiatives_that_fall_short(kb: KnowledgeBase) -> None:
