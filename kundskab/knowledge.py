@@ -12,13 +12,13 @@ import json
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from kundskab import _paths, _vocab
 from kundskab._names import fold, nearest
+from kundskab._records import Frozen, set_field
 from kundskab.errors import AmbiguousNameError, KnowledgeBaseError, UnknownConceptError
 from kundskab.i18n import N_
 
@@ -52,15 +52,20 @@ KIND_NAMES = {
 SECTION_WORD = {"da": "afsnit", "en": "section"}
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Frozen):
     """A citation: a seed file (the identifier) and a section of it, with the title a
     person knows the document by (its ks:SourceDocument record's short title; the file
     name where the knowledge base has no record of it)."""
 
+    _fields = ("file", "section", "title")
     file: str
     section: str | None
-    title: str | None = None
+    title: str | None
+
+    def __init__(self, file: str, section: str | None, title: str | None = None) -> None:
+        set_field(self, "file", file)
+        set_field(self, "section", section)
+        set_field(self, "title", title)
 
     @classmethod
     def parse(cls, text: str, titles: Mapping[str, str] | None = None) -> Source:
@@ -82,21 +87,36 @@ class Source:
         return {"file": self.file, "section": self.section, "title": self.title or self.file}
 
 
-@dataclass(frozen=True)
-class Concept:
+class Concept(Frozen):
     """One concept of the knowledge base, with everything the ontology says of it."""
 
+    _fields = ("id", "types", "labels", "alt_labels", "definitions", "sources", "refs", "values", "inferred")
     id: str
     types: tuple[str, ...]
     labels: Mapping[str, str]
     alt_labels: Mapping[str, tuple[str, ...]]
     definitions: Mapping[str, str]
     sources: tuple[Source, ...]
-    refs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    values: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    refs: Mapping[str, tuple[str, ...]]
+    values: Mapping[str, tuple[Any, ...]]
     # Links the editor inferred rather than the source states (ks:inferred): each a mapping
     # with "property", "value" and "note".
-    inferred: tuple[Mapping[str, str], ...] = ()
+    inferred: tuple[Mapping[str, str], ...]
+
+    def __init__(self, id: str, types: tuple[str, ...], labels: Mapping[str, str],
+                 alt_labels: Mapping[str, tuple[str, ...]], definitions: Mapping[str, str],
+                 sources: tuple[Source, ...], refs: Mapping[str, tuple[str, ...]] | None = None,
+                 values: Mapping[str, tuple[Any, ...]] | None = None,
+                 inferred: tuple[Mapping[str, str], ...] = ()) -> None:
+        set_field(self, "id", id)
+        set_field(self, "types", types)
+        set_field(self, "labels", labels)
+        set_field(self, "alt_labels", alt_labels)
+        set_field(self, "definitions", definitions)
+        set_field(self, "sources", sources)
+        set_field(self, "refs", {} if refs is None else refs)
+        set_field(self, "values", {} if values is None else values)
+        set_field(self, "inferred", inferred)
 
     @property
     def type(self) -> str:

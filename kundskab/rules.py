@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kundskab import _paths
+from kundskab._records import Frozen as _Frozen
+from kundskab._records import Record as _Record
+from kundskab._records import set_field as _set
 from kundskab.errors import KundskabError, RuleError
 from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase, read_cache_json, write_cache_json
@@ -73,39 +75,64 @@ MAX_RULE_FILE_BYTES = 1_000_000
 RANKING_WEIGHTS = ("situation", "needs", "crime", "forum", "tier", "group", "place", "status")
 
 
-@dataclass(frozen=True)
-class Facts:
+
+
+class Facts(_Frozen):
     """What a case tells the rules: the age and the factors known to be true or false."""
 
+    _fields = ("age", "true", "false")
     age: int | None
     true: frozenset[str]
-    false: frozenset[str] = frozenset()
+    false: frozenset[str]
+
+    def __init__(self, age: int | None, true: frozenset[str], false: frozenset[str] = frozenset()) -> None:
+        _set(self, "age", age)
+        _set(self, "true", true)
+        _set(self, "false", false)
+
+    def __hash__(self) -> int:  # on the path of every case: no generic loop
+        return hash((self.age, self.true, self.false))
 
 
-@dataclass
-class State:
+class State(_Record):
     """Facts plus what the rules have concluded so far."""
 
-    facts: Facts
-    derived: dict[str, set[str]] = field(default_factory=dict)
-    tier_rank: int = 0
-    tier: str | None = None
+    _fields = ("facts", "derived", "tier_rank", "tier")
+    __hash__ = None  # type: ignore[assignment]  # changes as rules fire
+
+    def __init__(self, facts: Facts, derived: dict[str, set[str]] | None = None, tier_rank: int = 0,
+                 tier: str | None = None) -> None:
+        self.facts = facts
+        self.derived: dict[str, set[str]] = {} if derived is None else derived
+        self.tier_rank = tier_rank
+        self.tier = tier
 
     def has(self, kind: str, ident: str) -> bool:
         return ident in self.derived.get(kind, ())
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(_Frozen):
     """One condition of a rule; `kind` says which fact it reads."""
 
+    _fields = ("kind", "ids", "derived_kind", "min_age", "max_age", "rank", "origin")
     kind: str  # case | factor | any_factor | factor_false | age | derived | tier_at_least
-    ids: tuple[str, ...] = ()
-    derived_kind: str | None = None
-    min_age: int | None = None
-    max_age: int | None = None
-    rank: int | None = None
-    origin: str = ""  # as written in the rule file, for explanations and lint
+    ids: tuple[str, ...]
+    derived_kind: str | None
+    min_age: int | None
+    max_age: int | None
+    rank: int | None
+    origin: str  # as written in the rule file, for explanations and lint
+
+    def __init__(self, kind: str, ids: tuple[str, ...] = (), derived_kind: str | None = None,
+                 min_age: int | None = None, max_age: int | None = None, rank: int | None = None,
+                 origin: str = "") -> None:
+        _set(self, "kind", kind)
+        _set(self, "ids", ids)
+        _set(self, "derived_kind", derived_kind)
+        _set(self, "min_age", min_age)
+        _set(self, "max_age", max_age)
+        _set(self, "rank", rank)
+        _set(self, "origin", origin)
 
     def matches(self, state: State) -> list[str] | None:
         """The premises that satisfy this condition, or None if it does not hold."""
@@ -147,8 +174,11 @@ class Condition:
         return ["tier"]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(_Frozen):
+    """A rule: conditions, conclusions, the rationale in Danish and English, its source,
+    and where it is written (file and line)."""
+
+    _fields = ("id", "conditions", "conclusions", "because", "source", "file", "line", "generated")
     id: str
     conditions: tuple[Condition, ...]
     conclusions: tuple[tuple[str, str], ...]
@@ -156,7 +186,18 @@ class Rule:
     source: str
     file: str
     line: int
-    generated: bool = False
+    generated: bool
+
+    def __init__(self, id: str, conditions: tuple[Condition, ...], conclusions: tuple[tuple[str, str], ...],
+                 because: Mapping[str, str], source: str, file: str, line: int, generated: bool = False) -> None:
+        _set(self, "id", id)
+        _set(self, "conditions", conditions)
+        _set(self, "conclusions", conclusions)
+        _set(self, "because", because)
+        _set(self, "source", source)
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "generated", generated)
 
     def fires(self, state: State) -> list[str] | None:
         premises: list[str] = []
@@ -171,16 +212,25 @@ class Rule:
         return [("tier" if kind == "tier" else f"{kind}:{ident}") for kind, ident in self.conclusions]
 
 
-@dataclass(frozen=True)
-class Ranking:
+class Ranking(_Frozen):
     """How interventions are scored (rules/interventions.yaml)."""
 
+    _fields = ("id", "weights", "minimum_score", "limit", "because", "source")
     id: str
     weights: Mapping[str, float]
     minimum_score: float
     limit: int
     because: Mapping[str, str]
     source: str
+
+    def __init__(self, id: str, weights: Mapping[str, float], minimum_score: float, limit: int,
+                 because: Mapping[str, str], source: str) -> None:
+        _set(self, "id", id)
+        _set(self, "weights", weights)
+        _set(self, "minimum_score", minimum_score)
+        _set(self, "limit", limit)
+        _set(self, "because", because)
+        _set(self, "source", source)
 
 
 _LOADER: Any = None
