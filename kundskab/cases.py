@@ -237,10 +237,10 @@ def _implications(factors: Mapping[str, bool | None], kb: KnowledgeBase) -> dict
     """The factors the true ones imply and the case leaves unanswered, each with the true
     factor it follows from (the first in id order). A factor true while one it implies is
     false is a contradiction."""
-    true = sorted(f for f, v in factors.items() if v is True)
+    implied = implied_factors(kb)
+    true = sorted(f for f, v in factors.items() if v is True and implied.get(f))  # those that imply any
     if not true:
         return {}
-    implied = implied_factors(kb)
     found: dict[str, str] = {}
     for factor in true:
         for other in sorted(implied.get(factor, ())):

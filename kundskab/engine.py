@@ -36,9 +36,9 @@ import os
 import threading
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
+from kundskab._records import Record
 from kundskab.errors import EngineError
 from kundskab.i18n import N_
 from kundskab.rules import Condition, Facts, Rule, RuleSet
@@ -87,16 +87,20 @@ class Firing:
         return f"Firing({self.rule.id}, {list(self.premises)})"
 
 
-@dataclass
-class Derivation:
-    """What the rules concluded for one case, with the firings behind it."""
+class Derivation(Record):
+    """What the rules concluded for one case, with the firings behind it. (A record written
+    out: one is made per case, and a dataclass's default factories cost a call each.)"""
 
-    facts: Facts
-    conclusions: dict[str, set[str]] = field(default_factory=dict)
-    firings: list[Firing] = field(default_factory=list)
-    fired: set[str] = field(default_factory=set)  # the ids of the rules that fired
-    tier_rank: int = 0
-    tier: str | None = None
+    __slots__ = ("conclusions", "facts", "fired", "firings", "tier", "tier_rank")
+    _fields = ("facts", "conclusions", "firings", "fired", "tier_rank", "tier")
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.conclusions: dict[str, set[str]] = {}
+        self.firings: list[Firing] = []
+        self.fired: set[str] = set()  # the ids of the rules that fired
+        self.tier_rank = 0
+        self.tier: str | None = None
 
 
 def _pattern(condition: Condition) -> dict[str, Any]:
@@ -209,7 +213,16 @@ class RulesEngine:
         self._lock = threading.Lock()
         self._texts = _FactTexts(rules.tier_ranks)
         self._plans: dict[str, _Plan] = {}
-        self._tier_read = "tier" in rules.consumed_kinds
+        # Only facts some rule reads go into durable: a fact no pattern mentions costs the C
+        # engine a parse and a hash and can change nothing (no rule reads a false factor
+        # today, so false answers are not asserted at all).
+        self._true_read = frozenset(rules.factors_read)
+        self._false_read = frozenset(rules.factors_read_false)
+        # The tier is asserted only from the lowest rank a `tier_at_least` condition asks
+        # for: below it (the general tier, for about two cases in five) no rule can match it,
+        # and the case is done after its first round.
+        read_ranks = [c.rank or 0 for r in rules for c in r.conditions if c.kind == "tier_at_least"]
+        self._tier_floor = min(read_ranks) if read_ranks else None
         definition = {
             rule.id: {"all": [{f"c{i}": _pattern(c)} for i, c in enumerate(rule.conditions)]}
             for rule in rules
@@ -231,7 +244,8 @@ class RulesEngine:
         condition holds for it whenever it holds for a lower one), which spares the engine
         a fact and a firing per lower tier."""
         texts = self._texts
-        asserted = [texts.case(facts.age), *texts.factors(facts.true, True), *texts.factors(facts.false, False)]
+        asserted = [texts.case(facts.age), *texts.factors(facts.true & self._true_read, True),
+                    *texts.factors(facts.false & self._false_read, False)]
         derivation = Derivation(facts)
         with self._lock:
             try:
@@ -258,7 +272,7 @@ class RulesEngine:
         start, complete = _durable.start_action_for_state, _durable.complete_and_start_action
         conclusions, firings, fired = derivation.conclusions, derivation.firings, derivation.fired
         batch = "[" + ",".join(asserted) + "]"
-        asserted_rank = 0
+        asserted_rank, tier_floor = 0, self._tier_floor
         while batch:
             _, offset = _durable.assert_facts(handle, batch)
             pending: list[str] = []
@@ -285,7 +299,7 @@ class RulesEngine:
                     elif chained:  # chain only what some rule reads
                         pending.append(self._texts.derived(kind, ident))
                 message = complete(handle, offset)
-            if self._tier_read and derivation.tier_rank > asserted_rank:
+            if tier_floor is not None and derivation.tier_rank > asserted_rank and derivation.tier_rank >= tier_floor:
                 asserted_rank = derivation.tier_rank
                 assert derivation.tier is not None
                 pending.append(self._texts.derived("tier", derivation.tier))
