@@ -54,6 +54,7 @@ ADULT_AGE = 18  # a child's parents take part in measures for relatives until th
 YOUTH_CRIME = "youth-crime"
 CRIME_WAIT = "offences or needs besides offending"  # see _Open.crime_only
 GENERAL_RANK = 1  # ks:rank of the general effort (ontology/concepts/tiers-levels.ttl)
+_NOTHING: frozenset[str] = frozenset()
 
 _dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 Piece = tuple[Any, str]  # an output object and its JSON text
@@ -175,6 +176,9 @@ class _Open(NamedTuple):
     # itself, lifts them (a violent offender is not a case for the burglary group)
     crime_only: frozenset[int]
     order: list[_Entry]
+    # Per position ranked for this base, the base narrowed to the measure (what its item's
+    # words depend on, the key of the shared items): made once per base, not per case.
+    shown: dict[int, _Base]
 
 
 class Ranked(NamedTuple):
@@ -246,6 +250,7 @@ class Ranker:
         self._open_memo = BoundedMemo(4096)
         self._rankings = BoundedMemo(4096)
         self._items = BoundedMemo(4096)
+        self._shown = BoundedMemo(8192)
 
     # ------------------------------------------------------------------ public
 
@@ -331,7 +336,8 @@ class Ranker:
             else:
                 order.append(_Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, m.position))
         order.sort()
-        return _Open(scores, shared_counts, frozenset(gated), frozenset(needs_only), frozenset(crime_only), order)
+        return _Open(scores, shared_counts, frozenset(gated), frozenset(needs_only), frozenset(crime_only), order,
+                     {})
 
     def _base_fit(self, m: Measure, base: _Base, age: int | None,
                   area_chain: frozenset[str]) -> tuple[float, int, str] | None:
@@ -453,14 +459,25 @@ class Ranker:
         top.sort()
         self._keep_fora(top, candidates, base.fora, lifted, excluded, limit)
         items, explained = [], []
+        shown_by_position, needs, offences = candidates.shown, view.needs, view.offences
         for entry in top:
-            m = self.measures[entry.position]
+            position = entry.position
+            m = self.measures[position]
             # What the item's words depend on (the base narrowed to this measure), so that
             # many cases share one item.
-            shown = _Base(base.tier, base.tier_rank, base.groups & m.groups, base.fora & m.fora, 0, base.area,
-                          base.situations & m.situations)
-            parts = (lang, entry.position, shown, -entry.neg_score,
-                     view.needs & m.factors, view.offences & m.crime_types)
+            shown = shown_by_position.get(position)
+            if shown is None:
+                shown = _Base(base.tier, base.tier_rank, base.groups & m.groups, base.fora & m.fora, 0, base.area,
+                              base.situations & m.situations)
+                # One object per distinct narrowed base (a few hundred), shared by every
+                # base's table: the tables then hold references, not sets of their own.
+                interned = self._shown.get(shown)
+                if interned is None:
+                    self._shown.keep(shown, shown)
+                    interned = shown
+                shown = shown_by_position[position] = interned
+            parts = (lang, position, shown, -entry.neg_score,
+                     needs & m.factors if needs else _NOTHING, offences & m.crime_types if offences else _NOTHING)
             found = self._items.get(parts)
             if found is None:
                 found = self._items.make(parts, self._item, m, shown, *parts[3:], lang)
