@@ -170,7 +170,10 @@ class Recommender:
         # out the others (sizes: a few MiB each when full).
         self._firings = BoundedMemo(8192)  # explanation entries per rule, language and premises
         self._questions = BoundedMemo()  # one open question
-        self._plain_questions = BoundedMemo(8192)  # the one-condition rules' questions per conclusions
+        # The one-condition rules' questions per conclusions: ~1,800 keys in the first 50,000
+        # random cases, then a slow trickle of new ones; bounded near that working set so that
+        # memory is flat after the first 100,000 cases, not only after millions.
+        self._plain_questions = BoundedMemo(2048)
 
     # ------------------------------------------------------------------ public
 
