@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import stat
+import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -44,3 +49,100 @@ def cache_dir() -> Path:
     # Older platformdirs took a relative XDG_CACHE_HOME as it was: never write under the
     # working directory because of it.
     return found if found.is_absolute() else Path.home() / ".cache" / "kundskab"
+
+
+# ---------------------------------------------------------------------- the cache directory
+# It is not trusted (anyone may have put anything there): a cache file is read only if it
+# is a regular file (not a link, FIFO or device) of sane size holding JSON, and its reader
+# checks the exact shape before using any of it; anything else is a miss, and it is rebuilt.
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+MAX_KEY_MEMORIES = 16  # per kind of source: a few checkouts or versions side by side
+_HEX = frozenset("0123456789abcdef")
+
+
+def read_cache_json(path: Path) -> Any:
+    """The JSON in a cache file, or None when it is not a regular file of sane size holding
+    JSON. The caller still checks the value's exact shape before trusting any of it."""
+    try:
+        # O_NOFOLLOW: a link (to /dev/zero, say) is not read; O_NONBLOCK: nor does a FIFO hang.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
+                return None
+            data = json.loads(handle.read(MAX_CACHE_BYTES + 1))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data
+
+
+def write_cache_json(path: Path, data: Any) -> None:
+    # Best effort and atomic: a read-only home or a race with another process must not
+    # break a command, a half-written file must never be read, and a failed write (a
+    # directory where the file should be, a full disk) leaves no temporary file behind.
+    import tempfile  # only when the cache is written, not on every start-up
+
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def source_signature(files: Sequence[Path], extra: str = "") -> str:
+    """What the file system says of `files`: path, size, inode, modification and change
+    times. Any write to a file changes it (the change time cannot be set back), so a
+    signature seen before means content seen before, as Python's own bytecode cache assumes."""
+    parts = [extra]
+    for path in files:
+        info = os.stat(path)
+        parts.append(f"{path}\0{info.st_size}\0{info.st_ino}\0{info.st_mtime_ns}\0{info.st_ctime_ns}")
+    return "\n".join(parts)
+
+
+def content_key(kind: str, files: Sequence[Path], compute: Callable[[], str], extra: str = "") -> str:
+    """The content hash `compute()` gives for `files` (lower-case hex), remembered in the
+    cache directory under their signature: a start with unchanged sources reads one small
+    file instead of reading and hashing every source and importing hashlib (about 5 ms,
+    a twentieth of `recommend`'s start). A memory that is missing, malformed or for another
+    signature is a miss: the key is computed and remembered anew."""
+    signature = source_signature(files, extra)
+    memory = cache_dir() / f"sources-{kind}-{zlib.crc32(signature.encode()):08x}.json"
+    found = read_cache_json(memory)
+    if type(found) is dict and found.get("signature") == signature:
+        key = found.get("key")
+        # The key names cache files: hex only, so that no memory can point elsewhere.
+        if type(key) is str and 16 <= len(key) <= 128 and _HEX.issuperset(key):
+            return key
+    key = compute()
+    write_cache_json(memory, {"signature": signature, "key": key})
+    _forget_oldest(memory.parent, f"sources-{kind}-")
+    return key
+
+
+def _forget_oldest(directory: Path, prefix: str) -> None:
+    """Keep the newest MAX_KEY_MEMORIES memories of one kind (each checkout or edit of the
+    sources writes one)."""
+    try:
+        memories = [p for p in directory.iterdir() if p.name.startswith(prefix) and p.suffix == ".json"]
+        if len(memories) <= MAX_KEY_MEMORIES:
+            return
+        memories.sort(key=lambda p: p.lstat().st_mtime_ns)
+        for old in memories[:-MAX_KEY_MEMORIES]:
+            old.unlink()
+    except OSError:
+        pass  # another process pruned first, or the directory is read-only

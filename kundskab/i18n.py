@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import gettext as _gettext
-import hashlib
 import io
 import os
 from collections.abc import Iterator
@@ -108,11 +107,17 @@ def translations(lang: str, domain: str = DOMAIN) -> _gettext.NullTranslations:
     if lang == SOURCE_LANGUAGE or lang not in LANGUAGES:
         return _gettext.NullTranslations()
     po = catalogue_path(lang, domain)
-    source = po.read_bytes()
-    key = hashlib.sha256(source).hexdigest()[:16]
+
+    def content_hash() -> str:
+        import hashlib  # only when the catalogue is new to this cache
+
+        return hashlib.sha256(po.read_bytes()).hexdigest()[:16]
+
+    key = _paths.content_key(f"{domain}-{lang}-po", [po], content_hash)
     compiled = _paths.cache_dir() / f"{domain}-{lang}-{key}.mo"
     with contextlib.suppress(OSError):
         return _gettext.GNUTranslations(io.BytesIO(compiled.read_bytes()))
+    source = po.read_bytes()
     data = compile_catalogue(source)
     with contextlib.suppress(OSError):  # a read-only cache only costs the next run time
         compiled.parent.mkdir(parents=True, exist_ok=True)

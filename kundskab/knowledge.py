@@ -7,10 +7,6 @@ once per change of the ontology, not once per run.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import stat
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +14,7 @@ from typing import Any
 
 from kundskab import _paths, _vocab
 from kundskab._names import fold, nearest
+from kundskab._paths import read_cache_json, write_cache_json
 from kundskab._records import Frozen, set_field
 from kundskab.errors import AmbiguousNameError, KnowledgeBaseError, UnknownConceptError
 from kundskab.i18n import N_
@@ -161,6 +158,8 @@ class Concept(Frozen):
 def _read_sources(files: Iterable[Path], root: Path) -> tuple[str, list[tuple[Path, bytes]]]:
     """The fingerprint of the ontology files and their content, from one read of each:
     the cache is compiled from the very bytes its key was computed from."""
+    import hashlib  # only when the sources are new to this cache (see _paths.content_key)
+
     digest = hashlib.sha256(f"format={_vocab.CACHE_FORMAT}".encode())
     sources: list[tuple[Path, bytes]] = []
     for path in files:
@@ -173,10 +172,8 @@ def _read_sources(files: Iterable[Path], root: Path) -> tuple[str, list[tuple[Pa
     return digest.hexdigest(), sources
 
 
-# The cache directory is not trusted (anyone may have put anything there): a cache file is
-# read only if it is a regular file (not a link, FIFO or device) of sane size and has the
-# exact shape the compiler writes; anything else is a miss, and the cache is rebuilt.
-MAX_CACHE_BYTES = 64 * 1024 * 1024
+# The cache directory is not trusted (kundskab._paths): a cache file is read only if it has
+# the exact shape the compiler writes; anything else is a miss, and the cache is rebuilt.
 
 
 # The checks below run over every value of the cache on every start-up: sets of types built
@@ -235,51 +232,8 @@ def _read_cache(path: Path) -> dict[str, Any] | None:
     return data if _well_formed(data) else None
 
 
-def read_cache_json(path: Path) -> Any:
-    """The JSON in a cache file, or None when it is not a regular file of sane size holding
-    JSON. The caller still checks the value's exact shape before trusting any of it."""
-    try:
-        # O_NOFOLLOW: a link (to /dev/zero, say) is not read; O_NONBLOCK: nor does a FIFO hang.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
-                return None
-            data = json.loads(handle.read(MAX_CACHE_BYTES + 1))
-    except (OSError, ValueError, RecursionError):
-        return None
-    return data
-
-
 def _write_cache(path: Path, data: dict[str, Any]) -> None:
     write_cache_json(path, data)
-
-
-def write_cache_json(path: Path, data: Any) -> None:
-    # Best effort and atomic: a read-only home or a race with another process must not
-    # break a command, a half-written file must never be read, and a failed write (a
-    # directory where the file should be, a full disk) leaves no temporary file behind.
-    import tempfile  # only when the cache is written, not on every start-up
-
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, path)
-        tmp = None
-    except OSError:
-        pass
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 class KnowledgeBase:
@@ -329,13 +283,26 @@ class KnowledgeBase:
         files = _paths.ontology_files(directory)
         if not files:
             raise KnowledgeBaseError(N_("{directory}: no Turtle files"), directory=str(directory))
-        fingerprint, sources = _read_sources(files, directory)
+        read: list[list[tuple[Path, bytes]]] = []  # the sources' content, once read
+
+        def fingerprint_of_content() -> str:
+            fingerprint, sources = _read_sources(files, directory)
+            read.append(sources)
+            return fingerprint
+
+        # Unchanged sources are known by their signature, without reading them.
+        fingerprint = _paths.content_key("kb", files, fingerprint_of_content, extra=f"format={_vocab.CACHE_FORMAT}") \
+            if use_cache else fingerprint_of_content()
         cache_path = _paths.cache_dir() / f"kb-{fingerprint[:32]}.json"
         model = _read_cache(cache_path) if use_cache else None
         if model is None:
             from kundskab import _compile  # rdflib only on a cache miss
 
-            model = _compile.compile_sources(sources)
+            if not read:
+                # Compiled from the very bytes the fingerprint is computed from.
+                fingerprint = fingerprint_of_content()
+                cache_path = _paths.cache_dir() / f"kb-{fingerprint[:32]}.json"
+            model = _compile.compile_sources(read[-1])
             if use_cache:
                 _write_cache(cache_path, model)
         return cls(model, ontology_dir=directory, fingerprint=fingerprint)

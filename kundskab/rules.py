@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kundskab import _paths
+from kundskab._paths import read_cache_json, write_cache_json
 from kundskab._records import Frozen as _Frozen
 from kundskab._records import Record as _Record
 from kundskab._records import set_field as _set
 from kundskab.errors import KundskabError, RuleError
 from kundskab.i18n import N_
-from kundskab.knowledge import KnowledgeBase, read_cache_json, write_cache_json
+from kundskab.knowledge import KnowledgeBase
 
 if TYPE_CHECKING:
     import yaml
@@ -322,14 +323,24 @@ class RuleSet:
             raise RuleError(N_("no rule files (*.yaml)"), str(directory))
         initiatives = applies_to == "initiatives"
         generated: list[Rule] = [] if initiatives else list(_age_group_rules(kb))
-        sources = [(path, _read_rule_file(path)) for path in files]
+        read: list[list[tuple[Path, bytes]]] = []  # the rule files' content, once read
+
+        def sources() -> list[tuple[Path, bytes]]:
+            if not read:
+                read.append([(path, _read_rule_file(path)) for path in files])
+            return read[0]
+
         cache_path: Path | None = None
         if use_cache and kb.fingerprint:  # a knowledge base without one cannot key a cache
-            cache_path = _paths.cache_dir() / f"rules-{_cache_key(kb, applies_to, sources)[:32]}.json"
+            # Unchanged rule files (and code) are known by their signature: no file is read.
+            key = _paths.content_key(f"rules-{applies_to}", [Path(__file__), *files],
+                              lambda: _cache_key(kb, applies_to, sources()),
+                              extra=f"{RULES_CACHE_FORMAT}\0{kb.fingerprint}")
+            cache_path = _paths.cache_dir() / f"rules-{key[:32]}.json"
             cached = _from_cache(kb, read_cache_json(cache_path), applies_to, generated)
             if cached is not None:
                 return cls(kb, [*generated, *cached[0]], cached[1], applies_to=applies_to)
-        parsed, ranking = _parse_files(kb, sources, applies_to)
+        parsed, ranking = _parse_files(kb, sources(), applies_to)
         rules = [*generated, *parsed]
         seen: dict[str, Rule] = {}
         for rule in rules:
