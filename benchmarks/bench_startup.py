@@ -4,7 +4,8 @@
 
 The baseline is `python -c "import durable.lang, click"`. Timed as new processes,
 interleaved with the baseline so that both see the same machine (medians):
-- `kundskab recommend --age 15 --factor truancy --format json` with kundskab's bytecode
+- `kundskab recommend --age 15 --factor truancy --format json` (the installed command, the
+  cache in its default place) with kundskab's bytecode
   cached (warm) and with none (cold: kundskab's modules compiled on every run, as on the
   first run after installing from a checkout); goal: at most 2x the baseline;
 - `kundskab show ssp` (browsing);
@@ -49,10 +50,14 @@ def main() -> None:
             os.symlink(ROOT / name, Path(cold) / name)
         # Warm runs may write bytecode even where the environment forbids it (some shells set
         # PYTHONDONTWRITEBYTECODE), or "warm" would quietly measure a cold start.
-        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env = {**base, "KUNDSKAB_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
+        # As a new user: no KUNDSKAB_CACHE_DIR (the cache is found the default way, under
+        # XDG_CACHE_HOME, pointed at a fresh directory here), and the `kundskab` command the
+        # installation made when there is one (not `python -m`, which imports runpy too).
+        base = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "KUNDSKAB_CACHE_DIR")}
+        env = {**base, "XDG_CACHE_HOME": cache, "PYTHONPATH": str(ROOT)}
         cold_env = {**env, "PYTHONPATH": cold, "PYTHONDONTWRITEBYTECODE": "1"}
-        kundskab = [sys.executable, "-m", "kundskab"]
+        script = shutil.which("kundskab", path=str(Path(sys.executable).parent))
+        kundskab = [script] if script else [sys.executable, "-m", "kundskab"]
         recommend = [*kundskab, "recommend", "--age", "15", "--factor", "truancy", "--format", "json"]
         commands = {
             "recommend (warm bytecode)": (recommend, env),

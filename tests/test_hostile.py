@@ -5,6 +5,7 @@ memory, reach the terminal raw or be echoed back."""
 from __future__ import annotations
 
 import json
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -182,6 +183,21 @@ def test_a_relative_xdg_cache_home_is_ignored(monkeypatch: pytest.MonkeyPatch, t
     assert cache_dir().is_absolute() and tmp_path not in cache_dir().parents
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "abs"))
     assert cache_dir() == tmp_path / "abs" / "kundskab"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG rule kundskab writes out")
+@pytest.mark.parametrize("xdg", [None, "/somewhere/cache", "  "])
+def test_the_cache_directory_is_where_platformdirs_puts_it(monkeypatch: pytest.MonkeyPatch, xdg: str | None) -> None:
+    import platformdirs
+
+    from kundskab._paths import cache_dir
+
+    monkeypatch.delenv("KUNDSKAB_CACHE_DIR")
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert cache_dir() == Path(platformdirs.user_cache_dir("kundskab", appauthor=False))
 
 
 # ------------------------------------------------------------------ 7. odd case values
