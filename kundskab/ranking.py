@@ -176,6 +176,11 @@ class _Open(NamedTuple):
     # itself, lifts them (a violent offender is not a case for the burglary group)
     crime_only: frozenset[int]
     order: list[_Entry]
+    # What the open measures address, are aimed at and rule out: of a case's needs, offences
+    # and true factors only these can change its ranking (the key of the rankings memo).
+    factors: frozenset[str]
+    crime_types: frozenset[str]
+    contraindications: frozenset[str]
     # Per position ranked for this base, the base narrowed to the measure (what its item's
     # words depend on, the key of the shared items): made once per base, not per case.
     shown: dict[int, _Base]
@@ -270,11 +275,15 @@ class Ranker:
     def rank(self, view: CaseView, lang: str, limit: int) -> Ranked:
         base = _Base(view.tier, view.tier_rank, view.groups, view.fora, self._band(view.age), view.area,
                      self.situations(view))
-        contra = view.true & self._by_contra.keys()
-        key = (base, view.needs, view.offences, frozenset(contra), lang, limit)
+        candidates = self._open(base)
+        # Only what the base's open measures address, aim at or rule out can change the
+        # ranking, so cases that differ in nothing else share one (a quarter fewer rankings
+        # to make for random cases).
+        key = (base, view.needs & candidates.factors, view.offences & candidates.crime_types,
+               view.true & candidates.contraindications, lang, limit)
         found = self._rankings.get(key)
         if found is None:
-            found = self._rankings.make(key, self._rank, base, view, lang, limit)
+            found = self._rankings.make(key, self._rank, base, candidates, view, lang, limit)
         return found  # type: ignore[no-any-return]
 
     def label(self, ident: str, lang: str) -> str:
@@ -318,12 +327,18 @@ class Ranker:
         scores = array("d", [-1.0]) * len(self.measures)
         shared_counts = array("H", [0]) * len(self.measures)
         gated, needs_only, crime_only = set(), set(), set()
+        factors: set[str] = set()
+        crime_types: set[str] = set()
+        contraindications: set[str] = set()
         order = []
         measures = self.measures
         for m in (measures if every else [measures[p] for p in self._candidates(base, age)]):
             fit = self._base_fit(m, base, age, area_chain)
             if fit is None:
                 continue
+            factors |= m.factors
+            crime_types |= m.crime_types
+            contraindications |= m.contraindications
             score, shared, waits = fit
             scores[m.position] = score
             shared_counts[m.position] = shared
@@ -337,7 +352,7 @@ class Ranker:
                 order.append(_Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, m.position))
         order.sort()
         return _Open(scores, shared_counts, frozenset(gated), frozenset(needs_only), frozenset(crime_only), order,
-                     {})
+                     frozenset(factors), frozenset(crime_types), frozenset(contraindications), {})
 
     def _base_fit(self, m: Measure, base: _Base, age: int | None,
                   area_chain: frozenset[str]) -> tuple[float, int, str] | None:
@@ -409,8 +424,7 @@ class Ranker:
 
     # ------------------------------------------------------------------ ranking
 
-    def _rank(self, base: _Base, view: CaseView, lang: str, limit: int) -> Ranked:
-        candidates = self._open(base)
+    def _rank(self, base: _Base, candidates: _Open, view: CaseView, lang: str, limit: int) -> Ranked:
         w = self.weights
         minimum = self.ranking.minimum_score - 1e-9
         excluded = {p for f in view.true for p in self._by_contra.get(f, ())}
