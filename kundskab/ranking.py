@@ -256,6 +256,8 @@ class Ranker:
         self._rankings = BoundedMemo(4096)
         self._items = BoundedMemo(4096)
         self._shown = BoundedMemo(8192)
+        self._sets = BoundedMemo(8192)
+        self._entries = BoundedMemo(16384)
 
     # ------------------------------------------------------------------ public
 
@@ -331,7 +333,7 @@ class Ranker:
         crime_types: set[str] = set()
         contraindications: set[str] = set()
         order = []
-        measures = self.measures
+        measures, entries = self.measures, self._entries
         for m in (measures if every else [measures[p] for p in self._candidates(base, age)]):
             fit = self._base_fit(m, base, age, area_chain)
             if fit is None:
@@ -349,10 +351,28 @@ class Ranker:
                 elif waits == CRIME_WAIT:
                     crime_only.add(m.position)
             else:
-                order.append(_Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, m.position))
+                entry = _Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, m.position)
+                # Shared by every base that scores the measure alike: an entry is most of
+                # a table's memory, and there are a few thousand distinct ones.
+                kept = entries.get(entry)
+                if kept is None:
+                    entries.keep(entry, entry)
+                    kept = entry
+                order.append(kept)
         order.sort()
-        return _Open(scores, shared_counts, frozenset(gated), frozenset(needs_only), frozenset(crime_only), order,
-                     frozenset(factors), frozenset(crime_types), frozenset(contraindications), {})
+        one = self._interned
+        return _Open(scores, shared_counts, one(gated), one(needs_only), one(crime_only), order,
+                     one(factors), one(crime_types), one(contraindications), {})
+
+    def _interned(self, items: set[Any]) -> frozenset[Any]:
+        """One frozenset object per distinct set: the bases' tables share them (a table holds
+        six sets, of a few dozen ids each, that many bases have alike)."""
+        key = frozenset(items)
+        found = self._sets.get(key)
+        if found is None:
+            self._sets.keep(key, key)
+            found = key
+        return found
 
     def _base_fit(self, m: Measure, base: _Base, age: int | None,
                   area_chain: frozenset[str]) -> tuple[float, int, str] | None:
