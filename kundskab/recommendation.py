@@ -170,6 +170,7 @@ class Recommender:
         # out the others (sizes: a few MiB each when full).
         self._firings = BoundedMemo(8192)  # explanation entries per rule, language and premises
         self._questions = BoundedMemo()  # one open question
+        self._implied = BoundedMemo(1024)  # the implication entries per language and implied factors
         # The one-condition rules' questions per conclusions: ~1,800 keys in the first 50,000
         # random cases, then a slow trickle of new ones; bounded near that working set so that
         # memory is flat after the first 100,000 cases, not only after millions.
@@ -195,7 +196,11 @@ class Recommender:
         groups = sorted(conclusions.get("age_group", _NONE) | conclusions.get("target_group", _NONE))
         explanation = self._explain(derivation, tier, lang)
         if case.implied:
-            explanation = self._implications(case, lang) + explanation
+            key = (lang, *sorted(case.implied.items()))
+            implied = self._implied.get(key)
+            if implied is None:
+                implied = self._implied.make(key, self._implications, case, lang)
+            explanation = implied + explanation
         view = CaseView(tier, derivation.tier_rank, frozenset(groups), frozenset(fora),
                         facts.true & self._risk_factors, facts.true, case.offences, case.municipality, case.age)
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
