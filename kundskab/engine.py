@@ -36,7 +36,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from kundskab._records import Record
 from kundskab.errors import EngineError
@@ -185,8 +185,21 @@ class _FactTexts:
         return text
 
 
-# (firing, rule id, per conclusion: kind, id, tier rank or 0, whether some rule reads it)
-_Plan = tuple[Firing, str, tuple[tuple[str, str, int, bool], ...]]
+class _Outcome(NamedTuple):
+    """One conclusion of a firing, as the engine's loop uses it."""
+
+    kind: str
+    ident: str
+    rank: int  # the tier's rank, or 0 for any other conclusion
+    chained: bool  # whether some rule reads conclusions of this kind
+
+
+class _Plan(NamedTuple):
+    """What one of durable's match texts means, parsed once (the loop unpacks it)."""
+
+    firing: Firing
+    rule_id: str
+    outcomes: tuple[_Outcome, ...]
 
 
 _LIVE: weakref.WeakSet[RulesEngine] = weakref.WeakSet()
@@ -315,9 +328,9 @@ class RulesEngine:
         except Exception as exc:
             raise EngineError(N_("rule action failed: {errors}"), errors=f"{type(exc).__name__}: {exc}") from None
         consumed, ranks = self.rules.consumed_kinds, self.rules.tier_ranks
-        outcomes = tuple((kind, ident, ranks[ident] if kind == "tier" else 0, kind in consumed)
+        outcomes = tuple(_Outcome(kind, ident, ranks[ident] if kind == "tier" else 0, kind in consumed)
                          for kind, ident in rule.conclusions)
-        plan = (firing, rule_id, outcomes)
+        plan = _Plan(firing, rule_id, outcomes)
         if len(self._plans) >= MAX_KEPT_FIRINGS:
             self._plans.clear()
         self._plans[message] = plan
