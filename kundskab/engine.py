@@ -69,15 +69,13 @@ class Firing:
     make. A firing holds no case reference and is shared by every case that matches the
     same rule on the same facts: do not change it."""
 
-    __slots__ = ("matched", "premises", "rule", "signature")
+    __slots__ = ("matched", "premises", "rule")
 
     def __init__(self, rule: Rule, matched: dict[str, dict[str, Any]]) -> None:
         self.rule = rule
         self.matched = matched
         keys = sorted(matched, key=lambda k: int(k[1:]))  # c0, c1, … c10: condition order
         self.premises: tuple[str, ...] = tuple(_premise(matched[k]) for k in keys)
-        # What tells this firing of its rule from another (the rule's conditions fix the rest).
-        self.signature: tuple[str, ...] = self.premises
 
     @property
     def conclusions(self) -> tuple[tuple[str, str], ...]:

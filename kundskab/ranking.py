@@ -191,6 +191,7 @@ class Ranked(NamedTuple):
 
     items: list[Piece]
     explained: list[Piece]
+    ids: frozenset[str]  # the items' measures (whose labels the answer carries)
 
 
 class Ranker:
@@ -517,7 +518,7 @@ class Ranker:
                 found = self._items.make(parts, self._item, m, shown, *parts[3:], lang)
             items.append(found[0])
             explained.append(found[1])
-        return Ranked(items, explained)
+        return Ranked(items, explained, frozenset(item[0]["id"] for item in items))
 
     def _keep_fora(self, top: list[_Entry], candidates: _Open, fora: frozenset[str], lifted: set[int],
                    excluded: set[int], limit: int) -> None:

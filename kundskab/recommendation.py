@@ -168,7 +168,8 @@ class Recommender:
         self._age_masks: dict[int, int] = {}
         # Bounded memos, one per kind of piece, so that a kind with many keys does not push
         # out the others (sizes: a few MiB each when full).
-        self._firings = BoundedMemo(8192)  # explanation entries per rule, language and premises
+        # Explanation entries per language and firing (rule and premises).
+        self._firings = {lang: BoundedMemo(8192) for lang in TEXT}
         self._questions = BoundedMemo()  # one open question
         self._implied = BoundedMemo(1024)  # the implication entries per language and implied factors
         # The one-condition rules' questions per conclusions: ~1,800 keys in the first 50,000
@@ -205,7 +206,7 @@ class Recommender:
                         facts.true & self._risk_factors, facts.true, case.offences, case.municipality, case.age)
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
         explanation += ranked.explained
-        labels = self._labels_piece(lang, tier, groups, fora, ranked.items)
+        labels = self._labels_piece(lang, tier, groups, fora, ranked.ids)
         asked = self._open_questions(case, derivation, lang)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
         return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
@@ -220,14 +221,14 @@ class Recommender:
         """One entry per rule, conclusion and premises behind the tier, fora and groups."""
         conclusions = derivation.conclusions
         keyed: dict[str, Piece] = {}
-        memo, build = self._firings, self._firing_pieces
+        memo, build = self._firings[lang], self._firing_pieces
         for firing in derivation.firings:
-            rule = firing.rule
-            # The same rule on the same premises explains the same way in every case.
-            key = (rule.id, lang, firing.signature)
-            pieces = memo.get(key)
+            # A firing is one object for every case that matches its rule on the same facts
+            # (the engine keeps them), so it is its own key: no tuple to build and hash. The
+            # memo's keys keep them alive, so an object's identity is never reused meanwhile.
+            pieces = memo.get(firing)
             if pieces is None:
-                pieces = memo.make(key, build, rule, firing.premises, lang)
+                pieces = memo.make(firing, build, firing.rule, firing.premises, lang)
             for kind, ident, order, piece in pieces:
                 # Only what the answer shows: not the general tier when a higher one holds.
                 if (ident == tier if kind == "tier" else ident in conclusions.get(kind, _NONE)) \
@@ -266,10 +267,10 @@ class Recommender:
                  "premises": list(premises), "source": rule.source}
         return {"conclusion": conclusion}, _dumps(entry)
 
-    def _labels_piece(self, lang: str, tier: str, groups: list[str], fora: list[str], ranked: list[Piece]) -> Piece:
+    def _labels_piece(self, lang: str, tier: str, groups: list[str], fora: list[str], ranked: frozenset[str]) -> Piece:
         """The labels of every concept the answer names, as JSON text."""
         label_json = self._label_json[lang]
-        ids = sorted({tier, *fora, *groups, *[p[0]["id"] for p in ranked]})
+        ids = sorted(ranked.union(fora, groups, (tier,)))
         return None, "{" + ",".join([label_json[i] for i in ids]) + "}"
 
     def _open_questions(self, case: Case, derivation: Derivation, lang: str) -> list[Piece]:
