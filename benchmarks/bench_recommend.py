@@ -117,8 +117,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--floor", type=Path, default=ROOT.parent / "shared" / "bench" / "engine_floor.py",
                         help="the shared floor script (default: ../shared/bench/engine_floor.py)")
-    parser.add_argument("--floor-cases", type=int, default=20000,
-                        help="cases per floor round (as many as kundskab's: a short round is more easily disturbed)")
+    parser.add_argument("--floor-cases", type=int, default=5000,
+                        help="cases per floor round (default: as ../shared/bench/README.md runs it)")
     parser.add_argument("--cases", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=7, help="floor and batch runs, in pairs")
     parser.add_argument("--jobs-cases", type=int, default=20000)
