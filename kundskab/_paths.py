@@ -1,4 +1,5 @@
-"""Where the knowledge (ontology/, rules/) and the compiled cache live."""
+"""Where the knowledge (ontology/, rules/) and the compiled cache live, and how files in the
+cache directory, which is not trusted, are read, written and keyed."""
 
 from __future__ import annotations
 
