@@ -32,7 +32,6 @@ from array import array
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from kundskab._memo import BoundedMemo
@@ -83,9 +82,9 @@ MESSAGES: dict[str, str] = {
 TEXT = {lang: {key: gettext(text, lang) for key, text in MESSAGES.items()} for lang in LANGUAGES}
 
 
-@dataclass(frozen=True, slots=True)
-class Measure:
-    """One catalogue intervention as the ranking sees it."""
+class Measure(NamedTuple):
+    """One catalogue intervention as the ranking sees it. (A named tuple, not a dataclass:
+    `@dataclass(slots=True)` took 2.5 ms of every start to generate the class.)"""
 
     position: int
     id: str
