@@ -526,10 +526,16 @@ class Ranker:
         A forum's best measure takes the place of the lowest item no other forum needs."""
         measures = self.measures
         kept = top[:limit]
-        missing = [f for f in sorted(fora) if not any(f in measures[e.position].fora for e in kept)]
-        for forum in missing:
-            if any(forum in measures[e.position].fora for e in kept):
-                continue  # brought in by another forum's measure (one measure, two fora)
+        # How many kept items each forum of the case has: an item may give way to another
+        # forum's measure when every forum of the case it serves keeps another item.
+        serves = {e.position: measures[e.position].fora & fora for e in kept}
+        counts = dict.fromkeys(fora, 0)
+        for served in serves.values():
+            for forum in served:
+                counts[forum] += 1
+        for forum in sorted(fora):
+            if counts[forum]:
+                continue  # kept already, or brought in by another forum's measure (one measure, two fora)
             best = next((e for e in top[limit:] if forum in measures[e.position].fora), None)
             if best is None:
                 best = next((e for e in candidates.order if forum in measures[e.position].fora
@@ -540,11 +546,17 @@ class Ranker:
                 kept.append(best)
             else:
                 for index in range(len(kept) - 1, -1, -1):
-                    others = kept[:index] + kept[index + 1:]
-                    if all(any(f in measures[e.position].fora for e in others)
-                           for f in measures[kept[index].position].fora & fora):
+                    served = serves[kept[index].position]
+                    if all(counts[f] >= 2 for f in served):
+                        for f in served:
+                            counts[f] -= 1
                         kept[index] = best
                         break
+                else:
+                    continue  # every kept item is some forum's only one
+            serves[best.position] = measures[best.position].fora & fora
+            for f in serves[best.position]:
+                counts[f] += 1
         kept.sort()
         top[:] = kept
 
