@@ -42,6 +42,15 @@ class BoundedMemo(dict[Hashable, Any]):
             self.clear()
         self[key] = value
 
+    def intern(self, value: K) -> K:
+        """The one kept object equal to `value` (`value` itself, kept, if none is): tables
+        that hold many equal values then share one object each."""
+        found = self.get(value)
+        if found is None:
+            self.keep(value, value)
+            return value
+        return found  # type: ignore[no-any-return]
+
 
 def per_knowledge_base(build: Callable[[K], V]) -> Callable[[K], V]:
     """`build(kb)` done once per knowledge base and kept while the knowledge base lives (a

@@ -232,10 +232,6 @@ def _read_cache(path: Path) -> dict[str, Any] | None:
     return data if _well_formed(data) else None
 
 
-def _write_cache(path: Path, data: dict[str, Any]) -> None:
-    write_cache_json(path, data)
-
-
 class KnowledgeBase:
     """Concepts by id, label lookup, and the catalogue of interventions."""
 
@@ -304,7 +300,7 @@ class KnowledgeBase:
                 cache_path = _paths.cache_dir() / f"kb-{fingerprint[:32]}.json"
             model = _compile.compile_sources(read[-1])
             if use_cache:
-                _write_cache(cache_path, model)
+                write_cache_json(cache_path, model)
         return cls(model, ontology_dir=directory, fingerprint=fingerprint)
 
     @property

@@ -124,6 +124,11 @@ class Measure(NamedTuple):
     def municipality(self) -> str | None:
         return self.municipalities[0] if self.municipalities else None
 
+    def admits(self, age: int | None) -> bool:
+        """Whether a person of `age` is within its age range (an unknown age always is)."""
+        return age is None or ((self.min_age is None or age >= self.min_age)
+                               and (self.max_age is None or age <= self.max_age))
+
 
 class CaseView(NamedTuple):
     """What the ranking needs of a case and its conclusions (no reference, no raw answers)."""
@@ -247,11 +252,11 @@ class Ranker:
         self._reach_victim = frozenset(m.position for m in self.measures if m.for_victims)
         self._reach_place = frozenset(m.position for m in self.measures if m.scope == "place")
         self._in_band: dict[int, frozenset[int]] = {}
-        # Each holds ~6.8 KiB (measured with tracemalloc: key, score arrays, gates and an
-        # order): ~27 MiB when full. Random cases meet about 1,700 sets of conclusions in the
-        # first 20,000 and about 600 new ones in every 20,000 after; a bound of 1,024 cleared
-        # the memo twice per 20,000 and rebuilt about 2,500 of them, this one about 700 (the new
-        # ones), which made the batch path about a sixth faster.
+        # Each holds two score arrays (~1.8 KiB) and references to sets and entries that the
+        # tables share (`_sets`, `_entries`). Random cases meet about 1,700 sets of
+        # conclusions in the first 20,000 and about 600 new ones in every 20,000 after; a
+        # bound of 1,024 cleared the memo twice per 20,000 and rebuilt about 2,500 of them,
+        # this one about 700 (the new ones), which made the batch path about a sixth faster.
         self._open_memo = BoundedMemo(4096)
         self._rankings = BoundedMemo(4096)
         self._items = BoundedMemo(4096)
@@ -309,9 +314,7 @@ class Ranker:
         in_band = self._in_band.get(base.band)
         if in_band is None:
             in_band = self._in_band[base.band] = frozenset(
-                m.position for m in self.measures if m.scope != "organisation"
-                and not (age is not None and ((m.min_age is not None and age < m.min_age)
-                                              or (m.max_age is not None and age > m.max_age))))
+                m.position for m in self.measures if m.scope != "organisation" and m.admits(age))
         group, forum = self._reach_group, self._reach_forum
         reach = self._reach_all.union(*[group[g] for g in base.groups if g in group],
                                       *[forum[f] for f in base.fora if f in forum])
@@ -351,28 +354,19 @@ class Ranker:
                 elif waits == CRIME_WAIT:
                     crime_only.add(m.position)
             else:
-                entry = _Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, m.position)
                 # Shared by every base that scores the measure alike: an entry is most of
                 # a table's memory, and there are a few thousand distinct ones.
-                kept = entries.get(entry)
-                if kept is None:
-                    entries.keep(entry, entry)
-                    kept = entry
-                order.append(kept)
+                order.append(entries.intern(
+                    _Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, m.position)))
         order.sort()
-        one = self._interned
+
+        # One object per distinct set: the bases' tables share them (a table holds six sets,
+        # of a few dozen ids each, that many bases have alike).
+        def one(items: set[Any]) -> frozenset[Any]:
+            return self._sets.intern(frozenset(items))
+
         return _Open(scores, shared_counts, one(gated), one(needs_only), one(crime_only), order,
                      one(factors), one(crime_types), one(contraindications), {})
-
-    def _interned(self, items: set[Any]) -> frozenset[Any]:
-        """One frozenset object per distinct set: the bases' tables share them (a table holds
-        six sets, of a few dozen ids each, that many bases have alike)."""
-        key = frozenset(items)
-        found = self._sets.get(key)
-        if found is None:
-            self._sets.keep(key, key)
-            found = key
-        return found
 
     def _base_fit(self, m: Measure, base: _Base, age: int | None,
                   area_chain: frozenset[str]) -> tuple[float, int, str] | None:
@@ -380,8 +374,7 @@ class Ranker:
         measure for a base. Each feature counted here is one reason `_item` shows."""
         if m.scope == "organisation":
             return None
-        if age is not None and ((m.min_age is not None and age < m.min_age)
-                                or (m.max_age is not None and age > m.max_age)):
+        if not m.admits(age):
             return None
         # A situation group both name (gang members, young offenders, victims...) is the
         # situation itself, whatever words the measure uses for it.
@@ -501,15 +494,11 @@ class Ranker:
             # many cases share one item.
             shown = shown_by_position.get(position)
             if shown is None:
-                shown = _Base(base.tier, base.tier_rank, base.groups & m.groups, base.fora & m.fora, 0, base.area,
-                              base.situations & m.situations)
                 # One object per distinct narrowed base (a few hundred), shared by every
                 # base's table: the tables then hold references, not sets of their own.
-                interned = self._shown.get(shown)
-                if interned is None:
-                    self._shown.keep(shown, shown)
-                    interned = shown
-                shown = shown_by_position[position] = interned
+                shown = shown_by_position[position] = self._shown.intern(_Base(
+                    base.tier, base.tier_rank, base.groups & m.groups, base.fora & m.fora, 0, base.area,
+                    base.situations & m.situations))
             parts = (lang, position, shown, -entry.neg_score,
                      needs & m.factors if needs else _NOTHING, offences & m.crime_types if offences else _NOTHING)
             found = self._items.get(parts)

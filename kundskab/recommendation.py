@@ -148,8 +148,6 @@ class Recommender:
         self.whatif = WhatIf(self.rules)
         self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks)
         self._label_json = {lang: _LabelJSON(self.kb, lang) for lang in ("da", "en")}
-        self._labels: dict[str, dict[str, str]] = {
-            lang: {c.id: c.label(lang) for c in self.kb} for lang in ("da", "en")}
         self._risk_factors = frozenset(f.id for f in self.kb.of_type("RiskFactor"))
         self._forum_by_bit = sorted(
             ((bit, ident) for (kind, ident), bit in self.whatif.derived_bit.items() if kind == "forum"),
@@ -215,7 +213,7 @@ class Recommender:
     # ------------------------------------------------------------------ parts
 
     def _label(self, ident: str, lang: str) -> str:
-        return self._labels.get(lang, self._labels["en"]).get(ident, ident)
+        return self.ranker.label(ident, lang)  # the ranker's table of labels: one per language
 
     def _explain(self, derivation: Derivation, tier: str, lang: str) -> list[Piece]:
         """One entry per rule, conclusion and premises behind the tier, fora and groups."""
@@ -244,7 +242,7 @@ class Recommender:
             sources = self.kb.get(given).sources
             entry = {"rule": IMPLICATION_RULE, "conclusion": f"factor:{factor}=true",
                      "because": gettext(IMPLICATION_BECAUSE, lang).format(
-                         factor=self._labels[lang].get(given, given), other=self._labels[lang].get(factor, factor)),
+                         factor=self._label(given, lang), other=self._label(factor, lang)),
                      "premises": [f"factor:{given}=true"], "source": str(sources[0]) if sources else None}
             entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
         return entries

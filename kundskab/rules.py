@@ -76,8 +76,6 @@ MAX_RULE_FILE_BYTES = 1_000_000
 RANKING_WEIGHTS = ("situation", "needs", "crime", "forum", "tier", "group", "place", "status")
 
 
-
-
 class Facts(_Frozen):
     """What a case tells the rules: the age and the factors known to be true or false."""
 
@@ -265,6 +263,11 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def tier_ranks(kb: KnowledgeBase) -> dict[str, int]:
+    """Each tier of the knowledge base with its rank (ks:rank: general 1 up to individual)."""
+    return {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
+
+
 class RuleSet:
     """All rules, checked against the knowledge base, plus the intervention ranking."""
 
@@ -275,7 +278,7 @@ class RuleSet:
         self._ranking = ranking
         self.applies_to = applies_to
         self.by_id = {r.id: r for r in rules}
-        self.tier_ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
+        self.tier_ranks = tier_ranks(kb)
         self.tier_by_rank = {rank: ident for ident, rank in self.tier_ranks.items()}
         # The factors some rule reads: only their unknowns can be open questions.
         self.factors_read = sorted(
@@ -334,8 +337,8 @@ class RuleSet:
         if use_cache and kb.fingerprint:  # a knowledge base without one cannot key a cache
             # Unchanged rule files (and code) are known by their signature: no file is read.
             key = _paths.content_key(f"rules-{applies_to}", [Path(__file__), *files],
-                              lambda: _cache_key(kb, applies_to, sources()),
-                              extra=f"{RULES_CACHE_FORMAT}\0{kb.fingerprint}")
+                                     lambda: _cache_key(kb, applies_to, sources()),
+                                     extra=f"{RULES_CACHE_FORMAT}\0{kb.fingerprint}")
             cache_path = _paths.cache_dir() / f"rules-{key[:32]}.json"
             cached = _from_cache(kb, read_cache_json(cache_path), applies_to, generated)
             if cached is not None:
@@ -494,9 +497,11 @@ def _texts(value: Any) -> dict[str, str]:
     return {k: _text(v) for k, v in _keys(value, {"da", "en"}).items()}
 
 
-_CONDITION_FIELDS = {"kind", "ids", "derived_kind", "min_age", "max_age", "rank", "origin"}
-_RULE_FIELDS = {"id", "conditions", "conclusions", "because", "source", "file", "line"}
-_RANKING_FIELDS = {"id", "weights", "minimum_score", "limit", "because", "source"}
+# The keys `_to_cache` writes: the records' fields (a rule's `generated` is not cached:
+# generated rules are made anew from the knowledge base).
+_CONDITION_FIELDS = set(Condition._fields)
+_RULE_FIELDS = set(Rule._fields) - {"generated"}
+_RANKING_FIELDS = set(Ranking._fields)
 
 
 def _cached_condition(kb: KnowledgeBase, raw: Any, initiatives: bool, ranks: set[int]) -> Condition:
@@ -565,7 +570,7 @@ def _from_cache(kb: KnowledgeBase, data: Any, applies_to: str,
         top = _keys(data, {"format", "applies_to", "rules", "ranking"})
         _need(top["format"] == RULES_CACHE_FORMAT and type(top["format"]) is int
               and top["applies_to"] == applies_to and type(top["rules"]) is list)
-        ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
+        ranks = tier_ranks(kb)
         rules = [_cached_rule(kb, raw, initiatives, ranks) for raw in top["rules"]]
         ids = [r.id for r in generated] + [r.id for r in rules]
         _need(len(set(ids)) == len(ids) and bool(rules))

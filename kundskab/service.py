@@ -56,6 +56,7 @@ from kundskab.errors import (
 )
 from kundskab.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Text, gettext
 from kundskab.knowledge import KnowledgeBase
+from kundskab.recommendation import MAX_LIMIT
 
 __all__ = ["Limits", "Service", "TimeLimitError", "create_app", "error_for", "request_language", "serve"]
 
@@ -496,11 +497,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 RECOMMEND_PARAMETERS = [
-    {"name": "lang", "in": "query", "required": False, "schema": {"enum": ["da", "en"], "type": "string"},
+    {"name": "lang", "in": "query", "required": False, "schema": {"enum": list(LANGUAGES), "type": "string"},
      "description": "Language of labels and messages; without it the request's Accept-Language (da or en), "
                     "else Danish."},
     {"name": "limit", "in": "query", "required": False,
-     "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
      "description": "At most this many interventions (as `recommend --limit`)."},
 ]
 
@@ -517,7 +518,7 @@ def _recommend_options(request: Request) -> tuple[str, int | None]:
             limit = int(limit_text)
         except ValueError:
             raise RequestValidationError([{"type": "int_parsing", "loc": ("query", "limit")}]) from None
-        if not 1 <= limit <= 100:
+        if not 1 <= limit <= MAX_LIMIT:
             raise RequestValidationError([{"type": "less_than_equal", "loc": ("query", "limit")}])
     return _language(request, lang), limit
 
@@ -632,7 +633,7 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
             NDJSON: {"schema": {"$ref": "#/components/schemas/Case"}}}}},
     )
     async def batch(request: Request, lang: LangQuery = None,
-                    limit: Annotated[int | None, Query(ge=1, le=100)] = None) -> StreamingResponse:
+                    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None) -> StreamingResponse:
         body = await request.body()
         deadline = time.monotonic() + limits.seconds
         if not service.ready:

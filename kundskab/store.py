@@ -159,7 +159,8 @@ class StoreSource:
     def load(self) -> KnowledgeBase:
         """The published knowledge base, compiled once per version (cached on disk by its
         fingerprint, as the embedded one is)."""
-        from kundskab.knowledge import _read_cache, _write_cache
+        from kundskab._paths import write_cache_json
+        from kundskab.knowledge import _read_cache
 
         fingerprint = self.fingerprint()
         cache_path = _paths.cache_dir() / f"kb-store-{fingerprint[:32]}.json"
@@ -174,7 +175,7 @@ class StoreSource:
             if found != {fingerprint}:
                 raise KnowledgeBaseError(N_("the store's graph changed while it was read: try again"))
             model = compile_graph(graph)
-            _write_cache(cache_path, model)
+            write_cache_json(cache_path, model)
         return KnowledgeBase(model, ontology_dir=None, fingerprint=fingerprint)
 
     def check(self, kb: KnowledgeBase, lang: str = "da") -> Any:

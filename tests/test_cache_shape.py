@@ -3,7 +3,6 @@ the whole cache a miss (and the knowledge base is compiled anew)."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from kundskab.knowledge import KnowledgeBase, _well_formed
+from tests.tampering import replaced, value_at
 
 BAD_VALUES: list[Any] = [1, None, 1.5, True, ["x"], {"x": "y"}]
 
@@ -50,13 +50,9 @@ def test_one_value_of_the_wrong_type_anywhere_is_refused(kb: KnowledgeBase, tmp_
     refused = 0
     for path in _places(data):
         for bad in BAD_VALUES:
-            changed = copy.deepcopy(data)
-            target = changed
-            for step in path[:-1]:
-                target = target[step]
-            if type(bad) is type(target[path[-1]]):
+            if type(bad) is type(value_at(data, path)):
                 continue  # not a change of type
-            target[path[-1]] = bad  # ({"x": "y"} is no tagged literal either: it has no "value")
+            changed = replaced(data, path, bad)  # ({"x": "y"} is no tagged literal either: it has no "value")
             assert not _well_formed(changed), (path, bad)
             refused += 1
     assert refused > 60

@@ -19,6 +19,7 @@ import pytest
 from kundskab.errors import RuleError
 from kundskab.knowledge import KnowledgeBase
 from kundskab.rules import RuleSet
+from tests.tampering import replaced, value_at
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,17 +103,12 @@ def test_a_tampered_rules_cache_is_refused(kb: KnowledgeBase, cache: Path) -> No
     tried = 0
     for place in _places(data):
         for bad in BAD_VALUES:
-            changed = copy.deepcopy(data)
-            target = changed
-            for step in place[:-1]:
-                target = target[step]
-            original = target[place[-1]]
+            original = value_at(data, place)
             if original == bad or (type(original) is type(bad) and not _names(place)) \
                     or (place[-1] in ("min_age", "max_age") and bad in (None, 1)) \
                     or (place[-1] == "rank" and bad in list(reference.tier_by_rank)):  # another tier
                 continue  # a change of a free text or number is no change of shape
-            target[place[-1]] = bad
-            path.write_text(json.dumps(changed), "utf-8")
+            path.write_text(json.dumps(replaced(data, place, bad)), "utf-8")
             loaded = RuleSet.load(kb)  # refused: parsed from the YAML and written afresh
             assert loaded.rules == reference.rules, (place, bad)
             assert loaded._ranking == reference._ranking, (place, bad)
