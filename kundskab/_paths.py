@@ -64,12 +64,16 @@ def cache_dir() -> Path:
 # checks the exact shape before using any of it; anything else is a miss, and it is rebuilt.
 MAX_CACHE_BYTES = 64 * 1024 * 1024
 MAX_KEY_MEMORIES = 16  # per kind of source: a few checkouts or versions side by side
+# A memory is one line per source file (the ontology's ~50 take ~6 KB): a larger file is
+# not read on every start, whoever put it there.
+MAX_KEY_MEMORY_BYTES = 1024 * 1024
 _HEX = frozenset("0123456789abcdef")
 
 
-def read_cache_json(path: Path) -> Any:
-    """The JSON in a cache file, or None when it is not a regular file of sane size holding
-    JSON. The caller still checks the value's exact shape before trusting any of it."""
+def read_cache_json(path: Path, max_bytes: int = MAX_CACHE_BYTES) -> Any:
+    """The JSON in a cache file, or None when it is not a regular file of at most
+    `max_bytes` holding JSON. The caller still checks the value's exact shape before
+    trusting any of it."""
     try:
         # O_NOFOLLOW: a link (to /dev/zero, say) is not read; O_NONBLOCK: nor does a FIFO hang.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
@@ -78,9 +82,9 @@ def read_cache_json(path: Path) -> Any:
     try:
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
+            if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
                 return None
-            data = json.loads(handle.read(MAX_CACHE_BYTES + 1))
+            data = json.loads(handle.read(max_bytes + 1))
     except (OSError, ValueError, RecursionError):
         return None
     return data
@@ -129,7 +133,7 @@ def content_key(kind: str, files: Sequence[Path], compute: Callable[[], str], ex
     signature is a miss: the key is computed and remembered anew."""
     signature = source_signature(files, extra)
     memory = cache_dir() / f"sources-{kind}-{zlib.crc32(signature.encode()):08x}.json"
-    found = read_cache_json(memory)
+    found = read_cache_json(memory, MAX_KEY_MEMORY_BYTES)
     if type(found) is dict and found.get("signature") == signature:
         key = found.get("key")
         # The key names cache files: hex only, so that no memory can point elsewhere.

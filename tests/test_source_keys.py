@@ -72,6 +72,17 @@ def test_a_memory_pointing_outside_the_cache_is_not_believed(cache: Path, tmp_pa
         assert _paths.content_key("test", [source], lambda: _hash_of(source)) == _hash_of(source)
 
 
+def test_an_oversized_memory_is_not_read(cache: Path, tmp_path: Path) -> None:
+    source = tmp_path / "a.ttl"
+    source.write_text("one")
+    _paths.content_key("test", [source], lambda: _hash_of(source))
+    (path,) = cache.glob("sources-test-*.json")
+    signature = json.loads(path.read_text())["signature"]
+    padded = json.dumps({"signature": signature, "key": "ab" * 32, "pad": "x" * _paths.MAX_KEY_MEMORY_BYTES})
+    path.write_text(padded)
+    assert _paths.content_key("test", [source], lambda: _hash_of(source)) == _hash_of(source)
+
+
 def test_memories_are_pruned(cache: Path, tmp_path: Path) -> None:
     source = tmp_path / "a.ttl"
     for n in range(_paths.MAX_KEY_MEMORIES + 5):
