@@ -23,10 +23,16 @@ KS = rdflib.Namespace(_vocab.KS)
 
 
 def load_graph(files: Iterable[Path]) -> rdflib.Graph:
+    return graph_of_sources((path, path.read_bytes()) for path in files)
+
+
+def graph_of_sources(sources: Iterable[tuple[Path, bytes]]) -> rdflib.Graph:
+    """One graph of Turtle already read into memory (each file's content with its path)."""
     graph = rdflib.Graph()
-    for path in files:
+    for path, data in sources:
         try:
-            graph.parse(path, format="turtle")
+            # The file's own IRI as base, as parsing the path would give.
+            graph.parse(data=data, format="turtle", publicID=path.resolve().as_uri())
         except Exception as exc:  # rdflib raises many unrelated types for bad Turtle
             raise KnowledgeBaseError(N_("{path}: cannot parse Turtle: {detail}"), path=str(path),
                                      detail=str(exc)) from exc
@@ -152,15 +158,7 @@ def compile_graph(graph: rdflib.Graph) -> dict[str, Any]:
 def compile_sources(sources: Iterable[tuple[Path, bytes]]) -> dict[str, Any]:
     """Compile Turtle already read into memory: the caller keys the cache by these very
     bytes, so a file edited meanwhile cannot put old content under a new key."""
-    graph = rdflib.Graph()
-    for path, data in sources:
-        try:
-            # The file's own IRI as base, as parsing the path would give.
-            graph.parse(data=data, format="turtle", publicID=path.resolve().as_uri())
-        except Exception as exc:  # rdflib raises many unrelated types for bad Turtle
-            raise KnowledgeBaseError(N_("{path}: cannot parse Turtle: {detail}"), path=str(path),
-                                     detail=str(exc)) from exc
-    return compile_graph(graph)
+    return compile_graph(graph_of_sources(sources))
 
 
 def compile_directory(directory: Path) -> dict[str, Any]:

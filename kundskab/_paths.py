@@ -114,6 +114,24 @@ def write_cache_json(path: Path, data: Any) -> None:
                 pass
 
 
+def hash_sources(named: Sequence[tuple[str, Path]], header: str) -> tuple[str, list[tuple[Path, bytes]]]:
+    """The SHA-256 (hex) of `header` and of each file's name and content, and the content,
+    from one read of each: what is built from the content then belongs to that very key,
+    even if a file is edited meanwhile."""
+    import hashlib  # only when the sources are new to this cache (see content_key)
+
+    digest = hashlib.sha256(header.encode())
+    sources: list[tuple[Path, bytes]] = []
+    for name, path in named:
+        data = path.read_bytes()
+        digest.update(name.encode())
+        digest.update(b"\0")
+        digest.update(data)
+        digest.update(b"\0")
+        sources.append((path, data))
+    return digest.hexdigest(), sources
+
+
 def source_signature(files: Sequence[Path], extra: str = "") -> str:
     """What the file system says of `files`: path, size, inode, modification and change
     times. Any write to a file changes it (the change time cannot be set back), so a

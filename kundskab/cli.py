@@ -592,9 +592,12 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
 @lang_option()
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True, help=N_("Output for people (text) or programs (json; csv with --programme)."))
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help=N_("Run the SHACL shapes even over files they were run over before (their result "
+                      "is kept in the cache directory, keyed by the files' content)."))
 @store_option
 @handle_errors
-def check(strict: bool, programme: str | None, fmt: str, lang: str) -> None:
+def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bool) -> None:
     if programme is not None:
         _check_programme(programme, strict, fmt, lang)
         return
@@ -608,7 +611,7 @@ def check(strict: bool, programme: str | None, fmt: str, lang: str) -> None:
 
         report = StoreSource(_STORE["url"], graph=_STORE["graph"]).check(kb, lang)
     else:
-        report = run_check(kb, lang)
+        report = run_check(kb, lang, use_cache=not no_cache)
     failed = not report.ok or (strict and bool(report.findings))
     if fmt == "json":
         data = report.as_dict()

@@ -98,24 +98,106 @@ def _short(node: Any) -> str:
     return text
 
 
+# The SHACL issues of an ontology, kept in the cache directory under the content of
+# everything they follow from (see `shacl_issues`). Bump when that stops being true.
+SHACL_CACHE_FORMAT = 1
+_MAX_CACHED_ISSUES = 100_000
+_MAX_CACHED_TEXT = 10_000
+
+
 def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: Any = None,
-                 lang: str = "da") -> list[Issue]:
+                 lang: str = "da", use_cache: bool = True) -> list[Issue]:
     """Run the SHACL shapes over the ontology; one Issue per violation, with the shape's
-    sh:message in `lang` (every shape has one in Danish and one in English)."""
+    sh:message in `lang` (every shape has one in Danish and one in English).
+
+    The issues are a pure function of the ontology's and the shapes' files, this module
+    and its message catalogues, pySHACL and rdflib, and the language. With `use_cache`
+    they are kept in the cache directory under a hash of all of those, so `check` on a
+    knowledge base that has not changed since it was last checked does not parse and
+    validate it again (about nine tenths of its time); any edit, or another pySHACL, is a
+    new key. A graph given as `data` (read from a store) is always validated."""
+    ontology = [(f"ontology/{p.relative_to(ontology_dir)}", p) for p in _paths.ontology_files(ontology_dir)]
+    shapes = [(f"shapes/{p.name}", p) for p in sorted((shapes_dir or ontology_dir / "shapes").glob("*.ttl"))]
+    if data is not None or not use_cache:
+        return _shacl_run(None if data is not None else [(p, p.read_bytes()) for _, p in ontology],
+                          [(p, p.read_bytes()) for _, p in shapes], lang, data)
+    named = ontology + shapes + _code_inputs()
+    header = f"shacl-format={SHACL_CACHE_FORMAT}\0lang={lang}"
+    read: list[list[tuple[Path, bytes]]] = []  # the inputs' content, once read
+
+    def key_of_content() -> str:
+        key, sources = _paths.hash_sources(named, header)
+        read.append(sources)
+        return key
+
+    # Unchanged inputs are known by their signature, without reading them.
+    key = _paths.content_key("shacl", [path for _, path in named], key_of_content, extra=header)
+    cache_path = _paths.cache_dir() / f"shacl-{key[:32]}.json"
+    cached = _cached_issues(_paths.read_cache_json(cache_path))
+    if cached is not None:
+        return cached
+    if not read:  # validated from the very bytes the key is computed from
+        key = key_of_content()
+        cache_path = _paths.cache_dir() / f"shacl-{key[:32]}.json"
+    sources = read[-1]
+    issues = _shacl_run(sources[:len(ontology)], sources[len(ontology):len(ontology) + len(shapes)], lang)
+    _paths.write_cache_json(cache_path, {"format": SHACL_CACHE_FORMAT, "issues": [
+        [i.code, i.focus, i.message, i.path, i.value, i.shape] for i in issues]})
+    return issues
+
+
+def _code_inputs() -> list[tuple[str, Path]]:
+    """The code behind the SHACL issues, named: this module, its message catalogues, and
+    pySHACL's and rdflib's package files (which carry their versions), found without
+    importing them."""
+    from importlib.util import find_spec
+
+    named = [("kundskab/integrity.py", Path(__file__))]
+    named += [(f"kundskab/locale/{p.parent.parent.name}/{p.name}", p)
+              for p in sorted(Path(__file__).parent.glob("locale/*/LC_MESSAGES/kundskab.po"))]
+    for package in ("pyshacl", "rdflib"):
+        spec = find_spec(package)
+        if spec is not None and spec.origin:
+            named.append((f"{package}/__init__.py", Path(spec.origin)))
+    return named
+
+
+def _cached_issues(data: Any) -> list[Issue] | None:
+    """The issues of a cache file, or None unless it has exactly the shape written above
+    (the cache directory is not trusted)."""
+    if type(data) is not dict or set(data) != {"format", "issues"} or data["format"] != SHACL_CACHE_FORMAT:
+        return None
+    rows = data["issues"]
+    if type(rows) is not list or len(rows) > _MAX_CACHED_ISSUES:
+        return None
+    issues = []
+    for row in rows:
+        if type(row) is not list or len(row) != 6:
+            return None
+        for index, text in enumerate(row):
+            if not (type(text) is str and len(text) <= _MAX_CACHED_TEXT) and not (index >= 3 and text is None):
+                return None
+        issues.append(Issue(*row))
+    return issues
+
+
+def _shacl_run(sources: list[tuple[Path, bytes]] | None, shape_sources: list[tuple[Path, bytes]], lang: str,
+               data: Any = None) -> list[Issue]:
+    """Validate the ontology (its files' content, or a graph as `data`) with pySHACL."""
     import pyshacl
     import rdflib
     from rdflib.namespace import SH
 
-    from kundskab._compile import load_graph
-    from kundskab._paths import ontology_files
+    from kundskab._compile import graph_of_sources
 
-    if data is None:  # else the graph as read from a store (kundskab.store)
-        data = load_graph(ontology_files(ontology_dir))
-    shapes = rdflib.Graph()
-    for path in sorted((shapes_dir or ontology_dir / "shapes").glob("*.ttl")):
-        shapes.parse(path, format="turtle")
+    if data is None:
+        assert sources is not None
+        data = graph_of_sources(sources)
+    shapes = graph_of_sources(shape_sources)
+    # advanced=False: the shapes use no SHACL Advanced Features, and with them on pySHACL
+    # copies the whole data graph first (for rules that might add triples).
     _conforms, results, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+        data, shacl_graph=shapes, inference="none", advanced=False, allow_warnings=True
     )
     language_of = {str(m): m.language for m in shapes.objects(None, SH.message) if isinstance(m, rdflib.Literal)}
     issues = []
@@ -244,15 +326,19 @@ def _programme_findings(kb: KnowledgeBase, lang: str = "da") -> tuple[list[Findi
     return findings, verdicts, scope
 
 
-def check(kb: KnowledgeBase | None = None, lang: str | None = None, *, graph: Any = None) -> CheckReport:
+def check(kb: KnowledgeBase | None = None, lang: str | None = None, *, graph: Any = None,
+          use_cache: bool = True) -> CheckReport:
     """Check the knowledge base: SHACL shapes, unique labels, programme findings, their
     messages in `lang` (by default the current language; SHACL's from the shapes).
 
-    `graph`: the ontology as read from a SPARQL store (kundskab.store); else its files."""
+    `graph`: the ontology as read from a SPARQL store (kundskab.store); else its files.
+    `use_cache`: the SHACL issues of files validated before are taken from the cache
+    directory (see `shacl_issues`); False validates them again."""
     kb = kb or KnowledgeBase.load()
     lang = lang or language()
     directory = kb.ontology_dir or _paths.ontology_dir()
-    errors = shacl_issues(directory, data=graph, lang=lang) + label_issues(kb, lang) + text_issues(kb, lang)
+    errors = shacl_issues(directory, data=graph, lang=lang, use_cache=use_cache) + label_issues(kb, lang) \
+        + text_issues(kb, lang)
     findings, verdicts, scope = _programme_findings(kb, lang)
     return CheckReport(
         kb_version=kb.version,

@@ -158,18 +158,8 @@ class Concept(Frozen):
 def _read_sources(files: Iterable[Path], root: Path) -> tuple[str, list[tuple[Path, bytes]]]:
     """The fingerprint of the ontology files and their content, from one read of each:
     the cache is compiled from the very bytes its key was computed from."""
-    import hashlib  # only when the sources are new to this cache (see _paths.content_key)
-
-    digest = hashlib.sha256(f"format={_vocab.CACHE_FORMAT}".encode())
-    sources: list[tuple[Path, bytes]] = []
-    for path in files:
-        data = path.read_bytes()
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(b"\0")
-        digest.update(data)
-        digest.update(b"\0")
-        sources.append((path, data))
-    return digest.hexdigest(), sources
+    return _paths.hash_sources([(str(path.relative_to(root)), path) for path in files],
+                               f"format={_vocab.CACHE_FORMAT}")
 
 
 # The cache directory is not trusted (kundskab._paths): a cache file is read only if it has

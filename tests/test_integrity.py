@@ -109,3 +109,99 @@ def test_findings_follow_the_requirement_data(ontology_copy: Path) -> None:
     path.write_text(lowered, encoding="utf-8")
     findings = programme_findings(KnowledgeBase.load(ontology_copy))
     assert not [f for f in findings if f.code == "too-few-principles"]
+
+
+# ---------------------------------------------------------------------- the SHACL cache
+
+BROKEN = FIXTURES / "concept.ttl"
+
+
+@pytest.fixture()
+def small_ontology(tmp_path: Path) -> Path:
+    """The schema, the shapes and one broken file: issues to keep, in a fraction of a second."""
+    target = tmp_path / "small"
+    shutil.copytree(ontology_dir() / "shapes", target / "shapes")
+    shutil.copy(ontology_dir() / "schema.ttl", target / "schema.ttl")
+    shutil.copy(BROKEN, target / "broken.ttl")
+    return target
+
+
+def _runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the pySHACL runs from here on."""
+    import kundskab.integrity as integrity
+
+    runs: list[int] = []
+    real = integrity._shacl_run
+
+    def counted(*args: object, **kwargs: object) -> list[object]:
+        runs.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(integrity, "_shacl_run", counted)
+    return runs
+
+
+def test_shacl_issues_of_unchanged_files_come_from_the_cache(
+        small_ontology: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path / "cache"))
+    ontology_copy = small_ontology
+    runs = _runs(monkeypatch)
+    fresh = shacl_issues(ontology_copy, lang="en")
+    assert fresh and runs == [1]
+    assert shacl_issues(ontology_copy, lang="en") == fresh and runs == [1]
+    # Another language is another result; so is not using the cache.
+    assert shacl_issues(ontology_copy, lang="da") != fresh and runs == [1, 1]
+    assert shacl_issues(ontology_copy, lang="en", use_cache=False) == fresh and runs == [1, 1, 1]
+
+
+def test_an_edit_to_any_input_is_validated_again(
+        small_ontology: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path / "cache"))
+    broken = (small_ontology / "broken.ttl").read_bytes()
+    (small_ontology / "broken.ttl").unlink()
+    runs = _runs(monkeypatch)
+    assert shacl_issues(small_ontology, lang="en") == []
+    (small_ontology / "concepts.ttl").write_bytes(broken)  # a new file
+    found = shacl_issues(small_ontology, lang="en")
+    assert found and runs == [1, 1]
+    (small_ontology / "concepts.ttl").unlink()
+    assert shacl_issues(small_ontology, lang="en") == []  # the first content again: its result
+    assert runs == [1, 1]
+    (small_ontology / "concepts.ttl").write_bytes(broken.replace(b"kb:", b"kb:x-"))  # an edited file
+    assert shacl_issues(small_ontology, lang="en") != found and runs == [1, 1, 1]
+    shapes = small_ontology / "shapes" / "knowledge-base.ttl"  # an edited shape
+    shapes.write_text(shapes.read_text().replace("sh:minCount 2 ; sh:maxCount 2 ;", "sh:minCount 3 ;"))
+    assert any("prefLabel" in i.message for i in shacl_issues(small_ontology, lang="en"))
+    assert runs == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"[]", b'{"format": 1}', b'{"format": 2, "issues": []}', b'{"format": 1, "issues": [], "x": 1}',
+    b'{"format": 1, "issues": [["a", "b", "c"]]}', b'{"format": 1, "issues": [[1, "b", "c", null, null, null]]}',
+    b'{"format": 1, "issues": [["a", null, "c", null, null, null]]}',
+    b'{"format": 1, "issues": [["a", "b", "' + b"x" * 10_001 + b'", null, null, null]]}',
+], ids=range(9))
+def test_a_cached_result_of_another_shape_is_validated_anew(
+        content: bytes, small_ontology: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(cache))
+    fresh = shacl_issues(small_ontology, lang="en")
+    assert fresh
+    [cached] = cache.glob("shacl-*.json")
+    cached.write_bytes(content)
+    runs = _runs(monkeypatch)
+    assert shacl_issues(small_ontology, lang="en") == fresh and runs == [1]
+
+
+def test_check_no_cache_runs_the_shapes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kundskab.cli import main
+
+    monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path / "cache"))
+    runs = _runs(monkeypatch)
+    for args in (["check"], ["check"], ["check", "--no-cache"]):
+        result = CliRunner().invoke(main, ["--lang", "en", *args])
+        assert result.exit_code == 0, result.output
+        assert "0 errors" in result.output
+    assert runs == [1, 1]

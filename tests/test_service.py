@@ -394,9 +394,10 @@ def test_messages_follow_lang_then_accept_language(client: httpx.Client) -> None
 
 
 @pytest.fixture(scope="module")
-def hurried() -> Iterator[Server]:
-    """A server whose time limit is half a second: less than a check of the knowledge base takes."""
-    running = Server("--timeout", "0.5")
+def hurried(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server whose time limit is half a second: less than a check of the knowledge base takes
+    when its SHACL issues are not in the cache yet (a cache directory of its own)."""
+    running = Server("--timeout", "0.5", env={"KUNDSKAB_CACHE_DIR": str(tmp_path_factory.mktemp("hurried"))})
     try:
         yield running
     finally:
