@@ -74,11 +74,19 @@ def per_knowledge_base(build: Callable[[K], V]) -> Callable[[K], V]:
     """`build(kb)` done once per knowledge base and kept while the knowledge base lives (a
     weak key: a knowledge base read anew from a store does not keep the old one alive)."""
     built: weakref.WeakKeyDictionary[Any, V] = weakref.WeakKeyDictionary()
+    # The last one asked for, by weak reference: one knowledge base serves a whole batch,
+    # and a WeakKeyDictionary lookup makes a weak reference to its key every time.
+    # (Read and replaced as one tuple, so that threads never see one's value with another's key.)
+    last: list[tuple[Callable[[], Any], Any]] = [(lambda: None, None)]
 
     def get(kb: K) -> V:
+        ref, value = last[0]
+        if ref() is kb:
+            return value  # type: ignore[no-any-return]
         found = built.get(kb)
         if found is None:
             found = built[kb] = build(kb)
+        last[0] = (weakref.ref(kb), found)
         return found
 
     get.__doc__ = build.__doc__

@@ -105,11 +105,17 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+# One decoder for every case: json.loads with a hook builds a new decoder per call.
+_DECODE = json.JSONDecoder(object_pairs_hook=_unique_keys).decode
+
+
 def load_case_json(text: str | bytes) -> Any:
     """Parse JSON from outside: a key given twice and nesting too deep are CaseErrors; other
     syntax errors are ValueError (json.JSONDecodeError), with the position only."""
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        if not isinstance(text, str):  # as json.loads takes bytes: UTF-8, -16 or -32
+            text = text.decode(json.detect_encoding(text), "surrogatepass")
+        return _DECODE(text)
     except RecursionError:
         raise CaseError(N_("the case is nested too deeply")) from None
 

@@ -61,6 +61,10 @@ def _piece(value: Any) -> Piece:
     return value, _dumps(value)
 
 
+def _piece_of_text(text: str) -> Piece:
+    return None, text
+
+
 _ID_LISTS = BoundedMemo()
 
 
@@ -174,6 +178,7 @@ class Recommender:
         # random cases, then a slow trickle of new ones; bounded near that working set so that
         # memory is flat after the first 100,000 cases, not only after millions.
         self._plain_questions = BoundedMemo(2048)
+        self._labels = BoundedMemo(4096)  # the labels' JSON per language, conclusions and items
 
     # ------------------------------------------------------------------ public
 
@@ -267,9 +272,13 @@ class Recommender:
 
     def _labels_piece(self, lang: str, tier: str, groups: list[str], fora: list[str], ranked: frozenset[str]) -> Piece:
         """The labels of every concept the answer names, as JSON text."""
-        label_json = self._label_json[lang]
-        ids = sorted(ranked.union(fora, groups, (tier,)))
-        return None, "{" + ",".join([label_json[i] for i in ids]) + "}"
+        key = (lang, tier, *groups, "", *fora, ranked)  # "" ends the groups: no id is empty
+        found = self._labels.get(key)
+        if found is None:
+            label_json = self._label_json[lang]
+            ids = sorted(ranked.union(fora, groups, (tier,)))
+            found = self._labels.make(key, _piece_of_text, "{" + ",".join([label_json[i] for i in ids]) + "}")
+        return found  # type: ignore[no-any-return]
 
     def _open_questions(self, case: Case, derivation: Derivation, lang: str) -> list[Piece]:
         """Each unknown factor whose answer would change the tier or the fora, and what
