@@ -24,31 +24,21 @@ V = TypeVar("V")
 
 
 class BoundedMemo(dict[Hashable, Any]):
-    """A dict that holds at most `size` entries, and the `size` before them. Look up with
-    the dict's own `get`; `make` builds and keeps a value on a miss.
-
-    When full, the entries become the previous generation and the dict starts empty; a
-    miss looks there before building, and keeps what it finds. What is still in use
-    survives a clearing, where clearing alone rebuilt it all (for random cases, a third of
-    the rankings a batch made were rebuilt after a clearing); memory stays bounded, at
-    twice `size` entries."""
+    """A dict that holds at most `size` entries (cleared when full). Look up with the
+    dict's own `get`; `make` builds and keeps a value on a miss."""
 
     def __init__(self, size: int = 4096) -> None:
         super().__init__()
         self.size = size
-        self._previous: dict[Hashable, Any] = {}
 
     def make(self, key: Hashable, build: Callable[..., Any], *args: Any) -> Any:
-        value = self._previous.get(key, _MISSING)
-        if value is _MISSING:
-            value = build(*args)
+        value = build(*args)
         self.keep(key, value)
         return value
 
     def keep(self, key: Hashable, value: Any) -> None:
         """Store a value built elsewhere, within the bound."""
         if len(self) >= self.size:
-            self._previous = dict(self)
             self.clear()
         self[key] = value
 
@@ -57,17 +47,9 @@ class BoundedMemo(dict[Hashable, Any]):
         that hold many equal values then share one object each."""
         found = self.get(value)
         if found is None:
-            found = self._previous.get(value, value)
-            self.keep(found, found)
+            self.keep(value, value)
+            return value
         return found  # type: ignore[no-any-return]
-
-    def forget(self) -> None:
-        """Drop every entry, of both generations."""
-        self.clear()
-        self._previous = {}
-
-
-_MISSING = object()
 
 
 def per_knowledge_base(build: Callable[[K], V]) -> Callable[[K], V]:
