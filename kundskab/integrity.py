@@ -147,14 +147,15 @@ def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: An
 
 
 def _code_inputs() -> list[tuple[str, Path]]:
-    """The code behind the SHACL issues, named: this module, its message catalogues, and
-    pySHACL's and rdflib's package files (which carry their versions), found without
-    importing them."""
+    """The code behind the SHACL issues, named: this module and the two it reads Turtle and
+    names with, its message catalogues, and pySHACL's and rdflib's package files (which
+    carry their versions), found without importing them."""
     from importlib.util import find_spec
 
-    named = [("kundskab/integrity.py", Path(__file__))]
+    here = Path(__file__).parent
+    named = [(f"kundskab/{name}", here / name) for name in ("integrity.py", "_compile.py", "_vocab.py")]
     named += [(f"kundskab/locale/{p.parent.parent.name}/{p.name}", p)
-              for p in sorted(Path(__file__).parent.glob("locale/*/LC_MESSAGES/kundskab.po"))]
+              for p in sorted(here.glob("locale/*/LC_MESSAGES/kundskab.po"))]
     for package in ("pyshacl", "rdflib"):
         spec = find_spec(package)
         if spec is not None and spec.origin:
