@@ -258,7 +258,10 @@ class Ranker:
         # bound of 1,024 cleared the memo twice per 20,000 and rebuilt about 2,500 of them,
         # this one about 700 (the new ones), which made the batch path about a sixth faster.
         self._open_memo = BoundedMemo(4096)
-        self._rankings = BoundedMemo(4096)
+        # A ranking is small (references to shared items). At 4,096 the memo was cleared
+        # often enough that about 2,800 rankings were made per 20,000 random cases; at 8,192
+        # about 1,200, for some 6 MiB more when full.
+        self._rankings = BoundedMemo(8192)
         self._items = BoundedMemo(4096)
         self._shown = BoundedMemo(8192)
         self._sets = BoundedMemo(8192)
