@@ -12,7 +12,7 @@ unless the caller is strict.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,8 @@ def _short(node: Any) -> str:
 SHACL_CACHE_FORMAT = 1
 _MAX_CACHED_ISSUES = 100_000
 _MAX_CACHED_TEXT = 10_000
+_ISSUE_FIELDS = {f.name for f in fields(Issue)}
+_OPTIONAL = {"path", "value", "shape"}  # an Issue's fields that may be None
 
 
 def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: Any = None,
@@ -141,8 +143,7 @@ def shacl_issues(ontology_dir: Path, shapes_dir: Path | None = None, *, data: An
         cache_path = _paths.cache_dir() / f"shacl-{key[:32]}.json"
     sources = read[-1]
     issues = _shacl_run(sources[:len(ontology)], sources[len(ontology):len(ontology) + len(shapes)], lang)
-    _paths.write_cache_json(cache_path, {"format": SHACL_CACHE_FORMAT, "issues": [
-        [i.code, i.focus, i.message, i.path, i.value, i.shape] for i in issues]})
+    _paths.write_cache_json(cache_path, {"format": SHACL_CACHE_FORMAT, "issues": [asdict(i) for i in issues]})
     return issues
 
 
@@ -173,12 +174,12 @@ def _cached_issues(data: Any) -> list[Issue] | None:
         return None
     issues = []
     for row in rows:
-        if type(row) is not list or len(row) != 6:
+        if type(row) is not dict or set(row) != _ISSUE_FIELDS:
             return None
-        for index, text in enumerate(row):
-            if not (type(text) is str and len(text) <= _MAX_CACHED_TEXT) and not (index >= 3 and text is None):
+        for name, text in row.items():
+            if not (type(text) is str and len(text) <= _MAX_CACHED_TEXT) and not (text is None and name in _OPTIONAL):
                 return None
-        issues.append(Issue(*row))
+        issues.append(Issue(**row))
     return issues
 
 

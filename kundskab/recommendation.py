@@ -61,10 +61,6 @@ def _piece(value: Any) -> Piece:
     return value, _dumps(value)
 
 
-def _piece_of_text(text: str) -> Piece:
-    return None, text
-
-
 _ID_LISTS = BoundedMemo()
 
 
@@ -280,8 +276,9 @@ class Recommender:
         if found is None:
             label_json = self._label_json[lang]
             ids = sorted(ranked.union(fora, groups, (tier,)))
-            found = self._labels.make(key, _piece_of_text, "{" + ",".join([label_json[i] for i in ids]) + "}")
-        return found  # type: ignore[no-any-return]
+            found = (None, "{" + ",".join([label_json[i] for i in ids]) + "}")
+            self._labels.keep(key, found)
+        return found
 
     def _open_questions(self, case: Case, derivation: Derivation, lang: str) -> list[Piece]:
         """Each unknown factor whose answer would change the tier or the fora, and what

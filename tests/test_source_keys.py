@@ -28,6 +28,15 @@ def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return directory
 
 
+def _remembered(cache: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A source whose key has been remembered, and the memory file that holds it."""
+    source = tmp_path / "a.ttl"
+    source.write_text("one")
+    _paths.content_key("test", [source], lambda: _hash_of(source))
+    (memory,) = cache.glob("sources-test-*.json")
+    return source, memory
+
+
 def test_the_key_is_remembered_and_recomputed_after_a_change(cache: Path, tmp_path: Path) -> None:
     source = tmp_path / "a.ttl"
     source.write_text("one")
@@ -53,19 +62,13 @@ def test_the_key_is_remembered_and_recomputed_after_a_change(cache: Path, tmp_pa
 ])
 def test_a_memory_that_is_malformed_or_for_other_files_is_not_believed(cache: Path, tmp_path: Path,
                                                                       memory: object) -> None:
-    source = tmp_path / "a.ttl"
-    source.write_text("one")
-    _paths.content_key("test", [source], lambda: _hash_of(source))
-    (path,) = cache.glob("sources-test-*.json")
+    source, path = _remembered(cache, tmp_path)
     path.write_text(memory if isinstance(memory, str) else json.dumps(memory))
     assert _paths.content_key("test", [source], lambda: _hash_of(source)) == _hash_of(source)
 
 
 def test_a_memory_pointing_outside_the_cache_is_not_believed(cache: Path, tmp_path: Path) -> None:
-    source = tmp_path / "a.ttl"
-    source.write_text("one")
-    _paths.content_key("test", [source], lambda: _hash_of(source))
-    (path,) = cache.glob("sources-test-*.json")
+    source, path = _remembered(cache, tmp_path)
     signature = json.loads(path.read_text())["signature"]
     for key in ("../../x" + "0" * 30, "A" * 64, "0" * 8, "0" * 200):
         path.write_text(json.dumps({"signature": signature, "key": key}))
@@ -73,10 +76,7 @@ def test_a_memory_pointing_outside_the_cache_is_not_believed(cache: Path, tmp_pa
 
 
 def test_an_oversized_memory_is_not_read(cache: Path, tmp_path: Path) -> None:
-    source = tmp_path / "a.ttl"
-    source.write_text("one")
-    _paths.content_key("test", [source], lambda: _hash_of(source))
-    (path,) = cache.glob("sources-test-*.json")
+    source, path = _remembered(cache, tmp_path)
     signature = json.loads(path.read_text())["signature"]
     padded = json.dumps({"signature": signature, "key": "ab" * 32, "pad": "x" * _paths.MAX_KEY_MEMORY_BYTES})
     path.write_text(padded)
