@@ -512,3 +512,22 @@ def test_a_gang_member_is_not_routed_as_close_to_gangs(recommender: Recommender,
     assert not {"pre-exit", "gang-council"} & set(result["fora"])
     assert "gang-proximate-youth" not in result["target_groups"]
     assert "gang-proximity" not in {q["factor"] for q in result["open_questions"]}
+
+
+def test_tables_per_knowledge_base_follow_the_one_asked_for() -> None:
+    from kundskab._memo import per_knowledge_base
+
+    class Owner:  # stands for a knowledge base: any object a weak reference can point to
+        pass
+
+    built: list[Owner] = []
+
+    @per_knowledge_base
+    def table(owner: Owner) -> list[Owner]:
+        built.append(owner)
+        return [owner]
+
+    first, second = Owner(), Owner()
+    for _ in range(3):  # alternating: the last one asked for is never the other's
+        assert table(first) == [first] and table(second) == [second]
+    assert built == [first, second]
