@@ -111,14 +111,14 @@ def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "d
 _WORKER: Any = None
 
 
-def _init_worker() -> None:
+def _init_worker(recommender: Any) -> None:
+    """Set up a spawned worker with the caller's recommender (it arrives pickled as its
+    knowledge base and rules; see Recommender.__reduce__)."""
     global _WORKER
-    from kundskab.recommendation import Recommender
-
     # Ctrl-C reaches the whole process group: the parent stops the batch and its workers;
     # a worker interrupted on its own would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = Recommender()
+    _WORKER = recommender
     gc.freeze()
 
 
@@ -172,7 +172,7 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
     # A process pool from concurrent.futures, not multiprocessing.Pool: when a worker dies,
     # its futures fail (BrokenProcessPool) where Pool would replace the worker and wait for
     # the lost chunk for ever.
-    pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_init_worker)
+    pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_init_worker, initargs=(recommender,))
     try:
         # A bounded window of chunks in flight: memory stays flat however long the input.
         window: deque[tuple[list[BatchLine] | None, Future[Block] | None]] = deque()

@@ -179,6 +179,12 @@ class Recommender:
         # the second half of a 1,000,000-case batch (+0.2 MiB at 1,024).
         self._labels = BoundedMemo(1024)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A recommender crosses to a spawned batch worker as what it was built from (the
+        # engine and memos are rebuilt there): the worker answers with the caller's
+        # knowledge base and rules, not the bundled ones.
+        return type(self), (self.kb, self.rules)
+
     # ------------------------------------------------------------------ public
 
     def recommend(self, case: Case | Mapping[str, Any], *, lang: str = "da",

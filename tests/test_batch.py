@@ -60,3 +60,31 @@ def test_a_killed_forked_worker_ends_the_batch_with_exit_2(tmp_path: Path) -> No
     assert proc.returncode == 2
     assert b"Traceback" not in err and b"worker" in err
     assert len(out.splitlines()) < len(CASES) * 200 - 1
+
+
+def test_spawned_workers_answer_with_the_callers_rules(kb, rules_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    # The spawn path (recommend_lines, recommend_blocks) once built a bare Recommender in
+    # each worker: a caller's own rules held only for the chunks the main process answered.
+    from kundskab.batch import recommend_lines
+    from kundskab.rules import RuleSet
+
+    with (rules_copy / "fora.yaml").open("a", encoding="utf-8") as extra:
+        extra.write("""
+  - id: forum-psp-for-every-specific-case
+    when:
+      tier_at_least: specific
+    then:
+      forum: psp
+    because:
+      da: En regel kun til denne test.
+      en: A rule for this test only.
+    source: 000_2d4d8aed5ea821e9.txt#SSP og SSP+
+""")
+    custom = Recommender(kb, RuleSet.load(kb, rules_copy, use_cache=False))
+    lines = [(n, json.dumps({"ref": f"r{n}", "age": 14, "factors": {"truancy": True}}).encode())
+             for n in range(1, 1001)]  # several chunks: the workers answer some
+    one = list(recommend_lines(lines, recommender=custom, jobs=1))
+    two = list(recommend_lines(lines, recommender=custom, jobs=2))
+    assert all(ok for ok, _ in one)
+    assert all("psp" in json.loads(text)["fora"] for _, text in one)  # the extra rule shows
+    assert two == one
