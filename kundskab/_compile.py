@@ -58,12 +58,15 @@ def _inferred(graph: rdflib.Graph, node: rdflib.BNode) -> dict[str, str]:
         for lit in graph.objects(node, SKOS.note)
         if isinstance(lit, rdflib.Literal)
     }
-    return {
+    out = {
         "property": (_local(prop, _vocab.KS) or str(prop)) if prop is not None else "",
         "value": (" ".join(str(value).split()) if isinstance(value, rdflib.Literal)
                   else _local(value, _vocab.KB) or str(value)) if value is not None else "",
         "note": notes.get("en") or notes.get(None) or next(iter(notes.values()), ""),
     }
+    if notes.get("da"):
+        out["note_da"] = notes["da"]  # the Danish note, where the editor wrote one
+    return out
 
 
 def compile_graph(graph: rdflib.Graph) -> dict[str, Any]:

@@ -3,6 +3,6 @@
 KB = "https://w3id.org/kundskab/id/"
 KS = "https://w3id.org/kundskab/schema#"
 ONTOLOGY = "https://w3id.org/kundskab/schema"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: an inferred link keeps its Danish note (note_da)
 
 LANGUAGES = ("da", "en")

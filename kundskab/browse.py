@@ -33,6 +33,7 @@ LIST_KINDS: dict[str, str] = {
     "actors": "Actor",
     "crime-types": "CrimeType",
     "interventions": "Intervention",
+    "kinds": "InterventionKind",
     "evidence": "EvidenceBasis",
     "levels": "OrganisationalLevel",
     "municipalities": "Municipality",
@@ -43,6 +44,7 @@ LIST_KINDS: dict[str, str] = {
 # ks: property -> output key, and whether it holds a single value.
 PROPERTY_KEYS: dict[str, tuple[str, bool]] = {
     "tier": ("tier", True),
+    "kind": ("kind", True),
     "targetGroup": ("target_groups", False),
     "forum": ("fora", False),
     "actor": ("actors", False),
@@ -141,6 +143,7 @@ def intervention_summary(kb: KnowledgeBase, concept: Concept, lang: str = "da") 
         "place": rel.get("place", "unknown"),
         "period": rel.get("period", "unknown"),
         "scope": rel.get("scope"),
+        "kind": rel.get("kind"),
         "status": rel.get("status"),
         "situations": _as_list(rel.get("situations")),
         "municipality": rel.get("municipality"),
@@ -157,7 +160,8 @@ def intervention_summary(kb: KnowledgeBase, concept: Concept, lang: str = "da") 
 def _inferred(concept: Concept) -> list[dict[str, str]]:
     """The links the editor inferred (every other link is stated by a cited section)."""
     return [{"property": PROPERTY_KEYS.get(prop, (VALUE_KEYS.get(prop, prop),))[0],
-             "value": link.get("value", ""), "note": link.get("note", "")}
+             "value": link.get("value", ""), "note": link.get("note", ""),
+             **({"note_da": link["note_da"]} if link.get("note_da") else {})}
             for link in concept.inferred for prop in (link.get("property", ""),)]
 
 
@@ -186,6 +190,8 @@ def describe(kb: KnowledgeBase, concept: Concept, lang: str = "da") -> dict[str,
         out["indicators"] = [_indicator(kb, kb.get(i), lang) for i in concept.ref("hasIndicator")]
     if concept.is_a("Forum"):
         out["interventions"] = [_ref(kb, c.id, lang) for c in kb.interventions(forum=[concept.id])]
+    if concept.is_a("InterventionKind"):
+        out["interventions"] = [_ref(kb, c.id, lang) for c in kb.interventions(kind=[concept.id])]
     if concept.is_a("Principle"):
         out["interventions"] = [_ref(kb, c.id, lang) for c in kb.interventions(principle=[concept.id])]
     if concept.is_a("Principle") or concept.is_a("SubGoal"):

@@ -53,7 +53,8 @@ FIELD_NAMES: dict[str, str] = {
     "allowed_values": N_("Allowed values"), "error_code": N_("Error code"), "number": N_("Number"),
     "in_tryghedsindeks": N_("In the safety index"), "version": N_("Version"), "note": N_("Note"),
     "baseline_year": N_("Baseline year"), "target_year": N_("Target year"),
-    "scope": N_("Works on"), "status": N_("Status in the source"), "situation": N_("Situation"),
+    "scope": N_("Works on"), "kind": N_("Kind of measure"), "status": N_("Status in the source"),
+    "situation": N_("Situation"),
     "situations": N_("Situation"), "area": N_("Area"), "municipality": N_("Municipality/police district"),
     "file": N_("File"), "partOf": N_("Part of"),
     "minTier": N_("Lowest tier"), "maxTier": N_("Highest tier"), "shortTitle": N_("Short title"),
@@ -453,11 +454,14 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
         click.echo(f"  {field_name('interventions')} ({len(items)}): "
                    + ", ".join(i["id"] for i in items[:12]) + (" …" if len(items) > 12 else ""))
     if data.get("inferred"):
-        # The editor's notes are written in English only (ontology/README.md).
-        notes = "" if lang == "en" else " " + _("(notes in English)")
+        # The editor's notes are in English, and in Danish where written (ontology/README.md).
+        danish = lang == "da"
+        english_only = danish and not all(link.get("note_da") for link in data["inferred"])
+        notes = " " + _("(some notes in English)") if english_only else ""
         click.echo(f"  {field_name('inferred')}{notes}:")
         for link in data["inferred"]:
-            note = f": {link['note']}" if link.get("note") else ""
+            text = link.get("note_da") if danish and link.get("note_da") else link.get("note")
+            note = f": {text}" if text else ""
             click.echo(f"    - {field_name(link['property'])} = {link['value']}{note}")
         click.echo(f"  {field_name('stated_rest')}")
     click.echo(f"  {field_name('sources')}:")
@@ -537,17 +541,21 @@ def show(name: str, fmt: str, lang: str) -> None:
               help=N_("A crime type id or label (repeatable)."))
 @click.option("--programme", multiple=True, shell_complete=complete_ids("Programme"),
               help=N_("A programme id or label (repeatable)."))
+@click.option("--kind", multiple=True, shell_complete=complete_ids("InterventionKind"),
+              help=N_("What the measure does: help, control, situational, awareness, organisation "
+                      "or follow-up (repeatable; `kundskab list kinds`)."))
 @output_options
 @store_option
 @handle_errors
 def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: tuple[str, ...],
                   principle: tuple[str, ...], crime_type: tuple[str, ...],
-                  programme: tuple[str, ...], fmt: str, lang: str) -> None:
+                  programme: tuple[str, ...], kind: tuple[str, ...], fmt: str, lang: str) -> None:
     from kundskab.browse import intervention_summary
 
     kb = _kb()
     found = kb.interventions(tier=tier, target_group=target_group, forum=forum,
-                             principle=principle, crime_type=crime_type, programme=programme)
+                             principle=principle, crime_type=crime_type, programme=programme,
+                             kind=kind)
     items = [intervention_summary(kb, c, lang) for c in found]
     if fmt == "json":
         emit_json(items)
@@ -562,9 +570,10 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
         if item["principles"]:
             click.echo(f"    {field_name('principles')}: "
                        + ", ".join(f"{kb.label(p, lang)} [{p}]" for p in item["principles"]))
-        kind = " · ".join(value_name(k, item[k]) for k in ("scope", "status") if item.get(k))
-        if kind:
-            click.echo(f"    {kind}")
+        what = [kb.label(item["kind"], lang)] if item.get("kind") else []
+        what += [value_name(k, item[k]) for k in ("scope", "status") if item.get(k)]
+        if what:
+            click.echo("    " + " · ".join(what))
         click.echo(f"    {field_name('sources')}: "
                    + "; ".join(_citation(s, lang) for s in item["sources"]))
     click.echo(ngettext("{n} intervention", "{n} interventions", len(items)).format(n=len(items)), err=True)

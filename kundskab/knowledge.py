@@ -406,6 +406,7 @@ class KnowledgeBase:
         principle: Iterable[str] = (),
         crime_type: Iterable[str] = (),
         programme: Iterable[str] = (),
+        kind: Iterable[str] = (),
     ) -> list[Concept]:
         """Catalogue interventions matching every given filter (any value within one)."""
         filters = [
@@ -415,6 +416,7 @@ class KnowledgeBase:
             ("supportsPrinciple", {self.resolve(p, "Principle") for p in principle}),
             ("crimeType", {self.resolve(c, "CrimeType") for c in crime_type}),
             ("partOfProgramme", {self.resolve(p, "Programme") for p in programme}),
+            ("kind", {self.resolve(k, "InterventionKind") for k in kind}),
         ]
         result = []
         for concept in self.of_type("Intervention"):

@@ -66,6 +66,7 @@ class RankedIntervention(_Answer):
     reasons: list[str]
     source: str | None = None
     scope: str | None = None
+    kind: str | None = None
     status: str | None = None
 
 
@@ -175,6 +176,7 @@ class InterventionSummary(_Answer):
     fora: list[str]
     principles: list[str]
     sources: list[SourceRef]
+    kind: str | None = None
 
 
 class ConceptAnswer(_Answer):

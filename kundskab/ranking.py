@@ -91,6 +91,7 @@ class Measure(NamedTuple):
     tier: str
     tier_rank: int
     scope: str | None  # None: the catalogue does not say (treated as a measure for a person)
+    kind: str | None  # what it does (ks:kind: help, control, situational...); shown, not ranked on
     status: str | None  # None: the catalogue does not say (treated as running)
     situations: frozenset[str]
     groups: frozenset[str]
@@ -609,7 +610,7 @@ class Ranker:
         reasons = list(dict.fromkeys(reasons))  # once per reason
         source = str(m.source) if m.source else ""
         item = {"id": m.id, "label": self.label(m.id, lang), "tier": m.tier, "score": score,
-                "scope": m.scope, "status": m.status, "municipality": municipality,
+                "scope": m.scope, "kind": m.kind, "status": m.status, "municipality": municipality,
                 "from_elsewhere": elsewhere,
                 "reasons": reasons, "source": source,
                 "citation": m.source.citation(lang) if m.source else ""}
@@ -660,7 +661,8 @@ def _measure(position: int, c: Concept, tier_ranks: Mapping[str, int], age_group
     running = shown_status or "running"
     return Measure(
         position=position, id=c.id, tier=tier, tier_rank=tier_ranks.get(tier, 1),
-        scope=scope if scope in SCOPES else None, status=shown_status,
+        scope=scope if scope in SCOPES else None, kind=c.ref("kind")[0] if c.ref("kind") else None,
+        status=shown_status,
         situations=situations,
         groups=groups, factors=frozenset(c.ref("addressesFactor")), crime_types=crime_types,
         contraindications=frozenset(c.ref("contraindication")), fora=frozenset(c.ref("forum")),

@@ -657,10 +657,12 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
         principle: Annotated[list[str], Query()] = [],  # noqa: B006
         crime_type: Annotated[list[str], Query(alias="crime-type")] = [],  # noqa: B006
         programme: Annotated[list[str], Query()] = [],  # noqa: B006
+        kind: Annotated[list[str], Query()] = [],  # noqa: B006
         lang: LangQuery = None,
     ) -> JSONResponse:
         filters = {"tier": tier, "target_group": target_group, "forum": forum,
-                   "principle": principle, "crime_type": crime_type, "programme": programme}
+                   "principle": principle, "crime_type": crime_type, "programme": programme,
+                   "kind": kind}
         return JSONResponse(await work(service.interventions, filters, _language(request, lang)))
 
     @app.get("/v1/concepts/{name}", response_model=models.ConceptAnswer, responses=ERRORS,

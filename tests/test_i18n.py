@@ -366,7 +366,8 @@ def test_shacl_violations_are_reported_in_the_chosen_language(lang: str, ontolog
 DANISH_SCREENS = [
     (["show", "outreach-street-work-esbjerg"],
      ["Virker på: grupper (group)", "Status i kilden: kun et eksempel (example)", "Situation: i risiko (at-risk)",
-      "Sted: ukendt", "Risikofaktorer = concerning-behaviour", "(noterne er på engelsk)"],
+      "Sted: ukendt", "Risikofaktorer = concerning-behaviour", "(nogle noter er på engelsk)",
+      "Indsatsens art: Hjælp og støtte (help)"],
      [": unknown", ": group", ": example", "risk_factors =", "max_age ="]),
     (["show", "al-capone-cooperation-copenhagen"], ["- Samarbejde [collaboration]\n"], ["[collaboration]: \n"]),
     (["show", "sikker-by-2018"], ["(ukendt)"], ["(unknown)"]),

@@ -18,6 +18,7 @@ httpx = pytest.importorskip("httpx")
 
 from click.testing import CliRunner  # noqa: E402
 
+from kundskab import KnowledgeBase  # noqa: E402
 from kundskab.cli import main  # noqa: E402
 from kundskab.recommendation import Recommender  # noqa: E402
 
@@ -91,6 +92,14 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
 
 
 CASE = {"ref": "opaque-7", "age": 16, "factors": {"offence-committed": True, "family-problems": "unknown"}}
+
+
+def test_interventions_filter_by_kind_as_the_library(client: httpx.Client, kb: KnowledgeBase) -> None:
+    response = client.get("/v1/interventions", params=[("kind", "control"), ("kind", "follow-up")])
+    assert response.status_code == 200
+    assert [i["id"] for i in response.json()] == [c.id for c in kb.interventions(kind=["control", "follow-up"])]
+    assert {i["kind"] for i in response.json()} == {"control", "follow-up"}
+    assert_error(client.get("/v1/interventions", params={"kind": "nonsense-kind"}), 404, "unknown-concept")
 
 
 def test_recommend_equals_the_library(client: httpx.Client, recommender: Recommender) -> None:
