@@ -379,7 +379,7 @@ kb:test-initiative-2019 a ks:Intervention ;
     ks:tier kb:specific ; ks:targetGroup kb:school-age-youth ; ks:evidence kb:evidence-unknown ;
     ks:supportsPrinciple kb:collaboration , kb:knowledge , kb:gangs ;
     ks:partOfProgramme kb:sikker-by-2019 ;
-    ks:scope "person" ; ks:status "running" ; ks:situation "at-risk" ;
+    ks:scope "person" ; ks:kind kb:help ; ks:status "running" ; ks:situation "at-risk" ;
     dct:source "003_6b7c798122e4c5f5.txt#s. 3 Formål" .
 """
 
