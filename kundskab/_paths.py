@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import sys
 import zlib
@@ -90,10 +91,24 @@ def read_cache_json(path: Path, max_bytes: int = MAX_CACHE_BYTES) -> Any:
     return data
 
 
+_CACHE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json")
+
+
+def in_cache_dir(path: Path) -> bool:
+    """Whether `path` names a plain file right inside the cache directory: a name of letters,
+    digits, `.`, `_` and `-` (no separator, no `..`, no NUL), so that no key, wherever it
+    came from (a store's version, say), can make a write land anywhere else."""
+    return path.parent == cache_dir() and _CACHE_NAME.fullmatch(path.name) is not None and ".." not in path.name
+
+
 def write_cache_json(path: Path, data: Any) -> None:
     # Best effort and atomic: a read-only home or a race with another process must not
     # break a command, a half-written file must never be read, and a failed write (a
     # directory where the file should be, a full disk) leaves no temporary file behind.
+    # Only files right inside the cache directory are written (os.replace would replace
+    # any file the user can write).
+    if not in_cache_dir(path):
+        return
     import tempfile  # only when the cache is written, not on every start-up
 
     tmp: str | None = None

@@ -336,7 +336,7 @@ def check(kb: KnowledgeBase | None = None, lang: str | None = None, *, graph: An
     `graph`: the ontology as read from a SPARQL store (kundskab.store); else its files.
     `use_cache`: the SHACL issues of files validated before are taken from the cache
     directory (see `shacl_issues`); False validates them again."""
-    kb = kb or KnowledgeBase.load()
+    kb = kb if kb is not None else KnowledgeBase.load()
     lang = lang or language()
     directory = kb.ontology_dir or _paths.ontology_dir()
     errors = shacl_issues(directory, data=graph, lang=lang, use_cache=use_cache) + label_issues(kb, lang) \

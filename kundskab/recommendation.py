@@ -142,7 +142,7 @@ class Recommender:
     """Load once, recommend many times (the engine and indexes are reused)."""
 
     def __init__(self, kb: KnowledgeBase | None = None, rules: RuleSet | None = None) -> None:
-        self.kb = kb or load()
+        self.kb = kb if kb is not None else load()  # an empty knowledge base is still the one given
         self.rules = rules or RuleSet.load(self.kb)
         self.engine = RulesEngine(self.rules)
         self.whatif = WhatIf(self.rules)

@@ -542,15 +542,22 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
-        await asyncio.get_running_loop().run_in_executor(executor, service.start)
-        poller = None
-        if poll_seconds > 0 and service.source is not None:
-            poller = asyncio.create_task(_poll(service, poll_seconds))
+        background: asyncio.Task[None] | None = None
+        if service.source is None:
+            # The embedded knowledge base: a failure is a broken installation, said at once.
+            await asyncio.get_running_loop().run_in_executor(executor, service.start)
+            if poll_seconds > 0:
+                background = asyncio.create_task(_poll(service, poll_seconds))
+        else:
+            # A store may be down, slow or wrong: load in the background, retrying with
+            # back-off, while the process answers (/healthz up, /readyz and the rest 503
+            # not ready) and honours SIGTERM.
+            background = asyncio.create_task(_start_from_store(service, poll_seconds))
         try:
             yield
         finally:
-            if poller is not None:
-                poller.cancel()
+            if background is not None:
+                background.cancel()
             executor.shutdown(wait=False, cancel_futures=True)
             slow.shutdown(wait=False, cancel_futures=True)
 
@@ -690,7 +697,7 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
 
     @app.get("/healthz", response_model=models.Health, summary="The process is up")
     async def healthz() -> dict[str, Any]:
-        return {"status": "ok"}
+        return {"status": "ok", "kb_version": service.kb_version}
 
     @app.get("/readyz", response_model=models.Health,
              responses={503: {"model": models.ErrorAnswer, "description": "Not ready yet"}},
@@ -725,14 +732,68 @@ def _register_schemas(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+async def _in_daemon_thread(call: Callable[[], T]) -> T:
+    """`call()` in a thread of its own that does not hold the process up at exit: a request
+    to a store can take up to its deadline, and SIGTERM must not wait for it."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if not future.done():
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+    def run() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = call()
+        except BaseException as exc:  # handed to the awaiting task as it is
+            error = exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:
+            pass  # the loop has closed: the process is stopping
+
+    threading.Thread(target=run, name="kundskab-store", daemon=True).start()
+    return await future
+
+
+RETRY_FIRST, RETRY_MOST = 1.0, 30.0  # seconds: back-off while the store cannot be read
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception for the log: a library error's message (which never holds a case value
+    or a credential), else only its type."""
+    return str(exc) if isinstance(exc, KundskabError) else type(exc).__name__
+
+
+async def _start_from_store(service: Service, poll_seconds: float) -> None:
+    delay = RETRY_FIRST
+    while True:
+        try:
+            await _in_daemon_thread(service.start)
+            break
+        except Exception as exc:
+            log.warning("knowledge base not loaded from the store %s: %s; trying again in %g s",
+                        getattr(service.source, "shown", "-"), _one_line(exc), delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MOST)
+    log.info("knowledge base %s loaded from the store", service.kb_version)
+    if poll_seconds > 0:
+        await _poll(service, poll_seconds)
+
+
 async def _poll(service: Service, seconds: float) -> None:
     while True:
         await asyncio.sleep(seconds)
         try:
-            await asyncio.to_thread(service.refresh)
-        except KundskabError as exc:
+            await _in_daemon_thread(service.refresh)
+        except Exception as exc:
             # The store may be down for a moment: keep answering from the version we have.
-            log.warning("knowledge base not refreshed: %s", exc)
+            log.warning("knowledge base not refreshed: %s", _one_line(exc))
 
 
 # ---------------------------------------------------------------------------- running

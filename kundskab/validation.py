@@ -725,7 +725,7 @@ def validate_documents(documents: Sequence[Document | tuple[str, DocumentError]]
     All documents go into one graph and through pySHACL once; then each is checked
     against its programme.
     """
-    kb = kb or load_kb()
+    kb = kb if kb is not None else load_kb()
     model = _model(kb)
     builder = _Builder(kb, model, lang)
     checks: dict[str, _Check] = {}
