@@ -46,12 +46,14 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kundskab import __version__, models
+from kundskab.connections import log_safe
 from kundskab.errors import (
     AmbiguousNameError,
     CaseError,
     DocumentError,
     KnowledgeBaseError,
     KundskabError,
+    RequestError,
     UnknownConceptError,
 )
 from kundskab.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Text, gettext
@@ -76,6 +78,9 @@ LangQuery = Annotated[Lang | None, Query(description="Language of labels and mes
                                                "request's Accept-Language (da or en), else Danish.")]
 
 
+VALIDATE_BODY_BYTES = 64 * 1024
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one request may take: the body's size, and time (to send the body, and to
@@ -83,6 +88,16 @@ class Limits:
 
     max_body_bytes: int = 6 * 1024 * 1024
     seconds: float = 30.0
+    # `/v1/validate` reads and matches prose, about 1 s per MB of Markdown (5.6 s and 1 GB
+    # for 4.8 MB): its body is kept to what an initiative document needs, so that its
+    # slowest input takes a fraction of a second, and it runs in a thread of its own.
+    max_validate_bytes: int = VALIDATE_BODY_BYTES
+
+    def body_limit(self, path: str) -> int:
+        """The largest body a request to `path` may send."""
+        if path == "/v1/validate":
+            return min(self.max_body_bytes, self.max_validate_bytes)
+        return self.max_body_bytes
 
 
 class TimeLimitError(KundskabError):
@@ -107,6 +122,7 @@ BODY_TOO_SLOW = N_("the body did not arrive within {seconds} s")
 BAD_LENGTH = N_("Content-Length is not a number")
 CLIENT_GONE = N_("the client went away")
 NOT_JSON = N_("the body is not JSON")
+EMPTY_BATCH = N_("the body is empty: send one case a line")
 UNREADABLE = N_("the body could not be read (not JSON, not UTF-8, or nested too deeply)")
 NO_SCHEMA_MATCH = N_("the request does not match its schema")
 HTTP_MESSAGES: dict[int, Text] = {
@@ -441,20 +457,25 @@ class Edge:
             # The application's handlers have answered already (Starlette re-raises after
             # answering a 500); stop here, so that no traceback (which could show a value
             # from the request) reaches the server's log.
-            log.error("unexpected %s on %s", type(exc).__name__, scope.get("path", "-"))
+            log.error("unexpected %s on %s", type(exc).__name__, log_safe(str(scope.get("path", "-"))))
             if not status["code"]:
                 response = error_response(500, "internal-error", gettext(FAILED, _scope_language(scope)))
                 await response(scope, receive, logged_send)
         finally:
-            access_log.info("%s %s %d %.1fms", scope.get("method", "-"), scope.get("path", "-"),
-                            status["code"], 1000 * (time.perf_counter() - started))
+            # The path is decoded (%0a is a newline): escaped, so that no request can write
+            # a line of its own into the log.
+            access_log.info("%s %s %d %.1fms", log_safe(str(scope.get("method", "-"))),
+                            log_safe(str(scope.get("path", "-"))), status["code"],
+                            1000 * (time.perf_counter() - started))
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, JSONResponse | None]:
-        limit = self.limits.max_body_bytes
+        limit = self.limits.body_limit(str(scope.get("path", "")))
 
         def problem(status: int, code: str, message: Text, **params: Any) -> tuple[bytes, JSONResponse]:
+            # The rest of the body is not read: the connection is closed after the answer,
+            # so that a client cannot keep it by sending on (a refused chunked upload).
             text = gettext(message, _scope_language(scope)).format(**params)
-            return b"", error_response(status, code, text)
+            return b"", error_response(status, code, text, {"Connection": "close"})
 
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
@@ -537,6 +558,10 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
     # The check of the whole knowledge base (seconds, once per version and language) has a
     # thread of its own: requests for it wait there, never in front of recommendations.
     slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kundskab-check")
+    # Validations too (tenths of a second for the largest body allowed): one at a time, so
+    # that many of them never fill the pool recommendations are answered from; one that
+    # waits past the time limit is dropped before it starts.
+    validating = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kundskab-validate")
 
     from contextlib import asynccontextmanager
 
@@ -558,8 +583,8 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
         finally:
             if background is not None:
                 background.cancel()
-            executor.shutdown(wait=False, cancel_futures=True)
-            slow.shutdown(wait=False, cancel_futures=True)
+            for pool in (executor, slow, validating):
+                pool.shutdown(wait=False, cancel_futures=True)
 
     async def work(call: Callable[..., T], *args: Any, pool: ThreadPoolExecutor = executor) -> T:
         """`call(*args)` in the thread pool, within the time limit (TimeLimitError past it;
@@ -572,6 +597,11 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
 
     app = FastAPI(
         title="kundskab", version=__version__, lifespan=lifespan,
+        # No /docs or /redoc: their pages load scripts from a public CDN (telling a third
+        # party who uses the service, and failing offline), and the contract has
+        # /openapi.json for tools. Each operation's id is its handler's name.
+        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
+        generate_unique_id_function=lambda route: route.name,
         description="Knowledge base and rules for Danish crime-prevention work: recommendations "
                     "for a case, validation of initiative documents, the catalogue with its sources. "
                     "Every error is {\"error\": {\"code\", \"message\"}}; messages follow `lang`, "
@@ -589,7 +619,8 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
         status = exc.status_code
         lang = _language(request)
         detail = gettext(UNREADABLE if status == 400 else HTTP_MESSAGES.get(status, BAD_REQUEST), lang)
-        return error_response(status, _HTTP_CODES.get(status, "error"), detail)
+        # Starlette's own headers (Allow on a 405) are kept.
+        return error_response(status, _HTTP_CODES.get(status, "error"), detail, dict(exc.headers or {}) or None)
 
     @app.exception_handler(KundskabError)
     async def on_library(request: Request, exc: KundskabError) -> JSONResponse:
@@ -639,9 +670,11 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
         openapi_extra={"requestBody": {"required": True, "content": {
             NDJSON: {"schema": {"$ref": "#/components/schemas/Case"}}}}},
     )
-    async def batch(request: Request, lang: LangQuery = None,
-                    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None) -> StreamingResponse:
+    async def recommend_batch(request: Request, lang: LangQuery = None,
+                              limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None) -> StreamingResponse:
         body = await request.body()
+        if not body.strip():
+            raise RequestError(EMPTY_BATCH)
         deadline = time.monotonic() + limits.seconds
         if not service.ready:
             raise KnowledgeBaseError(NOT_LOADED)
@@ -652,7 +685,7 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
               summary="Validate one initiative document given as content")
     async def validate(request: Request, document: models.ValidateRequest, lang: LangQuery = None) -> JSONResponse:
         return JSONResponse(await work(service.validate, document.filename, document.content,
-                                       _language(request, lang)))
+                                       _language(request, lang), pool=validating))
 
     @app.get("/v1/interventions", response_model=list[models.InterventionSummary], responses=ERRORS,
              summary="The catalogue, filtered (filters combine with AND, repeated values with OR)")
@@ -711,6 +744,23 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
     return Edge(app, limits)
 
 
+# Codes the service itself answers with, besides the library's (error_codes).
+SERVICE_CODES = ("invalid-json", "time-limit", "not-ready", "internal-error", "line-too-long",
+                 "too-many-connections")
+
+
+def error_codes() -> list[str]:
+    """Every `error.code` an answer (or a batch line) can carry: the library's exceptions'
+    codes, the HTTP ones and the service's own. The OpenAPI description lists them."""
+    codes = {*_HTTP_CODES.values(), *SERVICE_CODES}
+    kinds: list[type[KundskabError]] = [KundskabError]
+    while kinds:
+        kind = kinds.pop()
+        codes.add(kind.code)
+        kinds.extend(kind.__subclasses__())
+    return sorted(codes)
+
+
 def _register_schemas(app: FastAPI) -> None:
     """Add the models referred to only by hand (NDJSON bodies) to the OpenAPI components."""
     from pydantic.json_schema import models_json_schema
@@ -726,6 +776,7 @@ def _register_schemas(app: FastAPI) -> None:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for name, definition in defs.get("$defs", {}).items():
             components.setdefault(name, definition)
+        components["ErrorDetail"]["properties"]["code"]["enum"] = error_codes()
         app.openapi_schema = schema
         return schema
 
@@ -803,10 +854,21 @@ ENV_LIMITS = "KUNDSKAB_SERVE_LIMITS"
 ENV_LOG_LEVEL = "KUNDSKAB_SERVE_LOG_LEVEL"
 
 
+class SafeFormatter(logging.Formatter):
+    """Each record is one line: control characters (a newline from a request would start a
+    forged line), ESC and the like are escaped, whatever a message was given."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return log_safe(super().format(record))
+
+
 def _configure_logging(level: str) -> None:
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        handler = logging.StreamHandler()
+        handler.setFormatter(SafeFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(level.upper())
 
 
 def app_from_env() -> Any:
@@ -843,8 +905,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, store:
         os.environ.pop(ENV_STORE, None)
     os.environ[ENV_LOG_LEVEL] = log_level
     # uvicorn's own access log prints the query string: ours (Edge) prints the path only.
-    # Its "auto" http and loop pick httptools and uvloop, dependencies of the package
-    # (uvloop has no Windows build: asyncio's loop there, see the module's docstring).
+    # The protocol is httptools' with the connection limits of kundskab.connections (no
+    # limit_concurrency: it answers 503 to everyone once idle sockets fill it); the "auto"
+    # loop picks uvloop, a dependency of the package (no Windows build: asyncio's loop
+    # there, see the module's docstring).
     uvicorn.run("kundskab.service:app_from_env", factory=True, host=host, port=port,
                 workers=workers, access_log=False, log_level=log_level,
-                timeout_keep_alive=5, limit_concurrency=1000)
+                http="kundskab.connections:GuardedProtocol", timeout_keep_alive=5)
