@@ -1,13 +1,17 @@
 """Load on `kundskab serve`: concurrent clients on loopback for a fixed time.
 
     python benchmarks/bench_serve.py [--clients 8] [--seconds 15] [--workers 2] [--no-store]
-                                     [--client stdlib|httpx]
+                                     [--client stdlib|httpx] [--idle 1000]
 
 Starts `kundskab serve --workers N` on a free 127.0.0.1 port, lets each client post
 generated cases to /v1/recommend one after another until the time is up (and at most
 MAX_REQUESTS each), and prints errors, p50/p99 latency, throughput and the resident memory
-of the server's processes at the start and the end. Then the same with `--store`, against
-an Oxigraph server (PyPI package oxigraph) started here, if it is installed.
+of the server's processes at the start and the end. Then the same while `--idle` sockets
+(1,000 by default) are held open to the server without sending a request, as an attacker
+would: each one the server closes (its header deadline, or its cap per worker that sheds
+the least recently active idle connection) is opened again at once, and the run prints how
+many were open on average. Then the same with `--store`, against an Oxigraph server (PyPI
+package oxigraph) started here, if it is installed.
 Goals: zero errors, p99 <= 50 ms, memory flat. Everything it starts is stopped at the end.
 
 The clients (threads of this process; http.client, or httpx with --client httpx, which
@@ -204,22 +208,108 @@ def load(url: str, clients: int, seconds: float, kind: str = "stdlib") -> dict[s
     }
 
 
-def run(label: str, args: list[str], clients: int, seconds: float, kind: str) -> None:
+class IdleSockets:
+    """`count` connections to the server that never send a byte, kept open: one the server
+    closes is opened again at once (a thread of its own, with selectors)."""
+
+    def __init__(self, url: str, count: int) -> None:
+        import selectors
+
+        parts = urlsplit(url)
+        self.address = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.count = count
+        self.selector = selectors.DefaultSelector()
+        self.samples: list[int] = []
+        self.reopened = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+
+    def __enter__(self) -> IdleSockets:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < self.count + 256:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, self.count + 256), hard))
+        for _ in range(self.count):
+            self._open()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.running = False
+        self.thread.join(10)
+        for key in list(self.selector.get_map().values()):
+            key.fileobj.close()  # type: ignore[union-attr]
+        self.selector.close()
+
+    def _open(self) -> None:
+        import selectors
+
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(self.address)
+        self.selector.register(sock, selectors.EVENT_READ)
+
+    def _hold(self) -> None:
+        last_sample = 0.0
+        while self.running:
+            for key, _ in self.selector.select(timeout=0.1):
+                sock = key.fileobj
+                try:
+                    data = sock.recv(4096)  # type: ignore[union-attr]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:  # closed by the server: open another
+                    self.selector.unregister(sock)
+                    sock.close()  # type: ignore[union-attr]
+                    self._open()
+                    self.reopened += 1
+            if time.monotonic() - last_sample >= 0.5:
+                last_sample = time.monotonic()
+                self.samples.append(self._established())
+
+    def _established(self) -> int:
+        count = 0
+        for key in self.selector.get_map().values():
+            try:
+                key.fileobj.getpeername()  # type: ignore[union-attr]
+                count += 1
+            except OSError:
+                continue
+        return count
+
+
+def run(label: str, args: list[str], clients: int, seconds: float, kind: str, idle: int = 0) -> None:
+    from contextlib import nullcontext
+
     process, url = start_server(args)
+    holder = IdleSockets(url, idle) if idle else None
     try:
-        load(url, clients, 2.0, kind)  # warm-up: memos fill, as in service
-        before = rss_mib(process.pid)
-        server_cpu, client_cpu, load_before = cpu_seconds(process.pid), own_cpu_seconds(), os.getloadavg()[0]
-        # Memory half-way too: flat means the second half adds nothing the first did not.
-        halfway: list[float] = []
-        sampler = threading.Timer(seconds / 2, lambda: halfway.append(rss_mib(process.pid)))
-        sampler.start()
-        figures = load(url, clients, seconds, kind)
-        sampler.join()
-        server_cpu, client_cpu = cpu_seconds(process.pid) - server_cpu, own_cpu_seconds() - client_cpu
-        after = rss_mib(process.pid)
+        with holder or nullcontext():
+            _measure(label, process, url, clients, seconds, kind, holder)
     finally:
         stop(process)
+
+
+def _measure(label: str, process: subprocess.Popen[bytes], url: str, clients: int, seconds: float, kind: str,
+             holder: IdleSockets | None) -> None:
+    load(url, clients, 2.0, kind)  # warm-up: memos fill, as in service
+    before = rss_mib(process.pid)
+    server_cpu, client_cpu, load_before = cpu_seconds(process.pid), own_cpu_seconds(), os.getloadavg()[0]
+    # Memory half-way too: flat means the second half adds nothing the first did not.
+    halfway: list[float] = []
+    sampler = threading.Timer(seconds / 2, lambda: halfway.append(rss_mib(process.pid)))
+    sampler.start()
+    figures = load(url, clients, seconds, kind)
+    sampler.join()
+    server_cpu, client_cpu = cpu_seconds(process.pid) - server_cpu, own_cpu_seconds() - client_cpu
+    after = rss_mib(process.pid)
+    if holder is not None:
+        held = holder.samples[len(holder.samples) // 10:] or [0]
+        print(f"{label}: idle sockets held open {statistics.mean(held):.0f} on average (min {min(held)}, "
+              f"max {max(held)}; {holder.reopened} reopened after the server closed them)")
     available = (os.cpu_count() or 1) * figures["seconds"]
     print(f"{label}: {figures['requests']} requests in {figures['seconds']:.1f} s by {clients} {kind} clients; "
           f"errors {figures['errors']} ({figures['refused']} contradictory cases refused, 422); "
@@ -237,6 +327,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-store", action="store_true", help="skip the run against a SPARQL store")
+    parser.add_argument("--idle", type=int, default=1000,
+                        help="idle sockets held open in the second run (0: no such run)")
     parser.add_argument("--client", choices=sorted(CLIENTS), default="stdlib",
                         help="the HTTP client the load is made with (stdlib: lighter on the shared cores)")
     options = parser.parse_args()
@@ -247,6 +339,9 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f} at start; uvicorn with {', '.join(fast) or 'h11 and asyncio'}")
     workers = ["--workers", str(options.workers)]
     run(f"serve --workers {options.workers}", workers, options.clients, options.seconds, options.client)
+    if options.idle:
+        run(f"serve --workers {options.workers}, {options.idle} idle sockets", workers, options.clients,
+            options.seconds, options.client, idle=options.idle)
     oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
     if options.no_store or not Path(oxigraph).exists():
         print("store: skipped" + ("" if options.no_store else " (oxigraph not installed)"))

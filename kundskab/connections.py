@@ -8,7 +8,7 @@ byte that arrives, so headers sent a byte at a time (slowloris) held a connectio
 as long as the client liked. This protocol (uvicorn's httptools protocol with three
 changes) holds by construction for every route, whatever the application:
 
-- **A connection cap that sheds idle ones.** Past `max_connections` open connections in
+- **A connection cap that sheds idle ones.** Past `connection_cap()` open connections in
   one worker, a new connection closes the least recently active idle one (no request in
   progress: never sent one, between requests, or still sending headers). Connections
   that are answering are never closed for it; if every one is, the new connection gets a
@@ -38,7 +38,7 @@ from kundskab.i18n import DEFAULT_LANGUAGE, N_, gettext
 __all__ = ["Guard", "GuardedProtocol", "error_bytes", "log_safe"]
 
 HEADER_SECONDS = 10.0
-MAX_CONNECTIONS = 512
+MAX_CONNECTIONS = 1024  # per worker; fewer if the process may not open that many files
 
 NOT_HTTP = N_("the request is not valid HTTP")
 HEADERS_TOO_SLOW = N_("the request's headers did not arrive within {seconds} s")
@@ -95,6 +95,29 @@ class Guard:
 
 
 _GUARDS: dict[asyncio.AbstractEventLoop, Guard] = {}
+_CAP: list[int] = []
+
+
+def connection_cap() -> int:
+    """MAX_CONNECTIONS, within what the process may open: the soft limit on open files is
+    raised towards the hard one if it is lower (1,024 is a common default), and the cap
+    leaves room for the files and sockets the worker needs besides."""
+    if not _CAP:
+        limit = MAX_CONNECTIONS + 256
+        try:
+            import resource
+
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if soft != resource.RLIM_INFINITY and soft < limit:
+                wanted = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+                soft = wanted
+            if soft != resource.RLIM_INFINITY:
+                limit = soft
+        except (ImportError, ValueError, OSError):
+            pass  # no such limit here (Windows), or not allowed: keep what there is
+        _CAP.append(max(16, min(MAX_CONNECTIONS, limit - 256)))
+    return _CAP[0]
 
 
 def _guard(loop: asyncio.AbstractEventLoop) -> Guard:
@@ -111,7 +134,6 @@ class GuardedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a per-worker connection cap that sheds idle
     connections, one deadline for each request's headers, and JSON error answers."""
 
-    max_connections = MAX_CONNECTIONS
     header_seconds = HEADER_SECONDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -127,7 +149,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if not self._guard.opened(self, self.max_connections):
+        if not self._guard.opened(self, connection_cap()):
             message = gettext(TOO_MANY, DEFAULT_LANGUAGE)
             transport.write(error_bytes(503, "Service Unavailable", "too-many-connections", message, 1))
             transport.close()
