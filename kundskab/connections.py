@@ -16,6 +16,8 @@ changes) holds by construction for every route, whatever the application:
 - **One deadline for a request's line and headers** (`header_seconds` from the
   connection's start or the previous answer's end), not reset by each byte: a client
   that has sent part of a request by then gets a 408, one that sent nothing is closed.
+- **At most MAX_HEADER_BYTES of request line and headers** (431): httptools would gather
+  an endless header in memory.
 - **Errors in the contract's shape**: a request that is not valid HTTP gets a 400 with
   `{"error": {"code", "message"}}` instead of uvicorn's plain text.
 
@@ -38,11 +40,13 @@ from kundskab.i18n import DEFAULT_LANGUAGE, N_, gettext
 __all__ = ["Guard", "GuardedProtocol", "error_bytes", "log_safe"]
 
 HEADER_SECONDS = 10.0
+MAX_HEADER_BYTES = 64 * 1024  # a request's line and headers (httptools itself sets no bound)
 MAX_CONNECTIONS = 1024  # per worker; fewer if the process may not open that many files
 
 NOT_HTTP = N_("the request is not valid HTTP")
 HEADERS_TOO_SLOW = N_("the request's headers did not arrive within {seconds} s")
 TOO_MANY = N_("the service has too many connections open; try again in a moment")
+HEADERS_TOO_LARGE = N_("a request's line and headers are at most {limit} bytes")
 
 
 def error_bytes(status: int, reason: str, code: str, message: str, retry_after: int | None = None) -> bytes:
@@ -139,7 +143,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
-        self._partial = False  # bytes of a request not yet whole
+        self._partial = 0  # bytes of a request whose headers are not yet whole
         self._guard = _guard(self.loop)
 
     @property
@@ -162,13 +166,19 @@ class GuardedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self.idle:
-            self._partial = True
+        waiting = self.idle
         super().data_received(data)
+        # Counted after the parser has seen the bytes: a piece that completes the headers
+        # (and brings part of the body) starts a request and is not counted.
+        if waiting and self.idle and not self.transport.is_closing():
+            self._partial += len(data)
+            if self._partial > MAX_HEADER_BYTES:
+                self._refuse(431, "Request Header Fields Too Large", "headers-too-large",
+                             gettext(HEADERS_TOO_LARGE, DEFAULT_LANGUAGE).format(limit=MAX_HEADER_BYTES))
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
-        self._partial = False
+        self._partial = 0
         self._disarm()
         self._guard.active(self)
 
@@ -180,9 +190,12 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn's is plain text; the language of a request that is not HTTP is unknown.
+        self._refuse(400, "Bad Request", "bad-request", gettext(NOT_HTTP, DEFAULT_LANGUAGE))
+
+    def _refuse(self, status: int, reason: str, code: str, message: str) -> None:
         self._disarm()
         if not self.transport.is_closing():
-            self.transport.write(error_bytes(400, "Bad Request", "bad-request", gettext(NOT_HTTP, DEFAULT_LANGUAGE)))
+            self.transport.write(error_bytes(status, reason, code, message))
             self.transport.close()
 
     def shed(self) -> None:
@@ -193,7 +206,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def _arm(self) -> None:
         self._disarm()
-        self._partial = False
+        self._partial = 0
         self._header_timer = self.loop.call_later(self.header_seconds, self._headers_late)
 
     def _disarm(self) -> None:
@@ -207,5 +220,6 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         if self._partial:
             message = gettext(HEADERS_TOO_SLOW, DEFAULT_LANGUAGE).format(seconds=f"{self.header_seconds:g}")
-            self.transport.write(error_bytes(408, "Request Timeout", "request-timeout", message))
-        self.transport.close()
+            self._refuse(408, "Request Timeout", "request-timeout", message)
+        else:
+            self.transport.close()

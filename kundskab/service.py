@@ -746,7 +746,7 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
 
 # Codes the service itself answers with, besides the library's (error_codes).
 SERVICE_CODES = ("invalid-json", "time-limit", "not-ready", "internal-error", "line-too-long",
-                 "too-many-connections")
+                 "too-many-connections", "headers-too-large")
 
 
 def error_codes() -> list[str]:

@@ -295,3 +295,17 @@ def test_the_threat_model_names_tests_that_exist() -> None:
                 assert f"def {name}(" in source, (current, name)
             named += 1
     assert named >= 20
+
+
+def test_endless_headers_are_refused_at_64_kib(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: ")
+        answer = b""
+        try:
+            for _ in range(1000):  # up to 64 MB, if the server would take it
+                sock.sendall(b"a" * 65536)
+        except OSError:
+            pass  # closed by the server
+        answer = read_answer(sock, 5)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert json_body(answer)["error"]["code"] == "headers-too-large"  # type: ignore[index]
