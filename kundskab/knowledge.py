@@ -309,6 +309,11 @@ class KnowledgeBase:
     def __len__(self) -> int:
         return len(self._concepts)
 
+    def __bool__(self) -> bool:
+        # A knowledge base is there even when it holds no concepts (a store that published
+        # an empty graph): `kb or load()` must never swap it for the embedded one.
+        return True
+
     def get(self, ident: str) -> Concept:
         """The concept with this exact id (KeyError-like UnknownConceptError otherwise)."""
         try:

@@ -571,8 +571,6 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
         if service.source is None:
             # The embedded knowledge base: a failure is a broken installation, said at once.
             await asyncio.get_running_loop().run_in_executor(executor, service.start)
-            if poll_seconds > 0:
-                background = asyncio.create_task(_poll(service, poll_seconds))
         else:
             # A store may be down, slow or wrong: load in the background, retrying with
             # back-off, while the process answers (/healthz up, /readyz and the rest 503
