@@ -60,7 +60,8 @@ from kundskab.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Text, gettext
 from kundskab.knowledge import KnowledgeBase
 from kundskab.recommendation import MAX_LIMIT
 
-__all__ = ["Limits", "Service", "TimeLimitError", "create_app", "error_for", "request_language", "serve"]
+__all__ = ["Limits", "Service", "TimeLimitError", "create_app", "error_for", "request_language", "serve",
+           "validation_message"]
 
 log = logging.getLogger("kundskab.service")
 access_log = logging.getLogger("kundskab.access")
@@ -218,6 +219,11 @@ def error_for(exc: BaseException, lang: str | None = None) -> tuple[int, str, st
             message = exc.translated(lang) if isinstance(exc, KundskabError) else str(exc)
             return status, getattr(exc, "code", "error"), message
     return 500, "internal-error", gettext(FAILED, lang)
+
+
+def validation_message(errors: Any, lang: str) -> str:
+    """The message of a body that does not match its model (pydantic's errors), as the API says it."""
+    return _validation_message(RequestValidationError(errors), lang)[1]
 
 
 def _validation_message(exc: RequestValidationError, lang: str) -> tuple[str, str]:
@@ -432,8 +438,10 @@ class Edge:
                 status["code"] = int(message["status"])
             await send(message)
 
-        if scope.get("method") == "POST" and not scope.get("path", "").endswith("/batch"):
-            # The body is JSON whatever the Content-Type says (curl -d sends a form type).
+        path = scope.get("path", "")
+        if scope.get("method") == "POST" and path.startswith("/v1/") and not path.endswith("/batch"):
+            # The body is JSON whatever the Content-Type says (curl -d sends a form type);
+            # the web page's forms (kundskab.web) keep theirs.
             headers = scope.get("headers", ())
             if (b"content-type", b"application/json") not in headers:
                 headers = [(k, v) for k, v in headers if k != b"content-type"]
@@ -738,6 +746,12 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
             return error_response(503, "not-ready", gettext(LOADING, _language(request)))
         return {"status": "ready", "kb_version": service.kb_version}
 
+    # The web page (kundskab.web): the same service, limits and thread pool.
+    from kundskab.web import mount
+
+    app.state.limits = limits
+    mount(app, service, work)
+
     _register_schemas(app)
     return Edge(app, limits)
 
@@ -902,6 +916,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, store:
     else:
         os.environ.pop(ENV_STORE, None)
     os.environ[ENV_LOG_LEVEL] = log_level
+    # One secret for the web page's CSRF tokens in every worker (a form rendered by one
+    # worker is posted to any); made here, never written anywhere.
+    from kundskab.web import ENV_SECRET
+
+    os.environ.setdefault(ENV_SECRET, __import__("secrets").token_hex(32))
     # uvicorn's own access log prints the query string: ours (Edge) prints the path only.
     # The protocol is httptools' with the connection limits of kundskab.connections (no
     # limit_concurrency: it answers 503 to everyone once idle sockets fill it); the "auto"
