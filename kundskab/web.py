@@ -41,6 +41,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
 from kundskab import models
+from kundskab._names import printable
 from kundskab.errors import KundskabError
 from kundskab.i18n import N_, Text, gettext
 
@@ -95,6 +96,16 @@ TEXTS: dict[str, Text] = {
     "municipality": N_("Municipality or police district"),
     "municipality_hint": N_("Local measures come first. Leave empty if it does not matter."),
     "ref": N_("Your own reference (optional, never stored)"),
+    "role": N_("Who is the person?"),
+    "role_hint": N_("At risk unless you say otherwise. A relative: a parent or close relative asks for help; the "
+                    "age and the factors then describe the child or young person they worry about."),
+    "role_at-risk": N_("at risk"),
+    "role_offender": N_("has committed offences"),
+    "role_victim": N_("victim of a crime"),
+    "role_relative": N_("a relative asks"),
+    "victim_of": N_("Crimes the person has suffered"),
+    "area": N_("Local area (estate, district)"),
+    "area_hint": N_("Optional. A place the knowledge base does not know gives a note, never an error."),
     "submit_case": N_("Show the recommendation"),
     "answer": N_("Recommendation"),
     "tier": N_("Tier of effort"),
@@ -205,6 +216,9 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters["each"] = _each
+    # Text from a document or a file name: no control, bidi or separator character reaches
+    # the page (escaping makes text harmless to the HTML, this to the reader's eye).
+    env.filters["printable"] = printable
     return env
 
 
@@ -309,6 +323,7 @@ class Pages:
     def case_page(self, lang: str, token: str, form: CaseForm | None = None, **extra: Any) -> str:
         return render("case.html", **self.context(
             lang, "/case", form=form or CaseForm(), csrf=token, domains=self.factor_domains(lang),
+            fields=set(models.Case.model_fields), roles=ROLES,
             crime_types=self.options("CrimeType", lang), areas=self.options("Area", lang), **extra))
 
     def answer(self, form: CaseForm, lang: str, token: str) -> tuple[int, str]:
@@ -349,7 +364,7 @@ class Pages:
                 return ""
             words = texts(lang)
             parts = []
-            if moved.tier:
+            if moved.tier and moved.tier != rec.tier:
                 parts.append(words["tier_becomes"].format(tier=name(moved.tier)))
             if moved.new_fora:
                 parts.append(words["new_fora"].format(fora=", ".join(name(f) for f in moved.new_fora)))
@@ -388,6 +403,8 @@ class Pages:
                                                     found=found))
 
     def concept_page(self, lang: str, name: str) -> str:
+        from kundskab.cli import FIELD_NAMES  # the names `show` gives the fields, one home
+
         kb = self.service.kb
         data = models.ConceptAnswer.model_validate(self.service.describe(name, lang))
         shown = {"id", "type", "label", "labels", "definition", "sources", "types", "type_label", "definitions",
@@ -396,8 +413,10 @@ class Pages:
         for key, value in (data.model_extra or {}).items():
             if key in shown or value in (None, [], ""):
                 continue
-            items = value if isinstance(value, list) else [value]
-            relations.append((key.replace("_", " "), items))
+            items = [texts(lang)["unknown"] if v == "unknown" else v for v in (value if isinstance(value, list)
+                                                                                 else [value])]
+            relations.append((gettext(FIELD_NAMES[key], lang) if key in FIELD_NAMES else key.replace("_", " "),
+                              items))
         sources = [(s.model_dump(), self.citation(_source_text(s.model_dump()), lang)) for s in data.sources]
         return render("concept.html", **self.context(
             lang, "/concepts", c=data, extra=data.model_extra or {}, relations=relations, sources=sources,
@@ -516,17 +535,25 @@ class CaseRefused(Exception):
         self.message = message
 
 
+# Who the person is (the case's optional `role`, where the case model has it).
+ROLES = ("at-risk", "offender", "victim", "relative")
+
+
 class CaseForm:
     """The fields of the case form, as sent: kept only to render the form again."""
 
     def __init__(self, age: str = "", factors: Mapping[str, str] | None = None, offences: list[str] | None = None,
-                 municipality: str = "", ref: str = "", asked: list[str] | None = None) -> None:
+                 municipality: str = "", ref: str = "", asked: list[str] | None = None,
+                 role: list[str] | None = None, victim_of: list[str] | None = None, area: str = "") -> None:
         self.age = age
         self.factors = dict(factors or {})
         self.offences = list(offences or [])
         self.municipality = municipality
         self.ref = ref
         self.asked = list(asked or [])
+        self.role = list(role or [])
+        self.victim_of = list(victim_of or [])
+        self.area = area
 
     @classmethod
     def of(cls, fields: Any) -> CaseForm:
@@ -542,13 +569,16 @@ class CaseForm:
                 factors[factor] = value
                 if factor not in asked:
                     asked.append(factor)
-        offences = [str(v) for v in fields.getlist("offences") if isinstance(v, str) and v]
+        def texts(name: str) -> list[str]:
+            return [str(v) for v in fields.getlist(name) if isinstance(v, str) and v]
+
 
         def text(name: str) -> str:
             value = fields.get(name)
             return value.strip() if isinstance(value, str) else ""
 
-        return cls(text("age"), factors, offences, text("municipality"), text("ref"), asked)
+        return cls(text("age"), factors, texts("offences"), text("municipality"), text("ref"), asked,
+                   texts("role"), texts("victim_of"), text("area"))
 
     def case(self) -> dict[str, Any]:
         """The case as the JSON body the API takes: a factor left at "don't know" is left
@@ -567,6 +597,12 @@ class CaseForm:
             case["offences"] = self.offences
         if self.municipality:
             case["municipality"] = self.municipality
+        if self.role:
+            case["role"] = self.role
+        if self.victim_of:
+            case["victim_of"] = self.victim_of
+        if self.area:
+            case["area"] = self.area
         return case
 
     def answer(self, factor: str) -> str:

@@ -454,3 +454,36 @@ def test_json_of_a_form_case_is_the_api_body() -> None:
     assert json.loads(json.dumps(form.case())) == {
         "ref": "r1", "age": 15, "factors": {"truancy": True, "street-group": False},
         "offences": ["burglary"], "municipality": "Esbjerg"}
+
+
+HOSTILE_DOCUMENTS = [
+    ("long.md", "---\ntitle: x\nprogramme: sikker-by-2018\ntier: general\ntarget_groups: [school-age-youth]\n---\n"
+     + "bandekriminalitet" + "x" * 50_000),
+    ("keys.md", "---\ntitle: x\n" + "".join(f"k{i}: 1\n" for i in range(3000)) + "---\n"),
+    ("list.yaml", "title: x\nprogramme: sikker-by-2018\ntarget_groups: ["
+     + ", ".join(f"group{i}" for i in range(5000)) + "]\n"),
+    ("x\n✓ forged.md: gyldig\x1b]0;owned\x07\u202e.md", "---\ntitle: <script>alert(1)</script>\n---\n"),
+    ("alias.yaml", "a: &a [1]\nb: *a\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "content"), HOSTILE_DOCUMENTS)
+def test_hostile_documents_through_the_page_as_through_the_api(client: TestClient, name: str, content: str) -> None:
+    api = client.post("/v1/validate", json={"filename": name, "content": content})
+    page = client.post("/validate", data={"csrf": token_of(client, "/validate")},
+                       files=[("files", (name, content.encode(), "text/plain"))])
+    assert page.status_code == 200 and api.status_code == 200
+    report = api.json()
+    html = page.text
+    for kind in ("error", "warning"):
+        shown = re.findall(rf'<li class="{kind}" data-code="([a-z-]+)"', html)
+        assert shown == [p["code"] for p in report[f"{kind}s"]]
+    assert "<script>" not in html and "\x1b" not in html and "\x07" not in html
+
+
+def test_serve_listens_on_loopback_unless_told() -> None:
+    from kundskab.cli import main
+
+    serve = main.commands["serve"]
+    host = next(p for p in serve.params if p.name == "host")
+    assert host.default == "127.0.0.1"
