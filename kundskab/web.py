@@ -167,6 +167,7 @@ TEXTS: dict[str, Text] = {
     "show": N_("Show"),
     "any": N_("any"),
     "crime_type": N_("Crime type"),
+    "kind_of_measure": N_("Kind of measure"),
     "principle": N_("Principle"),
     "forum": N_("Forum"),
     "target_group": N_("Target group"),
@@ -426,7 +427,8 @@ class Pages:
         found = [models.InterventionSummary.model_validate(i) for i in self.service.interventions(filters, lang)]
         choices = {"tier": self.options("Tier", lang), "target_group": self.options("TargetGroup", lang),
                    "forum": self.options("Forum", lang), "principle": self.options("Principle", lang),
-                   "crime_type": self.options("CrimeType", lang), "programme": self.options("Programme", lang)}
+                   "crime_type": self.options("CrimeType", lang), "programme": self.options("Programme", lang),
+                   "kind": self.options("InterventionKind", lang)}
         cite = {i.id: [self.citation(_source_text(s.model_dump()), lang) for s in i.sources] for i in found}
         return render("interventions.html", **self.context(
             lang, "/interventions", found=found, filters=filters, choices=choices, cite=cite,
@@ -768,7 +770,8 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None) -> N
         query = request.query_params
         filters = {key: [v for v in query.getlist(param)[:50] if v] for key, param in
                    (("tier", "tier"), ("target_group", "target-group"), ("forum", "forum"),
-                    ("principle", "principle"), ("crime_type", "crime-type"), ("programme", "programme"))}
+                    ("principle", "principle"), ("crime_type", "crime-type"), ("programme", "programme"),
+                    ("kind", "kind"))}
         return await page(request, pages.interventions_page, filters)
 
     @app.get("/fora", include_in_schema=False)

@@ -399,6 +399,8 @@ def test_search_concept_and_catalogue(client: TestClient, kb: Any) -> None:
     shown = re.findall(r'<li data-id="([a-z0-9-]+)">', listing)
     assert shown == [c.id for c in kb.interventions(tier=["specific"], forum=["ssp", "psp"])] and shown
     assert 'value="ssp" checked' in listing and 'value="psp" checked' in listing
+    helping = re.findall(r'<li data-id="([a-z0-9-]+)">', client.get("/interventions?kind=help&forum=ssp").text)
+    assert helping == [c.id for c in kb.interventions(kind=["help"], forum=["ssp"])] and helping
 
 
 def test_fora_by_place_and_programme(client: TestClient, kb: Any) -> None:
