@@ -750,7 +750,7 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
     from kundskab.web import mount
 
     app.state.limits = limits
-    mount(app, service, work)
+    mount(app, service, work, validating=validating)
 
     _register_schemas(app)
     return Edge(app, limits)

@@ -381,9 +381,23 @@ class Pages:
             lang, "/validate", csrf=token, programmes=self.options("Programme", lang), max_files=MAX_FILES,
             formats=[("md", "Markdown"), ("yaml", "YAML"), ("ttl", "Turtle"), ("jsonld", "JSON-LD")], **extra))
 
-    def validate_documents(self, documents: list[tuple[str, str]], lang: str) -> list[models.FileAnswer]:
-        return [models.FileAnswer.model_validate(self.service.validate(name, content, lang))
-                for name, content in documents]
+    def validate_documents(self, documents: list[tuple[str, str]], lang: str,
+                           limit: int | None = None) -> list[models.FileAnswer]:
+        """Each document as `POST /v1/validate` answers it; one larger than the API's body
+        limit for a document is refused as the API refuses it (the others go on)."""
+        from kundskab.service import BODY_TOO_LARGE
+
+        out = []
+        for name, content in documents:
+            # The body a client would send the API for this document (UTF-8 JSON).
+            body = json.dumps({"filename": name, "content": content}, ensure_ascii=False).encode("utf-8")
+            if limit is not None and len(body) > limit:
+                message = gettext(BODY_TOO_LARGE, lang).format(limit=limit)
+                out.append(models.FileAnswer(file=name, valid=False, programme=None, principles=[], warnings=[],
+                                             errors=[models.Problem(code="file-too-large", message=message)]))
+                continue
+            out.append(models.FileAnswer.model_validate(self.service.validate(name, content, lang)))
+        return out
 
     def template(self, programme: str) -> tuple[str, str]:
         from kundskab.templates import document_template
@@ -633,11 +647,13 @@ def recommend_typed(service: Any, case: dict[str, Any], lang: str) -> models.Rec
 # ---------------------------------------------------------------------------- routes
 
 
-def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None) -> None:
+def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, validating: Any = None) -> None:
     """Add the page's routes to the service's application (left out of its OpenAPI
-    description, which is the API's)."""
+    description, which is the API's). `validating`: the thread pool the API validates
+    documents in, so that the page's documents queue there too."""
     pages = Pages(service)
     guard = csrf or Csrf()
+    in_validation_pool = {"pool": validating} if validating is not None else {}
 
     def html(text: str, status: int = 200, nonce: tuple[str, bool] | None = None) -> HTMLResponse:
         response = HTMLResponse(text, status_code=status, headers=HEADERS)
@@ -734,7 +750,8 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None) -> N
         if not documents:
             return html(await work(partial(pages.validate_page, error=texts(lang)["nothing_sent"]), lang, token), 422)
         try:
-            answers = await work(pages.validate_documents, documents, lang)
+            answers = await work(pages.validate_documents, documents, lang, document_limit(app),
+                                 **in_validation_pool)
         except KundskabError as exc:
             from kundskab.service import error_for
 
@@ -797,6 +814,13 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None) -> N
             code, _, message = error_for(exc, lang)
             return html(await work(pages.problem, lang, message), code)
         return attachment(data, "text/csv; charset=utf-8", f"{ident}.csv")
+
+
+def document_limit(app: FastAPI) -> int | None:
+    """The most bytes `POST /v1/validate` takes in one body: the page's bound per document."""
+    limits = getattr(app.state, "limits", None)
+    body_limit = getattr(limits, "body_limit", None)
+    return int(body_limit("/v1/validate")) if body_limit is not None else None
 
 
 def service_limit(app: FastAPI) -> int:

@@ -325,6 +325,19 @@ def test_the_api_body_limit_holds_for_the_page(client: TestClient) -> None:
     assert response.status_code == 413
 
 
+def test_a_document_over_the_apis_limit_is_refused_as_the_api_refuses_it(client: TestClient) -> None:
+    large = GOOD + "Tekst om klubber.\n" * 4000  # some 72 KB: over the API's 64 KiB for a document
+    api = client.post("/v1/validate", json={"filename": "large.md", "content": large})
+    assert api.status_code == 413
+    page = client.post("/validate", data={"csrf": token_of(client, "/validate")},
+                       files=[("files", ("large.md", large.encode(), "text/markdown")),
+                              ("files", ("good.md", GOOD.encode(), "text/markdown"))])
+    assert page.status_code == 200
+    assert '<li class="error" data-code="file-too-large">' in page.text
+    assert api.json()["error"]["message"] in page.text
+    assert 'data-valid="true"' in page.text  # the other document is validated all the same
+
+
 def test_the_api_time_limit_holds_for_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
     slow = Service()
 
