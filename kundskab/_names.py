@@ -18,6 +18,13 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def loose(text: str) -> str:
+    """A looser key than `fold`, for a name typed without æ/ø/å: ø and å as the plain o and a
+    ('Koge', 'Tarnby') meet the spelt-out oe and aa ('Koege', 'Taarnby'). Only a name that
+    no folded label matches is looked up by it."""
+    return fold(text).replace("oe", "o").replace("aa", "a")
+
+
 def nearest(name: str, candidates: dict[str, str], n: int = 3) -> list[str]:
     """The values of `candidates` (folded key -> id) whose keys are closest to `name`."""
     import difflib  # only for a name that matched nothing

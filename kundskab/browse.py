@@ -5,6 +5,7 @@ The CLI's `show` and `interventions` print exactly these objects.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from kundskab._names import fold
@@ -284,12 +285,18 @@ def _entry(kb: KnowledgeBase, concept: Concept, lang: str) -> dict[str, Any]:
             "labels": {"da": concept.labels.get("da"), "en": concept.labels.get("en")}}
 
 
-def list_concepts(kb: KnowledgeBase, kind: str, lang: str = "da") -> list[dict[str, Any]]:
+def list_concepts(kb: KnowledgeBase, kind: str, lang: str = "da", *, municipality: Iterable[str] = (),
+                  district: Iterable[str] = (), programme: Iterable[str] = ()) -> list[dict[str, Any]]:
     """Every concept of a kind, sorted by id; factors also carry their risk `domain` and
-    are sorted by it, so that a listing reads domain by domain."""
+    are sorted by it, so that a listing reads domain by domain. `municipality`, `district`
+    and `programme` keep those in a place or of a programme (kundskab.places.select: a
+    forum is where the sources that name it, and the measures that name it, are)."""
+    from kundskab.places import select
+
     class_name = kind_class(kb, kind)
     items = []
-    for concept in kb.of_type(class_name):
+    for concept in select(kb, kb.of_type(class_name), municipality=municipality, district=district,
+                          programme=programme):
         item = _entry(kb, concept, lang)
         if concept.is_a("Factor"):
             domain = concept.ref("inDomain")

@@ -522,11 +522,36 @@ def show(name: str, fmt: str, lang: str) -> None:
         _print_concept(data, lang)
 
 
+def place_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--municipality and --district, as `list` and `interventions` take them."""
+    command = click.option(
+        "--district", multiple=True, shell_complete=complete_ids("PoliceDistrict"),
+        help=N_("Only those in this police district (name or id; a municipality stands for its "
+                "district; repeatable)."))(command)
+    return click.option(
+        "--municipality", multiple=True, shell_complete=complete_ids("Area"),
+        help=N_("Only those in this municipality or its police district (name or id, with or "
+                "without æøå; repeatable)."))(command)
+
+
+def _empty_listing(kb: Any, municipality: tuple[str, ...], district: tuple[str, ...],
+                   programme: tuple[str, ...], lang: str) -> str:
+    """Why a filtered listing is empty, in words: where the knowledge comes from."""
+    names = [kb.label(kb.resolve(n, "Area"), lang) for n in (*municipality, *district)]
+    names += [kb.label(kb.resolve(n, "Programme"), lang) for n in programme]
+    places = sorted({kb.label(a, lang) for d in kb.of_type("SourceDocument") for a in d.ref("municipality")})
+    return _("None in {where}: the source documents are about {places}, and no measure or source "
+             "places one there (a measure is where it runs; a forum, actor or group is where the "
+             "documents and measures that name it are).").format(
+        where=", ".join(names), places=", ".join(places))
+
+
 @main.command(
     help=N_("List catalogue interventions; filters combine with AND, repeated values with OR."),
     examples=(
         'kundskab interventions --tier specific --forum ssp',
         'kundskab interventions --programme sikker-by-2018 --format json',
+        'kundskab interventions --municipality Aalborg --tier individual',
     ),
 )
 @click.option("--tier", multiple=True, shell_complete=complete_ids("Tier"),
@@ -544,18 +569,20 @@ def show(name: str, fmt: str, lang: str) -> None:
 @click.option("--kind", multiple=True, shell_complete=complete_ids("InterventionKind"),
               help=N_("What the measure does: help, control, situational, awareness, organisation "
                       "or follow-up (repeatable; `kundskab list kinds`)."))
+@place_options
 @output_options
 @store_option
 @handle_errors
 def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: tuple[str, ...],
                   principle: tuple[str, ...], crime_type: tuple[str, ...],
-                  programme: tuple[str, ...], kind: tuple[str, ...], fmt: str, lang: str) -> None:
+                  programme: tuple[str, ...], kind: tuple[str, ...], municipality: tuple[str, ...],
+                  district: tuple[str, ...], fmt: str, lang: str) -> None:
     from kundskab.browse import intervention_summary
 
     kb = _kb()
     found = kb.interventions(tier=tier, target_group=target_group, forum=forum,
                              principle=principle, crime_type=crime_type, programme=programme,
-                             kind=kind)
+                             kind=kind, municipality=municipality, district=district)
     items = [intervention_summary(kb, c, lang) for c in found]
     if fmt == "json":
         emit_json(items)
@@ -684,17 +711,31 @@ def _print_check(report: Any, kb: Any, lang: str) -> None:
 @main.command(
     "list",
     help=N_("List the concepts of one KIND: factors (by risk domain), programmes, fora,\n"
-            "crime-types, target-groups, tiers, principles and more; without KIND, the kinds."),
+            "crime-types, target-groups, tiers, principles, municipalities, police-districts and more;\n"
+            "without KIND, the kinds.\n"
+            "\n"
+            "--municipality, --district and --programme keep those of a place or a programme: a\n"
+            "measure is where it runs; a forum, actor or target group is where the source documents\n"
+            "that name it and the measures that name it are; a police district covers its\n"
+            "municipalities, and a municipality has its district's measures."),
     examples=(
         'kundskab list factors',
+        'kundskab list fora --district Nordjylland',
+        'kundskab list interventions --municipality Odense',
+        'kundskab list municipalities --district "Fyns Politi"',
+        'kundskab list principles --programme "Sikker By"',
         'kundskab list fora --lang en',
         'kundskab list crime-types --format json',
     ),
 )
 @click.argument("kind", required=False, shell_complete=_complete_kinds)
+@place_options
+@click.option("--programme", multiple=True, shell_complete=complete_ids("Programme"),
+              help=N_("Only those of this programme (id or name; repeatable)."))
 @output_options
 @handle_errors
-def list_command(kind: str | None, fmt: str, lang: str) -> None:
+def list_command(kind: str | None, municipality: tuple[str, ...], district: tuple[str, ...],
+                 programme: tuple[str, ...], fmt: str, lang: str) -> None:
     from kundskab.browse import available_kinds, kind_class, list_concepts
 
     kb = _kb()
@@ -708,9 +749,12 @@ def list_command(kind: str | None, fmt: str, lang: str) -> None:
         for item in kinds:
             click.echo(f"{item['kind']:<18} {item['count']:>4}  {item['label']}")
         return
-    items = list_concepts(kb, kind, lang)
+    items = list_concepts(kb, kind, lang, municipality=municipality, district=district, programme=programme)
     if fmt == "json":
         emit_json(items)
+        return
+    if not items and (municipality or district or programme):
+        click.echo(_empty_listing(kb, municipality, district, programme, lang))
         return
     width = max((len(i["id"]) for i in items), default=0)
     group: Any = False

@@ -160,6 +160,9 @@ KIND_WORDS: dict[str, Text] = {
     "Intervention": N_("intervention"), "EvidenceBasis": N_("evidence basis"),
     "Requirement": N_("requirement"), "FocusArea": N_("focus area"),
     "OrganisationalLevel": N_("organisational level"), "Municipality": N_("municipality"),
+    "PoliceDistrict": N_("police district"), "Area": N_("municipality or police district"),
+    "SituationGroup": N_("situation group"), "SourceDocument": N_("source document"),
+    "PublicRecord": N_("public record"),
 }
 
 

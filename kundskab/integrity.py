@@ -20,7 +20,7 @@ from kundskab import _paths, _vocab
 from kundskab.i18n import gettext, language
 from kundskab.knowledge import KnowledgeBase
 
-__all__ = ["CheckReport", "Finding", "Issue", "check", "programme_findings"]
+__all__ = ["CheckReport", "Finding", "Issue", "check", "citation_issues", "programme_findings"]
 
 
 @dataclass(frozen=True)
@@ -269,6 +269,21 @@ def label_issues(kb: KnowledgeBase, lang: str = "da") -> list[Issue]:
     return issues
 
 
+def citation_issues(kb: KnowledgeBase, lang: str = "da") -> list[Issue]:
+    """A citation of a public record ("public:NAME#Section") whose record (a ks:PublicRecord
+    with that ks:file) does not exist: the reader would see a key, not what it stands for.
+    (Seed-file citations are checked against the seeds themselves, by tests/test_citations.py.)"""
+    issues = []
+    for concept in kb:
+        for source in concept.sources:
+            if source.public and source.file not in kb.source_titles:
+                issues.append(Issue("unknown-public-record", concept.id, gettext(
+                    "cites the public record '{record}', which the knowledge base does not have "
+                    "(ontology/concepts/public-records.ttl)", lang).format(record=source.file),
+                    path="dct:source", value=str(source)))
+    return issues
+
+
 # Literal properties whose text a person reads (browse shows them): each is a plain name or
 # figure, or a text in Danish and in English (ontology/shapes/knowledge-base.ttl, ShownText).
 SHOWN_TEXT = ("place", "period", "area", "baseline", "target", "dataSource", "meets", "trigger", "note")
@@ -340,7 +355,7 @@ def check(kb: KnowledgeBase | None = None, lang: str | None = None, *, graph: An
     lang = lang or language()
     directory = kb.ontology_dir or _paths.ontology_dir()
     errors = shacl_issues(directory, data=graph, lang=lang, use_cache=use_cache) + label_issues(kb, lang) \
-        + text_issues(kb, lang)
+        + text_issues(kb, lang) + citation_issues(kb, lang)
     findings, verdicts, scope = _programme_findings(kb, lang)
     return CheckReport(
         kb_version=kb.version,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kundskab import _paths, _vocab
-from kundskab._names import fold, nearest
+from kundskab._names import fold, loose, nearest
 from kundskab._paths import read_cache_json, write_cache_json
 from kundskab._records import Frozen, set_field
 from kundskab.errors import AmbiguousNameError, KnowledgeBaseError, UnknownConceptError
@@ -47,6 +47,8 @@ KIND_NAMES = {
 
 
 SECTION_WORD = {"da": "afsnit", "en": "section"}
+# A citation of a public record (ontology/concepts/public-records.ttl) rather than a seed file.
+PUBLIC_RECORD_PREFIX = "public:"
 
 
 class Source(Frozen):
@@ -72,6 +74,12 @@ class Source(Frozen):
     def __str__(self) -> str:
         return f"{self.file}#{self.section}" if self.section else self.file
 
+    @property
+    def public(self) -> bool:
+        """Whether this cites a public record (a fact of public administration, such as the
+        municipalities since 2007) rather than one of the source documents."""
+        return self.file.startswith(PUBLIC_RECORD_PREFIX)
+
     def citation(self, lang: str = "da") -> str:
         """The source as a person reads it, e.g. "Esbjerg lokalråd, handlingsplan 2011,
         afsnit 'SSP og SSP+'"."""
@@ -80,8 +88,12 @@ class Source(Frozen):
             return title
         return f"{title}, {SECTION_WORD.get(lang, SECTION_WORD['en'])} '{self.section}'"
 
-    def as_dict(self) -> dict[str, str | None]:
-        return {"file": self.file, "section": self.section, "title": self.title or self.file}
+    def as_dict(self) -> dict[str, str | bool | None]:
+        out: dict[str, str | bool | None] = {"file": self.file, "section": self.section,
+                                             "title": self.title or self.file}
+        if self.public:
+            out["public_record"] = True
+        return out
 
 
 class Concept(Frozen):
@@ -232,10 +244,11 @@ class KnowledgeBase:
         self.classes: Mapping[str, Mapping[str, Any]] = model["classes"]
         self.schema_version: str = model.get("version", "0")
         self._suggestion_keys: dict[str | None, dict[str, str]] = {}
-        # Source documents by seed file, so that every citation can show its title.
+        # Source documents by seed file and public records by key ("public:NAME"), so that
+        # every citation can show its title.
         self.source_titles: dict[str, str] = {}
         for entry in model["concepts"].values():
-            if "SourceDocument" in entry["types"]:
+            if "SourceDocument" in entry["types"] or "PublicRecord" in entry["types"]:
                 files = [v for v in entry["values"].get("file", ()) if isinstance(v, str)]
                 short = entry["values"].get("shortTitle", ())
                 title = next((v if isinstance(v, str) else v["value"] for v in short), None)
@@ -351,10 +364,12 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ names
 
     @cached_property
-    def _name_index(self) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]]]:
+    def _name_index(self) -> tuple[dict[str, set[str]], ...]:
         ids: dict[str, set[str]] = {}
         preferred: dict[str, set[str]] = {}
         alternative: dict[str, set[str]] = {}
+        # Last, every name by its loose key (_names.loose): 'Koge' finds Køge.
+        loosely: dict[str, set[str]] = {}
         for concept in self:
             ids.setdefault(fold(concept.id), set()).add(concept.id)
             for label in concept.labels.values():
@@ -362,7 +377,10 @@ class KnowledgeBase:
             for alts in concept.alt_labels.values():
                 for alt in alts:
                     alternative.setdefault(fold(alt), set()).add(concept.id)
-        return ids, preferred, alternative
+        for index in (ids, preferred, alternative):
+            for key, found in index.items():
+                loosely.setdefault(loose(key), set()).update(found)
+        return ids, preferred, alternative, loosely
 
     def resolve(self, name: str, kind: str | None = None, *, suggest: bool = True) -> str:
         """The id that `name` (an id, or a Danish or English label) stands for.
@@ -376,9 +394,10 @@ class KnowledgeBase:
         if text in self._concepts and (class_name is None or self._concepts[text].is_a(class_name)):
             return text
         key = fold(text)
-        for index in self._name_index:
+        ids, preferred, alternative, loosely = self._name_index
+        for index, wanted in ((ids, key), (preferred, key), (alternative, key), (loosely, loose(key))):
             found = sorted(
-                i for i in index.get(key, ()) if class_name is None or self._concepts[i].is_a(class_name)
+                i for i in index.get(wanted, ()) if class_name is None or self._concepts[i].is_a(class_name)
             )
             if len(found) == 1:
                 return found[0]
@@ -412,8 +431,12 @@ class KnowledgeBase:
         crime_type: Iterable[str] = (),
         programme: Iterable[str] = (),
         kind: Iterable[str] = (),
+        municipality: Iterable[str] = (),
+        district: Iterable[str] = (),
     ) -> list[Concept]:
-        """Catalogue interventions matching every given filter (any value within one)."""
+        """Catalogue interventions matching every given filter (any value within one).
+        `municipality` and `district` name areas as kundskab.places.select takes them: a
+        measure is where its ks:municipality says (else where its programme's source is)."""
         filters = [
             ("tier", {self.resolve(t, "Tier") for t in tier}),
             ("targetGroup", {self.resolve(t, "TargetGroup") for t in target_group}),
@@ -427,6 +450,11 @@ class KnowledgeBase:
         for concept in self.of_type("Intervention"):
             if all(not wanted or wanted & set(concept.ref(prop)) for prop, wanted in filters):
                 result.append(concept)
+        municipality, district = tuple(municipality), tuple(district)
+        if municipality or district:
+            from kundskab.places import select
+
+            result = select(self, result, municipality=municipality, district=district)
         return result
 
 

@@ -38,6 +38,7 @@ from kundskab._memo import BoundedMemo
 from kundskab.cases import OFFENCE_FACTOR
 from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge import Concept, KnowledgeBase, Source
+from kundskab.places import area_ancestors
 from kundskab.rules import Ranking, implying_factors
 
 __all__ = ["SITUATIONS", "CaseView", "Measure", "Ranked", "Ranker"]
@@ -207,7 +208,7 @@ class Ranker:
         self.ranking = ranking
         self.weights = ranking.weights
         self._labels = {lang: {c.id: c.label(lang) for c in kb} for lang in ("da", "en")}
-        self._ancestors = _area_ancestors(kb)
+        self._ancestors = area_ancestors(kb)
         groups = {g.id: g for g in kb.of_type("AgeGroup")}
         self._situation_groups = frozenset(g.id for g in kb.of_type("SituationGroup")) - {ALL_CITIZENS}
         self.measures = [_measure(i, c, tier_ranks, groups, self._ancestors, self._situation_groups)
@@ -624,22 +625,6 @@ def _shown(score: float) -> float:
     """The score as an item shows it: equal shown scores are ties, so that what decides
     between them is what the items show."""
     return round(score, 3)
-
-
-def _area_ancestors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
-    """Each area with every area it lies in (ks:partOf, followed), itself included."""
-    parents = {a.id: set(a.ref("partOf")) for a in kb.of_type("Area")}
-    found = {}
-    for area in parents:
-        seen = {area}
-        stack = list(parents[area])
-        while stack:
-            other = stack.pop()
-            if other not in seen:
-                seen.add(other)
-                stack.extend(parents.get(other, ()))
-        found[area] = frozenset(seen)
-    return found
 
 
 def _measure(position: int, c: Concept, tier_ranks: Mapping[str, int], age_groups: Mapping[str, Concept],

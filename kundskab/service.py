@@ -704,11 +704,17 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
         crime_type: Annotated[list[str], Query(alias="crime-type")] = [],  # noqa: B006
         programme: Annotated[list[str], Query()] = [],  # noqa: B006
         kind: Annotated[list[str], Query()] = [],  # noqa: B006
+        municipality: Annotated[list[str], Query(
+            description="A municipality or police district (name or id): the measures that run there "
+                        "or in its police district")] = [],  # noqa: B006
+        district: Annotated[list[str], Query(
+            description="A police district (name or id; a municipality stands for its district): the "
+                        "measures of the district and of its municipalities")] = [],  # noqa: B006
         lang: LangQuery = None,
     ) -> JSONResponse:
         filters = {"tier": tier, "target_group": target_group, "forum": forum,
                    "principle": principle, "crime_type": crime_type, "programme": programme,
-                   "kind": kind}
+                   "kind": kind, "municipality": municipality, "district": district}
         return JSONResponse(await work(service.interventions, filters, _language(request, lang)))
 
     @app.get("/v1/concepts/{name}", response_model=models.ConceptAnswer, responses=ERRORS,

@@ -13,7 +13,7 @@ from rdflib.namespace import SH
 
 from kundskab import KnowledgeBase
 from kundskab._paths import ontology_dir
-from kundskab.integrity import check, label_issues, programme_findings, shacl_issues, text_issues
+from kundskab.integrity import check, citation_issues, label_issues, programme_findings, shacl_issues, text_issues
 
 FIXTURES = Path(__file__).parent / "shapes"
 EXPECT = re.compile(r"^# expect: (\S+) \| (.+)$", re.M)
@@ -205,3 +205,21 @@ def test_check_no_cache_runs_the_shapes(monkeypatch: pytest.MonkeyPatch, tmp_pat
         assert result.exit_code == 0, result.output
         assert "0 errors" in result.output
     assert runs == [1, 1]
+
+
+def test_a_citation_of_a_public_record_that_does_not_exist_is_an_error(ontology_copy: Path) -> None:
+    (ontology_copy / "catalogue" / "zz-public.ttl").write_text(
+        '@prefix ks: <https://w3id.org/kundskab/schema#> .\n'
+        '@prefix kb: <https://w3id.org/kundskab/id/> .\n'
+        '@prefix dct: <http://purl.org/dc/terms/> .\n'
+        '@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n'
+        'kb:test-town a ks:Municipality ; skos:prefLabel "Testby Kommune"@da , "Testby"@en ;\n'
+        '    skos:definition "A concept made for a test."@en ;\n'
+        '    dct:source "public:kommunal-inddeling-2007#Kommunerne fra 1. januar 2007" ,\n'
+        '        "public:kommunal-inddeling-1970#Kommunerne" .\n')
+    issues = citation_issues(KnowledgeBase.load(ontology_copy), "en")
+    assert [(i.code, i.focus, i.value) for i in issues] == [
+        ("unknown-public-record", "test-town", "public:kommunal-inddeling-1970#Kommunerne")]
+    assert "kommunal-inddeling-1970" in issues[0].message
+    # The bundled knowledge base cites only records it has.
+    assert citation_issues(KnowledgeBase.load(), "en") == []

@@ -153,6 +153,18 @@ def test_validate_one_document(client: httpx.Client) -> None:
     assert_error(client.post("/v1/validate", json={"filename": "a.md"}), 422, "invalid-request")
 
 
+def test_interventions_filter_by_place_as_the_library_does(client: httpx.Client, kb) -> None:  # type: ignore[no-untyped-def]
+    for params, filters in [({"district": "Nordjylland"}, {"district": ["Nordjylland"]}),
+                            ({"municipality": ["Hjørring", "esbjerg"]}, {"municipality": ["Hjørring", "esbjerg"]}),
+                            ({"municipality": "Odense"}, {"municipality": ["Odense"]})]:
+        response = client.get("/v1/interventions", params=params)
+        assert response.status_code == 200
+        assert [i["id"] for i in response.json()] == [c.id for c in kb.interventions(**filters)]
+    assert client.get("/v1/interventions", params={"district": "Nordjylland"}).json()
+    error = assert_error(client.get("/v1/interventions", params={"district": "Nordjyland"}), 404, "unknown-concept")
+    assert "nordjyllands-politi" in error["message"]
+
+
 def test_interventions_take_the_cli_filters(client: httpx.Client, kb) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/v1/interventions", params={"tier": "specific", "forum": ["ssp", "psp"]})
     assert response.status_code == 200
