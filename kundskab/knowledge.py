@@ -368,8 +368,6 @@ class KnowledgeBase:
         ids: dict[str, set[str]] = {}
         preferred: dict[str, set[str]] = {}
         alternative: dict[str, set[str]] = {}
-        # Last, every name by its loose key (_names.loose): 'Koge' finds Køge.
-        loosely: dict[str, set[str]] = {}
         for concept in self:
             ids.setdefault(fold(concept.id), set()).add(concept.id)
             for label in concept.labels.values():
@@ -377,16 +375,21 @@ class KnowledgeBase:
             for alts in concept.alt_labels.values():
                 for alt in alts:
                     alternative.setdefault(fold(alt), set()).add(concept.id)
+        # Then the same names by their loose keys (_names.loose): 'Koge' finds Køge.
+        loosely = []
         for index in (ids, preferred, alternative):
+            by_loose: dict[str, set[str]] = {}
             for key, found in index.items():
-                loosely.setdefault(loose(key), set()).update(found)
-        return ids, preferred, alternative, loosely
+                by_loose.setdefault(loose(key), set()).update(found)
+            loosely.append(by_loose)
+        return ids, preferred, alternative, *loosely
 
     def resolve(self, name: str, kind: str | None = None, *, suggest: bool = True) -> str:
         """The id that `name` (an id, or a Danish or English label) stands for.
 
         `kind` (a class such as "Forum", or a kind name such as "forum") restricts the
-        candidates. Ids win over preferred labels, which win over alternative labels.
+        candidates. Ids win over preferred labels, which win over alternative labels; a
+        name typed without æ/ø/å ('Koge') is tried by its loose key last, in the same order.
         Without `suggest`, an unknown name raises without the (costlier) nearest ids.
         """
         class_name = KIND_NAMES.get(kind, kind) if kind else None
@@ -394,8 +397,8 @@ class KnowledgeBase:
         if text in self._concepts and (class_name is None or self._concepts[text].is_a(class_name)):
             return text
         key = fold(text)
-        ids, preferred, alternative, loosely = self._name_index
-        for index, wanted in ((ids, key), (preferred, key), (alternative, key), (loosely, loose(key))):
+        for position, index in enumerate(self._name_index):
+            wanted = key if position < 3 else loose(key)  # loose only once the exact keys missed
             found = sorted(
                 i for i in index.get(wanted, ()) if class_name is None or self._concepts[i].is_a(class_name)
             )

@@ -151,5 +151,8 @@ def test_rules_list_never_prints_none_for_an_open_age_bound(runner: CliRunner) -
 
 
 def test_an_unknown_name_that_is_no_kind_either_gets_suggestions(runner: CliRunner) -> None:
-    code, _, err = run(runner, "show", "ungesamrad", "--lang", "en")
+    code, _, err = run(runner, "show", "ungesamrd", "--lang", "en")
     assert code == 2 and "did you mean: youth-sanction-council" in err and "kind" not in err
+    # Typed without å, the name is no misspelling: it is found.
+    code, out, _ = run(runner, "show", "ungesamrad", "--lang", "en")
+    assert code == 0 and "[youth-sanction-council]" in out
