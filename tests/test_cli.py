@@ -41,7 +41,7 @@ def test_show_accepts_labels_and_folding(runner: CliRunner) -> None:
 
 
 def test_show_unknown_is_exit_2_with_suggestions(runner: CliRunner) -> None:
-    code, out, err = run(runner, "show", "ungesamrad")
+    code, out, err = run(runner, "show", "ungesamrd")
     assert code == 2 and out == ""
     assert "youth-sanction-council" in err
 
