@@ -17,7 +17,11 @@ holds requests up: a check of several seconds does not delay a recommendation. S
 processes (`--workers`) use several cores. Every call has the time limit of `Limits`
 (`--timeout`): past it the client gets a 503 `time-limit` error with Retry-After, the
 call finishes in the background (a check is then kept for the next request), and the
-worker goes on answering.
+worker goes on answering. A validation runs in a child process of the worker
+(kundskab.sandbox), which is killed at the time limit instead.
+
+Connections (idle ones, slow headers, what is not HTTP) are bounded by the protocol of
+kundskab.connections, below every route.
 
 Speed: uvicorn runs on httptools and uvloop (dependencies of the package). Without uvloop,
 asyncio's loop leaves Nagle's algorithm on for the sockets uvicorn shares between worker
@@ -91,7 +95,8 @@ class Limits:
     seconds: float = 30.0
     # `/v1/validate` reads and matches prose, about 1 s per MB of Markdown (5.6 s and 1 GB
     # for 4.8 MB): its body is kept to what an initiative document needs, so that its
-    # slowest input takes a fraction of a second, and it runs in a thread of its own.
+    # slowest input takes a fraction of a second, and it runs in a child process that is
+    # killed at the time limit (kundskab.sandbox).
     max_validate_bytes: int = VALIDATE_BODY_BYTES
 
     def body_limit(self, path: str) -> int:
@@ -114,6 +119,7 @@ LOADING = N_("the knowledge base is loading")
 FAILED = N_("the service failed on this request")
 TOO_LATE = N_("the answer took longer than the time limit of {seconds} s; it may be ready if you ask again "
               "in a moment")
+TOO_LATE_VALIDATE = N_("the validation took longer than the time limit of {seconds} s and was stopped")
 BATCH_TOO_LATE = N_("the batch took longer than the time limit of {seconds} s")
 LINE_UNREADABLE = N_("the line could not be read as a case")
 CPR_WARNING = N_("the reference looks like a CPR number; a case must not identify a person: use an "
@@ -256,6 +262,9 @@ class Service:
         self._current: tuple[KnowledgeBase, Any] | None = None
         self._checks: dict[tuple[str, str], dict[str, Any]] = {}
         self._check_lock = threading.Lock()
+        from kundskab.sandbox import Validator
+
+        self.validator = Validator()
 
     @property
     def ready(self) -> bool:
@@ -280,6 +289,9 @@ class Service:
         recommender = Recommender(kb)
         recommender.recommend({"age": 15, "factors": []})  # warm the engine and memos
         self._current = (kb, recommender)  # one assignment: requests see the old or the new pair
+        # The validating process starts meanwhile (seconds: it imports pySHACL).
+        threading.Thread(target=self.validator.prepare, args=(kb,), name="kundskab-validate-start",
+                         daemon=True).start()
 
     def refresh(self) -> bool:
         """Install the source's newer knowledge base, if it has one; True if it did."""
@@ -356,11 +368,12 @@ class Service:
         if piece:
             yield ("\n".join(piece) + "\n").encode("ascii")
 
-    def validate(self, filename: str, content: str, lang: str) -> dict[str, Any]:
-        from kundskab.validation import validate_document
-
+    def validate(self, filename: str, content: str, lang: str, seconds: float) -> dict[str, Any]:
+        """One document's entry, worked out in the validating child process (kundskab.sandbox)
+        within `seconds`: past them the child is killed, and TimeLimitError raised."""
         kb = self.kb
-        out = validate_document(content, filename, kb, lang=lang).as_dict()
+        late = TimeLimitError(TOO_LATE_VALIDATE, seconds=f"{seconds:g}")
+        out = self.validator.validate(kb, filename, content, lang, seconds, late)
         out["kb_version"] = kb.version
         return out
 
@@ -566,9 +579,9 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
     # The check of the whole knowledge base (seconds, once per version and language) has a
     # thread of its own: requests for it wait there, never in front of recommendations.
     slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kundskab-check")
-    # Validations too (tenths of a second for the largest body allowed): one at a time, so
-    # that many of them never fill the pool recommendations are answered from; one that
-    # waits past the time limit is dropped before it starts.
+    # Validations too (each in the validating child process, kundskab.sandbox): one at a
+    # time, so that many of them never fill the pool recommendations are answered from; one
+    # that waits past the time limit is dropped before it starts.
     validating = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kundskab-validate")
 
     from contextlib import asynccontextmanager
@@ -591,6 +604,7 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
                 background.cancel()
             for pool in (executor, slow, validating):
                 pool.shutdown(wait=False, cancel_futures=True)
+            service.validator.stop()
 
     async def work(call: Callable[..., T], *args: Any, pool: ThreadPoolExecutor = executor) -> T:
         """`call(*args)` in the thread pool, within the time limit (TimeLimitError past it;
@@ -691,7 +705,7 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
               summary="Validate one initiative document given as content")
     async def validate(request: Request, document: models.ValidateRequest, lang: LangQuery = None) -> JSONResponse:
         return JSONResponse(await work(service.validate, document.filename, document.content,
-                                       _language(request, lang), pool=validating))
+                                       _language(request, lang), limits.seconds, pool=validating))
 
     @app.get("/v1/interventions", response_model=list[models.InterventionSummary], responses=ERRORS,
              summary="The catalogue, filtered (filters combine with AND, repeated values with OR)")
@@ -764,7 +778,7 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
 
 # Codes the service itself answers with, besides the library's (error_codes).
 SERVICE_CODES = ("invalid-json", "time-limit", "not-ready", "internal-error", "line-too-long",
-                 "too-many-connections", "headers-too-large")
+                 "too-many-connections", "headers-too-large", "document-too-large")
 
 
 def error_codes() -> list[str]:

@@ -309,3 +309,31 @@ def test_endless_headers_are_refused_at_64_kib(server: Server) -> None:
         answer = read_answer(sock, 5)
     assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
     assert json_body(answer)["error"]["code"] == "headers-too-large"  # type: ignore[index]
+
+
+def test_a_validation_past_its_deadline_is_killed_and_the_next_one_works(kb: KnowledgeBase) -> None:
+    from kundskab.errors import DocumentError
+    from kundskab.sandbox import Validator
+    from kundskab.service import TimeLimitError
+
+    validator = Validator()
+    try:
+        validator.prepare(kb)
+        child = validator._child
+        assert child is not None and child.is_alive()
+        late = TimeLimitError("late")
+        with pytest.raises(TimeLimitError):
+            validator.validate(kb, "x.md", markdown(60_000), "en", 0.001, late)
+        assert not child.is_alive()  # killed: its CPU time ends at the deadline
+        answer = validator.validate(kb, "x.md", markdown(2_000), "en", 60, late)
+        assert answer["file"] == "x.md" and {e["code"] for e in answer["errors"]}
+        # A child whose memory is limited to (almost) what it holds once loaded.
+        tight = Validator(memory_bytes=256 * 1024)
+        try:
+            with pytest.raises(DocumentError) as caught:
+                tight.validate(kb, "x.md", markdown(60_000), "en", 60, late)
+            assert caught.value.code == "document-too-large"
+        finally:
+            tight.stop()
+    finally:
+        validator.stop()
