@@ -368,7 +368,7 @@ class Service:
         if piece:
             yield ("\n".join(piece) + "\n").encode("ascii")
 
-    def validate(self, filename: str, content: str, lang: str, seconds: float) -> dict[str, Any]:
+    def validate(self, filename: str, content: str, lang: str, seconds: float = Limits.seconds) -> dict[str, Any]:
         """One document's entry, worked out in the validating child process (kundskab.sandbox)
         within `seconds`: past them the child is killed, and TimeLimitError raised."""
         kb = self.kb
