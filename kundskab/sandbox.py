@@ -97,7 +97,7 @@ class Validator:
         self._child, self._connection, self._version = child, ours, kb.version
         if not ours.poll(START_SECONDS) or ours.recv() != ("ready",):
             self._stop()
-            raise SandboxError("the validating process did not start")
+            raise SandboxError()  # the child did not start: an internal error (500), logged by type
 
     def _stop(self) -> None:
         child, connection = self._child, self._connection
