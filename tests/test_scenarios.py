@@ -143,3 +143,28 @@ def test_a_malformed_scenario_is_refused(tmp_path: Path, change) -> None:  # typ
     change(scenario)
     with pytest.raises(ScenarioFormatError):
         load_folder("cases", _write(tmp_path, scenario))
+
+
+def test_the_new_case_fields_and_not_asked_load(tmp_path: Path) -> None:
+    scenario = _good()
+    cite = "000_2d4d8aed5ea821e9.txt#Offerrådgivning"
+    scenario.update(role=["victim"], victim_of=["violence-and-threats"], area="Tingbjerg")
+    scenario["expect"]["not_asked"] = ["mediation-consent"]  # type: ignore[index]
+    scenario["sources"]["not_asked"] = {"mediation-consent": cite}  # type: ignore[index]
+    [loaded] = load_folder("cases", _write(tmp_path, scenario))
+    assert loaded.case["role"] == ["victim"] and loaded.case["area"] == "Tingbjerg"
+    assert loaded.expect.not_asked == ("mediation-consent",)
+    assert str(loaded.sources["not_asked:mediation-consent"][0]) == cite
+
+
+@pytest.mark.parametrize("change", [
+    lambda s: s.__setitem__("role", ["bystander"]),
+    lambda s: s.__setitem__("victim_of", "violence"),  # a list of ids
+    lambda s: s.__setitem__("area", ""),
+    lambda s: s["expect"].__setitem__("not_asked", "x"),
+])
+def test_bad_new_fields_are_refused(tmp_path: Path, change) -> None:  # type: ignore[no-untyped-def]
+    scenario = _good()
+    change(scenario)
+    with pytest.raises(ScenarioFormatError):
+        load_folder("cases", _write(tmp_path, scenario))

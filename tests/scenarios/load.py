@@ -28,16 +28,20 @@ __all__ = [
     "Scenario",
     "ScenarioFormatError",
     "load_all",
+    "load_dir",
     "load_folder",
 ]
 
 SCENARIO_DIR = Path(__file__).resolve().parent
 FOLDERS = ("cases", "holdout")
 
-CASE_FIELDS = ("age", "factors", "offences", "municipality")
+CASE_FIELDS = ("age", "factors", "offences", "municipality", "role", "victim_of", "area")
 SCENARIO_FIELDS = {"id", "description", *CASE_FIELDS, "expect", "sources", "why_fewer",
                    "outside_catalogue"}
 EXPECT_FIELDS = {"tier", "fora", "top5", "not_top10"}
+# Optional expectations: factors that must never be asked (already answered, or harmful).
+OPTIONAL_EXPECT_FIELDS = {"not_asked"}
+ROLES = ("at-risk", "offender", "victim", "relative")
 SEED_FILE = re.compile(r"^0\d\d_[0-9a-f]{16}\.txt$")
 ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -72,6 +76,7 @@ class Expectation:
     fora: frozenset[str]
     top5: tuple[str, ...]
     not_top10: tuple[str, ...]
+    not_asked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,16 +129,27 @@ def _parse(raw: object, folder: str, file: str) -> Scenario:
         _id_list(case["offences"], f"{where} offences")
     if "age" in case and (type(case["age"]) is not int or not 0 <= case["age"] <= 120):
         raise ScenarioFormatError(f"{where}: 'age' is a whole number of years")
+    if "role" in case:
+        roles = [case["role"]] if isinstance(case["role"], str) else case["role"]
+        if not isinstance(roles, list) or not roles or not all(r in ROLES for r in roles):
+            raise ScenarioFormatError(f"{where}: 'role' is one or more of {', '.join(ROLES)}")
+    if "victim_of" in case:
+        _id_list(case["victim_of"], f"{where} victim_of")
+    for key in ("municipality", "area"):
+        if key in case and (not isinstance(case[key], str) or not case[key].strip()):
+            raise ScenarioFormatError(f"{where}: '{key}' is a name")
 
     expect = raw.get("expect")
-    if not isinstance(expect, dict) or set(expect) != EXPECT_FIELDS:
-        raise ScenarioFormatError(f"{where}: 'expect' has exactly {sorted(EXPECT_FIELDS)}")
+    if not isinstance(expect, dict) or not EXPECT_FIELDS <= set(expect) <= EXPECT_FIELDS | OPTIONAL_EXPECT_FIELDS:
+        raise ScenarioFormatError(f"{where}: 'expect' has {sorted(EXPECT_FIELDS)}, and may have "
+                                  f"{sorted(OPTIONAL_EXPECT_FIELDS)}")
     if not isinstance(expect["tier"], str):
         raise ScenarioFormatError(f"{where}: 'expect.tier' is a tier id")
     top5 = _id_list(expect["top5"], f"{where} top5")
     not_top10 = _id_list(expect["not_top10"], f"{where} not_top10")
+    not_asked = _id_list(expect.get("not_asked", []), f"{where} not_asked")
     exp = Expectation(expect["tier"], frozenset(_id_list(expect["fora"], f"{where} fora")),
-                      top5, not_top10)
+                      top5, not_top10, not_asked)
     if set(top5) & set(not_top10):
         raise ScenarioFormatError(f"{where}: an id is both expected and excluded")
     if len(top5) > 5:
@@ -147,7 +163,7 @@ def _parse(raw: object, folder: str, file: str) -> Scenario:
         raise ScenarioFormatError(f"{where}: name the category errors in 'not_top10'")
 
     src = raw.get("sources")
-    if not isinstance(src, dict) or set(src) != EXPECT_FIELDS:
+    if not isinstance(src, dict) or not EXPECT_FIELDS <= set(src) <= EXPECT_FIELDS | OPTIONAL_EXPECT_FIELDS:
         raise ScenarioFormatError(f"{where}: 'sources' cites every expectation: {sorted(EXPECT_FIELDS)}")
     sources: dict[str, tuple[Citation, ...]] = {}
     for key in ("tier", "fora"):
@@ -161,18 +177,36 @@ def _parse(raw: object, folder: str, file: str) -> Scenario:
             raise ScenarioFormatError(f"{where}: sources.{key} cites each id of expect.{key}, and only those")
         for ident in ids:
             sources[f"{key}:{ident}"] = (Citation.parse(per_id[ident], f"{where} sources.{key}.{ident}"),)
+    if "not_asked" in src:  # optional: a question may be ruled out by plain sense alone
+        per_id = src["not_asked"] or {}
+        if not isinstance(per_id, dict) or not set(per_id) <= set(not_asked):
+            raise ScenarioFormatError(f"{where}: sources.not_asked cites ids of expect.not_asked only")
+        for ident, cite in per_id.items():
+            sources[f"not_asked:{ident}"] = (Citation.parse(cite, f"{where} sources.not_asked.{ident}"),)
     return Scenario(sid, description.strip(), folder, file, case, exp, sources,
                     raw.get("why_fewer"), outside)
 
 
 def load_folder(folder: str, root: Path = SCENARIO_DIR) -> list[Scenario]:
     """The scenarios of one folder, in file and then file order."""
+    return load_dir(root / folder, folder)
+
+
+def load_dir(path: Path, name: str | None = None) -> list[Scenario]:
+    """The scenarios of any folder of scenario files (e.g. a set written elsewhere), in file
+    and then file order; `name` is the folder's name in messages (its own by default)."""
+    folder = name or path.name
     scenarios = []
-    for path in sorted((root / folder).glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for file in sorted(path.glob("*.yaml")):
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
         if not isinstance(data, list):
-            raise ScenarioFormatError(f"{folder}/{path.name}: a scenario file is a list")
-        scenarios.extend(_parse(raw, folder, path.name) for raw in data)
+            raise ScenarioFormatError(f"{folder}/{file.name}: a scenario file is a list")
+        scenarios.extend(_parse(raw, folder, file.name) for raw in data)
+    seen: set[str] = set()
+    for s in scenarios:
+        if s.id in seen:
+            raise ScenarioFormatError(f"scenario id {s.id} is used twice in {folder}")
+        seen.add(s.id)
     return scenarios
 
 
