@@ -20,7 +20,7 @@ from kundskab._names import fold
 from kundskab.errors import CaseError, KundskabError, UnknownConceptError
 from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
-from kundskab.rules import Facts, implied_factors
+from kundskab.rules import Facts, implied_factors, implying_factors
 
 __all__ = ["Case", "factor_flags", "implied_factors", "load_case_json", "looks_like_cpr", "parse_answer",
            "parse_case", "parse_case_text", "unasked_factors"]
@@ -77,6 +77,10 @@ class Case:
     # each with the given factor it follows from: wanting to leave a gang makes the person
     # a gang member for the rules too, and the answer's explanation says so.
     implied: Mapping[str, str] = field(default_factory=dict)
+    # Factors the case did not answer that imply a factor it gives as false: not being in a
+    # gang answers whether the person wants to leave one (no), and an offence denied answers
+    # whether it was serious. The rules and the questions take them as false.
+    denied: frozenset[str] = frozenset()
     facts: Facts = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +88,7 @@ class Case:
         true = [f for f, v in self.factors.items() if v is True]
         true += [f for f in self.implied if self.factors.get(f) is None]
         false = [f for f, v in self.factors.items() if v is False]
+        false += [f for f in self.denied if self.factors.get(f) is None]
         if self.offences and OFFENCE_FACTOR not in self.factors:
             true.append(OFFENCE_FACTOR)  # naming what was committed says that something was
         object.__setattr__(self, "facts", Facts(self.age, frozenset(true), frozenset(false)))
@@ -209,7 +214,7 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
             raise CaseError(exc.template, **exc.params) from None
     if offences and factors.get(OFFENCE_FACTOR) is False:
         raise CaseError(N_("'offences' are given, but factor '{factor}' is false"), factor=OFFENCE_FACTOR)
-    return Case(ref, age, factors, offences, municipality, _implications(factors, kb))
+    return Case(ref, age, factors, offences, municipality, _implications(factors, kb), _denials(factors, kb))
 
 
 @per_knowledge_base
@@ -258,6 +263,16 @@ def _implications(factors: Mapping[str, bool | None], kb: KnowledgeBase) -> dict
             if answer is None:
                 found.setdefault(other, factor)
     return found
+
+
+def _denials(factors: Mapping[str, bool | None], kb: KnowledgeBase) -> frozenset[str]:
+    """The factors the case leaves unanswered that imply a factor it gives as false (what
+    cannot hold when what it presupposes does not)."""
+    false = [f for f, v in factors.items() if v is False]
+    if not false:
+        return frozenset()
+    implying = implying_factors(kb)
+    return frozenset(f for other in false for f in implying.get(other, ()) if factors.get(f) is None)
 
 
 def unasked_factors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:

@@ -895,21 +895,27 @@ def _ask(text: str) -> str:
     return str(click.prompt(text, default="", show_default=False, err=True))
 
 
-def _interview(recommender: Any, lang: str) -> dict[str, Any]:
-    """Ask the age (checked at once), then, one at a time, the unknown factor whose answer
-    would change the recommendation most (the first open question: tier before fora),
-    until no open question is left. Returns the case as answered."""
+_AGE_ANSWER = re.compile(r"\s*([0-9]{1,3})\s*(?:år|aar|years?|yrs?)?\s*\.?\s*", re.IGNORECASE)
+
+
+def _interview(recommender: Any, lang: str, municipality: str | None = None) -> dict[str, Any]:
+    """Ask the age (checked at once; "14" or "14 år"), then, one at a time, the first open
+    question (the one a consultant would ask next), until no open question is left.
+    Returns the case as answered, with the municipality given on the command line."""
     from kundskab.cases import MAX_AGE, parse_answer
     from kundskab.errors import CaseError
 
     click.echo(_("Answer yes, no or don't know (empty = don't know)."), err=True)
     case: dict[str, Any] = {"factors": {}}
+    if municipality:
+        case["municipality"] = municipality
     while True:
         age_text = _ask(_("Age (empty = don't know)")).strip()
         if not age_text:
             break
-        if age_text.isdigit() and int(age_text) <= MAX_AGE:
-            case["age"] = int(age_text)
+        match = _AGE_ANSWER.fullmatch(age_text)
+        if match and int(match.group(1)) <= MAX_AGE:
+            case["age"] = int(match.group(1))
             break
         click.echo(_("The age is a whole number of years from 0 to {max}.").format(max=MAX_AGE), err=True)
     choices = "[{}/{}/{}]".format(_("yes"), _("no"), _("don't know"))
@@ -979,7 +985,9 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
               questions: int | None, jobs: int, fmt: str, lang: str) -> None:
     from kundskab.cases import factor_flags, looks_like_cpr, parse_case, parse_case_text
 
-    given = [bool(case_file), bool(age is not None or factors or not_factors or offences or municipality),
+    # --municipality goes with the flags or with --interview (the place of the case asked about).
+    given = [bool(case_file), bool(age is not None or factors or not_factors or offences
+                                   or (municipality and not interview)),
              bool(batch), interview]
     if sum(given) != 1:
         raise click.UsageError(_("give exactly one of: CASE_FILE (or -), --age/--factor/--offence/--municipality, "
@@ -989,7 +997,7 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
         return
     recommender = _recommender()
     if interview:
-        case = parse_case(_interview(recommender, lang), recommender.kb)
+        case = parse_case(_interview(recommender, lang, municipality), recommender.kb)
     elif case_file:
         case = parse_case_text(_read_case_source(case_file), recommender.kb)
     else:

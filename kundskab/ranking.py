@@ -141,6 +141,7 @@ class CaseView(NamedTuple):
     fora: frozenset[str]
     needs: frozenset[str]  # true risk factors
     true: frozenset[str]  # every true factor (for contraindications)
+    false: frozenset[str]  # every factor the case denies (a measure for them is no fit)
     offences: frozenset[str]
     area: str | None
     age: int | None
@@ -231,6 +232,14 @@ class Ranker:
         self._edges = sorted(edges)
         self._band_age = {-1: None, **{bisect_right(self._edges, e): e for e in [0, *self._edges]}}
         self._by_factor: dict[str, list[int]] = {}
+        # A measure's target risk factors: when the case denies every one of them, the
+        # measure is not a candidate (Pre-Exit is for someone close to gangs; a case that
+        # says the person is not is no case for it).
+        self._targets = {m.position: len(m.factors & self._risk) for m in self.measures}
+        self._by_target: dict[str, list[int]] = {}
+        for m in self.measures:
+            for f in sorted(m.factors & self._risk):
+                self._by_target.setdefault(f, []).append(m.position)
         self._by_crime: dict[str, list[int]] = {}
         self._by_contra: dict[str, list[int]] = {}
         for m in self.measures:
@@ -292,7 +301,7 @@ class Ranker:
         # ranking, so cases that differ in nothing else share one (a quarter fewer rankings
         # to make for random cases).
         key = (base, view.needs & candidates.factors, view.offences & candidates.crime_types,
-               view.true & candidates.contraindications, lang, limit)
+               view.true & candidates.contraindications, view.false & candidates.factors, lang, limit)
         found = self._rankings.get(key)
         if found is None:
             found = self._rankings.make(key, self._rank, base, candidates, view, lang, limit)
@@ -446,6 +455,13 @@ class Ranker:
         w = self.weights
         minimum = self.ranking.minimum_score - 1e-9
         excluded = {p for f in view.true for p in self._by_contra.get(f, ())}
+        if view.false:
+            denied: Counter[int] = Counter()
+            for factor in view.false:
+                if factor in self._by_target:
+                    denied.update(self._by_target[factor])
+            targets = self._targets
+            excluded.update(p for p, count in denied.items() if count == targets[p])
         # Counted in C (Counter's update): a need can name a few dozen measures.
         hits: Counter[int] = Counter()
         by_factor, by_crime = self._by_factor, self._by_crime

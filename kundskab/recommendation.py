@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab._memo import BoundedMemo
-from kundskab.cases import Case, parse_case, unasked_factors
+from kundskab.cases import Case, implied_factors, parse_case, unasked_factors
 from kundskab.engine import Derivation, RulesEngine
 from kundskab.errors import RequestError
 from kundskab.i18n import LANGUAGES, N_, gettext
@@ -159,6 +159,20 @@ class Recommender:
         # ks:makesMoot (a gang member is not asked whether he is close to gangs) counts here too.
         self._implied_mask = {factor_bit[f]: sum(factor_bit[i] for i in implied if i in factor_bit)
                               for f, implied in unasked_factors(self.kb).items() if f in factor_bit}
+        # A factor that implies others is asked only once those hold (conditional questions
+        # after their condition): whether a person wants to leave a gang only of a gang
+        # member, whether an offence was serious only of someone who offended.
+        self._conditions = [(factor_bit[f], sum(factor_bit[i] for i in implied if i in factor_bit))
+                            for f, implied in sorted(implied_factors(self.kb).items())
+                            if implied and f in factor_bit]
+        # Factors of the same risk domain as each factor (what a true one makes likely), and
+        # how many others a factor implies or makes moot (a stronger claim is asked later).
+        domains = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("Factor")}
+        self._same_domain = {factor_bit[f]: sum(factor_bit[o] for o, d in domains.items()
+                                                 if d & mine and o in factor_bit and o != f)
+                             for f, mine in domains.items() if f in factor_bit and mine}
+        unasked = unasked_factors(self.kb)
+        self._strength = {f: len(moot) for f, moot in unasked.items()}
         self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
                              for f in self.kb.of_type("Factor")
                              if f.id in factor_bit and (f.int_value("minAge") is not None
@@ -211,7 +225,8 @@ class Recommender:
                 implied = self._implied.make(key, self._implications, case, lang)
             explanation = implied + explanation
         view = CaseView(tier, derivation.tier_rank, frozenset(groups), frozenset(fora),
-                        facts.true & self._risk_factors, facts.true, case.offences, case.municipality, case.age)
+                        facts.true & self._risk_factors, facts.true, facts.false, case.offences, case.municipality,
+                        case.age)
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
         explanation += ranked.explained
         labels = self._labels_piece(lang, tier, groups, fora, ranked.ids)
@@ -307,7 +322,7 @@ class Recommender:
                 plain = self._plain_questions.make(key, self._simple_questions, age, true_bits, false_bits,
                                                    derived_bits, rank, fired, lang)
             if not triggered and age is not None:  # already in question order
-                return [entry[1] for bit, entry in plain if bit & unknown_bits]
+                return self._likely_first([entry[1] for bit, entry in plain if bit & unknown_bits], true_bits)
             keyed = [entry for bit, entry in plain if bit & unknown_bits and bit not in triggered]
             for bit, effect in triggered.items():
                 if change := self._change("true", effect, rank, derived_bits):
@@ -334,14 +349,34 @@ class Recommender:
                             "if_true": None, "if_false": None}
                 keyed.append(((False, "tier" not in would, 0, "age"), _piece(question)))
         keyed.sort()  # sort keys are unique: one per factor
-        return [piece for _, piece in keyed]
+        return self._likely_first([piece for _, piece in keyed], true_bits)
+
+    def _likely_first(self, questions: list[Piece], true_bits: int) -> list[Piece]:
+        """The questions a consultant would ask next, in that order: the age when unknown;
+        then what is close to what the case already says (a factor of the same risk domain
+        as a true one) before what is merely impactful; and a plain question before the
+        stronger one it leads to (close to gangs before member, an offence before a charge).
+        Within each step the most informative first (the order given)."""
+        if len(questions) < 2:
+            return questions
+        related = 0
+        for bit in single_bits(true_bits):
+            related |= self._same_domain.get(bit, 0)
+        bit_of, strength = self.whatif.factor_bit, self._strength
+        return [entry[-1] for entry in sorted(
+            (q[0]["factor"] != "age", not related & bit_of.get(q[0]["factor"], 0),
+             strength.get(q[0]["factor"], 0), index, q) for index, q in enumerate(questions))]
 
     def _not_asked(self, age: int | None, true_bits: int) -> int:
-        """The factor bits never asked: implied by the true ones, or impossible at the age."""
+        """The factor bits never asked: implied by the true ones, conditional on what does
+        not hold (yet), or impossible at the age."""
         mask = 0
         implied = self._implied_mask
         for bit in single_bits(true_bits):
             mask |= implied.get(bit, 0)
+        for bit, condition in self._conditions:
+            if condition & ~true_bits:
+                mask |= bit
         if age is not None:
             by_age = self._age_masks.get(age)
             if by_age is None:

@@ -139,6 +139,21 @@ def test_interview_follows_the_answers(runner: CliRunner, recommender) -> None: 
     assert err.count(f"{first['label']}?") == 1
 
 
+def test_interview_takes_14_aar_and_a_municipality(runner: CliRunner, recommender) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run(runner, "recommend", "--interview", "--municipality", "Aalborg", "--format", "json",
+                         input="14 år\n" + "\n" * 60)
+    assert code == 0 and "Alderen er et helt antal år" not in err
+    assert json.loads(out)["tier"] == recommender.recommend({"age": 14, "municipality": "aalborg"}).tier
+
+
+def test_interview_asks_whether_a_gang_member_wants_out_only_after_membership(runner: CliRunner) -> None:
+    # "ja" to every question: wanting out is asked after being a member, never before.
+    code, _, err = run(runner, "recommend", "--interview", input="20\n" + "ja\n" * 40)
+    assert code == 0
+    if "Ønsker at forlade bandemiljøet?" in err:
+        assert err.index("Bandemedlem?") < err.index("Ønsker at forlade bandemiljøet?")
+
+
 def test_interview_ends_with_exit_2_at_end_of_input(runner: CliRunner) -> None:
     code, out, err = run(runner, "recommend", "--interview", input="15\n")
     assert code == 2 and out == "" and "før alle spørgsmål var besvaret" in err

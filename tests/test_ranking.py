@@ -235,9 +235,39 @@ def test_at_most_five_questions_by_default_most_informative_first(recommender: R
     every = recommender.recommend(case, questions=100).as_dict()["open_questions"]
     default = recommender.recommend(case).as_dict()["open_questions"]
     assert len(every) > 5 and default == every[:5]
-    tier_changing = ["tier" in q["would_change"] for q in every if q["factor"] != "age"]
+    order = [q["factor"] for q in every]
+    # The plain question before the stronger one it leads to (ks:makesMoot): close to gangs
+    # before gang member, an offence before a charge.
+    assert order.index("gang-proximity") < order.index("gang-member")
+    assert order.index("offence-committed") < order.index("charged-above-fine-level")
+    # Among the plain ones (none of them of the school domain, as truancy is), the most
+    # informative first: those that change the tier.
+    plain = [q for q in every if q["factor"] not in ("gang-member", "charged-above-fine-level")]
+    tier_changing = ["tier" in q["would_change"] for q in plain if q["factor"] != "age"]
     assert tier_changing == sorted(tier_changing, reverse=True)
     assert recommender.recommend(case, questions=2).as_dict()["open_questions"] == every[:2]
+
+
+def test_a_question_is_asked_only_after_its_condition(recommender: Recommender) -> None:
+    """Whether a person wants to leave a gang only of a gang member; whether an offence was
+    serious or repeated only of someone who offended; never when the condition is denied."""
+    def asked(factors: dict[str, bool]) -> set[str]:
+        result = recommender.recommend({"age": 16, "factors": factors}, questions=100).as_dict()
+        return {q["factor"] for q in result["open_questions"]}
+
+    assert not asked({"truancy": True}) & {"wants-to-leave-gang", "serious-offence", "repeat-offending"}
+    assert "wants-to-leave-gang" in asked({"gang-member": True})
+    assert {"serious-offence", "repeat-offending"} <= asked({"offence-committed": True})
+    assert not asked({"gang-member": False, "offence-committed": False, "truancy": True}) & {
+        "wants-to-leave-gang", "serious-offence", "repeat-offending"}
+
+
+def test_a_denied_target_factor_excludes_the_measure(recommender: Recommender) -> None:
+    close = recommender.recommend({"age": 16, "factors": {"gang-proximity": True, "street-group": True}}).as_dict()
+    assert "pre-exit-strategy-nordjylland" in [i["id"] for i in close["interventions"]]
+    denied = recommender.recommend({"age": 16, "factors": {"gang-proximity": False, "street-group": True}},
+                                   limit=100).as_dict()
+    assert "pre-exit-strategy-nordjylland" not in [i["id"] for i in denied["interventions"]]
 
 
 # ------------------------------------------------------------------ case fields

@@ -64,11 +64,16 @@ def consistent(case: dict[str, Any]) -> bool:
 
 def applies(kb: KnowledgeBase, case: dict[str, Any], factor: str) -> bool:
     """Whether a question about `factor` makes sense for the case: not implied by its true
-    factors, and possible at its age."""
-    from kundskab.cases import unasked_factors
+    factors, its condition met (what it implies holds: whether a gang member wants out, not
+    whether anyone does), and possible at its age."""
+    from kundskab.cases import implied_factors, unasked_factors
 
     unasked = unasked_factors(kb)
-    if any(factor in unasked.get(f, ()) for f, v in case["factors"].items() if v is True):
+    true = {f for f, v in case["factors"].items() if v is True}
+    if any(factor in unasked.get(f, ()) for f in true):
+        return False
+    implied = implied_factors(kb)
+    if not implied.get(factor, frozenset()) <= true | {i for f in true for i in implied.get(f, ())}:
         return False
     age, concept = case.get("age"), kb.get(factor)
     low, high = concept.int_value("minAge"), concept.int_value("maxAge")
@@ -296,6 +301,10 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         if age is not None and ((low is not None and age < low) or (high is not None and age > high)):
             continue
         if set(item.ref("contraindication")) & true:
+            continue
+        # False means false: a measure whose every target risk factor the case denies.
+        targets = {f for f in item.ref("addressesFactor") if kb.get(f).is_a("RiskFactor")}
+        if targets and targets <= parsed.facts.false:
             continue
         same_situation = any(kb.get(g).is_a("SituationGroup") for g in item_groups & groups - {"all-citizens"})
         needs = len(set(item.ref("addressesFactor")) & risks)
