@@ -15,7 +15,8 @@ and the answers that break plain sense (issue 20), counted per set:
   factor; the age when it is given; the victim factor for a victim);
 - control and enforcement measures (`ks:kind control`) offered to a person who wants out
   of a gang (in the list of measures or under any heading of the answer);
-- honour measures (for honour-related conflict or crime) where the case has no honour factor;
+- honour measures (aimed at honour-related conflict or crime alone) where the case has no
+  honour factor;
 - mediation (a conflict-council measure or forum, or the question of consent) where honour
   or violence in the family is at stake;
 - the scenario's `not_asked` factors that are asked anyway;
@@ -183,8 +184,11 @@ class Knowledge:
             implies[factor] = frozenset(seen)
         risk = {f.id for f in kb.of_type("RiskFactor")}
         measures = kb.of_type("Intervention")
-        honour = frozenset(m.id for m in measures if HONOUR_FACTOR in m.ref("addressesFactor")
-                           or HONOUR_CRIME in m.ref("crimeType"))
+        # Aimed at honour alone: the honour conflict its only target risk factor, or honour
+        # crime its only crime type (a unit for all violence, honour included, is not one).
+        honour = frozenset(m.id for m in measures
+                           if set(m.ref("addressesFactor")) & risk == {HONOUR_FACTOR}
+                           or set(m.ref("crimeType")) - {"youth-crime"} == {HONOUR_CRIME})
         mediation = frozenset(m.id for m in measures if MEDIATION_FORUM in m.ref("forum")
                               or MEDIATION_FACTOR in m.ref("addressesFactor"))
         control = frozenset(i for i, kind in kinds.items() if kind == "control")
@@ -195,7 +199,7 @@ class Knowledge:
 def kinds_of(kb: KnowledgeBase, checkout: Path | None) -> tuple[dict[str, str], str]:
     """Each intervention's ks:kind, from the knowledge base, else from the Turtle of another
     checkout (so that an older version is counted by the same kinds); and where from."""
-    found = {c.id: kind for c in kb.of_type("Intervention") if (kind := c.value("kind"))}
+    found = {c.id: kind for c in kb.of_type("Intervention") if (kind := (c.ref("kind") or (c.value("kind"),))[0])}
     if found or checkout is None:
         return found, "the knowledge base" if found else "nowhere (no ks:kind): control is not counted"
     import rdflib  # only here: the knowledge base itself never needs it at run time

@@ -70,6 +70,8 @@ PROPERTY_KEYS: dict[str, tuple[str, bool]] = {
     "contraindication": ("contraindications", False),
     "implies": ("implies", False),
     "makesMoot": ("makes_moot", False),
+    "presupposes": ("presupposes", False),
+    "takesOver": ("takes_over", False),
     "related": ("related", False),
 }
 VALUE_KEYS = {

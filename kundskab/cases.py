@@ -1,5 +1,8 @@
 """A case: an opaque reference, an age and factors that are true, false or unknown, and
-optionally the crime types committed (`offences`) and the municipality it belongs to.
+optionally the crime types committed (`offences`), who the person is (`role`: at risk,
+offender, victim, relative asking for help), the crime types the person has suffered
+(`victim_of`), the municipality and the local area it belongs to. An unknown place is a
+warning, never an error: the answer goes on without it.
 
 Nothing in a case identifies a person. This module never writes a case anywhere; the
 reference is only echoed back to the caller. A case that contradicts itself (a factor
@@ -20,17 +23,30 @@ from kundskab._names import fold
 from kundskab.errors import CaseError, KundskabError, UnknownConceptError
 from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
-from kundskab.rules import Facts, implied_factors, implying_factors
+from kundskab.rules import Facts, implied_factors
 
-__all__ = ["Case", "factor_flags", "implied_factors", "load_case_json", "looks_like_cpr", "parse_answer",
+__all__ = ["Case", "conditions", "factor_flags", "implied_factors", "load_case_json", "looks_like_cpr", "parse_answer",
            "parse_case", "parse_case_text", "unasked_factors"]
 
 MAX_AGE = 120
 MAX_REF_LENGTH = 200
 MAX_CASE_BYTES = 64 * 1024
-CASE_KEYS = {"ref", "age", "factors", "offences", "municipality"}
+CASE_KEYS = {"ref", "age", "factors", "offences", "municipality", "role", "victim_of", "area"}
 MAX_OFFENCES = 50
 OFFENCE_FACTOR = "offence-committed"  # what a case that names offences says by that alone
+VICTIM_FACTOR = "victim-of-crime"  # what a case that names the person a victim says by that alone
+# Who the person in a case is: at risk (the default), an offender, a victim, or a relative
+# (a parent) asking for help about the child the case's age and factors describe. Danish
+# words are taken too.
+ROLES = ("at-risk", "offender", "victim", "relative")
+DEFAULT_ROLE = "at-risk"
+_ROLE_WORDS = {"at-risk": "at-risk", "i risiko": "at-risk", "risiko": "at-risk", "udsat": "at-risk",
+               "offender": "offender", "gerningsperson": "offender", "lovovertraeder": "offender",
+               "victim": "victim", "offer": "victim", "forurettet": "victim",
+               "relative": "relative", "paaroerende": "relative", "foraelder": "relative", "parent": "relative"}
+# A warning about a case (the answer goes on): code and message.
+UNKNOWN_PLACE = ("unknown-place", N_("the municipality or area is not one the knowledge base knows; the answer "
+                                    "does not use the place"))
 
 _TRUE = {"true", "ja", "j", "yes", "y", "1", "sand"}
 _FALSE = {"false", "nej", "n", "no", "0", "falsk"}
@@ -81,6 +97,10 @@ class Case:
     # gang answers whether the person wants to leave one (no), and an offence denied answers
     # whether it was serious. The rules and the questions take them as false.
     denied: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset({DEFAULT_ROLE})
+    victim_of: frozenset[str] = frozenset()  # crime type ids the person has suffered
+    area: str | None = None  # a local area id (an estate, a district), within the municipality
+    warnings: tuple[tuple[str, str], ...] = ()  # (code, message template): e.g. an unknown place
     facts: Facts = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -91,10 +111,22 @@ class Case:
         false += [f for f in self.denied if self.factors.get(f) is None]
         if self.offences and OFFENCE_FACTOR not in self.factors:
             true.append(OFFENCE_FACTOR)  # naming what was committed says that something was
+        if self.victim and VICTIM_FACTOR not in self.factors:
+            true.append(VICTIM_FACTOR)  # naming the person a victim says that a crime was suffered
         object.__setattr__(self, "facts", Facts(self.age, frozenset(true), frozenset(false)))
 
     def __repr__(self) -> str:  # keep case content out of logs and tracebacks
         return f"Case(<{len(self.factors)} factors>)"
+
+    @property
+    def victim(self) -> bool:
+        """The case names the person a victim (role or crimes suffered)."""
+        return "victim" in self.roles or bool(self.victim_of)
+
+    @property
+    def place(self) -> str | None:
+        """The narrowest place the case names: its area, else its municipality."""
+        return self.area or self.municipality
 
 
 def looks_like_cpr(ref: str | None) -> bool:
@@ -204,17 +236,50 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
             raise CaseError(N_("'factors', {ident}: given twice with different answers"), ident=ident)
         factors[ident] = answer
     offences = _offences(data.get("offences"), kb)
-    municipality = data.get("municipality")
-    if municipality is not None:
-        if not isinstance(municipality, str) or not municipality.strip():
-            raise CaseError(N_("'municipality' is the id or name of a municipality or police district"))
-        try:
-            municipality = kb.resolve(municipality, "Area")
-        except KundskabError as exc:
-            raise CaseError(exc.template, **exc.params) from None
+    victim_of = _offences(data.get("victim_of"), kb, "victim_of")
+    roles = _roles(data.get("role"))
+    if victim_of:
+        roles = roles - {DEFAULT_ROLE} | {"victim"} if data.get("role") is None else roles | {"victim"}
+    warnings = []
+    municipality, unknown_municipality = _place(data.get("municipality"), "municipality", kb)
+    area, unknown_area = _place(data.get("area"), "area", kb)
+    if unknown_municipality or unknown_area:
+        warnings.append(UNKNOWN_PLACE)
     if offences and factors.get(OFFENCE_FACTOR) is False:
         raise CaseError(N_("'offences' are given, but factor '{factor}' is false"), factor=OFFENCE_FACTOR)
-    return Case(ref, age, factors, offences, municipality, _implications(factors, kb), _denials(factors, kb))
+    if "victim" in roles and factors.get(VICTIM_FACTOR) is False:
+        raise CaseError(N_("the person is named a victim, but factor '{factor}' is false"), factor=VICTIM_FACTOR)
+    return Case(ref, age, factors, offences, municipality, _implications(factors, kb), _denials(factors, kb),
+                roles=roles, victim_of=victim_of, area=area, warnings=tuple(warnings))
+
+
+def _roles(raw: Any) -> frozenset[str]:
+    """The roles a case gives (a word or a list of them), the default when none."""
+    if raw is None:
+        return frozenset({DEFAULT_ROLE})
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items or len(items) > len(ROLES) * 2:
+        raise CaseError(N_("'role' is one or more of: {roles}"), roles=", ".join(ROLES))
+    found = set()
+    for item in items:
+        role = _ROLE_WORDS.get(fold(item)) if isinstance(item, str) else None
+        if role is None:
+            raise CaseError(N_("'role' is one or more of: {roles}"), roles=", ".join(ROLES))
+        found.add(role)
+    return frozenset(found)
+
+
+def _place(raw: Any, key: str, kb: KnowledgeBase) -> tuple[str | None, bool]:
+    """The area id of a place name, and whether the name is one the knowledge base does not
+    know (a warning, not an error)."""
+    if raw is None:
+        return None, False
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_REF_LENGTH:
+        raise CaseError(N_("'{key}' is the id or name of a place"), key=key)
+    try:
+        return kb.resolve(raw, "Area", suggest=False), False
+    except KundskabError:
+        return None, True
 
 
 @per_knowledge_base
@@ -224,19 +289,20 @@ def _factor_ids(kb: KnowledgeBase) -> frozenset[str]:
     return frozenset(c.id for c in kb if c.is_a("Factor"))
 
 
-def _offences(raw: Any, kb: KnowledgeBase) -> frozenset[str]:
+def _offences(raw: Any, kb: KnowledgeBase, key: str = "offences") -> frozenset[str]:
+    """Crime type ids (of `offences` or `victim_of`)."""
     if raw is None:
         return frozenset()
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list):
-        raise CaseError(N_("'offences' is a list of crime type ids"))
+        raise CaseError(N_("'{key}' is a list of crime type ids"), key=key)
     if len(raw) > MAX_OFFENCES:
-        raise CaseError(N_("'offences' lists at most {max} crime types"), max=MAX_OFFENCES)
+        raise CaseError(N_("'{key}' lists at most {max} crime types"), key=key, max=MAX_OFFENCES)
     found = set()
     for name in raw:
         if not isinstance(name, str):
-            raise CaseError(N_("'offences' is a list of crime type ids"))
+            raise CaseError(N_("'{key}' is a list of crime type ids"), key=key)
         try:
             found.add(kb.resolve(name, "CrimeType"))
         except KundskabError as exc:
@@ -266,13 +332,36 @@ def _implications(factors: Mapping[str, bool | None], kb: KnowledgeBase) -> dict
 
 
 def _denials(factors: Mapping[str, bool | None], kb: KnowledgeBase) -> frozenset[str]:
-    """The factors the case leaves unanswered that imply a factor it gives as false (what
-    cannot hold when what it presupposes does not)."""
+    """The factors the case leaves unanswered that imply or presuppose a factor it gives as
+    false (what cannot hold when what it rests on does not)."""
     false = [f for f, v in factors.items() if v is False]
     if not false:
         return frozenset()
-    implying = implying_factors(kb)
-    return frozenset(f for other in false for f in implying.get(other, ()) if factors.get(f) is None)
+    resting = resting_factors(kb)
+    return frozenset(f for other in false for f in resting.get(other, ()) if factors.get(f) is None)
+
+
+@per_knowledge_base
+def conditions(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """For each factor, the factors it rests on: those it implies (ks:implies, transitively)
+    and those it presupposes (ks:presupposes). It is asked only once they hold."""
+    implied = implied_factors(kb)
+    found = {}
+    for factor in kb.of_type("Factor"):
+        rests = set(implied.get(factor.id, ())) | set(factor.ref("presupposes"))
+        if rests:
+            found[factor.id] = frozenset(rests)
+    return found
+
+
+@per_knowledge_base
+def resting_factors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """For each factor, the factors that rest on it (the inverse of `conditions`)."""
+    found: dict[str, set[str]] = {}
+    for factor, rests in conditions(kb).items():
+        for other in rests:
+            found.setdefault(other, set()).add(factor)
+    return {k: frozenset(v) for k, v in found.items()}
 
 
 def unasked_factors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:

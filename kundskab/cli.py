@@ -63,7 +63,7 @@ FIELD_NAMES: dict[str, str] = {
     "http://purl.org/dc/terms/publisher": N_("Publisher"), "effectFollowUp": N_("Effect follow-up"),
     "appliesTo": N_("Applies to"), "sector": N_("Sector"), "programmes": N_("Programmes"),
     "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"),
-    "makes_moot": N_("Makes moot"),
+    "makes_moot": N_("Makes moot"), "presupposes": N_("Presupposes"), "takes_over": N_("Takes over from"),
     "inferred": N_("Inferred by the editor (not said by the source)"),
     "stated_rest": N_("Every other link is stated in the cited sections."),
 }
@@ -868,7 +868,7 @@ def _premise(premise: str, kb: Any, lang: str) -> str:
     ident, _sep, value = rest.partition("=")
     if kind == "age" and ident.isdigit():
         return _("age {age}").format(age=ident)
-    if kind == "situation":
+    if kind in ("situation", "role"):  # a role is named as the situation it puts the person in
         return value_name("situations", ident).removesuffix(f" ({ident})")
     if ident not in kb:
         return premise
@@ -898,7 +898,8 @@ def _ask(text: str) -> str:
 _AGE_ANSWER = re.compile(r"\s*([0-9]{1,3})\s*(?:år|aar|years?|yrs?)?\s*\.?\s*", re.IGNORECASE)
 
 
-def _interview(recommender: Any, lang: str, municipality: str | None = None) -> dict[str, Any]:
+def _interview(recommender: Any, lang: str, municipality: str | None = None,
+               area: str | None = None) -> dict[str, Any]:
     """Ask the age (checked at once; "14" or "14 år"), then, one at a time, the first open
     question (the one a consultant would ask next), until no open question is left.
     Returns the case as answered, with the municipality given on the command line."""
@@ -909,6 +910,8 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None) -> 
     case: dict[str, Any] = {"factors": {}}
     if municipality:
         case["municipality"] = municipality
+    if area:
+        case["area"] = area
     while True:
         age_text = _ask(_("Age (empty = don't know)")).strip()
         if not age_text:
@@ -966,6 +969,12 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None) -> 
               help=N_("A crime type the person has committed or is charged with (repeatable)."))
 @click.option("--municipality", shell_complete=complete_ids("Area"),
               help=N_("The municipality or police district of the case (local measures first)."))
+@click.option("--role", "roles", multiple=True, type=click.Choice(["at-risk", "offender", "victim", "relative"]),
+              help=N_("Who the person is (repeatable): at-risk (default), offender, victim, or relative "
+                      "(a parent asking about the child the case describes)."))
+@click.option("--victim-of", "victim_of", multiple=True, shell_complete=complete_ids("CrimeType"),
+              help=N_("A crime type the person has suffered (repeatable; makes the person a victim)."))
+@click.option("--area", help=N_("A local area of the case (an estate, a district); an unknown one is a warning."))
 @click.option("--ref", help=N_("An opaque reference, echoed back (never stored)."))
 @click.option("--batch", "batch", metavar="FILE.jsonl|-",
               help=N_("One case per line in, one JSON result per line out."))
@@ -981,13 +990,14 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None) -> 
 @handle_errors
 def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
               not_factors: tuple[str, ...], offences: tuple[str, ...], municipality: str | None,
-              ref: str | None, batch: str | None, interview: bool, limit: int | None,
+              roles: tuple[str, ...], victim_of: tuple[str, ...], area: str | None, ref: str | None,
+              batch: str | None, interview: bool, limit: int | None,
               questions: int | None, jobs: int, fmt: str, lang: str) -> None:
     from kundskab.cases import factor_flags, looks_like_cpr, parse_case, parse_case_text
 
     # --municipality goes with the flags or with --interview (the place of the case asked about).
-    given = [bool(case_file), bool(age is not None or factors or not_factors or offences
-                                   or (municipality and not interview)),
+    given = [bool(case_file), bool(age is not None or factors or not_factors or offences or roles or victim_of
+                                   or ((municipality or area) and not interview)),
              bool(batch), interview]
     if sum(given) != 1:
         raise click.UsageError(_("give exactly one of: CASE_FILE (or -), --age/--factor/--offence/--municipality, "
@@ -997,7 +1007,7 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
         return
     recommender = _recommender()
     if interview:
-        case = parse_case(_interview(recommender, lang, municipality), recommender.kb)
+        case = parse_case(_interview(recommender, lang, municipality, area), recommender.kb)
     elif case_file:
         case = parse_case_text(_read_case_source(case_file), recommender.kb)
     else:
@@ -1008,6 +1018,12 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
             data["offences"] = list(offences)
         if municipality:
             data["municipality"] = municipality
+        if roles:
+            data["role"] = list(roles)
+        if victim_of:
+            data["victim_of"] = list(victim_of)
+        if area:
+            data["area"] = area
         case = parse_case(data, recommender.kb)
     if ref is not None and case.ref is None:
         from dataclasses import replace
@@ -1015,6 +1031,8 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
         case = replace(case, ref=ref)
     if looks_like_cpr(case.ref):
         click.echo("kundskab: " + _(CPR_WARNING), err=True)
+    for _code, message in case.warnings:  # in JSON too, as the answer's "warnings"
+        click.echo("kundskab: " + _("warning") + ": " + _(message), err=True)
     rec = recommender.recommend(case, lang=lang, limit=limit, questions=questions)
     if fmt == "json":
         emit_json(rec.as_dict())

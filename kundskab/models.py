@@ -56,6 +56,14 @@ class Case(BaseModel):
     municipality: str | None = Field(
         None, description="The municipality or police district the case belongs to (id or label), "
                           "so that local measures come first.")
+    role: str | list[str] | None = Field(
+        None, description="Who the person is: `at-risk` (the default), `offender`, `victim`, `relative` (a parent "
+                          "or close relative asking for help; `age` and `factors` then describe the child).")
+    victim_of: list[str] | None = Field(
+        None, description="Crime type ids or labels the person has suffered (implies role `victim` and "
+                          "`victim-of-crime`).")
+    area: str | None = Field(
+        None, description="A local area (estate, district) of the case; an unknown place is a warning.")
 
 
 class RankedIntervention(_Answer):
@@ -113,8 +121,9 @@ class Recommendation(_Answer):
     kb_version: str
     warnings: list[CaseWarning] = Field(
         default_factory=list,
-        description="HTTP only, and only when there is one: what looks wrong in the case (the "
-                    "command line says it on stderr).")
+        description="Only when there is one: what looks wrong in the case (`unknown-place`: a municipality "
+                    "or area the knowledge base does not know; over HTTP also `ref-looks-like-cpr`). The "
+                    "command line also says it on stderr.")
 
 
 class ErrorDetail(BaseModel):

@@ -45,6 +45,11 @@ __all__ = ["SITUATIONS", "CaseView", "Measure", "Ranked", "Ranker"]
 
 ALL_CITIZENS = "all-citizens"
 VICTIM_GROUP = "victims-of-crime"
+VICTIM_FACTOR = "victim-of-crime"
+HONOUR_FACTOR = "honour-related-conflict"
+HONOUR_CRIME = "honour-related-crime"
+MEDIATION_FORUM = "conflict-council"
+MEDIATION_FACTOR = "mediation-consent"
 SCOPES = ("person", "group", "place", "population", "organisation")
 STATUSES = ("running", "planned", "example")
 SITUATIONS = ("offender", "at-risk", "victim", "relative", "citizen")
@@ -54,6 +59,7 @@ ADULT_AGE = 18  # a child's parents take part in measures for relatives until th
 YOUTH_CRIME = "youth-crime"
 CRIME_WAIT = "offences or needs besides offending"  # see _Open.crime_only
 GENERAL_RANK = 1  # ks:rank of the general effort (ontology/concepts/tiers-levels.ttl)
+BROAD_FORA = frozenset({"ssp", "ssp-plus"})
 _NOTHING: frozenset[str] = frozenset()
 
 _dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
@@ -68,7 +74,7 @@ MESSAGES: dict[str, str] = {
     "higher_tier_place": N_("one tier above the case, but in the person's own area"),
     "group": N_("target group: {}"),
     "all": N_("aimed at all citizens"),
-    "needs": N_("addresses {}"),
+    "needs": N_("addresses {}"),  # the factor's label in lower case: "rettet mod gentagen kriminalitet"
     "crime": N_("aimed at {} (the case's offence)"),
     "forum": N_("runs in {}"),
     "offender": N_("for people who have committed crime"),
@@ -76,7 +82,7 @@ MESSAGES: dict[str, str] = {
     "victim": N_("for victims of crime"),
     "relative": N_("for parents and relatives"),
     "here": N_("in {}"),
-    "elsewhere": N_("from elsewhere: {}"),
+    "elsewhere": N_("from elsewhere: {}"),  # Danish "findes i Esbjerg Kommune"
     "example": N_("only an example in the source"),
     "planned": N_("planned, according to the source"),
 }
@@ -145,6 +151,11 @@ class CaseView(NamedTuple):
     offences: frozenset[str]
     area: str | None
     age: int | None
+    roles: frozenset[str] = frozenset({"at-risk"})  # who the person is (kundskab.cases ROLES)
+    suffered: frozenset[str] = frozenset()  # crime types the person has suffered
+    honour: bool = False  # honour is at stake (an honour conflict, or honour crime suffered or done)
+    family_violence: bool = False  # the threat comes from the family (no mediation)
+    own_needs: frozenset[str] | None = None  # needs that are the person's own risk signs (None: all)
 
 
 class _Base(NamedTuple):
@@ -204,7 +215,8 @@ class Ranked(NamedTuple):
 class Ranker:
     """Ranks the catalogue for cases; built once per knowledge base and ranking."""
 
-    def __init__(self, kb: KnowledgeBase, ranking: Ranking, tier_ranks: Mapping[str, int]) -> None:
+    def __init__(self, kb: KnowledgeBase, ranking: Ranking, tier_ranks: Mapping[str, int],
+                 case_fora: Iterable[str] = ()) -> None:
         self.kb = kb
         self.ranking = ranking
         self.weights = ranking.weights
@@ -231,6 +243,34 @@ class Ranker:
                 edges.add(m.max_age + 1)
         self._edges = sorted(edges)
         self._band_age = {-1: None, **{bisect_right(self._edges, e): e for e in [0, *self._edges]}}
+        # Honour measures (for honour conflicts or crime), mediation measures, and measures for
+        # victims of given crimes (position -> crime types, and whether it is for a household
+        # or a place rather than the person): see `_blocked`.
+        # An honour measure is aimed at honour alone: its only target risk factor is the honour
+        # conflict, or its only crime type honour crime (the violence unit, which handles all
+        # violence and honour too, is not one).
+        self._honour = frozenset(m.position for m in self.measures
+                                 if m.factors & self._risk == {HONOUR_FACTOR}
+                                 or m.crime_types - {YOUTH_CRIME} == {HONOUR_CRIME})
+        self._mediation = frozenset(m.position for m in self.measures
+                                    if MEDIATION_FORUM in m.fora or MEDIATION_FACTOR in m.factors)
+        self._for_victims_of = {m.position: (m.crime_types - {YOUTH_CRIME}, m.scope in ("population", "place"))
+                                for m in self.measures if m.for_victims and m.crime_types - {YOUTH_CRIME}
+                                and m.position not in self._honour}
+        self._victim_crime_types = frozenset(c for types, _ in self._for_victims_of.values() for c in types)
+        self._blocked_memo = BoundedMemo(1024)
+        # The fora a measure of the specific or individual effort needs among the case's:
+        # the fora the rules can give a case (`case_fora`) that it belongs to, SSP and SSP+
+        # only where it names no other (they run most work with children and young adults;
+        # a Pre-Exit measure is Pre-Exit's even when SSP takes part). A forum's measure is
+        # listed only when its forum is the case's: the youth crime board's measures wait
+        # for a case before the board (the question that would bring it says so).
+        given = frozenset(case_fora)
+        self._needs_forum: dict[int, frozenset[str]] = {}
+        for m in self.measures:
+            own = m.fora & given
+            if own and m.tier_rank > GENERAL_RANK:
+                self._needs_forum[m.position] = own - BROAD_FORA or own
         self._by_factor: dict[str, list[int]] = {}
         # A measure's target risk factors: when the case denies every one of them, the
         # measure is not a candidate (Pre-Exit is for someone close to gangs; a case that
@@ -281,15 +321,17 @@ class Ranker:
     # ------------------------------------------------------------------ public
 
     def situations(self, view: CaseView) -> frozenset[str]:
-        """The case's situations, from its factors, offences, tier and age."""
+        """The case's situations, from its factors, offences, tier, age and roles (a parent
+        asking for help is a relative; what was done to a victim is no risk of their own)."""
         found = {"citizen"}
         if view.offences or view.true & self._offending:
             found.add("offender")
         if view.true & self._victim:
             found.add("victim")
-        if view.needs - self._victim or view.tier_rank > GENERAL_RANK:
+        own = view.needs if view.own_needs is None else view.own_needs
+        if own - self._victim or view.tier_rank > GENERAL_RANK:
             found.add("at-risk")
-        if view.age is not None and view.age < ADULT_AGE:
+        if (view.age is not None and view.age < ADULT_AGE) or "relative" in view.roles:
             found.add("relative")
         return frozenset(found)
 
@@ -300,11 +342,36 @@ class Ranker:
         # Only what the base's open measures address, aim at or rule out can change the
         # ranking, so cases that differ in nothing else share one (a quarter fewer rankings
         # to make for random cases).
+        blocked = self._blocked(view)
         key = (base, view.needs & candidates.factors, view.offences & candidates.crime_types,
-               view.true & candidates.contraindications, view.false & candidates.factors, lang, limit)
+               view.true & candidates.contraindications, view.false & candidates.factors, blocked, lang, limit)
         found = self._rankings.get(key)
         if found is None:
-            found = self._rankings.make(key, self._rank, base, candidates, view, lang, limit)
+            found = self._rankings.make(key, self._rank, base, candidates, view, lang, limit, blocked)
+        return found  # type: ignore[no-any-return]
+
+    def _blocked(self, view: CaseView) -> frozenset[int]:
+        """Measures that never fit this person, whatever else they share:
+        - honour measures (for honour conflicts or honour crime) where honour is not at stake;
+        - mediation (a conflict council, the victim meeting the offender) where honour or
+          violence in the family is at stake (000 "Konfliktråd": voluntary for both; meeting
+          an offender from one's own family is no help: the editor's reading, DOMAIN);
+        - for a victim, a measure for victims of given crimes (burglary advice, shop visits)
+          when they suffered others; where the crime suffered is not named, the ones for a
+          household or a place (prevention advice) wait for it."""
+        key = (view.honour, view.family_violence, view.suffered & self._victim_crime_types,
+               view.offences & self._victim_crime_types, "victim" in view.roles or VICTIM_FACTOR in view.true,
+               bool(view.suffered))
+        found = self._blocked_memo.get(key)
+        if found is None:
+            blocked = set() if view.honour else set(self._honour)
+            if view.family_violence:
+                blocked |= self._mediation
+            crimes = key[2] | key[3]
+            for position, (types, household) in self._for_victims_of.items():
+                if key[4] and not types & crimes and (key[5] or household):
+                    blocked.add(position)
+            found = self._blocked_memo.make(key, frozenset, blocked)
         return found  # type: ignore[no-any-return]
 
     def label(self, ident: str, lang: str) -> str:
@@ -407,6 +474,16 @@ class Ranker:
         if m.scope == "population" and not (specific_groups or victim):
             return None
         by_forum = not m.fora.isdisjoint(base.fora)
+        needs_forum = self._needs_forum.get(m.position)
+        if needs_forum is not None and needs_forum.isdisjoint(base.fora):
+            return None
+        # A person named only a victim is answered as a victim: measures for victims (and
+        # for their parents), or of their fora; not the effort of their age group (traffic
+        # policy, campaigns, the SSP cooperation).
+        if not (victim or by_forum) and "victim" in base.situations \
+                and base.situations.isdisjoint(("at-risk", "offender")) \
+                and not ("relative" in m.situations and "relative" in base.situations):
+            return None
         by_group = m.tier_rank <= base.tier_rank and bool(specific_groups or m.for_all)
         # What lets a measure through here, `_candidates` must name (the test of
         # `_build_open(every=True)` checks that they agree).
@@ -451,10 +528,12 @@ class Ranker:
 
     # ------------------------------------------------------------------ ranking
 
-    def _rank(self, base: _Base, candidates: _Open, view: CaseView, lang: str, limit: int) -> Ranked:
+    def _rank(self, base: _Base, candidates: _Open, view: CaseView, lang: str, limit: int,
+              blocked: frozenset[int] = frozenset()) -> Ranked:
         w = self.weights
         minimum = self.ranking.minimum_score - 1e-9
         excluded = {p for f in view.true for p in self._by_contra.get(f, ())}
+        excluded |= blocked
         if view.false:
             denied: Counter[int] = Counter()
             for factor in view.false:
@@ -601,7 +680,7 @@ class Ranker:
                 reasons.append(words[situation])
                 premises.append(f"situation:{situation}")
         for need in sorted(needs):
-            reasons.append(words["needs"].format(self.label(need, lang)))
+            reasons.append(words["needs"].format(_in_sentence(self.label(need, lang))))
             premises.append(f"factor:{need}=true")
         for crime in sorted(crimes):
             reasons.append(words["crime"].format(self.label(crime, lang)))
@@ -635,6 +714,12 @@ class Ranker:
                  "because": self.ranking.because.get(lang, self.ranking.because["en"]),
                  "premises": premises, "source": source}
         return (item, _dumps(item)), ({"conclusion": entry["conclusion"]}, _dumps(entry))
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: its first letter in lower case, unless it is an
+    abbreviation ("PSP")."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _shown(score: float) -> float:

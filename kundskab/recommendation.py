@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab._memo import BoundedMemo
-from kundskab.cases import Case, implied_factors, parse_case, unasked_factors
+from kundskab.cases import Case, conditions, parse_case, unasked_factors
 from kundskab.engine import Derivation, RulesEngine
 from kundskab.errors import RequestError
 from kundskab.i18n import LANGUAGES, N_, gettext
@@ -52,6 +52,29 @@ IMPLICATION_RULE = "factor-implication"
 IMPLICATION_BECAUSE = N_("'{factor}' implies '{other}' (a link in the knowledge base, the editor's inference), "
                          "so the rules take it as true.")
 
+# Who the person is (kundskab.cases): the roles of a person answered as a victim only.
+VICTIM_ROLES = frozenset({"victim", "relative"})
+VICTIM_FACTOR = "victim-of-crime"
+HONOUR_FACTOR = "honour-related-conflict"
+HONOUR_CRIME = "honour-related-crime"
+CHILD_ABUSE = "child-abuse-suspected"
+FAMILY_PROBLEMS = "family-problems"
+MEDIATION_FACTOR = "mediation-consent"
+MEDIATION_FORUM = "conflict-council"
+FAMILY_DOMAIN = "family"
+OFFENDING_DOMAIN = "offending"
+# What a person named only a victim is asked about: what was done to them (not their own
+# offending, gang ties or other risk signs of their own; what happens at home is taken as
+# part of what was done to them and raises no tier, so it changes no answer either).
+VICTIM_QUESTION_DOMAINS = {"victimisation"}
+VICTIM_TIER_RULE = "tier-general-victim"  # rules/tiers.yaml
+EVERYONE_TIER_RULE = "tier-general-for-everyone"
+ROLE_RULE = "case-role"
+ROLE_BECAUSE = N_("The case names the person a victim of crime: the answer gives support and protection "
+                  "matched to what they have suffered.")
+WITHHELD_BECAUSE = N_("The person is named a victim: {factors} describe what was done to them, not signs of "
+                      "their own offending, so they do not raise the tier; the measures still meet them.")
+
 _dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 Piece = tuple[Any, str]  # an output object and its JSON text
 _NONE: frozenset[str] = frozenset()
@@ -59,6 +82,9 @@ _NONE: frozenset[str] = frozenset()
 
 def _piece(value: Any) -> Piece:
     return value, _dumps(value)
+
+
+_NO_WARNINGS: Piece = ([], "[]")
 
 
 _ID_LISTS = BoundedMemo()
@@ -102,6 +128,7 @@ class Recommendation:
     open_questions_pieces: list[Piece] = field(default_factory=list, repr=False)
     explanation_pieces: list[Piece] = field(default_factory=list, repr=False)
     labels_piece: Piece = ({}, "{}")
+    warnings_piece: Piece = ([], "[]")  # what looks wrong in the case (an unknown place); shown when any
 
     @property
     def interventions(self) -> list[dict[str, Any]]:
@@ -130,7 +157,8 @@ class Recommendation:
             '],"open_questions":[', ",".join([p[1] for p in self.open_questions_pieces]),
             '],"explanation":[', ",".join([p[1] for p in self.explanation_pieces]),
             '],"labels":', self.labels_piece[1],
-            ',"kb_version":', _dumps(self.kb_version), "}",
+            ',"kb_version":', _dumps(self.kb_version),
+            *((',"warnings":', self.warnings_piece[1]) if self.warnings_piece[0] else ()), "}",
         ))
 
     def as_dict(self) -> dict[str, Any]:
@@ -146,7 +174,8 @@ class Recommender:
         self.rules = rules or RuleSet.load(self.kb)
         self.engine = RulesEngine(self.rules)
         self.whatif = WhatIf(self.rules)
-        self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks)
+        self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks,
+                             {ident for kind, ident in self.whatif.derived_bit if kind == "forum"})
         self._label_json = {lang: _LabelJSON(self.kb, lang) for lang in ("da", "en")}
         self._risk_factors = frozenset(f.id for f in self.kb.of_type("RiskFactor"))
         self._forum_by_bit = sorted(
@@ -162,9 +191,8 @@ class Recommender:
         # A factor that implies others is asked only once those hold (conditional questions
         # after their condition): whether a person wants to leave a gang only of a gang
         # member, whether an offence was serious only of someone who offended.
-        self._conditions = [(factor_bit[f], sum(factor_bit[i] for i in implied if i in factor_bit))
-                            for f, implied in sorted(implied_factors(self.kb).items())
-                            if implied and f in factor_bit]
+        self._conditions = [(factor_bit[f], sum(factor_bit[i] for i in rests if i in factor_bit))
+                            for f, rests in sorted(conditions(self.kb).items()) if f in factor_bit]
         # Factors of the same risk domain as each factor (what a true one makes likely), and
         # how many others a factor implies or makes moot (a stronger claim is asked later).
         domains = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("Factor")}
@@ -173,6 +201,19 @@ class Recommender:
                              for f, mine in domains.items() if f in factor_bit and mine}
         unasked = unasked_factors(self.kb)
         self._strength = {f: len(moot) for f, moot in unasked.items()}
+        # Who the person is (kundskab.cases ROLES): the factors that describe what was done to
+        # a victim rather than signs of their own offending (the family domain: an honour
+        # conflict, trouble at home), and the questions never put to a person named only a
+        # victim (anything but what was done to them) or, where the family threatens, about
+        # consent to meet the offender (harmful).
+        in_domain = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("Factor")}
+        self._victim_context = frozenset(f for f, d in in_domain.items() if FAMILY_DOMAIN in d)
+        self._offending = frozenset(f for f, d in in_domain.items() if OFFENDING_DOMAIN in d)
+        self._own_offending_bits = sum(factor_bit[f] for f, d in in_domain.items()
+                                       if not d & VICTIM_QUESTION_DOMAINS and f in factor_bit)
+        self._harmful_bits = factor_bit.get(MEDIATION_FACTOR, 0)
+        self._supersedes = {f.id: frozenset(f.ref("takesOver")) for f in self.kb.of_type("Forum")
+                            if f.ref("takesOver")}
         self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
                              for f in self.kb.of_type("Factor")
                              if f.id in factor_bit and (f.int_value("minAge") is not None
@@ -212,37 +253,104 @@ class Recommender:
         if lang not in TEXT:
             lang = "en"
         facts = case.facts
-        derivation = self.engine.run(facts)
+        # A person named only a victim (no offending, not at risk) is answered as a victim:
+        # what was done to them (an honour conflict, trouble in the family) is no sign of
+        # their own offending, so the rules do not read it for the tier and groups; the
+        # measures still meet it as a need.
+        victim_only = case.victim and case.roles <= VICTIM_ROLES and not facts.true & self._offending
+        engine_facts = facts
+        withheld = _NONE
+        if victim_only and facts.true & self._victim_context:
+            withheld = facts.true & self._victim_context
+            engine_facts = Facts(facts.age, facts.true - withheld, facts.false)
+        derivation = self.engine.run(engine_facts)
         tier = derivation.tier or "general"
         conclusions = derivation.conclusions
-        fora = sorted(conclusions.get("forum", ()))
+        true = facts.true
+        honour = HONOUR_FACTOR in true or HONOUR_CRIME in case.victim_of | case.offences
+        # No mediation where the threat comes from the family or honour is at stake (000
+        # "Konfliktråd": voluntary for both; meeting the offender is no help then): neither
+        # the forum, nor its measures, nor the question of consent.
+        family_violence = honour or CHILD_ABUSE in true or (case.victim and FAMILY_PROBLEMS in true)
+        found = conclusions.get("forum", _NONE)
+        if FAMILY_PROBLEMS in true:
+            found = self._superseded(found)
+        if family_violence and MEDIATION_FORUM in found:
+            found = set(found) - {MEDIATION_FORUM}
+        fora = sorted(found)
         groups = sorted(conclusions.get("age_group", _NONE) | conclusions.get("target_group", _NONE))
-        explanation = self._explain(derivation, tier, lang)
+        explanation = self._explain(derivation, tier, lang, frozenset(fora) if fora else _NONE,
+                                    VICTIM_TIER_RULE in derivation.fired and tier == "general")
         if case.implied:
             key = (lang, *sorted(case.implied.items()))
             implied = self._implied.get(key)
             if implied is None:
                 implied = self._implied.make(key, self._implications, case, lang)
             explanation = implied + explanation
+        if case.victim or withheld:
+            explanation = self._role_entries(case, withheld, lang) + explanation
+        suffered = case.victim_of | ({HONOUR_CRIME} if honour and case.victim else _NONE)
         view = CaseView(tier, derivation.tier_rank, frozenset(groups), frozenset(fora),
-                        facts.true & self._risk_factors, facts.true, facts.false, case.offences, case.municipality,
-                        case.age)
+                        true & self._risk_factors, true, facts.false, case.offences, case.place,
+                        case.age, case.roles, suffered, honour, family_violence,
+                        frozenset(true - withheld) & self._risk_factors)
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
         explanation += ranked.explained
         labels = self._labels_piece(lang, tier, groups, fora, ranked.ids)
-        asked = self._open_questions(case, derivation, lang)
+        asked = self._open_questions(case, engine_facts, derivation, lang,
+                                     self._harmful_bits if family_violence else 0,
+                                     self._own_offending_bits if victim_only else 0)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
         return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
-                              list(ranked.items), asked[:count], explanation, labels)
+                              list(ranked.items), asked[:count], explanation, labels,
+                              self._warnings_piece(case.warnings, lang) if case.warnings else _NO_WARNINGS)
+
+    def _superseded(self, fora: frozenset[str] | set[str]) -> set[str] | frozenset[str]:
+        """The fora without those another of them takes over where the trouble is at home
+        (ks:takesOver: a child suspected abused in the family goes to the Børnehus, which
+        gathers the help, not to victim support as well)."""
+        if not fora or not self._supersedes.keys() & fora:
+            return fora
+        return set(fora) - {other for f in fora for other in self._supersedes.get(f, ())}
+
+    def _warnings_piece(self, warnings: tuple[tuple[str, str], ...], lang: str) -> Piece:
+        return _piece([{"code": code, "message": gettext(message, lang)} for code, message in warnings])
+
+    def _role_entries(self, case: Case, withheld: frozenset[str], lang: str) -> list[Piece]:
+        """The explanation of who the person is: a victim (by role or by what they have
+        suffered), and the factors the rules leave to the measures for that reason."""
+        key = (lang, case.victim, tuple(sorted(case.roles)), tuple(sorted(case.victim_of)), tuple(sorted(withheld)))
+        found = self._implied.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        entries = []
+        source = str(self.kb.get(VICTIM_FACTOR).sources[0]) if self.kb.get(VICTIM_FACTOR).sources else None
+        if case.victim:
+            premises = [f"role:{r}" for r in sorted(case.roles)] + [f"victim-of:{c}" for c in sorted(case.victim_of)]
+            entry = {"rule": ROLE_RULE, "conclusion": f"factor:{VICTIM_FACTOR}=true",
+                     "because": gettext(ROLE_BECAUSE, lang), "premises": premises, "source": source}
+            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+        if withheld:
+            entry = {"rule": ROLE_RULE, "conclusion": "role:victim",
+                     "because": gettext(WITHHELD_BECAUSE, lang).format(
+                         factors=", ".join(self._label(f, lang) for f in sorted(withheld))),
+                     "premises": [f"factor:{f}=true" for f in sorted(withheld)], "source": source}
+            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+        return self._implied.make(key, lambda: entries)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ parts
 
     def _label(self, ident: str, lang: str) -> str:
         return self.ranker.label(ident, lang)  # the ranker's table of labels: one per language
 
-    def _explain(self, derivation: Derivation, tier: str, lang: str) -> list[Piece]:
-        """One entry per rule, conclusion and premises behind the tier, fora and groups."""
+    def _explain(self, derivation: Derivation, tier: str, lang: str, fora: frozenset[str],
+                 victim_tier: bool = False) -> list[Piece]:
+        """One entry per rule, conclusion and premises behind the tier, fora and groups (the
+        general tier of a victim by the victims' rule alone: "every child and young person"
+        is not the reason for an adult victim)."""
         conclusions = derivation.conclusions
+        if len(fora) != len(conclusions.get("forum", _NONE)):  # a forum taken over by another
+            conclusions = {**conclusions, "forum": set(fora)}
         keyed: dict[str, Piece] = {}
         memo, build = self._firings[lang], self._firing_pieces
         for firing in derivation.firings:
@@ -252,6 +360,8 @@ class Recommender:
             pieces = memo.get(firing)
             if pieces is None:
                 pieces = memo.make(firing, build, firing.rule, firing.premises, lang)
+            if victim_tier and firing.rule.id == EVERYONE_TIER_RULE:
+                continue
             for kind, ident, order, piece in pieces:
                 # Only what the answer shows: not the general tier when a higher one holds.
                 if (ident == tier if kind == "tier" else ident in conclusions.get(kind, _NONE)) \
@@ -301,15 +411,20 @@ class Recommender:
             self._labels.keep(key, found)
         return found
 
-    def _open_questions(self, case: Case, derivation: Derivation, lang: str) -> list[Piece]:
+    def _open_questions(self, case: Case, facts: Facts, derivation: Derivation, lang: str,
+                        harmful: int = 0, not_for_victims: int = 0) -> list[Piece]:
         """Each unknown factor whose answer would change the tier or the fora, and what
-        would change; and the age, when it is unknown and would matter."""
+        would change; and the age, when it is unknown and would matter. `facts` are what the
+        rules read; never asked: what the case answers (its own facts), `harmful` questions
+        (consent to mediation where the family threatens) and, for a person named only a
+        victim, `not_for_victims` (their own offending)."""
         whatif = self.whatif
-        facts = case.facts
         age, rank, fired = facts.age, derivation.tier_rank, derivation.fired
         true_bits, false_bits = whatif.factor_bits(facts)
+        given_true, given_false = (true_bits, false_bits) if facts is case.facts else whatif.factor_bits(case.facts)
         derived_bits = whatif.concluded_bits(fired)
-        unknown_bits = whatif.read_bits & ~true_bits & ~false_bits & ~self._not_asked(age, true_bits)
+        unknown_bits = whatif.read_bits & ~given_true & ~given_false & ~self._not_asked(age, given_true) \
+            & ~harmful & ~not_for_victims
         keyed: list[tuple[tuple[Any, ...], Piece]] = []
         if not unknown_bits & whatif.read_false_bits:
             # The usual case: a yes can change something, a no cannot. The questions the
@@ -322,7 +437,7 @@ class Recommender:
                 plain = self._plain_questions.make(key, self._simple_questions, age, true_bits, false_bits,
                                                    derived_bits, rank, fired, lang)
             if not triggered and age is not None:  # already in question order
-                return self._likely_first([entry[1] for bit, entry in plain if bit & unknown_bits], true_bits)
+                return self._likely_first([entry[1] for bit, entry in plain if bit & unknown_bits], given_true)
             keyed = [entry for bit, entry in plain if bit & unknown_bits and bit not in triggered]
             for bit, effect in triggered.items():
                 if change := self._change("true", effect, rank, derived_bits):
@@ -349,7 +464,7 @@ class Recommender:
                             "if_true": None, "if_false": None}
                 keyed.append(((False, "tier" not in would, 0, "age"), _piece(question)))
         keyed.sort()  # sort keys are unique: one per factor
-        return self._likely_first([piece for _, piece in keyed], true_bits)
+        return self._likely_first([piece for _, piece in keyed], given_true)
 
     def _likely_first(self, questions: list[Piece], true_bits: int) -> list[Piece]:
         """The questions a consultant would ask next, in that order: the age when unknown;

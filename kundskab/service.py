@@ -421,8 +421,10 @@ class Service:
 def _with_cpr_warning(text: str, lang: str) -> str:
     # The answer is compact JSON text ending in "}": the warning is its last key. It says
     # what looks wrong, never the value.
-    warning = json.dumps([{"code": "ref-looks-like-cpr", "message": gettext(CPR_WARNING, lang)}])
-    return f'{text[:-1]},"warnings":{warning}}}'
+    one = json.dumps({"code": "ref-looks-like-cpr", "message": gettext(CPR_WARNING, lang)})
+    if text.endswith("]}") and text.rfind(',"warnings":[') > text.rfind('"kb_version":'):
+        return f"{text[:-2]},{one}]}}"  # the answer's own warnings (an unknown place) come first
+    return f'{text[:-1]},"warnings":[{one}]}}'
 
 
 # ---------------------------------------------------------------------------- middleware

@@ -315,8 +315,12 @@ def test_cli_offence_and_contradictions(runner: Any) -> None:
     assert "contradicts" in bad.output or "cannot be false" in bad.output
     both = runner.invoke(main, ["recommend", "--age", "20", "--factor", "truancy", "--not-factor", "truancy"])
     assert both.exit_code == 2
-    unknown = runner.invoke(main, ["recommend", "--age", "20", "--municipality", "Atlantis"])
-    assert unknown.exit_code == 2 and "Traceback" not in unknown.output
+    # An unknown place is a warning (never repeating the name); the answer goes on.
+    unknown = runner.invoke(main, ["recommend", "--age", "20", "--municipality", "Atlantis", "--format", "json"])
+    assert unknown.exit_code == 0 and "Atlantis" not in unknown.output
+    assert [w["code"] for w in json.loads(unknown.stdout)["warnings"]] == ["unknown-place"]
+    text = runner.invoke(main, ["recommend", "--age", "20", "--municipality", "Atlantis"])
+    assert text.exit_code == 0 and "Atlantis" not in text.output and "unknown-place" not in text.stdout
     few = runner.invoke(main, ["recommend", "--age", "15", "--factor", "truancy", "--questions", "1",
                                "--format", "json"])
     assert len(json.loads(few.output)["open_questions"]) == 1

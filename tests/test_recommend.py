@@ -66,14 +66,14 @@ def applies(kb: KnowledgeBase, case: dict[str, Any], factor: str) -> bool:
     """Whether a question about `factor` makes sense for the case: not implied by its true
     factors, its condition met (what it implies holds: whether a gang member wants out, not
     whether anyone does), and possible at its age."""
-    from kundskab.cases import implied_factors, unasked_factors
+    from kundskab.cases import conditions, implied_factors, unasked_factors
 
     unasked = unasked_factors(kb)
     true = {f for f, v in case["factors"].items() if v is True}
     if any(factor in unasked.get(f, ()) for f in true):
         return False
     implied = implied_factors(kb)
-    if not implied.get(factor, frozenset()) <= true | {i for f in true for i in implied.get(f, ())}:
+    if not conditions(kb).get(factor, frozenset()) <= true | {i for f in true for i in implied.get(f, ())}:
         return False
     age, concept = case.get("age"), kb.get(factor)
     low, high = concept.int_value("minAge"), concept.int_value("maxAge")
@@ -269,8 +269,13 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         situations.add("victim")
     if any("victimisation" not in kb.get(f).ref("inDomain") for f in risks) or rank > 1:
         situations.add("at-risk")
-    if age is not None and age < 18:
+    if (age is not None and age < 18) or "relative" in parsed.roles:
         situations.add("relative")
+    honour = "honour-related-conflict" in true or "honour-related-crime" in parsed.offences | parsed.victim_of
+    is_victim = "victim" in parsed.roles or "victim-of-crime" in true
+    family_violence = honour or "child-abuse-suspected" in true or (parsed.victim and "family-problems" in true)
+    suffered = parsed.victim_of | ({"honour-related-crime"} if honour and parsed.victim else set())
+    case_fora = {ident for kind, ident in recommender.whatif.derived_bit if kind == "forum"}
 
     def chain(area: str) -> set[str]:
         found, todo = set(), [area]
@@ -306,6 +311,24 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         targets = {f for f in item.ref("addressesFactor") if kb.get(f).is_a("RiskFactor")}
         if targets and targets <= parsed.facts.false:
             continue
+        # Honour measures only where honour is at stake; no mediation where honour or
+        # violence in the family is; a measure for victims of given crimes only for a victim
+        # of one of them (for a household or place: only once the crime suffered is named).
+        item_crimes = set(item.ref("crimeType")) - {"youth-crime"}
+        honour_only = targets == {"honour-related-conflict"} or item_crimes == {"honour-related-crime"}
+        if honour_only and not honour:
+            continue
+        if family_violence and ("conflict-council" in item.ref("forum")
+                                or "mediation-consent" in item.ref("addressesFactor")):
+            continue
+        for_victims = "victim" in item.all_values("situation") or "victims-of-crime" in item.ref("targetGroup")
+        if for_victims and item_crimes and not honour_only and is_victim and not item_crimes & (
+                suffered | parsed.offences) and (suffered or scope in ("population", "place")):
+            continue
+        # A forum's measure (specific or individual) only where its forum is the case's.
+        own = set(item.ref("forum")) & case_fora
+        if own and rules.tier_ranks[item.ref("tier")[0]] > 1 and not (own - {"ssp", "ssp-plus"} or own) & fora:
+            continue
         same_situation = any(kb.get(g).is_a("SituationGroup") for g in item_groups & groups - {"all-citizens"})
         needs = len(set(item.ref("addressesFactor")) & risks)
         other_situation = bool(item_situations) and not (item_situations & situations or same_situation)
@@ -323,6 +346,9 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         if scope == "population" and not (specific or victim):
             continue
         by_forum = bool(set(item.ref("forum")) & fora)
+        if not (victim or by_forum) and "victim" in situations and not situations & {"at-risk", "offender"} \
+                and not ("relative" in item_situations and "relative" in situations):
+            continue
         if not ((item_rank <= rank and (specific or "all-citizens" in item_groups)) or by_forum or victim
                 or (local and scope == "place")):
             continue

@@ -1,0 +1,136 @@
+"""Answers a consultant would sign (issue 20), as properties over random cases: false means
+false, questions follow what the case says, a victim is answered as a victim (honour measures
+only where honour is at stake, no mediation where the family threatens), and a forum's
+measure comes only with its forum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kundskab import load
+from kundskab.cases import conditions, implied_factors, parse_case
+from kundskab.recommendation import Recommender
+
+KB = load()
+FACTORS = sorted(f.id for f in KB.of_type("Factor") if f.is_a("RiskFactor") or f.is_a("Circumstance"))
+CRIMES = sorted(c.id for c in KB.of_type("CrimeType"))
+RISK = {f.id for f in KB.of_type("RiskFactor")}
+HONOUR_ONLY = {m.id for m in KB.of_type("Intervention")
+               if set(m.ref("addressesFactor")) & RISK == {"honour-related-conflict"}
+               or set(m.ref("crimeType")) - {"youth-crime"} == {"honour-related-crime"}}
+MEDIATION = {m.id for m in KB.of_type("Intervention")
+             if "conflict-council" in m.ref("forum") or "mediation-consent" in m.ref("addressesFactor")}
+TARGETS = {m.id: set(m.ref("addressesFactor")) & RISK for m in KB.of_type("Intervention")}
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _consistent(case: dict[str, Any]) -> bool:
+    implied = implied_factors(KB)
+    factors = case["factors"]
+    if case.get("offences") and factors.get("offence-committed") is False:
+        return False
+    if (case.get("victim_of") or "victim" in case.get("role", [])) and factors.get("victim-of-crime") is False:
+        return False
+    return not any(factors.get(other) is False for f, v in factors.items() if v is True
+                   for other in implied.get(f, ()))
+
+
+cases = st.fixed_dictionaries(
+    {"age": st.one_of(st.none(), st.integers(0, 80)),
+     "factors": st.dictionaries(st.sampled_from(FACTORS), st.sampled_from([True, False, "unknown"]), max_size=7)},
+    optional={"role": st.lists(st.sampled_from(["at-risk", "offender", "victim", "relative"]), min_size=1,
+                               max_size=2, unique=True),
+              "victim_of": st.lists(st.sampled_from(CRIMES), min_size=1, max_size=2, unique=True),
+              "offences": st.lists(st.sampled_from(CRIMES), min_size=1, max_size=2, unique=True),
+              "municipality": st.sampled_from(["koebenhavn", "esbjerg", "aalborg", "aarhus", "hjoerring"])},
+).filter(_consistent)
+
+
+def _answered(case: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """What the case says yes and no to, with what that implies either way (ks:implies, and
+    ks:presupposes for a no)."""
+    parsed = parse_case(case, KB)
+    true, false = set(parsed.facts.true), set(parsed.facts.false)
+    implied = implied_factors(KB)
+    for f in list(true):
+        true |= implied.get(f, frozenset())
+    rests = conditions(KB)
+    false |= {f for f, on in rests.items() if on & false}
+    return true, false
+
+
+@SETTINGS
+@given(case=cases)
+def test_false_means_false(recommender: Recommender, case: dict[str, Any]) -> None:
+    """No question the case answers, directly or through what it implies, either way; no
+    question before its condition holds; no measure whose every target factor is denied."""
+    answer = recommender.recommend(case, questions=100).as_dict()
+    true, false = _answered(case)
+    asked = {q["factor"] for q in answer["open_questions"]}
+    assert not asked & (true | false)
+    if case.get("age") is not None:
+        assert "age" not in asked
+    rests = conditions(KB)
+    assert all(rests.get(f, frozenset()) <= true for f in asked if f != "age")
+    for item in answer["interventions"]:
+        assert not (TARGETS[item["id"]] and TARGETS[item["id"]] <= false), item["id"]
+
+
+@SETTINGS
+@given(case=cases)
+def test_honour_measures_only_where_honour_is_at_stake_and_no_mediation_in_the_family(
+        recommender: Recommender, case: dict[str, Any]) -> None:
+    parsed = parse_case(case, KB)
+    true = parsed.facts.true
+    answer = recommender.recommend(case, limit=100, questions=100).as_dict()
+    ids = {i["id"] for i in answer["interventions"]}
+    honour = "honour-related-conflict" in true or "honour-related-crime" in parsed.victim_of | parsed.offences
+    if not honour:
+        assert not ids & HONOUR_ONLY
+    family = honour or "child-abuse-suspected" in true or (parsed.victim and "family-problems" in true)
+    if family:
+        assert not ids & MEDIATION
+        assert "conflict-council" not in answer["fora"]
+        assert "mediation-consent" not in {q["factor"] for q in answer["open_questions"]}
+
+
+@SETTINGS
+@given(case=cases)
+def test_a_forums_measure_comes_with_its_forum(recommender: Recommender, case: dict[str, Any]) -> None:
+    """A measure of the specific or individual effort that belongs to fora the rules give
+    cases is listed only where one of them (other than SSP/SSP+, if it names another) is
+    the case's."""
+    given_fora = {ident for kind, ident in recommender.whatif.derived_bit if kind == "forum"}
+    answer = recommender.recommend(case, limit=100).as_dict()
+    for item in answer["interventions"]:
+        concept = KB.get(item["id"])
+        own = set(concept.ref("forum")) & given_fora
+        if own and item["tier"] != "general":
+            assert (own - {"ssp", "ssp-plus"} or own) & set(answer["fora"]), item["id"]
+
+
+@SETTINGS
+@given(case=cases)
+def test_a_person_named_only_a_victim_is_answered_as_a_victim(recommender: Recommender,
+                                                                case: dict[str, Any]) -> None:
+    """Being a victim, with what was done to them, raises no tier; they are not asked about
+    their own offending; they are not put in the group of children at risk for it."""
+    parsed = parse_case(case, KB)
+    offending = {f.id for f in KB.of_type("Factor") if "offending" in f.ref("inDomain")}
+    if not parsed.victim or not parsed.roles <= {"victim", "relative"} or parsed.facts.true & offending:
+        return
+    answer = recommender.recommend(case, questions=100).as_dict()
+    family = {f.id for f in KB.of_type("Factor") if "family" in f.ref("inDomain")}
+    if not parsed.facts.true - family - {f.id for f in KB.of_type("Factor") if "victimisation" in f.ref("inDomain")}:
+        assert answer["tier"] == "general"
+        assert "at-risk-youth" not in answer["target_groups"]
+    own = {f.id for f in KB.of_type("Factor") if {"offending", "gangs-domain"} & set(f.ref("inDomain"))}
+    assert not {q["factor"] for q in answer["open_questions"]} & own
+    for item in answer["interventions"]:  # measures for victims (or their parents), or of their fora
+        concept = KB.get(item["id"])
+        assert "victim" in concept.all_values("situation") or "victims-of-crime" in concept.ref("targetGroup") \
+            or "relative" in concept.all_values("situation") or set(concept.ref("forum")) & set(answer["fora"]), \
+            item["id"]
