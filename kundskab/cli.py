@@ -840,9 +840,14 @@ def _print_recommendation(rec: Any, lang: str) -> None:
     for forum in data["fora"]:
         click.echo(f"  · {labels[forum]} [{forum}]")
         because(f"forum:{forum}")
+    if data.get("fora_elsewhere"):  # local fora of other places: they exist, but not here
+        click.echo("\n" + _("Fora elsewhere (not the case's forum here)") + ":")
+        for forum in data["fora_elsewhere"]:
+            click.echo(f"  · {forum['label']} [{forum['id']}]: "
+                       + _("exists in {place}").format(place=forum["where_label"]))
     click.echo("\n" + _("Interventions") + ":" + ("" if data["interventions"] else f" {none}"))
     for n, item in enumerate(data["interventions"], 1):
-        click.echo(f"  {n:>2}. {item['label']} [{item['id']}]  {item['score']:.2f}")
+        click.echo(f"  {n:>2}. {item['label']}{_ages(item)} [{item['id']}]  {item['score']:.2f}")
         click.echo(f"      {'; '.join(item['reasons'])}")
         click.echo("      " + _("source") + f": {item.get('citation') or item['source']}")
     if data["open_questions"]:
@@ -858,6 +863,16 @@ def _print_recommendation(rec: Any, lang: str) -> None:
             detail = f" ({'; '.join(effects)})" if effects else ""
             click.echo(f"  · {q['label']}? [{q['factor']}]{detail}")
     click.echo(f"\nkb {data['kb_version']}")
+
+
+def _ages(item: dict[str, Any]) -> str:
+    """A measure's age range as text shows it: " (6–17 år)", " (fra 18 år)"; nothing when open."""
+    low, high = item.get("min_age"), item.get("max_age")
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return " (" + _("from {low} years").format(low=low) + ")"
+    return " (" + _("{low}–{high} years").format(low=low or 0, high=high) + ")"
 
 
 def _premise(premise: str, kb: Any, lang: str) -> str:

@@ -76,6 +76,9 @@ class RankedIntervention(_Answer):
     scope: str | None = None
     kind: str | None = None
     status: str | None = None
+    min_age: int | None = Field(None, description="The youngest the measure is for (stated, inferred, or from its "
+                                                  "target groups); null: no lower bound known.")
+    max_age: int | None = Field(None, description="The oldest the measure is for; null: no upper bound known.")
 
 
 class Change(_Answer):
@@ -107,6 +110,13 @@ class CaseWarning(BaseModel):
     message: str
 
 
+class ForumElsewhere(_Answer):
+    id: str
+    label: str
+    where: list[str] = Field(description="The areas where the forum exists.")
+    where_label: str
+
+
 class Recommendation(_Answer):
     """The answer of `recommend --format json` and `POST /v1/recommend`."""
 
@@ -114,6 +124,10 @@ class Recommendation(_Answer):
     tier: Literal["general", "specific", "individual"]
     target_groups: list[str]
     fora: list[str]
+    fora_elsewhere: list[ForumElsewhere] = Field(
+        default_factory=list,
+        description="Only when there is one: local fora whose trigger the case meets but that exist "
+                    "elsewhere than the case's place (not the case's fora), with where.")
     interventions: list[RankedIntervention]
     open_questions: list[OpenQuestion]
     explanation: list[Explanation]

@@ -168,6 +168,9 @@ class _Base(NamedTuple):
     band: int
     area: str | None
     situations: frozenset[str]
+    # Crime types the person suffered: a burglary victim is of the household the burglary
+    # advice (for homeowners) is for.
+    suffered: frozenset[str] = frozenset()
 
 
 class _Entry(NamedTuple):
@@ -337,7 +340,7 @@ class Ranker:
 
     def rank(self, view: CaseView, lang: str, limit: int) -> Ranked:
         base = _Base(view.tier, view.tier_rank, view.groups, view.fora, self._band(view.age), view.area,
-                     self.situations(view))
+                     self.situations(view), view.suffered)
         candidates = self._open(base)
         # Only what the base's open measures address, aim at or rule out can change the
         # ranking, so cases that differ in nothing else share one (a quarter fewer rankings
@@ -373,6 +376,10 @@ class Ranker:
                     blocked.add(position)
             found = self._blocked_memo.make(key, frozenset, blocked)
         return found  # type: ignore[no-any-return]
+
+    def area_chain(self, area: str) -> frozenset[str]:
+        """An area and every area it lies in (ks:partOf, followed)."""
+        return self._ancestors.get(area, frozenset({area}))
 
     def label(self, ident: str, lang: str) -> str:
         return self._labels.get(lang, self._labels["en"]).get(ident, ident)
@@ -464,7 +471,8 @@ class Ranker:
         if other_situation and not m.factors:
             return None
         # Victim measures for a group the case is not in (shop owners) are not the case's.
-        other_group = m.situation_groups_only and m.groups.isdisjoint(base.groups)
+        other_group = m.situation_groups_only and m.groups.isdisjoint(base.groups) \
+            and m.crime_types.isdisjoint(base.suffered)
         victim = m.for_victims and "victim" in base.situations and not other_group
         specific_groups = m.specific_groups & base.groups
         # The same place: the measure's area lies in the case's, or the case's in the measure's.
@@ -707,7 +715,7 @@ class Ranker:
         source = str(m.source) if m.source else ""
         item = {"id": m.id, "label": self.label(m.id, lang), "tier": m.tier, "score": score,
                 "scope": m.scope, "kind": m.kind, "status": m.status, "municipality": municipality,
-                "from_elsewhere": elsewhere,
+                "from_elsewhere": elsewhere, "min_age": m.min_age, "max_age": m.max_age,
                 "reasons": reasons, "source": source,
                 "citation": m.source.citation(lang) if m.source else ""}
         entry = {"rule": self.ranking.id, "conclusion": f"intervention:{m.id}",

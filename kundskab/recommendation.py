@@ -129,6 +129,8 @@ class Recommendation:
     explanation_pieces: list[Piece] = field(default_factory=list, repr=False)
     labels_piece: Piece = ({}, "{}")
     warnings_piece: Piece = ([], "[]")  # what looks wrong in the case (an unknown place); shown when any
+    # The local fora whose trigger the case meets but that exist elsewhere; shown when any.
+    elsewhere_piece: Piece = ([], "[]")
 
     @property
     def interventions(self) -> list[dict[str, Any]]:
@@ -153,6 +155,7 @@ class Recommendation:
             ',"tier":', _dumps(self.tier),
             ',"target_groups":', _ids_json(self.target_groups),
             ',"fora":', _ids_json(self.fora),
+            *((',"fora_elsewhere":', self.elsewhere_piece[1]) if self.elsewhere_piece[0] else ()),
             ',"interventions":[', ",".join([p[1] for p in self.interventions_pieces]),
             '],"open_questions":[', ",".join([p[1] for p in self.open_questions_pieces]),
             '],"explanation":[', ",".join([p[1] for p in self.explanation_pieces]),
@@ -212,6 +215,9 @@ class Recommender:
         self._own_offending_bits = sum(factor_bit[f] for f, d in in_domain.items()
                                        if not d & VICTIM_QUESTION_DOMAINS and f in factor_bit)
         self._harmful_bits = factor_bit.get(MEDIATION_FACTOR, 0)
+        # Local fora (ks:municipality on a forum) and where they are.
+        self._forum_places = {f.id: tuple(f.ref("municipality")) for f in self.kb.of_type("Forum")
+                              if f.ref("municipality")}
         self._supersedes = {f.id: frozenset(f.ref("takesOver")) for f in self.kb.of_type("Forum")
                             if f.ref("takesOver")}
         self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
@@ -233,6 +239,7 @@ class Recommender:
         # at 4,096 nearly all, but it filled so slowly that memory still rose by 0.7 MiB over
         # the second half of a 1,000,000-case batch (+0.2 MiB at 1,024).
         self._labels = BoundedMemo(1024)
+        self._any_age = BoundedMemo(1024)  # groups and fora at any age, per facts of an unknown age
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A recommender crosses to a spawned batch worker as what it was built from (the
@@ -277,6 +284,15 @@ class Recommender:
             found = self._superseded(found)
         if family_violence and MEDIATION_FORUM in found:
             found = set(found) - {MEDIATION_FORUM}
+        # A local forum (ks:municipality on the forum) is the case's only where the case is:
+        # elsewhere it is listed apart, with where it exists. An unknown place keeps it.
+        elsewhere: list[str] = []
+        place = case.place
+        if place is not None and self._forum_places.keys() & found:
+            chain = self._area_chain(place)
+            elsewhere = sorted(f for f in found if f in self._forum_places and chain.isdisjoint(self._forum_places[f]))
+            if elsewhere:
+                found = set(found) - set(elsewhere)
         fora = sorted(found)
         groups = sorted(conclusions.get("age_group", _NONE) | conclusions.get("target_group", _NONE))
         explanation = self._explain(derivation, tier, lang, frozenset(fora) if fora else _NONE,
@@ -290,7 +306,18 @@ class Recommender:
         if case.victim or withheld:
             explanation = self._role_entries(case, withheld, lang) + explanation
         suffered = case.victim_of | ({HONOUR_CRIME} if honour and case.victim else _NONE)
-        view = CaseView(tier, derivation.tier_rank, frozenset(groups), frozenset(fora),
+        # With the age unknown, the measures are those that fit the ages the case allows
+        # (each item says its age range): the groups and fora the case would have at any age.
+        reach_groups, reach_fora = frozenset(groups), frozenset(fora)
+        if case.age is None:
+            extra_groups, extra_fora = self._at_any_age(engine_facts)
+            reach_groups |= extra_groups
+            if place is not None:
+                chain = self._area_chain(place)
+                extra_fora = frozenset(f for f in extra_fora if f not in self._forum_places
+                                       or not chain.isdisjoint(self._forum_places[f]))
+            reach_fora |= extra_fora
+        view = CaseView(tier, derivation.tier_rank, reach_groups, reach_fora,
                         true & self._risk_factors, true, facts.false, case.offences, case.place,
                         case.age, case.roles, suffered, honour, family_violence,
                         frozenset(true - withheld) & self._risk_factors)
@@ -300,10 +327,66 @@ class Recommender:
         asked = self._open_questions(case, engine_facts, derivation, lang,
                                      self._harmful_bits if family_violence else 0,
                                      self._own_offending_bits if victim_only else 0)
+        if place is not None and self._forum_places:
+            asked = self._questions_here(asked, self._area_chain(place))
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
         return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
                               list(ranked.items), asked[:count], explanation, labels,
-                              self._warnings_piece(case.warnings, lang) if case.warnings else _NO_WARNINGS)
+                              self._warnings_piece(case.warnings, lang) if case.warnings else _NO_WARNINGS,
+                              self._elsewhere_piece(tuple(elsewhere), lang) if elsewhere else _NO_WARNINGS)
+
+    def _at_any_age(self, facts: Facts) -> tuple[frozenset[str], frozenset[str]]:
+        """The target groups and fora the facts would bring at the ages the rules tell apart
+        (PROBE_AGES): what an answer for an unknown age may offer, each with its age range."""
+        key = (facts.true, facts.false)
+        found = self._any_age.get(key)
+        if found is None:
+            groups: set[str] = set()
+            fora: set[str] = set()
+            for probe in PROBE_AGES:
+                state, _ = self.rules.closure(Facts(probe, facts.true, facts.false))
+                groups |= state.derived.get("target_group", set()) | state.derived.get("age_group", set())
+                fora |= state.derived.get("forum", set())
+            found = self._any_age.make(key, lambda: (frozenset(groups), frozenset(fora)))
+        return found  # type: ignore[no-any-return]
+
+    def _area_chain(self, place: str) -> frozenset[str]:
+        """The place and every area it lies in."""
+        return self.ranker.area_chain(place)
+
+    def _elsewhere_piece(self, fora: tuple[str, ...], lang: str) -> Piece:
+        """The fora whose trigger the case meets but that exist elsewhere, with where."""
+        return _piece([{"id": f, "label": self._label(f, lang), "where": list(self._forum_places[f]),
+                        "where_label": ", ".join(self._label(p, lang) for p in self._forum_places[f])}
+                       for f in fora])
+
+    def _questions_here(self, asked: list[Piece], chain: frozenset[str]) -> list[Piece]:
+        """The questions without the local fora of other places among what they would bring
+        (a question that then changes nothing is not asked)."""
+        away = {f for f, places in self._forum_places.items() if chain.isdisjoint(places)}
+        if not away:
+            return asked
+        kept = []
+        for piece in asked:
+            question = piece[0]
+            changes = [question.get("if_true"), question.get("if_false")]
+            if not any(c and away.intersection(c["new_fora"]) for c in changes):
+                kept.append(piece)
+                continue
+            question = json.loads(piece[1])
+            would = set()
+            for value in ("if_true", "if_false"):
+                change = question[value]
+                if change:
+                    change["new_fora"] = [f for f in change["new_fora"] if f not in away]
+                    if change["new_fora"]:
+                        would.add("fora")
+            if "tier" in question["would_change"]:
+                would.add("tier")
+            if would:
+                question["would_change"] = sorted(would)
+                kept.append(_piece(question))
+        return kept
 
     def _superseded(self, fora: frozenset[str] | set[str]) -> set[str] | frozenset[str]:
         """The fora without those another of them takes over where the trouble is at home

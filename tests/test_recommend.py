@@ -286,6 +286,18 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
                 todo += list(kb.get(a).ref("partOf")) if a in kb else []
         return found
 
+    if age is None:  # an unknown age: what fits any age the case allows (each item with its range)
+        from kundskab.recommendation import PROBE_AGES
+        from kundskab.rules import Facts
+
+        for probe in PROBE_AGES:
+            state, _ = rules.closure(Facts(probe, parsed.facts.true, parsed.facts.false))
+            groups |= state.derived.get("target_group", set()) | state.derived.get("age_group", set())
+            fora |= state.derived.get("forum", set())
+        if parsed.place is not None:  # a local forum of another place is not the case's
+            fora = {f for f in fora if not kb.get(f).ref("municipality")
+                    or chain(parsed.place) & set(kb.get(f).ref("municipality"))}
+
     scored, below = [], []
     item_fora: dict[str, set[str]] = {}
     for item in kb.of_type("Intervention"):
@@ -338,7 +350,8 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             parsed.municipality in chain(m) or m in chain(parsed.municipality) for m in item.ref("municipality"))
         specific = (item_groups - {"all-citizens"}) & groups
         other_group = bool(item_groups) and not item_groups & groups and all(
-            kb.get(g).is_a("SituationGroup") and g not in ("victims-of-crime", "all-citizens") for g in item_groups)
+            kb.get(g).is_a("SituationGroup") and g not in ("victims-of-crime", "all-citizens") for g in item_groups) \
+            and not set(item.ref("crimeType")) & suffered
         victim = "victim" in situations and ("victim" in item_situations or "victims-of-crime" in item_groups) \
             and not other_group
         if scope == "place" and not local:
