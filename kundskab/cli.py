@@ -850,6 +850,11 @@ def _print_recommendation(rec: Any, lang: str) -> None:
         click.echo(f"  {n:>2}. {item['label']}{_ages(item)} [{item['id']}]  {item['score']:.2f}")
         click.echo(f"      {'; '.join(item['reasons'])}")
         click.echo("      " + _("source") + f": {item.get('citation') or item['source']}")
+    if data.get("control"):  # control aimed at the person: apart, never offered as help
+        click.echo("\n" + _("Control and enforcement (aimed at the person, not an offer of help)") + ":")
+        for item in data["control"]:
+            click.echo(f"   · {item['label']}{_ages(item)} [{item['id']}]  {item['score']:.2f}")
+            click.echo(f"      {'; '.join(item['reasons'])}")
     if data["open_questions"]:
         click.echo("\n" + _("Questions to ask next") + ":")
         for q in data["open_questions"]:

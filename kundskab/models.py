@@ -129,6 +129,11 @@ class Recommendation(_Answer):
         description="Only when there is one: local fora whose trigger the case meets but that exist "
                     "elsewhere than the case's place (not the case's fora), with where.")
     interventions: list[RankedIntervention]
+    control: list[RankedIntervention] = Field(
+        default_factory=list,
+        description="Only when there is one: control and enforcement aimed at the person (kind `control`), "
+                    "never among the interventions offered as help; only for an active offender or a gang "
+                    "member with no wish to leave, never for one who wants out.")
     open_questions: list[OpenQuestion]
     explanation: list[Explanation]
     labels: dict[str, str] = Field(default_factory=dict)

@@ -60,6 +60,8 @@ YOUTH_CRIME = "youth-crime"
 CRIME_WAIT = "offences or needs besides offending"  # see _Open.crime_only
 GENERAL_RANK = 1  # ks:rank of the general effort (ontology/concepts/tiers-levels.ttl)
 BROAD_FORA = frozenset({"ssp", "ssp-plus"})
+CONTROL_KIND = "control"  # ks:kind of control and enforcement (ontology/concepts/kinds.ttl)
+CONTROL_LIMIT = 5  # control measures shown apart at most
 _NOTHING: frozenset[str] = frozenset()
 
 _dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
@@ -156,6 +158,9 @@ class CaseView(NamedTuple):
     honour: bool = False  # honour is at stake (an honour conflict, or honour crime suffered or done)
     family_violence: bool = False  # the threat comes from the family (no mediation)
     own_needs: frozenset[str] | None = None  # needs that are the person's own risk signs (None: all)
+    # Control and enforcement aimed at the person is shown apart, and only for an active
+    # offender or a gang member with no wish to leave (never for one who wants out).
+    show_control: bool = False
 
 
 class _Base(NamedTuple):
@@ -213,6 +218,7 @@ class Ranked(NamedTuple):
     items: list[Piece]
     explained: list[Piece]
     ids: frozenset[str]  # the items' measures (whose labels the answer carries)
+    control: list[Piece] = []  # control and enforcement aimed at the person, shown apart  # noqa: RUF012
 
 
 class Ranker:
@@ -262,6 +268,10 @@ class Ranker:
                                 and m.position not in self._honour}
         self._victim_crime_types = frozenset(c for types, _ in self._for_victims_of.values() for c in types)
         self._blocked_memo = BoundedMemo(1024)
+        # Control and enforcement (ks:kind control); those also for victims, which protect a
+        # victim (a police response to honour threats), are kept for a person named only one.
+        self._control = frozenset(m.position for m in self.measures if m.kind == CONTROL_KIND)
+        self._control_not_for_victims = frozenset(p for p in self._control if not self.measures[p].for_victims)
         # The fora a measure of the specific or individual effort needs among the case's:
         # the fora the rules can give a case (`case_fora`) that it belongs to, SSP and SSP+
         # only where it names no other (they run most work with children and young adults;
@@ -346,11 +356,18 @@ class Ranker:
         # ranking, so cases that differ in nothing else share one (a quarter fewer rankings
         # to make for random cases).
         blocked = self._blocked(view)
+        # Control aimed at the person is never among the measures offered as help: shown
+        # apart, or not at all. For a person named only a victim, control of the offender in
+        # their case (a police response to honour threats) is protection, and stays.
+        apart = self._control if not ("victim" in base.situations and "offender" not in base.situations) \
+            else self._control_not_for_victims
         key = (base, view.needs & candidates.factors, view.offences & candidates.crime_types,
-               view.true & candidates.contraindications, view.false & candidates.factors, blocked, lang, limit)
+               view.true & candidates.contraindications, view.false & candidates.factors, blocked,
+               apart, view.show_control, lang, limit)
         found = self._rankings.get(key)
         if found is None:
-            found = self._rankings.make(key, self._rank, base, candidates, view, lang, limit, blocked)
+            found = self._rankings.make(key, self._rank, base, candidates, view, lang, limit, blocked, apart,
+                                        view.show_control)
         return found  # type: ignore[no-any-return]
 
     def _blocked(self, view: CaseView) -> frozenset[int]:
@@ -537,11 +554,13 @@ class Ranker:
     # ------------------------------------------------------------------ ranking
 
     def _rank(self, base: _Base, candidates: _Open, view: CaseView, lang: str, limit: int,
-              blocked: frozenset[int] = frozenset()) -> Ranked:
+              blocked: frozenset[int] = frozenset(), apart: frozenset[int] = frozenset(),
+              show_apart: bool = False) -> Ranked:
         w = self.weights
         minimum = self.ranking.minimum_score - 1e-9
         excluded = {p for f in view.true for p in self._by_contra.get(f, ())}
         excluded |= blocked
+        control: list[_Entry] = []
         if view.false:
             denied: Counter[int] = Counter()
             for factor in view.false:
@@ -579,7 +598,8 @@ class Ranker:
                 shared += crime_hits[position]
             if score >= minimum:
                 m = self.measures[position]
-                top.append(_Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, position))
+                (control if position in apart else top).append(
+                    _Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, position))
         # The best of the others are among the first `limit + len(lifted) + len(excluded)`.
         taken = 0
         for entry in candidates.order:
@@ -589,10 +609,24 @@ class Ranker:
                 continue
             if -entry.neg_score < minimum:
                 break
+            if entry.position in apart:
+                control.append(entry)
+                continue
             top.append(entry)
             taken += 1
         top.sort()
-        self._keep_fora(top, candidates, base.fora, lifted, excluded, limit)
+        self._keep_fora(top, candidates, base.fora, lifted, excluded | apart, limit)
+        control.sort()
+        items, explained = self._items_of(top, base, candidates, view, lang)
+        shown_apart: list[Piece] = []
+        if show_apart and control:
+            shown_apart, more = self._items_of(control[:CONTROL_LIMIT], base, candidates, view, lang)
+            explained += more
+        return Ranked(items, explained, frozenset(item[0]["id"] for item in items + shown_apart), shown_apart)
+
+    def _items_of(self, top: list[_Entry], base: _Base, candidates: _Open, view: CaseView,
+                  lang: str) -> tuple[list[Piece], list[Piece]]:
+        """The answer's items of ranked entries, and their explanation entries."""
         items, explained = [], []
         shown_by_position, needs, offences = candidates.shown, view.needs, view.offences
         for entry in top:
@@ -614,7 +648,7 @@ class Ranker:
                 found = self._items.make(parts, self._item, m, shown, *parts[3:], lang)
             items.append(found[0])
             explained.append(found[1])
-        return Ranked(items, explained, frozenset(item[0]["id"] for item in items))
+        return items, explained
 
     def _keep_fora(self, top: list[_Entry], candidates: _Open, fora: frozenset[str], lifted: set[int],
                    excluded: set[int], limit: int) -> None:

@@ -61,6 +61,8 @@ CHILD_ABUSE = "child-abuse-suspected"
 FAMILY_PROBLEMS = "family-problems"
 MEDIATION_FACTOR = "mediation-consent"
 MEDIATION_FORUM = "conflict-council"
+WANTS_OUT = "wants-to-leave-gang"
+GANG_MEMBER = "gang-member"
 FAMILY_DOMAIN = "family"
 OFFENDING_DOMAIN = "offending"
 # What a person named only a victim is asked about: what was done to them (not their own
@@ -128,6 +130,9 @@ class Recommendation:
     open_questions_pieces: list[Piece] = field(default_factory=list, repr=False)
     explanation_pieces: list[Piece] = field(default_factory=list, repr=False)
     labels_piece: Piece = ({}, "{}")
+    # Control and enforcement aimed at the person (ks:kind control), apart from the measures
+    # offered as help; only for an active offender or a gang member who does not want out.
+    control_pieces: list[Piece] = field(default_factory=list, repr=False)
     warnings_piece: Piece = ([], "[]")  # what looks wrong in the case (an unknown place); shown when any
     # The local fora whose trigger the case meets but that exist elsewhere; shown when any.
     elsewhere_piece: Piece = ([], "[]")
@@ -157,6 +162,7 @@ class Recommendation:
             ',"fora":', _ids_json(self.fora),
             *((',"fora_elsewhere":', self.elsewhere_piece[1]) if self.elsewhere_piece[0] else ()),
             ',"interventions":[', ",".join([p[1] for p in self.interventions_pieces]),
+            *(('],"control":[', ",".join([p[1] for p in self.control_pieces])) if self.control_pieces else ()),
             '],"open_questions":[', ",".join([p[1] for p in self.open_questions_pieces]),
             '],"explanation":[', ",".join([p[1] for p in self.explanation_pieces]),
             '],"labels":', self.labels_piece[1],
@@ -320,7 +326,10 @@ class Recommender:
         view = CaseView(tier, derivation.tier_rank, reach_groups, reach_fora,
                         true & self._risk_factors, true, facts.false, case.offences, case.place,
                         case.age, case.roles, suffered, honour, family_violence,
-                        frozenset(true - withheld) & self._risk_factors)
+                        frozenset(true - withheld) & self._risk_factors,
+                        # control apart: for an active offender or a gang member who does not want out
+                        WANTS_OUT not in true and bool(case.offences or true & self._offending
+                                                       or GANG_MEMBER in true))
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
         explanation += ranked.explained
         labels = self._labels_piece(lang, tier, groups, fora, ranked.ids)
@@ -332,6 +341,7 @@ class Recommender:
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
         return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
                               list(ranked.items), asked[:count], explanation, labels,
+                              list(ranked.control),
                               self._warnings_piece(case.warnings, lang) if case.warnings else _NO_WARNINGS,
                               self._elsewhere_piece(tuple(elsewhere), lang) if elsewhere else _NO_WARNINGS)
 

@@ -21,6 +21,9 @@ RISK = {f.id for f in KB.of_type("RiskFactor")}
 HONOUR_ONLY = {m.id for m in KB.of_type("Intervention")
                if set(m.ref("addressesFactor")) & RISK == {"honour-related-conflict"}
                or set(m.ref("crimeType")) - {"youth-crime"} == {"honour-related-crime"}}
+CONTROL = {m.id for m in KB.of_type("Intervention") if "control" in m.ref("kind")}
+FOR_VICTIMS = {m.id for m in KB.of_type("Intervention")
+               if "victim" in m.all_values("situation") or "victims-of-crime" in m.ref("targetGroup")}
 MEDIATION = {m.id for m in KB.of_type("Intervention")
              if "conflict-council" in m.ref("forum") or "mediation-consent" in m.ref("addressesFactor")}
 TARGETS = {m.id: set(m.ref("addressesFactor")) & RISK for m in KB.of_type("Intervention")}
@@ -134,3 +137,25 @@ def test_a_person_named_only_a_victim_is_answered_as_a_victim(recommender: Recom
         assert "victim" in concept.all_values("situation") or "victims-of-crime" in concept.ref("targetGroup") \
             or "relative" in concept.all_values("situation") or set(concept.ref("forum")) & set(answer["fora"]), \
             item["id"]
+
+
+@SETTINGS
+@given(case=cases)
+def test_control_is_never_offered_as_help(recommender: Recommender, case: dict[str, Any]) -> None:
+    """Control and enforcement is never among the measures offered as help (but for the
+    protection of a person named only a victim); it is shown apart only for an active
+    offender or a gang member with no wish to leave, never for one who wants out."""
+    parsed = parse_case(case, KB)
+    true = parsed.facts.true
+    answer = recommender.recommend(case, limit=100).as_dict()
+    victim_only = parsed.victim and parsed.roles <= {"victim", "relative"} and not true & {
+        f.id for f in KB.of_type("Factor") if "offending" in f.ref("inDomain")}
+    for item in answer["interventions"]:
+        assert item["id"] not in CONTROL or (victim_only and item["id"] in FOR_VICTIMS), item["id"]
+    apart = [item["id"] for item in answer.get("control", [])]
+    assert set(apart) <= CONTROL
+    if "wants-to-leave-gang" in true:
+        assert apart == []
+    offending = {f.id for f in KB.of_type("Factor") if "offending" in f.ref("inDomain")}
+    if apart:
+        assert parsed.offences or true & offending or "gang-member" in true
