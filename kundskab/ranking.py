@@ -60,7 +60,8 @@ YOUTH_CRIME = "youth-crime"
 CRIME_WAIT = "offences or needs besides offending"  # see _Open.crime_only
 GENERAL_RANK = 1  # ks:rank of the general effort (ontology/concepts/tiers-levels.ttl)
 BROAD_FORA = frozenset({"ssp", "ssp-plus"})
-CONTROL_KIND = "control"  # ks:kind of control and enforcement (ontology/concepts/kinds.ttl)
+CONTROL_KIND = "control"
+GANG_MEMBER = "gang-member"  # ks:kind of control and enforcement (ontology/concepts/kinds.ttl)
 CONTROL_LIMIT = 5  # control measures shown apart at most
 _NOTHING: frozenset[str] = frozenset()
 
@@ -359,8 +360,9 @@ class Ranker:
         # Control aimed at the person is never among the measures offered as help: shown
         # apart, or not at all. For a person named only a victim, control of the offender in
         # their case (a police response to honour threats) is protection, and stays.
-        apart = self._control if not ("victim" in base.situations and "offender" not in base.situations) \
-            else self._control_not_for_victims
+        protected = "victim" in base.situations and "offender" not in base.situations \
+            and GANG_MEMBER not in view.true  # never control in the list of one in a gang (or leaving it)
+        apart = self._control_not_for_victims if protected else self._control
         key = (base, view.needs & candidates.factors, view.offences & candidates.crime_types,
                view.true & candidates.contraindications, view.false & candidates.factors, blocked,
                apart, view.show_control, lang, limit)

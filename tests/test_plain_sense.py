@@ -148,8 +148,8 @@ def test_control_is_never_offered_as_help(recommender: Recommender, case: dict[s
     parsed = parse_case(case, KB)
     true = parsed.facts.true
     answer = recommender.recommend(case, limit=100).as_dict()
-    victim_only = parsed.victim and parsed.roles <= {"victim", "relative"} and not true & {
-        f.id for f in KB.of_type("Factor") if "offending" in f.ref("inDomain")}
+    victim_only = "victim-of-crime" in true and "gang-member" not in true and not parsed.offences \
+        and not true & {f.id for f in KB.of_type("Factor") if "offending" in f.ref("inDomain")}
     for item in answer["interventions"]:
         assert item["id"] not in CONTROL or (victim_only and item["id"] in FOR_VICTIMS), item["id"]
     apart = [item["id"] for item in answer.get("control", [])]

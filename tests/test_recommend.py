@@ -323,7 +323,8 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         # protection for a person named only a victim).
         item_for_victims = "victim" in item.all_values("situation") or "victims-of-crime" in item.ref("targetGroup")
         if "control" in item.ref("kind") and not (
-                "victim" in situations and "offender" not in situations and item_for_victims):
+                "victim" in situations and "offender" not in situations and item_for_victims
+                and "gang-member" not in true):
             continue
         # False means false: a measure whose every target risk factor the case denies.
         targets = {f for f in item.ref("addressesFactor") if kb.get(f).is_a("RiskFactor")}
