@@ -90,13 +90,17 @@ class Score:
     def fora_ok(self) -> bool:
         return self.fora == self.scenario.expect.fora
 
+    # Control and enforcement the answer shows apart (its `control` list, issue 20): an
+    # expected one found there is found (it is where it belongs); a wrong one is wrong there too.
+    control: list[str] = field(default_factory=list)
+
     @property
     def found(self) -> list[str]:
-        return [i for i in self.scenario.expect.top5 if i in self.top10[:5]]
+        return [i for i in self.scenario.expect.top5 if i in self.top10[:5] or i in self.control[:5]]
 
     @property
     def wrong(self) -> list[str]:
-        return [i for i in self.scenario.expect.not_top10 if i in self.top10]
+        return [i for i in self.scenario.expect.not_top10 if i in self.top10 or i in self.control]
 
 
 def accepted_fields(recommender: Recommender) -> dict[str, bool]:
@@ -280,8 +284,9 @@ def score(recommender: Recommender, scenario: Scenario, accepted: dict[str, bool
                 case = {k: v for k, v in case.items() if k != name}
     top10 = [item["id"] for item in answer.interventions][:10]
     breaks = plain_sense(scenario.case, answer, knowledge, scenario.expect.not_asked) if knowledge else {}
+    control = [item["id"] for item in answer.as_dict().get("control", [])]
     return Score(scenario, answer.tier, frozenset(answer.fora), top10, dropped, breaks,
-                 len(answer.open_questions))
+                 len(answer.open_questions), control)
 
 
 def _ids(items: list[str] | frozenset[str]) -> str:

@@ -496,7 +496,10 @@ class Ranker:
         specific_groups = m.specific_groups & base.groups
         # The same place: the measure's area lies in the case's, or the case's in the measure's.
         local = base.area is not None and (base.area in m.areas or not area_chain.isdisjoint(m.municipalities))
-        if m.scope == "place" and not local:
+        # A place measure only where the case lies within its place: the safety partnership
+        # of Tingbjerg for a case that names Tingbjerg as its area, not for every case in
+        # Copenhagen (a measure for a whole municipality's housing areas fits its cases).
+        if m.scope == "place" and area_chain.isdisjoint(m.municipalities):
             return None
         if m.scope == "population" and not (specific_groups or victim):
             return None

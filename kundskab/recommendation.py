@@ -62,6 +62,7 @@ FAMILY_PROBLEMS = "family-problems"
 MEDIATION_FACTOR = "mediation-consent"
 MEDIATION_FORUM = "conflict-council"
 WANTS_OUT = "wants-to-leave-gang"
+RELEASED = "released-from-custody"
 GANG_MEMBER = "gang-member"
 FAMILY_DOMAIN = "family"
 OFFENDING_DOMAIN = "offending"
@@ -327,9 +328,10 @@ class Recommender:
                         true & self._risk_factors, true, facts.false, case.offences, case.place,
                         case.age, case.roles, suffered, honour, family_violence,
                         frozenset(true - withheld) & self._risk_factors,
-                        # control apart: for an active offender or a gang member who does not want out
-                        WANTS_OUT not in true and bool(case.offences or true & self._offending
-                                                       or GANG_MEMBER in true))
+                        # control apart: for an active offender or a gang member who does not want
+                        # out; not for one being released (the return is what the help is for)
+                        WANTS_OUT not in true and RELEASED not in true
+                        and bool(case.offences or true & self._offending or GANG_MEMBER in true))
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
         explanation += ranked.explained
         labels = self._labels_piece(lang, tier, groups, fora, ranked.ids)

@@ -174,14 +174,14 @@ def test_a_child_under_school_age_gets_no_measure_for_pupils_or_young_people(
 def test_a_measure_that_two_missing_fora_share_is_listed_once(recommender: Recommender) -> None:
     """Pre-Exit and the RUG committee both missing from the top ten share one measure: it
     takes one place, not two (it was listed twice)."""
-    case = {"age": 18, "municipality": "esbjerg",
+    case = {"age": 18, "municipality": "aalborg",  # where Pre-Exit and the RUG committee are
             "factors": {"gang-proximity": True, "offence-committed": True, "street-group": True,
                         "substance-abuse": True}}
     result = recommender.recommend(case).as_dict()
     assert {"pre-exit", "rug-committee"} <= set(result["fora"])
     ids = [item["id"] for item in result["interventions"]]
-    assert len(ids) == len(set(ids)) == 10
-    assert "pre-exit-strategy-nordjylland" in ids
+    assert len(ids) == len(set(ids))
+    assert ids.count("pre-exit-strategy-nordjylland") == 1
 
 
 @SETTINGS
@@ -376,7 +376,9 @@ def test_offending_itself_does_not_open_measures_for_other_crimes(recommender: R
     assert not burglary & {i["id"] for i in repeat["interventions"]}
     burglar = recommender.recommend({"age": 30, "offences": ["burglary"], "municipality": "esbjerg"},
                                     limit=10).as_dict()
-    assert burglary & {i["id"] for i in burglar["interventions"]}
+    # Control aimed at the burglar: shown apart, under its own heading (issue 20).
+    assert burglary & {i["id"] for i in burglar["control"]}
+    assert not burglary & {i["id"] for i in burglar["interventions"]}
     # Youth crime is any crime of a young person: a violent 15-year-old still gets its measures.
     young = recommender.recommend({"age": 15, "offences": ["violence"], "municipality": "koebenhavn"},
                                   limit=10).as_dict()

@@ -361,7 +361,7 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             and not set(item.ref("crimeType")) & suffered
         victim = "victim" in situations and ("victim" in item_situations or "victims-of-crime" in item_groups) \
             and not other_group
-        if scope == "place" and not local:
+        if scope == "place" and not (parsed.place and chain(parsed.place) & set(item.ref("municipality"))):
             continue
         if scope == "population" and not (specific or victim):
             continue
