@@ -820,11 +820,17 @@ def _print_recommendation(rec: Any, lang: str) -> None:
         by_conclusion.setdefault(entry["conclusion"], []).append(entry)
 
     def because(conclusion: str) -> None:
-        for entry in by_conclusion.get(conclusion, [])[:2]:
-            premises = ", ".join(_premise(p, kb, lang) for p in entry["premises"])
-            click.echo(f"      {entry['because']}")
+        # Each reason once: the firings of one rule (one per matching fact) share its words,
+        # so their premises are shown together under them.
+        grouped: dict[tuple[str, str, str], list[str]] = {}
+        for entry in by_conclusion.get(conclusion, []):
+            premises = grouped.setdefault((entry["because"], entry["rule"], entry["source"]), [])
+            premises += [p for p in entry["premises"] if p not in premises]
+        for (text, rule, source), premises in list(grouped.items())[:2]:
+            click.echo(f"      {text}")
             click.echo("      " + _("(rule {rule}; because: {premises}; source {source})").format(
-                rule=entry["rule"], premises=premises, source=_citation(entry["source"], lang)))
+                rule=rule, premises=", ".join(_premise(p, kb, lang) for p in premises),
+                source=_citation(source, lang)))
 
     none = _("none")
     implied = [e["conclusion"] for e in data["explanation"] if e["conclusion"].startswith("factor:")]

@@ -757,9 +757,10 @@ class Ranker:
                 "from_elsewhere": elsewhere, "min_age": m.min_age, "max_age": m.max_age,
                 "reasons": reasons, "source": source,
                 "citation": m.source.citation(lang) if m.source else ""}
+        # The reasons this measure really matched (its reasons of fit and notes), not the
+        # ranking's general description.
         entry = {"rule": self.ranking.id, "conclusion": f"intervention:{m.id}",
-                 "because": self.ranking.because.get(lang, self.ranking.because["en"]),
-                 "premises": premises, "source": source}
+                 "because": "; ".join(reasons), "premises": premises, "source": source}
         return (item, _dumps(item)), ({"conclusion": entry["conclusion"]}, _dumps(entry))
 
 
