@@ -844,7 +844,10 @@ def _print_recommendation(rec: Any, lang: str) -> None:
     click.echo("\n" + _("Target groups") + f": {groups}")
     click.echo("\n" + _("Fora") + ":" + ("" if data["fora"] else f" {none}"))
     for forum in data["fora"]:
-        click.echo(f"  · {labels[forum]} [{forum}]")
+        places = kb.get(forum).ref("municipality") if forum in kb else ()
+        where = (" (" + _("exists in {place}").format(place=", ".join(kb.label(p, lang) for p in places)) + ")"
+                 if places else "")  # a local forum says where it is (the case's place may be unknown)
+        click.echo(f"  · {labels[forum]} [{forum}]{where}")
         because(f"forum:{forum}")
     if data.get("fora_elsewhere"):  # local fora of other places: they exist, but not here
         click.echo("\n" + _("Fora elsewhere (not the case's forum here)") + ":")

@@ -712,7 +712,7 @@ class Ranker:
         gap = base.tier_rank - m.tier_rank
         if gap >= 0:
             reasons.append(words["same_tier"] if gap == 0 else words["lower_tier"])
-        elif m.fora & base.fora:
+        elif m.fora & base.fora and not (m.for_victims and "victim" in base.situations):
             reasons.append(words["higher_tier"])
         else:  # reached as a victims' measure or as a measure of the person's own place
             reasons.append(words["higher_tier_victim"] if m.for_victims else words["higher_tier_place"])
