@@ -38,9 +38,13 @@ def _resolves(kb: KnowledgeBase, ident: str, class_name: str) -> bool:
         return False
 
 
+BLIND_FILE = "blind-2026.yaml"  # the independent set of issue 20, kept apart from the quarter held back
+
+
 def test_enough_cases_and_a_quarter_held_back() -> None:
-    assert len(SCENARIOS) >= 45
-    share = len(ALL["holdout"]) / len(SCENARIOS)
+    own = [s for s in SCENARIOS if s.file != BLIND_FILE]
+    assert len(own) >= 45
+    share = len(ALL["holdout"]) / len(own)
     assert 0.2 <= share <= 0.3, share
 
 
