@@ -60,6 +60,8 @@ YOUTH_CRIME = "youth-crime"
 CRIME_WAIT = "offences or needs besides offending"  # see _Open.crime_only
 GENERAL_RANK = 1  # ks:rank of the general effort (ontology/concepts/tiers-levels.ttl)
 BROAD_FORA = frozenset({"ssp", "ssp-plus"})
+HOUSEHOLD_GROUPS = frozenset({"homeowners"})
+HOME_CRIMES = frozenset({"burglary"})
 CONTROL_KIND = "control"
 GANG_MEMBER = "gang-member"  # ks:kind of control and enforcement (ontology/concepts/kinds.ttl)
 CONTROL_LIMIT = 5  # control measures shown apart at most
@@ -490,8 +492,10 @@ class Ranker:
         if other_situation and not m.factors:
             return None
         # Victim measures for a group the case is not in (shop owners) are not the case's.
+        # (A victim of a crime against the home is of the household group: burglary advice
+        # for homeowners is for the burglary victim.)
         other_group = m.situation_groups_only and m.groups.isdisjoint(base.groups) \
-            and m.crime_types.isdisjoint(base.suffered)
+            and not (m.groups <= HOUSEHOLD_GROUPS and not m.crime_types.isdisjoint(base.suffered & HOME_CRIMES))
         victim = m.for_victims and "victim" in base.situations and not other_group
         specific_groups = m.specific_groups & base.groups
         # The same place: the measure's area lies in the case's, or the case's in the measure's.
@@ -502,6 +506,10 @@ class Ranker:
         if m.scope == "place" and area_chain.isdisjoint(m.municipalities):
             return None
         if m.scope == "population" and not (specific_groups or victim):
+            return None
+        # A population measure (meetings, campaigns, the general effort of schools) is for the
+        # people of its place: a case elsewhere does not take part in it.
+        if m.scope == "population" and base.area is not None and m.municipalities and not local:
             return None
         by_forum = not m.fora.isdisjoint(base.fora)
         needs_forum = self._needs_forum.get(m.position)

@@ -358,12 +358,14 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         specific = (item_groups - {"all-citizens"}) & groups
         other_group = bool(item_groups) and not item_groups & groups and all(
             kb.get(g).is_a("SituationGroup") and g not in ("victims-of-crime", "all-citizens") for g in item_groups) \
-            and not set(item.ref("crimeType")) & suffered
+            and not (item_groups <= {"homeowners"} and set(item.ref("crimeType")) & suffered & {"burglary"})
         victim = "victim" in situations and ("victim" in item_situations or "victims-of-crime" in item_groups) \
             and not other_group
         if scope == "place" and not (parsed.place and chain(parsed.place) & set(item.ref("municipality"))):
             continue
         if scope == "population" and not (specific or victim):
+            continue
+        if scope == "population" and parsed.place and item.ref("municipality") and not local:
             continue
         by_forum = bool(set(item.ref("forum")) & fora)
         if not (victim or by_forum) and "victim" in situations and not situations & {"at-risk", "offender"} \
