@@ -833,6 +833,9 @@ def _print_recommendation(rec: Any, lang: str) -> None:
                 source=_citation(source, lang)))
 
     none = _("none")
+    if any(e["conclusion"] == "role:relative" for e in data["explanation"]):  # a parent asks
+        click.echo("\n" + _("Who asks") + ":")
+        because("role:relative")
     implied = [e["conclusion"] for e in data["explanation"] if e["conclusion"].startswith("factor:")]
     if implied:  # factors the case did not give but one it gives implies (ks:implies)
         click.echo("\n" + _("Taken as true") + ":")

@@ -73,6 +73,11 @@ VICTIM_QUESTION_DOMAINS = {"victimisation"}
 VICTIM_TIER_RULE = "tier-general-victim"  # rules/tiers.yaml
 EVERYONE_TIER_RULE = "tier-general-for-everyone"
 ROLE_RULE = "case-role"
+RELATIVE = "relative"
+# SSP's parent-board cooperation and victim support for relatives: the sources' help for parents.
+RELATIVE_SOURCE = "000_2d4d8aed5ea821e9.txt#SSP og SSP+"
+RELATIVE_BECAUSE = N_("A parent or close relative asks for help: the age and factors describe the child or young "
+                      "person they are worried about; measures for parents and relatives are included.")
 ROLE_BECAUSE = N_("The case names the person a victim of crime: the answer gives support and protection "
                   "matched to what they have suffered.")
 WITHHELD_BECAUSE = N_("The person is named a victim: {factors} describe what was done to them, not signs of "
@@ -310,7 +315,7 @@ class Recommender:
             if implied is None:
                 implied = self._implied.make(key, self._implications, case, lang)
             explanation = implied + explanation
-        if case.victim or withheld:
+        if case.victim or withheld or RELATIVE in case.roles:
             explanation = self._role_entries(case, withheld, lang) + explanation
         suffered = case.victim_of | ({HONOUR_CRIME} if honour and case.victim else _NONE)
         # With the age unknown, the measures are those that fit the ages the case allows
@@ -414,7 +419,8 @@ class Recommender:
     def _role_entries(self, case: Case, withheld: frozenset[str], lang: str) -> list[Piece]:
         """The explanation of who the person is: a victim (by role or by what they have
         suffered), and the factors the rules leave to the measures for that reason."""
-        key = (lang, case.victim, tuple(sorted(case.roles)), tuple(sorted(case.victim_of)), tuple(sorted(withheld)))
+        key = (lang, "roles", case.victim, tuple(sorted(case.roles)), tuple(sorted(case.victim_of)),
+               tuple(sorted(withheld)))
         found = self._implied.get(key)
         if found is not None:
             return found  # type: ignore[no-any-return]
@@ -424,6 +430,10 @@ class Recommender:
             premises = [f"role:{r}" for r in sorted(case.roles)] + [f"victim-of:{c}" for c in sorted(case.victim_of)]
             entry = {"rule": ROLE_RULE, "conclusion": f"factor:{VICTIM_FACTOR}=true",
                      "because": gettext(ROLE_BECAUSE, lang), "premises": premises, "source": source}
+            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+        if RELATIVE in case.roles:
+            entry = {"rule": ROLE_RULE, "conclusion": f"role:{RELATIVE}", "because": gettext(RELATIVE_BECAUSE, lang),
+                     "premises": [f"role:{RELATIVE}"], "source": RELATIVE_SOURCE}
             entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
         if withheld:
             entry = {"rule": ROLE_RULE, "conclusion": "role:victim",
