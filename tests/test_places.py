@@ -114,6 +114,11 @@ def test_places_the_sources_do_not_name_cite_the_public_record(kb: KnowledgeBase
     records = {c.value("file"): c for c in kb.of_type("PublicRecord")}
     assert set(records) == {"public:kommunal-inddeling-2007", "public:politikredse-2007"}
     for area in kb.of_type("Area"):
+        if not (area.is_a("Municipality") or area.is_a("PoliceDistrict")):
+            # A local area (an estate, a district: ontology/concepts/local-areas.ttl) is
+            # cited from the seed section that names it, not from the public record.
+            assert area.sources and not any(s.public for s in area.sources), area.id
+            continue
         public = [s for s in area.sources if s.public]
         seeds = [s for s in area.sources if not s.public]
         assert public, area.id  # the district every municipality lies in is public record
