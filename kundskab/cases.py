@@ -109,9 +109,10 @@ class Case:
         true += [f for f in self.implied if self.factors.get(f) is None]
         false = [f for f, v in self.factors.items() if v is False]
         false += [f for f in self.denied if self.factors.get(f) is None]
-        if self.offences and OFFENCE_FACTOR not in self.factors:
+        # (An answer "unknown" is as if not given: the case's own words settle it.)
+        if self.offences and self.factors.get(OFFENCE_FACTOR) is None:
             true.append(OFFENCE_FACTOR)  # naming what was committed says that something was
-        if self.victim and VICTIM_FACTOR not in self.factors:
+        if self.victim and self.factors.get(VICTIM_FACTOR) is None:
             true.append(VICTIM_FACTOR)  # naming the person a victim says that a crime was suffered
         object.__setattr__(self, "facts", Facts(self.age, frozenset(true), frozenset(false)))
 
