@@ -680,10 +680,13 @@ class Ranker:
         for forum in sorted(fora):
             if counts[forum]:
                 continue  # kept already, or brought in by another forum's measure (one measure, two fora)
-            best = next((e for e in top[limit:] if forum in measures[e.position].fora), None)
-            if best is None:
-                best = next((e for e in candidates.order if forum in measures[e.position].fora
-                             and e.position not in lifted and e.position not in excluded), None)
+            # The forum's best measure: among the ranked ones past the limit (lifted by a need)
+            # and the open ones not taken, whichever ranks higher.
+            found = [e for e in (
+                next((e for e in top[limit:] if forum in measures[e.position].fora), None),
+                next((e for e in candidates.order if forum in measures[e.position].fora
+                      and e.position not in lifted and e.position not in excluded), None)) if e is not None]
+            best = min(found) if found else None
             if best is None:
                 continue  # no measure of this forum fits the case
             if len(kept) < limit:

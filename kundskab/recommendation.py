@@ -343,8 +343,16 @@ class Recommender:
         asked = self._open_questions(case, engine_facts, derivation, lang,
                                      self._harmful_bits if family_violence else 0,
                                      self._own_offending_bits if victim_only else 0)
+        # What the questions would bring leaves out the fora this case cannot have: local fora
+        # of other places, and mediation where the family threatens.
+        away: frozenset[str] = frozenset()
         if place is not None and self._forum_places:
-            asked = self._questions_here(asked, self._area_chain(place))
+            chain = self._area_chain(place)
+            away = frozenset(f for f, places in self._forum_places.items() if chain.isdisjoint(places))
+        if family_violence:
+            away |= {MEDIATION_FORUM}
+        if away:
+            asked = self._questions_here(asked, away)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
         return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
                               list(ranked.items), asked[:count], explanation, labels,
@@ -377,12 +385,9 @@ class Recommender:
                         "where_label": ", ".join(self._label(p, lang) for p in self._forum_places[f])}
                        for f in fora])
 
-    def _questions_here(self, asked: list[Piece], chain: frozenset[str]) -> list[Piece]:
-        """The questions without the local fora of other places among what they would bring
-        (a question that then changes nothing is not asked)."""
-        away = {f for f, places in self._forum_places.items() if chain.isdisjoint(places)}
-        if not away:
-            return asked
+    def _questions_here(self, asked: list[Piece], away: frozenset[str]) -> list[Piece]:
+        """The questions without the fora in `away` among what they would bring (a question
+        that then changes nothing is not asked)."""
         kept = []
         for piece in asked:
             question = piece[0]

@@ -62,7 +62,7 @@ def _answered(case: dict[str, Any]) -> tuple[set[str], set[str]]:
     for f in list(true):
         true |= implied.get(f, frozenset())
     rests = conditions(KB)
-    false |= {f for f, on in rests.items() if on & false}
+    false |= {f for f, on in rests.items() if on & false and f not in true}  # unless given true
     return true, false
 
 
