@@ -35,14 +35,14 @@ from itertools import islice
 from multiprocessing.connection import Connection, wait
 from typing import Any, BinaryIO, NamedTuple
 
-from kundskab.cases import load_case_json, looks_like_cpr, parse_case
+from kundskab.cases import MAX_CASE_BYTES, case_from_json
 from kundskab.errors import BatchError, KundskabError
 from kundskab.i18n import gettext
 
 __all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "Block", "answer_line", "read_lines", "recommend_blocks",
            "recommend_lines", "write_batch"]
 
-MAX_LINE_BYTES = 64 * 1024
+MAX_LINE_BYTES = MAX_CASE_BYTES  # a line is one case
 CHUNK = 128
 
 BatchLine = tuple[int, bytes | None]  # line number, and the line (None: it was too long)
@@ -87,24 +87,21 @@ def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int
         return False, _error(number, "line-too-long", gettext("a line is at most {size} KiB", lang).format(
             size=MAX_LINE_BYTES // 1024))
     try:
-        data = load_case_json(raw.decode("utf-8"))
-        case = parse_case(data, recommender.kb)
-        if case.ref is not None and looks_like_cpr(case.ref):
-            cpr_like.append(number)
-        return True, recommender.recommend(case, lang=lang, limit=limit, questions=questions).to_json()
-    except UnicodeDecodeError:
-        return False, _error(number, "invalid-case", gettext("not UTF-8", lang))
+        answer = recommender.recommend(case_from_json(raw, recommender.kb), lang=lang, limit=limit,
+                                       questions=questions)
     except KundskabError as exc:
         return False, _error(number, exc.code, exc.translated(lang))
-    except ValueError as exc:  # json.JSONDecodeError: its message gives the position, not the text
-        return False, _error(number, "invalid-json", gettext("not a JSON case: {detail}", lang).format(detail=exc))
+    if answer.warnings and any(w["code"] == "ref-looks-like-cpr" for w in answer.warnings):
+        cpr_like.append(number)
+    return True, answer.to_json()
 
 
 def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "da",
                 limit: int | None = None, cpr_like: list[int] | None = None,
                 questions: int | None = None) -> tuple[bool, str]:
     """(ok, JSON text) for one numbered line: the answer, or {"line": N, "error": ...}.
-    The line's number is added to `cpr_like` if its ref looks like a CPR number."""
+    The line's number is added to `cpr_like` if the answer has a warning (its ref looks
+    like a CPR number)."""
     return _one(recommender, number, raw, lang, limit, [] if cpr_like is None else cpr_like, questions)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab._memo import BoundedMemo
-from kundskab.cases import Case, parse_case, unasked_factors
+from kundskab.cases import Case, case_warnings, parse_case, unasked_factors
 from kundskab.engine import Derivation, RulesEngine
 from kundskab.errors import RequestError
 from kundskab.i18n import LANGUAGES, N_, gettext
@@ -102,6 +102,9 @@ class Recommendation:
     open_questions_pieces: list[Piece] = field(default_factory=list, repr=False)
     explanation_pieces: list[Piece] = field(default_factory=list, repr=False)
     labels_piece: Piece = ({}, "{}")
+    # What looks wrong in the case ({"code", "message"}, e.g. a ref like a CPR number): the
+    # same on every path (library, command line, batch, HTTP); the key is left out when empty.
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def interventions(self) -> list[dict[str, Any]]:
@@ -130,7 +133,8 @@ class Recommendation:
             '],"open_questions":[', ",".join([p[1] for p in self.open_questions_pieces]),
             '],"explanation":[', ",".join([p[1] for p in self.explanation_pieces]),
             '],"labels":', self.labels_piece[1],
-            ',"kb_version":', _dumps(self.kb_version), "}",
+            ',"kb_version":', _dumps(self.kb_version),
+            ',"warnings":' + _dumps(self.warnings) + "}" if self.warnings else "}",
         ))
 
     def as_dict(self) -> dict[str, Any]:
@@ -217,8 +221,10 @@ class Recommender:
         labels = self._labels_piece(lang, tier, groups, fora, ranked.ids)
         asked = self._open_questions(case, derivation, lang)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
+        warnings = [{"code": code, "message": gettext(message, lang)} for code, message in case_warnings(case)] \
+            if case.ref is not None else []
         return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
-                              list(ranked.items), asked[:count], explanation, labels)
+                              list(ranked.items), asked[:count], explanation, labels, warnings)
 
     # ------------------------------------------------------------------ parts
 
