@@ -281,7 +281,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
             ours, theirs = context.Pipe()
             worker = context.Process(target=_worker, daemon=True, args=(
                 recommender, theirs, turns[index][0], turns[(index + 1) % jobs][1], failed, fd,
-                lang, limit, questions))
+                lang, limit, questions, [ours, *links]))
             worker.start()
             theirs.close()
             links.append(ours)
@@ -369,9 +369,16 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
 
 
 def _worker(recommender: Any, link: Connection, turn: int, next_turn: int, failed: Any, fd: int, lang: str,
-            limit: int | None, questions: int | None) -> None:
+            limit: int | None, questions: int | None, main_ends: list[Connection]) -> None:
     """Answer chunks as they come (up to IN_FLIGHT ahead) and write each in turn; on failure
     keep passing the turn (writing nothing), so that no other worker waits for ever."""
+    # Ctrl-C reaches the whole process group: the main process stops the batch (its
+    # workers see their input end); a worker interrupted on its own would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The main process's ends of the links, copied by fork: closed here, so that when the
+    # main process closes its own, every worker sees the end of its input at once.
+    for end in main_ends:
+        end.close()
     trouble: str | None = None
     answered: deque[tuple[Block, bytes]] = deque()  # in input order, waiting for the turn
     ended = False

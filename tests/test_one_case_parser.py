@@ -356,3 +356,29 @@ def test_a_file_name_of_bytes_that_are_not_utf8_is_escaped_in_json(tmp_path: Any
     result = CliRunner().invoke(main, ["validate", os.fsdecode(name), "--format", "json"])
     out = result.stdout_bytes.decode("utf-8")  # would fail on a raw 0xE9
     assert "\\udce9" in out and json.loads(out)
+
+
+# ------------------------------------------------------------------ the cache folder
+
+
+def test_a_cache_folder_others_can_write_is_not_used(tmp_path: Any) -> None:
+    import os
+    import subprocess
+
+    cache = tmp_path / "cache"
+    env = {**os.environ, "KUNDSKAB_CACHE_DIR": str(cache)}
+    command = [sys.executable, "-m", "kundskab", "--lang", "en", "show", "truancy"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0 and first.stdout.startswith("Truancy")
+    # Someone plants a knowledge base of their own where the real one is kept ...
+    (kb_file,) = cache.glob("kb-*.json")
+    kb_file.write_text(kb_file.read_text(encoding="utf-8").replace('"Truancy"', '"PLANTED"'), encoding="utf-8")
+    planted = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert planted.stdout.startswith("PLANTED")  # (the user's own folder is trusted)
+    # ... in a folder anyone can write to: it is not used, and the user is told in one line.
+    cache.chmod(0o777)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.startswith("Truancy"), result.stdout
+    assert result.stderr.count("\n") == 1 and "cache folder" in result.stderr and str(cache) in result.stderr
+    assert "PLANTED" in kb_file.read_text(encoding="utf-8")  # nothing written there either
+    cache.chmod(0o700)
