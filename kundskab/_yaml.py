@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["MAX_EVENTS", "Plain", "TooManyValuesError", "UntrustedYAMLError", "load_as_written", "load_untrusted",
-           "load_untrusted_with_nodes"]
+__all__ = ["MAX_EVENTS", "NumberTooLongError", "Plain", "TooManyValuesError", "UntrustedYAMLError", "load_as_written",
+           "load_untrusted", "load_untrusted_with_nodes"]
 
 # Composing a YAML node tree costs about a kilobyte per value: a 5 MB flow list of one-letter
 # items would take over a gigabyte. An initiative document has a few hundred values; the
@@ -29,6 +29,10 @@ class UntrustedYAMLError(ValueError):
 
 class TooManyValuesError(UntrustedYAMLError):
     """More YAML values than any document needs (MAX_EVENTS parser events)."""
+
+
+class NumberTooLongError(UntrustedYAMLError):
+    """An integer with more digits than Python converts (sys.get_int_max_str_digits())."""
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -95,8 +99,12 @@ def _as_untrusted_errors() -> Iterator[None]:
         raise UntrustedYAMLError(f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
     except RecursionError:
         raise UntrustedYAMLError("YAML nested too deeply") from None
-    except (ValueError, TypeError, OverflowError) as exc:
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):  # Python's guard against slow conversions
+            raise NumberTooLongError("a number with too many digits") from None
         # Tagged or timestamp-like scalars that do not convert (`2020-13-45`, `!!int x`).
+        raise UntrustedYAMLError(f"invalid YAML value: {exc}") from None
+    except (TypeError, OverflowError) as exc:
         raise UntrustedYAMLError(f"invalid YAML value: {exc}") from None
 
 

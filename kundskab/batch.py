@@ -37,7 +37,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 from kundskab.cases import MAX_CASE_BYTES, case_from_json
 from kundskab.errors import BatchError, KundskabError
-from kundskab.i18n import gettext
+from kundskab.i18n import N_, gettext
 
 __all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "Block", "answer_line", "read_lines", "recommend_blocks",
            "recommend_lines", "write_batch"]
@@ -186,8 +186,9 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-_WORKER_DIED = ("a worker process stopped before answering (killed, or out of memory?); "
-                "the output ends before the lines it held")
+_WORKER_DIED = N_("a worker process stopped before answering (killed, or out of memory?); "
+                  "the output ends before the lines it held")
+_WORKER_FAILED = N_("a batch worker failed ({kind}); the output ends before the lines it held")
 
 
 def _resolve(entry: tuple[list[BatchLine] | None, Future[Block] | None], recommender: Any, lang: str,
@@ -293,7 +294,9 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
     summary = BatchSummary()
     in_flight = [0] * jobs
     done = [False] * jobs
-    problem: list[str] = []
+    # What went wrong, as the workers say it: ("os", errno) for an output that cannot be
+    # written, ("failed", kind of exception) or ("stopped", None) for a worker gone.
+    problem: list[tuple[str, Any]] = []
 
     def collect(block: bool) -> None:
         ready = wait([*links, *(w.sentinel for w in workers)], None if block else 0)
@@ -302,7 +305,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
                 try:
                     message = link.recv()
                 except (EOFError, OSError):  # reset, when it died with chunks unread
-                    message = ("error", "a worker stopped")
+                    message = ("error", ("stopped", None))
                 if message[0] == "chunk":
                     in_flight[index] -= 1
                     summary.lines += message[1]
@@ -317,7 +320,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
                     done[index] = True
         for index, worker in enumerate(workers):
             if worker.sentinel in ready and not done[index] and not links[index].poll():
-                problem.append(f"a worker stopped (exit code {worker.exitcode})")
+                problem.append(("stopped", worker.exitcode))
                 done[index] = True
         if problem:
             failed.set()
@@ -335,7 +338,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
             except OSError:  # the worker is gone: collect says how
                 collect(block=True)
                 if not problem:
-                    problem.append("a worker stopped")
+                    problem.append(("stopped", None))
                 break
             in_flight[index] += 1
             collect(block=False)
@@ -361,10 +364,13 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
         for link in links:
             link.close()
     if problem:
-        if any("Broken pipe" in p for p in problem):
-            raise BrokenPipeError(problem[0])
-        raise BatchError(_WORKER_DIED if problem[0].startswith("a worker stopped") else
-                         f"a batch worker failed: {problem[0]}")
+        for kind, detail in problem:
+            if kind == "os":  # the output cannot be written: said as for one process
+                raise OSError(detail, os.strerror(detail))
+        kind, detail = problem[0]
+        if kind == "failed":
+            raise BatchError(_WORKER_FAILED, kind=detail)
+        raise BatchError(_WORKER_DIED)
     return summary
 
 
@@ -379,7 +385,7 @@ def _worker(recommender: Any, link: Connection, turn: int, next_turn: int, faile
     # main process closes its own, every worker sees the end of its input at once.
     for end in main_ends:
         end.close()
-    trouble: str | None = None
+    trouble: tuple[str, Any] | None = None  # as `problem` in _write_forked
     answered: deque[tuple[Block, bytes]] = deque()  # in input order, waiting for the turn
     ended = False
     holding = False  # whether this worker holds the turn to write
@@ -392,7 +398,7 @@ def _worker(recommender: Any, link: Connection, turn: int, next_turn: int, faile
                     while view:
                         view = view[os.write(fd, view):]
             except OSError as exc:
-                trouble = f"{type(exc).__name__}: {exc}"
+                trouble = ("os", exc.errno) if exc.errno else ("failed", type(exc).__name__)
             finally:
                 holding = False
                 os.write(next_turn, b".")
@@ -424,8 +430,8 @@ def _worker(recommender: Any, link: Connection, turn: int, next_turn: int, faile
             try:
                 block = _block(recommender, chunk, lang, limit, questions)
                 data = block.text.encode("ascii")
-            except BaseException as exc:  # reported to the main process, never lost
-                trouble = f"{type(exc).__name__}: {exc}"
+            except BaseException as exc:  # reported to the main process, never lost (its text
+                trouble = ("failed", type(exc).__name__)  # is not: it could hold a case's value)
         answered.append((block, data))
     with contextlib.suppress(OSError):  # closed: the main process gave up on the batch
         link.send(("done",) if trouble is None else ("error", trouble))
