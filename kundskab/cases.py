@@ -15,7 +15,8 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from kundskab._memo import per_knowledge_base
 from kundskab._names import fold
@@ -322,23 +323,34 @@ def _concept(name: str, kb: KnowledgeBase, kind: str, where: str, index: int | N
                         field=where, entry=_ordinal(index or 0)) from None
 
 
-# name -> (read: the value, or None when absent, to the Case's attribute; how a YAML
-# scalar is typed; what the HTTP model says of it: type, description). A new field of a
-# case is a row here and an attribute of Case.
-FIELDS: dict[str, tuple[Callable[[Any, KnowledgeBase], Any], str, Any, str]] = {
-    "ref": (_ref, "text", str | None, "An opaque reference, echoed back (never stored or logged)."),
-    "age": (_age, "age", int | None, f"Age in whole years, 0 to {MAX_AGE}; absent or null = unknown."),
-    "factors": (_factors, "answers", dict[str, bool | str | None] | list[str] | None,
-                "Factor id or label -> true, false or \"unknown\" (also null, and ja/nej/ved ikke); "
-                "or a list of ids, each meaning true. A factor not mentioned is unknown."),
-    "offences": (_offences, "text", list[str] | None,
-                 "Crime type ids or labels: what the person has committed or is charged with."),
-    "municipality": (_municipality, "text", str | None,
-                     "The municipality or police district the case belongs to (id or label), so that "
-                     "local measures come first."),
+class CaseField(NamedTuple):
+    """One field of a case: how it is read, and what the HTTP model says of it."""
+
+    read: Callable[[Any, KnowledgeBase], Any]  # the JSON value (never None) -> the Case's attribute
+    absent: Any  # the attribute when the field is absent or null
+    yaml: str  # how a plain YAML scalar in it is typed: "text", "age" or "answers" (see _typed)
+    schema: Any  # the type the HTTP model and the JSON Schema describe
+    description: str
+
+
+# The case's fields, in the order of Case's attributes. A new field of a case is a row here
+# and an attribute of Case.
+FIELDS: dict[str, CaseField] = {
+    "ref": CaseField(_ref, None, "text", str | None, "An opaque reference, echoed back (never stored or logged)."),
+    "age": CaseField(_age, None, "age", int | None, f"Age in whole years, 0 to {MAX_AGE}; absent or null = unknown."),
+    "factors": CaseField(
+        _factors, MappingProxyType({}), "answers", dict[str, bool | str | None] | list[str] | None,
+        "Factor id or label -> true, false or \"unknown\" (also null, and ja/nej/ved ikke); or a list of ids, "
+        "each meaning true. A factor not mentioned is unknown."),
+    "offences": CaseField(_offences, frozenset(), "text", list[str] | None,
+                          "Crime type ids or labels: what the person has committed or is charged with."),
+    "municipality": CaseField(_municipality, None, "text", str | None,
+                              "The municipality or police district the case belongs to (id or label), so that "
+                              "local measures come first."),
 }
 CASE_KEYS = frozenset(FIELDS)
-_READERS = [(name, read) for name, (read, *_rest) in FIELDS.items()]
+_READERS = [(name, field.read, field.absent) for name, field in FIELDS.items()]
+_FACTORS, _OFFENCES = list(FIELDS).index("factors"), list(FIELDS).index("offences")
 
 
 def parse_case(data: Any, kb: KnowledgeBase) -> Case:
@@ -351,11 +363,13 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
         raise CaseError(N_("the case has {count} unknown field(s) (a case has only {keys})"),
                         count=unknown, keys=", ".join(sorted(CASE_KEYS)))
     get = data.get
-    values = {name: read(get(name), kb) for name, read in _READERS}
-    factors = values["factors"]
-    if values["offences"] and factors.get(OFFENCE_FACTOR) is False:
+    # An absent field costs no call (most cases give only some), and the values go to
+    # Case by position (FIELDS is in the order of its attributes): this is every case's path.
+    values = [absent if (value := get(name)) is None else read(value, kb) for name, read, absent in _READERS]
+    factors, offences = values[_FACTORS], values[_OFFENCES]
+    if offences and factors.get(OFFENCE_FACTOR) is False:
         raise CaseError(N_("'offences' are given, but factor '{factor}' is false"), factor=OFFENCE_FACTOR)
-    return Case(**values, implied=_implications(factors, kb))
+    return Case(*values, _implications(factors, kb))  # type: ignore[call-arg]  # FIELDS has its attributes
 
 
 @per_knowledge_base
@@ -446,7 +460,7 @@ def _typed(value: Any, kind: str) -> Any:
         return str(value)
     if type(value) is dict:
         if kind == "":  # the case itself: each field typed as FIELDS says
-            return {_typed(k, "text"): _typed(v, FIELDS[k][1] if k in FIELDS else "text") for k, v in value.items()}
+            return {_typed(k, "text"): _typed(v, FIELDS[k].yaml if k in FIELDS else "text") for k, v in value.items()}
         inner = "answer" if kind == "answers" else "text"
         return {_typed(k, "text"): _typed(v, inner) for k, v in value.items()}
     if type(value) is list:

@@ -47,8 +47,8 @@ def _case_model() -> type[BaseModel]:
     limits: dict[str, dict[str, Any]] = {"age": {"ge": 0, "le": MAX_AGE}, "ref": {"max_length": MAX_REF_LENGTH},
                                          "offences": {"max_length": MAX_OFFENCES}}
     fields: dict[str, Any] = {
-        name: (annotation, Field(None, description=description, **limits.get(name, {})))
-        for name, (_read, _yaml, annotation, description) in FIELDS.items()}
+        name: (field.schema, Field(None, description=field.description, **limits.get(name, {})))
+        for name, field in FIELDS.items()}
     model: type[BaseModel] = create_model(
         "Case", __config__=ConfigDict(extra="forbid", strict=True, json_schema_extra={
             "examples": [{"ref": "opaque-123", "age": 15,

@@ -382,3 +382,12 @@ def test_a_cache_folder_others_can_write_is_not_used(tmp_path: Any) -> None:
     assert result.stderr.count("\n") == 1 and "cache folder" in result.stderr and str(cache) in result.stderr
     assert "PLANTED" in kb_file.read_text(encoding="utf-8")  # nothing written there either
     cache.chmod(0o700)
+
+
+def test_the_case_fields_are_in_the_order_of_cases_attributes() -> None:
+    # parse_case hands the values to Case by position.
+    import dataclasses
+
+    from kundskab.cases import FIELDS, Case
+
+    assert list(FIELDS) == [f.name for f in dataclasses.fields(Case)][:len(FIELDS)]
