@@ -498,7 +498,7 @@ class Pages:
                              "possible": sorted({p["id"] for p in extra.get("possible") or []}),
                              "why": row.why, "scope": extra.get("scope", "")})
         if sort not in SORTABLE:
-            sort = "id"
+            sort = "label"
         reverse = order == "desc"
         rows.sort(key=lambda r: _sort_key(r[sort]), reverse=reverse)
         return render("programme.html", **self.context(
@@ -525,7 +525,8 @@ class Pages:
 
 
 XLSX = False  # set when the programme table's xlsx writer is there (check --programme --format xlsx)
-SORTABLE = ("id", "label", "verdict", "in_scope", "stated", "derived", "claimed", "possible")
+# The table's columns, the name and verdict first (what a phone shows without scrolling).
+SORTABLE = ("label", "verdict", "in_scope", "stated", "derived", "claimed", "possible", "id")
 
 
 def _sort_key(value: Any) -> tuple[int, str]:
@@ -793,7 +794,7 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
     @app.get("/programme", include_in_schema=False)
     async def programme_page(request: Request) -> HTMLResponse:
         query = request.query_params
-        return await page(request, pages.table_page, query.get("id", "")[:200], query.get("sort", "id"),
+        return await page(request, pages.table_page, query.get("id", "")[:200], query.get("sort", "label"),
                           query.get("order", "asc"))
 
     @app.get("/programme/{name}.csv", include_in_schema=False)
