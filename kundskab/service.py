@@ -476,13 +476,18 @@ class Edge:
                             log_safe(str(scope.get("path", "-"))), status["code"],
                             1000 * (time.perf_counter() - started))
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, JSONResponse | None]:
+    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, Response | None]:
         limit = self.limits.body_limit(str(scope.get("path", "")))
 
-        def problem(status: int, code: str, message: Text, **params: Any) -> tuple[bytes, JSONResponse]:
+        def problem(status: int, code: str, message: Text, **params: Any) -> tuple[bytes, Response]:
             # The rest of the body is not read: the connection is closed after the answer,
             # so that a client cannot keep it by sending on (a refused chunked upload).
-            text = gettext(message, _scope_language(scope)).format(**params)
+            lang = _scope_language(scope)
+            text = gettext(message, lang).format(**params)
+            if not str(scope.get("path", "")).startswith("/v1/"):
+                from kundskab.web import problem_response  # a form of the web page: a page says it
+
+                return b"", problem_response(status, text, lang, {"Connection": "close"})
             return b"", error_response(status, code, text, {"Connection": "close"})
 
         for name, value in scope.get("headers", ()):

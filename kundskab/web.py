@@ -810,6 +810,13 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
         return attachment(data, "text/csv; charset=utf-8", f"{ident}.csv")
 
 
+def problem_response(status: int, message: str, lang: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """A page saying why a request of the page was refused before it reached the page's
+    routes (a body over the limit, or too slow): the edge's JSON error, for a person."""
+    text = render("problem.html", **Pages(None).context(lang, "", message=message))
+    return HTMLResponse(text, status_code=status, headers={**HEADERS, **(headers or {})})
+
+
 def document_limit(app: FastAPI) -> int | None:
     """The most bytes `POST /v1/validate` takes in one body: the page's bound per document."""
     limits = getattr(app.state, "limits", None)

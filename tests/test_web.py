@@ -322,7 +322,10 @@ def test_a_form_without_a_valid_token_is_refused(client: TestClient) -> None:
 def test_the_api_body_limit_holds_for_the_page(client: TestClient) -> None:
     big = "x" * (300 * 1024)
     response = client.post("/validate", data={"csrf": token_of(client, "/validate"), "content": big})
-    assert response.status_code == 413
+    assert response.status_code == 413 and response.headers["content-type"].startswith("text/html")
+    assert "262144" in response.text and response.headers["content-security-policy"] == CSP
+    api = client.post("/v1/validate", content=big.encode())
+    assert api.status_code == 413 and api.json()["error"]["code"] == "body-too-large"
 
 
 def test_a_document_over_the_apis_limit_is_refused_as_the_api_refuses_it(client: TestClient) -> None:
