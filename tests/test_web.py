@@ -505,3 +505,26 @@ def test_serve_listens_on_loopback_unless_told() -> None:
     serve = main.commands["serve"]
     host = next(p for p in serve.params if p.name == "host")
     assert host.default == "127.0.0.1"
+
+
+def test_role_crimes_suffered_and_area_as_the_api_takes_them(client: TestClient, service: Service) -> None:
+    if "role" not in models.Case.model_fields:
+        pytest.skip("the case's role, victim_of and area are not in this version's case model yet")
+    html = client.get("/case").text
+    for role in ("at-risk", "offender", "victim", "relative"):
+        assert f'name="role" value="{role}"' in html
+    assert 'id="area"' in html and 'name="victim_of" value="violence-and-threats"' in html
+    case = {"age": 14, "role": ["victim"], "victim_of": ["violence-and-threats"], "municipality": "koebenhavn",
+            "area": "tingbjerg"}
+    fields = {"age": "14", "role": "victim", "victim_of": "violence-and-threats", "municipality": "koebenhavn",
+              "area": "tingbjerg"}
+    form = CaseForm.of(_MultiDict(fields))
+    assert form.case() == case
+    api = models.Recommendation.model_validate_json(api_answer(client, case).content)
+    assert recommend_typed(service, form.case(), "da") == api
+    page = post_case(client, fields)
+    assert page.status_code == 200
+    assert page_values(page.text)["interventions"] == [i.id for i in api.interventions]
+    assert 'id="r-victim" name="role" value="victim" aria-describedby="role-hint" checked' in page.text
+    unknown_place = post_case(client, {**fields, "area": "atlantis-estate"})
+    assert unknown_place.status_code == 200 and '<p class="warning"' in unknown_place.text
