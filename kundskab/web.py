@@ -93,6 +93,8 @@ TEXTS: dict[str, Text] = {
     "offences": N_("Offences committed or charged with"),
     "offences_hint": N_("Choose none if there are none or you do not know."),
     "municipality": N_("Municipality or police district"),
+    "municipality_only": N_("Municipality"),
+    "district": N_("Police district"),
     "municipality_hint": N_("Local measures come first. Leave empty if it does not matter."),
     "ref": N_("Your own reference (optional, never stored)"),
     "role": N_("Who is the person?"),
@@ -441,36 +443,32 @@ class Pages:
         choices = {"tier": self.options("Tier", lang), "target_group": self.options("TargetGroup", lang),
                    "forum": self.options("Forum", lang), "principle": self.options("Principle", lang),
                    "crime_type": self.options("CrimeType", lang), "programme": self.options("Programme", lang),
-                   "kind": self.options("InterventionKind", lang)}
+                   "kind": self.options("InterventionKind", lang), "municipality": self.options("Municipality", lang),
+                   "district": self.options("PoliceDistrict", lang)}
         cite = {i.id: [self.citation(_source_text(s.model_dump()), lang) for s in i.sources] for i in found}
         return render("interventions.html", **self.context(
             lang, "/interventions", found=found, filters=filters, choices=choices, cite=cite,
             name=lambda ident: self.label(ident, lang)))
 
     def fora_page(self, lang: str, municipality: str, programme: str) -> str:
+        """The fora in a place and of a programme, as `list fora --municipality --programme`
+        selects them (kundskab.places.select)."""
+        from kundskab.browse import list_concepts
+
         kb = self.service.kb
-        chosen_place = kb.resolve(municipality, "Area") if municipality else ""
-        chosen_programme = kb.resolve(programme, "Programme") if programme else ""
-        counts: dict[str, int] = {}
-        for concept in kb.interventions(programme=[chosen_programme] if chosen_programme else []):
-            if chosen_place and chosen_place not in concept.ref("municipality"):
-                continue
-            for forum in concept.ref("forum"):
-                counts[forum] = counts.get(forum, 0) + 1
+        place = kb.resolve(municipality, "Area") if municipality else ""
+        chosen = kb.resolve(programme, "Programme") if programme else ""
         fora = []
-        for concept in kb.of_type("Forum"):
-            if (chosen_place or chosen_programme) and concept.id not in counts:
-                continue
-            fora.append({"id": concept.id, "label": concept.label(lang), "definition": concept.definition(lang),
+        for item in list_concepts(kb, "fora", lang, municipality=[place] if place else [],
+                                  programme=[chosen] if chosen else []):
+            concept = kb.get(item["id"])
+            fora.append({"id": concept.id, "label": item["label"], "definition": concept.definition(lang),
                          "trigger": concept.value("trigger", lang), "meets": concept.value("meets", lang),
-                         "count": counts.get(concept.id, 0),
                          "sources": [self.citation(str(s), lang) for s in concept.sources]})
-        fora.sort(key=lambda f: (-f["count"], f["label"].casefold()))
-        places = sorted({m for c in kb.of_type("Intervention") for m in c.ref("municipality")},
-                        key=lambda m: self.label(m, lang).casefold())
+        fora.sort(key=lambda f: f["label"].casefold())
         return render("fora.html", **self.context(
-            lang, "/fora", fora=fora, municipality=chosen_place, programme=chosen_programme,
-            places=[(m, self.label(m, lang)) for m in places], programmes=self.options("Programme", lang)))
+            lang, "/fora", fora=fora, municipality=place, programme=chosen,
+            places=self.options("Area", lang), programmes=self.options("Programme", lang)))
 
     # -- a programme's table
 
@@ -782,7 +780,7 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
         filters = {key: [v for v in query.getlist(param)[:50] if v] for key, param in
                    (("tier", "tier"), ("target_group", "target-group"), ("forum", "forum"),
                     ("principle", "principle"), ("crime_type", "crime-type"), ("programme", "programme"),
-                    ("kind", "kind"))}
+                    ("kind", "kind"), ("municipality", "municipality"), ("district", "district"))}
         return await page(request, pages.interventions_page, filters)
 
     @app.get("/fora", include_in_schema=False)

@@ -417,12 +417,24 @@ def test_search_concept_and_catalogue(client: TestClient, kb: Any) -> None:
     assert 'value="ssp" checked' in listing and 'value="psp" checked' in listing
     helping = re.findall(r'<li data-id="([a-z0-9-]+)">', client.get("/interventions?kind=help&forum=ssp").text)
     assert helping == [c.id for c in kb.interventions(kind=["help"], forum=["ssp"])] and helping
+    local = re.findall(r'<li data-id="([a-z0-9-]+)">', client.get("/interventions?municipality=odense").text)
+    assert local == [c.id for c in kb.interventions(municipality=["odense"])]
+    district = re.findall(r'<li data-id="([a-z0-9-]+)">',
+                          client.get("/interventions?district=nordjyllands-politi").text)
+    assert district == [c.id for c in kb.interventions(district=["nordjyllands-politi"])] and district
 
 
 def test_fora_by_place_and_programme(client: TestClient, kb: Any) -> None:
-    esbjerg = re.findall(r'<li data-id="([a-z0-9-]+)">', client.get("/fora?municipality=esbjerg").text)
-    expected = {f for c in kb.of_type("Intervention") if "esbjerg" in c.ref("municipality") for f in c.ref("forum")}
+    from kundskab.browse import list_concepts
+
+    esbjerg = re.findall(r'<li data-id="([a-z0-9-]+)">', client.get("/fora?municipality=Esbjerg").text)
+    expected = {f["id"] for f in list_concepts(kb, "fora", municipality=["esbjerg"])}
     assert set(esbjerg) == expected and esbjerg
+    both = re.findall(r'<li data-id="([a-z0-9-]+)">',
+                      client.get("/fora?municipality=koebenhavn&programme=sikker-by-2018").text)
+    assert set(both) == {f["id"] for f in list_concepts(kb, "fora", municipality=["koebenhavn"],
+                                                       programme=["sikker-by-2018"])}
+    assert client.get("/fora?municipality=atlantis").status_code == 404
     every = re.findall(r'<li data-id="([a-z0-9-]+)">', client.get("/fora").text)
     assert set(every) == {f.id for f in kb.of_type("Forum")}
 
