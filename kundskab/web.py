@@ -383,7 +383,7 @@ class Pages:
             formats=[("md", "Markdown"), ("yaml", "YAML"), ("ttl", "Turtle"), ("jsonld", "JSON-LD")], **extra))
 
     def validate_documents(self, documents: list[tuple[str, str]], lang: str,
-                           limit: int | None = None) -> list[models.FileAnswer]:
+                           limit: int | None = None, seconds: float | None = None) -> list[models.FileAnswer]:
         """Each document as `POST /v1/validate` answers it; one larger than the API's body
         limit for a document is refused as the API refuses it (the others go on)."""
         from kundskab.service import BODY_TOO_LARGE
@@ -397,7 +397,9 @@ class Pages:
                 out.append(models.FileAnswer(file=name, valid=False, programme=None, principles=[], warnings=[],
                                              errors=[models.Problem(code="file-too-large", message=message)]))
                 continue
-            out.append(models.FileAnswer.model_validate(self.service.validate(name, content, lang)))
+            answer = (self.service.validate(name, content, lang) if seconds is None
+                      else self.service.validate(name, content, lang, seconds))
+            out.append(models.FileAnswer.model_validate(answer))
         return out
 
     def template(self, programme: str) -> tuple[str, str]:
@@ -742,8 +744,9 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
         if not documents:
             return html(await work(partial(pages.validate_page, error=texts(lang)["nothing_sent"]), lang, token), 422)
         try:
+            limits = getattr(app.state, "limits", None)
             answers = await work(pages.validate_documents, documents, lang, document_limit(app),
-                                 **in_validation_pool)
+                                 getattr(limits, "seconds", None), **in_validation_pool)
         except KundskabError as exc:
             from kundskab.service import error_for
 
