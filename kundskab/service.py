@@ -289,10 +289,10 @@ class Service:
 
         recommender = Recommender(kb)
         recommender.recommend({"age": 15, "factors": []})  # warm the engine and memos
+        # The validating process too (seconds: it imports pySHACL), before the service says
+        # it is ready: not while the first requests are answered.
+        self.validator.prepare(kb)
         self._current = (kb, recommender)  # one assignment: requests see the old or the new pair
-        # The validating process starts meanwhile (seconds: it imports pySHACL).
-        threading.Thread(target=self.validator.prepare, args=(kb,), name="kundskab-validate-start",
-                         daemon=True).start()
 
     def refresh(self) -> bool:
         """Install the source's newer knowledge base, if it has one; True if it did."""
