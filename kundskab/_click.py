@@ -187,7 +187,10 @@ class EnvOption(click.Option):
 
     def get_error_hint(self, ctx: click.Context | None) -> str:
         hint = click.Parameter.get_error_hint(self, ctx)
-        if self.show_envvar and self.envvar:
+        # The variable is named only when the bad value came from it (`--lang xx` is no
+        # fault of an unset KUNDSKAB_LANG).
+        source = ctx.get_parameter_source(self.name or "") if ctx is not None else None
+        if self.show_envvar and self.envvar and source is click.core.ParameterSource.ENVIRONMENT:
             names = [self.envvar] if isinstance(self.envvar, str) else self.envvar
             hint += " (" + _click_gettext("env var: {var}").format(var=", ".join(f"'{n}'" for n in names)) + ")"
         return hint

@@ -40,7 +40,49 @@ def ontology_files(directory: Path) -> list[Path]:
     )
 
 
+_CHECKED: dict[Path, Path] = {}  # cache directory asked for -> the one used
+
+
 def cache_dir() -> Path:
+    """The cache directory: $KUNDSKAB_CACHE_DIR, else the platform's user cache directory.
+    One that exists and that others can write to (group or world writable), or that is not
+    the user's, is not used: anything planted there could change what kundskab says. A
+    private temporary directory takes its place for this run, with a one-line warning."""
+    wanted = _wanted_cache_dir()
+    found = _CHECKED.get(wanted)
+    if found is None:
+        found = _CHECKED[wanted] = _private_if_unsafe(wanted)
+    return found
+
+
+def _private_if_unsafe(path: Path) -> Path:
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # Windows: a user's cache directory is private by its ACL
+        return path
+    try:
+        info = os.stat(path)
+    except OSError:
+        return path  # not there (yet): it is made private (0700) when first written
+    if info.st_uid == getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return path
+    import atexit
+    import shutil
+    import tempfile
+
+    private = Path(tempfile.mkdtemp(prefix="kundskab-cache-"))  # 0700, ours
+    atexit.register(shutil.rmtree, private, True)
+    _CHECKED[path] = _CHECKED[private] = private
+    os.environ["KUNDSKAB_CACHE_DIR"] = str(private)  # worker processes use it too, without a warning
+    from kundskab._names import printable
+    from kundskab.i18n import N_, gettext
+
+    message = N_("the cache folder {path} can be written by others or is not yours; it is not used "
+                 "(this run keeps its cache in a private temporary folder)")
+    print("kundskab: " + gettext(message).format(path=printable(path, 200)), file=sys.stderr)
+    return private
+
+
+def _wanted_cache_dir() -> Path:
     """$KUNDSKAB_CACHE_DIR, else the platform's user cache directory (platformdirs: XDG on
     Linux, where a relative XDG_CACHE_HOME is ignored as the XDG specification says)."""
     env = os.environ.get("KUNDSKAB_CACHE_DIR")

@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["MAX_EVENTS", "TooManyValuesError", "UntrustedYAMLError", "load_untrusted", "load_untrusted_with_nodes"]
+__all__ = ["MAX_EVENTS", "NumberTooLongError", "Plain", "TooManyValuesError", "UntrustedYAMLError", "load_as_written",
+           "load_untrusted", "load_untrusted_with_nodes"]
 
 # Composing a YAML node tree costs about a kilobyte per value: a 5 MB flow list of one-letter
 # items would take over a gigabyte. An initiative document has a few hundred values; the
@@ -28,6 +29,10 @@ class UntrustedYAMLError(ValueError):
 
 class TooManyValuesError(UntrustedYAMLError):
     """More YAML values than any document needs (MAX_EVENTS parser events)."""
+
+
+class NumberTooLongError(UntrustedYAMLError):
+    """An integer with more digits than Python converts (sys.get_int_max_str_digits())."""
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -60,6 +65,27 @@ class _UniqueKeyLoader(_NoAliasLoader):
         return super().construct_mapping(node, deep)
 
 
+class Plain(str):
+    """A plain (unquoted) YAML scalar, as written: whoever reads it decides its type."""
+
+    __slots__ = ()
+
+
+class _AsWrittenLoader(_UniqueKeyLoader):
+    """Every scalar kept as written, a text: YAML 1.1's implicit types would make
+    `ref: 0102031234` the octal number 17314460 and `12:30:45` the sexagesimal 45045.
+    Plain scalars come out as `Plain`, quoted ones as `str`."""
+
+
+def _construct_as_written(loader: Any, node: Any) -> str:
+    value = loader.construct_scalar(node)
+    return Plain(value) if node.style is None else str(value)
+
+
+_AsWrittenLoader.yaml_implicit_resolvers = {}  # no implicit types: untagged plain scalars stay texts
+_AsWrittenLoader.add_constructor("tag:yaml.org,2002:str", _construct_as_written)
+
+
 @contextmanager
 def _as_untrusted_errors() -> Iterator[None]:
     """Every way PyYAML can fail on bad input becomes one UntrustedYAMLError."""
@@ -73,8 +99,12 @@ def _as_untrusted_errors() -> Iterator[None]:
         raise UntrustedYAMLError(f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
     except RecursionError:
         raise UntrustedYAMLError("YAML nested too deeply") from None
-    except (ValueError, TypeError, OverflowError) as exc:
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):  # Python's guard against slow conversions
+            raise NumberTooLongError("a number with too many digits") from None
         # Tagged or timestamp-like scalars that do not convert (`2020-13-45`, `!!int x`).
+        raise UntrustedYAMLError(f"invalid YAML value: {exc}") from None
+    except (TypeError, OverflowError) as exc:
         raise UntrustedYAMLError(f"invalid YAML value: {exc}") from None
 
 
@@ -83,6 +113,13 @@ def load_untrusted(text: str, *, unique_keys: bool = False) -> Any:
     `unique_keys`, a key given twice in a mapping is an error."""
     with _as_untrusted_errors():
         return yaml.load(text, Loader=_UniqueKeyLoader if unique_keys else _NoAliasLoader)
+
+
+def load_as_written(text: str) -> Any:
+    """Parse YAML text that came from outside with every scalar a text (see Plain), keys
+    given twice refused; errors carry a 1-based line number."""
+    with _as_untrusted_errors():
+        return yaml.load(text, Loader=_AsWrittenLoader)
 
 
 # libyaml, where PyYAML was built with it: documents up to 5 MB compose several times faster.

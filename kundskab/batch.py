@@ -35,14 +35,14 @@ from itertools import islice
 from multiprocessing.connection import Connection, wait
 from typing import Any, BinaryIO, NamedTuple
 
-from kundskab.cases import load_case_json, looks_like_cpr, parse_case
+from kundskab.cases import MAX_CASE_BYTES, case_from_json
 from kundskab.errors import BatchError, KundskabError
-from kundskab.i18n import gettext
+from kundskab.i18n import N_, gettext
 
 __all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "Block", "answer_line", "read_lines", "recommend_blocks",
            "recommend_lines", "write_batch"]
 
-MAX_LINE_BYTES = 64 * 1024
+MAX_LINE_BYTES = MAX_CASE_BYTES  # a line is one case
 CHUNK = 128
 
 BatchLine = tuple[int, bytes | None]  # line number, and the line (None: it was too long)
@@ -87,24 +87,21 @@ def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int
         return False, _error(number, "line-too-long", gettext("a line is at most {size} KiB", lang).format(
             size=MAX_LINE_BYTES // 1024))
     try:
-        data = load_case_json(raw.decode("utf-8"))
-        case = parse_case(data, recommender.kb)
-        if case.ref is not None and looks_like_cpr(case.ref):
-            cpr_like.append(number)
-        return True, recommender.recommend(case, lang=lang, limit=limit, questions=questions).to_json()
-    except UnicodeDecodeError:
-        return False, _error(number, "invalid-case", gettext("not UTF-8", lang))
+        answer = recommender.recommend(case_from_json(raw, recommender.kb), lang=lang, limit=limit,
+                                       questions=questions)
     except KundskabError as exc:
         return False, _error(number, exc.code, exc.translated(lang))
-    except ValueError as exc:  # json.JSONDecodeError: its message gives the position, not the text
-        return False, _error(number, "invalid-json", gettext("not a JSON case: {detail}", lang).format(detail=exc))
+    if answer.warnings and any(w["code"] == "ref-looks-like-cpr" for w in answer.warnings):
+        cpr_like.append(number)
+    return True, answer.to_json()
 
 
 def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "da",
                 limit: int | None = None, cpr_like: list[int] | None = None,
                 questions: int | None = None) -> tuple[bool, str]:
     """(ok, JSON text) for one numbered line: the answer, or {"line": N, "error": ...}.
-    The line's number is added to `cpr_like` if its ref looks like a CPR number."""
+    The line's number is added to `cpr_like` if the answer has a warning (its ref looks
+    like a CPR number)."""
     return _one(recommender, number, raw, lang, limit, [] if cpr_like is None else cpr_like, questions)
 
 
@@ -189,8 +186,9 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-_WORKER_DIED = ("a worker process stopped before answering (killed, or out of memory?); "
-                "the output ends before the lines it held")
+_WORKER_DIED = N_("a worker process stopped before answering (killed, or out of memory?); "
+                  "the output ends before the lines it held")
+_WORKER_FAILED = N_("a batch worker failed ({kind}); the output ends before the lines it held")
 
 
 def _resolve(entry: tuple[list[BatchLine] | None, Future[Block] | None], recommender: Any, lang: str,
@@ -284,7 +282,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
             ours, theirs = context.Pipe()
             worker = context.Process(target=_worker, daemon=True, args=(
                 recommender, theirs, turns[index][0], turns[(index + 1) % jobs][1], failed, fd,
-                lang, limit, questions))
+                lang, limit, questions, [ours, *links]))
             worker.start()
             theirs.close()
             links.append(ours)
@@ -296,7 +294,9 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
     summary = BatchSummary()
     in_flight = [0] * jobs
     done = [False] * jobs
-    problem: list[str] = []
+    # What went wrong, as the workers say it: ("os", errno) for an output that cannot be
+    # written, ("failed", kind of exception) or ("stopped", None) for a worker gone.
+    problem: list[tuple[str, Any]] = []
 
     def collect(block: bool) -> None:
         ready = wait([*links, *(w.sentinel for w in workers)], None if block else 0)
@@ -305,7 +305,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
                 try:
                     message = link.recv()
                 except (EOFError, OSError):  # reset, when it died with chunks unread
-                    message = ("error", "a worker stopped")
+                    message = ("error", ("stopped", None))
                 if message[0] == "chunk":
                     in_flight[index] -= 1
                     summary.lines += message[1]
@@ -320,7 +320,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
                     done[index] = True
         for index, worker in enumerate(workers):
             if worker.sentinel in ready and not done[index] and not links[index].poll():
-                problem.append(f"a worker stopped (exit code {worker.exitcode})")
+                problem.append(("stopped", worker.exitcode))
                 done[index] = True
         if problem:
             failed.set()
@@ -338,7 +338,7 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
             except OSError:  # the worker is gone: collect says how
                 collect(block=True)
                 if not problem:
-                    problem.append("a worker stopped")
+                    problem.append(("stopped", None))
                 break
             in_flight[index] += 1
             collect(block=False)
@@ -364,18 +364,28 @@ def _write_forked(lines: Iterable[BatchLine], fd: int, recommender: Any, jobs: i
         for link in links:
             link.close()
     if problem:
-        if any("Broken pipe" in p for p in problem):
-            raise BrokenPipeError(problem[0])
-        raise BatchError(_WORKER_DIED if problem[0].startswith("a worker stopped") else
-                         f"a batch worker failed: {problem[0]}")
+        for kind, detail in problem:
+            if kind == "os":  # the output cannot be written: said as for one process
+                raise OSError(detail, os.strerror(detail))
+        kind, detail = problem[0]
+        if kind == "failed":
+            raise BatchError(_WORKER_FAILED, kind=detail)
+        raise BatchError(_WORKER_DIED)
     return summary
 
 
 def _worker(recommender: Any, link: Connection, turn: int, next_turn: int, failed: Any, fd: int, lang: str,
-            limit: int | None, questions: int | None) -> None:
+            limit: int | None, questions: int | None, main_ends: list[Connection]) -> None:
     """Answer chunks as they come (up to IN_FLIGHT ahead) and write each in turn; on failure
     keep passing the turn (writing nothing), so that no other worker waits for ever."""
-    trouble: str | None = None
+    # Ctrl-C reaches the whole process group: the main process stops the batch (its
+    # workers see their input end); a worker interrupted on its own would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The main process's ends of the links, copied by fork: closed here, so that when the
+    # main process closes its own, every worker sees the end of its input at once.
+    for end in main_ends:
+        end.close()
+    trouble: tuple[str, Any] | None = None  # as `problem` in _write_forked
     answered: deque[tuple[Block, bytes]] = deque()  # in input order, waiting for the turn
     ended = False
     holding = False  # whether this worker holds the turn to write
@@ -388,7 +398,7 @@ def _worker(recommender: Any, link: Connection, turn: int, next_turn: int, faile
                     while view:
                         view = view[os.write(fd, view):]
             except OSError as exc:
-                trouble = f"{type(exc).__name__}: {exc}"
+                trouble = ("os", exc.errno) if exc.errno else ("failed", type(exc).__name__)
             finally:
                 holding = False
                 os.write(next_turn, b".")
@@ -420,8 +430,8 @@ def _worker(recommender: Any, link: Connection, turn: int, next_turn: int, faile
             try:
                 block = _block(recommender, chunk, lang, limit, questions)
                 data = block.text.encode("ascii")
-            except BaseException as exc:  # reported to the main process, never lost
-                trouble = f"{type(exc).__name__}: {exc}"
+            except BaseException as exc:  # reported to the main process, never lost (its text
+                trouble = ("failed", type(exc).__name__)  # is not: it could hold a case's value)
         answered.append((block, data))
     with contextlib.suppress(OSError):  # closed: the main process gave up on the batch
         link.send(("done",) if trouble is None else ("error", trouble))

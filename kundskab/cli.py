@@ -307,7 +307,9 @@ def output_options(func: F) -> F:
 
 # Characters JSON leaves raw that a terminal may act on (C1 controls such as CSI U+009B),
 # or that reorder (bidi controls) or split (line separators) what it shows: escaped.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (bytes of a file name or argument that were not UTF-8, kept by Python's
+# surrogateescape) are escaped too: the output is UTF-8 whatever came in.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def emit_json(data: Any) -> None:
@@ -798,9 +800,7 @@ def search(text: str, kind: str | None, fmt: str, lang: str) -> None:
 
 # ---------------------------------------------------------------------------- recommend
 
-MAX_CASE_FILE = 64 * 1024
-CPR_WARNING = N_("warning: the reference looks like a CPR number; a case must not identify a person, "
-               "use an opaque reference")
+WARNING = N_("warning: {message}")
 
 def _recommender() -> Any:
     from kundskab.recommendation import Recommender
@@ -911,14 +911,14 @@ def _premise(premise: str, kb: Any, lang: str) -> str:
 
 
 def _read_case_source(path: str) -> bytes:
+    """A case file's bytes, read up to one byte past the case's limit: the case reader
+    refuses what is longer, with the message every path gives."""
+    from kundskab.cases import MAX_CASE_BYTES
+
     if path == "-":
-        data = sys.stdin.buffer.read(MAX_CASE_FILE + 1)
-    else:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_CASE_FILE + 1)
-    if len(data) > MAX_CASE_FILE:
-        raise click.UsageError(_("a case file is at most {size} KiB").format(size=MAX_CASE_FILE // 1024))
-    return data
+        return sys.stdin.buffer.read(MAX_CASE_BYTES + 1)
+    with open(path, "rb") as handle:
+        return handle.read(MAX_CASE_BYTES + 1)
 
 
 def _ask(text: str) -> str:
@@ -1025,7 +1025,7 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
               roles: tuple[str, ...], victim_of: tuple[str, ...], area: str | None, ref: str | None,
               batch: str | None, interview: bool, limit: int | None,
               questions: int | None, jobs: int, fmt: str, lang: str) -> None:
-    from kundskab.cases import factor_flags, looks_like_cpr, parse_case, parse_case_text
+    from kundskab.cases import age_from_text, factor_flags, parse_case, parse_case_text
 
     # --municipality goes with the flags or with --interview (the place of the case asked about).
     given = [bool(case_file), bool(age is not None or factors or not_factors or offences or roles or victim_of
@@ -1043,9 +1043,10 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
     elif case_file:
         case = parse_case_text(_read_case_source(case_file), recommender.kb)
     else:
-        # --age is read as text: the case's own check refuses a bad value without echoing it.
+        # --age is read as text and checked by the case's module: a bad value is refused
+        # without echoing it.
         answers = factor_flags(factors, not_factors)
-        data: dict[str, Any] = {"ref": ref, "age": age, "factors": answers}
+        data: dict[str, Any] = {"ref": ref, "age": age_from_text(age), "factors": answers}
         if offences:
             data["offences"] = list(offences)
         if municipality:
@@ -1060,12 +1061,10 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
     if ref is not None and case.ref is None:
         from dataclasses import replace
 
-        case = replace(case, ref=ref)
-    if looks_like_cpr(case.ref):
-        click.echo("kundskab: " + _(CPR_WARNING), err=True)
-    for _code, message in case.warnings:  # in JSON too, as the answer's "warnings"
-        click.echo("kundskab: " + _("warning") + ": " + _(message), err=True)
+        case = replace(case, ref=parse_case({"ref": ref}, recommender.kb).ref)  # checked as a case's ref is
     rec = recommender.recommend(case, lang=lang, limit=limit, questions=questions)
+    for warning in rec.warnings:
+        click.echo("kundskab: " + _(WARNING).format(message=warning["message"]), err=True)
     if fmt == "json":
         emit_json(rec.as_dict())
     else:
@@ -1120,7 +1119,10 @@ def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: 
     if summary.cpr_like:
         cpr_like = summary.cpr_like
         shown = ", ".join(map(str, cpr_like[:10])) + (" …" if len(cpr_like) > 10 else "")
-        click.echo("kundskab: " + _(CPR_WARNING) + " " + _("(line {lines})").format(lines=shown), err=True)
+        from kundskab.cases import CPR_WARNING
+
+        click.echo("kundskab: " + _(WARNING).format(message=_(CPR_WARNING)) + " "
+                   + _("(line {lines})").format(lines=shown), err=True)
     if summary.bad:
         click.echo("kundskab: " + ngettext("{bad} of {done} line had errors (reported in the output)",
                                            "{bad} of {done} lines had errors (reported in the output)",

@@ -14,11 +14,13 @@ document never touches the network.
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import os
 import re
 import stat
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +31,13 @@ import yaml
 
 from kundskab import _vocab
 from kundskab._names import printable
-from kundskab._yaml import MAX_EVENTS, TooManyValuesError, UntrustedYAMLError, load_untrusted_with_nodes
+from kundskab._yaml import (
+    MAX_EVENTS,
+    NumberTooLongError,
+    TooManyValuesError,
+    UntrustedYAMLError,
+    load_untrusted_with_nodes,
+)
 from kundskab.errors import DocumentError
 from kundskab.i18n import N_
 
@@ -138,6 +146,8 @@ READ_MESSAGES: dict[str, str] = {
     "unreadable": N_("The file cannot be read: {detail}"),
     "binary": N_("The file is binary (contains NUL characters), not a text document."),
     "not-utf8": N_("The file is not UTF-8 text (a binary file?)."),
+    "utf16-no-bom": N_("The file looks like UTF-16 text without a byte order mark; save it as UTF-8."),
+    "not-unicode": N_("The file begins with a {encoding} byte order mark but is not {encoding} text."),
     "no-front-matter": N_("A Markdown file must begin with YAML front matter between two '---' lines."),
     "unclosed-front-matter": N_("The YAML front matter is not closed by a '---' line."),
     "yaml": N_("Invalid YAML: {detail}"),
@@ -148,6 +158,8 @@ READ_MESSAGES: dict[str, str] = {
     "duplicate-key": N_("The field '{name}' is given twice (lines {first} and {second})."),
     "merge-key": N_("YAML merge keys ('<<') are not allowed."),
     "json": N_("Invalid JSON: {detail}"),
+    "number-too-long": N_("A number in the document has more than {digits} digits."),
+    "jsonld-not-object": N_("JSON-LD is an object (or a list of objects), not a single value."),
     "remote-context": N_("JSON-LD with an @context that would have to be fetched ('{context}') "
                           "is not supported: put the context into the document. Nothing is fetched."),
     "turtle": N_("Invalid Turtle: {detail}"),
@@ -234,8 +246,28 @@ def parse_document(data: bytes | str, filename: str) -> Document:
     return _parse_rdf(text, fmt, filename)
 
 
+# Byte order marks of the Unicode encodings a text editor may save in besides UTF-8 (the
+# UTF-32 ones first: UTF-32-LE's begins with UTF-16-LE's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def _decode(raw: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                raise ReadError("not-unicode", encoding=encoding.upper()) from None
+            if "\x00" in text:
+                raise ReadError("binary")
+            return text
     if b"\x00" in raw:
+        head = raw[:512]
+        # ASCII text in UTF-16 has every other byte NUL: say so, rather than "binary".
+        if len(head) >= 4 and (head[1::2].count(0) > 0.9 * len(head[1::2]) or
+                               head[0::2].count(0) > 0.9 * len(head[0::2])):
+            raise ReadError("utf16-no-bom")
         raise ReadError("binary")
     try:
         return raw.decode("utf-8-sig")
@@ -272,6 +304,8 @@ def _yaml_fields(text: str, offset: int, where: str) -> dict[str, Entry]:
         data, node = load_untrusted_with_nodes(text)
     except TooManyValuesError:
         raise ReadError("too-many-values", limit=MAX_EVENTS) from None
+    except NumberTooLongError:
+        raise ReadError("number-too-long", digits=sys.get_int_max_str_digits()) from None
     except UntrustedYAMLError as exc:
         line = exc.line + offset if exc.line is not None else None
         if "anchors" in str(exc) or "aliases" in str(exc):
@@ -362,11 +396,16 @@ def _parse_rdf(text: str, fmt: str, name: str) -> Document:
     graph = _bounded_graph()
     if fmt == "json-ld":
         try:
-            _refuse_remote_contexts(json.loads(text))
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ReadError("json", line=exc.lineno, detail=printable(exc.msg)) from None
         except RecursionError:
             raise ReadError("too-deep") from None
+        except ValueError:  # an integer past Python's limit of digits (sys.get_int_max_str_digits)
+            raise ReadError("number-too-long", digits=sys.get_int_max_str_digits()) from None
+        if not isinstance(data, dict | list):
+            raise ReadError("jsonld-not-object")  # rdflib fails on it with an error of its own code
+        _refuse_remote_contexts(data)
     # rdflib warns (warnings, and logging with the offending text) about odd IRIs and
     # ill-typed literals; a document's problems are reported, not logged.
     log = logging.getLogger("rdflib")

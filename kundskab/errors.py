@@ -14,6 +14,7 @@ __all__ = [
     "AmbiguousNameError",
     "BatchError",
     "CaseError",
+    "CaseJSONError",
     "DocumentError",
     "EngineError",
     "KnowledgeBaseError",
@@ -100,6 +101,12 @@ class CaseError(KundskabError, ValueError):
     """A case description is malformed."""
 
     code = "invalid-case"
+
+
+class CaseJSONError(CaseError):
+    """A case's text is not JSON (where only JSON is read: a batch line, an HTTP body)."""
+
+    code = "invalid-json"
 
 
 class RequestError(KundskabError, ValueError):

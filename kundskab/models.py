@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 __all__ = [
     "SCHEMAS",
@@ -38,32 +38,27 @@ class _Answer(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class Case(BaseModel):
-    """A case: nothing in it identifies a person; `ref` is echoed back, never stored."""
+def _case_model() -> type[BaseModel]:
+    """The model of a case, made from the case's one table of fields (kundskab.cases.FIELDS)
+    and its limits: it describes the case for OpenAPI and the JSON Schema; the library's
+    parser alone decides what is accepted, on every path."""
+    from kundskab.cases import FIELDS, MAX_AGE, MAX_OFFENCES, MAX_REF_LENGTH
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"ref": "opaque-123", "age": 15,
-                      "factors": {"truancy": True, "family-problems": "unknown"}}]})
+    limits: dict[str, dict[str, Any]] = {"age": {"ge": 0, "le": MAX_AGE}, "ref": {"max_length": MAX_REF_LENGTH},
+                                         "offences": {"max_length": MAX_OFFENCES}}
+    fields: dict[str, Any] = {
+        name: (field.schema, Field(None, description=field.description, **limits.get(name, {})))
+        for name, field in FIELDS.items()}
+    model: type[BaseModel] = create_model(
+        "Case", __config__=ConfigDict(extra="forbid", strict=True, json_schema_extra={
+            "examples": [{"ref": "opaque-123", "age": 15,
+                          "factors": {"truancy": True, "family-problems": "unknown"}}]}),
+        __doc__="A case: nothing in it identifies a person; `ref` is echoed back, never stored.",
+        **fields)
+    return model
 
-    ref: str | int | None = Field(None, description="An opaque reference, echoed back.")
-    age: int | None = Field(None, ge=0, le=120, description="Age in whole years; absent = unknown.")
-    factors: dict[str, bool | str | None] | list[str] = Field(
-        default_factory=dict,
-        description="Factor id or label -> true, false or unknown (also ja/nej/ved ikke); "
-                    "or a list of ids, each meaning true. A factor not mentioned is unknown.")
-    offences: list[str] | None = Field(
-        None, description="Crime type ids or labels: what the person has committed or is charged with.")
-    municipality: str | None = Field(
-        None, description="The municipality or police district the case belongs to (id or label), "
-                          "so that local measures come first.")
-    role: str | list[str] | None = Field(
-        None, description="Who the person is: `at-risk` (the default), `offender`, `victim`, `relative` (a parent "
-                          "or close relative asking for help; `age` and `factors` then describe the child).")
-    victim_of: list[str] | None = Field(
-        None, description="Crime type ids or labels the person has suffered (implies role `victim` and "
-                          "`victim-of-crime`).")
-    area: str | None = Field(
-        None, description="A local area (estate, district) of the case; an unknown place is a warning.")
+
+Case = _case_model()
 
 
 class RankedIntervention(_Answer):
@@ -140,9 +135,8 @@ class Recommendation(_Answer):
     kb_version: str
     warnings: list[CaseWarning] = Field(
         default_factory=list,
-        description="Only when there is one: what looks wrong in the case (`unknown-place`: a municipality "
-                    "or area the knowledge base does not know; over HTTP also `ref-looks-like-cpr`). The "
-                    "command line also says it on stderr.")
+        description="Only when there is one: what looks wrong in the case, the same from the library, "
+                    "the command line (which also says it on stderr), a batch and HTTP.")
 
 
 class ErrorDetail(BaseModel):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab._memo import BoundedMemo
-from kundskab.cases import Case, conditions, parse_case, unasked_factors
+from kundskab.cases import Case, case_warnings, conditions, parse_case, unasked_factors
 from kundskab.engine import Derivation, RulesEngine
 from kundskab.errors import RequestError
 from kundskab.i18n import LANGUAGES, N_, gettext
@@ -139,9 +139,12 @@ class Recommendation:
     # Control and enforcement aimed at the person (ks:kind control), apart from the measures
     # offered as help; only for an active offender or a gang member who does not want out.
     control_pieces: list[Piece] = field(default_factory=list, repr=False)
-    warnings_piece: Piece = ([], "[]")  # what looks wrong in the case (an unknown place); shown when any
     # The local fora whose trigger the case meets but that exist elsewhere; shown when any.
     elsewhere_piece: Piece = ([], "[]")
+    # What looks wrong in the case ({"code", "message"}, e.g. a ref like a CPR number, an
+    # unknown place): the same on every path (library, command line, batch, HTTP); the key is
+    # left out when empty.
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def interventions(self) -> list[dict[str, Any]]:
@@ -173,7 +176,7 @@ class Recommendation:
             '],"explanation":[', ",".join([p[1] for p in self.explanation_pieces]),
             '],"labels":', self.labels_piece[1],
             ',"kb_version":', _dumps(self.kb_version),
-            *((',"warnings":', self.warnings_piece[1]) if self.warnings_piece[0] else ()), "}",
+            ',"warnings":' + _dumps(self.warnings) + "}" if self.warnings else "}",
         ))
 
     def as_dict(self) -> dict[str, Any]:
@@ -354,11 +357,12 @@ class Recommender:
         if away:
             asked = self._questions_here(asked, away)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
+        warnings = [{"code": code, "message": gettext(message, lang)} for code, message in case_warnings(case)] \
+            if case.ref is not None or case.unknown_place else []
         return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
                               list(ranked.items), asked[:count], explanation, labels,
                               list(ranked.control),
-                              self._warnings_piece(case.warnings, lang) if case.warnings else _NO_WARNINGS,
-                              self._elsewhere_piece(tuple(elsewhere), lang) if elsewhere else _NO_WARNINGS)
+                              self._elsewhere_piece(tuple(elsewhere), lang) if elsewhere else _NO_WARNINGS, warnings)
 
     def _at_any_age(self, facts: Facts) -> tuple[frozenset[str], frozenset[str]]:
         """The target groups and fora the facts would bring at the ages the rules tell apart
@@ -417,9 +421,6 @@ class Recommender:
         if not fora or not self._supersedes.keys() & fora:
             return fora
         return set(fora) - {other for f in fora for other in self._supersedes.get(f, ())}
-
-    def _warnings_piece(self, warnings: tuple[tuple[str, str], ...], lang: str) -> Piece:
-        return _piece([{"code": code, "message": gettext(message, lang)} for code, message in warnings])
 
     def _role_entries(self, case: Case, withheld: frozenset[str], lang: str) -> list[Piece]:
         """The explanation of who the person is: a victim (by role or by what they have

@@ -46,7 +46,6 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kundskab import __version__, models
@@ -54,6 +53,7 @@ from kundskab.connections import log_safe
 from kundskab.errors import (
     AmbiguousNameError,
     CaseError,
+    CaseJSONError,
     DocumentError,
     KnowledgeBaseError,
     KundskabError,
@@ -122,8 +122,6 @@ TOO_LATE = N_("the answer took longer than the time limit of {seconds} s; it may
 TOO_LATE_VALIDATE = N_("the validation took longer than the time limit of {seconds} s and was stopped")
 BATCH_TOO_LATE = N_("the batch took longer than the time limit of {seconds} s")
 LINE_UNREADABLE = N_("the line could not be read as a case")
-CPR_WARNING = N_("the reference looks like a CPR number; a case must not identify a person: use an "
-                 "opaque reference")
 BODY_TOO_LARGE = N_("a body is at most {limit} bytes")
 BODY_TOO_SLOW = N_("the body did not arrive within {seconds} s")
 BAD_LENGTH = N_("Content-Length is not a number")
@@ -141,7 +139,6 @@ BAD_REQUEST = N_("bad request")
 # is English only). None of them repeats the value sent.
 FIELD_PROBLEMS: dict[str, Text] = {
     "missing": N_("{field}: required"),
-    "extra_forbidden": N_("{field}: not a field of this request"),
     "int_type": N_("{field}: not a whole number"),
     "int_parsing": N_("{field}: not a whole number"),
     "int_from_float": N_("{field}: not a whole number"),
@@ -155,6 +152,7 @@ FIELD_PROBLEMS: dict[str, Text] = {
     "enum": N_("{field}: not one of the allowed values"),
 }
 WRONG_TYPE = N_("{field}: of the wrong type")
+UNKNOWN_FIELD = N_("the request has a field it does not take")
 
 
 def request_language(query_lang: str | None, accept_language: str | None) -> str:
@@ -199,6 +197,7 @@ def _language(request: Request, lang: str | None = None) -> str:
 _STATUS: list[tuple[type[BaseException], int]] = [
     (UnknownConceptError, 404),
     (AmbiguousNameError, 400),
+    (CaseJSONError, 400),
     (CaseError, 422),
     (DocumentError, 422),
     (TimeLimitError, 503),
@@ -239,6 +238,8 @@ def _validation_message(exc: RequestValidationError, lang: str) -> tuple[str, st
         where = ".".join(str(p) for p in problem.get("loc", ()) if p != "body")
         if kind == "json_invalid":
             return "invalid-json", gettext(NOT_JSON, lang)
+        if kind == "extra_forbidden":  # the name of a field the model does not have is the client's text
+            return "invalid-request", gettext(UNKNOWN_FIELD, lang)
         template = FIELD_PROBLEMS.get(kind, WRONG_TYPE)
         return "invalid-request", gettext(template, lang).format(field=where or "body")
     return "invalid-request", gettext(NO_SCHEMA_MATCH, lang)
@@ -288,10 +289,10 @@ class Service:
 
         recommender = Recommender(kb)
         recommender.recommend({"age": 15, "factors": []})  # warm the engine and memos
+        # The validating process too (seconds: it imports pySHACL), before the service says
+        # it is ready: not while the first requests are answered.
+        self.validator.prepare(kb)
         self._current = (kb, recommender)  # one assignment: requests see the old or the new pair
-        # The validating process starts meanwhile (seconds: it imports pySHACL).
-        threading.Thread(target=self.validator.prepare, args=(kb,), name="kundskab-validate-start",
-                         daemon=True).start()
 
     def refresh(self) -> bool:
         """Install the source's newer knowledge base, if it has one; True if it did."""
@@ -320,16 +321,13 @@ class Service:
         current = self._current
         return current[0].version if current is not None else None
 
-    def recommend(self, case: dict[str, Any], lang: str, limit: int | None) -> str:
-        """The answer's JSON text; with a `warnings` list when the case's `ref` looks like
-        a CPR number (the CLI says so on stderr)."""
-        from kundskab.cases import looks_like_cpr, parse_case
+    def recommend(self, body: bytes, lang: str, limit: int | None) -> str:
+        """The answer's JSON text to a body holding a case's JSON text, read by the one
+        case reader every path uses (kundskab.cases.case_from_json)."""
+        from kundskab.cases import case_from_json
 
         kb, recommender = self._pair()
-        parsed = parse_case(case, kb)
-        text: str = recommender.recommend(parsed, lang=lang, limit=limit).to_json()
-        if looks_like_cpr(parsed.ref):
-            text = _with_cpr_warning(text, lang)
+        text: str = recommender.recommend(case_from_json(body, kb), lang=lang, limit=limit).to_json()
         return text
 
     def batch(self, body: bytes, lang: str, limit: int | None, deadline: float,
@@ -350,16 +348,12 @@ class Service:
             if time.monotonic() > deadline:
                 text = f'{{"line":{number},"error":{{"code":"time-limit","message":{late}}}}}'
             else:
-                cpr_like: list[int] = []
                 try:
-                    _, text = answer_line(recommender, number, raw, lang, limit, cpr_like)
+                    _, text = answer_line(recommender, number, raw, lang, limit)
                 except (RecursionError, MemoryError, ValueError, TypeError):
                     # A line the library did not expect (nesting too deep for the JSON
                     # reader, say): that line is bad, the batch goes on.
                     text = f'{{"line":{number},"error":{{"code":"invalid-json","message":{unreadable}}}}}'
-                else:
-                    if cpr_like:
-                        text = _with_cpr_warning(text, lang)
             piece.append(text)
             size += len(text)
             if size >= 64 * 1024 or len(piece) >= CHUNK:
@@ -416,15 +410,6 @@ class Service:
 
         data: dict[str, Any] = assess_programme(self.kb, programme, lang).as_dict(lang)
         return data
-
-
-def _with_cpr_warning(text: str, lang: str) -> str:
-    # The answer is compact JSON text ending in "}": the warning is its last key. It says
-    # what looks wrong, never the value.
-    one = json.dumps({"code": "ref-looks-like-cpr", "message": gettext(CPR_WARNING, lang)})
-    if text.endswith("]}") and text.rfind(',"warnings":[') > text.rfind('"kb_version":'):
-        return f"{text[:-2]},{one}]}}"  # the answer's own warnings (an unknown place) come first
-    return f'{text[:-1]},"warnings":[{one}]}}'
 
 
 # ---------------------------------------------------------------------------- middleware
@@ -491,13 +476,18 @@ class Edge:
                             log_safe(str(scope.get("path", "-"))), status["code"],
                             1000 * (time.perf_counter() - started))
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, JSONResponse | None]:
+    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, Response | None]:
         limit = self.limits.body_limit(str(scope.get("path", "")))
 
-        def problem(status: int, code: str, message: Text, **params: Any) -> tuple[bytes, JSONResponse]:
+        def problem(status: int, code: str, message: Text, **params: Any) -> tuple[bytes, Response]:
             # The rest of the body is not read: the connection is closed after the answer,
             # so that a client cannot keep it by sending on (a refused chunked upload).
-            text = gettext(message, _scope_language(scope)).format(**params)
+            lang = _scope_language(scope)
+            text = gettext(message, lang).format(**params)
+            if not str(scope.get("path", "")).startswith("/v1/"):
+                from kundskab.web import problem_response  # a form of the web page: a page says it
+
+                return b"", problem_response(status, text, lang, {"Connection": "close"})
             return b"", error_response(status, code, text, {"Connection": "close"})
 
         for name, value in scope.get("headers", ()):
@@ -665,8 +655,7 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
     # every answer again (a recommendation is ~8 KB of JSON).
 
     # The most asked endpoint reads its body and query itself: FastAPI's solving of typed
-    # parameters cost a third of the server's time per recommendation. The same model
-    # (`models.Case`) validates the body, and the OpenAPI description says the same.
+    # parameters cost a third of the server's time per recommendation.
     @app.post("/v1/recommend", response_model=models.Recommendation, responses=ERRORS,
               summary="The recommendation for one case", openapi_extra={
                   "parameters": RECOMMEND_PARAMETERS,
@@ -674,11 +663,9 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
                       "application/json": {"schema": {"$ref": "#/components/schemas/Case"}}}}})
     async def recommend(request: Request) -> Response:
         lang, limit = _recommend_options(request)
-        try:
-            case = models.Case.model_validate_json(await request.body())
-        except ValidationError as exc:
-            raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
-        return json_text(await work(service.recommend, case.model_dump(exclude_unset=True), lang, limit))
+        # The raw body goes to the library's one case reader, as a batch line or a case
+        # file does: every path accepts and refuses the same cases (models.Case describes it).
+        return json_text(await work(service.recommend, await request.body(), lang, limit))
 
     @app.post(
         "/v1/recommend/batch", summary="One case per line in, one answer per line out (NDJSON)",

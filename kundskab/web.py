@@ -38,7 +38,6 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import ValidationError
 
 from kundskab import models
 from kundskab._names import printable
@@ -94,6 +93,8 @@ TEXTS: dict[str, Text] = {
     "offences": N_("Offences committed or charged with"),
     "offences_hint": N_("Choose none if there are none or you do not know."),
     "municipality": N_("Municipality or police district"),
+    "municipality_only": N_("Municipality"),
+    "district": N_("Police district"),
     "municipality_hint": N_("Local measures come first. Leave empty if it does not matter."),
     "ref": N_("Your own reference (optional, never stored)"),
     "role": N_("Who is the person?"),
@@ -382,7 +383,7 @@ class Pages:
             formats=[("md", "Markdown"), ("yaml", "YAML"), ("ttl", "Turtle"), ("jsonld", "JSON-LD")], **extra))
 
     def validate_documents(self, documents: list[tuple[str, str]], lang: str,
-                           limit: int | None = None) -> list[models.FileAnswer]:
+                           limit: int | None = None, seconds: float | None = None) -> list[models.FileAnswer]:
         """Each document as `POST /v1/validate` answers it; one larger than the API's body
         limit for a document is refused as the API refuses it (the others go on)."""
         from kundskab.service import BODY_TOO_LARGE
@@ -396,7 +397,9 @@ class Pages:
                 out.append(models.FileAnswer(file=name, valid=False, programme=None, principles=[], warnings=[],
                                              errors=[models.Problem(code="file-too-large", message=message)]))
                 continue
-            out.append(models.FileAnswer.model_validate(self.service.validate(name, content, lang)))
+            answer = (self.service.validate(name, content, lang) if seconds is None
+                      else self.service.validate(name, content, lang, seconds))
+            out.append(models.FileAnswer.model_validate(answer))
         return out
 
     def template(self, programme: str) -> tuple[str, str]:
@@ -442,36 +445,32 @@ class Pages:
         choices = {"tier": self.options("Tier", lang), "target_group": self.options("TargetGroup", lang),
                    "forum": self.options("Forum", lang), "principle": self.options("Principle", lang),
                    "crime_type": self.options("CrimeType", lang), "programme": self.options("Programme", lang),
-                   "kind": self.options("InterventionKind", lang)}
+                   "kind": self.options("InterventionKind", lang), "municipality": self.options("Municipality", lang),
+                   "district": self.options("PoliceDistrict", lang)}
         cite = {i.id: [self.citation(_source_text(s.model_dump()), lang) for s in i.sources] for i in found}
         return render("interventions.html", **self.context(
             lang, "/interventions", found=found, filters=filters, choices=choices, cite=cite,
             name=lambda ident: self.label(ident, lang)))
 
     def fora_page(self, lang: str, municipality: str, programme: str) -> str:
+        """The fora in a place and of a programme, as `list fora --municipality --programme`
+        selects them (kundskab.places.select)."""
+        from kundskab.browse import list_concepts
+
         kb = self.service.kb
-        chosen_place = kb.resolve(municipality, "Area") if municipality else ""
-        chosen_programme = kb.resolve(programme, "Programme") if programme else ""
-        counts: dict[str, int] = {}
-        for concept in kb.interventions(programme=[chosen_programme] if chosen_programme else []):
-            if chosen_place and chosen_place not in concept.ref("municipality"):
-                continue
-            for forum in concept.ref("forum"):
-                counts[forum] = counts.get(forum, 0) + 1
+        place = kb.resolve(municipality, "Area") if municipality else ""
+        chosen = kb.resolve(programme, "Programme") if programme else ""
         fora = []
-        for concept in kb.of_type("Forum"):
-            if (chosen_place or chosen_programme) and concept.id not in counts:
-                continue
-            fora.append({"id": concept.id, "label": concept.label(lang), "definition": concept.definition(lang),
+        for item in list_concepts(kb, "fora", lang, municipality=[place] if place else [],
+                                  programme=[chosen] if chosen else []):
+            concept = kb.get(item["id"])
+            fora.append({"id": concept.id, "label": item["label"], "definition": concept.definition(lang),
                          "trigger": concept.value("trigger", lang), "meets": concept.value("meets", lang),
-                         "count": counts.get(concept.id, 0),
                          "sources": [self.citation(str(s), lang) for s in concept.sources]})
-        fora.sort(key=lambda f: (-f["count"], f["label"].casefold()))
-        places = sorted({m for c in kb.of_type("Intervention") for m in c.ref("municipality")},
-                        key=lambda m: self.label(m, lang).casefold())
+        fora.sort(key=lambda f: f["label"].casefold())
         return render("fora.html", **self.context(
-            lang, "/fora", fora=fora, municipality=chosen_place, programme=chosen_programme,
-            places=[(m, self.label(m, lang)) for m in places], programmes=self.options("Programme", lang)))
+            lang, "/fora", fora=fora, municipality=place, programme=chosen,
+            places=self.options("Area", lang), programmes=self.options("Programme", lang)))
 
     # -- a programme's table
 
@@ -499,7 +498,7 @@ class Pages:
                              "possible": sorted({p["id"] for p in extra.get("possible") or []}),
                              "why": row.why, "scope": extra.get("scope", "")})
         if sort not in SORTABLE:
-            sort = "id"
+            sort = "label"
         reverse = order == "desc"
         rows.sort(key=lambda r: _sort_key(r[sort]), reverse=reverse)
         return render("programme.html", **self.context(
@@ -526,7 +525,8 @@ class Pages:
 
 
 XLSX = False  # set when the programme table's xlsx writer is there (check --programme --format xlsx)
-SORTABLE = ("id", "label", "verdict", "in_scope", "stated", "derived", "claimed", "possible")
+# The table's columns, the name and verdict first (what a phone shows without scrolling).
+SORTABLE = ("label", "verdict", "in_scope", "stated", "derived", "claimed", "possible", "id")
 
 
 def _sort_key(value: Any) -> tuple[int, str]:
@@ -627,18 +627,12 @@ class CaseForm:
 
 
 def recommend_typed(service: Any, case: dict[str, Any], lang: str) -> models.Recommendation:
-    """The typed answer for a case given as the API's JSON body: the body read by the API's
-    model, then `Service.recommend` (the parser and the recommender the API uses)."""
-    from kundskab.service import validation_message
-
+    """The typed answer for a case given as the API's JSON body: the body's text goes to
+    `Service.recommend`, the one case reader and the recommender the API uses."""
     try:
-        body = models.Case.model_validate_json(json.dumps(case))
-    except ValidationError as exc:
-        raise CaseRefused(validation_message(exc.errors(include_url=False, include_input=False), lang)) from None
-    try:
-        text = service.recommend(body.model_dump(exclude_unset=True), lang, None)
+        text = service.recommend(json.dumps(case).encode("utf-8", "surrogatepass"), lang, None)
     except KundskabError as exc:
-        if exc.code in ("invalid-case", "unknown-concept", "ambiguous-name"):
+        if exc.code in ("invalid-case", "invalid-json", "unknown-concept", "ambiguous-name"):
             raise CaseRefused(exc.translated(lang)) from None
         raise
     return models.Recommendation.model_validate_json(text)
@@ -750,8 +744,9 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
         if not documents:
             return html(await work(partial(pages.validate_page, error=texts(lang)["nothing_sent"]), lang, token), 422)
         try:
+            limits = getattr(app.state, "limits", None)
             answers = await work(pages.validate_documents, documents, lang, document_limit(app),
-                                 **in_validation_pool)
+                                 getattr(limits, "seconds", None), **in_validation_pool)
         except KundskabError as exc:
             from kundskab.service import error_for
 
@@ -788,7 +783,7 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
         filters = {key: [v for v in query.getlist(param)[:50] if v] for key, param in
                    (("tier", "tier"), ("target_group", "target-group"), ("forum", "forum"),
                     ("principle", "principle"), ("crime_type", "crime-type"), ("programme", "programme"),
-                    ("kind", "kind"))}
+                    ("kind", "kind"), ("municipality", "municipality"), ("district", "district"))}
         return await page(request, pages.interventions_page, filters)
 
     @app.get("/fora", include_in_schema=False)
@@ -800,7 +795,7 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
     @app.get("/programme", include_in_schema=False)
     async def programme_page(request: Request) -> HTMLResponse:
         query = request.query_params
-        return await page(request, pages.table_page, query.get("id", "")[:200], query.get("sort", "id"),
+        return await page(request, pages.table_page, query.get("id", "")[:200], query.get("sort", "label"),
                           query.get("order", "asc"))
 
     @app.get("/programme/{name}.csv", include_in_schema=False)
@@ -814,6 +809,13 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
             code, _, message = error_for(exc, lang)
             return html(await work(pages.problem, lang, message), code)
         return attachment(data, "text/csv; charset=utf-8", f"{ident}.csv")
+
+
+def problem_response(status: int, message: str, lang: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """A page saying why a request of the page was refused before it reached the page's
+    routes (a body over the limit, or too slow): the edge's JSON error, for a person."""
+    text = render("problem.html", **Pages(None).context(lang, "", message=message))
+    return HTMLResponse(text, status_code=status, headers={**HEADERS, **(headers or {})})
 
 
 def document_limit(app: FastAPI) -> int | None:

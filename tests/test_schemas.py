@@ -44,7 +44,7 @@ def test_schemas_are_generated_from_the_models() -> None:
 CASES = [
     {"ref": "opaque-123", "age": 15, "factors": {"truancy": True, "family-problems": "unknown"}},
     {"age": 16, "factors": ["offence-committed", "charged-above-fine-level"]},
-    {"ref": 7, "age": 22, "factors": {"released-from-custody": "ja", "substance-abuse": "nej"}},
+    {"ref": "7", "age": 22, "factors": {"released-from-custody": "ja", "substance-abuse": "nej"}},
     {"factors": []},
 ]
 
@@ -58,7 +58,8 @@ def test_cases_and_recommendations_hold(recommender: Recommender) -> None:
 
 def test_the_case_schema_refuses_what_the_library_refuses() -> None:
     validator = jsonschema.Draft202012Validator(schema("case"))
-    for bad in ({"age": -1}, {"age": 121}, {"name": "x"}, {"factors": 3}, []):
+    for bad in ({"age": -1}, {"age": 121}, {"name": "x"}, {"factors": 3}, [], {"ref": 7}, {"age": True},
+                {"age": "15"}, {"offences": "burglary"}, {"factors": {"truancy": 1}}):
         assert not validator.is_valid(bad), bad
 
 
