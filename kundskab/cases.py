@@ -410,8 +410,8 @@ class CaseField(NamedTuple):
     description: str
 
 
-# The case's fields, in the order of Case's attributes. A new field of a case is a row here
-# and an attribute of Case.
+# The case's fields. A new field of a case is a row here and an attribute of Case; parse_case
+# hands them to Case (the first five by position, in the order of its attributes).
 FIELDS: dict[str, CaseField] = {
     "ref": CaseField(_ref, None, "text", str | None, "An opaque reference, echoed back (never stored or logged)."),
     "age": CaseField(_age, None, "age", int | None, f"Age in whole years, 0 to {MAX_AGE}; absent or null = unknown."),
