@@ -25,7 +25,7 @@ import click
 from kundskab import __version__
 from kundskab._click import Group, lang_option, root_lang_option, speak_our_language, start_language
 from kundskab._names import printable
-from kundskab.errors import KundskabError
+from kundskab.errors import KundskabError, os_reason
 from kundskab.i18n import N_, language, ngettext
 from kundskab.i18n import gettext as _
 
@@ -58,7 +58,7 @@ FIELD_NAMES: dict[str, str] = {
     "situations": N_("Situation"), "area": N_("Area"), "municipality": N_("Municipality/police district"),
     "file": N_("File"), "partOf": N_("Part of"),
     "minTier": N_("Lowest tier"), "maxTier": N_("Highest tier"), "shortTitle": N_("Short title"),
-    "short_title": N_("Short title"),
+    "short_title": N_("Short title"), "paged_sections": N_("Sections by page"),
     "placeName": N_("Place name"), "place_name": N_("Place name"), "http://purl.org/dc/terms/title": N_("Title"),
     "http://purl.org/dc/terms/publisher": N_("Publisher"), "effectFollowUp": N_("Effect follow-up"),
     "appliesTo": N_("Applies to"), "sector": N_("Sector"), "programmes": N_("Programmes"),
@@ -87,11 +87,12 @@ UNKNOWN = "unknown"  # what the knowledge base says where a source is silent
 
 
 def value_name(key: str, value: str) -> str:
-    """A coded value as text output shows it: its name in the current language and the code."""
+    """A coded value as text output shows it: its name in the current language (JSON has
+    the code)."""
     if value == UNKNOWN:
         return _("unknown")
     name = VALUE_NAMES.get(key, {}).get(value)
-    return _(name) + f" ({value})" if name else value
+    return _(name) if name else value
 
 
 # ---------------------------------------------------------------------------- errors
@@ -161,24 +162,8 @@ def _is_write_error(exc: BaseException) -> TypeGuard[OSError]:
     return isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS)
 
 
-# The operating system's reasons a user meets most, in the catalogue: strerror is English
-# whatever --lang says.
-OS_REASONS: dict[int, str] = {
-    errno.EPIPE: N_("the program reading the output has stopped"),
-    errno.ENOSPC: N_("no space left on the device"),
-    errno.EDQUOT: N_("disk quota exceeded"),
-    errno.EFBIG: N_("the file is too large"),
-    errno.ENOENT: N_("no such file or directory"),
-    errno.EACCES: N_("permission denied"),
-    errno.EISDIR: N_("is a directory"),
-    errno.ENOTDIR: N_("not a directory"),
-}
-
-
 def _reason(exc: OSError) -> str:
-    if exc.errno in OS_REASONS:
-        return _(OS_REASONS[exc.errno])
-    return exc.strerror or str(exc) or type(exc).__name__
+    return _(os_reason(exc))
 
 
 def _where(exc: OSError) -> str:
@@ -413,7 +398,7 @@ def _fmt_value(value: Any, key: str = "") -> str:
     return value_name(key, value) if isinstance(value, str) else str(value)
 
 
-def _print_concept(data: dict[str, Any], lang: str) -> None:
+def _print_concept(data: dict[str, Any], lang: str, verbose: bool = False) -> None:
     click.secho(f"{data['label']}  [{data['id']}]", bold=True)
     other = "en" if lang == "da" else "da"
     click.echo(f"  {field_name('type')}: {data['type_label']} ({data['type']})")
@@ -453,8 +438,9 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
             _print_indicator(ind, lang, "    ")
     if data.get("interventions"):
         items = data["interventions"]
-        click.echo(f"  {field_name('interventions')} ({len(items)}): "
-                   + ", ".join(i["id"] for i in items[:12]) + (" …" if len(items) > 12 else ""))
+        click.echo(f"  {field_name('interventions')} ({len(items)}):")
+        for item in items:
+            click.echo(f"    - {item['label']} [{item['id']}]")
     if data.get("inferred"):
         # The editor's notes are in English, and in Danish where written (ontology/README.md).
         danish = lang == "da"
@@ -468,7 +454,9 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
         click.echo(f"  {field_name('stated_rest')}")
     click.echo(f"  {field_name('sources')}:")
     for source in data["sources"]:
-        click.echo(f"    - {_citation(source, lang)}  [{source['file']}]")
+        # The file name means nothing to a reader: JSON and --verbose have it.
+        file = f"  [{source['file']}]" if verbose else ""
+        click.echo(f"    - {_citation(source, lang)}{file}")
 
 
 def _citation(source: dict[str, Any] | str, lang: str) -> str:
@@ -477,8 +465,8 @@ def _citation(source: dict[str, Any] | str, lang: str) -> str:
     from kundskab.knowledge import Source
 
     if isinstance(source, str):
-        return Source.parse(source, _kb().source_titles).citation(lang)
-    return Source(source["file"], source.get("section"), source.get("title")).citation(lang)
+        return Source.parse(source, _kb().source_titles, _kb().source_pages).citation(lang)
+    return Source(source["file"], source.get("section"), source.get("title"), source.get("page")).citation(lang)
 
 
 def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
@@ -500,10 +488,11 @@ def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
     ),
 )
 @click.argument("name", shell_complete=complete_ids())
+@click.option("--verbose", "-v", is_flag=True, help=N_("Also the file name of each source."))
 @output_options
 @store_option
 @handle_errors
-def show(name: str, fmt: str, lang: str) -> None:
+def show(name: str, verbose: bool, fmt: str, lang: str) -> None:
     from kundskab.browse import describe, kind_class, kind_name
     from kundskab.errors import KundskabError, UnknownConceptError
 
@@ -521,7 +510,7 @@ def show(name: str, fmt: str, lang: str) -> None:
     if fmt == "json":
         emit_json(data)
     else:
-        _print_concept(data, lang)
+        _print_concept(data, lang, verbose)
 
 
 def place_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -770,9 +759,12 @@ def list_command(kind: str | None, municipality: tuple[str, ...], district: tupl
 
 
 @main.command(
-    help=N_("Find concepts whose id, Danish or English name or definition contains every word of\n"
-            "TEXT (case and æ/ø/å folded). Exit 1 when nothing matches."),
+    help=N_("Find concepts as people search: every word of TEXT starts a word somewhere in a\n"
+            "concept's id, Danish or English name, other names or definition (case and æ/ø/å folded,\n"
+            "so 'pjaekker' and 'pjækker' are one; 'skolen' also finds 'skole'; small words such as 'fra'\n"
+            "and 'og' are left out). Names first, then definitions. Exit 1 when nothing matches."),
     examples=(
+        'kundskab search "pjækker fra skolen"',
         'kundskab search bande',
         'kundskab search skole --kind factors',
         "kundskab search 'victim support' --lang en --format json",
@@ -826,7 +818,9 @@ def _print_recommendation(rec: Any, lang: str) -> None:
             click.echo("      " + _("(rule {rule}; because: {premises}; source {source})").format(
                 rule=entry["rule"], premises=premises, source=_citation(entry["source"], lang)))
 
-    none = _("none")
+    # An empty section says why: mostly the age is not known yet, which the rules need.
+    none = (_("none yet: they depend on the age, which the case does not give") if rec.age is None
+            else _("none: no rule found one for this case"))
     implied = [e["conclusion"] for e in data["explanation"] if e["conclusion"].startswith("factor:")]
     if implied:  # factors the case did not give but one it gives implies (ks:implies)
         click.echo("\n" + _("Taken as true") + ":")
@@ -856,7 +850,8 @@ def _print_recommendation(rec: Any, lang: str) -> None:
                 new_fora = ", ".join(kb.label(f, lang) for f in change["new_fora"])
                 effects.append(_("new fora: {fora}").format(fora=new_fora))
             detail = f" ({'; '.join(effects)})" if effects else ""
-            click.echo(f"  · {q['label']}? [{q['factor']}]{detail}")
+            label = q["label"][:1].upper() + q["label"][1:]  # "alder" begins a line: "Alder?"
+            click.echo(f"  · {label}? [{q['factor']}]{detail}")
     click.echo(f"\nkb {data['kb_version']}")
 
 
@@ -895,15 +890,18 @@ def _ask(text: str) -> str:
     return str(click.prompt(text, default="", show_default=False, err=True))
 
 
-def _interview(recommender: Any, lang: str) -> dict[str, Any]:
+def _interview(recommender: Any, lang: str, municipality: str | None = None) -> dict[str, Any]:
     """Ask the age (checked at once), then, one at a time, the unknown factor whose answer
     would change the recommendation most (the first open question: tier before fora),
-    until no open question is left. Returns the case as answered."""
+    until no open question is left. Returns the case as answered (in `municipality`, if
+    given, so that the questions and the answer know the place)."""
     from kundskab.cases import MAX_AGE, parse_answer
     from kundskab.errors import CaseError
 
     click.echo(_("Answer yes, no or don't know (empty = don't know)."), err=True)
     case: dict[str, Any] = {"factors": {}}
+    if municipality:
+        case["municipality"] = municipality
     while True:
         age_text = _ask(_("Age (empty = don't know)")).strip()
         if not age_text:
@@ -948,6 +946,7 @@ def _interview(recommender: Any, lang: str) -> dict[str, Any]:
         'echo \'{"age": 16, "factors": ["offence-committed"]}\' | kundskab recommend -',
         'kundskab recommend --batch cases.jsonl --jobs 2 > results.jsonl',
         'kundskab recommend --interview --lang en',
+        'kundskab recommend --interview --municipality Aalborg',
     ),
 )
 @click.argument("case_file", required=False)
@@ -964,7 +963,8 @@ def _interview(recommender: Any, lang: str) -> dict[str, Any]:
 @click.option("--batch", "batch", metavar="FILE.jsonl|-",
               help=N_("One case per line in, one JSON result per line out."))
 @click.option("--interview", is_flag=True,
-              help=N_("Ask for the age, then only the factors whose answer would change the recommendation."))
+              help=N_("Ask for the age, then only the factors whose answer would change the recommendation "
+                      "(with --municipality: for a case of that place)."))
 @click.option("--limit", type=click.IntRange(1, 100), help=N_("How many interventions to list."))
 @click.option("--questions", type=click.IntRange(0, 100),
               help=N_("How many open questions to list (default 5, the most informative first)."))
@@ -979,17 +979,20 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
               questions: int | None, jobs: int, fmt: str, lang: str) -> None:
     from kundskab.cases import age_from_text, factor_flags, parse_case, parse_case_text
 
-    given = [bool(case_file), bool(age is not None or factors or not_factors or offences or municipality),
-             bool(batch), interview]
+    # The interview asks for the age and the factors; the place may be given with it.
+    given = [bool(case_file), bool(age is not None or factors or not_factors or offences
+                                   or (municipality and not interview)), bool(batch), interview]
     if sum(given) != 1:
         raise click.UsageError(_("give exactly one of: CASE_FILE (or -), --age/--factor/--offence/--municipality, "
-                                 "--batch, --interview"))
+                                 "--batch, --interview (with --municipality if you like)"))
     if batch:
         _run_batch(_recommender(), batch, lang, limit, jobs, questions)
         return
     recommender = _recommender()
     if interview:
-        case = parse_case(_interview(recommender, lang), recommender.kb)
+        if municipality:  # an unknown place is said before the first question, not after the last
+            recommender.kb.resolve(municipality, "Area")
+        case = parse_case(_interview(recommender, lang, municipality), recommender.kb)
     elif case_file:
         case = parse_case_text(_read_case_source(case_file), recommender.kb)
     else:

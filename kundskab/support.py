@@ -423,7 +423,7 @@ def report_lines(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str =
     lines = [f"{assessment.label} [{assessment.programme}]"]
     for req in assessment.requirements:
         scope = text(lang, "scope_funded" if req.applies_to == FUNDED else "scope_all")
-        source = Source.parse(req.source, kb.source_titles).citation(lang) if req.source else "-"
+        source = Source.parse(req.source, kb.source_titles, kb.source_pages).citation(lang) if req.source else "-"
         lines.append(text(lang, "requirement", label=kb.label(req.id, lang), id=req.id, scope=scope,
                           source=source))
     lines += [text(lang, "legend"), ""]
