@@ -451,7 +451,8 @@ class KnowledgeBase:
                     keys.setdefault(fold(label), concept.id)
             self._suggestion_keys[class_name] = keys
         found = nearest(name, keys, n)
-        if not found:  # no name like it: those whose words it starts ('unge' -> 'Unge lovovertrædere')
+        if not found and (class_name is None or class_name in self.classes):
+            # No name spelt like it: those whose words it starts ('unge' -> 'Unge lovovertrædere').
             from kundskab.browse import search
 
             found = [item["id"] for item in search(self, name, kind=class_name)[:n]]

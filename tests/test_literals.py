@@ -27,7 +27,7 @@ CODES = {"scope", "status", "situation", "field", "errorCode", "requiredValue", 
          "principleNumber", "inTryghedsindeks"}
 # A source document as published: its own Danish title, short title, publishers, place and year.
 DOCUMENT_NAMES = {"http://purl.org/dc/terms/title", "shortTitle", "http://purl.org/dc/terms/publisher",
-                  "placeName", "year"}
+                  "placeName", "year", "pagedSection"}  # pagedSection: its own headings, by page
 # "unknown" is the knowledge base's word for a silent source; the CLI translates it.
 UNKNOWN = "unknown"
 # Years, periods of years and percentages: the same in both languages.
