@@ -1231,6 +1231,78 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
 
 
 @main.command(
+    help=N_("Coverage, holes and overlaps of a set of initiatives.\n"
+            "\n"
+            "PATHS are initiative documents (files or folders, validated first: invalid ones are\n"
+            "reported and left out); --programme, --municipality and --district add the catalogue's\n"
+            "measures. The report covers risk profiles (age band × risk domain × tier), target\n"
+            "groups, crime types, the person's role, principles, sub-goals, areas of effort and\n"
+            "goals; holes are needs a source states that no initiative covers, ranked; the network\n"
+            "shows who carries the most. Exit 1 when a document is invalid (the rest is analysed)."),
+    examples=(
+        "kundskab portfolio --programme vestegn-2013",
+        "kundskab portfolio --municipality herlev --html herlev.html",
+        "kundskab portfolio initiativer/ --programme sikker-by-2018 --format xlsx -o portefolje.xlsx",
+    ),
+)
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=True, dir_okay=True))
+@click.option("--programme", default=None, metavar="ID", shell_complete=complete_ids("Programme"),
+              help=N_("The catalogue's measures of this programme (id or name); its needs are the scope."))
+@click.option("--municipality", default=None, metavar="NAME", shell_complete=complete_ids("Municipality"),
+              help=N_("The catalogue's measures in this municipality."))
+@click.option("--district", default=None, metavar="NAME", shell_complete=complete_ids("PoliceDistrict"),
+              help=N_("The catalogue's measures in this police district and its municipalities."))
+@click.option("--html", "html_file", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+              help=N_("Also write the report as one self-contained HTML page to FILE."))
+@click.option("-o", "--output", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+              help=N_("Write the report to FILE instead of stdout (needed for xlsx on a terminal)."))
+@lang_option()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text",
+              show_default=True, help=N_("Text tables, JSON, CSV or xlsx (CSV and xlsx for a Danish Excel)."))
+@store_option
+@handle_errors
+def portfolio(paths: tuple[str, ...], programme: str | None, municipality: str | None, district: str | None,
+              html_file: str | None, output: str | None, fmt: str, lang: str) -> None:
+    from kundskab import portfolio_output as render
+    from kundskab.portfolios import portfolio as analyse
+
+    report = analyse(paths, programme=programme, municipality=municipality, district=district,
+                     kb=_kb(), lang=lang)
+    data: bytes
+    if fmt == "json":
+        text = json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
+        data = (_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n").encode("utf-8")
+    elif fmt == "csv":
+        data = render.csv_text(report).encode("utf-8")
+    elif fmt == "xlsx":
+        if output is None and sys.stdout.isatty():
+            fail(_("--format xlsx writes a binary file: give -o FILE or redirect stdout"))
+        data = render.xlsx_bytes(report)
+    else:
+        data = ("\n".join(render.text_lines(report)) + "\n").encode("utf-8")
+    if html_file is not None:
+        _write_file(html_file, render.html_page(report).encode("utf-8"))
+        click.echo(_("page written to {path}").format(path=printable(html_file, 500)), err=True)
+    if output is not None:
+        _write_file(output, data)
+    elif fmt in ("csv", "xlsx"):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+    if report.invalid:
+        sys.exit(EXIT_NEGATIVE)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise OutputError.of(exc) from None
+
+
+@main.command(
     help=N_("Write a commented starting document (Markdown) for PROGRAMME (an id or a name).\n"
             "\n"
             "The template lists every field the programme requires, with its principles or\n"

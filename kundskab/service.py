@@ -371,6 +371,17 @@ class Service:
         out["kb_version"] = kb.version
         return out
 
+    def portfolio(self, request: Any, lang: str, fmt: str) -> dict[str, Any] | str:
+        """`portfolio --format json` of the documents and catalogue measures asked for; with
+        `fmt` "html", the report's HTML fragment (kundskab.portfolio_output.html_fragment)."""
+        from kundskab.portfolio_output import html_fragment
+        from kundskab.portfolios import portfolio
+
+        report = portfolio(documents=[(d.filename, d.content) for d in request.documents],
+                           programme=request.programme, municipality=request.municipality,
+                           district=request.district, kb=self.kb, lang=lang)
+        return html_fragment(report) if fmt == "html" else report.as_dict()
+
     def interventions(self, filters: dict[str, list[str]], lang: str) -> list[dict[str, Any]]:
         from kundskab.browse import intervention_summary
 
@@ -695,6 +706,17 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
     async def validate(request: Request, document: models.ValidateRequest, lang: LangQuery = None) -> JSONResponse:
         return JSONResponse(await work(service.validate, document.filename, document.content,
                                        _language(request, lang), limits.seconds, pool=validating))
+
+    @app.post("/v1/portfolio", response_model=models.PortfolioAnswer, responses={
+                  **ERRORS, 200: {"content": {"text/html": {"schema": {"type": "string"}}},
+                                  "description": "The report (JSON), or with format=html its HTML fragment"}},
+              summary="Coverage, holes and overlaps of initiative documents and/or catalogue measures")
+    async def portfolio(request: Request, body: models.PortfolioRequest, lang: LangQuery = None,
+                        fmt: Annotated[Literal["json", "html"], Query(alias="format")] = "json") -> Response:
+        answer = await work(service.portfolio, body, _language(request, lang), fmt)
+        if isinstance(answer, str):
+            return Response(content=answer, media_type="text/html; charset=utf-8")
+        return JSONResponse(answer)
 
     @app.get("/v1/interventions", response_model=list[models.InterventionSummary], responses=ERRORS,
              summary="The catalogue, filtered (filters combine with AND, repeated values with OR)")

@@ -155,6 +155,10 @@ class FileReport:
     # principles the document's facts support that it does not claim.
     support: list[Support] = field(default_factory=list)
     suggestions: list[Support] = field(default_factory=list)
+    # What the portfolio analysis reads (kundskab.portfolios), not part of the JSON: the
+    # title and the concepts each field names, resolved to ids.
+    title: str | None = field(default=None, repr=False, compare=False)
+    concepts: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -729,7 +733,9 @@ def _report(check: _Check) -> FileReport:
         principles=list(dict.fromkeys(i for i, _ in check.concepts.get("principles", []))),
         subgoals=list(dict.fromkeys(i for i, _ in check.concepts.get("subgoals", []))),
         errors=_ordered(check.errors) + more_errors, warnings=_ordered(check.warnings) + more_warnings,
-        support=check.support, suggestions=check.suggestions)
+        support=check.support, suggestions=check.suggestions,
+        title=next((t for t, _ in check.texts.get("title", [])), None),
+        concepts={name: list(dict.fromkeys(i for i, _ in found)) for name, found in check.concepts.items()})
 
 
 def _error_report(name: str, fmt: str | None, exc: DocumentError, lang: str) -> FileReport:
