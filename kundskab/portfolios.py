@@ -104,6 +104,9 @@ class Initiative:
     municipalities: tuple[str, ...] = ()
     bands: tuple[str, ...] | None = None  # age bands reached; None: the record states no age
     sources: tuple[str, ...] = ()  # seed file and section, or the document's name
+    # Links the editor inferred (ks:inferred) and principles facts not stated could bring
+    # (`check --programme`'s `possible`): never coverage, but they make a need uncertain.
+    inferred: tuple[str, ...] = ()
 
     @property
     def acting(self) -> bool:
@@ -120,7 +123,7 @@ class Initiative:
             "roles": list(self.roles), "kind": self.kind, "scope": self.scope, "status": self.status,
             "municipalities": list(self.municipalities),
             "age_bands": None if self.bands is None else list(self.bands),
-            "sources": list(self.sources),
+            "sources": list(self.sources), "inferred": list(self.inferred),
         }
 
 
@@ -402,8 +405,11 @@ def _from_catalogue(kb: KnowledgeBase, model: _Model, concept: Concept, lang: st
 
     programme = next(iter(concept.ref("partOfProgramme")), None)
     principles: tuple[str, ...] = ()
+    inferred = [i.get("value", "") for i in concept.inferred]
     if programme is not None:
-        principles = tuple(assess_intervention(kb, concept, programme, lang).counted())
+        assessment = assess_intervention(kb, concept, programme, lang)
+        principles = tuple(assessment.counted())
+        inferred += [*assessment.possible, *assessment.counted(["claimed"])]
     kind = concept.value("kind") or next(iter(concept.ref("kind")), None)
     return Initiative(
         id=concept.id, label=concept.label(lang), origin="catalogue", programme=programme,
@@ -417,6 +423,7 @@ def _from_catalogue(kb: KnowledgeBase, model: _Model, concept: Concept, lang: st
         municipalities=concept.ref("municipality"),
         bands=model.bands_of(concept.ref("targetGroup"), concept.int_value("minAge"), concept.int_value("maxAge")),
         sources=tuple(str(s) for s in concept.sources),
+        inferred=tuple(dict.fromkeys(i for i in inferred if i and i not in principles)),
     )
 
 
@@ -513,7 +520,15 @@ def _need_label(kb: KnowledgeBase, need: Need, lang: str) -> str:
 
 
 def _meets(model: _Model, need: Need, initiative: Initiative) -> str | None:
-    """'yes', 'maybe' (the record is silent on what decides it) or None."""
+    """'yes', 'maybe' (the record is silent on what decides it, or only the editor's
+    inference links it) or None."""
+    found = _meets_stated(model, need, initiative)
+    if found is None and need.kind != "profile" and need.id in initiative.inferred:
+        return "maybe"
+    return found
+
+
+def _meets_stated(model: _Model, need: Need, initiative: Initiative) -> str | None:
     if need.kind == "profile":
         if initiative.tier != need.tier:
             return None
