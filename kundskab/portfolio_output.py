@@ -35,6 +35,8 @@ WORDS = {
                      "(ranked by: the programme's own source names it, a goal names it, tier, "
                      "number of rules)."),
     "no_holes": N_("No holes: every stated need is covered or uncertain."),
+    "own_holes": N_("Named by the programme's own source"),
+    "rule_holes": N_("Named only by the rules (their sources are other documents)"),
     "uncertain": N_("Uncertain"),
     "uncertain_note": N_("Needs only initiatives whose record is silent could cover (no age, risk "
                          "factor or crime type stated): not holes, but worth a look."),
@@ -139,8 +141,12 @@ def text_lines(report: PortfolioReport) -> list[str]:
     lines += ["", f"{w['holes']} ({len(report.holes)})"]
     if not report.holes:
         lines.append("  " + w["no_holes"])
+    shown_own = None
     for n, entry in enumerate(report.holes, 1):
         need = entry.need
+        if need.own_source != shown_own:
+            shown_own = need.own_source
+            lines.append("  " + w["own_holes" if need.own_source else "rule_holes"] + ":")
         lines.append(f"{n:>3}. [{w['need:' + need.kind]}] {need.label}")
         lines.append(f"     {w['why']}: {entry.why}")
         lines.append(f"     {w['sources']}: " + "; ".join(s.citation(lang) for s in need.sources[:3])

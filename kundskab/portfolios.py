@@ -300,6 +300,7 @@ class PortfolioReport:
             "labels": self.labels,
             "summary": {"initiatives": len(self.initiatives), "invalid": len(self.invalid),
                         "needs": len(self.needs), "holes": len(self.holes),
+                        "holes_own_source": sum(1 for n in self.holes if n.need.own_source),
                         "uncertain": len(self.uncertain), "overlaps": len(self.overlaps)},
         }
 

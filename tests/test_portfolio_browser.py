@@ -53,7 +53,7 @@ def test_the_page_renders_and_fits(browser: Any, tmp_path_factory: pytest.TempPa
     browser.get(path.as_uri())
     cells = browser.find_elements("css selector", "table.heat td.cell")
     assert len(cells) == len(report.domains) * len(report.bands) * len(report.tiers)
-    holes = browser.find_elements("css selector", "ol.holes > li")
+    holes = browser.find_elements("css selector", "ol.holes > li.hole")
     assert len(holes) == len(report.holes) > 0
     assert all(h.is_displayed() for h in holes[:3])
     assert browser.find_elements("css selector", "td.need-hole")
