@@ -162,8 +162,9 @@ def text_lines(report: PortfolioReport) -> list[str]:
     if not report.overlaps:
         lines.append("  " + w["no_overlaps"])
     for overlap in report.overlaps:
+        kinds = f" ({', '.join(label(k) for k in overlap.kinds)})" if overlap.kinds else ""
         lines.append(f"  {label(overlap.band)} · {label(overlap.domain)} · {label(overlap.tier)} · "
-                     f"{label(overlap.factor)}: " + ", ".join(overlap.initiatives))
+                     f"{label(overlap.factor)}{kinds}: " + ", ".join(overlap.initiatives))
     lines += ["", w["coverage"]]
     current = None
     for covered in report.coverage:
@@ -218,7 +219,8 @@ def _rows(report: PortfolioReport) -> dict[str, list[dict[str, Any]]]:
     for overlap in report.overlaps:
         sheets["overlaps"].append({
             "section": "overlap", "kind": "profile", "id": overlap.factor, "label": report.label(overlap.factor),
-            "age_band": overlap.band, "domain": overlap.domain, "tier": overlap.tier, "status": "",
+            "age_band": overlap.band, "domain": overlap.domain, "tier": overlap.tier,
+            "status": "|".join(overlap.kinds),
             "count": len(overlap.initiatives), "initiatives": "|".join(overlap.initiatives), "why": "",
             "sources": ""})
     for kind, ident, label, degree in report.network.nodes:

@@ -34,7 +34,7 @@ from typing import Any
 from kundskab import programmes
 from kundskab._memo import per_knowledge_base
 from kundskab.errors import DocumentError, RequestError
-from kundskab.i18n import N_, gettext
+from kundskab.i18n import N_, gettext, ngettext
 from kundskab.knowledge import Concept, KnowledgeBase, Source
 from kundskab.knowledge import load as load_kb
 
@@ -64,8 +64,7 @@ MAX_DOCUMENTS = 10_000
 TEXT = {
     "own_source": N_("the programme's own source names it"),
     "goal": N_("a goal names it ({goals})"),
-    "tier": N_("tier {tier}"),
-    "rules": N_("{n} rule(s) lead to it"),
+    "tier": N_("tier: {tier}"),
     "only_organised": N_("only the organisation of the work serves it"),
     "too_many": N_("{count} documents; at most {limit} are analysed in one portfolio"),
     "nothing": N_("nothing to analyse: give documents, --programme, --municipality or --district"),
@@ -98,7 +97,7 @@ class Initiative:
     subgoals: tuple[str, ...] = ()
     focus_areas: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()  # ks:situation: at-risk, offender, victim, relative, citizen
-    kind: str | None = None  # ks:kind where the knowledge base records it
+    kinds: tuple[str, ...] = ()  # ks:kind (help, control, …) where the knowledge base records it
     scope: str | None = None
     status: str | None = None
     municipalities: tuple[str, ...] = ()
@@ -120,7 +119,7 @@ class Initiative:
             "actors": list(self.actors), "crime_types": list(self.crime_types),
             "factors": list(self.factors), "principles": list(self.principles),
             "subgoals": list(self.subgoals), "focus_areas": list(self.focus_areas),
-            "roles": list(self.roles), "kind": self.kind, "scope": self.scope, "status": self.status,
+            "roles": list(self.roles), "kinds": list(self.kinds), "scope": self.scope, "status": self.status,
             "municipalities": list(self.municipalities),
             "age_bands": None if self.bands is None else list(self.bands),
             "sources": list(self.sources), "inferred": list(self.inferred),
@@ -219,17 +218,20 @@ class CoverageRow:
 
 @dataclass(frozen=True)
 class Overlap:
-    """Several acting initiatives for the same profile, tier and need (risk factor)."""
+    """Several acting initiatives for the same profile, tier and need (risk factor), of the
+    same kind where kinds are recorded (an investigation and a treatment for people who
+    have offended meet different needs)."""
 
     band: str
     domain: str
     tier: str
     factor: str
     initiatives: tuple[str, ...]
+    kinds: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"age_band": self.band, "domain": self.domain, "tier": self.tier,
-                "factor": self.factor, "initiatives": list(self.initiatives)}
+                "factor": self.factor, "kinds": list(self.kinds), "initiatives": list(self.initiatives)}
 
 
 @dataclass(frozen=True)
@@ -411,7 +413,6 @@ def _from_catalogue(kb: KnowledgeBase, model: _Model, concept: Concept, lang: st
         assessment = assess_intervention(kb, concept, programme, lang)
         principles = tuple(assessment.counted())
         inferred += [*assessment.possible, *assessment.counted(["claimed"])]
-    kind = concept.value("kind") or next(iter(concept.ref("kind")), None)
     return Initiative(
         id=concept.id, label=concept.label(lang), origin="catalogue", programme=programme,
         tier=next(iter(concept.ref("tier")), None), target_groups=concept.ref("targetGroup"),
@@ -420,7 +421,7 @@ def _from_catalogue(kb: KnowledgeBase, model: _Model, concept: Concept, lang: st
         principles=principles,
         subgoals=tuple(s for s in concept.ref("servesSubGoal") if not concept.is_inferred("servesSubGoal", s)),
         focus_areas=concept.ref("inFocusArea"), roles=tuple(concept.all_values("situation")),
-        kind=kind, scope=concept.value("scope"), status=concept.value("status"),
+        kinds=concept.ref("kind"), scope=concept.value("scope"), status=concept.value("status"),
         municipalities=concept.ref("municipality"),
         bands=model.bands_of(concept.ref("targetGroup"), concept.int_value("minAge"), concept.int_value("maxAge")),
         sources=tuple(str(s) for s in concept.sources),
@@ -577,9 +578,10 @@ def _assess(model: _Model, need: Need, initiatives: Sequence[Initiative], lang: 
     if need.goals:
         why.append(text(lang, "goal", goals=", ".join(need.goals)))
     if need.tier:
-        why.append(text(lang, "tier", tier=need.tier))
+        why.append(text(lang, "tier", tier=model.kb.label(need.tier, lang)))
     if need.rules:
-        why.append(text(lang, "rules", n=len(need.rules)))
+        why.append(ngettext("{n} rule leads to it", "{n} rules lead to it", len(need.rules), lang).format(
+            n=len(need.rules)))
     if status == HOLE and organised:
         why.append(text(lang, "only_organised"))
     return NeedCoverage(need, status, tuple(covered), tuple(maybe), tuple(organised), "; ".join(why))
@@ -625,9 +627,14 @@ def _overlaps(model: _Model, initiatives: Sequence[Initiative], bands: Sequence[
         factors = sorted({f for i in entry.covered_by for f in by_id[i].factors
                           if model.factor_domain.get(f) == need.domain})
         for factor in factors:
-            sharing = tuple(i for i in entry.covered_by if factor in by_id[i].factors)
-            if len(sharing) >= 2:
-                out.append(Overlap(need.band or "", need.domain or "", need.tier or "", factor, sharing))
+            by_kind: dict[tuple[str, ...], list[str]] = {}
+            for ident in entry.covered_by:
+                if factor in by_id[ident].factors:
+                    by_kind.setdefault(tuple(sorted(by_id[ident].kinds)), []).append(ident)
+            for kinds, sharing in sorted(by_kind.items()):
+                if len(sharing) >= 2:
+                    out.append(Overlap(need.band or "", need.domain or "", need.tier or "", factor,
+                                       tuple(sharing), kinds))
     return out
 
 
@@ -671,7 +678,7 @@ def _coverage_rows(kb: KnowledgeBase, initiatives: Sequence[Initiative], needs: 
         ("sub-goal", "sub-goal", lambda i: i.subgoals),
         ("focus-area", "focus-area", lambda i: i.focus_areas),
         ("forum", "forum", lambda i: i.fora),
-        ("kind", "", lambda i: (i.kind,) if i.kind else ()),
+        ("kind", "", lambda i: i.kinds),
     ]
     for dimension, need_kind, values in dimensions:
         by_value: dict[str, list[str]] = {}
@@ -831,7 +838,7 @@ def analyse(initiatives: Sequence[Initiative], scope_programmes: Sequence[str], 
     for ident in {*model.bands, *model.domains, *model.tiers, *scope_programmes,
                   *(v for i in initiatives for v in (*i.target_groups, *i.fora, *i.actors, *i.crime_types,
                                                     *i.factors, *i.principles, *i.subgoals, *i.focus_areas,
-                                                    *i.municipalities)),
+                                                    *i.municipalities, *i.kinds)),
                   *(f for n in assessed for f in n.need.factors),
                   *(g for n in assessed for g in n.need.goals),
                   *(n.need.id for n in assessed if n.need.kind != "profile")}:

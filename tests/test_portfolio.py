@@ -337,3 +337,19 @@ def test_same_documents_same_answer_from_python_and_http(folder: Path, kb: Knowl
         assert answer.status_code in (200, 413)
         if answer.status_code == 200:
             assert answer.json()["invalid"][0]["errors"][0]["code"] == "file-too-large"
+
+
+def test_help_and_control_for_the_same_need_are_no_overlap(kb: KnowledgeBase) -> None:
+    """Two measures for young people who have offended are one overlap only if they are the
+    same kind of measure: an investigation (control) and a treatment (help) are not."""
+    def measure(ident: str, kinds: tuple[str, ...]) -> Initiative:
+        return Initiative(id=ident, label=ident, origin="document", programme="vestegn-2013", tier="individual",
+                          factors=("offence-committed",), bands=("young-adults",), kinds=kinds, scope="person")
+
+    apart = analyse([measure("a", ("help",)), measure("b", ("control",))], ["vestegn-2013"], kb=kb)
+    assert not apart.overlaps
+    same = analyse([measure("a", ("help",)), measure("b", ("help",)), measure("c", ("control",))],
+                   ["vestegn-2013"], kb=kb)
+    assert [(o.factor, o.kinds, o.initiatives) for o in same.overlaps] == [
+        ("offence-committed", ("help",), ("a", "b"))]
+    assert {(r.id, len(r.initiatives)) for r in same.coverage if r.dimension == "kind"} == {("help", 2), ("control", 1)}
