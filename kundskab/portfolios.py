@@ -747,34 +747,21 @@ def portfolio(paths: str | Path | Iterable[str | Path] = (), *, documents: Seque
     programme, a municipality or a police district (ids or names). Documents are validated
     first (as `kundskab validate`); the invalid ones are reported in `invalid` and left out.
     """
-    from kundskab.documents import iter_sources, parse_document, read_document
-    from kundskab.errors import DocumentError as _DocumentError
-    from kundskab.validation import validate_documents
+    from kundskab.documents import parse_document
+    from kundskab.validation import read_paths, validate_documents
 
     kb = kb or load_kb()
     model = _model(kb)
     given = [paths] if isinstance(paths, str | Path) else list(paths)
-    items: list[Any] = []
-    for path in (Path(p) for p in given):
-        if not path.exists() and not path.is_symlink():
-            from kundskab._names import printable
-
-            raise DocumentError(N_("{path}: no such file or directory"), "not-found", path=printable(path, 200))
-    for source in iter_sources([Path(p) for p in given]):
-        if len(items) >= MAX_DOCUMENTS:
-            raise DocumentError(TEXT["too_many"], "too-many-documents", count=f"> {MAX_DOCUMENTS}",
-                                limit=MAX_DOCUMENTS)
-        try:
-            items.append(read_document(source.path, source.name, follow_links=source.named))
-        except _DocumentError as exc:
-            items.append((source.name, exc))
+    too_many = DocumentError(TEXT["too_many"], "too-many-documents", count=f"> {MAX_DOCUMENTS}",
+                             limit=MAX_DOCUMENTS)
+    items: list[Any] = read_paths(given, limit=MAX_DOCUMENTS, too_many=too_many)
     for filename, content in documents:
         if len(items) >= MAX_DOCUMENTS:
-            raise DocumentError(TEXT["too_many"], "too-many-documents", count=f"> {MAX_DOCUMENTS}",
-                                limit=MAX_DOCUMENTS)
+            raise too_many
         try:
             items.append(parse_document(content, filename))
-        except _DocumentError as exc:
+        except DocumentError as exc:
             items.append((filename, exc))
     if not items and not (programme or municipality or district):
         raise RequestError(TEXT["nothing"])

@@ -799,17 +799,27 @@ def validate_paths(paths: Iterable[str | Path], kb: KnowledgeBase | None = None,
     A file named explicitly is always reported, as unsupported-format if its extension is
     not one of the supported. A path that does not exist raises DocumentError (not-found).
     """
+    return validate_documents(read_paths(paths), kb, lang=lang)
+
+
+def read_paths(paths: Iterable[str | Path], *, limit: int | None = None,
+               too_many: DocumentError | None = None) -> list[Document | tuple[str, DocumentError]]:
+    """The documents of files and folders, read (or the read error of each that cannot be),
+    as `validate_paths` validates them. With `limit`, `too_many` is raised as soon as a
+    file beyond it is found, before it is read."""
     given = [Path(p) for p in paths]
     for path in given:
         if not path.exists():
             raise DocumentError(N_("{path}: no such file or directory"), "not-found", path=printable(path, 200))
     items: list[Document | tuple[str, DocumentError]] = []
     for source in iter_sources(given):
+        if limit is not None and len(items) >= limit and too_many is not None:
+            raise too_many
         try:
             items.append(read_document(source.path, source.name, follow_links=source.named))
         except DocumentError as exc:
             items.append((source.name, exc))
-    return validate_documents(items, kb, lang=lang)
+    return items
 
 
 def validate_path(path: str | Path, kb: KnowledgeBase | None = None, *,
