@@ -27,7 +27,7 @@ into text, JSON, CSV, xlsx and HTML.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -799,6 +799,17 @@ def portfolio(paths: str | Path | Iterable[str | Path] = (), *, documents: Seque
     return analyse(initiatives, scope_programmes, kb=kb, lang=lang, scope=scope, invalid=invalid)
 
 
+def _unique(initiatives: Iterable[Initiative]) -> list[Initiative]:
+    """Every initiative under an id of its own: two documents sent under one file name are
+    two initiatives ("a.md", "a.md (2)")."""
+    seen: dict[str, int] = {}
+    out = []
+    for initiative in initiatives:
+        n = seen[initiative.id] = seen.get(initiative.id, 0) + 1
+        out.append(initiative if n == 1 else replace(initiative, id=f"{initiative.id} ({n})"))
+    return out
+
+
 def analyse(initiatives: Sequence[Initiative], scope_programmes: Sequence[str], *,
             kb: KnowledgeBase | None = None, lang: str = "da", scope: dict[str, Any] | None = None,
             invalid: Sequence[dict[str, Any]] = ()) -> PortfolioReport:
@@ -806,7 +817,7 @@ def analyse(initiatives: Sequence[Initiative], scope_programmes: Sequence[str], 
     scope (their own and the rules', over the age bands their catalogue measures reach)."""
     kb = kb or load_kb()
     model = _model(kb)
-    initiatives = list(initiatives)
+    initiatives = _unique(initiatives)
     scope = dict(scope or {"programme": None, "municipality": None, "district": None})
     scope_programmes = list(scope_programmes)
     scope["programmes"] = scope_programmes

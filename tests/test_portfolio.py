@@ -353,3 +353,20 @@ def test_help_and_control_for_the_same_need_are_no_overlap(kb: KnowledgeBase) ->
     assert [(o.factor, o.kinds, o.initiatives) for o in same.overlaps] == [
         ("offence-committed", ("help",), ("a", "b"))]
     assert {(r.id, len(r.initiatives)) for r in same.coverage if r.dimension == "kind"} == {("help", 2), ("control", 1)}
+
+
+def test_too_many_documents_is_refused_before_reading_them(folder: Path, kb: KnowledgeBase,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import kundskab.portfolios as portfolios
+
+    monkeypatch.setattr(portfolios, "MAX_DOCUMENTS", 2)
+    with pytest.raises(kundskab.DocumentError) as caught:
+        portfolio(folder, kb=kb)
+    assert caught.value.code == "too-many-documents"
+    with pytest.raises(kundskab.DocumentError):
+        portfolio(documents=[("a.md", OUTREACH)] * 3, kb=kb)
+    twice = portfolio(documents=[("a.md", OUTREACH)] * 2, kb=kb)
+    assert [i.id for i in twice.initiatives] == ["a.md", "a.md (2)"]
+    assert [(o.factor, o.initiatives) for o in twice.overlaps] == [("gang-proximity", ("a.md", "a.md (2)"))]
+    result = CliRunner().invoke(main, ["portfolio", str(folder), "--format", "json"])
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"]["code"] == "too-many-documents"
