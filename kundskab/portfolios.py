@@ -54,6 +54,7 @@ __all__ = [
 
 ANY_DOMAIN = "any"  # the profile row of needs that hold whatever the risk factor (general tier)
 ORGANISATION = "organisation"
+NOT_ACTING = frozenset({"organisation", "follow-up"})  # kinds of measure that act on no one
 NEED_KINDS = ("profile", "target-group", "crime-type", "principle", "sub-goal", "focus-area", "forum")
 # Ages beyond which no rule distinguishes (the oldest age bound in rules/ is 25): adults are
 # asked at 26..ADULT_PROBE.
@@ -109,8 +110,10 @@ class Initiative:
 
     @property
     def acting(self) -> bool:
-        """Whether it acts on people or places (not only on the organisation of the work)."""
-        return self.scope != ORGANISATION
+        """Whether it acts on people or places, not only on the organisation of the work:
+        its scope is not `organisation`, and its kinds (ks:kind), where recorded, are not only
+        organisation and follow-up."""
+        return self.scope != ORGANISATION and not (self.kinds and set(self.kinds) <= NOT_ACTING)
 
     def as_dict(self) -> dict[str, Any]:
         return {
