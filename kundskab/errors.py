@@ -22,6 +22,7 @@ __all__ = [
     "KundskabError",
     "RequestError",
     "RuleError",
+    "TooManyDocumentsError",
     "UnknownConceptError",
     "UnknownKindError",
 ]
@@ -157,6 +158,16 @@ class DocumentError(KundskabError, ValueError):
         self.code = code
         self.line = line
         super().__init__(message, **params)
+
+
+class TooManyDocumentsError(DocumentError):
+    """More documents than one run takes (`kundskab portfolio`: kundskab.portfolios.MAX_DOCUMENTS)."""
+
+    code = "too-many-documents"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(N_("more than {limit} documents; at most {limit} are analysed in one portfolio"),
+                         self.code, limit=limit)
 
 
 # Kinds of concept as messages name them ("unknown factor 'x'"), by class.

@@ -33,7 +33,7 @@ from typing import Any
 
 from kundskab import programmes
 from kundskab._memo import per_knowledge_base
-from kundskab.errors import DocumentError, RequestError
+from kundskab.errors import DocumentError, RequestError, TooManyDocumentsError
 from kundskab.i18n import N_, gettext, ngettext
 from kundskab.knowledge import Concept, KnowledgeBase, Source
 from kundskab.knowledge import load as load_kb
@@ -67,7 +67,6 @@ TEXT = {
     "goal": N_("a goal names it ({goals})"),
     "tier": N_("tier: {tier}"),
     "only_organised": N_("only the organisation of the work serves it"),
-    "too_many": N_("{count} documents; at most {limit} are analysed in one portfolio"),
     "nothing": N_("nothing to analyse: give documents, --programme, --municipality or --district"),
     "no_measures": N_("the catalogue has no measures for {name}"),
 }
@@ -746,7 +745,8 @@ def portfolio(paths: str | Path | Iterable[str | Path] = (), *, documents: Seque
               programme: str | None = None, municipality: str | None = None, district: str | None = None,
               kb: KnowledgeBase | None = None, lang: str = "da") -> PortfolioReport:
     """Analyse a portfolio: initiative documents (files or folders in `paths`, or already
-    read `documents`: (filename, content) pairs) and/or the catalogue's measures of a
+    read `documents`: (filename, content) pairs, where a content may be the DocumentError
+    that refused it) and/or the catalogue's measures of a
     programme, a municipality or a police district (ids or names). Documents are validated
     first (as `kundskab validate`); the invalid ones are reported in `invalid` and left out.
     """
@@ -756,12 +756,14 @@ def portfolio(paths: str | Path | Iterable[str | Path] = (), *, documents: Seque
     kb = kb or load_kb()
     model = _model(kb)
     given = [paths] if isinstance(paths, str | Path) else list(paths)
-    too_many = DocumentError(TEXT["too_many"], "too-many-documents", count=f"> {MAX_DOCUMENTS}",
-                             limit=MAX_DOCUMENTS)
+    too_many = TooManyDocumentsError(MAX_DOCUMENTS)
     items: list[Any] = read_paths(given, limit=MAX_DOCUMENTS, too_many=too_many)
     for filename, content in documents:
         if len(items) >= MAX_DOCUMENTS:
             raise too_many
+        if isinstance(content, DocumentError):  # refused before it came here (too large for the API)
+            items.append((filename, content))
+            continue
         try:
             items.append(parse_document(content, filename))
         except DocumentError as exc:
