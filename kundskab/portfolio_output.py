@@ -12,7 +12,8 @@ from typing import Any
 from kundskab.i18n import N_, gettext
 from kundskab.portfolios import ANY_DOMAIN, COVERED, HOLE, UNCERTAIN, PortfolioReport
 
-__all__ = ["CSV_COLUMNS", "MAX_HTML_BYTES", "csv_text", "html_fragment", "html_page", "text_lines", "xlsx_bytes"]
+__all__ = ["CSV_COLUMNS", "MAX_HTML_BYTES", "csv_text", "html_fragment", "html_page", "stylesheet", "text_lines",
+           "xlsx_bytes"]
 
 MAX_HTML_BYTES = 2 * 1024 * 1024
 
@@ -346,13 +347,12 @@ def _network_svg(report: PortfolioReport) -> dict[str, Any]:
     return {"width": 900, "height": height, "nodes": nodes, "edges": edges}
 
 
-def _heat(count: int, top: int) -> str:
-    """A background from white to deep blue by the share of the largest count."""
+def _heat(count: int, top: int) -> int:
+    """The shade of a heat-map cell, 0 (none) to 5 (the largest count): a class of
+    portfolio.css, not a style attribute, so that a strict Content-Security-Policy holds."""
     if count <= 0 or top <= 0:
-        return "#ffffff"
-    share = min(1.0, count / top)
-    light = int(245 - share * 150)
-    return f"rgb({light},{min(250, light + 12)},255)"
+        return 0
+    return max(1, min(5, round(5 * count / top)))
 
 
 def _context(report: PortfolioReport) -> dict[str, Any]:
@@ -367,7 +367,7 @@ def _context(report: PortfolioReport) -> dict[str, Any]:
                 cell = cells[(band, domain, tier)]
                 row.append({"count": len(cell.initiatives), "organised": len(cell.organised),
                             "maybe": len(cell.maybe), "need": cell.need or "",
-                            "background": _heat(len(cell.initiatives), top),
+                            "heat": _heat(len(cell.initiatives), top),
                             "title": ", ".join(cell.initiatives or cell.organised or cell.maybe)[:400]})
         rows.append({"label": report.label(domain), "id": domain, "cells": row})
     coverage: dict[str, list[Any]] = {}
@@ -380,11 +380,20 @@ def _context(report: PortfolioReport) -> dict[str, Any]:
     }
 
 
-def html_fragment(report: PortfolioReport) -> str:
-    """The report's body with its own scoped style, to place inside another page."""
-    return str(_template("portfolio_body.html.j2").render(**_context(report)))
+def html_fragment(report: PortfolioReport, *, inline_style: bool = True) -> str:
+    """The report's body, one <section class="ks-portfolio">, to place inside another page:
+    with its scoped style inline, or without (`inline_style=False`) for a page that serves
+    `stylesheet()` itself (a Content-Security-Policy without 'unsafe-inline')."""
+    return str(_template("portfolio_body.html.j2").render(**_context(report), inline_style=inline_style))
 
 
 def html_page(report: PortfolioReport) -> str:
     """One self-contained page: no external request, inline CSS and SVG, print styles."""
-    return str(_template("portfolio.html.j2").render(**_context(report)))
+    return str(_template("portfolio.html.j2").render(**_context(report), inline_style=True))
+
+
+def stylesheet() -> str:
+    """The fragment's style (every rule scoped to .ks-portfolio), to serve as a file."""
+    if not _ENV:
+        _ENV.append(_environment())
+    return str(_ENV[0].loader.get_source(_ENV[0], "portfolio.css")[0])

@@ -23,7 +23,15 @@ from hypothesis import strategies as st
 import kundskab
 from kundskab.cli import main
 from kundskab.knowledge import KnowledgeBase
-from kundskab.portfolio_output import MAX_HTML_BYTES, csv_text, html_fragment, html_page, text_lines, xlsx_bytes
+from kundskab.portfolio_output import (
+    MAX_HTML_BYTES,
+    csv_text,
+    html_fragment,
+    html_page,
+    stylesheet,
+    text_lines,
+    xlsx_bytes,
+)
 from kundskab.portfolios import HOLE, Initiative, analyse, portfolio
 
 # Two Vestegn initiatives for the same profile (school-age youth close to gangs, specific
@@ -228,6 +236,12 @@ def test_outputs(folder: Path, kb: KnowledgeBase, tmp_path: Path) -> None:
     assert "@media print" in page and "<svg" in page
     fragment = html_fragment(report)
     assert fragment.lstrip().startswith("<section") and fragment.rstrip().endswith("</section>")
+    # For a page whose Content-Security-Policy allows no inline style: none at all, and the
+    # style to serve as a file, every rule scoped to the fragment.
+    strict = html_fragment(report, inline_style=False)
+    assert "<style" not in strict and "style=" not in strict and "<script" not in strict
+    rules = [r.split("{")[0].strip() for r in stylesheet().split("}") if "{" in r]
+    assert rules and all(".ks-portfolio" in r or r.startswith("@media") or r.startswith("/*") for r in rules)
 
 
 def test_html_escapes_what_documents_say(tmp_path: Path, kb: KnowledgeBase) -> None:
