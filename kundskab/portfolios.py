@@ -68,7 +68,7 @@ TEXT = {
     "tier": N_("tier: {tier}"),
     "only_organised": N_("only the organisation of the work serves it"),
     "nothing": N_("nothing to analyse: give documents, --programme, --municipality or --district"),
-    "no_measures": N_("the catalogue has no measures for {name}"),
+    "no_measures": N_("the catalogue has no measures for {name}; give its initiative documents as PATH"),
 }
 
 
@@ -727,20 +727,6 @@ def _goal_names(kb: KnowledgeBase, goal: Concept) -> list[tuple[str, str]]:
     return out
 
 
-def _areas(kb: KnowledgeBase, name: str, class_name: str) -> list[str]:
-    """The area and every area inside it (a district's municipalities)."""
-    ident = kb.resolve(name, class_name)
-    inside = {ident}
-    changed = True
-    while changed:
-        changed = False
-        for area in kb.of_type("Area"):
-            if area.id not in inside and inside & set(area.ref("partOf")):
-                inside.add(area.id)
-                changed = True
-    return sorted(inside)
-
-
 def portfolio(paths: str | Path | Iterable[str | Path] = (), *, documents: Sequence[Any] = (),
               programme: str | None = None, municipality: str | None = None, district: str | None = None,
               kb: KnowledgeBase | None = None, lang: str = "da") -> PortfolioReport:
@@ -779,23 +765,23 @@ def portfolio(paths: str | Path | Iterable[str | Path] = (), *, documents: Seque
                 initiatives.append(_from_document(model, entry))
             else:
                 invalid.append(entry.as_dict())
+    from kundskab import places
+
     scope: dict[str, Any] = {"programme": None, "municipality": None, "district": None}
-    measures: list[Concept] = []
     if programme:
-        ident = kb.resolve(programme, "Programme")
-        scope["programme"] = ident
-        measures = kb.interventions(programme=[ident])
-    places: list[str] = []
+        scope["programme"] = kb.resolve(programme, "Programme")
     if municipality:
-        places = _areas(kb, municipality, "Municipality")
         scope["municipality"] = kb.resolve(municipality, "Municipality")
     if district:
-        places += _areas(kb, district, "PoliceDistrict")
         scope["district"] = kb.resolve(district, "PoliceDistrict")
-    if places:
-        local = [c for c in kb.of_type("Intervention") if set(c.ref("municipality")) & set(places)]
-        measures = [m for m in measures if m in local] if programme else local
-        if not measures:
+    measures: list[Concept] = []
+    if programme or municipality or district:
+        # Where a measure is, and which measures a place has, is kundskab.places' to say.
+        measures = places.select(kb, kb.of_type("Intervention"),
+                                 municipality=[scope["municipality"]] if municipality else [],
+                                 district=[scope["district"]] if district else [],
+                                 programme=[scope["programme"]] if programme else [])
+        if not measures and not items and (municipality or district):
             name = scope["municipality"] or scope["district"]
             raise RequestError(TEXT["no_measures"], name=kb.label(name, lang))
     initiatives += [_from_catalogue(kb, model, m, lang) for m in measures]

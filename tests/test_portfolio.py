@@ -288,6 +288,15 @@ def test_cli(folder: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2 and json.loads(result.stdout)["error"]["code"] == "unknown-concept"
 
 
+def test_a_municipality_without_catalogue_measures(folder: Path, kb: KnowledgeBase) -> None:
+    """Odense has no measure in the catalogue: alone that is an error that says what to give;
+    with documents, they are the portfolio."""
+    with pytest.raises(kundskab.KundskabError):
+        portfolio(municipality="odense", kb=kb)
+    report = portfolio(folder, municipality="Odense", kb=kb)
+    assert report.scope["municipality"] == "odense" and len(report.initiatives) == 2
+
+
 def test_district_reaches_its_municipalities(kb: KnowledgeBase) -> None:
     districts = kb.of_type("PoliceDistrict")
     with_measures = []
