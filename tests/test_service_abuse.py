@@ -269,7 +269,9 @@ def test_many_validations_do_not_hold_up_recommendations(server: Server) -> None
     # Validations wait their turn (or past --timeout, 5 s here, a 503 time-limit); the
     # recommendations are answered meanwhile, not after them.
     assert set(statuses) <= {200, 503} and 200 in statuses
-    assert max(latencies) < 1.0, latencies
+    # (Before, they queued behind the validations: 21 s. The bound leaves room for a
+    # machine shared with other work.)
+    assert max(latencies) < 3.0, latencies
 
 
 def test_the_threat_model_names_tests_that_exist() -> None:
