@@ -191,6 +191,12 @@ def text_lines(report: PortfolioReport) -> list[str]:
 
 CSV_COLUMNS = ("section", "kind", "id", "label", "age_band", "domain", "tier", "status", "count",
                "initiatives", "why", "sources")
+# The workbook's column headings, for people (the CSV keeps the ids above, for programs).
+HEADINGS = {
+    "section": N_("Section"), "kind": N_("Kind"), "id": N_("Id"), "label": N_("Name"),
+    "age_band": N_("Age band"), "domain": N_("Risk domain"), "tier": N_("Tier"), "status": N_("Status"),
+    "count": N_("Number"), "initiatives": N_("Initiatives"), "why": N_("Why it matters"), "sources": N_("Source"),
+}
 
 
 def _rows(report: PortfolioReport) -> dict[str, list[dict[str, Any]]]:
@@ -275,7 +281,7 @@ def xlsx_bytes(report: PortfolioReport) -> bytes:
              COVERED: PatternFill("solid", fgColor="C9E7C4")}
     for name, rows in _rows(report).items():
         sheet = book.create_sheet(name)
-        sheet.append(list(CSV_COLUMNS))
+        sheet.append([gettext(HEADINGS[c], report.lang) for c in CSV_COLUMNS])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:

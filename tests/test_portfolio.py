@@ -229,6 +229,8 @@ def test_outputs(folder: Path, kb: KnowledgeBase, tmp_path: Path) -> None:
     book = load_workbook(io.BytesIO(xlsx_bytes(report)))
     assert {"needs", "profiles", "coverage", "overlaps", "network", "initiatives", "invalid"} <= set(book.sheetnames)
     assert book["invalid"].max_row == 2
+    headings = [c.value for c in book["needs"][1]]
+    assert headings[0] == "Sektion" and "Hvorfor det vejer" in headings  # for people, in Danish
     page = html_page(report)
     assert page.startswith("<!DOCTYPE html>") and len(page.encode()) < MAX_HTML_BYTES
     for external in ("http://", "https://", "<script", "<link", "@import", "url("):
