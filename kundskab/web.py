@@ -78,6 +78,9 @@ TEXTS: dict[str, Text] = {
     "catalogue": N_("Catalogue"),
     "fora": N_("Fora"),
     "programme_table": N_("A programme's table"),
+    "portfolio_title": N_("A municipality's portfolio"),
+    "portfolio_intro": N_("Coverage, holes and overlaps of the catalogue's measures in a municipality or police "
+                          "district, or of a programme: which needs of which age groups the measures meet."),
     "other_language": N_("English"),
     "intro": N_("Recommendations for a case, checks of initiative documents and the knowledge behind them, "
                 "each with its rule and its source. Nothing you type about a case is stored."),
@@ -517,6 +520,38 @@ class Pages:
         writer.writerows(table_rows(assessment))
         return assessment.programme, out.getvalue().encode("utf-8-sig")  # Excel reads æøå with the BOM
 
+    # -- a municipality's portfolio (kundskab.portfolios)
+
+    def portfolio_report(self, lang: str, place: str, programme: str) -> Any:
+        """The portfolio of the catalogue's measures in a municipality or police district
+        and/or of a programme (`portfolio --municipality/--district/--programme`)."""
+        from kundskab.portfolios import portfolio
+
+        kb = self.service.kb
+        area = kb.resolve(place, "Area") if place else None
+        district = area if area and kb.get(area).is_a("PoliceDistrict") else None
+        return portfolio(programme=programme or None, municipality=None if district else area, district=district,
+                         kb=kb, lang=lang)
+
+    def portfolio_page(self, lang: str, place: str, programme: str) -> str:
+        from markupsafe import Markup
+
+        from kundskab.portfolio_output import html_fragment
+
+        kb = self.service.kb
+        report = self.portfolio_report(lang, place, programme) if place or programme else None
+        # The fragment is the report's own autoescaped template; its style is /static/portfolio.css.
+        fragment = Markup(html_fragment(report, inline_style=False)) if report is not None else None
+        chosen = kb.resolve(place, "Area") if place else ""
+        return render("portfolio.html", **self.context(
+            lang, "/portfolio", fragment=fragment, place=chosen, programme=programme,
+            places=self.options("Area", lang), programmes=self.options("Programme", lang)))
+
+    def portfolio_xlsx(self, lang: str, place: str, programme: str) -> bytes:
+        from kundskab.portfolio_output import xlsx_bytes
+
+        return xlsx_bytes(self.portfolio_report(lang, place, programme))
+
     def home(self, lang: str) -> str:
         return render("home.html", **self.context(lang, "/", programmes=self.options("Programme", lang)))
 
@@ -693,11 +728,16 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
 
     @app.get("/static/{name}", include_in_schema=False)
     async def static(name: str) -> Response:
-        files = {"style.css": "text/css"}
+        files = {"style.css": "text/css", "portfolio.css": "text/css"}
         if name not in files:
             return Response(status_code=404, headers=HEADERS)
-        return Response((STATIC / name).read_bytes(), media_type=files[name],
-                        headers={**HEADERS, "Cache-Control": "public, max-age=3600"})
+        if name == "portfolio.css":  # the portfolio report's own style (kundskab.portfolio_output)
+            from kundskab.portfolio_output import stylesheet
+
+            content = stylesheet().encode("utf-8")
+        else:
+            content = (STATIC / name).read_bytes()
+        return Response(content, media_type=files[name], headers={**HEADERS, "Cache-Control": "public, max-age=3600"})
 
     @app.get("/case", include_in_schema=False)
     async def case_form(request: Request) -> HTMLResponse:
@@ -791,6 +831,26 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
         query = request.query_params
         return await page(request, pages.fora_page, query.get("municipality", "")[:200],
                           query.get("programme", "")[:200])
+
+    @app.get("/portfolio", include_in_schema=False)
+    async def portfolio_page(request: Request) -> HTMLResponse:
+        query = request.query_params
+        return await page(request, pages.portfolio_page, query.get("municipality", "")[:200],
+                          query.get("programme", "")[:200])
+
+    @app.get("/portfolio.xlsx", include_in_schema=False)
+    async def portfolio_xlsx(request: Request) -> Response:
+        query = request.query_params
+        lang = page_language(request)
+        place, programme = query.get("municipality", "")[:200], query.get("programme", "")[:200]
+        if not (place or programme):
+            return html(await work(pages.problem, lang, texts(lang)["portfolio_intro"]), 422)
+        try:
+            data = await work(pages.portfolio_xlsx, lang, place, programme)
+        except KundskabError as exc:
+            return await problem(lang, exc)
+        return attachment(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          "portfolio.xlsx")
 
     @app.get("/programme", include_in_schema=False)
     async def programme_page(request: Request) -> HTMLResponse:
