@@ -540,3 +540,22 @@ def test_role_crimes_suffered_and_area_as_the_api_takes_them(client: TestClient,
     assert 'id="r-victim" name="role" value="victim" aria-describedby="role-hint" checked' in page.text
     unknown_place = post_case(client, {**fields, "area": "atlantis-estate"})
     assert unknown_place.status_code == 200 and '<p class="warning"' in unknown_place.text
+
+
+def test_a_municipalitys_portfolio(client: TestClient, kb: Any) -> None:
+    from kundskab.portfolio_output import html_fragment
+    from kundskab.portfolios import portfolio
+
+    empty = client.get("/portfolio")
+    assert empty.status_code == 200 and 'name="municipality"' in empty.text
+    page = client.get("/portfolio?municipality=esbjerg")
+    assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
+    assert "<style" not in page.text and " style=" not in page.text  # the style is /static/portfolio.css
+    assert '<link rel="stylesheet" href="/static/portfolio.css">' in page.text
+    expected = html_fragment(portfolio(municipality="esbjerg", kb=kb, lang="da"), inline_style=False)
+    assert expected in page.text
+    css = client.get("/static/portfolio.css")
+    assert css.status_code == 200 and ".ks-portfolio" in css.text
+    workbook = client.get("/portfolio.xlsx?municipality=esbjerg")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+    assert client.get("/portfolio?municipality=atlantis").status_code == 404
