@@ -64,6 +64,9 @@ FIELD_NAMES: dict[str, str] = {
     "appliesTo": N_("Applies to"), "sector": N_("Sector"), "programmes": N_("Programmes"),
     "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"),
     "makes_moot": N_("Makes moot"),
+    "outsideRequirements": N_("Outside the programme's requirements"), "pages": N_("Pages"),
+    "underPrinciple": N_("Chapter on principle"), "developmentInitiative": N_("Development initiative"),
+    "fullyDescribed": N_("Fully described by the source"),
     "inferred": N_("Inferred by the editor (not said by the source)"),
     "stated_rest": N_("Every other link is stated in the cited sections."),
 }
@@ -617,19 +620,25 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
                       "its principles (stated, derived), its verdict (meets, falls-short, cannot-tell) "
                       "and why."))
 @lang_option()
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
-              show_default=True, help=N_("Output for people (text) or programs (json; csv with --programme)."))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text",
+              show_default=True,
+              help=N_("Output for people (text) or programs (json). With --programme also csv (UTF-8 "
+                      "with BOM, ';' between fields, as Danish Excel expects; Python reads it with "
+                      "csv.DictReader(open(f, encoding='utf-8-sig'), delimiter=';')) and xlsx (an Excel "
+                      "workbook, to --output FILE, or to stdout when it is not a terminal)."))
+@click.option("--output", "output", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+              help=N_("With --format xlsx: the workbook file to write (not overwritten if it exists)."))
 @click.option("--no-cache", "no_cache", is_flag=True,
               help=N_("Run the SHACL shapes even over files they were run over before (their result "
                       "is kept in the cache directory, keyed by the files' content)."))
 @store_option
 @handle_errors
-def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bool) -> None:
+def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bool, output: str | None) -> None:
     if programme is not None:
-        _check_programme(programme, strict, fmt, lang)
+        _check_programme(programme, strict, fmt, lang, output)
         return
-    if fmt == "csv":
-        fail(_("--format csv needs --programme"))
+    if fmt in ("csv", "xlsx"):
+        fail(_("--format {format} needs --programme").format(format=fmt))
     from kundskab.integrity import check as run_check
 
     kb = _kb()
@@ -650,9 +659,17 @@ def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bo
         sys.exit(EXIT_NEGATIVE)
 
 
-def _check_programme(programme: str, strict: bool, fmt: str, lang: str) -> None:
-    from kundskab.support import CSV_COLUMNS, assess_programme, report_lines, table_rows
+def _check_programme(programme: str, strict: bool, fmt: str, lang: str, output: str | None = None) -> None:
+    from pathlib import Path
 
+    from kundskab.support import assess_programme, report_lines, table_csv, write_xlsx
+
+    if output is not None and fmt != "xlsx":
+        fail(_("--output is for --format xlsx"))
+    if fmt == "xlsx" and output is None and sys.stdout.isatty():
+        fail(_("--format xlsx writes a workbook: give --output FILE, or send stdout to a file"))
+    if output is not None and Path(output).exists():
+        fail(_("{path} exists already; it is not overwritten").format(path=printable(output, 500)))
     kb = _kb()
     assessment = assess_programme(kb, programme, lang)
     if fmt == "json":
@@ -660,11 +677,20 @@ def _check_programme(programme: str, strict: bool, fmt: str, lang: str) -> None:
         data["strict"] = strict
         emit_json(data)
     elif fmt == "csv":
-        import csv
+        click.echo(table_csv(kb, assessment, lang), nl=False)
+    elif fmt == "xlsx":
+        import io
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(table_rows(assessment))
+        if output is not None:
+            try:
+                write_xlsx(kb, assessment, output, lang)
+            except OSError as exc:
+                raise OutputError.of(exc) from None
+        else:
+            workbook = io.BytesIO()
+            write_xlsx(kb, assessment, workbook, lang)
+            sys.stdout.buffer.write(workbook.getvalue())
+            sys.stdout.flush()
     else:
         click.echo("\n".join(report_lines(kb, assessment, lang)))
     if strict and any(row.failure for row in assessment.initiatives):

@@ -236,7 +236,7 @@ class CheckAnswer(_Answer):
 
 class SupportAnswer(_Answer):
     id: str
-    support: Literal["stated", "derived", "claimed"]
+    support: Literal["stated", "derived", "claimed", "placed"]
     source: str | None = None
     rule: str | None = None
     because: list[str] | None = None
@@ -248,7 +248,7 @@ class InitiativeRow(_Answer):
     id: str
     label: str
     in_scope: bool | None
-    verdict: Literal["meets", "falls-short", "cannot-tell"]
+    verdict: Literal["meets", "falls-short", "cannot-tell", "not-graded"]
     why: str
     principles: list[SupportAnswer]
 

@@ -22,7 +22,6 @@ inline style, no frame, forms to this origin only.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
@@ -487,7 +486,8 @@ class Pages:
         rows = []
         if data is not None:
             for row in data.initiatives:
-                by_kind: dict[str, list[str]] = {"stated": [], "derived": [], "claimed": []}
+                # The strategy's placement in a chapter is its own statement: shown as stated.
+                by_kind: dict[str, list[str]] = {"stated": [], "placed": [], "derived": [], "claimed": []}
                 extra = row.model_extra or {}
                 subgoals = [models.SupportAnswer.model_validate(s) for s in extra.get("subgoals") or []]
                 for p in [*row.principles, *subgoals]:
@@ -496,7 +496,8 @@ class Pages:
                 rows.append({"id": row.id, "label": row.label, "verdict": row.verdict,
                              "verdict_label": support_text(lang, row.verdict),
                              "in_scope": "unknown" if row.in_scope is None else str(row.in_scope).lower(),
-                             "stated": by_kind["stated"], "derived": by_kind["derived"],
+                             "stated": by_kind["placed"] + [p for p in by_kind["stated"] if p not in by_kind["placed"]],
+                             "derived": by_kind["derived"],
                              "claimed": by_kind["claimed"],
                              "possible": sorted({p["id"] for p in extra.get("possible") or []}),
                              "why": row.why, "scope": extra.get("scope", "")})
@@ -511,14 +512,19 @@ class Pages:
             name=lambda ident: self.label(ident, lang)))
 
     def table_csv(self, programme: str, lang: str) -> tuple[str, bytes]:
-        from kundskab.support import CSV_COLUMNS, assess_programme, table_rows
+        from kundskab.support import assess_programme, table_csv
 
         assessment = assess_programme(self.service.kb, programme, lang)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(table_rows(assessment))
-        return assessment.programme, out.getvalue().encode("utf-8-sig")  # Excel reads æøå with the BOM
+        # The same table as `check --programme --format csv`: BOM, ';', in the page's language.
+        return assessment.programme, table_csv(self.service.kb, assessment, lang).encode("utf-8")
+
+    def table_xlsx(self, programme: str, lang: str) -> tuple[str, bytes]:
+        from kundskab.support import assess_programme, write_xlsx
+
+        assessment = assess_programme(self.service.kb, programme, lang)
+        out = io.BytesIO()
+        write_xlsx(self.service.kb, assessment, out, lang)
+        return assessment.programme, out.getvalue()
 
     # -- a municipality's portfolio (kundskab.portfolios)
 
@@ -559,7 +565,7 @@ class Pages:
         return render("problem.html", **self.context(lang, "", message=message))
 
 
-XLSX = False  # set when the programme table's xlsx writer is there (check --programme --format xlsx)
+XLSX = True  # the programme table's xlsx writer is there (check --programme --format xlsx)
 # The table's columns, the name and verdict first (what a phone shows without scrolling).
 SORTABLE = ("label", "verdict", "in_scope", "stated", "derived", "claimed", "possible", "id")
 
@@ -869,6 +875,18 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
             code, _, message = error_for(exc, lang)
             return html(await work(pages.problem, lang, message), code)
         return attachment(data, "text/csv; charset=utf-8", f"{ident}.csv")
+
+    @app.get("/programme/{name}.xlsx", include_in_schema=False)
+    async def programme_xlsx(request: Request, name: str) -> Response:
+        lang = page_language(request)
+        try:
+            ident, data = await work(pages.table_xlsx, name[:200], lang)
+        except KundskabError as exc:
+            from kundskab.service import error_for
+
+            code, _, message = error_for(exc, lang)
+            return html(await work(pages.problem, lang, message), code)
+        return attachment(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{ident}.xlsx")
 
 
 def problem_response(status: int, message: str, lang: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:

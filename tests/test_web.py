@@ -443,7 +443,7 @@ def test_fora_by_place_and_programme(client: TestClient, kb: Any) -> None:
 
 
 def test_the_programme_table_sorts_by_links_and_downloads_csv(client: TestClient, kb: Any) -> None:
-    from kundskab.support import CSV_COLUMNS, assess_programme, table_rows
+    from kundskab.support import assess_programme, table_csv
 
     html = client.get("/programme?id=sikker-by-2018&sort=verdict&order=desc").text
     verdicts = re.findall(r'data-verdict="([a-z-]+)"', html)
@@ -455,8 +455,11 @@ def test_the_programme_table_sorts_by_links_and_downloads_csv(client: TestClient
     assert ids == sorted(ids)
     download = client.get("/programme/sikker-by-2018.csv")
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
-    assert rows == table_rows(assessment) and list(rows[0]) == list(CSV_COLUMNS)
+    assert download.content.decode("utf-8") == table_csv(kb, assessment, "da")  # BOM, ';', Danish
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig")), delimiter=";"))
+    assert [r[0] for r in rows[1:]] == [r.id for r in assessment.initiatives]
+    workbook = client.get("/programme/sikker-by-2018.xlsx")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
     assert client.get("/programme/ssp.csv").status_code == 404
 
 
