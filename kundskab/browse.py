@@ -136,7 +136,7 @@ def intervention_summary(kb: KnowledgeBase, concept: Concept, lang: str = "da") 
         "tier": rel.get("tier"),
         "target_groups": _as_list(rel.get("target_groups")),
         "fora": _as_list(rel.get("fora")),
-        "principles": _as_list(rel.get("principles")),
+        "principles": list(kb.principles_of(concept)),
         "subgoals": _as_list(rel.get("subgoals")),
         "actors": _as_list(rel.get("actors")),
         "crime_types": _as_list(rel.get("crime_types")),

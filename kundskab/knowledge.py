@@ -460,6 +460,12 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ catalogue
 
+    def principles_of(self, concept: Concept) -> tuple[str, ...]:
+        """The principles an intervention is linked to (ks:supportsPrinciple) or that the
+        chapter its programme places it in opens with (ks:inFocusArea, ks:underPrinciple)."""
+        placed = [p for a in concept.ref("inFocusArea") if a in self for p in self.get(a).ref("underPrinciple")]
+        return tuple(dict.fromkeys([*placed, *concept.ref("supportsPrinciple")]))
+
     def interventions(
         self,
         *,
@@ -487,7 +493,8 @@ class KnowledgeBase:
         ]
         result = []
         for concept in self.of_type("Intervention"):
-            if all(not wanted or wanted & set(concept.ref(prop)) for prop, wanted in filters):
+            if all(not wanted or wanted & set(self.principles_of(concept) if prop == "supportsPrinciple"
+                                              else concept.ref(prop)) for prop, wanted in filters):
                 result.append(concept)
         municipality, district = tuple(municipality), tuple(district)
         if municipality or district:
