@@ -24,7 +24,8 @@ SHOWN = {"place", "period", "area", "baseline", "baselineYear", "target", "targe
 # (cli.VALUE_NAMES) or the code itself, never the literal as text.
 CODES = {"scope", "status", "situation", "field", "errorCode", "requiredValue", "allowedValue",
          "appliesTo", "effectFollowUp", "version", "file", "minAge", "maxAge", "rank", "minCount",
-         "principleNumber", "inTryghedsindeks"}
+         "principleNumber", "inTryghedsindeks", "outsideRequirements", "developmentInitiative",
+         "fullyDescribed", "pages"}
 # A source document as published: its own Danish title, short title, publishers, place and year.
 DOCUMENT_NAMES = {"http://purl.org/dc/terms/title", "shortTitle", "http://purl.org/dc/terms/publisher",
                   "placeName", "year", "pagedSection"}  # pagedSection: its own headings, by page
