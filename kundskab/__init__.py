@@ -9,7 +9,8 @@
 
 The library's front door: `recommend` (a case -> `Recommendation`), `validate` (documents ->
 `ValidationReport` of `FileReport`s with `Problem`s), `check` (the knowledge base ->
-`CheckReport` of `Issue`s and `Finding`s), `load` (-> `KnowledgeBase` of `Concept`s).
+`CheckReport` of `Issue`s and `Finding`s), `portfolio` (initiatives -> `PortfolioReport`:
+coverage, holes, overlaps, network), `load` (-> `KnowledgeBase` of `Concept`s).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from kundskab.knowledge import Concept, KnowledgeBase, Source, load
 if TYPE_CHECKING:
     from kundskab.cases import Case
     from kundskab.integrity import CheckReport, Finding, Issue, check
+    from kundskab.portfolios import PortfolioReport, portfolio
     from kundskab.recommendation import Recommendation, Recommender, recommend
     from kundskab.rules import RuleSet
     from kundskab.validation import FileReport, Problem, ValidationReport, validate
@@ -51,6 +53,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeBaseError",
     "KundskabError",
+    "PortfolioReport",
     "Problem",
     "Recommendation",
     "Recommender",
@@ -62,6 +65,7 @@ __all__ = [
     "__version__",
     "check",
     "load",
+    "portfolio",
     "recommend",
     "validate",
 ]
@@ -82,6 +86,8 @@ _LAZY = {
     "recommend": "kundskab.recommendation",
     "RuleSet": "kundskab.rules",
     "check": "kundskab.integrity",
+    "PortfolioReport": "kundskab.portfolios",
+    "portfolio": "kundskab.portfolios",
 }
 
 

@@ -5,10 +5,13 @@ The CLI's `show` and `interventions` print exactly these objects.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
-from kundskab._names import fold
+from kundskab._memo import per_knowledge_base
+from kundskab._names import fold, loose
 from kundskab.errors import UnknownKindError
 from kundskab.knowledge import KIND_NAMES, Concept, KnowledgeBase
 
@@ -84,9 +87,9 @@ VALUE_KEYS = {
     "principleNumber": "number", "inTryghedsindeks": "in_tryghedsindeks",
     "version": "version", "note": "note", "scope": "scope", "status": "status",
     "situation": "situations", "area": "area", "shortTitle": "short_title", "file": "file",
-    "placeName": "place_name",
+    "placeName": "place_name", "pagedSection": "paged_sections",
 }
-LIST_VALUES = {"situations"}
+LIST_VALUES = {"situations", "paged_sections"}
 INTEGER_VALUES = {"min_age", "max_age", "rank", "min_count", "number"}
 
 
@@ -135,7 +138,7 @@ def intervention_summary(kb: KnowledgeBase, concept: Concept, lang: str = "da") 
         "tier": rel.get("tier"),
         "target_groups": _as_list(rel.get("target_groups")),
         "fora": _as_list(rel.get("fora")),
-        "principles": _as_list(rel.get("principles")),
+        "principles": list(kb.principles_of(concept)),
         "subgoals": _as_list(rel.get("subgoals")),
         "actors": _as_list(rel.get("actors")),
         "crime_types": _as_list(rel.get("crime_types")),
@@ -309,35 +312,95 @@ def list_concepts(kb: KnowledgeBase, kind: str, lang: str = "da", *, municipalit
     return items
 
 
+# Search as people search: every word of the text matches the start of a word somewhere
+# in the concept (id, labels, alt labels, definitions), folded for case and æ/ø/å; a
+# Danish ending on the word (skolen, pjækker) is tried without it; small words (fra, og,
+# the) count only when the text has nothing else. Ranked: the whole name, a name that
+# starts with the text, every word in the names, the words spread over names and
+# definitions, every word in a definition only.
+_WORD = re.compile(r"[^\W_]+")
+# Words that tell nothing in a search ("pjækker fra skolen"): Danish and English.
+_SMALL_WORDS = frozenset((
+    "af", "at", "de", "den", "der", "det", "du", "en", "er", "et", "for", "fra", "har", "i", "ikke",
+    "jeg", "med", "og", "om", "op", "på", "pa", "paa", "som", "til", "ud", "under", "ved", "vi",
+    "a", "an", "and", "are", "as", "be", "by", "from", "in", "is", "it", "of", "on", "or", "the",
+    "to", "with"))
+# Danish inflectional endings, longest first: a word is also tried without one, if what is
+# left has at least four letters (skolen -> skol, pjækker -> pjækk, bandernes -> band).
+_ENDINGS = ("ernes", "enes", "erne", "ene", "ers", "ens", "ets", "er", "en", "et", "es", "e", "s")
+
+
+def _stems(word: str) -> tuple[str, ...]:
+    found = [word]
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            found.append(word[: -len(ending)])
+    return tuple(dict.fromkeys(found))
+
+
+def _tokens(texts: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for text in texts:
+        folded = fold(text)
+        out.update(_WORD.findall(folded))
+        out.update(loose(t) for t in _WORD.findall(folded))
+    return out
+
+
+def _matches(stems: tuple[str, ...], tokens: AbstractSet[str]) -> bool:
+    """A word matches a field when a word of the field starts with it (or with a stem of it)."""
+    return any(t.startswith(s) for s in stems for t in tokens)
+
+
+class _SearchIndex:
+    """Each concept's words, folded, by field: names (id, labels, alt labels) and definitions."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.entries: list[tuple[Concept, frozenset[str], frozenset[str], frozenset[str]]] = []
+        for concept in kb:
+            names = [concept.id.replace("-", " "), *concept.labels.values(),
+                     *(alt for alts in concept.alt_labels.values() for alt in alts)]
+            whole = frozenset(k for n in names for k in (fold(n), loose(fold(n))))
+            self.entries.append((concept, whole, frozenset(_tokens(names)),
+                                 frozenset(_tokens(concept.definitions.values()))))
+
+
+_search_index = per_knowledge_base(_SearchIndex)
+
+
 def search(kb: KnowledgeBase, text: str, lang: str = "da", kind: str | None = None) -> list[dict[str, Any]]:
-    """Concepts whose id, labels or definitions contain every word of `text` (case, accents
-    and æ/ø/å folded), best first: exact names, then names that start with the text, then
-    names that contain the words, then definitions that do."""
-    words = fold(text).split()
-    if not words:
+    """Concepts that every word of `text` finds, best first (see _SMALL_WORDS and _ENDINGS):
+    each word matches the start of a word of the concept's id, labels, alt labels or
+    definitions, case and æ/ø/å folded; small words (fra, og, the) count only in a text of
+    nothing else. Ranked: the whole name; a name that starts with the text; every word in
+    the names; the words spread over names and definitions; every word in a definition."""
+    all_words = _WORD.findall(fold(text))
+    if not all_words:
         return []
+    words = [w for w in all_words if w not in _SMALL_WORDS] or all_words
+    stems = [tuple(dict.fromkeys(s for stem in _stems(w) for s in (stem, loose(stem)))) for w in words]
     class_name = kind_class(kb, kind) if kind else None
-    whole = " ".join(words)
+    whole = " ".join(_WORD.findall(fold(text)))
+    whole_keys = {whole, loose(whole)}
     found: list[tuple[int, str, dict[str, Any]]] = []
-    for concept in kb:
+    for concept, names, name_words, definition_words in _search_index(kb).entries:
         if class_name and not concept.is_a(class_name):
             continue
-        names = [fold(concept.id.replace("-", " ")), fold(concept.id)]
-        names += [fold(label) for label in concept.labels.values()]
-        names += [fold(alt) for alts in concept.alt_labels.values() for alt in alts]
-        definitions = " ".join(fold(d) for d in concept.definitions.values())
-        if whole in names:
-            rank, where = 0, "name"
-        elif any(name.startswith(whole) for name in names):
-            rank, where = 1, "name"
-        elif all(any(word in name for name in names) for word in words):
-            rank, where = 2, "name"
-        elif all(word in definitions for word in words):
-            rank, where = 3, "definition"
+        in_names = [_matches(s, name_words) for s in stems]
+        if all(in_names):
+            if whole_keys & names:
+                rank = 0
+            elif any(n.startswith(k) for n in names for k in whole_keys):
+                rank = 1
+            else:
+                rank = 2
+        elif all(hit or _matches(s, definition_words) for hit, s in zip(in_names, stems, strict=True)):
+            rank = 3 if any(in_names) else 4
         else:
             continue
         item = _entry(kb, concept, lang)
         item["type_label"] = kb.class_label(concept.type, lang)
-        item["matched"] = where
+        item["matched"] = "name" if rank <= 2 else "definition"
         found.append((rank, concept.id, item))
     return [item for _, _, item in sorted(found, key=lambda f: (f[0], f[1]))]
+

@@ -25,7 +25,7 @@ import click
 from kundskab import __version__
 from kundskab._click import Group, lang_option, root_lang_option, speak_our_language, start_language
 from kundskab._names import printable
-from kundskab.errors import KundskabError
+from kundskab.errors import KundskabError, os_reason
 from kundskab.i18n import N_, language, ngettext
 from kundskab.i18n import gettext as _
 
@@ -58,12 +58,15 @@ FIELD_NAMES: dict[str, str] = {
     "situations": N_("Situation"), "area": N_("Area"), "municipality": N_("Municipality/police district"),
     "file": N_("File"), "partOf": N_("Part of"),
     "minTier": N_("Lowest tier"), "maxTier": N_("Highest tier"), "shortTitle": N_("Short title"),
-    "short_title": N_("Short title"),
+    "short_title": N_("Short title"), "paged_sections": N_("Sections by page"),
     "placeName": N_("Place name"), "place_name": N_("Place name"), "http://purl.org/dc/terms/title": N_("Title"),
     "http://purl.org/dc/terms/publisher": N_("Publisher"), "effectFollowUp": N_("Effect follow-up"),
     "appliesTo": N_("Applies to"), "sector": N_("Sector"), "programmes": N_("Programmes"),
     "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"),
     "makes_moot": N_("Makes moot"), "presupposes": N_("Presupposes"), "takes_over": N_("Takes over from"),
+    "outsideRequirements": N_("Outside the programme's requirements"), "pages": N_("Pages"),
+    "underPrinciple": N_("Chapter on principle"), "developmentInitiative": N_("Development initiative"),
+    "fullyDescribed": N_("Fully described by the source"),
     "inferred": N_("Inferred by the editor (not said by the source)"),
     "stated_rest": N_("Every other link is stated in the cited sections."),
 }
@@ -87,11 +90,12 @@ UNKNOWN = "unknown"  # what the knowledge base says where a source is silent
 
 
 def value_name(key: str, value: str) -> str:
-    """A coded value as text output shows it: its name in the current language and the code."""
+    """A coded value as text output shows it: its name in the current language (JSON has
+    the code)."""
     if value == UNKNOWN:
         return _("unknown")
     name = VALUE_NAMES.get(key, {}).get(value)
-    return _(name) + f" ({value})" if name else value
+    return _(name) if name else value
 
 
 # ---------------------------------------------------------------------------- errors
@@ -161,24 +165,8 @@ def _is_write_error(exc: BaseException) -> TypeGuard[OSError]:
     return isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS)
 
 
-# The operating system's reasons a user meets most, in the catalogue: strerror is English
-# whatever --lang says.
-OS_REASONS: dict[int, str] = {
-    errno.EPIPE: N_("the program reading the output has stopped"),
-    errno.ENOSPC: N_("no space left on the device"),
-    errno.EDQUOT: N_("disk quota exceeded"),
-    errno.EFBIG: N_("the file is too large"),
-    errno.ENOENT: N_("no such file or directory"),
-    errno.EACCES: N_("permission denied"),
-    errno.EISDIR: N_("is a directory"),
-    errno.ENOTDIR: N_("not a directory"),
-}
-
-
 def _reason(exc: OSError) -> str:
-    if exc.errno in OS_REASONS:
-        return _(OS_REASONS[exc.errno])
-    return exc.strerror or str(exc) or type(exc).__name__
+    return _(os_reason(exc))
 
 
 def _where(exc: OSError) -> str:
@@ -413,7 +401,7 @@ def _fmt_value(value: Any, key: str = "") -> str:
     return value_name(key, value) if isinstance(value, str) else str(value)
 
 
-def _print_concept(data: dict[str, Any], lang: str) -> None:
+def _print_concept(data: dict[str, Any], lang: str, verbose: bool = False) -> None:
     click.secho(f"{data['label']}  [{data['id']}]", bold=True)
     other = "en" if lang == "da" else "da"
     click.echo(f"  {field_name('type')}: {data['type_label']} ({data['type']})")
@@ -453,8 +441,9 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
             _print_indicator(ind, lang, "    ")
     if data.get("interventions"):
         items = data["interventions"]
-        click.echo(f"  {field_name('interventions')} ({len(items)}): "
-                   + ", ".join(i["id"] for i in items[:12]) + (" …" if len(items) > 12 else ""))
+        click.echo(f"  {field_name('interventions')} ({len(items)}):")
+        for item in items:
+            click.echo(f"    - {item['label']} [{item['id']}]")
     if data.get("inferred"):
         # The editor's notes are in English, and in Danish where written (ontology/README.md).
         danish = lang == "da"
@@ -468,7 +457,9 @@ def _print_concept(data: dict[str, Any], lang: str) -> None:
         click.echo(f"  {field_name('stated_rest')}")
     click.echo(f"  {field_name('sources')}:")
     for source in data["sources"]:
-        click.echo(f"    - {_citation(source, lang)}  [{source['file']}]")
+        # The file name means nothing to a reader: JSON and --verbose have it.
+        file = f"  [{source['file']}]" if verbose else ""
+        click.echo(f"    - {_citation(source, lang)}{file}")
 
 
 def _citation(source: dict[str, Any] | str, lang: str) -> str:
@@ -477,8 +468,8 @@ def _citation(source: dict[str, Any] | str, lang: str) -> str:
     from kundskab.knowledge import Source
 
     if isinstance(source, str):
-        return Source.parse(source, _kb().source_titles).citation(lang)
-    return Source(source["file"], source.get("section"), source.get("title")).citation(lang)
+        return Source.parse(source, _kb().source_titles, _kb().source_pages).citation(lang)
+    return Source(source["file"], source.get("section"), source.get("title"), source.get("page")).citation(lang)
 
 
 def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
@@ -500,10 +491,11 @@ def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
     ),
 )
 @click.argument("name", shell_complete=complete_ids())
+@click.option("--verbose", "-v", is_flag=True, help=N_("Also the file name of each source."))
 @output_options
 @store_option
 @handle_errors
-def show(name: str, fmt: str, lang: str) -> None:
+def show(name: str, verbose: bool, fmt: str, lang: str) -> None:
     from kundskab.browse import describe, kind_class, kind_name
     from kundskab.errors import KundskabError, UnknownConceptError
 
@@ -521,7 +513,7 @@ def show(name: str, fmt: str, lang: str) -> None:
     if fmt == "json":
         emit_json(data)
     else:
-        _print_concept(data, lang)
+        _print_concept(data, lang, verbose)
 
 
 def place_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -628,19 +620,25 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
                       "its principles (stated, derived), its verdict (meets, falls-short, cannot-tell) "
                       "and why."))
 @lang_option()
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
-              show_default=True, help=N_("Output for people (text) or programs (json; csv with --programme)."))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text",
+              show_default=True,
+              help=N_("Output for people (text) or programs (json). With --programme also csv (UTF-8 "
+                      "with BOM, ';' between fields, as Danish Excel expects; Python reads it with "
+                      "csv.DictReader(open(f, encoding='utf-8-sig'), delimiter=';')) and xlsx (an Excel "
+                      "workbook, to --output FILE, or to stdout when it is not a terminal)."))
+@click.option("--output", "output", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+              help=N_("With --format xlsx: the workbook file to write (not overwritten if it exists)."))
 @click.option("--no-cache", "no_cache", is_flag=True,
               help=N_("Run the SHACL shapes even over files they were run over before (their result "
                       "is kept in the cache directory, keyed by the files' content)."))
 @store_option
 @handle_errors
-def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bool) -> None:
+def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bool, output: str | None) -> None:
     if programme is not None:
-        _check_programme(programme, strict, fmt, lang)
+        _check_programme(programme, strict, fmt, lang, output)
         return
-    if fmt == "csv":
-        fail(_("--format csv needs --programme"))
+    if fmt in ("csv", "xlsx"):
+        fail(_("--format {format} needs --programme").format(format=fmt))
     from kundskab.integrity import check as run_check
 
     kb = _kb()
@@ -661,9 +659,17 @@ def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bo
         sys.exit(EXIT_NEGATIVE)
 
 
-def _check_programme(programme: str, strict: bool, fmt: str, lang: str) -> None:
-    from kundskab.support import CSV_COLUMNS, assess_programme, report_lines, table_rows
+def _check_programme(programme: str, strict: bool, fmt: str, lang: str, output: str | None = None) -> None:
+    from pathlib import Path
 
+    from kundskab.support import assess_programme, report_lines, table_csv, write_xlsx
+
+    if output is not None and fmt != "xlsx":
+        fail(_("--output is for --format xlsx"))
+    if fmt == "xlsx" and output is None and sys.stdout.isatty():
+        fail(_("--format xlsx writes a workbook: give --output FILE, or send stdout to a file"))
+    if output is not None and Path(output).exists():
+        fail(_("{path} exists already; it is not overwritten").format(path=printable(output, 500)))
     kb = _kb()
     assessment = assess_programme(kb, programme, lang)
     if fmt == "json":
@@ -671,11 +677,20 @@ def _check_programme(programme: str, strict: bool, fmt: str, lang: str) -> None:
         data["strict"] = strict
         emit_json(data)
     elif fmt == "csv":
-        import csv
+        click.echo(table_csv(kb, assessment, lang), nl=False)
+    elif fmt == "xlsx":
+        import io
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(table_rows(assessment))
+        if output is not None:
+            try:
+                write_xlsx(kb, assessment, output, lang)
+            except OSError as exc:
+                raise OutputError.of(exc) from None
+        else:
+            workbook = io.BytesIO()
+            write_xlsx(kb, assessment, workbook, lang)
+            sys.stdout.buffer.write(workbook.getvalue())
+            sys.stdout.flush()
     else:
         click.echo("\n".join(report_lines(kb, assessment, lang)))
     if strict and any(row.failure for row in assessment.initiatives):
@@ -770,9 +785,12 @@ def list_command(kind: str | None, municipality: tuple[str, ...], district: tupl
 
 
 @main.command(
-    help=N_("Find concepts whose id, Danish or English name or definition contains every word of\n"
-            "TEXT (case and æ/ø/å folded). Exit 1 when nothing matches."),
+    help=N_("Find concepts as people search: every word of TEXT starts a word somewhere in a\n"
+            "concept's id, Danish or English name, other names or definition (case and æ/ø/å folded,\n"
+            "so 'pjaekker' and 'pjækker' are one; 'skolen' also finds 'skole'; small words such as 'fra'\n"
+            "and 'og' are left out). Names first, then definitions. Exit 1 when nothing matches."),
     examples=(
+        'kundskab search "pjækker fra skolen"',
         'kundskab search bande',
         'kundskab search skole --kind factors',
         "kundskab search 'victim support' --lang en --format json",
@@ -832,7 +850,9 @@ def _print_recommendation(rec: Any, lang: str) -> None:
                 rule=rule, premises=", ".join(_premise(p, kb, lang) for p in premises),
                 source=_citation(source, lang)))
 
-    none = _("none")
+    # An empty section says why: mostly the age is not known yet, which the rules need.
+    none = (_("none yet: they depend on the age, which the case does not give") if rec.age is None
+            else _("none: no rule found one for this case"))
     if any(e["conclusion"] == "role:relative" for e in data["explanation"]):  # a parent asks
         click.echo("\n" + _("Who asks") + ":")
         because("role:relative")
@@ -878,7 +898,8 @@ def _print_recommendation(rec: Any, lang: str) -> None:
                 new_fora = ", ".join(kb.label(f, lang) for f in change["new_fora"])
                 effects.append(_("new fora: {fora}").format(fora=new_fora))
             detail = f" ({'; '.join(effects)})" if effects else ""
-            click.echo(f"  · {q['label']}? [{q['factor']}]{detail}")
+            label = q["label"][:1].upper() + q["label"][1:]  # "alder" begins a line: "Alder?"
+            click.echo(f"  · {label}? [{q['factor']}]{detail}")
     click.echo(f"\nkb {data['kb_version']}")
 
 
@@ -934,7 +955,8 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
                area: str | None = None) -> dict[str, Any]:
     """Ask the age (checked at once; "14" or "14 år"), then, one at a time, the first open
     question (the one a consultant would ask next), until no open question is left.
-    Returns the case as answered, with the municipality given on the command line."""
+    Returns the case as answered (in `municipality` and `area`, if given, so that the
+    questions and the answer know the place)."""
     from kundskab.cases import MAX_AGE, parse_answer
     from kundskab.errors import CaseError
 
@@ -989,6 +1011,7 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
         'echo \'{"age": 16, "factors": ["offence-committed"]}\' | kundskab recommend -',
         'kundskab recommend --batch cases.jsonl --jobs 2 > results.jsonl',
         'kundskab recommend --interview --lang en',
+        'kundskab recommend --interview --municipality Aalborg',
     ),
 )
 @click.argument("case_file", required=False)
@@ -1011,7 +1034,8 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
 @click.option("--batch", "batch", metavar="FILE.jsonl|-",
               help=N_("One case per line in, one JSON result per line out."))
 @click.option("--interview", is_flag=True,
-              help=N_("Ask for the age, then only the factors whose answer would change the recommendation."))
+              help=N_("Ask for the age, then only the factors whose answer would change the recommendation "
+                      "(with --municipality: for a case of that place)."))
 @click.option("--limit", type=click.IntRange(1, 100), help=N_("How many interventions to list."))
 @click.option("--questions", type=click.IntRange(0, 100),
               help=N_("How many open questions to list (default 5, the most informative first)."))
@@ -1033,7 +1057,7 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
              bool(batch), interview]
     if sum(given) != 1:
         raise click.UsageError(_("give exactly one of: CASE_FILE (or -), --age/--factor/--offence/--municipality, "
-                                 "--batch, --interview"))
+                                 "--batch, --interview (with --municipality if you like)"))
     if batch:
         _run_batch(_recommender(), batch, lang, limit, jobs, questions)
         return
@@ -1281,6 +1305,78 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
                 warnings=warnings), err=True)
     if not report.ok or (strict and warnings):
         sys.exit(EXIT_NEGATIVE)
+
+
+@main.command(
+    help=N_("Coverage, holes and overlaps of a set of initiatives.\n"
+            "\n"
+            "PATHS are initiative documents (files or folders, validated first: invalid ones are\n"
+            "reported and left out); --programme, --municipality and --district add the catalogue's\n"
+            "measures. The report covers risk profiles (age band × risk domain × tier), target\n"
+            "groups, crime types, the person's role, principles, sub-goals, areas of effort and\n"
+            "goals; holes are needs a source states that no initiative covers, ranked; the network\n"
+            "shows who carries the most. Exit 1 when a document is invalid (the rest is analysed)."),
+    examples=(
+        "kundskab portfolio --programme vestegn-2013",
+        "kundskab portfolio --municipality herlev --html herlev.html",
+        "kundskab portfolio initiativer/ --programme sikker-by-2018 --format xlsx -o portefolje.xlsx",
+    ),
+)
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=True, dir_okay=True))
+@click.option("--programme", default=None, metavar="ID", shell_complete=complete_ids("Programme"),
+              help=N_("The catalogue's measures of this programme (id or name); its needs are the scope."))
+@click.option("--municipality", default=None, metavar="NAME", shell_complete=complete_ids("Municipality"),
+              help=N_("The catalogue's measures in this municipality."))
+@click.option("--district", default=None, metavar="NAME", shell_complete=complete_ids("PoliceDistrict"),
+              help=N_("The catalogue's measures in this police district and its municipalities."))
+@click.option("--html", "html_file", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+              help=N_("Also write the report as one self-contained HTML page to FILE."))
+@click.option("-o", "--output", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+              help=N_("Write the report to FILE instead of stdout (needed for xlsx on a terminal)."))
+@lang_option()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text",
+              show_default=True, help=N_("Text tables, JSON, CSV or xlsx (CSV and xlsx for a Danish Excel)."))
+@store_option
+@handle_errors
+def portfolio(paths: tuple[str, ...], programme: str | None, municipality: str | None, district: str | None,
+              html_file: str | None, output: str | None, fmt: str, lang: str) -> None:
+    from kundskab import portfolio_output as render
+    from kundskab.portfolios import portfolio as analyse
+
+    report = analyse(paths, programme=programme, municipality=municipality, district=district,
+                     kb=_kb(), lang=lang)
+    data: bytes
+    if fmt == "json":
+        text = json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
+        data = (_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n").encode("utf-8")
+    elif fmt == "csv":
+        data = render.csv_text(report).encode("utf-8")
+    elif fmt == "xlsx":
+        if output is None and sys.stdout.isatty():
+            fail(_("--format xlsx writes a binary file: give -o FILE or redirect stdout"))
+        data = render.xlsx_bytes(report)
+    else:
+        data = ("\n".join(render.text_lines(report)) + "\n").encode("utf-8")
+    if html_file is not None:
+        _write_file(html_file, render.html_page(report).encode("utf-8"))
+        click.echo(_("page written to {path}").format(path=printable(html_file, 500)), err=True)
+    if output is not None:
+        _write_file(output, data)
+    elif fmt in ("csv", "xlsx"):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+    if report.invalid:
+        sys.exit(EXIT_NEGATIVE)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise OutputError.of(exc) from None
 
 
 @main.command(

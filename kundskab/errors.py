@@ -6,6 +6,7 @@ messages and exit codes (2 for bad input) at its edge.
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from kundskab.i18n import N_, SOURCE_LANGUAGE, Text, gettext
@@ -21,6 +22,7 @@ __all__ = [
     "KundskabError",
     "RequestError",
     "RuleError",
+    "TooManyDocumentsError",
     "UnknownConceptError",
     "UnknownKindError",
 ]
@@ -158,6 +160,16 @@ class DocumentError(KundskabError, ValueError):
         super().__init__(message, **params)
 
 
+class TooManyDocumentsError(DocumentError):
+    """More documents than one run takes (`kundskab portfolio`: kundskab.portfolios.MAX_DOCUMENTS)."""
+
+    code = "too-many-documents"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(N_("more than {limit} documents; at most {limit} are analysed in one portfolio"),
+                         self.code, limit=limit)
+
+
 # Kinds of concept as messages name them ("unknown factor 'x'"), by class.
 KIND_WORDS: dict[str, Text] = {
     "Tier": N_("tier"), "Programme": N_("programme"), "Principle": N_("principle"),
@@ -182,3 +194,39 @@ def kind_word(kind: str | None) -> str | None:
         if class_name.casefold() == from_kind_name:
             return text
     return kind
+
+
+# The operating system's reasons a user meets most, in the catalogue: strerror is English
+# whatever the language, and str() of an OSError reads "[Errno 111] Connection refused".
+OS_REASONS: dict[int, Text] = {
+    errno.EPIPE: N_("the program reading the output has stopped"),
+    errno.ENOSPC: N_("no space left on the device"),
+    errno.EDQUOT: N_("disk quota exceeded"),
+    errno.EFBIG: N_("the file is too large"),
+    errno.ENOENT: N_("no such file or directory"),
+    errno.EACCES: N_("permission denied"),
+    errno.EISDIR: N_("is a directory"),
+    errno.ENOTDIR: N_("not a directory"),
+    errno.ECONNREFUSED: N_("the connection was refused: nothing answers at that address"),
+    errno.ECONNRESET: N_("the other end broke off the connection"),
+    errno.ETIMEDOUT: N_("no answer in time"),
+    errno.EHOSTUNREACH: N_("the host cannot be reached"),
+    errno.ENETUNREACH: N_("the network cannot be reached"),
+}
+
+
+def os_reason(exc: BaseException) -> Text | str:
+    """Why an operating-system or network error happened, as a catalogue message where the
+    reason is one people meet (translate it with gettext); else the system's own words."""
+    import socket
+
+    errno_value = getattr(exc, "errno", None)
+    if isinstance(errno_value, int) and errno_value in OS_REASONS:
+        return OS_REASONS[errno_value]
+    if isinstance(exc, socket.gaierror):
+        return N_("the host name is not known")
+    if isinstance(exc, TimeoutError):
+        return N_("no answer in time")
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__

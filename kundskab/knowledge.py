@@ -7,6 +7,7 @@ once per change of the ontology, not once per run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -47,6 +48,9 @@ KIND_NAMES = {
 
 
 SECTION_WORD = {"da": "afsnit", "en": "section"}
+PAGE_WORD = {"da": "side", "en": "page"}
+# A section cited by page and heading: "s. 7 Fokus på kriminalitetstruede børn og unge".
+_PAGED_SECTION = re.compile(r"s\. (\d+) (.+)", re.S)
 # A citation of a public record (ontology/concepts/public-records.ttl) rather than a seed file.
 PUBLIC_RECORD_PREFIX = "public:"
 
@@ -56,20 +60,27 @@ class Source(Frozen):
     person knows the document by (its ks:SourceDocument record's short title; the file
     name where the knowledge base has no record of it)."""
 
-    _fields = ("file", "section", "title")
+    _fields = ("file", "section", "title", "page")
     file: str
     section: str | None
     title: str | None
+    page: int | None  # where the source has pages and the knowledge base knows it
 
-    def __init__(self, file: str, section: str | None, title: str | None = None) -> None:
+    def __init__(self, file: str, section: str | None, title: str | None = None, page: int | None = None) -> None:
+        paged = _PAGED_SECTION.match(section) if section and page is None else None
         set_field(self, "file", file)
         set_field(self, "section", section)
         set_field(self, "title", title)
+        set_field(self, "page", int(paged.group(1)) if paged else page)
 
     @classmethod
-    def parse(cls, text: str, titles: Mapping[str, str] | None = None) -> Source:
+    def parse(cls, text: str, titles: Mapping[str, str] | None = None,
+              pages: Mapping[str, int] | None = None) -> Source:
+        """A citation "FILE#Section"; `titles` by file, `pages` by citation (KnowledgeBase's
+        source_titles and source_pages)."""
         file, _, section = text.partition("#")
-        return cls(file=file, section=section or None, title=(titles or {}).get(file))
+        return cls(file=file, section=section or None, title=(titles or {}).get(file),
+                   page=(pages or {}).get(text))
 
     def __str__(self) -> str:
         return f"{self.file}#{self.section}" if self.section else self.file
@@ -82,15 +93,23 @@ class Source(Frozen):
 
     def citation(self, lang: str = "da") -> str:
         """The source as a person reads it, e.g. "Esbjerg lokalråd, handlingsplan 2011,
-        afsnit 'SSP og SSP+'"."""
+        afsnit 'SSP og SSP+'"; a section cited with its page ("s. 7 Heading", the
+        convention for a source with pages) as "…, afsnit 'Heading', side 7"."""
         title = self.title or self.file
         if not self.section:
             return title
-        return f"{title}, {SECTION_WORD.get(lang, SECTION_WORD['en'])} '{self.section}'"
+        section = self.section
+        paged = _PAGED_SECTION.match(section)
+        if paged:
+            section = paged.group(2)
+        text = f"{title}, {SECTION_WORD.get(lang, SECTION_WORD['en'])} '{section}'"
+        return f"{text}, {PAGE_WORD.get(lang, PAGE_WORD['en'])} {self.page}" if self.page else text
 
-    def as_dict(self) -> dict[str, str | bool | None]:
-        out: dict[str, str | bool | None] = {"file": self.file, "section": self.section,
+    def as_dict(self) -> dict[str, str | int | bool | None]:
+        out: dict[str, str | int | bool | None] = {"file": self.file, "section": self.section,
                                              "title": self.title or self.file}
+        if self.page is not None:
+            out["page"] = self.page
         if self.public:
             out["public_record"] = True
         return out
@@ -256,6 +275,17 @@ class KnowledgeBase:
                     if title:
                         self.source_titles[file] = title
         titles = self.source_titles
+        # The page of a section, where a source document has pages and its record says on
+        # which ("s. 4 5. Mål og delmål" in ks:pagedSection), by citation "FILE#Section".
+        self.source_pages: dict[str, int] = {}
+        for entry in model["concepts"].values():
+            if "SourceDocument" in entry["types"]:
+                for file in (v for v in entry["values"].get("file", ()) if isinstance(v, str)):
+                    for paged in entry["values"].get("pagedSection", ()):
+                        found = _PAGED_SECTION.match(paged if isinstance(paged, str) else paged["value"])
+                        if found:
+                            self.source_pages[f"{file}#{found.group(2)}"] = int(found.group(1))
+        pages = self.source_pages
         self._concepts: dict[str, Concept] = {
             ident: Concept(
                 id=ident,
@@ -263,7 +293,7 @@ class KnowledgeBase:
                 labels=entry["labels"],
                 alt_labels={k: tuple(v) for k, v in entry["alt_labels"].items()},
                 definitions=entry["definition"],
-                sources=tuple(Source.parse(s, titles) for s in entry["sources"]),
+                sources=tuple(Source.parse(s, titles, pages) for s in entry["sources"]),
                 refs={k: tuple(v) for k, v in entry["refs"].items()},
                 values={k: tuple(v) for k, v in entry["values"].items()},
                 inferred=tuple(entry.get("inferred", ())),
@@ -420,9 +450,21 @@ class KnowledgeBase:
                 for label in concept.labels.values():
                     keys.setdefault(fold(label), concept.id)
             self._suggestion_keys[class_name] = keys
-        return nearest(name, keys, n)
+        found = nearest(name, keys, n)
+        if not found and (class_name is None or class_name in self.classes):
+            # No name spelt like it: those whose words it starts ('unge' -> 'Unge lovovertrædere').
+            from kundskab.browse import search
+
+            found = [item["id"] for item in search(self, name, kind=class_name)[:n]]
+        return found
 
     # ------------------------------------------------------------------ catalogue
+
+    def principles_of(self, concept: Concept) -> tuple[str, ...]:
+        """The principles an intervention is linked to (ks:supportsPrinciple) or that the
+        chapter its programme places it in opens with (ks:inFocusArea, ks:underPrinciple)."""
+        placed = [p for a in concept.ref("inFocusArea") if a in self for p in self.get(a).ref("underPrinciple")]
+        return tuple(dict.fromkeys([*placed, *concept.ref("supportsPrinciple")]))
 
     def interventions(
         self,
@@ -451,7 +493,8 @@ class KnowledgeBase:
         ]
         result = []
         for concept in self.of_type("Intervention"):
-            if all(not wanted or wanted & set(concept.ref(prop)) for prop, wanted in filters):
+            if all(not wanted or wanted & set(self.principles_of(concept) if prop == "supportsPrinciple"
+                                              else concept.ref(prop)) for prop, wanted in filters):
                 result.append(concept)
         municipality, district = tuple(municipality), tuple(district)
         if municipality or district:

@@ -183,6 +183,39 @@ class ValidateRequest(BaseModel):
     content: str = Field(..., description="The document's text.")
 
 
+class PortfolioDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(..., min_length=1, max_length=255,
+                          description="Its extension gives the format: .md, .yaml, .yml, .ttl, .jsonld.")
+    content: str = Field(..., description="The document's text.")
+
+
+class PortfolioRequest(BaseModel):
+    """The body of `POST /v1/portfolio`: documents (each as `POST /v1/validate` takes one)
+    and/or the catalogue's measures of a programme, municipality or police district."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[PortfolioDocument] = Field(default_factory=list, max_length=10_000)
+    programme: str | None = Field(None, min_length=1, max_length=200)
+    municipality: str | None = Field(None, min_length=1, max_length=200)
+    district: str | None = Field(None, min_length=1, max_length=200)
+
+
+class PortfolioAnswer(_Answer):
+    """`portfolio --format json`: scope, initiatives, invalid documents, the profile heat map,
+    coverage, holes (ranked, each with its sources), uncertain needs, overlaps, the network."""
+
+    scope: dict[str, Any]
+    initiatives: list[dict[str, Any]]
+    invalid: list[dict[str, Any]]
+    holes: list[dict[str, Any]]
+    overlaps: list[dict[str, Any]]
+    network: dict[str, Any]
+    summary: dict[str, int]
+
+
 class SourceRef(_Answer):
     file: str
     section: str | None
@@ -222,7 +255,7 @@ class CheckAnswer(_Answer):
 
 class SupportAnswer(_Answer):
     id: str
-    support: Literal["stated", "derived", "claimed"]
+    support: Literal["stated", "derived", "claimed", "placed"]
     source: str | None = None
     rule: str | None = None
     because: list[str] | None = None
@@ -234,7 +267,7 @@ class InitiativeRow(_Answer):
     id: str
     label: str
     in_scope: bool | None
-    verdict: Literal["meets", "falls-short", "cannot-tell"]
+    verdict: Literal["meets", "falls-short", "cannot-tell", "not-graded"]
     why: str
     principles: list[SupportAnswer]
 

@@ -17,8 +17,10 @@ from kundskab.knowledge import Concept, KnowledgeBase
 __all__ = ["Requirement", "parts", "programmes_of", "requirements"]
 
 # Where a requirement applies (ks:appliesTo): "funded" means only initiatives funded under
-# the programme; absent means every initiative of the programme.
+# the programme; "development" only the working groups and development initiatives the
+# programme sets up (ks:developmentInitiative); absent means every initiative of the programme.
 FUNDED = "funded"
+DEVELOPMENT = "development"
 
 
 @dataclass(frozen=True)

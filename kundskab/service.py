@@ -371,6 +371,28 @@ class Service:
         out["kb_version"] = kb.version
         return out
 
+    def portfolio(self, request: Any, lang: str, fmt: str, document_limit: int) -> dict[str, Any] | str:
+        """`portfolio --format json` of the documents and catalogue measures asked for; with
+        `fmt` "html", the report's HTML fragment (kundskab.portfolio_output.html_fragment).
+        A document larger than `POST /v1/validate` takes (its body as that endpoint would
+        receive it) is refused as that endpoint refuses it, `file-too-large`, and listed
+        among the invalid ones; the others go on."""
+        from kundskab.portfolio_output import html_fragment
+        from kundskab.portfolios import portfolio
+
+        documents: list[tuple[str, str | DocumentError]] = []
+        for document in request.documents:
+            body = json.dumps({"filename": document.filename, "content": document.content}, ensure_ascii=False)
+            if len(body.encode("utf-8", "surrogatepass")) > document_limit:
+                documents.append((document.filename,
+                                  DocumentError(BODY_TOO_LARGE, "file-too-large", limit=document_limit)))
+            else:
+                documents.append((document.filename, document.content))
+        report = portfolio(documents=documents,
+                           programme=request.programme, municipality=request.municipality,
+                           district=request.district, kb=self.kb, lang=lang)
+        return html_fragment(report) if fmt == "html" else report.as_dict()
+
     def interventions(self, filters: dict[str, list[str]], lang: str) -> list[dict[str, Any]]:
         from kundskab.browse import intervention_summary
 
@@ -695,6 +717,18 @@ def create_app(service: Service | None = None, limits: Limits | None = None, *,
     async def validate(request: Request, document: models.ValidateRequest, lang: LangQuery = None) -> JSONResponse:
         return JSONResponse(await work(service.validate, document.filename, document.content,
                                        _language(request, lang), limits.seconds, pool=validating))
+
+    @app.post("/v1/portfolio", response_model=models.PortfolioAnswer, responses={
+                  **ERRORS, 200: {"content": {"text/html": {"schema": {"type": "string"}}},
+                                  "description": "The report (JSON), or with format=html its HTML fragment"}},
+              summary="Coverage, holes and overlaps of initiative documents and/or catalogue measures")
+    async def portfolio(request: Request, body: models.PortfolioRequest, lang: LangQuery = None,
+                        fmt: Annotated[Literal["json", "html"], Query(alias="format")] = "json") -> Response:
+        answer = await work(service.portfolio, body, _language(request, lang), fmt,
+                            limits.body_limit("/v1/validate"))
+        if isinstance(answer, str):
+            return Response(content=answer, media_type="text/html; charset=utf-8")
+        return JSONResponse(answer)
 
     @app.get("/v1/interventions", response_model=list[models.InterventionSummary], responses=ERRORS,
              summary="The catalogue, filtered (filters combine with AND, repeated values with OR)")

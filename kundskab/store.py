@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kundskab import _paths, _vocab
-from kundskab.errors import KnowledgeBaseError
+from kundskab.errors import KnowledgeBaseError, os_reason
 from kundskab.i18n import N_
 from kundskab.knowledge import KnowledgeBase
 
@@ -223,7 +223,8 @@ def _exchange(target: _Target, method: str, data: bytes | None, headers: dict[st
     except (OSError, http.client.HTTPException, ValueError) as exc:
         if cut.is_set():
             raise late from None
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        # In words a person reads, in their language ("[Errno 111] Connection refused" is neither).
+        reason = os_reason(exc)
         raise KnowledgeBaseError(N_("cannot reach the store at {url}: {reason}"), url=shown, reason=reason) from None
     finally:
         watchdog.cancel()

@@ -1,19 +1,29 @@
 """Which principles an initiative supports, and on what ground; programme verdicts.
 
-Three kinds of support are kept apart everywhere:
+Four kinds of support are kept apart everywhere; the first three count:
 
+- placed: the programme's own document places the initiative in the chapter that opens
+  with the principle (ks:inFocusArea on a ks:FocusArea with ks:underPrinciple), with the
+  chapter's pages. The strategy's placement is its statement, so it counts;
 - stated: the source (a catalogue link that no ks:inferred node marks as the editor's
   reading) or the document itself says so, with its section or line;
 - derived: a rule of rules/principles.yaml concludes it from the initiative's facts
   (partners and their sectors, fora, target groups, factors, evidence, effect follow-up),
   run by the same engine as the recommendations, with the rule and the facts;
 - claimed: a link or claim with neither ground (an editor's inferred catalogue link, a
-  document's bare claim): shown, warned about, never counted.
+  document's bare claim), or a derivation that rests on an inferred fact (a derivation from
+  an inference is an inference): shown, warned about, never counted.
 
 A programme requirement applies to the initiatives its ks:appliesTo says (Sikker By's
 three of five: only those funded under the strategy); outside that scope a verdict is
-information, never a failure, and where funding is unknown the report says so. A verdict
-is `meets`, `falls-short` or `cannot-tell` (the facts that could decide it are unknown).
+information, never a failure, and where funding is unknown the report says so. A measure
+that is not an initiative the programme's requirements are about (its own follow-up, a
+measuring tool, core police work, another strategy's measure: ks:outsideRequirements, kind
+follow-up) is listed apart with why: verdict `not-graded`. A verdict is `meets` (enough
+support shown), `falls-short` (only where the evidence is complete: a document that states
+its own principles, or a catalogue initiative its source describes fully, ks:fullyDescribed)
+or `cannot-tell` (fewer shown and the source too thin to say more: "cannot be shown from the
+source").
 """
 
 from __future__ import annotations
@@ -26,11 +36,12 @@ from kundskab._memo import per_knowledge_base
 from kundskab.engine import RulesEngine
 from kundskab.i18n import N_, gettext
 from kundskab.knowledge import Concept, KnowledgeBase, Source
-from kundskab.programmes import FUNDED, Requirement, parts, requirements
+from kundskab.programmes import DEVELOPMENT, FUNDED, Requirement, parts, requirements
 from kundskab.rules import Facts, RuleSet
 
 __all__ = [
     "CSV_COLUMNS",
+    "TABLE_COLUMNS",
     "InitiativeAssessment",
     "InitiativeFacts",
     "PrincipleDeriver",
@@ -44,13 +55,19 @@ __all__ = [
     "intervention_facts",
     "report_lines",
     "stated_links",
+    "table_headers",
     "table_rows",
     "verdict_for_count",
+    "write_xlsx",
 ]
 
-MEETS, FALLS_SHORT, CANNOT_TELL = "meets", "falls-short", "cannot-tell"
-VERDICTS = (MEETS, FALLS_SHORT, CANNOT_TELL)
-STATED, DERIVED, CLAIMED = "stated", "derived", "claimed"
+MEETS, FALLS_SHORT, CANNOT_TELL, NOT_GRADED = "meets", "falls-short", "cannot-tell", "not-graded"
+VERDICTS = (MEETS, FALLS_SHORT, CANNOT_TELL, NOT_GRADED)
+PLACED, STATED, DERIVED, CLAIMED = "placed", "stated", "derived", "claimed"
+COUNTED = (PLACED, STATED, DERIVED)
+FOLLOW_UP_KIND = "follow-up"
+# Why a measure is outside its programme's requirements (ks:outsideRequirements; kind follow-up).
+OUTSIDE_REASONS = ("follow-up", "measurement", "core-police-work", "core-services", "other-strategy", "statutory")
 # Requirement field -> the catalogue property that records it; other fields (effect
 # follow-up, goals) are not recorded for catalogue initiatives.
 CATALOGUE_FIELDS = {"principles": "supportsPrinciple", "subgoals": "servesSubGoal", "evidence": "evidence"}
@@ -60,13 +77,38 @@ UNKNOWN_EVIDENCE = "evidence-unknown"
 TEXTS: dict[str, str] = {
     "meets": N_("meets"),
     "falls-short": N_("falls short"),
-    "cannot-tell": N_("cannot tell"),
+    "cannot-tell": N_("cannot be shown from the source"),
+    "not-graded": N_("not graded"),
+    "placed": N_("placed by the strategy"),
     "stated": N_("stated"),
     "derived": N_("derived"),
     "claimed": N_("claimed without ground"),
     "count": N_("{count} of the required {needed}"),
     "count_open": N_("{count} of the required {needed}; {possible} more may depend on what is unknown: {open}"),
     "count_short": N_("{count} of the required {needed}, and at most {best} even if the unknowns turned out well"),
+    "count_thin": N_("{count} of the required {needed} shown; the source says too little about the initiative "
+                     "to show more"),
+    "count_complete": N_("{count} of the required {needed}, and the source describes the initiative fully"),
+    "outside_follow-up": N_("the follow-up the programme itself prescribes, not an initiative under it"),
+    "outside_measurement": N_("a measuring tool, not an initiative"),
+    "outside_core-police-work": N_("core police work"),
+    "outside_core-services": N_("the municipality's core services, not an initiative under the programme"),
+    "outside_other-strategy": N_("belongs to another strategy or plan"),
+    "outside_statutory": N_("a task the authorities have by law"),
+    "development": N_("a working group or development initiative the programme sets up"),
+    "not_development": N_("the requirement applies to the working groups and development initiatives the "
+                          "programme sets up; this is neither"),
+    "funding_header": N_("Funding: the source does not say which initiatives are funded under the programme, "
+                         "and the requirement applies only to those; the table shows what the source can show, "
+                         "not findings."),
+    "head_meets": N_("{n} initiatives show support for enough principles"),
+    "head_cannot": N_("{n} cannot be shown from the source: it says too little about them"),
+    "head_short": N_("{n} fall short, on complete evidence"),
+    "head_apart": N_("{n} are listed apart, not graded (not initiatives the requirement is about)"),
+    "apart_title": N_("Listed apart, not graded:"),
+    "graded_title": N_("Graded:"),
+    "shown": N_("shown"),
+    "pages": N_("p. {pages}"),
     "funded": N_("funded under the programme (the source says so)"),
     "funded_other": N_("funded under {other}, not under the programme: for information"),
     "funding_unknown": N_("the source does not say whether it is funded under the programme: for information"),
@@ -83,12 +125,11 @@ TEXTS: dict[str, str] = {
     "requirement": N_("Requirement: {label} [{id}]: {scope} (source {source})"),
     "scope_funded": N_("applies to initiatives funded under the programme"),
     "scope_all": N_("applies to every initiative of the programme"),
-    "legend": N_("Principles and sub-goals: stated = the source says so; derived = a "
-                 "rule in rules/principles.yaml concludes it from the initiative's facts; the editor's "
-                 "inference and claims without ground are not counted."),
-    "summary": N_("{n} initiatives: {meets} meet, {short} fall short, {cannot} cannot "
-                  "tell; the requirement applies to {in_scope}, not to {out_scope}, unknown for "
-                  "{unknown}; {failures} findings"),
+    "scope_development": N_("applies to the working groups and development initiatives the programme sets up"),
+    "legend": N_("Principles: placed by the strategy = the strategy describes the initiative in the "
+                 "chapter on the principle; stated = the source says so; derived = a rule in "
+                 "rules/principles.yaml concludes it from facts the source states; the editor's "
+                 "inference, what is derived from it and claims without ground are not counted."),
     "none": N_("none"),
     "scope_word": N_("scope"),
     "scope_counts": N_("the requirement applies to {true}, not to {false}, unknown for {unknown}; "
@@ -114,6 +155,10 @@ class InitiativeFacts:
     known: frozenset[str]
     unknown: frozenset[str] = frozenset()
     basis: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Known facts that rest on an editor's inference (an inferred link, or a forum's members
+    # that are not named as the initiative's partners): a rule may fire on them, but what it
+    # concludes is an inference too and is never counted.
+    inferred: frozenset[str] = frozenset()
 
     def explain(self, fact: str) -> str:
         why = self.basis.get(fact)
@@ -184,14 +229,28 @@ def initiative_facts(kb: KnowledgeBase, *, actors: Iterable[str] = (), fora: Ite
 
 
 def intervention_facts(kb: KnowledgeBase, concept: Concept) -> InitiativeFacts:
-    """The facts of a catalogue intervention, from what its source states."""
+    """The facts of a catalogue intervention, from what its source states; those resting on
+    an inferred link are marked as inferred."""
     evidence = concept.ref("evidence")
-    return initiative_facts(
+    facts = initiative_facts(
         kb, actors=concept.ref("actor"), fora=concept.ref("forum"),
         target_groups=concept.ref("targetGroup"), factors=concept.ref("addressesFactor"),
         evidence=evidence[0] if evidence else None,
         effect_follow_up=concept.value("effectFollowUp"),
         actors_known=bool(concept.ref("actor")))
+    inferred: set[str] = set()
+    for prefix, prop in (("actor", "actor"), ("forum", "forum"), ("target-group", "targetGroup"),
+                         ("factor", "addressesFactor"), ("evidence", "evidence")):
+        inferred.update(f"{prefix}:{v}" for v in concept.ref(prop) if concept.is_inferred(prop, v))
+    stated_actors = [a for a in concept.ref("actor") if not concept.is_inferred("actor", a)]
+    stated_sectors = {s for s, members in _sectors(kb, stated_actors).items()
+                      if any(not (m in kb and kb.get(m).is_inferred("sector", s)) for m in members)}
+    inferred.update(f for f in facts.known if f.startswith("sector:") and f[7:] not in stated_sectors)
+    if "sectors:several" in facts.known and len(stated_sectors) < 2:
+        inferred.add("sectors:several")
+    # A forum's member organisations are the forum's, not named as the initiative's partners.
+    inferred.add("forum-sectors:several")
+    return InitiativeFacts(facts.known, facts.unknown, facts.basis, frozenset(inferred & facts.known))
 
 
 # ---------------------------------------------------------------------------- support
@@ -248,6 +307,24 @@ def stated_links(kb: KnowledgeBase, concept: Concept, prop: str, lang: str = "da
     return out
 
 
+def placed_links(kb: KnowledgeBase, concept: Concept, lang: str = "da") -> list[Support]:
+    """The principles whose chapter the programme's document places the initiative in
+    (ks:inFocusArea on a chapter with ks:underPrinciple): support "placed", citing the
+    chapter with its pages."""
+    out = []
+    for area in concept.ref("inFocusArea"):
+        if area not in kb or concept.is_inferred("inFocusArea", area):
+            continue
+        chapter = kb.get(area)
+        pages = chapter.value("pages")
+        source = "; ".join(str(s) for s in chapter.sources) or None
+        for principle in chapter.ref("underPrinciple"):
+            note = gettext(N_("the chapter '{chapter}' (p. {pages}) opens with this principle"), lang).format(
+                chapter=chapter.label(lang), pages=pages or "?")
+            out.append(Support(principle, PLACED, source=source, note=note))
+    return out
+
+
 class PrincipleDeriver:
     """The principle rules of one knowledge base and the engine that runs them."""
 
@@ -271,20 +348,28 @@ class PrincipleDeriver:
         return list(self.engine.run(Facts(None, known)).firings)
 
     def derive(self, facts: InitiativeFacts) -> list[Support]:
-        """One Support per rule firing, from the known facts only."""
+        """One Support per rule firing, from the known facts only. A firing whose conditions
+        do not all hold on facts free of inference is itself an inference: claimed, with the
+        rule and its premises shown, never counted."""
         firings = self.run(facts.known)
+        sure = facts.known - facts.inferred
         out = []
         for firing in firings:
             rule = firing.rule
+            stated = all((any if c.kind.startswith("any") else all)(i in sure for i in c.ids)
+                         for c in rule.conditions if c.ids)
             # The facts behind the firing, read off the rule's conditions: independent of
             # how the engine spells its premises.
-            used = [i for c in rule.conditions for i in c.ids if i in facts.known]
-            premises = tuple(dict.fromkeys(facts.explain(f) for f in used))
+            used = [i for c in rule.conditions for i in c.ids if i in (sure if stated else facts.known)]
+            premises = tuple(dict.fromkeys(
+                facts.explain(f) + ("" if f in sure else " (inferred)") for f in used))
             for kind, ident in rule.conclusions:
                 if kind == "principle":
-                    out.append(Support(ident, DERIVED, source=rule.source, rule=rule.id,
-                                       because=premises, rationale=dict(rule.because)))
-        return sorted(out, key=lambda s: (s.id, s.rule or ""))
+                    out.append(Support(ident, DERIVED if stated else CLAIMED, source=rule.source, rule=rule.id,
+                                       because=premises, rationale=dict(rule.because), inferred=not stated))
+        # One ground per rule and principle (the engine may fire a rule once per matching fact).
+        unique = {(s.id, s.support, s.rule): s for s in out}
+        return sorted(unique.values(), key=lambda s: (s.id, s.rule or ""))
 
     def possible(self, facts: InitiativeFacts) -> dict[str, list[str]]:
         """Principles not derived from what is known that the unknown facts could still
@@ -347,21 +432,41 @@ class InitiativeAssessment:
     possible: dict[str, list[str]]
     requirements: list[RequirementVerdict]
     subgoals: list[Support] = field(default_factory=list)  # for programmes with sub-goals
+    kind: str | None = None  # what the measure does (ks:kind)
+    outside: str | None = None  # why the requirements are not about it (OUTSIDE_REASONS), or None
+    chapter: str | None = None  # the programme's chapter it is placed in, as a citation with pages
 
     @property
     def failure(self) -> bool:
         """A finding: in scope, and falls short."""
         return self.in_scope is True and self.verdict == FALLS_SHORT
 
-    def counted(self, kinds: Iterable[str] = (STATED, DERIVED)) -> list[str]:
+    def counted(self, kinds: Iterable[str] = COUNTED) -> list[str]:
         wanted = set(kinds)
         return list(dict.fromkeys(s.id for s in self.principles if s.support in wanted))
 
+    def grounds(self) -> dict[str, list[Support]]:
+        """Principle -> its grounds, the strongest first (placed, stated, derived, claimed)."""
+        order = {PLACED: 0, STATED: 1, DERIVED: 2, CLAIMED: 3}
+        out: dict[str, list[Support]] = {}
+        for s in sorted(self.principles, key=lambda s: (order.get(s.support, 9), s.rule or "")):
+            out.setdefault(s.id, []).append(s)
+        return out
+
     def as_dict(self, lang: str = "da") -> dict[str, Any]:
+        # One entry per principle: its strongest ground at the top (as the contract shows it)
+        # and every ground in `evidence`.
+        principles = []
+        for grounds in self.grounds().values():
+            entry = grounds[0].as_dict(lang)
+            entry["counted"] = grounds[0].support in COUNTED
+            entry["evidence"] = [g.as_dict(lang) for g in grounds]
+            principles.append(entry)
         return {
             "id": self.id, "label": self.label, "in_scope": self.in_scope, "scope": self.scope,
-            "verdict": self.verdict, "why": self.why,
-            "principles": [s.as_dict(lang) for s in self.principles],
+            "verdict": self.verdict, "why": self.why, "kind": self.kind, "outside": self.outside,
+            "chapter": self.chapter,
+            "principles": principles,
             "subgoals": [s.as_dict(lang) for s in self.subgoals],
             "possible": [{"id": k, "if": v} for k, v in sorted(self.possible.items())],
             "requirements": [r.as_dict() for r in self.requirements],
@@ -395,66 +500,158 @@ class ProgrammeAssessment:
                              for r in self.requirements],
             "initiatives": [row.as_dict(lang) for row in self.initiatives],
             "summary": {"verdicts": self.counts(), "in_scope": in_scope,
+                        "funding_unknown": any(r.applies_to == FUNDED for r in self.requirements)
+                        and any(row.in_scope is None for row in self.initiatives),
                         "failures": sum(1 for r in self.initiatives if r.failure)},
         }
 
 
-CSV_COLUMNS = ("programme", "id", "label", "in_scope", "verdict", "stated", "derived", "claimed",
-               "possible", "why", "scope")
+# The table's columns: the JSON key -> the header a person reads (csv and xlsx).
+TABLE_COLUMNS: dict[str, str] = {
+    "id": N_("Id"), "label": N_("Initiative"), "kind": N_("Kind of measure"), "chapter": N_("Chapter in the strategy"),
+    "verdict": N_("Verdict"), "counted": N_("Principles shown"), "claimed": N_("Not counted (the editor's inference)"),
+    "why": N_("Why"),
+}
+CSV_COLUMNS = tuple(TABLE_COLUMNS)
+# Facts a reason names, in words (the rules' own spelling stays in the JSON).
+FACT_WORDS: dict[str, str] = {
+    "effect-follow-up:yearly": N_("yearly effect follow-up"),
+    "evidence:documented": N_("documented effect"),
+    "sectors:several": N_("partners from several sectors"),
+    "forum-sectors:several": N_("a forum where several sectors meet"),
+}
 
 
-def table_rows(assessment: ProgrammeAssessment) -> list[dict[str, str]]:
-    """The rows of the csv table: one per initiative, lists joined with '|'."""
+# Document fields as a person names them.
+FIELD_WORDS: dict[str, str] = {
+    "principles": N_("principles"), "subgoals": N_("sub-goals"), "evidence": N_("evidence basis"),
+    "goals": N_("goals"), "indicators": N_("indicators"), "success_criteria": N_("success criteria"),
+    "effect_follow_up": N_("effect follow-up"),
+}
+
+
+def field_words(name: str, lang: str) -> str:
+    return gettext(FIELD_WORDS[name], lang) if name in FIELD_WORDS else name
+
+
+def fact_words(kb: KnowledgeBase, fact: str, lang: str) -> str:
+    """A fact as a person reads it: in words, or the named concept's label."""
+    if fact in FACT_WORDS:
+        return gettext(FACT_WORDS[fact], lang)
+    ident = fact.partition(":")[2]
+    return kb.label(ident, lang) if ident in kb else fact
+
+
+def _principles_text(kb: KnowledgeBase, row: InitiativeAssessment, lang: str, kinds: Iterable[str]) -> str:
+    wanted = set(kinds)
+    out = []
+    for principle, grounds in row.grounds().items():
+        how = list(dict.fromkeys(text(lang, "inferred_link" if g.inferred else g.support)
+                                 for g in grounds if g.support in wanted))
+        if how:
+            out.append(f"{kb.label(principle, lang)} ({', '.join(how)})")
+    return "; ".join(out)
+
+
+def _why_text(kb: KnowledgeBase, row: InitiativeAssessment, lang: str) -> str:
+    """The row's reason, in words (open facts are named by what they are)."""
+    return row.why
+
+
+def table_rows(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str = "da") -> list[dict[str, str]]:
+    """The rows of the csv and xlsx tables: one per initiative, in words of `lang`."""
     out = []
     for row in assessment.initiatives:
         out.append({
-            "programme": assessment.programme, "id": row.id, "label": row.label,
-            "in_scope": "unknown" if row.in_scope is None else str(row.in_scope).lower(),
-            "verdict": row.verdict,
-            "stated": "|".join(row.counted([STATED])), "derived": "|".join(row.counted([DERIVED])),
-            "claimed": "|".join(row.counted([CLAIMED])), "possible": "|".join(sorted(row.possible)),
-            "why": row.why, "scope": row.scope,
+            "id": row.id, "label": row.label,
+            "kind": kb.label(row.kind, lang) if row.kind else "",
+            "chapter": row.chapter or "",
+            "verdict": text(lang, row.verdict),
+            "counted": _principles_text(kb, row, lang, COUNTED),
+            "claimed": _principles_text(kb, row, lang, [CLAIMED]),
+            "why": _why_text(kb, row, lang),
         })
     return out
 
 
+def table_headers(lang: str = "da") -> list[str]:
+    return [gettext(h, lang) for h in TABLE_COLUMNS.values()]
+
+
 def report_lines(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str = "da") -> list[str]:
-    """The text report: a header, one line per initiative, a summary."""
+    """The text report: what the reader can act on first, the funding scope once, then the
+    graded rows and the rows listed apart."""
     lines = [f"{assessment.label} [{assessment.programme}]"]
+    counts = assessment.counts()
+    lead = []
+    if counts[MEETS]:
+        lead.append(text(lang, "head_meets", n=counts[MEETS]))
+    if counts[FALLS_SHORT]:
+        lead.append(text(lang, "head_short", n=counts[FALLS_SHORT]))
+    if counts[CANNOT_TELL]:
+        lead.append(text(lang, "head_cannot", n=counts[CANNOT_TELL]))
+    if counts[NOT_GRADED]:
+        lead.append(text(lang, "head_apart", n=counts[NOT_GRADED]))
+    lines += [f"- {item}" for item in lead]
+    funded = any(r.applies_to == FUNDED for r in assessment.requirements)
+    if funded and any(row.in_scope is None for row in assessment.initiatives):
+        lines.append(text(lang, "funding_header"))
     for req in assessment.requirements:
-        scope = text(lang, "scope_funded" if req.applies_to == FUNDED else "scope_all")
-        source = Source.parse(req.source, kb.source_titles).citation(lang) if req.source else "-"
+        scope = text(lang, "scope_funded" if req.applies_to == FUNDED else
+                     "scope_development" if req.applies_to == DEVELOPMENT else "scope_all")
+        source = Source.parse(req.source, kb.source_titles, kb.source_pages).citation(lang) if req.source else "-"
         lines.append(text(lang, "requirement", label=kb.label(req.id, lang), id=req.id, scope=scope,
                           source=source))
-    lines += [text(lang, "legend"), ""]
-    marks = {MEETS: "✓", FALLS_SHORT: "✗", CANNOT_TELL: "?"}
+    principled = any(r.field == "principles" for r in assessment.requirements)
+    if principled:
+        lines.append(text(lang, "legend"))
+    lines.append("")
+    marks = {MEETS: "✓", FALLS_SHORT: "✗", CANNOT_TELL: "?", NOT_GRADED: "·"}
+    graded = [r for r in assessment.initiatives if r.verdict != NOT_GRADED]
+    apart = [r for r in assessment.initiatives if r.verdict == NOT_GRADED]
     width = max((len(text(lang, v)) for v in VERDICTS), default=10)
-    for row in assessment.initiatives:
-        seen: dict[str, list[str]] = {}
-        for item in row.principles + row.subgoals:
-            kinds = seen.setdefault(item.id, [])
-            kind = "inferred_link" if item.inferred else item.support
-            if kind not in kinds:
-                kinds.append(kind)
-        principles = ", ".join(f"{p} ({', '.join(text(lang, k) for k in kinds)})"
-                               for p, kinds in seen.items()) or text(lang, "none")
-        # A requirement that does not (or may not) apply is information, never a failure:
-        # no ✗ that an official could read as the city breaking its own strategy.
-        mark = marks[row.verdict] if row.in_scope is True else "·"
-        lines.append(f"{mark} {text(lang, row.verdict):<{width}}  {row.id}: {principles}"
-                     f" · {row.why} · {text(lang, 'scope_word')}: {row.scope}")
-    data = assessment.as_dict(lang)["summary"]
-    counts, scope = data["verdicts"], data["in_scope"]
-    lines += ["", text(lang, "summary", n=len(assessment.initiatives), meets=counts[MEETS],
-                       short=counts[FALLS_SHORT], cannot=counts[CANNOT_TELL], in_scope=scope["true"],
-                       out_scope=scope["false"], unknown=scope["unknown"], failures=data["failures"])]
+    common = {r.scope for r in graded}
+    if graded:
+        lines.append(text(lang, "graded_title"))
+    for row in graded:
+        shown = _principles_text(kb, row, lang, COUNTED) or text(lang, "none")
+        scope = f" · {row.scope}" if len(common) > 1 else ""
+        lines.append(f"{marks[row.verdict]} {text(lang, row.verdict):<{width}}  {row.label} [{row.id}]")
+        lines.append(f"    {text(lang, 'shown') + ': ' + shown + ' · ' if principled else ''}"
+                     f"{_why_text(kb, row, lang)}{scope}")
+        claimed = [kb.label(p, lang) for p, grounds in row.grounds().items()
+                   if all(g.support == CLAIMED for g in grounds)]
+        if claimed:
+            lines.append(f"    {text(lang, 'inferred_link')}: {', '.join(claimed)}")
+    if apart:
+        lines += ["", text(lang, "apart_title")]
+    for row in apart:
+        lines.append(f"· {row.label} [{row.id}]: {row.scope}")
+    if len(common) == 1 and graded and not (funded and None in {r.in_scope for r in graded}):
+        lines += ["", f"{text(lang, 'scope_word')}: {next(iter(common))}"]
     return lines
+
+
+def outside_reason(concept: Concept) -> str | None:
+    """Why the programme's requirements are not about this measure (OUTSIDE_REASONS), from
+    its kind (its programme's own follow-up) or ks:outsideRequirements; None if they are."""
+    if FOLLOW_UP_KIND in concept.ref("kind"):
+        return "follow-up"
+    reason = concept.value("outsideRequirements")
+    return reason if reason in OUTSIDE_REASONS else None
 
 
 def _scope(kb: KnowledgeBase, concept: Concept, programme: str, reqs: list[Requirement],
            lang: str) -> tuple[bool | None, str]:
     if "example" in concept.all_values("status"):  # not an initiative of the programme at all
         return False, text(lang, "example")
+    outside = outside_reason(concept)
+    if outside:
+        return False, text(lang, f"outside_{outside}")
+    if any(r.applies_to == DEVELOPMENT for r in reqs):
+        if concept.value("developmentInitiative") == "true":
+            return True, text(lang, "development")
+        return False, text(lang, "not_development")
     if not any(r.applies_to == FUNDED for r in reqs):
         return True, text(lang, "all")
     funders = concept.ref("fundedBy")
@@ -466,16 +663,27 @@ def _scope(kb: KnowledgeBase, concept: Concept, programme: str, reqs: list[Requi
 
 
 def _principle_verdict(kb: KnowledgeBase, req: Requirement, support: list[Support],
-                       possible: dict[str, list[str]], lang: str) -> RequirementVerdict:
+                       possible: dict[str, list[str]], lang: str, complete: bool = False) -> RequirementVerdict:
     allowed = {p.id for p in parts(kb, req.programme, req.values_from or "Principle")}
-    counted = {s.id for s in support if s.support in (STATED, DERIVED) and s.id in allowed}
+    counted = {s.id for s in support if s.support in COUNTED and s.id in allowed}
     could = {p: v for p, v in possible.items() if p in allowed and p not in counted}
     needed = req.min_count or 0
+    if complete:
+        # The source describes the initiative fully: what it does not say is absent.
+        if len(counted) >= needed:
+            return RequirementVerdict(req.id, req.field, MEETS, text(lang, "count", count=len(counted), needed=needed))
+        return RequirementVerdict(req.id, req.field, FALLS_SHORT,
+                                  text(lang, "count_complete", count=len(counted), needed=needed))
     verdict = verdict_for_count(len(counted), len(could), needed)
+    if verdict == FALLS_SHORT:
+        # A thin source: fewer shown is not fewer there ("cannot be shown from the source").
+        return RequirementVerdict(req.id, req.field, CANNOT_TELL,
+                                  text(lang, "count_thin", count=len(counted), needed=needed))
     if verdict == MEETS:
         why = text(lang, "count", count=len(counted), needed=needed)
     elif verdict == CANNOT_TELL:
-        shown = ", ".join(f"{p} ({' / '.join(v)})" for p, v in sorted(could.items()))
+        shown = ", ".join(f"{kb.label(p, lang)} ({' / '.join(fact_words(kb, f, lang) for f in v)})"
+                          for p, v in sorted(could.items()))
         why = text(lang, "count_open", count=len(counted), needed=needed, possible=len(could), open=shown)
     else:
         why = text(lang, "count_short", count=len(counted), needed=needed, best=len(counted) + len(could))
@@ -487,24 +695,27 @@ def _catalogue_verdict(kb: KnowledgeBase, concept: Concept, req: Requirement,
     prop = CATALOGUE_FIELDS.get(req.field)
     if prop is None:
         return RequirementVerdict(req.id, req.field, CANNOT_TELL,
-                                  text(lang, "not_recorded", field=req.field), counted=False)
+                                  text(lang, "not_recorded", field=field_words(req.field, lang)), counted=False)
     if req.values_from:  # sub-goals: only what the source states counts; absent is unknown
         allowed = {p.id for p in parts(kb, req.programme, req.values_from)}
         stated = [s.id for s in stated_links(kb, concept, prop, lang) if s.support == STATED and s.id in allowed]
         needed = req.min_count or 0
         if len(stated) >= needed:
             return RequirementVerdict(req.id, req.field, MEETS, text(lang, "count", count=len(stated), needed=needed))
-        return RequirementVerdict(req.id, req.field, CANNOT_TELL, text(lang, "values_missing", field=req.field))
+        return RequirementVerdict(req.id, req.field, CANNOT_TELL,
+                                  text(lang, "values_missing", field=field_words(req.field, lang)))
     have = [h for h in concept.ref(prop) if h != UNKNOWN_EVIDENCE] or [
         v for v in concept.all_values(prop)]
     accepted = set(req.allowed) | set(req.required)
     if not have:
-        return RequirementVerdict(req.id, req.field, CANNOT_TELL, text(lang, "values_unknown", field=req.field))
+        return RequirementVerdict(req.id, req.field, CANNOT_TELL,
+                                  text(lang, "values_unknown", field=field_words(req.field, lang)))
     if not accepted or accepted & set(have):
         return RequirementVerdict(req.id, req.field, MEETS,
-                                  text(lang, "values_have", field=req.field, have=", ".join(have)))
+                                  text(lang, "values_have", field=field_words(req.field, lang), have=", ".join(have)))
     return RequirementVerdict(req.id, req.field, FALLS_SHORT, text(
-        lang, "values_wrong", field=req.field, have=", ".join(have), allowed=", ".join(sorted(accepted))))
+        lang, "values_wrong", field=field_words(req.field, lang), have=", ".join(have),
+        allowed=", ".join(sorted(accepted))))
 
 
 def assess_intervention(kb: KnowledgeBase, concept: Concept, programme: str,
@@ -515,21 +726,27 @@ def assess_intervention(kb: KnowledgeBase, concept: Concept, programme: str,
     facts = intervention_facts(kb, concept)
     derived = derive.derive(facts)
     linked = stated_links(kb, concept, "supportsPrinciple", lang)
-    # A link the editor inferred that a rule also derives is derived support; one no rule
-    # backs stays claimed.
-    backed = {s.id for s in derived}
+    # A link the editor inferred that a rule also derives (from facts free of inference) is
+    # derived support; one no such rule backs stays claimed.
+    backed = {s.id for s in derived if s.support == DERIVED}
     linked = [s for s in linked if s.support == STATED or s.id not in backed]
-    support = sorted(linked + derived, key=lambda s: (s.id, s.support, s.rule or ""))
+    placed = [s for s in placed_links(kb, concept, lang) if s.id in {p.id for p in parts(kb, programme, "Principle")}]
+    support = sorted(placed + linked + derived, key=lambda s: (s.id, s.support, s.rule or ""))
     possible = derive.possible(facts)
     in_scope, scope = _scope(kb, concept, programme, reqs, lang)
+    outside = outside_reason(concept)
+    complete = concept.value("fullyDescribed") == "true"
     verdicts = []
     for req in reqs:
         if req.field == "principles" and req.min_count is not None:
-            verdicts.append(_principle_verdict(kb, req, support, possible, lang))
+            verdicts.append(_principle_verdict(kb, req, support, possible, lang, complete))
         else:
             verdicts.append(_catalogue_verdict(kb, concept, req, lang))
     counted = [v for v in verdicts if v.counted]
-    if not counted:
+    if in_scope is False:
+        # Not an initiative the requirements are about: listed apart, with why, not graded.
+        verdict, why = NOT_GRADED, scope
+    elif not counted:
         verdict, why = CANNOT_TELL, "; ".join(v.why for v in verdicts)
     else:
         order = {FALLS_SHORT: 0, CANNOT_TELL: 1, MEETS: 2}
@@ -537,12 +754,16 @@ def assess_intervention(kb: KnowledgeBase, concept: Concept, programme: str,
         verdict = worst.verdict
         why = "; ".join(v.why for v in counted)
     allowed = {p.id for p in parts(kb, programme, "Principle")}
-    shown = [s for s in support if s.id in allowed or s.support != DERIVED]
+    shown = [s for s in support if s.id in allowed or s.support not in (DERIVED, CLAIMED) or not s.rule]
+    chapters = [kb.get(a) for a in concept.ref("inFocusArea") if a in kb and kb.get(a).value("pages")]
+    chapter = "; ".join(f"{c.label(lang)} ({text(lang, 'pages', pages=c.value('pages'))})"
+                        for c in chapters) or None
     return InitiativeAssessment(
         id=concept.id, label=concept.label(lang), in_scope=in_scope, scope=scope, verdict=verdict,
         why=why, principles=shown,
         possible={p: v for p, v in possible.items() if p in allowed},
-        requirements=verdicts, subgoals=stated_links(kb, concept, "servesSubGoal", lang))
+        requirements=verdicts, subgoals=stated_links(kb, concept, "servesSubGoal", lang),
+        kind=concept.ref("kind")[0] if concept.ref("kind") else None, outside=outside, chapter=chapter)
 
 
 def assess_programme(kb: KnowledgeBase, programme: str, lang: str = "da") -> ProgrammeAssessment:
@@ -550,3 +771,40 @@ def assess_programme(kb: KnowledgeBase, programme: str, lang: str = "da") -> Pro
     ident = kb.resolve(programme, "Programme")
     rows = [assess_intervention(kb, c, ident, lang) for c in kb.interventions(programme=[ident])]
     return ProgrammeAssessment(ident, kb.label(ident, lang), rows, requirements(kb, ident), kb.version)
+
+
+def table_csv(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str = "da") -> str:
+    """The table as csv text the way Danish Excel opens it by double-click: a BOM, ';'
+    between fields (the comma is the decimal mark there), headers and values in `lang`."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(table_headers(lang))
+    writer.writerows([row[k] for k in TABLE_COLUMNS] for row in table_rows(kb, assessment, lang))
+    return "\ufeff" + buffer.getvalue()
+
+
+def write_xlsx(kb: KnowledgeBase, assessment: ProgrammeAssessment, target: Any, lang: str = "da") -> None:
+    """The table as an Excel workbook (openpyxl), headers and values in `lang`, written to
+    `target` (a path or a binary file)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = assessment.programme[:31]
+    sheet.append(table_headers(lang))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in table_rows(kb, assessment, lang):
+        sheet.append([row[k] for k in TABLE_COLUMNS])
+    widths = {"id": 30, "label": 45, "kind": 24, "chapter": 40, "verdict": 26, "counted": 50, "claimed": 40, "why": 70}
+    for index, key in enumerate(TABLE_COLUMNS, 1):
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = widths.get(key, 20)
+    for line in sheet.iter_rows(min_row=2):
+        for cell in line:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
+    book.save(target)

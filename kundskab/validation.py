@@ -74,6 +74,10 @@ _SHAPES_FILE = Path("shapes") / "documents" / "initiative.ttl"
 _KSH = "https://w3id.org/kundskab/shapes#"
 _SH = "http://www.w3.org/ns/shacl#"
 
+# A principle or sub-goal that exists but belongs to another programme than the document's.
+OTHER_PROGRAMME_CODES = {"Principle": "principle-of-other-programme", "SubGoal": "sub-goal-of-other-programme"}
+PLURAL_KINDS = {"Principle": N_("principles"), "SubGoal": N_("sub-goals")}
+
 # Validation messages: English here, Danish in the message catalogue.
 MESSAGES: dict[str, str] = {
     "unknown": N_("Unknown {kind} '{name}' in the field '{field}'."),
@@ -81,7 +85,8 @@ MESSAGES: dict[str, str] = {
     "choose_from": N_(" {programme} has: {choices}."),
     "ambiguous": N_("'{name}' in the field '{field}' is ambiguous: it can be {choices}; use the id."),
     "other_programme": N_("The {kind} {name} belongs to {owner}, not to {programme}; only the "
-                           "programme's own count. {programme} has: {choices}."),
+                           "programme's own count."),
+    "has_none": N_(" {programme} has no {kinds}."),
     "min_count": N_("{requirement}: {programme} requires at least {n} in the field "
                      "'{field}', but the document gives {have}{listing}."),
     "min_count_more": N_(" Choose from: {choices}."),
@@ -150,6 +155,10 @@ class FileReport:
     # principles the document's facts support that it does not claim.
     support: list[Support] = field(default_factory=list)
     suggestions: list[Support] = field(default_factory=list)
+    # What the portfolio analysis reads (kundskab.portfolios), not part of the JSON: the
+    # title and the concepts each field names, resolved to ids.
+    title: str | None = field(default=None, repr=False, compare=False)
+    concepts: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -457,22 +466,39 @@ class _Builder:
                 keys = {fold(p.id): p.id for p in parts}
                 keys.update({fold(label): p.id for p in parts for label in p.labels.values()})
                 suggestions = nearest(name, keys)
+                if not suggestions:  # none alike: the parts whose words the name starts
+                    from kundskab.browse import search
+
+                    suggestions = [i["id"] for i in search(kb, name, lang, spec.kind) if i["id"] in part_ids][:3]
             if suggestions:
                 message += _msg(lang, "did_you_mean", choices=", ".join(suggestions))
-            if parts is not None and programme is not None and part_ids:
-                message += _msg(lang, "choose_from", programme=programme,
-                                choices=", ".join(part_ids))
+            if parts is not None and programme is not None:
+                message += self._programme_parts(programme, spec.kind, parts)
             check.error("unknown-concept", message, line, spec.name)
             return None
         if parts is not None and programme is not None and ident not in part_ids:
-            owner = ", ".join(kb.get(ident).ref("ofProgramme")) or "?"
+            owners = kb.get(ident).ref("ofProgramme")
+            owner = ", ".join(kb.label(o, lang) for o in owners) or "?"
             named = f"'{shown}'" if name.strip() == ident else f"'{shown}' ({ident})"
-            check.error("unknown-concept", _msg(
-                lang, "other_programme", kind_cap=kind.capitalize(), kind=kind, name=named,
-                owner=owner, programme=programme,
-                choices=", ".join(part_ids) or _msg(lang, "none")), line, spec.name)
+            # Its own code: the name is known, it is only of another programme.
+            code = OTHER_PROGRAMME_CODES.get(spec.kind, "unknown-concept")
+            check.error(code, _msg(
+                lang, "other_programme", kind_cap=kind.capitalize(), kind=kind, name=named, owner=owner,
+                programme=kb.label(programme, lang)) + self._programme_parts(programme, spec.kind, parts),
+                line, spec.name)
             return None
         return ident
+
+    def _programme_parts(self, programme: str, kind: str, parts: list[Concept]) -> str:
+        """The programme's parts, to end a message: their names, or that it has none."""
+        kb, lang = self.kb, self.lang
+        name = kb.label(programme, lang)
+        if not parts:
+            plural = PLURAL_KINDS.get(kind)
+            kinds = gettext(plural, lang) if plural else kb.class_label(kind, lang)
+            return _msg(lang, "has_none", programme=name, kinds=kinds)
+        return _msg(lang, "choose_from", programme=name,
+                    choices=", ".join(f"{p.label(lang)} ({p.id})" for p in parts))
 
 
 # ---------------------------------------------------------------------------- checks
@@ -707,7 +733,9 @@ def _report(check: _Check) -> FileReport:
         principles=list(dict.fromkeys(i for i, _ in check.concepts.get("principles", []))),
         subgoals=list(dict.fromkeys(i for i, _ in check.concepts.get("subgoals", []))),
         errors=_ordered(check.errors) + more_errors, warnings=_ordered(check.warnings) + more_warnings,
-        support=check.support, suggestions=check.suggestions)
+        support=check.support, suggestions=check.suggestions,
+        title=next((t for t, _ in check.texts.get("title", [])), None),
+        concepts={name: list(dict.fromkeys(i for i, _ in found)) for name, found in check.concepts.items()})
 
 
 def _error_report(name: str, fmt: str | None, exc: DocumentError, lang: str) -> FileReport:
@@ -771,17 +799,27 @@ def validate_paths(paths: Iterable[str | Path], kb: KnowledgeBase | None = None,
     A file named explicitly is always reported, as unsupported-format if its extension is
     not one of the supported. A path that does not exist raises DocumentError (not-found).
     """
+    return validate_documents(read_paths(paths), kb, lang=lang)
+
+
+def read_paths(paths: Iterable[str | Path], *, limit: int | None = None,
+               too_many: DocumentError | None = None) -> list[Document | tuple[str, DocumentError]]:
+    """The documents of files and folders, read (or the read error of each that cannot be),
+    as `validate_paths` validates them. With `limit`, `too_many` is raised as soon as a
+    file beyond it is found, before it is read."""
     given = [Path(p) for p in paths]
     for path in given:
         if not path.exists():
             raise DocumentError(N_("{path}: no such file or directory"), "not-found", path=printable(path, 200))
     items: list[Document | tuple[str, DocumentError]] = []
     for source in iter_sources(given):
+        if limit is not None and len(items) >= limit and too_many is not None:
+            raise too_many
         try:
             items.append(read_document(source.path, source.name, follow_links=source.named))
         except DocumentError as exc:
             items.append((source.name, exc))
-    return validate_documents(items, kb, lang=lang)
+    return items
 
 
 def validate_path(path: str | Path, kb: KnowledgeBase | None = None, *,

@@ -22,7 +22,6 @@ inline style, no frame, forms to this origin only.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
@@ -78,6 +77,9 @@ TEXTS: dict[str, Text] = {
     "catalogue": N_("Catalogue"),
     "fora": N_("Fora"),
     "programme_table": N_("A programme's table"),
+    "portfolio_title": N_("A municipality's portfolio"),
+    "portfolio_intro": N_("Coverage, holes and overlaps of the catalogue's measures in a municipality or police "
+                          "district, or of a programme: which needs of which age groups the measures meet."),
     "other_language": N_("English"),
     "intro": N_("Recommendations for a case, checks of initiative documents and the knowledge behind them, "
                 "each with its rule and its source. Nothing you type about a case is stored."),
@@ -484,7 +486,8 @@ class Pages:
         rows = []
         if data is not None:
             for row in data.initiatives:
-                by_kind: dict[str, list[str]] = {"stated": [], "derived": [], "claimed": []}
+                # The strategy's placement in a chapter is its own statement: shown as stated.
+                by_kind: dict[str, list[str]] = {"stated": [], "placed": [], "derived": [], "claimed": []}
                 extra = row.model_extra or {}
                 subgoals = [models.SupportAnswer.model_validate(s) for s in extra.get("subgoals") or []]
                 for p in [*row.principles, *subgoals]:
@@ -493,7 +496,8 @@ class Pages:
                 rows.append({"id": row.id, "label": row.label, "verdict": row.verdict,
                              "verdict_label": support_text(lang, row.verdict),
                              "in_scope": "unknown" if row.in_scope is None else str(row.in_scope).lower(),
-                             "stated": by_kind["stated"], "derived": by_kind["derived"],
+                             "stated": by_kind["placed"] + [p for p in by_kind["stated"] if p not in by_kind["placed"]],
+                             "derived": by_kind["derived"],
                              "claimed": by_kind["claimed"],
                              "possible": sorted({p["id"] for p in extra.get("possible") or []}),
                              "why": row.why, "scope": extra.get("scope", "")})
@@ -508,14 +512,51 @@ class Pages:
             name=lambda ident: self.label(ident, lang)))
 
     def table_csv(self, programme: str, lang: str) -> tuple[str, bytes]:
-        from kundskab.support import CSV_COLUMNS, assess_programme, table_rows
+        from kundskab.support import assess_programme, table_csv
 
         assessment = assess_programme(self.service.kb, programme, lang)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(table_rows(assessment))
-        return assessment.programme, out.getvalue().encode("utf-8-sig")  # Excel reads æøå with the BOM
+        # The same table as `check --programme --format csv`: BOM, ';', in the page's language.
+        return assessment.programme, table_csv(self.service.kb, assessment, lang).encode("utf-8")
+
+    def table_xlsx(self, programme: str, lang: str) -> tuple[str, bytes]:
+        from kundskab.support import assess_programme, write_xlsx
+
+        assessment = assess_programme(self.service.kb, programme, lang)
+        out = io.BytesIO()
+        write_xlsx(self.service.kb, assessment, out, lang)
+        return assessment.programme, out.getvalue()
+
+    # -- a municipality's portfolio (kundskab.portfolios)
+
+    def portfolio_report(self, lang: str, place: str, programme: str) -> Any:
+        """The portfolio of the catalogue's measures in a municipality or police district
+        and/or of a programme (`portfolio --municipality/--district/--programme`)."""
+        from kundskab.portfolios import portfolio
+
+        kb = self.service.kb
+        area = kb.resolve(place, "Area") if place else None
+        district = area if area and kb.get(area).is_a("PoliceDistrict") else None
+        return portfolio(programme=programme or None, municipality=None if district else area, district=district,
+                         kb=kb, lang=lang)
+
+    def portfolio_page(self, lang: str, place: str, programme: str) -> str:
+        from markupsafe import Markup
+
+        from kundskab.portfolio_output import html_fragment
+
+        kb = self.service.kb
+        report = self.portfolio_report(lang, place, programme) if place or programme else None
+        # The fragment is the report's own autoescaped template; its style is /static/portfolio.css.
+        fragment = Markup(html_fragment(report, inline_style=False)) if report is not None else None
+        chosen = kb.resolve(place, "Area") if place else ""
+        return render("portfolio.html", **self.context(
+            lang, "/portfolio", fragment=fragment, place=chosen, programme=programme,
+            places=self.options("Area", lang), programmes=self.options("Programme", lang)))
+
+    def portfolio_xlsx(self, lang: str, place: str, programme: str) -> bytes:
+        from kundskab.portfolio_output import xlsx_bytes
+
+        return xlsx_bytes(self.portfolio_report(lang, place, programme))
 
     def home(self, lang: str) -> str:
         return render("home.html", **self.context(lang, "/", programmes=self.options("Programme", lang)))
@@ -524,7 +565,7 @@ class Pages:
         return render("problem.html", **self.context(lang, "", message=message))
 
 
-XLSX = False  # set when the programme table's xlsx writer is there (check --programme --format xlsx)
+XLSX = True  # the programme table's xlsx writer is there (check --programme --format xlsx)
 # The table's columns, the name and verdict first (what a phone shows without scrolling).
 SORTABLE = ("label", "verdict", "in_scope", "stated", "derived", "claimed", "possible", "id")
 
@@ -693,11 +734,16 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
 
     @app.get("/static/{name}", include_in_schema=False)
     async def static(name: str) -> Response:
-        files = {"style.css": "text/css"}
+        files = {"style.css": "text/css", "portfolio.css": "text/css"}
         if name not in files:
             return Response(status_code=404, headers=HEADERS)
-        return Response((STATIC / name).read_bytes(), media_type=files[name],
-                        headers={**HEADERS, "Cache-Control": "public, max-age=3600"})
+        if name == "portfolio.css":  # the portfolio report's own style (kundskab.portfolio_output)
+            from kundskab.portfolio_output import stylesheet
+
+            content = stylesheet().encode("utf-8")
+        else:
+            content = (STATIC / name).read_bytes()
+        return Response(content, media_type=files[name], headers={**HEADERS, "Cache-Control": "public, max-age=3600"})
 
     @app.get("/case", include_in_schema=False)
     async def case_form(request: Request) -> HTMLResponse:
@@ -792,6 +838,26 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
         return await page(request, pages.fora_page, query.get("municipality", "")[:200],
                           query.get("programme", "")[:200])
 
+    @app.get("/portfolio", include_in_schema=False)
+    async def portfolio_page(request: Request) -> HTMLResponse:
+        query = request.query_params
+        return await page(request, pages.portfolio_page, query.get("municipality", "")[:200],
+                          query.get("programme", "")[:200])
+
+    @app.get("/portfolio.xlsx", include_in_schema=False)
+    async def portfolio_xlsx(request: Request) -> Response:
+        query = request.query_params
+        lang = page_language(request)
+        place, programme = query.get("municipality", "")[:200], query.get("programme", "")[:200]
+        if not (place or programme):
+            return html(await work(pages.problem, lang, texts(lang)["portfolio_intro"]), 422)
+        try:
+            data = await work(pages.portfolio_xlsx, lang, place, programme)
+        except KundskabError as exc:
+            return await problem(lang, exc)
+        return attachment(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          "portfolio.xlsx")
+
     @app.get("/programme", include_in_schema=False)
     async def programme_page(request: Request) -> HTMLResponse:
         query = request.query_params
@@ -809,6 +875,18 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
             code, _, message = error_for(exc, lang)
             return html(await work(pages.problem, lang, message), code)
         return attachment(data, "text/csv; charset=utf-8", f"{ident}.csv")
+
+    @app.get("/programme/{name}.xlsx", include_in_schema=False)
+    async def programme_xlsx(request: Request, name: str) -> Response:
+        lang = page_language(request)
+        try:
+            ident, data = await work(pages.table_xlsx, name[:200], lang)
+        except KundskabError as exc:
+            from kundskab.service import error_for
+
+            code, _, message = error_for(exc, lang)
+            return html(await work(pages.problem, lang, message), code)
+        return attachment(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{ident}.xlsx")
 
 
 def problem_response(status: int, message: str, lang: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:

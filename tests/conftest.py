@@ -63,5 +63,7 @@ def rules_copy(tmp_path: Path) -> Path:
 
 def seeds_or_skip() -> Path:
     if not SEEDS.is_dir():
-        pytest.skip("the source documents (../shared/seeds) are not beside this checkout")
+        pytest.skip("the five source documents are not distributed with the repository; this test checks "
+                    "the knowledge base against them: put their transcripts (000_….txt to 004_….txt) in "
+                    "../shared/seeds beside the checkout to run it")
     return SEEDS

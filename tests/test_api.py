@@ -9,9 +9,9 @@ def test_public_names_are_pinned() -> None:
     assert sorted(kundskab.__all__) == sorted([
         "AmbiguousNameError", "Case", "CaseError", "CheckReport", "Concept", "DocumentError",
         "EngineError", "FileReport", "Finding", "Issue", "KnowledgeBase", "KnowledgeBaseError",
-        "KundskabError", "Problem", "Recommendation", "Recommender", "RuleError", "RuleSet",
+        "KundskabError", "PortfolioReport", "Problem", "Recommendation", "Recommender", "RuleError", "RuleSet",
         "Source", "UnknownConceptError", "ValidationReport", "__version__", "check", "load",
-        "recommend", "validate",
+        "portfolio", "recommend", "validate",
     ])
     for name in kundskab.__all__:
         assert hasattr(kundskab, name)

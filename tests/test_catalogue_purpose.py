@@ -25,7 +25,8 @@ SITUATIONS = {"offender", "at-risk", "victim", "relative", "citizen"}
 
 # The catalogue files reviewed for issue 10, with the areas their measures may belong to.
 AREAS = {
-    "000-esbjerg-2011.ttl": {"esbjerg", "syd-og-soenderjyllands-politi"},
+    # The plain-clothes patrol is staffed from the Esbjerg, Varde and Ribe stations (000 Vold).
+    "000-esbjerg-2011.ttl": {"esbjerg", "varde", "syd-og-soenderjyllands-politi"},
     "001-vestegn-2013.ttl": {"herlev", "ballerup", "gladsaxe"},
     "002-tryg-i-aarhus-2017.ttl": {"aarhus", "oestjyllands-politi"},
     "003-sikker-by-2018.ttl": {"koebenhavn", "koebenhavns-politi"},

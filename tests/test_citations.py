@@ -65,7 +65,9 @@ def test_definitions_are_in_our_own_words(kb: KnowledgeBase) -> None:
     copied = []
     for concept in kb:
         texts = list(concept.definitions.values())
-        texts += [v for vals in concept.values.values() for v in vals if isinstance(v, str)]
+        # Citations are no text of ours: dct:title quotes a title, ks:pagedSection names headings.
+        texts += [v for prop, vals in concept.values.items() if prop != "pagedSection"
+                  for v in vals if isinstance(v, str)]
         for text in texts:
             w = words(text)
             if any(tuple(w[i:i + 8]) in shingles for i in range(len(w) - 7)):
@@ -102,3 +104,39 @@ def test_no_person_named_in_the_sources_appears_in_the_project() -> None:
     project = "\n".join(p.read_text(encoding="utf-8") for folder in (ontology_dir(), rules_dir())
                         for p in Path(folder).rglob("*") if p.is_file())
     assert [n for n in names if n in project] == []
+
+
+def test_every_section_of_a_paged_source_is_cited_with_its_page(kb: KnowledgeBase) -> None:
+    """002 keeps its page footers ("side 3 af 8"): the page its record gives each section is
+    the one whose footer follows the heading, and every citation of 002 names one."""
+    seeds = seeds_or_skip()
+    text = _normal((seeds / "002_af39631d06cec792.txt").read_text(encoding="utf-8"))
+    start = text.index("Transkript")
+    pages = {cite: page for cite, page in kb.source_pages.items() if cite.startswith("002_")}
+    assert pages
+    for cite, page in pages.items():
+        heading = cite.partition("#")[2]
+        at = text.index(heading, start)
+        footer = re.compile(r"side (\d+) af \d+").search(text, at)
+        assert footer and int(footer.group(1)) == page, (heading, page)
+    for concept in kb:
+        for source in concept.sources:
+            if source.file.startswith("002_"):
+                assert source.page == pages[str(source)], (concept.id, str(source))
+
+
+def test_a_citation_names_title_section_and_page_and_no_file(kb: KnowledgeBase) -> None:
+    from click.testing import CliRunner
+
+    from kundskab.cli import main
+
+    aarhus = kb.get("aarhus").sources[0]
+    assert aarhus.citation("da") == "Tryg i Aarhus, oplæg til tryghedsstrategi 2017, afsnit " \
+        "'1. Tryghed i den samlede kommune', side 1"
+    truancy = next(s for s in kb.get("truancy").sources if s.file.startswith("003_"))
+    assert truancy.citation("en").endswith("section 'Fokus på kriminalitetstruede børn og unge', page 7")
+    assert truancy.as_dict()["page"] == 7
+    shown = CliRunner().invoke(main, ["show", "truancy", "--lang", "da"]).output
+    assert "side 7" in shown and ".txt" not in shown
+    verbose = CliRunner().invoke(main, ["show", "truancy", "--lang", "da", "--verbose"]).output
+    assert "[003_6b7c798122e4c5f5.txt]" in verbose

@@ -51,7 +51,8 @@ def test_contract_in_docs_keeps_the_shared_contract() -> None:
     # comparison is by words so that an extension may continue a shared paragraph.
     shared = ROOT.parent / "shared" / "CONTRACT.md"
     if not shared.exists():
-        pytest.skip("../shared/CONTRACT.md is not beside this checkout")
+        pytest.skip("the shared contract is not distributed with the repository (docs/CONTRACT.md extends "
+                    "it): put it at ../shared/CONTRACT.md beside the checkout to check that it is kept")
     breaks = _extension_breaks(shared.read_text(encoding="utf-8"),
                                (ROOT / "docs" / "CONTRACT.md").read_text(encoding="utf-8"))
     assert breaks == [], f"docs/CONTRACT.md changes the shared contract at: {breaks[:5]}"
@@ -77,3 +78,62 @@ def test_version_is_written_once() -> None:
 def test_cli_reference_names_the_program() -> None:
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert "Usage: kundskab [OPTIONS] COMMAND" in text and "Usage: main" not in text
+
+
+def _console_blocks() -> list[list[tuple[str, list[str]]]]:
+    """The README's console samples: each a list of (command, lines shown after it)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = []
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        runs: list[tuple[str, list[str]]] = []
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                runs.append((line[2:], []))
+            elif runs:
+                runs[-1][1].append(line)
+        blocks.append(runs)
+    return blocks
+
+
+def test_readme_console_samples_are_real_output() -> None:
+    """Every `$ kundskab …` line of a console sample is run; the lines shown after it are in
+    its output, in that order ("..." stands for lines left out, anywhere)."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from kundskab.cli import main
+
+    runs = [run for block in _console_blocks() for run in block]
+    assert runs, "the README shows what the commands print"
+    for command, shown in runs:
+        argv = shlex.split(command)
+        assert argv[0] == "kundskab"
+        result = CliRunner().invoke(main, [*argv[1:], "--lang", "da"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (command, result.output)
+        output = result.stdout.splitlines()
+        position, adjacent = 0, True
+        for line in shown:
+            if line == "...":
+                adjacent = False
+                continue
+            where = output.index(line, position) if line in output[position:] else -1
+            assert where >= 0, f"README shows a line `{command}` does not print: {line!r}"
+            assert not adjacent or where == position, f"`{command}` prints more before {line!r}"
+            position, adjacent = where + 1, True
+
+
+def test_readme_python_sample_prints_what_its_comments_say(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The "From Python" block runs, and a `print(…)  # X` line prints X."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## From Python", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code
+    monkeypatch.chdir(tmp_path)
+    expected = [m.group(1).strip() for m in re.finditer(r"^print\(.*\)\s+# (.+)$", code.group(1), re.M)]
+    assert expected, "the sample says what it prints"
+    exec(compile(code.group(1), "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    for line in expected:
+        assert line in printed, (line, printed)

@@ -93,16 +93,19 @@ def test_findings_are_in_scope_initiatives_that_fall_short(kb: KnowledgeBase) ->
 
 
 def test_findings_follow_the_requirement_data(ontology_copy: Path) -> None:
-    # Fund two initiatives under Sikker By: the one short of three principles is a finding.
-    # Then lower the minimum to one principle: no initiative falls short any more.
+    # Fund three initiatives under Sikker By: the fully described one short of three
+    # principles is a finding; the thinly described one is not (the source is too thin to
+    # show more), nor core police work (not graded). Then lower the minimum to one
+    # principle: no initiative falls short any more.
     (ontology_copy / "concepts" / "funding-test.ttl").write_text(
         "@prefix ks: <https://w3id.org/kundskab/schema#> .\n"
         "@prefix kb: <https://w3id.org/kundskab/id/> .\n"
-        "kb:police-gang-investigation-copenhagen ks:fundedBy kb:sikker-by-2018 .\n"
-        "kb:ssp-acute-action-plans-copenhagen ks:fundedBy kb:sikker-by-2018 .\n", encoding="utf-8")
+        "kb:support-for-imprisoned-citizens-copenhagen ks:fundedBy kb:sikker-by-2018 ; ks:fullyDescribed true .\n"
+        "kb:smedetoften-urban-space-bispebjerg ks:fundedBy kb:sikker-by-2018 .\n"
+        "kb:police-gang-investigation-copenhagen ks:fundedBy kb:sikker-by-2018 .\n", encoding="utf-8")
     findings = programme_findings(KnowledgeBase.load(ontology_copy))
     assert [(f.intervention, f.code) for f in findings] == [
-        ("police-gang-investigation-copenhagen", "too-few-principles")]
+        ("support-for-imprisoned-citizens-copenhagen", "too-few-principles")]
     path = ontology_copy / "concepts" / "programmes.ttl"
     text = path.read_text(encoding="utf-8")
     lowered = text.replace("ks:valuesFrom ks:Principle ; ks:minCount 3", "ks:valuesFrom ks:Principle ; ks:minCount 1")

@@ -24,10 +24,11 @@ SHOWN = {"place", "period", "area", "baseline", "baselineYear", "target", "targe
 # (cli.VALUE_NAMES) or the code itself, never the literal as text.
 CODES = {"scope", "status", "situation", "field", "errorCode", "requiredValue", "allowedValue",
          "appliesTo", "effectFollowUp", "version", "file", "minAge", "maxAge", "rank", "minCount",
-         "principleNumber", "inTryghedsindeks"}
+         "principleNumber", "inTryghedsindeks", "outsideRequirements", "developmentInitiative",
+         "fullyDescribed", "pages"}
 # A source document as published: its own Danish title, short title, publishers, place and year.
 DOCUMENT_NAMES = {"http://purl.org/dc/terms/title", "shortTitle", "http://purl.org/dc/terms/publisher",
-                  "placeName", "year"}
+                  "placeName", "year", "pagedSection"}  # pagedSection: its own headings, by page
 # "unknown" is the knowledge base's word for a silent source; the CLI translates it.
 UNKNOWN = "unknown"
 # Years, periods of years and percentages: the same in both languages.

@@ -159,7 +159,7 @@ def test_every_path_accepts_alike(text: str, recommender: Any, http: TestClient)
 
 
 def test_a_refused_case_is_refused_in_danish_without_its_value(recommender: Any, http: TestClient) -> None:
-    assert every_path('{"age": "15"}', recommender, http) == ("invalid-case", "'age' er et helt antal år")
+    assert every_path('{"age": "15"}', recommender, http) == ("invalid-case", "alderen ('age') er et helt antal år")
     assert every_path('{"age": 15, "age": 16}', recommender, http)[1] == "en nøgle er angivet to gange i samme objekt"
     code, message = every_path('{"age": 1' + "0" * 5000 + "}", recommender, http)
     assert code == "invalid-case" and message.startswith("et tal i sagen har mere end")  # not Python's words

@@ -406,7 +406,8 @@ def test_messages_follow_lang_then_accept_language(client: httpx.Client) -> None
     assert message(headers={"accept-language": "en"}, params={"lang": "da"}).startswith("ukendt")
     assert message(params={"lang": "en"}).startswith("unknown")
     invalid = client.post("/v1/recommend", json={"age": "x"}, headers={"accept-language": "da"})
-    assert assert_error(invalid, 422, "invalid-case")["message"] == "'age' er et helt antal år"  # as the CLI says
+    # as the CLI says
+    assert assert_error(invalid, 422, "invalid-case")["message"] == "alderen ('age') er et helt antal år"
     invalid = client.post("/v1/recommend", json={"age": "x"}, params={"lang": "en"})
     assert assert_error(invalid, 422)["message"] == "'age' is a whole number of years"
     too_large = client.post("/v1/recommend", content=b" " * (2 * 1024 * 1024), params={"lang": "da"})

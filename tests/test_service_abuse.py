@@ -269,7 +269,9 @@ def test_many_validations_do_not_hold_up_recommendations(server: Server) -> None
     # Validations wait their turn (or past --timeout, 5 s here, a 503 time-limit); the
     # recommendations are answered meanwhile, not after them.
     assert set(statuses) <= {200, 503} and 200 in statuses
-    assert max(latencies) < 1.0, latencies
+    # (Before, they queued behind the validations: 21 s. The bound leaves room for a
+    # machine shared with other work.)
+    assert max(latencies) < 3.0, latencies
 
 
 def test_the_threat_model_names_tests_that_exist() -> None:
@@ -327,11 +329,12 @@ def test_a_validation_past_its_deadline_is_killed_and_the_next_one_works(kb: Kno
         assert not child.is_alive()  # killed: its CPU time ends at the deadline
         answer = validator.validate(kb, "x.md", markdown(2_000), "en", 60, late)
         assert answer["file"] == "x.md" and {e["code"] for e in answer["errors"]}
-        # A child whose memory is limited to (almost) what it holds once loaded.
+        # A child whose memory is limited to (almost) what it holds once loaded, given more
+        # text than that allows (memory freed after its warm-up could hold a small one).
         tight = Validator(memory_bytes=256 * 1024)
         try:
             with pytest.raises(DocumentError) as caught:
-                tight.validate(kb, "x.md", markdown(60_000), "en", 60, late)
+                tight.validate(kb, "x.md", markdown(4_000_000), "en", 120, late)
             assert caught.value.code == "document-too-large"
         finally:
             tight.stop()

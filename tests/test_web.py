@@ -443,7 +443,7 @@ def test_fora_by_place_and_programme(client: TestClient, kb: Any) -> None:
 
 
 def test_the_programme_table_sorts_by_links_and_downloads_csv(client: TestClient, kb: Any) -> None:
-    from kundskab.support import CSV_COLUMNS, assess_programme, table_rows
+    from kundskab.support import assess_programme, table_csv
 
     html = client.get("/programme?id=sikker-by-2018&sort=verdict&order=desc").text
     verdicts = re.findall(r'data-verdict="([a-z-]+)"', html)
@@ -455,8 +455,11 @@ def test_the_programme_table_sorts_by_links_and_downloads_csv(client: TestClient
     assert ids == sorted(ids)
     download = client.get("/programme/sikker-by-2018.csv")
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
-    assert rows == table_rows(assessment) and list(rows[0]) == list(CSV_COLUMNS)
+    assert download.content.decode("utf-8") == table_csv(kb, assessment, "da")  # BOM, ';', Danish
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig")), delimiter=";"))
+    assert [r[0] for r in rows[1:]] == [r.id for r in assessment.initiatives]
+    workbook = client.get("/programme/sikker-by-2018.xlsx")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
     assert client.get("/programme/ssp.csv").status_code == 404
 
 
@@ -540,3 +543,22 @@ def test_role_crimes_suffered_and_area_as_the_api_takes_them(client: TestClient,
     assert 'id="r-victim" name="role" value="victim" aria-describedby="role-hint" checked' in page.text
     unknown_place = post_case(client, {**fields, "area": "atlantis-estate"})
     assert unknown_place.status_code == 200 and '<p class="warning"' in unknown_place.text
+
+
+def test_a_municipalitys_portfolio(client: TestClient, kb: Any) -> None:
+    from kundskab.portfolio_output import html_fragment
+    from kundskab.portfolios import portfolio
+
+    empty = client.get("/portfolio")
+    assert empty.status_code == 200 and 'name="municipality"' in empty.text
+    page = client.get("/portfolio?municipality=esbjerg")
+    assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
+    assert "<style" not in page.text and " style=" not in page.text  # the style is /static/portfolio.css
+    assert '<link rel="stylesheet" href="/static/portfolio.css">' in page.text
+    expected = html_fragment(portfolio(municipality="esbjerg", kb=kb, lang="da"), inline_style=False)
+    assert expected in page.text
+    css = client.get("/static/portfolio.css")
+    assert css.status_code == 200 and ".ks-portfolio" in css.text
+    workbook = client.get("/portfolio.xlsx?municipality=esbjerg")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+    assert client.get("/portfolio?municipality=atlantis").status_code == 404

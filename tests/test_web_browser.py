@@ -50,6 +50,7 @@ PAGES = {
     "catalogue": "/interventions?forum=ssp&lang=da",
     "fora": "/fora?municipality=esbjerg&lang=da",
     "programme": "/programme?id=sikker-by-2018&sort=verdict&order=desc&lang=da",
+    "portfolio": "/portfolio?municipality=esbjerg&lang=da",
 }
 BAD_DOCUMENT = "---\ntitle: x\nprogramme: sikker-by-2018\ntier: general\ntarget_groups: [nobody-here]\n---\n"
 
