@@ -366,9 +366,10 @@ def test_shacl_violations_are_reported_in_the_chosen_language(lang: str, ontolog
 DANISH_SCREENS = [
     (["show", "outreach-street-work-esbjerg"],
      ["Virker på: grupper\n", "Status i kilden: kun et eksempel\n", "Situation: i risiko\n",
-      "Sted: ukendt", "Risikofaktorer = concerning-behaviour", "(nogle noter er på engelsk)",
+      "Sted: ukendt", "Risikofaktorer = concerning-behaviour", "Afsnittet taler om børn og unge",
       "Indsatsens art: Hjælp og støtte (help)"],
-     [": unknown", ": group", ": example", "(example)", "(at-risk)", "risk_factors =", "max_age ="]),
+     [": unknown", ": group", ": example", "(example)", "(at-risk)", "risk_factors =", "max_age =",
+      "(nogle noter er på engelsk)"]),
     (["show", "al-capone-cooperation-copenhagen"], ["- Samarbejde [collaboration]\n"], ["[collaboration]: \n"]),
     (["show", "sikker-by-2018"], ["(ukendt)"], ["(unknown)"]),
     (["show", "kredsraad"], ["Mødes: hvert kvartal"], ["quarterly"]),
@@ -422,3 +423,21 @@ def test_every_coded_value_the_catalogue_uses_has_a_name(kb: KnowledgeBase) -> N
     assert all(used.values())
     unnamed = {key: codes - set(VALUE_NAMES[key]) for key, codes in used.items() if codes - set(VALUE_NAMES[key])}
     assert not unnamed, f"name these in kundskab.cli.VALUE_NAMES (and in the catalogue): {unnamed}"
+
+
+def test_every_note_on_an_inferred_link_is_in_danish_as_well_as_english() -> None:
+    # A Danish reader of `show` sees the editor's notes: none may be in English only.
+    import rdflib
+    from rdflib.namespace import SKOS
+
+    from tests.conftest import ROOT
+
+    ks = rdflib.Namespace("https://w3id.org/kundskab/schema#")
+    english_only = []
+    for path in sorted((ROOT / "ontology").rglob("*.ttl")):
+        graph = rdflib.Graph().parse(path, format="turtle")
+        for _, _, node in graph.triples((None, ks.inferred, None)):
+            languages = {note.language for note in graph.objects(node, SKOS.note)}
+            if "en" in languages and "da" not in languages:
+                english_only.append(path.name)
+    assert not english_only, english_only

@@ -564,3 +564,22 @@ def test_a_municipalitys_portfolio(client: TestClient, kb: Any) -> None:
     workbook = client.get("/portfolio.xlsx?municipality=esbjerg")
     assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
     assert client.get("/portfolio?municipality=atlantis").status_code == 404
+
+
+@pytest.mark.parametrize("case", [
+    {"age": 24, "factors": {"gang-member": True, "wants-to-leave-gang": False}, "municipality": "koebenhavn"},
+    {"age": 14, "factors": {"gang-proximity": True, "street-group": True}, "municipality": "aarhus"},
+])
+def test_the_page_shows_control_and_fora_elsewhere_apart_as_the_api_gives_them(client: TestClient,
+                                                                              case: dict[str, Any]) -> None:
+    api = models.Recommendation.model_validate_json(api_answer(client, case).content)
+    assert api.control or api.fora_elsewhere  # each case has one of the two sections
+    text = post_case(client, form_of(case)).text
+
+    def ids_in(section: str) -> list[str]:
+        found = re.search(rf'id="{section}">(.*?)</[ou]l>', text, re.S)
+        return re.findall(r'<li data-id="([^"]+)"', found.group(1)) if found else []
+
+    assert ids_in("control") == [m.id for m in api.control]
+    assert ids_in("fora-elsewhere") == [f.id for f in api.fora_elsewhere]
+    assert not set(ids_in("control")) & set(ids_in("measures"))  # control is never listed as help
