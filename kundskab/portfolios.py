@@ -37,6 +37,7 @@ from kundskab.errors import DocumentError, RequestError, TooManyDocumentsError
 from kundskab.i18n import N_, gettext, ngettext
 from kundskab.knowledge import Concept, KnowledgeBase, Source
 from kundskab.knowledge import load as load_kb
+from kundskab.places import area_scope, places_of
 
 __all__ = [
     "ANY_DOMAIN",
@@ -497,11 +498,35 @@ def _programme_needs(kb: KnowledgeBase, model: _Model, programme: str, bands: Se
     return out
 
 
+def _scope_places(kb: KnowledgeBase, scope: dict[str, Any]) -> frozenset[str] | None:
+    """The areas the portfolio is about, when the caller named them (a municipality, a
+    district or a programme, whose places are where its source document is); None when the
+    place is unknown (documents alone): then no forum is taken to be absent."""
+    named = [scope[key] for key in ("municipality", "district") if scope.get(key)]
+    if not named and scope.get("programme"):
+        named = sorted(places_of(kb, kb.get(scope["programme"])))
+    if not named:
+        return None
+    return frozenset(a for area in named for a in area_scope(kb, area))
+
+
+def _local_elsewhere(kb: KnowledgeBase, forum: str, here: frozenset[str] | None) -> bool:
+    """A forum the sources place somewhere (ks:municipality on the forum: banderåd in Esbjerg
+    Nord, Pre-Exit in North Jutland) that is not the portfolio's place: the rules' call for it
+    is no need here, as the recommender does not give it as a case's forum elsewhere."""
+    if here is None:
+        return False
+    where = kb.get(forum).ref("municipality")
+    return bool(where) and here.isdisjoint(where)
+
+
 def _needs(kb: KnowledgeBase, model: _Model, scope_programmes: Sequence[str], bands: Sequence[str],
-           lang: str) -> list[Need]:
+           lang: str, here: frozenset[str] | None = None) -> list[Need]:
     found: dict[tuple[str, str], Need] = {}
     for band in bands:
         for need in model.rule_needs[band]:
+            if need.kind == "forum" and _local_elsewhere(kb, need.id, here):
+                continue
             _Model._add(found, need)
     for programme in scope_programmes:
         for need in _programme_needs(kb, model, programme, bands, lang):
@@ -816,7 +841,7 @@ def analyse(initiatives: Sequence[Initiative], scope_programmes: Sequence[str], 
              for b in (model.bands_of(m.ref("targetGroup"), m.int_value("minAge"), m.int_value("maxAge")) or ())}
     bands = [b for b in model.bands if b in reach] or list(model.bands)
     scope["age_bands"] = bands
-    needs = _needs(kb, model, scope_programmes, bands, lang)
+    needs = _needs(kb, model, scope_programmes, bands, lang, _scope_places(kb, scope))
     assessed = [_assess(model, n, initiatives, lang) for n in needs]
     order = {HOLE: 0, UNCERTAIN: 1, COVERED: 2}
     assessed.sort(key=lambda n: (order[n.status], tuple(-k for k in n.need.rank_key(model.tier_ranks)),

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -398,3 +399,19 @@ def test_too_many_documents_is_refused_before_reading_them(folder: Path, kb: Kno
     assert [(o.factor, o.initiatives) for o in twice.overlaps] == [("gang-proximity", ("a.md", "a.md (2)"))]
     result = CliRunner().invoke(main, ["portfolio", str(folder), "--format", "json"])
     assert result.exit_code == 2 and json.loads(result.stdout)["error"]["code"] == "too-many-documents"
+
+
+LOCAL_FORA = {"gang-council", "pre-exit", "rug-committee", "section-115-committee"}  # placed by ks:municipality
+
+
+def test_a_local_forum_of_another_place_is_no_need(kb: KnowledgeBase) -> None:
+    """Banderåd (Esbjerg Nord) and the North Jutland fora are no hole of Vestegn's, as the
+    recommender does not give them as a case's forum there; in their own place they are
+    needs."""
+    def fora(report: Any) -> set[str]:
+        return {n.need.id for n in report.needs if n.need.kind == "forum"}
+
+    assert not fora(portfolio(programme="vestegn-2013", kb=kb)) & LOCAL_FORA
+    assert fora(portfolio(programme="vestegn-2013", kb=kb)) >= {"ssp", "ssp-plus"}  # the national ones stay
+    assert {"pre-exit", "rug-committee"} <= fora(portfolio(programme="nordjylland-2020", kb=kb))
+    assert "gang-council" in fora(portfolio(municipality="esbjerg", kb=kb))
