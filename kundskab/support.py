@@ -34,7 +34,7 @@ from typing import Any
 
 from kundskab._memo import per_knowledge_base
 from kundskab.engine import RulesEngine
-from kundskab.i18n import N_, gettext
+from kundskab.i18n import N_, gettext, ngettext
 from kundskab.knowledge import Concept, KnowledgeBase, Source
 from kundskab.programmes import DEVELOPMENT, FUNDED, Requirement, parts, requirements
 from kundskab.rules import Facts, RuleSet
@@ -101,10 +101,6 @@ TEXTS: dict[str, str] = {
     "funding_header": N_("Funding: the source does not say which initiatives are funded under the programme, "
                          "and the requirement applies only to those; the table shows what the source can show, "
                          "not findings."),
-    "head_meets": N_("{n} initiatives show support for enough principles"),
-    "head_cannot": N_("{n} cannot be shown from the source: it says too little about them"),
-    "head_short": N_("{n} fall short, on complete evidence"),
-    "head_apart": N_("{n} are listed apart, not graded (not initiatives the requirement is about)"),
     "apart_title": N_("Listed apart, not graded:"),
     "graded_title": N_("Graded:"),
     "shown": N_("shown"),
@@ -584,14 +580,20 @@ def report_lines(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str =
     lines = [f"{assessment.label} [{assessment.programme}]"]
     counts = assessment.counts()
     lead = []
-    if counts[MEETS]:
-        lead.append(text(lang, "head_meets", n=counts[MEETS]))
-    if counts[FALLS_SHORT]:
-        lead.append(text(lang, "head_short", n=counts[FALLS_SHORT]))
-    if counts[CANNOT_TELL]:
-        lead.append(text(lang, "head_cannot", n=counts[CANNOT_TELL]))
-    if counts[NOT_GRADED]:
-        lead.append(text(lang, "head_apart", n=counts[NOT_GRADED]))
+    if n := counts[MEETS]:
+        lead.append(ngettext("{n} initiative shows support for enough principles",
+                             "{n} initiatives show support for enough principles", n, lang).format(n=n))
+    if n := counts[FALLS_SHORT]:
+        lead.append(ngettext("{n} falls short, on complete evidence",
+                             "{n} fall short, on complete evidence", n, lang).format(n=n))
+    if n := counts[CANNOT_TELL]:
+        lead.append(ngettext("{n} cannot be shown from the source: it says too little about it",
+                             "{n} cannot be shown from the source: it says too little about them", n,
+                             lang).format(n=n))
+    if n := counts[NOT_GRADED]:
+        lead.append(ngettext("{n} is listed apart, not graded (not an initiative the requirement is about)",
+                             "{n} are listed apart, not graded (not initiatives the requirement is about)", n,
+                             lang).format(n=n))
     lines += [f"- {item}" for item in lead]
     funded = any(r.applies_to == FUNDED for r in assessment.requirements)
     if funded and any(row.in_scope is None for row in assessment.initiatives):
