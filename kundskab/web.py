@@ -867,30 +867,27 @@ def mount(app: FastAPI, service: Any, work: Work, csrf: Csrf | None = None, vali
         return await page(request, pages.table_page, query.get("id", "")[:200], query.get("sort", "label"),
                           query.get("order", "asc"))
 
-    @app.get("/programme/{name}.csv", include_in_schema=False)
-    async def programme_csv(request: Request, name: str) -> Response:
+    async def programme_download(request: Request, name: str, build: Any, media_type: str,
+                                 suffix: str) -> Response:
+        """The programme table as a file; an unknown programme is a page that says so."""
         lang = page_language(request)
         try:
-            ident, data = await work(pages.table_csv, name[:200], lang)
+            ident, data = await work(build, name[:200], lang)
         except KundskabError as exc:
             from kundskab.service import error_for
 
             code, _, message = error_for(exc, lang)
             return html(await work(pages.problem, lang, message), code)
-        return attachment(data, "text/csv; charset=utf-8", f"{ident}.csv")
+        return attachment(data, media_type, f"{ident}.{suffix}")
+
+    @app.get("/programme/{name}.csv", include_in_schema=False)
+    async def programme_csv(request: Request, name: str) -> Response:
+        return await programme_download(request, name, pages.table_csv, "text/csv; charset=utf-8", "csv")
 
     @app.get("/programme/{name}.xlsx", include_in_schema=False)
     async def programme_xlsx(request: Request, name: str) -> Response:
-        lang = page_language(request)
-        try:
-            ident, data = await work(pages.table_xlsx, name[:200], lang)
-        except KundskabError as exc:
-            from kundskab.service import error_for
-
-            code, _, message = error_for(exc, lang)
-            return html(await work(pages.problem, lang, message), code)
-        return attachment(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{ident}.xlsx")
-
+        return await programme_download(request, name, pages.table_xlsx,
+                                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
 
 def problem_response(status: int, message: str, lang: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:
     """A page saying why a request of the page was refused before it reached the page's
