@@ -212,3 +212,13 @@ def test_json_lists_each_principle_once_with_its_evidence() -> None:
         for p in row["principles"]:
             grounds = [(e["support"], e.get("rule")) for e in p["evidence"]]
             assert len(grounds) == len(set(grounds))
+
+
+def test_the_summary_counts_in_the_readers_number() -> None:
+    """One initiative is "1 indsats viser …", several "N indsatser …" (ngettext, not one form)."""
+    one = CliRunner().invoke(main, ["check", "--programme", "sikker-by-2018", "--lang", "da"])
+    assert one.exit_code == 0 and "- 1 indsats viser støtte til nok principper" in one.output
+    assert "1 indsatser" not in one.output
+    english = CliRunner().invoke(main, ["check", "--programme", "sikker-by-2018", "--lang", "en"])
+    assert "- 1 initiative shows support for enough principles" in english.output
+    assert "- 30 cannot be shown from the source: it says too little about them" in english.output
