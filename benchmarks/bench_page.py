@@ -22,13 +22,14 @@ import random
 import re
 import statistics
 import sys
-import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_serve import FACTORS, start_server, stop
+from bench_serve import FACTORS, start_server, stop, together
 
 TOKEN = re.compile(rb'name="csrf" value="([0-9a-f]+)"')
 COOKIE = re.compile(r"kundskab_csrf=([0-9a-f]+)")
@@ -79,15 +80,14 @@ def load(url: str, users: int, seconds: float) -> dict[str, float]:
     answers: list[list[float]] = [[] for _ in range(users)]
     forms: list[list[float]] = [[] for _ in range(users)]
     errors = [0] * users
-    barrier = threading.Barrier(users + 1)
 
-    def user(index: int) -> None:
+    @contextmanager
+    def user(index: int) -> Iterator[Callable[[], None]]:
         rng = random.Random(index)
         person = User(url)
         person.answer(person.form()[1], rng)  # connection and cookie set up before the clock
-        barrier.wait()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
+
+        def once() -> None:
             started = time.perf_counter()
             status, token = person.form()
             forms[index].append(time.perf_counter() - started)
@@ -96,14 +96,9 @@ def load(url: str, users: int, seconds: float) -> dict[str, float]:
             answers[index].append(time.perf_counter() - started)
             errors[index] += status != 200 or answered < 0
 
-    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    began = time.monotonic()
-    for thread in threads:
-        thread.join(seconds + 60)
-    elapsed = time.monotonic() - began
+        yield once
+
+    elapsed = together(users, seconds, user)
     flat = sorted(x for per in answers for x in per)
     form = sorted(x for per in forms for x in per)
 

@@ -28,17 +28,21 @@ import http.client
 import json as _json
 import os
 import random
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.servers import free_port, oxigraph_binary, oxigraph_store
 
 # English messages, so that a case refused as contradictory is told apart by its message.
 PATH = "/v1/recommend?lang=en"
@@ -47,10 +51,38 @@ FACTORS = ["truancy", "street-group", "family-problems", "offence-committed", "s
            "gang-proximity", "no-leisure-activity", "repeat-offending", "victim-of-crime"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def together(count: int, seconds: float, session: Callable[[int], AbstractContextManager[Callable[[], None]]],
+             most: int | None = None) -> float:
+    """Run `count` threads at once for `seconds` and return the seconds they really ran.
+
+    Each thread opens `session(index)` (set-up, such as a connection, happens before the
+    clock starts), then calls the step it yields again and again until the time is up or it
+    has made `most` steps. All start together behind a barrier."""
+    barrier = threading.Barrier(count + 1)
+
+    def run(index: int) -> None:
+        try:
+            with session(index) as step:
+                barrier.wait()
+                end = time.monotonic() + seconds
+                steps = 0
+                while time.monotonic() < end and (most is None or steps < most):
+                    step()
+                    steps += 1
+        except threading.BrokenBarrierError:
+            pass
+        except BaseException:
+            barrier.abort()  # a session that cannot start must not leave the others waiting
+            raise
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    began = time.monotonic()
+    for thread in threads:
+        thread.join(seconds + 60)
+    return time.monotonic() - began
 
 
 def tree(root: int) -> list[int]:
@@ -168,17 +200,14 @@ def load(url: str, clients: int, seconds: float, kind: str = "stdlib") -> dict[s
     # 422: a random case the case rules refuse as contradictory (e.g. repeat offending with
     # no offence): the right answer, counted apart from errors.
     refused = [0] * clients
-    barrier = threading.Barrier(clients + 1)
 
-    def client(index: int) -> None:
+    @contextmanager
+    def client(index: int) -> Iterator[Callable[[], None]]:
         rng = random.Random(index)
         with CLIENTS[kind](base_url=url, timeout=30) as http:
             http.post(PATH, json=case(rng))  # connection set up before the clock
-            barrier.wait()
-            end = time.monotonic() + seconds
-            for _ in range(MAX_REQUESTS):
-                if time.monotonic() >= end:
-                    break
+
+            def once() -> None:
                 body = case(rng)
                 started = time.perf_counter()
                 try:
@@ -191,14 +220,9 @@ def load(url: str, clients: int, seconds: float, kind: str = "stdlib") -> dict[s
                 latencies[index].append(time.perf_counter() - started)
                 errors[index] += not ok
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    began = time.monotonic()
-    for thread in threads:
-        thread.join(seconds + 60)
-    elapsed = time.monotonic() - began
+            yield once
+
+    elapsed = together(clients, seconds, client, MAX_REQUESTS)
     flat = sorted(x for per in latencies for x in per)
     return {
         "requests": len(flat), "errors": sum(errors), "refused": sum(refused), "seconds": elapsed,
@@ -342,29 +366,16 @@ def main() -> None:
     if options.idle:
         run(f"serve --workers {options.workers}, {options.idle} idle sockets", workers, options.clients,
             options.seconds, options.client, idle=options.idle)
-    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if options.no_store or not Path(oxigraph).exists():
+    oxigraph = oxigraph_binary()
+    if options.no_store or oxigraph is None:
         print("store: skipped" + ("" if options.no_store else " (oxigraph not installed)"))
         return
-    port = free_port()
-    store = subprocess.Popen([oxigraph, "serve", "--bind", f"127.0.0.1:{port}"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/store"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    with oxigraph_store(oxigraph) as url:
         from kundskab.store import publish
 
         publish(url)
         run(f"serve --workers {options.workers} --store", [*workers, "--store", url, "--poll", "5"],
             options.clients, options.seconds, options.client)
-    finally:
-        stop(store)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
 
 from kundskab import KnowledgeBase, load
 from kundskab._paths import ontology_dir, rules_dir
+
+if TYPE_CHECKING:
+    import httpx
+
+    from tests.servers import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -67,3 +74,23 @@ def seeds_or_skip() -> Path:
                     "the knowledge base against them: put their transcripts (000_….txt to 004_….txt) in "
                     "../shared/seeds beside the checkout to run it")
     return SEEDS
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    """`kundskab serve` on a free loopback port, one per test module that asks for it."""
+    from tests.servers import Server
+
+    running = Server("--timeout", "5", "--max-body", str(1024 * 1024))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture()
+def client(server: Server) -> Iterator[httpx.Client]:
+    import httpx
+
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        yield http

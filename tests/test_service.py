@@ -4,10 +4,7 @@ the module, talked to with httpx, including hostile bodies."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,75 +18,7 @@ from click.testing import CliRunner  # noqa: E402
 from kundskab import KnowledgeBase  # noqa: E402
 from kundskab.cli import main  # noqa: E402
 from kundskab.recommendation import Recommender  # noqa: E402
-
-STARTUP_SECONDS = 120  # the shared machine can be very slow to import and warm up
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = Path(os.environ.get("KUNDSKAB_CACHE_DIR", "/tmp")) / f"serve-{self.port}.log"
-        self._handle = self.log.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kundskab", "serve", "--port", str(self.port), *args],
-            stdout=self._handle, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("serve exited: " + self.log.read_text(errors="replace")[-2000:])
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("serve did not become ready")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._handle.close()
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    running = Server("--timeout", "5", "--max-body", str(1024 * 1024))
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture()
-def client(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=60) as http:
-        yield http
-
-
-def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, str]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    if code:
-        assert body["error"]["code"] == code
-    return body["error"]  # type: ignore[no-any-return]
-
+from tests.servers import Server, assert_error, get_when_ready  # noqa: E402
 
 CASE = {"ref": "opaque-7", "age": 16, "factors": {"offence-committed": True, "family-problems": "unknown"}}
 
@@ -309,17 +238,6 @@ def test_concurrent_requests_all_answer(client: httpx.Client, server: Server, re
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(ask, cases))
     assert answers == [recommender.recommend(case).as_dict() for case in cases]
-
-
-def get_when_ready(client: httpx.Client, path: str, **params: str) -> httpx.Response:
-    """GET, asking again while the answer is still being worked out (503 time-limit)."""
-    deadline = time.monotonic() + 300
-    while True:
-        response = client.get(path, params=params, timeout=300)
-        if response.status_code != 503 or time.monotonic() > deadline:
-            return response
-        assert_error(response, 503, "time-limit")
-        time.sleep(float(response.headers["retry-after"]))
 
 
 def test_check_matches_the_library(client: httpx.Client) -> None:

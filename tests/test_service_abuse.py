@@ -9,7 +9,6 @@ import json
 import resource
 import socket
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -17,22 +16,8 @@ import pytest
 httpx = pytest.importorskip("httpx")
 
 from kundskab.knowledge import KnowledgeBase  # noqa: E402
-from tests.test_service import CASE, Server, assert_error  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    running = Server("--timeout", "5", "--max-body", str(1024 * 1024))
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture()
-def client(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=60) as http:
-        yield http
+from tests.servers import Server, assert_error  # noqa: E402
+from tests.test_service import CASE  # noqa: E402
 
 
 def read_answer(sock: socket.socket, seconds: float) -> bytes:

@@ -4,7 +4,6 @@ on loopback), read back by the library, the CLI and `serve --store`."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -17,43 +16,26 @@ from click.testing import CliRunner
 from kundskab.cli import main
 from kundskab.knowledge import KnowledgeBase
 from kundskab.recommendation import Recommender
-from tests.test_service import Server, free_port
+from tests.servers import Server, free_port, oxigraph_store
+from tests.servers import oxigraph_binary as installed_oxigraph
 
 httpx = pytest.importorskip("httpx")
 
 
 def oxigraph_binary() -> str:
-    found = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if not Path(found).exists():
+    found = installed_oxigraph()
+    if found is None:
         pytest.skip("the oxigraph server (PyPI package oxigraph) is not installed")
     return found
 
 
 @pytest.fixture(scope="module")
 def store_url() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen([oxigraph_binary(), "serve", "--bind", f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/store"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        from kundskab.store import publish
+    from kundskab.store import publish
 
+    with oxigraph_store(oxigraph_binary()) as url:
         publish(url)
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 CASES = [
@@ -150,7 +132,7 @@ def test_check_from_the_store_equals_the_embedded_check(store_url: str) -> None:
 def test_serve_from_the_store_checks_as_the_embedded_library(store_url: str, kb: KnowledgeBase) -> None:
     from kundskab.integrity import check
     from kundskab.support import assess_programme
-    from tests.test_service import get_when_ready
+    from tests.servers import get_when_ready
 
     server = Server("--store", store_url)
     try:

@@ -318,7 +318,7 @@ def test_a_bad_graph_iri_is_refused_before_it_reaches_a_query(hostile: Hostile) 
 
 
 def free_port() -> int:
-    from tests.test_service import free_port as port
+    from tests.servers import free_port as port
 
     return port()
 
