@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kundskab import load
-from kundskab.recommendation import Recommender
-from kundskab.rules import RuleSet
+from kundskab.reasoning.recommendation import Recommender
+from kundskab.reasoning.rules import RuleSet
 from tests.differential import run_all
 
 

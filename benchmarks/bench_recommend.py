@@ -17,7 +17,7 @@ is not set), or the floor pays ~50 page faults per case in heap trimming.
 Printed: the floor and kundskab's batch path (parse each JSON line, reason, rank, ask the
 what-if questions, explain, serialise; in this process, lines in memory) in cases per
 second, the ratio per round and its median (goal >= 0.5), the engine alone (durable-rules
-driven by kundskab.engine, no ranking) on the same cases, `recommend --batch --jobs 1` and
+driven by kundskab.reasoning.engine, no ranking) on the same cases, `recommend --batch --jobs 1` and
 `--jobs 2` as whole processes in pairs (goal: --jobs 2 faster on two cores), in-process
 latency p50/p99 (goal p99 <= 5 ms) and the resident memory over many cases (goal: flat).
 """
@@ -42,9 +42,9 @@ sys.path.insert(0, str(ROOT))
 TUNABLES = "glibc.malloc.top_pad=1048576"
 
 from kundskab import load  # noqa: E402
-from kundskab.cases import parse_case  # noqa: E402
 from kundskab.errors import CaseError  # noqa: E402
-from kundskab.recommendation import Recommender  # noqa: E402
+from kundskab.reasoning.cases import parse_case  # noqa: E402
+from kundskab.reasoning.recommendation import Recommender  # noqa: E402
 
 
 def make_cases(n: int, factors: list[str], seed: int = 7) -> list[dict[str, object]]:
@@ -66,7 +66,7 @@ def floor_per_second(floor: Path, cases: int) -> float:
 
 def kundskab_per_second(recommender: Recommender, lines: list[str]) -> float:
     """The code behind `recommend --batch` (one process), on lines held in memory."""
-    from kundskab.batch import read_lines, recommend_blocks
+    from kundskab.edges.batch import read_lines, recommend_blocks
 
     data = ("\n".join(lines) + "\n").encode()
     start = time.perf_counter()

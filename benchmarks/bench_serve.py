@@ -371,7 +371,7 @@ def main() -> None:
         print("store: skipped" + ("" if options.no_store else " (oxigraph not installed)"))
         return
     with oxigraph_store(oxigraph) as url:
-        from kundskab.store import publish
+        from kundskab.edges.store import publish
 
         publish(url)
         run(f"serve --workers {options.workers} --store", [*workers, "--store", url, "--poll", "5"],

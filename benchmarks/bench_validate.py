@@ -4,7 +4,7 @@
 
 Generates a folder of initiative documents (every programme with requirements, all four
 formats, about one in five invalid) in a temporary directory, validates it with
-`kundskab.validation.validate_paths` and with `kundskab validate DIR --format json` in a
+`kundskab.documents.validation.validate_paths` and with `kundskab validate DIR --format json` in a
 subprocess (start-up included), checks that both agree, and prints the figures. The goal
 is at least 100 documents per second either way.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kundskab import load
-from kundskab.validation import validate_paths
+from kundskab.documents.validation import validate_paths
 
 GOAL = 100.0
 
@@ -140,7 +140,7 @@ def _kundskab() -> list[str]:
     script = Path(sys.executable).parent / "kundskab"
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
-    return [sys.executable, "-c", "from kundskab.cli import main; main()"]
+    return [sys.executable, "-c", "from kundskab.edges.cli import main; main()"]
 
 
 def main() -> int:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kundskab.cli import main
+from kundskab.edges.cli import main
 
 TARGET = Path(__file__).resolve().parent / "cli.md"
 

@@ -1,5 +1,5 @@
 """Write docs/schemas/*.json: the JSON Schema of a case and of each answer, from the typed
-models in kundskab.models (the same models the HTTP API's OpenAPI description uses).
+models in kundskab.edges.models (the same models the HTTP API's OpenAPI description uses).
 
     python docs/generate_schemas.py
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kundskab.models import json_schemas
+from kundskab.edges.models import json_schemas
 
 TARGET = Path(__file__).resolve().parent / "schemas"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kundskab import _aliases
 from kundskab.errors import (
     AmbiguousNameError,
     CaseError,
@@ -27,17 +28,20 @@ from kundskab.errors import (
     RuleError,
     UnknownConceptError,
 )
-from kundskab.knowledge import Concept, KnowledgeBase, Source, load
+from kundskab.knowledge.base import Concept, KnowledgeBase, Source, load
 
 if TYPE_CHECKING:
-    from kundskab.cases import Case
-    from kundskab.integrity import CheckReport, Finding, Issue, check
-    from kundskab.portfolios import PortfolioReport, portfolio
-    from kundskab.recommendation import Recommendation, Recommender, recommend
-    from kundskab.rules import RuleSet
-    from kundskab.validation import FileReport, Problem, ValidationReport, validate
+    from kundskab.documents.portfolios import PortfolioReport, portfolio
+    from kundskab.documents.validation import FileReport, Problem, ValidationReport, validate
+    from kundskab.knowledge.check import CheckReport, Finding, Issue, check
+    from kundskab.reasoning.cases import Case
+    from kundskab.reasoning.recommendation import Recommendation, Recommender, recommend
+    from kundskab.reasoning.rules import RuleSet
 
 __version__ = "0.1.0"
+
+# The modules' paths from before the sub-packages keep importing (kundskab/_aliases.py).
+_aliases.install()
 
 __all__ = [
     "AmbiguousNameError",
@@ -73,21 +77,21 @@ __all__ = [
 # The rules engine, SHACL and YAML are imported on first use, so that browsing the
 # knowledge base starts fast.
 _LAZY = {
-    "Case": "kundskab.cases",
-    "CheckReport": "kundskab.integrity",
-    "Finding": "kundskab.integrity",
-    "Issue": "kundskab.integrity",
-    "FileReport": "kundskab.validation",
-    "Problem": "kundskab.validation",
-    "ValidationReport": "kundskab.validation",
-    "validate": "kundskab.validation",
-    "Recommendation": "kundskab.recommendation",
-    "Recommender": "kundskab.recommendation",
-    "recommend": "kundskab.recommendation",
-    "RuleSet": "kundskab.rules",
-    "check": "kundskab.integrity",
-    "PortfolioReport": "kundskab.portfolios",
-    "portfolio": "kundskab.portfolios",
+    "Case": "kundskab.reasoning.cases",
+    "CheckReport": "kundskab.knowledge.check",
+    "Finding": "kundskab.knowledge.check",
+    "Issue": "kundskab.knowledge.check",
+    "FileReport": "kundskab.documents.validation",
+    "Problem": "kundskab.documents.validation",
+    "ValidationReport": "kundskab.documents.validation",
+    "validate": "kundskab.documents.validation",
+    "Recommendation": "kundskab.reasoning.recommendation",
+    "Recommender": "kundskab.reasoning.recommendation",
+    "recommend": "kundskab.reasoning.recommendation",
+    "RuleSet": "kundskab.reasoning.rules",
+    "check": "kundskab.knowledge.check",
+    "PortfolioReport": "kundskab.documents.portfolios",
+    "portfolio": "kundskab.documents.portfolios",
 }
 
 

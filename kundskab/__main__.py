@@ -1,5 +1,5 @@
 """`python -m kundskab` runs the command line."""
 
-from kundskab.cli import main
+from kundskab.edges.cli import main
 
 main()

@@ -161,7 +161,7 @@ class DocumentError(KundskabError, ValueError):
 
 
 class TooManyDocumentsError(DocumentError):
-    """More documents than one run takes (`kundskab portfolio`: kundskab.portfolios.MAX_DOCUMENTS)."""
+    """More documents than one run takes (`kundskab portfolio`: kundskab.documents.portfolios.MAX_DOCUMENTS)."""
 
     code = "too-many-documents"
 

@@ -14,7 +14,7 @@ the ontology in both languages.
 
 click's own messages (usage errors, "Usage:", "Options") are in a second domain of the same
 catalogue, `click` (kundskab/locale/da/LC_MESSAGES/click.po, msgids extracted from click with
-Babel): click marks them for the standard library's gettext, and kundskab._click looks them
+Babel): click marks them for the standard library's gettext, and kundskab.edges.click_language looks them
 up here, in the language of the invocation.
 """
 

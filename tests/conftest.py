@@ -36,14 +36,14 @@ def kb() -> KnowledgeBase:
 
 @pytest.fixture(scope="session")
 def ruleset(kb: KnowledgeBase):  # type: ignore[no-untyped-def]
-    from kundskab.rules import RuleSet
+    from kundskab.reasoning.rules import RuleSet
 
     return RuleSet.load(kb)
 
 
 @pytest.fixture(scope="session")
 def recommender(kb: KnowledgeBase, ruleset):  # type: ignore[no-untyped-def]
-    from kundskab.recommendation import Recommender
+    from kundskab.reasoning.recommendation import Recommender
 
     return Recommender(kb, ruleset)
 

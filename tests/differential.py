@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from kundskab.cases import parse_case
-from kundskab.engine import RulesEngine
 from kundskab.errors import CaseError
-from kundskab.rules import Facts, RuleSet
+from kundskab.reasoning.cases import parse_case
+from kundskab.reasoning.engine import RulesEngine
+from kundskab.reasoning.rules import Facts, RuleSet
 
 __all__ = ["Tally", "compare", "make_facts", "run_all"]
 
@@ -179,7 +179,7 @@ def _process(args: tuple[int, int, int, int]) -> Tally:
     """One process: its own knowledge base, rules and engines, several threads."""
     count, seed, threads, _ = args
     from kundskab import load
-    from kundskab.recommendation import Recommender
+    from kundskab.reasoning.recommendation import Recommender
 
     kb = load()
     rules = RuleSet.load(kb)

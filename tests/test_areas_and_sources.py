@@ -7,8 +7,8 @@ import pytest
 import rdflib
 
 from kundskab import KnowledgeBase
-from kundskab._compile import compile_directory, compile_graph
 from kundskab._paths import ontology_dir
+from kundskab.knowledge.compile import compile_directory, compile_graph
 
 MUNICIPALITIES = {
     "esbjerg": "syd-og-soenderjyllands-politi",

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kundskab.recommendation import Recommender
+from kundskab.reasoning.recommendation import Recommender
 
 # Few answers given: each case has more than two open questions by default.
 CASES = [{"ref": f"r{n}", "age": 12 + n % 6, "factors": {"truancy": True} if n % 2 else {}} for n in range(300)]
@@ -65,8 +65,8 @@ def test_a_killed_forked_worker_ends_the_batch_with_exit_2(tmp_path: Path) -> No
 def test_spawned_workers_answer_with_the_callers_rules(kb, rules_copy: Path) -> None:  # type: ignore[no-untyped-def]
     # The spawn path (recommend_lines, recommend_blocks) once built a bare Recommender in
     # each worker: a caller's own rules held only for the chunks the main process answered.
-    from kundskab.batch import recommend_lines
-    from kundskab.rules import RuleSet
+    from kundskab.edges.batch import recommend_lines
+    from kundskab.reasoning.rules import RuleSet
 
     with (rules_copy / "fora.yaml").open("a", encoding="utf-8") as extra:
         extra.write("""

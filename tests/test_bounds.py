@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kundskab import KnowledgeBase
-from kundskab.documents import MAX_BYTES
+from kundskab.documents.reading import MAX_BYTES
+from kundskab.documents.validation import validate_document
 from kundskab.errors import KundskabError
-from kundskab.recommendation import Recommender
-from kundskab.validation import validate_document
+from kundskab.reasoning.recommendation import Recommender
 
 FACTORS = ["truancy", "offence-committed", "gang-member", "wants-to-leave-gang", "family-problems",
            "Pjækkeri", "released-from-custody", "mediation-consent"]
@@ -66,7 +66,7 @@ def _cpu(call: Callable[[], Any]) -> float:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=case_like, text=deep)
 def test_any_case_is_answered_or_refused_within_100_ms(recommender: Recommender, case: Any, text: str) -> None:
-    from kundskab.cases import parse_case_text
+    from kundskab.reasoning.cases import parse_case_text
 
     recommender.recommend({"age": 15})  # warm: what is built once is not a case's cost
     assert _cpu(lambda: recommender.recommend(case)) < 0.1
@@ -126,7 +126,7 @@ import json, resource, sys, time
 sys.path[:0] = [sys.argv[1]]
 from test_bounds import SHAPES
 from kundskab import load
-from kundskab.validation import validate_document
+from kundskab.documents.validation import validate_document
 
 kb = load()
 validate_document("title: x\\n", "w.yaml", kb)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kundskab.knowledge import KnowledgeBase, _well_formed
+from kundskab.knowledge.base import KnowledgeBase, _well_formed
 from tests.tampering import replaced, value_at
 
 BAD_VALUES: list[Any] = [1, None, 1.5, True, ["x"], {"x": "y"}]

@@ -13,8 +13,9 @@ import pytest
 import rdflib
 from rdflib.namespace import RDF, SKOS
 
-from kundskab import KnowledgeBase, _vocab
+from kundskab import KnowledgeBase
 from kundskab._paths import ontology_dir
+from kundskab.knowledge import vocab as _vocab
 
 KS = rdflib.Namespace(_vocab.KS)
 KB = rdflib.Namespace(_vocab.KB)

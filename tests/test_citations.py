@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kundskab import KnowledgeBase
 from kundskab._paths import ontology_dir, rules_dir
-from kundskab.rules import RuleSet
+from kundskab.reasoning.rules import RuleSet
 
 from .conftest import seeds_or_skip
 
@@ -128,7 +128,7 @@ def test_every_section_of_a_paged_source_is_cited_with_its_page(kb: KnowledgeBas
 def test_a_citation_names_title_section_and_page_and_no_file(kb: KnowledgeBase) -> None:
     from click.testing import CliRunner
 
-    from kundskab.cli import main
+    from kundskab.edges.cli import main
 
     aarhus = kb.get("aarhus").sources[0]
     assert aarhus.citation("da") == "Tryg i Aarhus, oplæg til tryghedsstrategi 2017, afsnit " \

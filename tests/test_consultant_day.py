@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kundskab import KnowledgeBase
-from kundskab.cli import main
+from kundskab.edges.cli import main
 
 
 def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:

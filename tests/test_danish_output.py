@@ -16,9 +16,9 @@ from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from kundskab import KnowledgeBase, i18n
-from kundskab.browse import LIST_KINDS
-from kundskab.cli import main
-from kundskab.rules import RuleSet
+from kundskab.edges.cli import main
+from kundskab.knowledge.browse import LIST_KINDS
+from kundskab.reasoning.rules import RuleSet
 
 WORD = re.compile(r"[A-Za-zÆØÅæøåéü]+(?:'[a-z]+)?")
 SET_ASIDE = re.compile(r"\[[^\]]*\]|\([a-z0-9]+(?:-[a-z0-9]+)+\)|`[^`]*`|\S+\.(?:txt|md|json|yaml|ttl|csv)\b"

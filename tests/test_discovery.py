@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from kundskab import KnowledgeBase
-from kundskab.browse import kind_class, list_concepts, search
-from kundskab.cli import main
+from kundskab.edges.cli import main
 from kundskab.errors import UnknownKindError
+from kundskab.knowledge.browse import kind_class, list_concepts, search
 
 
 def run(runner: CliRunner, *args: str, input: str | None = None, env: dict[str, str] | None = None

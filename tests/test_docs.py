@@ -102,7 +102,7 @@ def test_readme_console_samples_are_real_output() -> None:
 
     from click.testing import CliRunner
 
-    from kundskab.cli import main
+    from kundskab.edges.cli import main
 
     runs = [run for block in _console_blocks() for run in block]
     assert runs, "the README shows what the commands print"

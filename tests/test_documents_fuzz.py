@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kundskab import KnowledgeBase, load
-from kundskab.cli import main
-from kundskab.documents import FIELDS
-from kundskab.validation import FileReport, validate_document
+from kundskab.documents.reading import FIELDS
+from kundskab.documents.validation import FileReport, validate_document
+from kundskab.edges.cli import main
 
 KNOWN_CODES = {"parse-error", "unsupported-format", "file-too-large", "missing-field",
                "unknown-concept", "too-few-principles", "missing-effect-follow-up",

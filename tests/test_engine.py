@@ -10,8 +10,8 @@ import durable_rules_engine
 import pytest
 
 from kundskab import EngineError
-from kundskab.engine import RulesEngine
-from kundskab.rules import Facts, RuleSet
+from kundskab.reasoning.engine import RulesEngine
+from kundskab.reasoning.rules import Facts, RuleSet
 
 CASES = [
     Facts(15, frozenset({"truancy"})),
@@ -65,7 +65,7 @@ def test_an_exception_while_recording_a_firing_is_surfaced(ruleset: RuleSet,
     def boom(*_: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("kundskab.engine.Firing", boom)
+    monkeypatch.setattr("kundskab.reasoning.engine.Firing", boom)
     with pytest.raises(EngineError, match=r"rule action failed: .*boom"):
         engine.run(Facts(15, frozenset({"truancy"})))
     monkeypatch.undo()

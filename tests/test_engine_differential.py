@@ -8,7 +8,7 @@ errors among them. The long version is benchmarks/bench_engine_differential.py.
 
 from __future__ import annotations
 
-from kundskab.rules import RuleSet
+from kundskab.reasoning.rules import RuleSet
 from tests.differential import run_all
 
 

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from kundskab import KnowledgeBase
-from kundskab._matching import Term, TermIndex, tokens
-from kundskab.cli import main
-from kundskab.validation import MAX_PROBLEMS_PER_CODE, validate_document
+from kundskab.documents.matching import Term, TermIndex, tokens
+from kundskab.documents.validation import MAX_PROBLEMS_PER_CODE, validate_document
+from kundskab.edges.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -67,8 +67,8 @@ def test_a_long_list_of_unknown_names_is_bounded(kb: KnowledgeBase) -> None:
 
 
 def test_a_deeply_nested_case_is_a_case_error(kb: KnowledgeBase) -> None:
-    from kundskab.cases import parse_case, parse_case_text
     from kundskab.errors import CaseError
+    from kundskab.reasoning.cases import parse_case, parse_case_text
 
     deep = "[" * 1000 + "]" * 1000
     for text in (f'{{"factors": {{"truancy": {deep}}}}}', '{"factors": ' + "[" * 30000 + "]" * 30000 + "}"):
@@ -99,8 +99,8 @@ def test_the_cache_holds_what_its_key_was_computed_from(ontology_copy: Path, mon
                                                         tmp_path: Path) -> None:
     # An edit between hashing the files and compiling them put the old content under the
     # new key (or the new under the old) until the cache was deleted.
-    from kundskab import _compile
-    from kundskab.knowledge import KnowledgeBase
+    from kundskab.knowledge import compile as _compile
+    from kundskab.knowledge.base import KnowledgeBase
 
     monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path / "cache"))
     target = ontology_copy / "concepts" / "fora.ttl"
@@ -131,8 +131,8 @@ def test_the_cache_holds_what_its_key_was_computed_from(ontology_copy: Path, mon
     '{"format": %d, "version": "1", "classes": {"A": {"parents": [1], "labels": {}}}, "concepts": {}}',
 ])
 def test_a_cache_of_the_wrong_shape_is_rebuilt(content: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from kundskab._vocab import CACHE_FORMAT
-    from kundskab.knowledge import KnowledgeBase
+    from kundskab.knowledge.base import KnowledgeBase
+    from kundskab.knowledge.vocab import CACHE_FORMAT
 
     monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path))
     KnowledgeBase.load()
@@ -144,8 +144,8 @@ def test_a_cache_of_the_wrong_shape_is_rebuilt(content: str, monkeypatch: pytest
 
 def test_the_compiled_ontology_passes_the_cache_check(kb: KnowledgeBase) -> None:
     # The check must accept everything the compiler writes, or every run would recompile.
-    from kundskab import _compile
-    from kundskab.knowledge import _well_formed
+    from kundskab.knowledge import compile as _compile
+    from kundskab.knowledge.base import _well_formed
 
     assert kb.ontology_dir is not None
     assert _well_formed(json.loads(json.dumps(_compile.compile_directory(kb.ontology_dir))))
@@ -154,7 +154,7 @@ def test_the_compiled_ontology_passes_the_cache_check(kb: KnowledgeBase) -> None
 def test_a_cache_that_is_a_link_fifo_or_folder_is_not_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import os
 
-    from kundskab.knowledge import KnowledgeBase
+    from kundskab.knowledge.base import KnowledgeBase
 
     monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path))
     KnowledgeBase.load()
@@ -209,8 +209,8 @@ def test_the_cache_directory_is_where_platformdirs_puts_it(monkeypatch: pytest.M
     {"ref": 10 ** 400}, {"factors": "truancy"},
 ])
 def test_odd_case_values_are_case_errors(kb: KnowledgeBase, case: dict[str, object]) -> None:
-    from kundskab.cases import parse_case
     from kundskab.errors import CaseError
+    from kundskab.reasoning.cases import parse_case
 
     with pytest.raises(CaseError):
         parse_case(case, kb)
@@ -234,8 +234,8 @@ SECRET = "010203-1234"
     {SECRET: 1}, {"ref": [SECRET]},
 ])
 def test_errors_never_repeat_a_case_value(kb: KnowledgeBase, case: dict[str, object], runner: CliRunner) -> None:
-    from kundskab.cases import parse_case
     from kundskab.errors import CaseError
+    from kundskab.reasoning.cases import parse_case
 
     with pytest.raises(CaseError) as caught:
         parse_case(case, kb)
@@ -248,8 +248,8 @@ def test_errors_never_repeat_a_case_value(kb: KnowledgeBase, case: dict[str, obj
 
 
 def test_an_unknown_factor_still_gets_suggestions(kb: KnowledgeBase) -> None:
-    from kundskab.cases import parse_case
     from kundskab.errors import CaseError
+    from kundskab.reasoning.cases import parse_case
 
     with pytest.raises(CaseError, match="truancy") as caught:
         parse_case({"factors": ["truanccy"]}, kb)
@@ -257,7 +257,7 @@ def test_an_unknown_factor_still_gets_suggestions(kb: KnowledgeBase) -> None:
 
 
 def test_a_ref_like_a_cpr_number_is_warned_about(runner: CliRunner) -> None:
-    from kundskab.cases import looks_like_cpr
+    from kundskab.reasoning.cases import looks_like_cpr
 
     assert looks_like_cpr(SECRET) and looks_like_cpr("sag 0102031234") and not looks_like_cpr("opaque-123")
     assert not looks_like_cpr("990203-1234") and not looks_like_cpr("12345678901")
@@ -280,8 +280,8 @@ def test_a_ref_like_a_cpr_number_is_warned_about(runner: CliRunner) -> None:
     "age: 15\nage: 16\n",
 ])
 def test_contradictory_or_repeated_input_is_a_case_error(kb: KnowledgeBase, text: str) -> None:
-    from kundskab.cases import parse_case_text
     from kundskab.errors import CaseError
+    from kundskab.reasoning.cases import parse_case_text
 
     with pytest.raises(CaseError):
         parse_case_text(text, kb)
@@ -304,7 +304,7 @@ def test_blank_lines_in_a_batch_are_skipped(runner: CliRunner) -> None:
 
 _KILL_A_WORKER = """
 import io, json, multiprocessing, os, signal, sys
-from kundskab.batch import read_lines, recommend_blocks
+from kundskab.edges.batch import read_lines, recommend_blocks
 from kundskab.errors import BatchError
 
 data = "".join(json.dumps({"age": 10 + i % 20}) + "\\n" for i in range(6000)).encode()

@@ -13,7 +13,7 @@ from rdflib.namespace import SH
 
 from kundskab import KnowledgeBase
 from kundskab._paths import ontology_dir
-from kundskab.integrity import check, citation_issues, label_issues, programme_findings, shacl_issues, text_issues
+from kundskab.knowledge.check import check, citation_issues, label_issues, programme_findings, shacl_issues, text_issues
 
 FIXTURES = Path(__file__).parent / "shapes"
 EXPECT = re.compile(r"^# expect: (\S+) \| (.+)$", re.M)
@@ -83,7 +83,7 @@ def test_a_shown_text_in_one_language_or_beside_a_plain_one_is_an_error(ontology
 
 
 def test_findings_are_in_scope_initiatives_that_fall_short(kb: KnowledgeBase) -> None:
-    from kundskab.support import assess_programme
+    from kundskab.documents.principle_support import assess_programme
 
     findings = programme_findings(kb)
     for programme in ("sikker-by-2018", "tryg-i-aarhus-2017"):
@@ -131,7 +131,7 @@ def small_ontology(tmp_path: Path) -> Path:
 
 def _runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the pySHACL runs from here on."""
-    import kundskab.integrity as integrity
+    import kundskab.knowledge.check as integrity
 
     runs: list[int] = []
     real = integrity._shacl_run
@@ -199,7 +199,7 @@ def test_a_cached_result_of_another_shape_is_validated_anew(
 def test_check_no_cache_runs_the_shapes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from kundskab.cli import main
+    from kundskab.edges.cli import main
 
     monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path / "cache"))
     runs = _runs(monkeypatch)

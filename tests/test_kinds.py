@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from kundskab import KnowledgeBase
-from kundskab.browse import describe, intervention_summary
-from kundskab.cli import main
+from kundskab.edges.cli import main
+from kundskab.knowledge.browse import describe, intervention_summary
 
 KINDS = {"help", "control", "situational", "awareness", "organisation", "follow-up"}
 

@@ -15,7 +15,7 @@ import re
 from click.testing import CliRunner
 
 from kundskab import KnowledgeBase
-from kundskab.cli import main
+from kundskab.edges.cli import main
 
 # Literal properties whose text a person reads (browse.VALUE_KEYS shows them in `show`).
 SHOWN = {"place", "period", "area", "baseline", "baselineYear", "target", "targetYear", "dataSource",

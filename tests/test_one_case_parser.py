@@ -22,12 +22,12 @@ with warnings.catch_warnings():  # starlette's notice about the name of httpx's 
     from starlette.testclient import TestClient
 
 import kundskab
-from kundskab.batch import answer_line
-from kundskab.cases import CASE_KEYS, MAX_AGE, looks_like_cpr, parse_case, parse_case_text
-from kundskab.cli import main
+from kundskab.edges.batch import answer_line
+from kundskab.edges.cli import main
+from kundskab.edges.service import Service, create_app
 from kundskab.errors import CaseError, KundskabError
-from kundskab.knowledge import load
-from kundskab.service import Service, create_app
+from kundskab.knowledge.base import load
+from kundskab.reasoning.cases import CASE_KEYS, MAX_AGE, looks_like_cpr, parse_case, parse_case_text
 
 KB = load()
 FACTORS = sorted(c.id for c in KB.of_type("Factor"))
@@ -390,10 +390,10 @@ def test_the_case_fields_are_in_the_order_of_cases_attributes() -> None:
     # parse_case hands the values to Case by position.
     import dataclasses
 
-    from kundskab.cases import FIELDS, Case
+    from kundskab.reasoning.cases import FIELDS, Case
 
     # The first five by position; who the person is (role -> roles), what they suffered and
-    # the area come after what the parser works out (kundskab.cases.parse_case names them).
+    # the area come after what the parser works out (kundskab.reasoning.cases.parse_case names them).
     names = [f.name for f in dataclasses.fields(Case)]
     assert list(FIELDS)[:5] == names[:5]
     assert {"roles" if f == "role" else f for f in FIELDS} <= set(names)

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from kundskab import KnowledgeBase
-from kundskab.browse import describe, list_concepts
-from kundskab.cli import main
+from kundskab.edges.cli import main
 from kundskab.errors import UnknownConceptError
-from kundskab.places import area_scope, district_of, municipalities_of, places_of
+from kundskab.knowledge.browse import describe, list_concepts
+from kundskab.knowledge.places import area_scope, district_of, municipalities_of, places_of
 
 # The municipalities of each police district (the police reform, in force 1 January 2007),
 # written out here from the public record so that the ontology is checked against a second copy.

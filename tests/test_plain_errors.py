@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kundskab.cli import main
-from kundskab.documents import parse_document
+from kundskab.documents.reading import parse_document
+from kundskab.edges.cli import main
 from kundskab.errors import DocumentError
 
 DOCUMENTS = Path(__file__).resolve().parent / "documents"

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kundskab import load
-from kundskab.cases import conditions, implied_factors, parse_case
-from kundskab.recommendation import PROBE_AGES, Recommender
-from kundskab.rules import Facts
+from kundskab.reasoning.cases import conditions, implied_factors, parse_case
+from kundskab.reasoning.recommendation import PROBE_AGES, Recommender
+from kundskab.reasoning.rules import Facts
 
 KB = load()
 FACTORS = sorted(f.id for f in KB.of_type("Factor") if f.is_a("RiskFactor") or f.is_a("Circumstance"))

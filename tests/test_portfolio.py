@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kundskab
-from kundskab.cli import main
-from kundskab.knowledge import KnowledgeBase
-from kundskab.portfolio_output import (
+from kundskab.documents.portfolios import HOLE, Initiative, analyse, portfolio
+from kundskab.edges.cli import main
+from kundskab.edges.portfolio_output import (
     MAX_HTML_BYTES,
     csv_text,
     html_fragment,
@@ -33,7 +33,7 @@ from kundskab.portfolio_output import (
     text_lines,
     xlsx_bytes,
 )
-from kundskab.portfolios import HOLE, Initiative, analyse, portfolio
+from kundskab.knowledge.base import KnowledgeBase
 
 # Two Vestegn initiatives for the same profile (school-age youth close to gangs, specific
 # tier): an overlap by construction. They claim the principle mobility with a ground; the
@@ -343,7 +343,7 @@ def test_same_documents_same_answer_from_python_and_http(folder: Path, kb: Knowl
     pytest.importorskip("httpx")
     from fastapi.testclient import TestClient
 
-    from kundskab.service import create_app
+    from kundskab.edges.service import create_app
 
     documents = [{"filename": p.name, "content": p.read_text(encoding="utf-8")} for p in sorted(folder.iterdir())]
     with TestClient(create_app()) as client:
@@ -386,7 +386,7 @@ def test_help_and_control_for_the_same_need_are_no_overlap(kb: KnowledgeBase) ->
 
 def test_too_many_documents_is_refused_before_reading_them(folder: Path, kb: KnowledgeBase,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import kundskab.portfolios as portfolios
+    import kundskab.documents.portfolios as portfolios
 
     monkeypatch.setattr(portfolios, "MAX_DOCUMENTS", 2)
     with pytest.raises(kundskab.DocumentError) as caught:

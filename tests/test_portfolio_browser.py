@@ -15,7 +15,7 @@ import pytest
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra")
 
 import kundskab  # noqa: E402
-from kundskab.portfolio_output import MAX_HTML_BYTES, html_page  # noqa: E402
+from kundskab.edges.portfolio_output import MAX_HTML_BYTES, html_page  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")

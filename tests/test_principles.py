@@ -1,5 +1,5 @@
-"""Principle support (rules/principles.yaml, kundskab.support), programme verdicts
-(`check --programme`), and one home for a programme's parts (kundskab.programmes).
+"""Principle support (rules/principles.yaml, kundskab.documents.principle_support), programme verdicts
+(`check --programme`), and one home for a programme's parts (kundskab.knowledge.programmes).
 
 Three kinds of support are kept apart: stated (the source or the document says so),
 derived (a rule and the facts), claimed without ground (a warning, never counted).
@@ -18,10 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kundskab import KnowledgeBase
-from kundskab.cli import main
-from kundskab.errors import RuleError
-from kundskab.rules import Facts, RuleSet, initiative_fact
-from kundskab.support import (
+from kundskab.documents.principle_support import (
     CANNOT_TELL,
     DERIVED,
     FALLS_SHORT,
@@ -34,7 +31,10 @@ from kundskab.support import (
     initiative_facts,
     verdict_for_count,
 )
-from kundskab.validation import validate_document
+from kundskab.documents.validation import validate_document
+from kundskab.edges.cli import main
+from kundskab.errors import RuleError
+from kundskab.reasoning.rules import Facts, RuleSet, initiative_fact
 
 RULES = Path(__file__).resolve().parent.parent / "rules" / "principles.yaml"
 SIKKER_BY = "sikker-by-2018"
@@ -53,7 +53,7 @@ def fact_vocabulary(rules: RuleSet) -> list[str]:
 
 
 def initiative_facts_of(known: frozenset[str]):  # type: ignore[no-untyped-def]
-    from kundskab.support import InitiativeFacts
+    from kundskab.documents.principle_support import InitiativeFacts
 
     return InitiativeFacts(known)
 
@@ -419,9 +419,9 @@ kb:seven-principles-min a ks:Requirement ;
 
 
 def _parts_everywhere(kb: KnowledgeBase, runner: CliRunner, programme: str) -> dict[str, list[str]]:
-    from kundskab.browse import describe
-    from kundskab.programmes import parts
-    from kundskab.templates import document_template
+    from kundskab.documents.templates import document_template
+    from kundskab.knowledge.browse import describe
+    from kundskab.knowledge.programmes import parts
 
     template = document_template(kb, programme)
     front = template.split("---\n")[1]
@@ -438,7 +438,7 @@ def test_check_show_template_and_validate_agree_on_a_programmes_parts(ontology_c
     (ontology_copy / "concepts" / "sikker-by-2019.ttl").write_text(SIKKER_BY_2019, "utf-8")
     (ontology_copy / "concepts" / "seven.ttl").write_text(SEVEN, "utf-8")
     kb = KnowledgeBase.load(ontology_copy)
-    from kundskab.integrity import shacl_issues
+    from kundskab.knowledge.check import shacl_issues
 
     assert shacl_issues(ontology_copy) == []
     six = [*PRINCIPLES, "extremism"]
@@ -462,7 +462,7 @@ def test_check_show_template_and_validate_agree_on_a_programmes_parts(ontology_c
         assert report.valid, (programme, report.errors)
         assert "too-few-principles" not in [e.code for e in report.errors]
     # show: a principle names every programme that has it.
-    from kundskab.browse import describe
+    from kundskab.knowledge.browse import describe
 
     shown = [p["id"] for p in describe(kb, kb.get("gangs"))["programmes"]]
     assert shown == ["seven-principles", "sikker-by-2018", "sikker-by-2019"]

@@ -15,8 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from kundskab import KnowledgeBase
-from kundskab.cli import main
-from kundskab.support import (
+from kundskab.documents.principle_support import (
     CANNOT_TELL,
     CLAIMED,
     COUNTED,
@@ -31,6 +30,7 @@ from kundskab.support import (
     intervention_facts,
     table_headers,
 )
+from kundskab.edges.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 SIKKER_BY = "sikker-by-2018"

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kundskab import CaseError, KnowledgeBase
-from kundskab.cases import parse_case
-from kundskab.cli import main
-from kundskab.recommendation import Recommender
+from kundskab.edges.cli import main
+from kundskab.reasoning.cases import parse_case
+from kundskab.reasoning.recommendation import Recommender
 from tests.test_recommend import FACTORS, answers, consistent
 
 CRIME_TYPES = ["violence-and-threats", "burglary", "theft", "drugs", "vandalism", "gang-crime",

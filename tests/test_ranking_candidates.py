@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
-from kundskab.ranking import SITUATIONS, _Base
-from kundskab.recommendation import Recommender
+from kundskab.reasoning.ranking import SITUATIONS, _Base
+from kundskab.reasoning.recommendation import Recommender
 
 
 def test_candidates_give_the_same_open_measures_as_every_measure(recommender: Recommender) -> None:

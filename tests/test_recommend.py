@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kundskab import CaseError, KnowledgeBase
-from kundskab.cases import parse_case
-from kundskab.recommendation import Recommender
-from kundskab.rules import RuleSet
+from kundskab.reasoning.cases import parse_case
+from kundskab.reasoning.recommendation import Recommender
+from kundskab.reasoning.rules import RuleSet
 
 SCENARIOS = [
     pytest.param(s, id=f"{path.stem}: {s['name']}")
@@ -54,7 +54,7 @@ answers = st.sampled_from([True, False, "unknown"])
 def consistent(case: dict[str, Any]) -> bool:
     """No factor true while one it implies is false (such a case is refused as a whole)."""
     from kundskab import load
-    from kundskab.cases import implied_factors
+    from kundskab.reasoning.cases import implied_factors
 
     implied = implied_factors(load())
     factors = case.get("factors", {})
@@ -66,7 +66,7 @@ def applies(kb: KnowledgeBase, case: dict[str, Any], factor: str) -> bool:
     """Whether a question about `factor` makes sense for the case: not implied by its true
     factors, its condition met (what it implies holds: whether a gang member wants out, not
     whether anyone does), and possible at its age."""
-    from kundskab.cases import conditions, implied_factors, unasked_factors
+    from kundskab.reasoning.cases import conditions, implied_factors, unasked_factors
 
     unasked = unasked_factors(kb)
     true = {f for f, v in case["factors"].items() if v is True}
@@ -176,8 +176,8 @@ def test_interventions_above_the_tier_come_from_the_case_fora_or_are_for_victims
                  for f in parsed.facts.true)
     fora = set(result["fora"])
     if parsed.age is None:  # an unknown age: the measures of the fora of the ages the case allows
-        from kundskab.recommendation import PROBE_AGES
-        from kundskab.rules import Facts
+        from kundskab.reasoning.recommendation import PROBE_AGES
+        from kundskab.reasoning.rules import Facts
 
         for probe in PROBE_AGES:
             state, _ = recommender.rules.closure(Facts(probe, parsed.facts.true, parsed.facts.false))
@@ -295,8 +295,8 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         return found
 
     if age is None:  # an unknown age: what fits any age the case allows (each item with its range)
-        from kundskab.recommendation import PROBE_AGES
-        from kundskab.rules import Facts
+        from kundskab.reasoning.recommendation import PROBE_AGES
+        from kundskab.reasoning.rules import Facts
 
         for probe in PROBE_AGES:
             state, _ = rules.closure(Facts(probe, parsed.facts.true, parsed.facts.false))
@@ -489,7 +489,7 @@ def test_json_text_equals_the_object(recommender: Recommender, case: dict[str, A
 ])
 def test_bad_case_text_is_a_case_error_never_a_crash(kb: KnowledgeBase, text: str) -> None:
     """Regression: a YAML value whose constructor fails escaped as a bare ValueError."""
-    from kundskab.cases import parse_case_text
+    from kundskab.reasoning.cases import parse_case_text
 
     with pytest.raises(CaseError):
         parse_case_text(text, kb)
@@ -498,7 +498,7 @@ def test_bad_case_text_is_a_case_error_never_a_crash(kb: KnowledgeBase, text: st
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
 def test_any_case_text_is_a_case_or_a_case_error(kb: KnowledgeBase, raw: bytes) -> None:
-    from kundskab.cases import parse_case_text
+    from kundskab.reasoning.cases import parse_case_text
 
     try:
         parse_case_text(raw, kb)

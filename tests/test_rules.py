@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from kundskab import KnowledgeBase, RuleError
-from kundskab.analysis import lint, rule_graph, to_dot
-from kundskab.rules import RuleSet
+from kundskab.reasoning.lint import lint, rule_graph, to_dot
+from kundskab.reasoning.rules import RuleSet
 
 GOOD_RULE = """
   - id: {id}

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from kundskab.errors import RuleError
-from kundskab.knowledge import KnowledgeBase
-from kundskab.rules import RuleSet
+from kundskab.knowledge.base import KnowledgeBase
+from kundskab.reasoning.rules import RuleSet
 from tests.tampering import replaced, value_at
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +148,7 @@ def test_rule_problems_are_reported_with_file_and_line_whatever_the_cache(
 
 def test_a_warm_recommendation_imports_no_yaml(tmp_path: Path) -> None:
     env = {**os.environ, "KUNDSKAB_CACHE_DIR": str(tmp_path)}
-    code = ("import sys\nfrom kundskab.cli import main\n"
+    code = ("import sys\nfrom kundskab.edges.cli import main\n"
             "try:\n    main(['recommend', '--age', '15', '--factor', 'truancy', '--format', 'json'])\n"
             "except SystemExit:\n    pass\n"
             "print('yaml' in sys.modules, file=sys.stderr)\n")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kundskab.recommendation import Recommender
+from kundskab.reasoning.recommendation import Recommender
 from tests.scenarios.load import Scenario, load_folder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))

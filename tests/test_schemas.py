@@ -1,4 +1,4 @@
-"""The JSON Schemas in docs/schemas/ are generated from kundskab.models and hold for real
+"""The JSON Schemas in docs/schemas/ are generated from kundskab.edges.models and hold for real
 output of the library and the command line."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from kundskab.cli import main
-from kundskab.recommendation import Recommender
+from kundskab.edges.cli import main
+from kundskab.reasoning.recommendation import Recommender
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -16,8 +16,8 @@ httpx = pytest.importorskip("httpx")
 from click.testing import CliRunner  # noqa: E402
 
 from kundskab import KnowledgeBase  # noqa: E402
-from kundskab.cli import main  # noqa: E402
-from kundskab.recommendation import Recommender  # noqa: E402
+from kundskab.edges.cli import main  # noqa: E402
+from kundskab.reasoning.recommendation import Recommender  # noqa: E402
 from tests.servers import Server, assert_error, get_when_ready  # noqa: E402
 
 CASE = {"ref": "opaque-7", "age": 16, "factors": {"offence-committed": True, "family-problems": "unknown"}}
@@ -241,7 +241,7 @@ def test_concurrent_requests_all_answer(client: httpx.Client, server: Server, re
 
 
 def test_check_matches_the_library(client: httpx.Client) -> None:
-    from kundskab.integrity import check
+    from kundskab.knowledge.check import check
 
     response = get_when_ready(client, "/v1/check")
     assert response.status_code == 200
@@ -265,7 +265,7 @@ def test_two_workers(tmp_path: Path) -> None:
 
 
 def test_check_of_a_programme_is_the_cli_table(client: httpx.Client, kb) -> None:  # type: ignore[no-untyped-def]
-    from kundskab.support import assess_programme
+    from kundskab.documents.principle_support import assess_programme
 
     for name, lang in (("sikker-by-2018", "en"), ("Tryg i Aarhus", "da")):
         response = client.get("/v1/check", params={"programme": name, "lang": lang})

@@ -15,7 +15,7 @@ import pytest
 
 httpx = pytest.importorskip("httpx")
 
-from kundskab.knowledge import KnowledgeBase  # noqa: E402
+from kundskab.knowledge.base import KnowledgeBase  # noqa: E402
 from tests.servers import Server, assert_error  # noqa: E402
 from tests.test_service import CASE  # noqa: E402
 
@@ -73,7 +73,7 @@ class FakeConnection:
 
 
 def test_the_cap_sheds_the_least_recently_active_idle_connection() -> None:
-    from kundskab.connections import Guard, connection_cap
+    from kundskab.edges.connections import Guard, connection_cap
 
     guard = Guard()
     busy, old, recent = FakeConnection(False), FakeConnection(True), FakeConnection(True)
@@ -191,7 +191,7 @@ def test_no_pages_that_load_scripts_from_elsewhere(client: httpx.Client) -> None
 
 
 def test_the_openapi_description_has_readable_ids_and_lists_error_codes(client: httpx.Client) -> None:
-    from kundskab.service import error_codes
+    from kundskab.edges.service import error_codes
 
     spec = client.get("/openapi.json").json()
     ids = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
@@ -220,7 +220,7 @@ def markdown(size: int) -> str:
 
 
 def test_validate_takes_a_small_body_and_little_time(client: httpx.Client) -> None:
-    from kundskab.service import VALIDATE_BODY_BYTES
+    from kundskab.edges.service import VALIDATE_BODY_BYTES
 
     too_big = {"filename": "x.md", "content": markdown(VALIDATE_BODY_BYTES)}
     assert_error(client.post("/v1/validate", json=too_big), 413, "body-too-large")
@@ -234,7 +234,7 @@ def test_validate_takes_a_small_body_and_little_time(client: httpx.Client) -> No
 
 
 def test_many_validations_do_not_hold_up_recommendations(server: Server) -> None:
-    from kundskab.service import VALIDATE_BODY_BYTES
+    from kundskab.edges.service import VALIDATE_BODY_BYTES
 
     largest = {"filename": "x.md", "content": markdown(VALIDATE_BODY_BYTES - 100)}
 
@@ -299,9 +299,9 @@ def test_endless_headers_are_refused_at_64_kib(server: Server) -> None:
 
 
 def test_a_validation_past_its_deadline_is_killed_and_the_next_one_works(kb: KnowledgeBase) -> None:
+    from kundskab.edges.sandbox import Validator
+    from kundskab.edges.service import TimeLimitError
     from kundskab.errors import DocumentError
-    from kundskab.sandbox import Validator
-    from kundskab.service import TimeLimitError
 
     validator = Validator()
     try:

@@ -95,7 +95,7 @@ def test_memories_are_pruned(cache: Path, tmp_path: Path) -> None:
 def test_a_changed_ontology_file_changes_the_knowledge_base_version(cache: Path, tmp_path: Path) -> None:
     import shutil
 
-    from kundskab.knowledge import KnowledgeBase
+    from kundskab.knowledge.base import KnowledgeBase
 
     ontology = tmp_path / "ontology"
     shutil.copytree(_paths.ontology_dir(), ontology)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kundskab.cli import main
-from kundskab.knowledge import KnowledgeBase
-from kundskab.recommendation import Recommender
+from kundskab.edges.cli import main
+from kundskab.knowledge.base import KnowledgeBase
+from kundskab.reasoning.recommendation import Recommender
 from tests.servers import Server, free_port, oxigraph_store
 from tests.servers import oxigraph_binary as installed_oxigraph
 
@@ -31,7 +31,7 @@ def oxigraph_binary() -> str:
 
 @pytest.fixture(scope="module")
 def store_url() -> Iterator[str]:
-    from kundskab.store import publish
+    from kundskab.edges.store import publish
 
     with oxigraph_store(oxigraph_binary()) as url:
         publish(url)
@@ -48,7 +48,7 @@ CASES = [
 
 def test_the_store_gives_the_answers_of_the_embedded_knowledge_base(store_url: str, kb: KnowledgeBase,
                                                                    recommender: Recommender) -> None:
-    from kundskab.store import StoreSource
+    from kundskab.edges.store import StoreSource
 
     remote = StoreSource(store_url).load()
     assert remote.version == kb.version
@@ -66,7 +66,7 @@ def test_cli_reads_the_store(store_url: str, recommender: Recommender) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == recommender.recommend({"age": 15, "factors": ["truancy"]}).as_dict()
     # The store is not remembered by the next invocation in the same process.
-    from kundskab import cli
+    from kundskab.edges import cli
 
     CliRunner().invoke(main, ["show", "ssp"])
     assert cli._STORE["url"] is None
@@ -82,8 +82,8 @@ def test_an_unreachable_store_is_a_clear_error() -> None:
 
 
 def test_an_empty_graph_says_how_to_publish(store_url: str) -> None:
+    from kundskab.edges.store import StoreSource
     from kundskab.errors import KnowledgeBaseError
-    from kundskab.store import StoreSource
 
     with pytest.raises(KnowledgeBaseError, match="kundskab store load"):
         StoreSource(store_url, graph="https://example.org/empty").load()
@@ -91,7 +91,7 @@ def test_an_empty_graph_says_how_to_publish(store_url: str) -> None:
 
 def test_serve_picks_up_a_newer_version_without_a_restart(store_url: str, ontology_copy: Path,
                                                          kb: KnowledgeBase) -> None:
-    from kundskab.store import publish
+    from kundskab.edges.store import publish
 
     graph = "https://example.org/kundskab-replica-test"
     publish(store_url, graph=graph)
@@ -130,8 +130,8 @@ def test_check_from_the_store_equals_the_embedded_check(store_url: str) -> None:
 
 
 def test_serve_from_the_store_checks_as_the_embedded_library(store_url: str, kb: KnowledgeBase) -> None:
-    from kundskab.integrity import check
-    from kundskab.support import assess_programme
+    from kundskab.documents.principle_support import assess_programme
+    from kundskab.knowledge.check import check
     from tests.servers import get_when_ready
 
     server = Server("--store", store_url)

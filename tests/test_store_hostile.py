@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from kundskab import store as store_module
-from kundskab._vocab import ONTOLOGY
-from kundskab.cli import main
+from kundskab.edges import store as store_module
+from kundskab.edges.cli import main
+from kundskab.edges.store import FINGERPRINT, StoreSource, redact
 from kundskab.errors import KnowledgeBaseError
-from kundskab.knowledge import KnowledgeBase
-from kundskab.store import FINGERPRINT, StoreSource, redact
+from kundskab.knowledge.base import KnowledgeBase
+from kundskab.knowledge.vocab import ONTOLOGY
 
 GOOD = "ab" * 32  # a fingerprint of the right form
 
@@ -141,8 +141,8 @@ def test_a_trickling_store_fails_within_the_whole_request_deadline(hostile: Host
 def test_a_trickling_store_stops_the_cli_with_exit_2(hostile: Hostile) -> None:
     hostile.query = trickle
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", "import kundskab.store as s, sys; s.TIMEOUT = 3.0; "
-                           "from kundskab.cli import main; sys.argv = ['kundskab'] + sys.argv[1:]; main()",
+    done = subprocess.run([sys.executable, "-c", "import kundskab.edges.store as s, sys; s.TIMEOUT = 3.0; "
+                           "from kundskab.edges.cli import main; sys.argv = ['kundskab'] + sys.argv[1:]; main()",
                            "recommend", "--store", hostile.url, "--age", "15", "--lang", "en"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "did not answer within 3 s" in done.stderr, done.stderr
@@ -237,7 +237,7 @@ def test_an_empty_graph_is_an_error_for_every_command(hostile: Hostile) -> None:
 
 
 def test_an_empty_knowledge_base_is_never_replaced_by_the_embedded_one() -> None:
-    from kundskab.recommendation import Recommender
+    from kundskab.reasoning.recommendation import Recommender
 
     empty = KnowledgeBase({"classes": {}, "concepts": {}, "version": "0"}, fingerprint="0" * 16)
     assert len(empty) == 0 and bool(empty)  # there, though empty: `kb or load()` keeps it
@@ -405,7 +405,7 @@ def test_a_replica_becomes_ready_when_its_store_comes_up(kb: KnowledgeBase) -> N
         store = subprocess.Popen([binary, "serve", "--bind", f"127.0.0.1:{store_port}"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert wait_for(lambda: status_of(store_port, "/") != 0, 60)
-        from kundskab.store import publish
+        from kundskab.edges.store import publish
 
         publish(url)
         assert wait_for(lambda: status_of(port, "/readyz") == 200, 120), log.read_text(errors="replace")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from kundskab.recommendation import Recommender
+from kundskab.reasoning.recommendation import Recommender
 
 
 def read_line(stream: object, fd: int, seconds: float) -> bytes:

@@ -1,4 +1,4 @@
-"""Validating initiative documents (`kundskab validate`, kundskab.validation).
+"""Validating initiative documents (`kundskab validate`, kundskab.documents.validation).
 
 The documents are data files under tests/documents/ with their expected outcome in
 tests/documents/expected.yaml; the tests below add what a data file cannot show: limits on
@@ -19,10 +19,10 @@ import yaml
 from click.testing import CliRunner
 
 from kundskab import DocumentError, KnowledgeBase
-from kundskab._matching import Term, TermIndex, guess_languages, stem, tokens
-from kundskab.cli import main
-from kundskab.documents import MAX_BYTES, parse_document, read_document
-from kundskab.validation import FileReport, validate_document, validate_path, validate_paths
+from kundskab.documents.matching import Term, TermIndex, guess_languages, stem, tokens
+from kundskab.documents.reading import MAX_BYTES, parse_document, read_document
+from kundskab.documents.validation import FileReport, validate_document, validate_path, validate_paths
+from kundskab.edges.cli import main
 
 DOCS = Path(__file__).parent / "documents"
 EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((DOCS / "expected.yaml").read_text("utf-8"))
@@ -413,11 +413,11 @@ def test_a_new_programme_version_is_turtle_only(ontology_copy: Path, kb: Knowled
     assert codes(check("sikker-by-2018").errors) == ["principle-of-other-programme", "too-few-principles"]
     assert codes(check("sikker-by-2018", knowledge=kb).errors) == ["too-few-principles", "unknown-concept"]
     # The knowledge base with the new programme is still sound.
-    from kundskab.integrity import shacl_issues
+    from kundskab.knowledge.check import shacl_issues
 
     assert shacl_issues(ontology_copy) == []
     # And the template follows.
-    from kundskab.templates import document_template
+    from kundskab.documents.templates import document_template
 
     template = document_template(kb2019, "sikker-by-2019")
     assert "extremism" in template and "Mindst tre af de seks principper" in template
@@ -449,7 +449,8 @@ def test_tier_bounds_are_data(ontology_copy: Path) -> None:
 def test_no_programme_is_named_in_the_validation_code(kb: KnowledgeBase) -> None:
     package = Path(__file__).resolve().parent.parent / "kundskab"
     code = "".join((package / name).read_text("utf-8")
-                   for name in ("validation.py", "documents.py", "templates.py", "_matching.py"))
+                   for name in ("documents/validation.py", "documents/reading.py", "documents/templates.py",
+                                "documents/matching.py"))
     for concept in kb.of_type("Programme") + kb.of_type("Principle") + kb.of_type("SubGoal"):
         assert f'"{concept.id}"' not in code, concept.id
 

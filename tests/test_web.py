@@ -1,4 +1,4 @@
-"""The web page of `kundskab serve` (kundskab/web.py), in process: what it answers equals the
+"""The web page of `kundskab serve` (kundskab/edges/web.py), in process: what it answers equals the
 API, it refuses what the API refuses, and it is safe by default (CSRF, CSP, no caching,
 escaping, nothing of a case in a URL or the log, the API's size and time limits). The page
 in a real browser is tests/test_web_browser.py."""
@@ -21,9 +21,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from kundskab import models  # noqa: E402
-from kundskab.service import Limits, Service, create_app  # noqa: E402
-from kundskab.web import CSP, CaseForm, recommend_typed  # noqa: E402
+from kundskab.edges import models  # noqa: E402
+from kundskab.edges.service import Limits, Service, create_app  # noqa: E402
+from kundskab.edges.web import CSP, CaseForm, recommend_typed  # noqa: E402
 
 BASE = "http://127.0.0.1:8000"
 SECRET = "010203-1234"  # as tests/test_hostile.py: a value that must never come back
@@ -391,7 +391,7 @@ def test_validate_pasted_and_uploaded_documents_with_line_numbers(client: TestCl
 
 
 def test_template_download_is_the_cli_template(client: TestClient, kb: Any) -> None:
-    from kundskab.templates import document_template
+    from kundskab.documents.templates import document_template
 
     response = client.get("/template?programme=Sikker By")
     assert response.status_code in (200, 404)
@@ -427,7 +427,7 @@ def test_search_concept_and_catalogue(client: TestClient, kb: Any) -> None:
 
 
 def test_fora_by_place_and_programme(client: TestClient, kb: Any) -> None:
-    from kundskab.browse import list_concepts
+    from kundskab.knowledge.browse import list_concepts
 
     esbjerg = re.findall(r'<li data-id="([a-z0-9-]+)">', client.get("/fora?municipality=Esbjerg").text)
     expected = {f["id"] for f in list_concepts(kb, "fora", municipality=["esbjerg"])}
@@ -445,7 +445,7 @@ def test_fora_by_place_and_programme(client: TestClient, kb: Any) -> None:
 
 
 def test_the_programme_table_sorts_by_links_and_downloads_csv(client: TestClient, kb: Any) -> None:
-    from kundskab.support import assess_programme, table_csv
+    from kundskab.documents.principle_support import assess_programme, table_csv
 
     html = client.get("/programme?id=sikker-by-2018&sort=verdict&order=desc").text
     verdicts = re.findall(r'data-verdict="([a-z-]+)"', html)
@@ -517,7 +517,7 @@ def test_hostile_documents_through_the_page_as_through_the_api(client: TestClien
 
 
 def test_serve_listens_on_loopback_unless_told() -> None:
-    from kundskab.cli import main
+    from kundskab.edges.cli import main
 
     serve = main.commands["serve"]
     host = next(p for p in serve.params if p.name == "host")
@@ -548,8 +548,8 @@ def test_role_crimes_suffered_and_area_as_the_api_takes_them(client: TestClient,
 
 
 def test_a_municipalitys_portfolio(client: TestClient, kb: Any) -> None:
-    from kundskab.portfolio_output import html_fragment
-    from kundskab.portfolios import portfolio
+    from kundskab.documents.portfolios import portfolio
+    from kundskab.edges.portfolio_output import html_fragment
 
     empty = client.get("/portfolio")
     assert empty.status_code == 200 and 'name="municipality"' in empty.text

@@ -1,4 +1,4 @@
-"""What-if questions (kundskab.whatif) against the reference semantics: an unknown factor's
+"""What-if questions (kundskab.reasoning.whatif) against the reference semantics: an unknown factor's
 effect, worked out over the rules' bit masks, equals running `RuleSet.closure` again with
 the factor known, whether it is answered yes or no."""
 
@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from kundskab.cases import parse_case
-from kundskab.recommendation import Recommender
-from kundskab.rules import Facts, RuleSet
-from kundskab.whatif import CompiledRule, WhatIf, single_bits
+from kundskab.reasoning.cases import parse_case
+from kundskab.reasoning.recommendation import Recommender
+from kundskab.reasoning.rules import Facts, RuleSet
+from kundskab.reasoning.whatif import CompiledRule, WhatIf, single_bits
 from tests.test_recommend import SETTINGS, cases
 
 
@@ -74,7 +74,7 @@ def test_compiled_rules_have_named_fields(whatif: WhatIf, ruleset: RuleSet) -> N
 
 
 def test_the_rule_set_keeps_a_small_public_surface(ruleset: RuleSet) -> None:
-    """Evaluation and lookup only: the what-if machinery lives in kundskab.whatif."""
+    """Evaluation and lookup only: the what-if machinery lives in kundskab.reasoning.whatif."""
     public = {name for name in dir(ruleset) if not name.startswith("_")}
     assert public == {"applies_to", "by_id", "closure", "consumed_kinds", "factors_read", "factors_read_false",
                       "kb", "load", "ranking", "rules", "tier_by_rank", "tier_ranks"}

@@ -1,0 +1,674 @@
+"""Recommendations: tier of effort, fora and interventions for a case, explained.
+
+The rules engine (durable-rules) derives the age group, target groups, tier and fora; the
+catalogue's interventions are then ranked by the weights in rules/interventions.yaml; the
+same rules compiled to bit masks (kundskab.reasoning.whatif) answer which unknown factors would change
+the answer.
+
+The engine runs for every case. What follows from its conclusions is a pure function of
+few inputs, so it is built once and kept, with its JSON text, in bounded memos (cleared
+when full): an explanation entry per rule and premises; the ranking per tier, target
+groups, fora and risk factors; the questions the one-condition rules raise per set of
+conclusions. Their keys hold concept ids, ranks and ages, never a case's reference, and
+nothing is written anywhere. A test checks that answers do not depend on what was asked
+before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kundskab._memo import BoundedMemo
+from kundskab.errors import RequestError
+from kundskab.i18n import LANGUAGES, N_, gettext
+from kundskab.knowledge.base import KnowledgeBase, load
+from kundskab.reasoning.cases import Case, case_warnings, conditions, parse_case, unasked_factors
+from kundskab.reasoning.engine import Derivation, RulesEngine
+from kundskab.reasoning.ranking import CaseView, Ranker
+from kundskab.reasoning.rules import Facts, Rule, RuleSet
+from kundskab.reasoning.whatif import WhatIf, single_bits
+
+__all__ = ["Recommendation", "Recommender", "recommend"]
+
+DEFAULT_QUESTIONS = 5
+MAX_LIMIT = 100  # the most interventions an answer lists (the CLI's --limit bound)
+PROBE_AGES = (3, 8, 12, 15, 17, 20, 30)  # one age per region of the age bounds the rules use
+EXPLANATION_ORDER = {"tier": 0, "age-group": 1, "target-group": 2, "forum": 3}
+
+# The words of an answer: English here, Danish in the message catalogue (the ranking's
+# reasons are kundskab.reasoning.ranking's).
+MESSAGES: dict[str, str] = {"age": N_("age")}
+TEXT = {lang: {key: gettext(text, lang) for key, text in MESSAGES.items()} for lang in LANGUAGES}
+
+# One encoder for every piece (json.dumps with options builds a new encoder per call).
+# ASCII only: an answer is one line for any line reader (U+2028 and the like escaped), and
+# pure-ASCII text is joined and written as plain bytes, without widening or re-encoding.
+# The explanation's "rule" for a factor taken as true because another implies it: the link
+# is knowledge (ks:implies in ontology/concepts/factors.ttl), not a rule in rules/.
+IMPLICATION_RULE = "factor-implication"
+IMPLICATION_BECAUSE = N_("'{factor}' implies '{other}' (a link in the knowledge base, the editor's inference), "
+                         "so the rules take it as true.")
+
+# Who the person is (kundskab.reasoning.cases): the roles of a person answered as a victim only.
+VICTIM_ROLES = frozenset({"victim", "relative"})
+VICTIM_FACTOR = "victim-of-crime"
+HONOUR_FACTOR = "honour-related-conflict"
+HONOUR_CRIME = "honour-related-crime"
+CHILD_ABUSE = "child-abuse-suspected"
+FAMILY_PROBLEMS = "family-problems"
+MEDIATION_FACTOR = "mediation-consent"
+MEDIATION_FORUM = "conflict-council"
+WANTS_OUT = "wants-to-leave-gang"
+RELEASED = "released-from-custody"
+GANG_MEMBER = "gang-member"
+FAMILY_DOMAIN = "family"
+OFFENDING_DOMAIN = "offending"
+# What a person named only a victim is asked about: what was done to them (not their own
+# offending, gang ties or other risk signs of their own; what happens at home is taken as
+# part of what was done to them and raises no tier, so it changes no answer either).
+VICTIM_QUESTION_DOMAINS = {"victimisation"}
+VICTIM_TIER_RULE = "tier-general-victim"  # rules/tiers.yaml
+EVERYONE_TIER_RULE = "tier-general-for-everyone"
+ROLE_RULE = "case-role"
+RELATIVE = "relative"
+# SSP's parent-board cooperation and victim support for relatives: the sources' help for parents.
+RELATIVE_SOURCE = "000_2d4d8aed5ea821e9.txt#SSP og SSP+"
+RELATIVE_BECAUSE = N_("A parent or close relative asks for help: the age and factors describe the child or young "
+                      "person they are worried about; measures for parents and relatives are included.")
+ROLE_BECAUSE = N_("The case names the person a victim of crime: the answer gives support and protection "
+                  "matched to what they have suffered.")
+WITHHELD_BECAUSE = N_("The person is named a victim: {factors} describe what was done to them, not signs of "
+                      "their own offending, so they do not raise the tier; the measures still meet them.")
+
+_dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
+Piece = tuple[Any, str]  # an output object and its JSON text
+_NONE: frozenset[str] = frozenset()
+
+
+def _piece(value: Any) -> Piece:
+    return value, _dumps(value)
+
+
+_NO_WARNINGS: Piece = ([], "[]")
+
+
+_ID_LISTS = BoundedMemo()
+
+
+def _ids_json(ids: list[str]) -> str:
+    """The JSON text of a list of concept ids (few distinct lists exist)."""
+    key = tuple(ids)
+    found = _ID_LISTS.get(key)
+    return found if found is not None else _ID_LISTS.make(key, _dumps, ids)  # type: ignore[no-any-return]
+
+
+class _LabelJSON(dict[str, str]):
+    """`"id":"label"` as JSON text per concept id in one language, written when first
+    asked for (start-up does not pay for the many concepts no answer names)."""
+
+    def __init__(self, kb: KnowledgeBase, lang: str) -> None:
+        super().__init__()
+        self.kb = kb
+        self.lang = lang
+
+    def __missing__(self, ident: str) -> str:
+        text = f"{_dumps(ident)}:{_dumps(self.kb.label(ident, self.lang))}"
+        if ident in self.kb:  # kept: at most one entry per concept
+            self[ident] = text
+        return text
+
+
+@dataclass
+class Recommendation:
+    """The answer for one case: `as_dict()` is the contract's JSON object, `to_json()` its
+    compact text."""
+
+    ref: str | None
+    age: int | None
+    tier: str
+    target_groups: list[str]
+    fora: list[str]
+    kb_version: str
+    interventions_pieces: list[Piece] = field(default_factory=list, repr=False)
+    open_questions_pieces: list[Piece] = field(default_factory=list, repr=False)
+    explanation_pieces: list[Piece] = field(default_factory=list, repr=False)
+    labels_piece: Piece = ({}, "{}")
+    # Control and enforcement aimed at the person (ks:kind control), apart from the measures
+    # offered as help; only for an active offender or a gang member who does not want out.
+    control_pieces: list[Piece] = field(default_factory=list, repr=False)
+    # The local fora whose trigger the case meets but that exist elsewhere; shown when any.
+    elsewhere_piece: Piece = ([], "[]")
+    # What looks wrong in the case ({"code", "message"}, e.g. a ref like a CPR number, an
+    # unknown place): the same on every path (library, command line, batch, HTTP); the key is
+    # left out when empty.
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def interventions(self) -> list[dict[str, Any]]:
+        return json.loads("[" + ",".join(p[1] for p in self.interventions_pieces) + "]")  # type: ignore[no-any-return]
+
+    @property
+    def open_questions(self) -> list[dict[str, Any]]:
+        return json.loads("[" + ",".join(p[1] for p in self.open_questions_pieces) + "]")  # type: ignore[no-any-return]
+
+    @property
+    def explanation(self) -> list[dict[str, Any]]:
+        return json.loads("[" + ",".join(p[1] for p in self.explanation_pieces) + "]")  # type: ignore[no-any-return]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return json.loads(self.labels_piece[1])  # type: ignore[no-any-return]
+
+    def to_json(self) -> str:
+        """The answer as compact, ASCII-only JSON text (the batch output line)."""
+        return "".join((
+            '{"ref":', _dumps(self.ref),
+            ',"tier":', _dumps(self.tier),
+            ',"target_groups":', _ids_json(self.target_groups),
+            ',"fora":', _ids_json(self.fora),
+            *((',"fora_elsewhere":', self.elsewhere_piece[1]) if self.elsewhere_piece[0] else ()),
+            ',"interventions":[', ",".join([p[1] for p in self.interventions_pieces]),
+            *(('],"control":[', ",".join([p[1] for p in self.control_pieces])) if self.control_pieces else ()),
+            '],"open_questions":[', ",".join([p[1] for p in self.open_questions_pieces]),
+            '],"explanation":[', ",".join([p[1] for p in self.explanation_pieces]),
+            '],"labels":', self.labels_piece[1],
+            ',"kb_version":', _dumps(self.kb_version),
+            ',"warnings":' + _dumps(self.warnings) + "}" if self.warnings else "}",
+        ))
+
+    def as_dict(self) -> dict[str, Any]:
+        """A fresh object the caller may change freely."""
+        return json.loads(self.to_json())  # type: ignore[no-any-return]
+
+
+class Recommender:
+    """Load once, recommend many times (the engine and indexes are reused)."""
+
+    def __init__(self, kb: KnowledgeBase | None = None, rules: RuleSet | None = None) -> None:
+        self.kb = kb if kb is not None else load()  # an empty knowledge base is still the one given
+        self.rules = rules or RuleSet.load(self.kb)
+        self.engine = RulesEngine(self.rules)
+        self.whatif = WhatIf(self.rules)
+        self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks,
+                             {ident for kind, ident in self.whatif.derived_bit if kind == "forum"})
+        self._label_json = {lang: _LabelJSON(self.kb, lang) for lang in ("da", "en")}
+        self._risk_factors = frozenset(f.id for f in self.kb.of_type("RiskFactor"))
+        self._forum_by_bit = sorted(
+            ((bit, ident) for (kind, ident), bit in self.whatif.derived_bit.items() if kind == "forum"),
+            key=lambda x: x[1])
+        self._forum_bits = sum(bit for bit, _ in self._forum_by_bit)
+        # Questions never ask about a factor the case's answers already imply, nor one that
+        # cannot apply at the case's age (ks:implies, ks:makesMoot, ks:minAge/ks:maxAge on factors).
+        factor_bit = self.whatif.factor_bit
+        # ks:makesMoot (a gang member is not asked whether he is close to gangs) counts here too.
+        self._implied_mask = {factor_bit[f]: sum(factor_bit[i] for i in implied if i in factor_bit)
+                              for f, implied in unasked_factors(self.kb).items() if f in factor_bit}
+        # A factor that implies others is asked only once those hold (conditional questions
+        # after their condition): whether a person wants to leave a gang only of a gang
+        # member, whether an offence was serious only of someone who offended.
+        self._conditions = [(factor_bit[f], sum(factor_bit[i] for i in rests if i in factor_bit))
+                            for f, rests in sorted(conditions(self.kb).items()) if f in factor_bit]
+        # Factors of the same risk domain as each factor (what a true one makes likely), and
+        # how many others a factor implies or makes moot (a stronger claim is asked later).
+        domains = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("Factor")}
+        self._same_domain = {factor_bit[f]: sum(factor_bit[o] for o, d in domains.items()
+                                                 if d & mine and o in factor_bit and o != f)
+                             for f, mine in domains.items() if f in factor_bit and mine}
+        unasked = unasked_factors(self.kb)
+        self._strength = {f: len(moot) for f, moot in unasked.items()}
+        # Who the person is (kundskab.reasoning.cases ROLES): the factors that describe what was done to
+        # a victim rather than signs of their own offending (the family domain: an honour
+        # conflict, trouble at home), and the questions never put to a person named only a
+        # victim (anything but what was done to them) or, where the family threatens, about
+        # consent to meet the offender (harmful).
+        in_domain = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("Factor")}
+        self._victim_context = frozenset(f for f, d in in_domain.items() if FAMILY_DOMAIN in d)
+        self._offending = frozenset(f for f, d in in_domain.items() if OFFENDING_DOMAIN in d)
+        self._own_offending_bits = sum(factor_bit[f] for f, d in in_domain.items()
+                                       if not d & VICTIM_QUESTION_DOMAINS and f in factor_bit)
+        self._harmful_bits = factor_bit.get(MEDIATION_FACTOR, 0)
+        # Local fora (ks:municipality on a forum) and where they are.
+        self._forum_places = {f.id: tuple(f.ref("municipality")) for f in self.kb.of_type("Forum")
+                              if f.ref("municipality")}
+        self._supersedes = {f.id: frozenset(f.ref("takesOver")) for f in self.kb.of_type("Forum")
+                            if f.ref("takesOver")}
+        self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
+                             for f in self.kb.of_type("Factor")
+                             if f.id in factor_bit and (f.int_value("minAge") is not None
+                                                        or f.int_value("maxAge") is not None)]
+        self._age_masks: dict[int, int] = {}
+        # Bounded memos, one per kind of piece, so that a kind with many keys does not push
+        # out the others (sizes: a few MiB each when full).
+        # Explanation entries per language and firing (rule and premises).
+        self._firings = {lang: BoundedMemo(8192) for lang in TEXT}
+        self._questions = BoundedMemo()  # one open question
+        self._implied = BoundedMemo(1024)  # the implication entries per language and implied factors
+        # The one-condition rules' questions per conclusions: ~1,800 keys in the first 50,000
+        # random cases, then a slow trickle of new ones; bounded near that working set so that
+        # memory is flat after the first 100,000 cases, not only after millions.
+        self._plain_questions = BoundedMemo(2048)
+        # The labels' JSON per language, conclusions and items: six in seven found at 1,024;
+        # at 4,096 nearly all, but it filled so slowly that memory still rose by 0.7 MiB over
+        # the second half of a 1,000,000-case batch (+0.2 MiB at 1,024).
+        self._labels = BoundedMemo(1024)
+        self._any_age = BoundedMemo(1024)  # groups and fora at any age, per facts of an unknown age
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A recommender crosses to a spawned batch worker as what it was built from (the
+        # engine and memos are rebuilt there): the worker answers with the caller's
+        # knowledge base and rules, not the bundled ones.
+        return type(self), (self.kb, self.rules)
+
+    # ------------------------------------------------------------------ public
+
+    def recommend(self, case: Case | Mapping[str, Any], *, lang: str = "da",
+                  limit: int | None = None, questions: int | None = None) -> Recommendation:
+        """The recommendation for one case: `limit` interventions (the ranking's default
+        when None) and at most `questions` open questions (5 when None)."""
+        if limit is not None and (type(limit) is not int or limit < 1):
+            raise RequestError(N_("'limit' is a whole number from 1 (at most {max} are listed)"), max=MAX_LIMIT)
+        if not isinstance(case, Case):
+            case = parse_case(case, self.kb)
+        if lang not in TEXT:
+            lang = "en"
+        facts = case.facts
+        # A person named only a victim (no offending, not at risk) is answered as a victim:
+        # what was done to them (an honour conflict, trouble in the family) is no sign of
+        # their own offending, so the rules do not read it for the tier and groups; the
+        # measures still meet it as a need.
+        victim_only = case.victim and case.roles <= VICTIM_ROLES and not facts.true & self._offending
+        engine_facts = facts
+        withheld = _NONE
+        if victim_only and facts.true & self._victim_context:
+            withheld = facts.true & self._victim_context
+            engine_facts = Facts(facts.age, facts.true - withheld, facts.false)
+        derivation = self.engine.run(engine_facts)
+        tier = derivation.tier or "general"
+        conclusions = derivation.conclusions
+        true = facts.true
+        honour = HONOUR_FACTOR in true or HONOUR_CRIME in case.victim_of | case.offences
+        # No mediation where the threat comes from the family or honour is at stake (000
+        # "Konfliktråd": voluntary for both; meeting the offender is no help then): neither
+        # the forum, nor its measures, nor the question of consent.
+        family_violence = honour or CHILD_ABUSE in true or (case.victim and FAMILY_PROBLEMS in true)
+        found = conclusions.get("forum", _NONE)
+        if FAMILY_PROBLEMS in true:
+            found = self._superseded(found)
+        if family_violence and MEDIATION_FORUM in found:
+            found = set(found) - {MEDIATION_FORUM}
+        # A local forum (ks:municipality on the forum) is the case's only where the case is:
+        # elsewhere it is listed apart, with where it exists. An unknown place keeps it.
+        elsewhere: list[str] = []
+        place = case.place
+        if place is not None and self._forum_places.keys() & found:
+            chain = self._area_chain(place)
+            elsewhere = sorted(f for f in found if f in self._forum_places and chain.isdisjoint(self._forum_places[f]))
+            if elsewhere:
+                found = set(found) - set(elsewhere)
+        fora = sorted(found)
+        groups = sorted(conclusions.get("age_group", _NONE) | conclusions.get("target_group", _NONE))
+        explanation = self._explain(derivation, tier, lang, frozenset(fora) if fora else _NONE,
+                                    VICTIM_TIER_RULE in derivation.fired and tier == "general")
+        if case.implied:
+            key = (lang, *sorted(case.implied.items()))
+            implied = self._implied.get(key)
+            if implied is None:
+                implied = self._implied.make(key, self._implications, case, lang)
+            explanation = implied + explanation
+        if case.victim or withheld or RELATIVE in case.roles:
+            explanation = self._role_entries(case, withheld, lang) + explanation
+        suffered = case.victim_of | ({HONOUR_CRIME} if honour and case.victim else _NONE)
+        # With the age unknown, the measures are those that fit the ages the case allows
+        # (each item says its age range): the groups and fora the case would have at any age.
+        reach_groups, reach_fora = frozenset(groups), frozenset(fora)
+        if case.age is None:
+            extra_groups, extra_fora = self._at_any_age(engine_facts)
+            reach_groups |= extra_groups
+            if place is not None:
+                chain = self._area_chain(place)
+                extra_fora = frozenset(f for f in extra_fora if f not in self._forum_places
+                                       or not chain.isdisjoint(self._forum_places[f]))
+            reach_fora |= extra_fora
+        view = CaseView(tier, derivation.tier_rank, reach_groups, reach_fora,
+                        true & self._risk_factors, true, facts.false, case.offences, case.place,
+                        case.age, case.roles, suffered, honour, family_violence,
+                        frozenset(true - withheld) & self._risk_factors,
+                        # control apart: for an active offender or a gang member who does not want
+                        # out; not for one being released (the return is what the help is for)
+                        WANTS_OUT not in true and RELEASED not in true
+                        and bool(case.offences or true & self._offending or GANG_MEMBER in true))
+        ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
+        explanation += ranked.explained
+        labels = self._labels_piece(lang, tier, groups, fora, ranked.ids)
+        asked = self._open_questions(case, engine_facts, derivation, lang,
+                                     self._harmful_bits if family_violence else 0,
+                                     self._own_offending_bits if victim_only else 0)
+        # What the questions would bring leaves out the fora this case cannot have: local fora
+        # of other places, and mediation where the family threatens.
+        away: frozenset[str] = frozenset()
+        if place is not None and self._forum_places:
+            chain = self._area_chain(place)
+            away = frozenset(f for f, places in self._forum_places.items() if chain.isdisjoint(places))
+        if family_violence:
+            away |= {MEDIATION_FORUM}
+        if away:
+            asked = self._questions_here(asked, away)
+        count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
+        warnings = [{"code": code, "message": gettext(message, lang)} for code, message in case_warnings(case)] \
+            if case.ref is not None or case.unknown_place else []
+        return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
+                              list(ranked.items), asked[:count], explanation, labels,
+                              list(ranked.control),
+                              self._elsewhere_piece(tuple(elsewhere), lang) if elsewhere else _NO_WARNINGS, warnings)
+
+    def _at_any_age(self, facts: Facts) -> tuple[frozenset[str], frozenset[str]]:
+        """The target groups and fora the facts would bring at the ages the rules tell apart
+        (PROBE_AGES): what an answer for an unknown age may offer, each with its age range."""
+        key = (facts.true, facts.false)
+        found = self._any_age.get(key)
+        if found is None:
+            groups: set[str] = set()
+            fora: set[str] = set()
+            for probe in PROBE_AGES:
+                state, _ = self.rules.closure(Facts(probe, facts.true, facts.false))
+                groups |= state.derived.get("target_group", set()) | state.derived.get("age_group", set())
+                fora |= state.derived.get("forum", set())
+            found = self._any_age.make(key, lambda: (frozenset(groups), frozenset(fora)))
+        return found  # type: ignore[no-any-return]
+
+    def _area_chain(self, place: str) -> frozenset[str]:
+        """The place and every area it lies in."""
+        return self.ranker.area_chain(place)
+
+    def _elsewhere_piece(self, fora: tuple[str, ...], lang: str) -> Piece:
+        """The fora whose trigger the case meets but that exist elsewhere, with where."""
+        return _piece([{"id": f, "label": self._label(f, lang), "where": list(self._forum_places[f]),
+                        "where_label": ", ".join(self._label(p, lang) for p in self._forum_places[f])}
+                       for f in fora])
+
+    def _questions_here(self, asked: list[Piece], away: frozenset[str]) -> list[Piece]:
+        """The questions without the fora in `away` among what they would bring (a question
+        that then changes nothing is not asked)."""
+        kept = []
+        for piece in asked:
+            question = piece[0]
+            changes = [question.get("if_true"), question.get("if_false")]
+            if not any(c and away.intersection(c["new_fora"]) for c in changes):
+                kept.append(piece)
+                continue
+            question = json.loads(piece[1])
+            would = set()
+            for value in ("if_true", "if_false"):
+                change = question[value]
+                if change:
+                    change["new_fora"] = [f for f in change["new_fora"] if f not in away]
+                    if change["new_fora"]:
+                        would.add("fora")
+            if "tier" in question["would_change"]:
+                would.add("tier")
+            if would:
+                question["would_change"] = sorted(would)
+                kept.append(_piece(question))
+        return kept
+
+    def _superseded(self, fora: frozenset[str] | set[str]) -> set[str] | frozenset[str]:
+        """The fora without those another of them takes over where the trouble is at home
+        (ks:takesOver: a child suspected abused in the family goes to the Børnehus, which
+        gathers the help, not to victim support as well)."""
+        if not fora or not self._supersedes.keys() & fora:
+            return fora
+        return set(fora) - {other for f in fora for other in self._supersedes.get(f, ())}
+
+    def _role_entries(self, case: Case, withheld: frozenset[str], lang: str) -> list[Piece]:
+        """The explanation of who the person is: a victim (by role or by what they have
+        suffered), and the factors the rules leave to the measures for that reason."""
+        key = (lang, "roles", case.victim, tuple(sorted(case.roles)), tuple(sorted(case.victim_of)),
+               tuple(sorted(withheld)))
+        found = self._implied.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        entries = []
+        source = str(self.kb.get(VICTIM_FACTOR).sources[0]) if self.kb.get(VICTIM_FACTOR).sources else None
+        if case.victim:
+            premises = [f"role:{r}" for r in sorted(case.roles)] + [f"victim-of:{c}" for c in sorted(case.victim_of)]
+            entry = {"rule": ROLE_RULE, "conclusion": f"factor:{VICTIM_FACTOR}=true",
+                     "because": gettext(ROLE_BECAUSE, lang), "premises": premises, "source": source}
+            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+        if RELATIVE in case.roles:
+            entry = {"rule": ROLE_RULE, "conclusion": f"role:{RELATIVE}", "because": gettext(RELATIVE_BECAUSE, lang),
+                     "premises": [f"role:{RELATIVE}"], "source": RELATIVE_SOURCE}
+            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+        if withheld:
+            entry = {"rule": ROLE_RULE, "conclusion": "role:victim",
+                     "because": gettext(WITHHELD_BECAUSE, lang).format(
+                         factors=", ".join(self._label(f, lang) for f in sorted(withheld))),
+                     "premises": [f"factor:{f}=true" for f in sorted(withheld)], "source": source}
+            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+        return self._implied.make(key, lambda: entries)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ parts
+
+    def _label(self, ident: str, lang: str) -> str:
+        return self.ranker.label(ident, lang)  # the ranker's table of labels: one per language
+
+    def _explain(self, derivation: Derivation, tier: str, lang: str, fora: frozenset[str],
+                 victim_tier: bool = False) -> list[Piece]:
+        """One entry per rule, conclusion and premises behind the tier, fora and groups (the
+        general tier of a victim by the victims' rule alone: "every child and young person"
+        is not the reason for an adult victim)."""
+        conclusions = derivation.conclusions
+        if len(fora) != len(conclusions.get("forum", _NONE)):  # a forum taken over by another
+            conclusions = {**conclusions, "forum": set(fora)}
+        keyed: dict[str, Piece] = {}
+        memo, build = self._firings[lang], self._firing_pieces
+        for firing in derivation.firings:
+            # A firing is one object for every case that matches its rule on the same facts
+            # (the engine keeps them), so it is its own key: no tuple to build and hash. The
+            # memo's keys keep them alive, so an object's identity is never reused meanwhile.
+            pieces = memo.get(firing)
+            if pieces is None:
+                pieces = memo.make(firing, build, firing.rule, firing.premises, lang)
+            if victim_tier and firing.rule.id == EVERYONE_TIER_RULE:
+                continue
+            for kind, ident, order, piece in pieces:
+                # Only what the answer shows: not the general tier when a higher one holds.
+                if (ident == tier if kind == "tier" else ident in conclusions.get(kind, _NONE)) \
+                        and order not in keyed:
+                    keyed[order] = piece
+        return [keyed[k] for k in sorted(keyed)]
+
+    def _implications(self, case: Case, lang: str) -> list[Piece]:
+        """One explanation entry per factor the rules took as true because a factor the case
+        gives implies it (ks:implies, the editor's inference in the knowledge base)."""
+        entries = []
+        for factor, given in sorted(case.implied.items()):
+            sources = self.kb.get(given).sources
+            entry = {"rule": IMPLICATION_RULE, "conclusion": f"factor:{factor}=true",
+                     "because": gettext(IMPLICATION_BECAUSE, lang).format(
+                         factor=self._label(given, lang), other=self._label(factor, lang)),
+                     "premises": [f"factor:{given}=true"], "source": str(sources[0]) if sources else None}
+            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+        return entries
+
+    def _firing_pieces(self, rule: Rule, premises: tuple[str, ...],
+                       lang: str) -> tuple[tuple[str, str, str, Piece], ...]:
+        """A firing's explanation entries, one per conclusion, with their sort order: kind
+        of conclusion, conclusion, rule, premises, as one text (NUL-separated, so it sorts
+        as the tuple of its parts would, and quicker)."""
+        return tuple(
+            (kind, ident, "\0".join((str(EXPLANATION_ORDER.get(kind.replace("_", "-"), 9)), conclusion, rule.id,
+                                      *premises)),
+             self._entry(rule, conclusion, premises, lang))
+            for kind, ident in rule.conclusions
+            for conclusion in (f"{kind.replace('_', '-')}:{ident}",))
+
+    def _entry(self, rule: Rule, conclusion: str, premises: tuple[str, ...], lang: str) -> Piece:
+        because = rule.because.get(lang, rule.because["en"])
+        entry = {"rule": rule.id, "conclusion": conclusion, "because": because,
+                 "premises": list(premises), "source": rule.source}
+        return {"conclusion": conclusion}, _dumps(entry)
+
+    def _labels_piece(self, lang: str, tier: str, groups: list[str], fora: list[str], ranked: frozenset[str]) -> Piece:
+        """The labels of every concept the answer names, as JSON text."""
+        key = (lang, tier, *groups, "", *fora, ranked)  # "" ends the groups: no id is empty
+        found = self._labels.get(key)
+        if found is None:
+            label_json = self._label_json[lang]
+            ids = sorted(ranked.union(fora, groups, (tier,)))
+            found = (None, "{" + ",".join([label_json[i] for i in ids]) + "}")
+            self._labels.keep(key, found)
+        return found
+
+    def _open_questions(self, case: Case, facts: Facts, derivation: Derivation, lang: str,
+                        harmful: int = 0, not_for_victims: int = 0) -> list[Piece]:
+        """Each unknown factor whose answer would change the tier or the fora, and what
+        would change; and the age, when it is unknown and would matter. `facts` are what the
+        rules read; never asked: what the case answers (its own facts), `harmful` questions
+        (consent to mediation where the family threatens) and, for a person named only a
+        victim, `not_for_victims` (their own offending)."""
+        whatif = self.whatif
+        age, rank, fired = facts.age, derivation.tier_rank, derivation.fired
+        true_bits, false_bits = whatif.factor_bits(facts)
+        given_true, given_false = (true_bits, false_bits) if facts is case.facts else whatif.factor_bits(case.facts)
+        derived_bits = whatif.concluded_bits(fired)
+        unknown_bits = whatif.read_bits & ~given_true & ~given_false & ~self._not_asked(age, given_true) \
+            & ~harmful & ~not_for_victims
+        keyed: list[tuple[tuple[Any, ...], Piece]] = []
+        if not unknown_bits & whatif.read_false_bits:
+            # The usual case: a yes can change something, a no cannot. The questions the
+            # simple rules raise depend on what was concluded, not on which factors are
+            # unknown, so they are kept per conclusions (in question order) and filtered.
+            triggered = whatif.trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired)
+            key = (lang, whatif.simple_effects_key(age, true_bits, false_bits, derived_bits, rank, fired))
+            plain = self._plain_questions.get(key)
+            if plain is None:
+                plain = self._plain_questions.make(key, self._simple_questions, age, true_bits, false_bits,
+                                                   derived_bits, rank, fired, lang)
+            if not triggered and age is not None:  # already in question order
+                return self._likely_first([entry[1] for bit, entry in plain if bit & unknown_bits], given_true)
+            keyed = [entry for bit, entry in plain if bit & unknown_bits and bit not in triggered]
+            for bit, effect in triggered.items():
+                if change := self._change("true", effect, rank, derived_bits):
+                    keyed.append(self._question_for(bit, [change], rank, lang))
+        else:
+            if_true = whatif.effects_of_unknown_bits(age, true_bits, false_bits, derived_bits, rank, unknown_bits,
+                                                    fired)
+            if_false = {bit: whatif.what_if_bit(age, true_bits, false_bits, derived_bits, rank, bit, False, fired)
+                        for bit in single_bits(unknown_bits & whatif.read_false_bits)}
+            for bit in if_true.keys() | if_false.keys():
+                # What would change if the answer were yes, and if it were no.
+                changes = [change for value, effects in (("true", if_true), ("false", if_false))
+                           if bit in effects and (change := self._change(value, effects[bit], rank, derived_bits))]
+                if changes:
+                    keyed.append(self._question_for(bit, changes, rank, lang))
+        if age is None:
+            outcomes = set()
+            for probe in PROBE_AGES:
+                state, _ = self.rules.closure(Facts(probe, facts.true, facts.false))
+                outcomes.add((state.tier_rank, frozenset(state.derived.get("forum", ()))))
+            if len(outcomes) > 1:
+                would = ["fora"] if len({o[0] for o in outcomes}) == 1 else ["fora", "tier"]
+                question = {"factor": "age", "label": TEXT[lang]["age"], "would_change": would,
+                            "if_true": None, "if_false": None}
+                keyed.append(((False, "tier" not in would, 0, "age"), _piece(question)))
+        keyed.sort()  # sort keys are unique: one per factor
+        return self._likely_first([piece for _, piece in keyed], given_true)
+
+    def _likely_first(self, questions: list[Piece], true_bits: int) -> list[Piece]:
+        """The questions a consultant would ask next, in that order: the age when unknown;
+        then what is close to what the case already says (a factor of the same risk domain
+        as a true one) before what is merely impactful; and a plain question before the
+        stronger one it leads to (close to gangs before member, an offence before a charge).
+        Within each step the most informative first (the order given)."""
+        if len(questions) < 2:
+            return questions
+        related = 0
+        for bit in single_bits(true_bits):
+            related |= self._same_domain.get(bit, 0)
+        bit_of, strength = self.whatif.factor_bit, self._strength
+        return [entry[-1] for entry in sorted(
+            (q[0]["factor"] != "age", not related & bit_of.get(q[0]["factor"], 0),
+             strength.get(q[0]["factor"], 0), index, q) for index, q in enumerate(questions))]
+
+    def _not_asked(self, age: int | None, true_bits: int) -> int:
+        """The factor bits never asked: implied by the true ones, conditional on what does
+        not hold (yet), or impossible at the age."""
+        mask = 0
+        implied = self._implied_mask
+        for bit in single_bits(true_bits):
+            mask |= implied.get(bit, 0)
+        for bit, condition in self._conditions:
+            if condition & ~true_bits:
+                mask |= bit
+        if age is not None:
+            by_age = self._age_masks.get(age)
+            if by_age is None:
+                by_age = sum(bit for bit, low, high in self._factor_ages
+                             if (low is not None and age < low) or (high is not None and age > high))
+                if len(self._age_masks) < 1024:  # ages are whole years up to MAX_AGE
+                    self._age_masks[age] = by_age
+            mask |= by_age
+        return mask
+
+    def _simple_questions(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int, rank: int,
+                          fired: set[str], lang: str) -> list[tuple[int, tuple[tuple[Any, ...], Piece]]]:
+        """(factor bit, (sort key, question)) for every factor a simple rule reads whose
+        yes would change the tier or the fora, in question order."""
+        found = []
+        for bit, effect in self.whatif.simple_effects(age, true_bits, false_bits, derived_bits, rank, fired):
+            if change := self._change("true", effect, rank, derived_bits):
+                found.append((bit, self._question_for(bit, [change], rank, lang)))
+        found.sort(key=lambda entry: entry[1][0])
+        return found
+
+    def _change(self, value: str, effect: tuple[int, int], rank: int,
+                derived_bits: int) -> tuple[str, int, int] | None:
+        """(answer, tier rank, new fora bits) if an answer's effect changes the tier or the
+        fora, else None."""
+        new_rank, new_bits = effect
+        new_fora = new_bits & self._forum_bits & ~derived_bits
+        return (value, new_rank, new_fora) if new_rank != rank or new_fora else None
+
+    def _question_for(self, bit: int, changes: list[tuple[str, int, int]], rank: int,
+                      lang: str) -> tuple[tuple[Any, ...], Piece]:
+        key = (lang, bit, rank, *changes)
+        found = self._questions.get(key)
+        if found is None:
+            found = self._questions.make(key, self._question, bit, changes, rank, lang)
+        return found  # type: ignore[no-any-return]
+
+    def _question(self, bit: int, changes: list[tuple[str, int, int]], rank: int,
+                  lang: str) -> tuple[tuple[Any, ...], Piece]:
+        tier_by_rank = self.rules.tier_by_rank
+        base_tier = tier_by_rank.get(rank, "general")
+        factor = self.whatif.factor_by_bit[bit]
+        question: dict[str, Any] = {"factor": factor, "label": self._label(factor, lang),
+                                    "would_change": [], "if_true": None, "if_false": None}
+        would = set()
+        for value, new_rank, new_fora in changes:
+            tier = tier_by_rank.get(new_rank, base_tier)
+            fora = [f for b, f in self._forum_by_bit if b & new_fora]
+            question[f"if_{value}"] = {"tier": tier, "new_fora": fora}
+            if tier != base_tier:
+                would.add("tier")
+            if fora:
+                would.add("fora")
+        question["would_change"] = sorted(would)
+        # Most informative first: a changed tier, then the most new fora.
+        new_fora = sum(len(question[f"if_{value}"]["new_fora"]) for value, _, _ in changes)
+        return (True, "tier" not in would, -new_fora, factor), _piece(question)
+
+
+_DEFAULT: Recommender | None = None
+
+
+def recommend(case: Case | Mapping[str, Any], *, lang: str = "da",
+              limit: int | None = None) -> Recommendation:
+    """Recommend for one case with the bundled knowledge base and rules."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Recommender()
+    return _DEFAULT.recommend(case, lang=lang, limit=limit)
