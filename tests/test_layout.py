@@ -92,6 +92,23 @@ def test_from_import_and_patching_by_an_old_path() -> None:
         assert check.check is patched
 
 
+def test_a_package_costs_nothing_to_import() -> None:
+    # `check` imports documents/principle_support.py: the package around it reads no YAML
+    # and no RDF until a module that needs them is imported.
+    code = ("import sys, kundskab.knowledge, kundskab.reasoning, kundskab.documents, kundskab.edges\n"
+            "heavy = ('yaml', 'rdflib', 'pyshacl', 'durable', 'networkx', 'click')\n"
+            "print(sorted(m for m in heavy if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    from kundskab import documents
+    from kundskab.documents import reading
+
+    assert documents.parse_document is reading.parse_document
+    with pytest.raises(AttributeError):
+        documents.no_such_name  # noqa: B018
+
+
 def test_a_value_pickles_by_its_new_home() -> None:
     from kundskab.reasoning.rules import Facts
 

@@ -11,29 +11,46 @@ principles they support, starting templates, and a portfolio of many.
 - `portfolios`: `kundskab portfolio`: coverage, holes and overlaps of many initiatives
 """
 
-from kundskab.documents.reading import (
-    DCT,
-    FIELDS,
-    FORMATS,
-    KS,
-    MAX_BYTES,
-    MAX_TRIPLES,
-    RDF,
-    READ_MESSAGES,
-    Document,
-    DocumentSource,
-    Entry,
-    FieldSpec,
-    Opaque,
-    ReadError,
-    document_format,
-    find_documents,
-    iter_sources,
-    parse_document,
-    placeholders,
-    read_document,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kundskab.documents.reading import (
+        DCT,
+        FIELDS,
+        FORMATS,
+        KS,
+        MAX_BYTES,
+        MAX_TRIPLES,
+        RDF,
+        READ_MESSAGES,
+        Document,
+        DocumentSource,
+        Entry,
+        FieldSpec,
+        Opaque,
+        ReadError,
+        document_format,
+        find_documents,
+        iter_sources,
+        parse_document,
+        placeholders,
+        read_document,
+    )
 
 __all__ = ["DCT", "FIELDS", "FORMATS", "KS", "MAX_BYTES", "MAX_TRIPLES", "RDF", "READ_MESSAGES", "Document",
            "DocumentSource", "Entry", "FieldSpec", "Opaque", "ReadError", "document_format", "find_documents",
            "iter_sources", "parse_document", "placeholders", "read_document"]
+
+
+def __getattr__(name: str) -> Any:
+    # Read on first use: `check` and the HTTP service import sub-modules of this package that
+    # need no YAML, and reading.py imports PyYAML.
+    if name not in __all__:
+        raise AttributeError(f"module 'kundskab.documents' has no attribute {name!r}")
+    from kundskab.documents import reading
+
+    value = getattr(reading, name)
+    globals()[name] = value
+    return value
