@@ -32,12 +32,17 @@ from pathlib import Path
 from typing import Any
 
 from kundskab._memo import per_knowledge_base
+from kundskab.documents.principle_support import DERIVED, STATED, assess_intervention
+from kundskab.documents.reading import parse_document
+from kundskab.documents.validation import read_paths, validate_documents
 from kundskab.errors import DocumentError, RequestError, TooManyDocumentsError
 from kundskab.i18n import N_, gettext, ngettext
-from kundskab.knowledge import programmes
+from kundskab.knowledge import places, programmes
 from kundskab.knowledge.base import Concept, KnowledgeBase, Source
 from kundskab.knowledge.base import load as load_kb
 from kundskab.knowledge.places import area_scope, places_of
+from kundskab.reasoning.ranking import SITUATIONS
+from kundskab.reasoning.rules import Facts, RuleSet, implied_factors
 
 __all__ = [
     "ANY_DOMAIN",
@@ -317,8 +322,6 @@ class _Model:
     """What the analysis needs from one knowledge base, worked out once."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        from kundskab.reasoning.rules import RuleSet, implied_factors
-
         self.kb = kb
         self.tier_ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
         self.tiers = sorted(self.tier_ranks, key=lambda t: self.tier_ranks[t])
@@ -395,8 +398,6 @@ class _Model:
 
 
 def _facts(age: int, true: frozenset[str]) -> Any:
-    from kundskab.reasoning.rules import Facts
-
     return Facts(age, true)
 
 
@@ -407,8 +408,6 @@ _model = per_knowledge_base(_Model)
 
 
 def _from_catalogue(kb: KnowledgeBase, model: _Model, concept: Concept, lang: str) -> Initiative:
-    from kundskab.documents.principle_support import assess_intervention
-
     programme = next(iter(concept.ref("partOfProgramme")), None)
     principles: tuple[str, ...] = ()
     inferred = [i.get("value", "") for i in concept.inferred]
@@ -433,8 +432,6 @@ def _from_catalogue(kb: KnowledgeBase, model: _Model, concept: Concept, lang: st
 
 
 def _from_document(model: _Model, report: Any) -> Initiative:
-    from kundskab.documents.principle_support import DERIVED, STATED
-
     concepts: dict[str, list[str]] = report.concepts
 
     def many(name: str) -> tuple[str, ...]:
@@ -692,8 +689,6 @@ def _network(kb: KnowledgeBase, initiatives: Sequence[Initiative], needs: Sequen
 
 def _coverage_rows(kb: KnowledgeBase, initiatives: Sequence[Initiative], needs: Sequence[NeedCoverage],
                    goals: Sequence[Concept], lang: str) -> list[CoverageRow]:
-    from kundskab.reasoning.ranking import SITUATIONS
-
     needed = {(n.need.kind, n.need.id) for n in needs}
     rows: list[CoverageRow] = []
     dimensions: list[tuple[str, str, Any]] = [
@@ -761,9 +756,6 @@ def portfolio(paths: str | Path | Iterable[str | Path] = (), *, documents: Seque
     programme, a municipality or a police district (ids or names). Documents are validated
     first (as `kundskab validate`); the invalid ones are reported in `invalid` and left out.
     """
-    from kundskab.documents.reading import parse_document
-    from kundskab.documents.validation import read_paths, validate_documents
-
     kb = kb or load_kb()
     model = _model(kb)
     given = [paths] if isinstance(paths, str | Path) else list(paths)
@@ -790,8 +782,6 @@ def portfolio(paths: str | Path | Iterable[str | Path] = (), *, documents: Seque
                 initiatives.append(_from_document(model, entry))
             else:
                 invalid.append(entry.as_dict())
-    from kundskab.knowledge import places
-
     scope: dict[str, Any] = {"programme": None, "municipality": None, "district": None}
     if programme:
         scope["programme"] = kb.resolve(programme, "Programme")

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 
 from kundskab.documents.reading import FIELDS
+from kundskab.knowledge import programmes
 from kundskab.knowledge.base import Concept, KnowledgeBase
 
 __all__ = ["document_template"]
@@ -34,8 +35,6 @@ def _placeholder(what: str) -> str:
 
 def document_template(kb: KnowledgeBase, programme: str) -> str:
     """The Markdown template for `programme` (an id or a label)."""
-    from kundskab.knowledge import programmes
-
     ident = kb.resolve(programme, "Programme")
     concept = kb.get(ident)
     requirements = programmes.requirements(kb, ident)

@@ -28,7 +28,7 @@ from kundskab import _paths
 from kundskab.errors import KnowledgeBaseError, os_reason
 from kundskab.i18n import N_
 from kundskab.knowledge import vocab as _vocab
-from kundskab.knowledge.base import KnowledgeBase
+from kundskab.knowledge.base import KnowledgeBase, ontology_fingerprint, read_compiled
 
 __all__ = ["DEFAULT_GRAPH", "Published", "StoreSource", "publish", "query_url", "redact"]
 
@@ -232,14 +232,6 @@ def _exchange(target: _Target, method: str, data: bytes | None, headers: dict[st
         connection.close()
 
 
-def _local_fingerprint(directory: Path) -> str:
-    # The same fingerprint the embedded knowledge base is cached and versioned by.
-    from kundskab.knowledge.base import _read_sources
-
-    fingerprint, _ = _read_sources(_paths.ontology_files(directory), directory)
-    return fingerprint
-
-
 def publish(store_url: str, *, graph: str = DEFAULT_GRAPH, ontology_dir: Path | str | None = None) -> Published:
     """Replace `graph` in the store with the ontology (Graph Store Protocol PUT)."""
     import rdflib
@@ -253,7 +245,7 @@ def publish(store_url: str, *, graph: str = DEFAULT_GRAPH, ontology_dir: Path | 
     if not files:
         raise KnowledgeBaseError(N_("{directory}: no Turtle files"), directory=directory)
     data = load_graph(files)
-    fingerprint = _local_fingerprint(directory)
+    fingerprint = ontology_fingerprint(directory)
     data.add((rdflib.URIRef(_vocab.ONTOLOGY), rdflib.URIRef(FINGERPRINT), rdflib.Literal(fingerprint)))
     body = data.serialize(format="nt", encoding="utf-8")
     _request(_graph_url(store_url, graph), method="PUT", data=body,
@@ -345,12 +337,9 @@ class StoreSource:
         """The published knowledge base, compiled once per version (cached on disk by its
         fingerprint, as the embedded one is). A graph that holds no concepts is an error,
         never a silent empty knowledge base."""
-        from kundskab._paths import write_cache_json
-        from kundskab.knowledge.base import _read_cache
-
         fingerprint = self.fingerprint()
         cache_path = _paths.cache_dir() / f"kb-store-{fingerprint[:32]}.json"
-        model = _read_cache(cache_path)
+        model = read_compiled(cache_path)
         if model is None or not model["concepts"]:
             import rdflib
 
@@ -364,7 +353,7 @@ class StoreSource:
             if not model["concepts"]:
                 raise KnowledgeBaseError(N_("graph <{graph}> holds no concepts: publish the knowledge base "
                                             "with `kundskab store load`"), graph=self.graph)
-            write_cache_json(cache_path, model)
+            _paths.write_cache_json(cache_path, model)
         return KnowledgeBase(model, ontology_dir=None, fingerprint=fingerprint)
 
     def check(self, kb: KnowledgeBase, lang: str = "da") -> Any:

@@ -19,7 +19,9 @@ from kundskab.knowledge.base import (
     KnowledgeBase,
     Source,
     load,
+    ontology_fingerprint,
+    read_compiled,
 )
 
 __all__ = ["KIND_NAMES", "PAGE_WORD", "PUBLIC_RECORD_PREFIX", "SECTION_WORD", "Concept", "KnowledgeBase", "Source",
-           "load"]
+           "load", "ontology_fingerprint", "read_compiled"]

@@ -249,9 +249,17 @@ def _well_formed(data: Any) -> bool:
     return True
 
 
-def _read_cache(path: Path) -> dict[str, Any] | None:
+def read_compiled(path: Path) -> dict[str, Any] | None:
+    """The compiled model in a cache file, or None where it is absent or not of the exact
+    shape the compiler writes (the cache directory is not trusted)."""
     data = read_cache_json(path)
     return data if _well_formed(data) else None
+
+
+def ontology_fingerprint(directory: Path) -> str:
+    """The fingerprint of the ontology in `directory`: what its knowledge base is cached and
+    versioned by (a store's published graph carries it too)."""
+    return _read_sources(_paths.ontology_files(directory), directory)[0]
 
 
 class KnowledgeBase:
@@ -324,7 +332,7 @@ class KnowledgeBase:
         fingerprint = _paths.content_key("kb", files, fingerprint_of_content, extra=f"format={_vocab.CACHE_FORMAT}") \
             if use_cache else fingerprint_of_content()
         cache_path = _paths.cache_dir() / f"kb-{fingerprint[:32]}.json"
-        model = _read_cache(cache_path) if use_cache else None
+        model = read_compiled(cache_path) if use_cache else None
         if model is None:
             from kundskab.knowledge import compile as _compile  # rdflib only on a cache miss
 

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from kundskab import _paths
+from kundskab._names import fold
 from kundskab.i18n import gettext, language
 from kundskab.knowledge import vocab as _vocab
 from kundskab.knowledge.base import KnowledgeBase
+from kundskab.knowledge.programmes import requirements
 
 __all__ = ["CheckReport", "Finding", "Issue", "check", "citation_issues", "programme_findings"]
 
@@ -255,8 +257,6 @@ def _inferred_link_issues(data: Any, lang: str) -> list[Issue]:
 def label_issues(kb: KnowledgeBase, lang: str = "da") -> list[Issue]:
     """Two concepts of one kind must not share a preferred label: a label names one thing."""
     seen: dict[tuple[str, str], list[str]] = defaultdict(list)
-    from kundskab._names import fold
-
     for concept in kb:
         for label in set(concept.labels.values()):
             seen[(concept.type, fold(label))].append(concept.id)
@@ -321,8 +321,9 @@ def programme_findings(kb: KnowledgeBase, lang: str = "da") -> list[Finding]:
 
 def _programme_findings(kb: KnowledgeBase, lang: str = "da") -> tuple[list[Finding], dict[str, dict[str, int]],
                                                                    dict[str, dict[str, int]]]:
+    # documents/ comes after knowledge/: imported where it is used, against the flow
+    # (tests/test_layout.py names this one exception).
     from kundskab.documents.principle_support import assess_programme
-    from kundskab.knowledge.programmes import requirements
 
     findings = []
     verdicts: dict[str, dict[str, int]] = {}
