@@ -13,7 +13,8 @@ from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from kundskab import KnowledgeBase, i18n
-from kundskab.edges.cli import FIELD_NAMES, main
+from kundskab.edges.cli import main
+from kundskab.edges.rendering import FIELD_NAMES
 from kundskab.errors import UnknownConceptError
 from kundskab.knowledge.browse import describe
 
@@ -100,7 +101,7 @@ def test_every_field_show_prints_has_a_name(kb: KnowledgeBase) -> None:
         keys |= set(data) - skipped
         keys |= {link["property"] for link in data["inferred"]}  # "Risk factors = street-group"
     assert not keys - set(FIELD_NAMES), (
-        f"give these fields a name in kundskab.edges.cli.FIELD_NAMES (and its Danish in the catalogue): "
+        f"give these fields a name in kundskab.edges.rendering.FIELD_NAMES (and its Danish in the catalogue): "
         f"{keys - set(FIELD_NAMES)}")
 
 
@@ -414,7 +415,7 @@ def test_operating_system_reasons_follow_the_language(tmp_path: Path) -> None:
 def test_every_coded_value_the_catalogue_uses_has_a_name(kb: KnowledgeBase) -> None:
     # `show` and `interventions` print a scope, status or situation by its name in the
     # chosen language; a code the catalogue starts using must be named too.
-    from kundskab.edges.cli import VALUE_NAMES
+    from kundskab.edges.rendering import VALUE_NAMES
 
     used: dict[str, set[str]] = {"scope": set(), "status": set(), "situations": set()}
     for concept in kb.of_type("Intervention"):
@@ -424,7 +425,7 @@ def test_every_coded_value_the_catalogue_uses_has_a_name(kb: KnowledgeBase) -> N
             codes.update(value if isinstance(value, list) else [value] if value else [])
     assert all(used.values())
     unnamed = {key: codes - set(VALUE_NAMES[key]) for key, codes in used.items() if codes - set(VALUE_NAMES[key])}
-    assert not unnamed, f"name these in kundskab.edges.cli.VALUE_NAMES (and in the catalogue): {unnamed}"
+    assert not unnamed, f"name these in kundskab.edges.rendering.VALUE_NAMES (and in the catalogue): {unnamed}"
 
 
 def test_every_note_on_an_inferred_link_is_in_danish_as_well_as_english() -> None:

@@ -21,7 +21,7 @@ from kundskab.edges.cli import main
 SHOWN = {"place", "period", "area", "baseline", "baselineYear", "target", "targetYear", "dataSource",
          "meets", "trigger", "note"}
 # Codes and machine values: the command line shows a code's name from the message catalogue
-# (cli.VALUE_NAMES) or the code itself, never the literal as text.
+# (kundskab.edges.rendering.VALUE_NAMES) or the code itself, never the literal as text.
 CODES = {"scope", "status", "situation", "field", "errorCode", "requiredValue", "allowedValue",
          "appliesTo", "effectFollowUp", "version", "file", "minAge", "maxAge", "rank", "minCount",
          "principleNumber", "inTryghedsindeks", "outsideRequirements", "developmentInitiative",

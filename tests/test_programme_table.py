@@ -24,13 +24,12 @@ from kundskab.documents.principle_support import (
     MEETS,
     NOT_GRADED,
     PLACED,
-    TABLE_COLUMNS,
     assess_programme,
     deriver,
     intervention_facts,
-    table_headers,
 )
 from kundskab.edges.cli import main
+from kundskab.edges.rendering import TABLE_COLUMNS, table_headers
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 SIKKER_BY = "sikker-by-2018"

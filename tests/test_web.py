@@ -445,7 +445,8 @@ def test_fora_by_place_and_programme(client: TestClient, kb: Any) -> None:
 
 
 def test_the_programme_table_sorts_by_links_and_downloads_csv(client: TestClient, kb: Any) -> None:
-    from kundskab.documents.principle_support import assess_programme, table_csv
+    from kundskab.documents.principle_support import assess_programme
+    from kundskab.edges.rendering import table_csv
 
     html = client.get("/programme?id=sikker-by-2018&sort=verdict&order=desc").text
     verdicts = re.findall(r'data-verdict="([a-z-]+)"', html)

@@ -33,15 +33,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab._memo import per_knowledge_base
-from kundskab.i18n import N_, gettext, ngettext
-from kundskab.knowledge.base import Concept, KnowledgeBase, Source
+from kundskab.i18n import N_, gettext
+from kundskab.knowledge.base import Concept, KnowledgeBase
 from kundskab.knowledge.programmes import DEVELOPMENT, FUNDED, Requirement, parts, requirements
 from kundskab.reasoning.engine import RulesEngine
 from kundskab.reasoning.rules import Facts, RuleSet
 
 __all__ = [
-    "CSV_COLUMNS",
-    "TABLE_COLUMNS",
     "InitiativeAssessment",
     "InitiativeFacts",
     "PrincipleDeriver",
@@ -53,12 +51,8 @@ __all__ = [
     "deriver",
     "initiative_facts",
     "intervention_facts",
-    "report_lines",
     "stated_links",
-    "table_headers",
-    "table_rows",
     "verdict_for_count",
-    "write_xlsx",
 ]
 
 MEETS, FALLS_SHORT, CANNOT_TELL, NOT_GRADED = "meets", "falls-short", "cannot-tell", "not-graded"
@@ -502,13 +496,6 @@ class ProgrammeAssessment:
         }
 
 
-# The table's columns: the JSON key -> the header a person reads (csv and xlsx).
-TABLE_COLUMNS: dict[str, str] = {
-    "id": N_("Id"), "label": N_("Initiative"), "kind": N_("Kind of measure"), "chapter": N_("Chapter in the strategy"),
-    "verdict": N_("Verdict"), "counted": N_("Principles shown"), "claimed": N_("Not counted (the editor's inference)"),
-    "why": N_("Why"),
-}
-CSV_COLUMNS = tuple(TABLE_COLUMNS)
 # Facts a reason names, in words (the rules' own spelling stays in the JSON).
 FACT_WORDS: dict[str, str] = {
     "effect-follow-up:yearly": N_("yearly effect follow-up"),
@@ -536,102 +523,6 @@ def fact_words(kb: KnowledgeBase, fact: str, lang: str) -> str:
         return gettext(FACT_WORDS[fact], lang)
     ident = fact.partition(":")[2]
     return kb.label(ident, lang) if ident in kb else fact
-
-
-def _principles_text(kb: KnowledgeBase, row: InitiativeAssessment, lang: str, kinds: Iterable[str]) -> str:
-    wanted = set(kinds)
-    out = []
-    for principle, grounds in row.grounds().items():
-        how = list(dict.fromkeys(text(lang, "inferred_link" if g.inferred else g.support)
-                                 for g in grounds if g.support in wanted))
-        if how:
-            out.append(f"{kb.label(principle, lang)} ({', '.join(how)})")
-    return "; ".join(out)
-
-
-def _why_text(kb: KnowledgeBase, row: InitiativeAssessment, lang: str) -> str:
-    """The row's reason, in words (open facts are named by what they are)."""
-    return row.why
-
-
-def table_rows(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str = "da") -> list[dict[str, str]]:
-    """The rows of the csv and xlsx tables: one per initiative, in words of `lang`."""
-    out = []
-    for row in assessment.initiatives:
-        out.append({
-            "id": row.id, "label": row.label,
-            "kind": kb.label(row.kind, lang) if row.kind else "",
-            "chapter": row.chapter or "",
-            "verdict": text(lang, row.verdict),
-            "counted": _principles_text(kb, row, lang, COUNTED),
-            "claimed": _principles_text(kb, row, lang, [CLAIMED]),
-            "why": _why_text(kb, row, lang),
-        })
-    return out
-
-
-def table_headers(lang: str = "da") -> list[str]:
-    return [gettext(h, lang) for h in TABLE_COLUMNS.values()]
-
-
-def report_lines(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str = "da") -> list[str]:
-    """The text report: what the reader can act on first, the funding scope once, then the
-    graded rows and the rows listed apart."""
-    lines = [f"{assessment.label} [{assessment.programme}]"]
-    counts = assessment.counts()
-    lead = []
-    if n := counts[MEETS]:
-        lead.append(ngettext("{n} initiative shows support for enough principles",
-                             "{n} initiatives show support for enough principles", n, lang).format(n=n))
-    if n := counts[FALLS_SHORT]:
-        lead.append(ngettext("{n} falls short, on complete evidence",
-                             "{n} fall short, on complete evidence", n, lang).format(n=n))
-    if n := counts[CANNOT_TELL]:
-        lead.append(ngettext("{n} cannot be shown from the source: it says too little about it",
-                             "{n} cannot be shown from the source: it says too little about them", n,
-                             lang).format(n=n))
-    if n := counts[NOT_GRADED]:
-        lead.append(ngettext("{n} is listed apart, not graded (not an initiative the requirement is about)",
-                             "{n} are listed apart, not graded (not initiatives the requirement is about)", n,
-                             lang).format(n=n))
-    lines += [f"- {item}" for item in lead]
-    funded = any(r.applies_to == FUNDED for r in assessment.requirements)
-    if funded and any(row.in_scope is None for row in assessment.initiatives):
-        lines.append(text(lang, "funding_header"))
-    for req in assessment.requirements:
-        scope = text(lang, "scope_funded" if req.applies_to == FUNDED else
-                     "scope_development" if req.applies_to == DEVELOPMENT else "scope_all")
-        source = Source.parse(req.source, kb.source_titles, kb.source_pages).citation(lang) if req.source else "-"
-        lines.append(text(lang, "requirement", label=kb.label(req.id, lang), id=req.id, scope=scope,
-                          source=source))
-    principled = any(r.field == "principles" for r in assessment.requirements)
-    if principled:
-        lines.append(text(lang, "legend"))
-    lines.append("")
-    marks = {MEETS: "✓", FALLS_SHORT: "✗", CANNOT_TELL: "?", NOT_GRADED: "·"}
-    graded = [r for r in assessment.initiatives if r.verdict != NOT_GRADED]
-    apart = [r for r in assessment.initiatives if r.verdict == NOT_GRADED]
-    width = max((len(text(lang, v)) for v in VERDICTS), default=10)
-    common = {r.scope for r in graded}
-    if graded:
-        lines.append(text(lang, "graded_title"))
-    for row in graded:
-        shown = _principles_text(kb, row, lang, COUNTED) or text(lang, "none")
-        scope = f" · {row.scope}" if len(common) > 1 else ""
-        lines.append(f"{marks[row.verdict]} {text(lang, row.verdict):<{width}}  {row.label} [{row.id}]")
-        lines.append(f"    {text(lang, 'shown') + ': ' + shown + ' · ' if principled else ''}"
-                     f"{_why_text(kb, row, lang)}{scope}")
-        claimed = [kb.label(p, lang) for p, grounds in row.grounds().items()
-                   if all(g.support == CLAIMED for g in grounds)]
-        if claimed:
-            lines.append(f"    {text(lang, 'inferred_link')}: {', '.join(claimed)}")
-    if apart:
-        lines += ["", text(lang, "apart_title")]
-    for row in apart:
-        lines.append(f"· {row.label} [{row.id}]: {row.scope}")
-    if len(common) == 1 and graded and not (funded and None in {r.in_scope for r in graded}):
-        lines += ["", f"{text(lang, 'scope_word')}: {next(iter(common))}"]
-    return lines
 
 
 def outside_reason(concept: Concept) -> str | None:
@@ -775,38 +666,17 @@ def assess_programme(kb: KnowledgeBase, programme: str, lang: str = "da") -> Pro
     return ProgrammeAssessment(ident, kb.label(ident, lang), rows, requirements(kb, ident), kb.version)
 
 
-def table_csv(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str = "da") -> str:
-    """The table as csv text the way Danish Excel opens it by double-click: a BOM, ';'
-    between fields (the comma is the decimal mark there), headers and values in `lang`."""
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(table_headers(lang))
-    writer.writerows([row[k] for k in TABLE_COLUMNS] for row in table_rows(kb, assessment, lang))
-    return "\ufeff" + buffer.getvalue()
+# The programme's table as text, csv and xlsx is rendering (kundskab.edges.rendering); its names
+# stay importable from here, where they were.
+_RENDERED = {"CSV_COLUMNS": "CSV_COLUMNS", "TABLE_COLUMNS": "TABLE_COLUMNS", "report_lines": "programme_lines",
+             "table_csv": "table_csv", "table_headers": "table_headers", "table_rows": "table_rows",
+             "write_xlsx": "write_xlsx"}
 
 
-def write_xlsx(kb: KnowledgeBase, assessment: ProgrammeAssessment, target: Any, lang: str = "da") -> None:
-    """The table as an Excel workbook (openpyxl), headers and values in `lang`, written to
-    `target` (a path or a binary file)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+def __getattr__(name: str) -> Any:
+    if name not in _RENDERED:
+        missing = f"module {__name__!r} has no attribute {name!r}"  # Python's protocol, as for any module
+        raise AttributeError(missing)
+    from kundskab.edges import rendering
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = assessment.programme[:31]
-    sheet.append(table_headers(lang))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in table_rows(kb, assessment, lang):
-        sheet.append([row[k] for k in TABLE_COLUMNS])
-    widths = {"id": 30, "label": 45, "kind": 24, "chapter": 40, "verdict": 26, "counted": 50, "claimed": 40, "why": 70}
-    for index, key in enumerate(TABLE_COLUMNS, 1):
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = widths.get(key, 20)
-    for line in sheet.iter_rows(min_row=2):
-        for cell in line:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
-    book.save(target)
+    return getattr(rendering, _RENDERED[name])

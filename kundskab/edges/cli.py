@@ -12,8 +12,6 @@ is printed with its control characters replaced, so it cannot drive the terminal
 from __future__ import annotations
 
 import errno
-import functools
-import json
 import os
 import re
 import sys
@@ -25,6 +23,29 @@ import click
 from kundskab import __version__
 from kundskab._names import printable
 from kundskab.edges.click_language import Group, lang_option, root_lang_option, speak_our_language, start_language
+from kundskab.edges.rendering import (
+    UNKNOWN,
+    check_lines,
+    citation,
+    concept_lines,
+    empty_listing,
+    found_line,
+    intervention_lines,
+    interventions_line,
+    json_text,
+    kind_lines,
+    lint_lines,
+    listing_lines,
+    programme_lines,
+    published_line,
+    rule_lines,
+    search_lines,
+    strict_line,
+    table_csv,
+    validation_lines,
+    value_name,
+    write_xlsx,
+)
 from kundskab.errors import KundskabError, os_reason
 from kundskab.i18n import N_, language, ngettext
 from kundskab.i18n import gettext as _
@@ -34,69 +55,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_NEGATIVE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
-
-# What `show` calls each field of a concept (the keys of kundskab.knowledge.browse.describe).
-FIELD_NAMES: dict[str, str] = {
-    "definition": N_("Definition"), "sources": N_("Sources"), "labels": N_("Labels"), "type": N_("Type"),
-    "tier": N_("Tier"), "target_groups": N_("Target groups"), "fora": N_("Fora"), "actors": N_("Actors"),
-    "crime_types": N_("Crime types"), "risk_factors": N_("Risk factors"), "principles": N_("Principles"),
-    "subgoals": N_("Sub-goals"), "evidence": N_("Evidence basis"), "programme": N_("Programme"),
-    "focus_areas": N_("Areas of effort"), "place": N_("Place"), "period": N_("Period"),
-    "trigger": N_("Triggered by"), "members": N_("Members"), "levels": N_("Level"),
-    "requirements": N_("Requirements"), "goals": N_("Goals"), "indicators": N_("Indicators"),
-    "baseline": N_("Baseline"), "target": N_("Target"), "data_source": N_("Data source"),
-    "interventions": N_("Interventions"), "domain": N_("Domain"), "min_age": N_("From age"),
-    "max_age": N_("To age"), "meets": N_("Meets"), "factors": N_("Factors"), "rank": N_("Rank"),
-    "year": N_("Year"), "publishers": N_("Publishers"), "supersedes": N_("Supersedes"),
-    "values_from": N_("Values from"), "broader": N_("Broader"), "related": N_("Related"),
-    "field": N_("Field"), "min_count": N_("At least"), "required_value": N_("Required value"),
-    "allowed_values": N_("Allowed values"), "error_code": N_("Error code"), "number": N_("Number"),
-    "in_tryghedsindeks": N_("In the safety index"), "version": N_("Version"), "note": N_("Note"),
-    "baseline_year": N_("Baseline year"), "target_year": N_("Target year"),
-    "scope": N_("Works on"), "kind": N_("Kind of measure"), "status": N_("Status in the source"),
-    "situation": N_("Situation"),
-    "situations": N_("Situation"), "area": N_("Area"), "municipality": N_("Municipality/police district"),
-    "file": N_("File"), "partOf": N_("Part of"),
-    "minTier": N_("Lowest tier"), "maxTier": N_("Highest tier"), "shortTitle": N_("Short title"),
-    "short_title": N_("Short title"), "paged_sections": N_("Sections by page"),
-    "placeName": N_("Place name"), "place_name": N_("Place name"), "http://purl.org/dc/terms/title": N_("Title"),
-    "http://purl.org/dc/terms/publisher": N_("Publisher"), "effectFollowUp": N_("Effect follow-up"),
-    "appliesTo": N_("Applies to"), "sector": N_("Sector"), "programmes": N_("Programmes"),
-    "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"),
-    "makes_moot": N_("Makes moot"), "presupposes": N_("Presupposes"), "takes_over": N_("Takes over from"),
-    "outsideRequirements": N_("Outside the programme's requirements"), "pages": N_("Pages"),
-    "underPrinciple": N_("Chapter on principle"), "developmentInitiative": N_("Development initiative"),
-    "fullyDescribed": N_("Fully described by the source"),
-    "inferred": N_("Inferred by the editor (not said by the source)"),
-    "stated_rest": N_("Every other link is stated in the cited sections."),
-}
-
-
-def field_name(key: str) -> str:
-    """The name of a concept's field in the current language (the key itself if unnamed)."""
-    return _(FIELD_NAMES[key]) if key in FIELD_NAMES else key
-
-
-# What text output calls the coded values of an intervention's scope, status and situations
-# (kundskab.reasoning.ranking's SCOPES, STATUSES, SITUATIONS); JSON keeps the codes.
-VALUE_NAMES: dict[str, dict[str, str]] = {
-    "scope": {"person": N_("people, one at a time"), "group": N_("groups"), "place": N_("places"),
-              "population": N_("the whole population"), "organisation": N_("the organisation of the work")},
-    "status": {"running": N_("running"), "planned": N_("planned"), "example": N_("only an example")},
-    "situations": {"offender": N_("has committed crime"), "at-risk": N_("at risk"), "victim": N_("victim"),
-                   "relative": N_("relative"), "citizen": N_("citizen")},
-}
-UNKNOWN = "unknown"  # what the knowledge base says where a source is silent
-
-
-def value_name(key: str, value: str) -> str:
-    """A coded value as text output shows it: its name in the current language (JSON has
-    the code)."""
-    if value == UNKNOWN:
-        return _("unknown")
-    name = VALUE_NAMES.get(key, {}).get(value)
-    return _(name) if name else value
-
 
 # ---------------------------------------------------------------------------- errors
 
@@ -273,17 +231,6 @@ class KundskabGroup(Group):
         sys.exit(status)
 
 
-def handle_errors(func: F) -> F:
-    """Kept for commands to mark that they rely on the group's error mapping (errors pass
-    through to `KundskabGroup.main`, which maps them in one place)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
 def output_options(func: F) -> F:
     func = lang_option()(func)
     func = click.option(
@@ -293,16 +240,8 @@ def output_options(func: F) -> F:
     return func
 
 
-# Characters JSON leaves raw that a terminal may act on (C1 controls such as CSI U+009B),
-# or that reorder (bidi controls) or split (line separators) what it shows: escaped.
-# Lone surrogates (bytes of a file name or argument that were not UTF-8, kept by Python's
-# surrogateescape) are escaped too: the output is UTF-8 whatever came in.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
 def emit_json(data: Any) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    click.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    click.echo(json_text(data))
 
 
 # Set by --store (see store_option) on every invocation: read the knowledge base from a
@@ -393,94 +332,13 @@ def main() -> None:
 # ---------------------------------------------------------------------------- browsing
 
 
-def _fmt_value(value: Any, key: str = "") -> str:
-    if isinstance(value, dict):
-        return f"{value.get('label')} ({value.get('id')})" if "id" in value else str(value)
-    if isinstance(value, list):
-        return ", ".join(_fmt_value(v, key) for v in value) if value else "-"
-    return value_name(key, value) if isinstance(value, str) else str(value)
-
-
-def _print_concept(data: dict[str, Any], lang: str, verbose: bool = False) -> None:
-    click.secho(f"{data['label']}  [{data['id']}]", bold=True)
-    other = "en" if lang == "da" else "da"
-    click.echo(f"  {field_name('type')}: {data['type_label']} ({data['type']})")
-    if data["labels"].get(other):
-        click.echo(f"  {other}: {data['labels'][other]}")
-    if data.get("definition"):
-        click.echo(f"  {field_name('definition')}: {data['definition']}")
-    skip = {"id", "type", "types", "label", "labels", "definition", "definitions", "sources",
-            "alt_labels", "type_label", "principles", "subgoals", "requirements", "goals",
-            "interventions", "indicators", "focus_areas", "inferred"}
-    for key, value in data.items():
-        if key in skip or value in (None, [], ""):
-            continue
-        click.echo(f"  {field_name(key)}: {_fmt_value(value, key)}")
-    if data.get("focus_areas"):
-        click.echo(f"  {field_name('focus_areas')}: {_fmt_value(data['focus_areas'])}")
-    for key in ("principles", "subgoals"):
-        if data.get(key):
-            click.echo(f"  {field_name(key)}:")
-            for item in data[key]:
-                number = f"{item['number']}. " if item.get("number") else ""
-                definition = f": {item['definition']}" if item.get("definition") else ""
-                click.echo(f"    - {number}{item['label']} [{item['id']}]{definition}")
-    if data.get("requirements"):
-        click.echo(f"  {field_name('requirements')}:")
-        for req in data["requirements"]:
-            click.echo(f"    - {req['label']} [{req['id']}] ({req.get('error_code')})")
-    if data.get("goals"):
-        click.echo(f"  {field_name('goals')}:")
-        for goal in data["goals"]:
-            click.echo(f"    - {goal['label']} [{goal['id']}]")
-            for ind in goal["indicators"]:
-                _print_indicator(ind, lang, "        ")
-    if data.get("indicators") and isinstance(data["indicators"][0], dict) and "baseline" in data["indicators"][0]:
-        click.echo(f"  {field_name('indicators')}:")
-        for ind in data["indicators"]:
-            _print_indicator(ind, lang, "    ")
-    if data.get("interventions"):
-        items = data["interventions"]
-        click.echo(f"  {field_name('interventions')} ({len(items)}):")
-        for item in items:
-            click.echo(f"    - {item['label']} [{item['id']}]")
-    if data.get("inferred"):
-        # The editor's notes are in English, and in Danish where written (ontology/README.md).
-        danish = lang == "da"
-        english_only = danish and not all(link.get("note_da") for link in data["inferred"])
-        notes = " " + _("(some notes in English)") if english_only else ""
-        click.echo(f"  {field_name('inferred')}{notes}:")
-        for link in data["inferred"]:
-            text = link.get("note_da") if danish and link.get("note_da") else link.get("note")
-            note = f": {text}" if text else ""
-            click.echo(f"    - {field_name(link['property'])} = {link['value']}{note}")
-        click.echo(f"  {field_name('stated_rest')}")
-    click.echo(f"  {field_name('sources')}:")
-    for source in data["sources"]:
-        # The file name means nothing to a reader: JSON and --verbose have it.
-        file = f"  [{source['file']}]" if verbose else ""
-        click.echo(f"    - {_citation(source, lang)}{file}")
-
-
 def _citation(source: dict[str, Any] | str, lang: str) -> str:
-    """A source (a source object, or "file#section" as an explanation cites it) as a person
-    reads it: the document's short title and the section."""
-    from kundskab.knowledge.base import Source
-
-    if isinstance(source, str):
-        return Source.parse(source, _kb().source_titles, _kb().source_pages).citation(lang)
-    return Source(source["file"], source.get("section"), source.get("title"), source.get("page")).citation(lang)
+    return citation(source, lang, _kb())
 
 
-def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
-    click.echo(f"{indent}{ind['label']} [{ind['id']}]")
-    baseline, target = value_name("", ind["baseline"]), value_name("", ind["target"])
-    baseline_year, target_year = value_name("", ind["baseline_year"]), value_name("", ind["target_year"])
-    click.echo(
-        f"{indent}  {field_name('baseline')}: {baseline} ({baseline_year}); "
-        f"{field_name('target')}: {target} ({target_year}); "
-        f"{field_name('data_source')}: {value_name('', ind['data_source'])}"
-    )
+def echo_lines(lines: list[str], err: bool = False) -> None:
+    for line in lines:
+        click.echo(line, err=err)
 
 
 @main.command(
@@ -494,7 +352,6 @@ def _print_indicator(ind: dict[str, Any], lang: str, indent: str) -> None:
 @click.option("--verbose", "-v", is_flag=True, help=N_("Also the file name of each source."))
 @output_options
 @store_option
-@handle_errors
 def show(name: str, verbose: bool, fmt: str, lang: str) -> None:
     from kundskab.errors import KundskabError, UnknownConceptError
     from kundskab.knowledge.browse import describe, kind_class, kind_name
@@ -513,7 +370,7 @@ def show(name: str, verbose: bool, fmt: str, lang: str) -> None:
     if fmt == "json":
         emit_json(data)
     else:
-        _print_concept(data, lang, verbose)
+        echo_lines(concept_lines(data, lang, verbose))
 
 
 def place_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -526,18 +383,6 @@ def place_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--municipality", multiple=True, shell_complete=complete_ids("Area"),
         help=N_("Only those in this municipality or its police district (name or id, with or "
                 "without æøå; repeatable)."))(command)
-
-
-def _empty_listing(kb: Any, municipality: tuple[str, ...], district: tuple[str, ...],
-                   programme: tuple[str, ...], lang: str) -> str:
-    """Why a filtered listing is empty, in words: where the knowledge comes from."""
-    names = [kb.label(kb.resolve(n, "Area"), lang) for n in (*municipality, *district)]
-    names += [kb.label(kb.resolve(n, "Programme"), lang) for n in programme]
-    places = sorted({kb.label(a, lang) for d in kb.of_type("SourceDocument") for a in d.ref("municipality")})
-    return _("None in {where}: the source documents are about {places}, and no measure or source "
-             "places one there (a measure is where it runs; a forum, actor or group is where the "
-             "documents and measures that name it are).").format(
-        where=", ".join(names), places=", ".join(places))
 
 
 @main.command(
@@ -566,7 +411,6 @@ def _empty_listing(kb: Any, municipality: tuple[str, ...], district: tuple[str, 
 @place_options
 @output_options
 @store_option
-@handle_errors
 def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: tuple[str, ...],
                   principle: tuple[str, ...], crime_type: tuple[str, ...],
                   programme: tuple[str, ...], kind: tuple[str, ...], municipality: tuple[str, ...],
@@ -581,23 +425,8 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
     if fmt == "json":
         emit_json(items)
         return
-    for item in items:
-        click.secho(f"{item['id']}", bold=True, nl=False)
-        click.echo(f"  {item['label']}  [{kb.label(item['tier'], lang)}]")
-        groups = ", ".join(kb.label(g, lang) for g in item["target_groups"])
-        click.echo(f"    {field_name('target_groups')}: {groups}")
-        if item["fora"]:
-            click.echo(f"    {field_name('fora')}: {', '.join(kb.label(f, lang) for f in item['fora'])}")
-        if item["principles"]:
-            click.echo(f"    {field_name('principles')}: "
-                       + ", ".join(f"{kb.label(p, lang)} [{p}]" for p in item["principles"]))
-        what = [kb.label(item["kind"], lang)] if item.get("kind") else []
-        what += [value_name(k, item[k]) for k in ("scope", "status") if item.get(k)]
-        if what:
-            click.echo("    " + " · ".join(what))
-        click.echo(f"    {field_name('sources')}: "
-                   + "; ".join(_citation(s, lang) for s in item["sources"]))
-    click.echo(ngettext("{n} intervention", "{n} interventions", len(items)).format(n=len(items)), err=True)
+    echo_lines(intervention_lines(items, kb, lang))
+    click.echo(interventions_line(len(items)), err=True)
 
 
 @main.command(
@@ -632,7 +461,6 @@ def interventions(tier: tuple[str, ...], target_group: tuple[str, ...], forum: t
               help=N_("Run the SHACL shapes even over files they were run over before (their result "
                       "is kept in the cache directory, keyed by the files' content)."))
 @store_option
-@handle_errors
 def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bool, output: str | None) -> None:
     if programme is not None:
         _check_programme(programme, strict, fmt, lang, output)
@@ -654,7 +482,7 @@ def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bo
         data["strict"] = strict
         emit_json(data)
     else:
-        _print_check(report, kb, lang)
+        echo_lines(check_lines(report, kb, lang))
     if failed:
         sys.exit(EXIT_NEGATIVE)
 
@@ -662,7 +490,7 @@ def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bo
 def _check_programme(programme: str, strict: bool, fmt: str, lang: str, output: str | None = None) -> None:
     from pathlib import Path
 
-    from kundskab.documents.principle_support import assess_programme, report_lines, table_csv, write_xlsx
+    from kundskab.documents.principle_support import assess_programme
 
     if output is not None and fmt != "xlsx":
         fail(_("--output is for --format xlsx"))
@@ -692,37 +520,9 @@ def _check_programme(programme: str, strict: bool, fmt: str, lang: str, output: 
             sys.stdout.buffer.write(workbook.getvalue())
             sys.stdout.flush()
     else:
-        click.echo("\n".join(report_lines(kb, assessment, lang)))
+        echo_lines(programme_lines(kb, assessment, lang))
     if strict and any(row.failure for row in assessment.initiatives):
         sys.exit(EXIT_NEGATIVE)
-
-
-def _print_check(report: Any, kb: Any, lang: str) -> None:
-    click.echo(_("kb {version}: {concepts} concepts, {interventions} interventions").format(
-        version=report.kb_version, concepts=report.concepts, interventions=report.interventions))
-    for issue in report.errors:
-        where = f" [{issue.path}]" if issue.path else ""
-        value = f" ({issue.value})" if issue.value else ""
-        click.secho(_("ERROR") + f" {issue.focus}{where}: {issue.message}{value}", fg="red")
-    current = None
-    for finding in report.findings:
-        if finding.programme != current:
-            current = finding.programme
-            click.secho(f"{kb.label(current, lang)} [{current}]:", bold=True)
-        click.echo("  " + _("warning") + f" {finding.code}: {finding.intervention}: {finding.message}"
-                   + (f" ({', '.join(finding.have)})" if finding.have else ""))
-    errors = ngettext("{n} error", "{n} errors", len(report.errors)).format(n=len(report.errors))
-    findings = ngettext("{n} finding", "{n} findings", len(report.findings)).format(n=len(report.findings))
-    from kundskab.documents.principle_support import text as support_text
-
-    for programme, counts in report.verdicts.items():
-        # Information: the verdicts behind the findings, table with `check --programme`.
-        click.echo(f"{kb.label(programme, lang)} [{programme}]: " + ", ".join(
-            f"{n} {support_text(lang, verdict)}" for verdict, n in counts.items())
-            + "; " + support_text(lang, "scope_counts", **report.scope.get(programme, {}))
-            + f" (kundskab check --programme {programme})")
-    status = _("The knowledge base is valid") if report.ok else _("The knowledge base has integrity errors")
-    click.echo(f"{status}: {errors}, {findings}")
 
 
 @main.command(
@@ -750,7 +550,6 @@ def _print_check(report: Any, kb: Any, lang: str) -> None:
 @click.option("--programme", multiple=True, shell_complete=complete_ids("Programme"),
               help=N_("Only those of this programme (id or name; repeatable)."))
 @output_options
-@handle_errors
 def list_command(kind: str | None, municipality: tuple[str, ...], district: tuple[str, ...],
                  programme: tuple[str, ...], fmt: str, lang: str) -> None:
     from kundskab.knowledge.browse import available_kinds, kind_class, list_concepts
@@ -763,25 +562,16 @@ def list_command(kind: str | None, municipality: tuple[str, ...], district: tupl
         if fmt == "json":
             emit_json(kinds)
             return
-        for item in kinds:
-            click.echo(f"{item['kind']:<18} {item['count']:>4}  {item['label']}")
+        echo_lines(kind_lines(kinds))
         return
     items = list_concepts(kb, kind, lang, municipality=municipality, district=district, programme=programme)
     if fmt == "json":
         emit_json(items)
         return
     if not items and (municipality or district or programme):
-        click.echo(_empty_listing(kb, municipality, district, programme, lang))
+        click.echo(empty_listing(kb, municipality, district, programme, lang))
         return
-    width = max((len(i["id"]) for i in items), default=0)
-    group: Any = False
-    for item in items:
-        if "domain" in item and item["domain"] != group:
-            group = item["domain"]
-            title = kb.label(group, lang) if group else _("none")
-            click.secho(f"{title} [{group}]" if group else title, bold=True)
-        indent = "  " if "domain" in item else ""
-        click.echo(f"{indent}{item['id']:<{width}}  {item['label']}")
+    echo_lines(listing_lines(items, kb, lang))
 
 
 @main.command(
@@ -799,7 +589,6 @@ def list_command(kind: str | None, municipality: tuple[str, ...], district: tupl
 @click.argument("text")
 @click.option("--kind", shell_complete=_complete_kinds, help=N_("Only concepts of this kind (as for `list`)."))
 @output_options
-@handle_errors
 def search(text: str, kind: str | None, fmt: str, lang: str) -> None:
     from kundskab.knowledge.browse import search as find
 
@@ -808,10 +597,8 @@ def search(text: str, kind: str | None, fmt: str, lang: str) -> None:
     if fmt == "json":
         emit_json(items)
     else:
-        width = max((len(i["id"]) for i in items), default=0)
-        for item in items:
-            click.echo(f"{item['id']:<{width}}  {item['label']}  ({item['type_label']})")
-        click.echo(ngettext("{n} found", "{n} found", len(items)).format(n=len(items)), err=True)
+        echo_lines(search_lines(items))
+        click.echo(found_line(len(items)), err=True)
     if not items:
         sys.exit(EXIT_NEGATIVE)
 
@@ -1043,7 +830,6 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
               help=N_("With --batch: worker processes (output order is kept)."))
 @output_options
 @store_option
-@handle_errors
 def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
               not_factors: tuple[str, ...], offences: tuple[str, ...], municipality: str | None,
               roles: tuple[str, ...], victim_of: tuple[str, ...], area: str | None, ref: str | None,
@@ -1175,7 +961,6 @@ def _ruleset() -> Any:
     help=N_("Report cycles, rules that can never fire and conflicting conclusions (exit 1 if any)."),
 )
 @output_options
-@handle_errors
 def rules_lint(fmt: str, lang: str) -> None:
     from kundskab.reasoning.lint import lint
 
@@ -1184,9 +969,7 @@ def rules_lint(fmt: str, lang: str) -> None:
     if fmt == "json":
         emit_json({"rules": len(ruleset), "findings": [f.as_dict() for f in findings]})
     else:
-        for finding in findings:
-            click.echo(f"{finding.code}: {finding.message}")
-        click.echo(_("{rules} rules, {findings} findings").format(rules=len(ruleset), findings=len(findings)))
+        echo_lines(lint_lines(len(ruleset), findings))
     if findings:
         sys.exit(EXIT_NEGATIVE)
 
@@ -1197,7 +980,6 @@ def rules_lint(fmt: str, lang: str) -> None:
             'or {"nodes": [...], "edges": [...]} as JSON.'),
 )
 @output_options
-@handle_errors
 def rules_graph(fmt: str, lang: str) -> None:
     from kundskab.reasoning.lint import rule_graph, to_dot
 
@@ -1217,7 +999,6 @@ def rules_graph(fmt: str, lang: str) -> None:
     help=N_("List every rule with its conditions, conclusions, rationale and source."),
 )
 @output_options
-@handle_errors
 def rules_list(fmt: str, lang: str) -> None:
     ruleset = _ruleset()
     items = [{
@@ -1229,40 +1010,10 @@ def rules_list(fmt: str, lang: str) -> None:
     if fmt == "json":
         emit_json(items)
         return
-    for item in items:
-        where = _("generated from the ontology") if item["generated"] else f"{item['file']}:{item['line']}"
-        click.secho(f"{item['id']}  ({where})", bold=True)
-        click.echo("    " + _("when") + " " + (" " + _("AND") + " ").join(item["when"]))
-        click.echo("    " + _("then") + " " + ", ".join(item["then"]))
-        click.echo(f"    {item['because']}  [{_citation(item['source'], lang)}]")
+    echo_lines(rule_lines(items, _kb(), lang))
 
 
 # ---------------------------------------------------------------------------- documents
-
-def _print_validation(report: Any, lang: str, summary: bool) -> None:
-    for entry in report.files:
-        mark, colour = ("✓", "green") if entry.valid else ("✗", "red")
-        state = _("valid") if entry.valid else _("invalid")
-        programme = f" [{entry.programme}]" if entry.programme else ""
-        # A file name is text from outside: a newline or an escape sequence in it must not
-        # fake a line of the report or drive the terminal.
-        name = printable(entry.file, 500)
-        click.secho(f"{mark} {name}{programme}: {state}", fg=colour, bold=not entry.valid)
-        for kind, problems in ((_("error"), entry.errors), (_("warning"), entry.warnings)):
-            for problem in problems:
-                where = f"{name}:{problem.line}" if problem.line else name
-                click.echo(f"    {where}: {kind} [{problem.code}] {printable(problem.message, 2000)}")
-        for suggestion in entry.suggestions:
-            click.echo(f"    {name}: " + _(
-                "suggestion: the document's facts also support {id} (rule {rule}: {facts}); consider claiming it"
-            ).format(id=suggestion.id, rule=suggestion.rule, facts=", ".join(suggestion.because)))
-    if summary:
-        warnings = sum(len(f.warnings) for f in report.files)
-        click.echo(ngettext("{n} document: {valid} valid, {invalid} invalid, {warnings} warnings",
-                            "{n} documents: {valid} valid, {invalid} invalid, {warnings} warnings",
-                            len(report.files)).format(n=len(report.files), valid=report.valid,
-                                                      invalid=report.invalid, warnings=warnings))
-
 
 @main.command(
     help=N_("Validate initiative documents against their programme.\n"
@@ -1282,7 +1033,6 @@ def _print_validation(report: Any, lang: str, summary: bool) -> None:
               help=N_("Warnings fail too (exit 1), for CI: unjustified claims, placeholders, unknown fields."))
 @output_options
 @store_option
-@handle_errors
 def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
     from pathlib import Path
 
@@ -1298,11 +1048,9 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
     else:
         if not report.files:
             click.echo("kundskab: " + _("no documents found (.md, .yaml, .yml, .ttl, .jsonld)"), err=True)
-        _print_validation(report, lang, summary=folders or len(report.files) > 1)
+        echo_lines(validation_lines(report, summary=folders or len(report.files) > 1))
         if strict and warnings and report.ok:
-            click.echo(ngettext("--strict: {warnings} warning makes the run negative",
-                                "--strict: {warnings} warnings make the run negative", warnings).format(
-                warnings=warnings), err=True)
+            click.echo(strict_line(warnings), err=True)
     if not report.ok or (strict and warnings):
         sys.exit(EXIT_NEGATIVE)
 
@@ -1337,7 +1085,6 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text",
               show_default=True, help=N_("Text tables, JSON, CSV or xlsx (CSV and xlsx for a Danish Excel)."))
 @store_option
-@handle_errors
 def portfolio(paths: tuple[str, ...], programme: str | None, municipality: str | None, district: str | None,
               html_file: str | None, output: str | None, fmt: str, lang: str) -> None:
     from kundskab.documents.portfolios import portfolio as analyse
@@ -1347,8 +1094,7 @@ def portfolio(paths: tuple[str, ...], programme: str | None, municipality: str |
                      kb=_kb(), lang=lang)
     data: bytes
     if fmt == "json":
-        text = json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
-        data = (_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n").encode("utf-8")
+        data = (json_text(report.as_dict()) + "\n").encode("utf-8")
     elif fmt == "csv":
         data = render.csv_text(report).encode("utf-8")
     elif fmt == "xlsx":
@@ -1396,7 +1142,6 @@ def _write_file(path: str, data: bytes) -> None:
               help=N_("Write the template to this file instead of stdout."))
 @click.option("--force", is_flag=True, help=N_("Overwrite the output file if it exists."))
 @output_options
-@handle_errors
 def template(programme: str, output: str | None, force: bool, fmt: str, lang: str) -> None:
     from pathlib import Path
 
@@ -1451,7 +1196,6 @@ def template(programme: str, output: str | None, force: bool, fmt: str, lang: st
                       "503 time-limit; a batch's later lines get a time-limit error)."))
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True, help=N_("Logging; the access log has method, path, status and duration only."))
-@handle_errors
 def serve(host: str, port: int, workers: int, store: str | None, graph: str | None, poll: float,
           max_body: int, timeout: float, log_level: str) -> None:
     from kundskab.edges.service import Limits
@@ -1483,7 +1227,6 @@ def store() -> None:
 @click.option("--graph", metavar="IRI", help=N_("The named graph to replace (default: the kundskab graph)."))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help=N_("Output for people (text) or programs (json)."))
-@handle_errors
 def store_load(url: str, graph: str | None, fmt: str) -> None:
     from kundskab.edges.store import DEFAULT_GRAPH, publish
 
@@ -1491,5 +1234,4 @@ def store_load(url: str, graph: str | None, fmt: str) -> None:
     if fmt == "json":
         emit_json({"url": done.url, "graph": done.graph, "triples": done.triples, "kb_version": done.kb_version})
     else:
-        click.echo(_("{triples} triples → <{graph}> at {url} (kb {version})").format(
-            triples=done.triples, graph=done.graph, url=done.url, version=done.kb_version))
+        click.echo(published_line(done.triples, done.graph, done.url, done.kb_version))

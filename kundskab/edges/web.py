@@ -426,7 +426,7 @@ class Pages:
                                                     found=found))
 
     def concept_page(self, lang: str, name: str) -> str:
-        from kundskab.edges.cli import FIELD_NAMES  # the names `show` gives the fields, one home
+        from kundskab.edges.rendering import FIELD_NAMES  # the names `show` gives the fields, one home
 
         kb = self.service.kb
         data = models.ConceptAnswer.model_validate(self.service.describe(name, lang))
@@ -515,14 +515,16 @@ class Pages:
             name=lambda ident: self.label(ident, lang)))
 
     def table_csv(self, programme: str, lang: str) -> tuple[str, bytes]:
-        from kundskab.documents.principle_support import assess_programme, table_csv
+        from kundskab.documents.principle_support import assess_programme
+        from kundskab.edges.rendering import table_csv
 
         assessment = assess_programme(self.service.kb, programme, lang)
         # The same table as `check --programme --format csv`: BOM, ';', in the page's language.
         return assessment.programme, table_csv(self.service.kb, assessment, lang).encode("utf-8")
 
     def table_xlsx(self, programme: str, lang: str) -> tuple[str, bytes]:
-        from kundskab.documents.principle_support import assess_programme, write_xlsx
+        from kundskab.documents.principle_support import assess_programme
+        from kundskab.edges.rendering import write_xlsx
 
         assessment = assess_programme(self.service.kb, programme, lang)
         out = io.BytesIO()
