@@ -97,13 +97,15 @@ def compare_recommendation(recommender: Any, rules: RuleSet, facts: Facts) -> st
         return None  # contradictory answers (e.g. a gang leaver who is not a gang member) are refused
     # The rules see the case's facts with what they imply either way (a denied offence
     # denies a release); the answer's fora then leave out what the knowledge base rules out
-    # beside the rules: a forum another takes over where the trouble is at home
-    # (ks:takesOver), and mediation where honour or violence in the family is at stake.
+    # beside the rules: a forum another takes over (ks:takesOver), mediation where honour or
+    # violence in the family is at stake, and (the case names no place) a forum for the
+    # residents of its own estates.
     state, _ = rules.closure(parsed.facts)
     true = parsed.facts.true
     fora = set(state.derived.get("forum", ()))
-    if "family-problems" in true:
-        fora -= {o for f in fora for o in rules.kb.get(f).ref("takesOver")}
+    fora -= {o for f in fora for o in rules.kb.get(f).ref("takesOver")}
+    fora -= {f for f in fora if rules.kb.get(f).ref("municipality")
+             and "residents-of-vulnerable-areas" in rules.kb.get(f).ref("targetGroup")}
     if {"honour-related-conflict", "child-abuse-suspected"} & true:
         fora.discard("conflict-council")
     if answer.tier != (state.tier or "general"):

@@ -171,3 +171,86 @@ def test_control_is_never_offered_as_help(recommender: Recommender, case: dict[s
     offending = {f.id for f in KB.of_type("Factor") if "offending" in f.ref("inDomain")}
     if apart:
         assert parsed.offences or true & offending or "gang-member" in true
+
+
+AREAS = ["tingbjerg", "noerrebro", "valby", "esbjerg-nord", "stengaard"]
+placed = st.fixed_dictionaries(
+    {"age": st.one_of(st.none(), st.integers(6, 60)),
+     "factors": st.dictionaries(st.sampled_from(FACTORS), st.sampled_from([True, False, "unknown"]), max_size=6)},
+    optional={"offences": st.lists(st.sampled_from(CRIMES), min_size=1, max_size=2, unique=True),
+              "municipality": st.sampled_from(["koebenhavn", "esbjerg", "aalborg", "herlev", "odense", "randers"]),
+              "area": st.sampled_from(AREAS)},
+).filter(_consistent)
+
+
+def _chain(place: str | None) -> set[str]:
+    """A place and every area it lies in (ks:partOf)."""
+    found, todo = set(), [place] if place else []
+    while todo:
+        here = todo.pop()
+        if here not in found:
+            found.add(here)
+            todo.extend(KB.get(here).ref("partOf"))
+    return found
+
+
+@SETTINGS
+@given(case=placed)
+def test_a_measure_of_another_place_stands_in_only_where_the_case_place_has_none(
+        recommender: Recommender, case: dict[str, Any]) -> None:
+    """Where the case's own place has a measure of a forum the rules give cases, other than
+    SSP/SSP+ (PSP, KSP, Exit, ...), no other place's measure of that forum is listed; a measure of another place
+    that is listed says where it exists."""
+    specific = {ident for kind, ident in recommender.whatif.derived_bit if kind == "forum"} - {"ssp", "ssp-plus"}
+    answer = recommender.recommend(case, limit=100).as_dict()
+    own: set[str] = set()
+    for item in answer["interventions"]:
+        if item["municipality"] and not item["from_elsewhere"] and item["kind"] != "control":
+            own |= set(KB.get(item["id"]).ref("forum")) & specific
+    for item in answer["interventions"]:
+        if item["from_elsewhere"]:
+            assert not set(KB.get(item["id"]).ref("forum")) & own, item["id"]
+            assert any(r.startswith(("findes i", "from elsewhere")) for r in item["reasons"]), item["id"]
+
+
+@SETTINGS
+@given(case=placed)
+def test_an_estate_forum_and_a_place_measure_only_where_the_case_names_that_place(
+        recommender: Recommender, case: dict[str, Any]) -> None:
+    """A forum for the residents of its own estates (a safety partnership) is the case's only
+    where the case names one of them; a place measure is offered only within its place."""
+    answer = recommender.recommend(case, limit=100).as_dict()
+    parsed = parse_case(case, KB)
+    chain = _chain(parsed.place)
+    for forum in answer["fora"]:
+        concept = KB.get(forum)
+        if "residents-of-vulnerable-areas" in concept.ref("targetGroup") and concept.ref("municipality"):
+            assert chain & set(concept.ref("municipality")), forum
+    for item in answer["interventions"]:
+        if item["scope"] == "place":
+            assert chain & set(KB.get(item["id"]).ref("municipality")), item["id"]
+
+
+@SETTINGS
+@given(case=placed, relative=st.booleans())
+def test_place_and_control_measures_belong_to_the_person_and_the_place(
+        recommender: Recommender, case: dict[str, Any], relative: bool) -> None:
+    """A place measure is offered through a need of the case it addresses (or its forum),
+    never through the person's offence alone; control shown apart is of the case's own
+    place, and never for a parent or relative who asks for help."""
+    if relative:
+        case = {**case, "role": ["relative"]}
+    answer = recommender.recommend(case, limit=100).as_dict()
+    parsed = parse_case(case, KB)
+    for item in answer["interventions"]:
+        if item["scope"] == "place":
+            concept = KB.get(item["id"])
+            assert set(concept.ref("addressesFactor")) & parsed.facts.true \
+                or set(concept.ref("forum")) & set(answer["fora"]), item["id"]
+    apart = answer.get("control", [])
+    if relative:
+        assert apart == []
+    chain = _chain(parsed.place)
+    for item in apart:
+        places = set(KB.get(item["id"]).ref("municipality"))
+        assert not places or not chain or any(_chain(p) & chain for p in places), item["id"]

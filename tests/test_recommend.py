@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from kundskab import CaseError, KnowledgeBase
@@ -129,6 +129,15 @@ def test_every_item_in_the_answer_is_explained(recommender: Recommender, case: d
 
 @SETTINGS
 @given(case=cases, factor=st.sampled_from(FACTORS))
+# Honour or abuse suspected rules out the conflict council the case is referred to: asked.
+@example(case={"age": None, "factors": {"offence-committed": True, "mediation-consent": True}},
+         factor="honour-related-conflict")
+@example(case={"age": None, "factors": {"offence-committed": True, "charged-above-fine-level": True,
+                                        "serious-offence": True, "repeat-offending": True,
+                                        "mediation-consent": True}},
+         factor="child-abuse-suspected")
+@example(case={"age": 30, "factors": {"victim-of-crime": True, "mediation-consent": True}},
+         factor="family-problems")
 def test_unknown_is_neither_true_nor_false(recommender: Recommender, case: dict[str, Any], factor: str) -> None:
     unknown = {**case, "factors": {**case["factors"], factor: "unknown"}}
     absent = {**case, "factors": {k: v for k, v in case["factors"].items() if k != factor}}
@@ -308,6 +317,7 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
 
     scored, below = [], []
     item_fora: dict[str, set[str]] = {}
+    opened: list[tuple[Any, ...]] = []
     for item in kb.of_type("Intervention"):
         scope = item.value("scope")
         status = item.value("status") or "running"
@@ -325,33 +335,34 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             continue
         if age is not None and ((low is not None and age < low) or (high is not None and age > high)):
             continue
-        if set(item.ref("contraindication")) & true:
-            continue
+        # What rules a measure out for this case alone (a contraindication, a denied target,
+        # honour, mediation, the crime suffered): the measure still counts as open for the
+        # place's own measures of a forum (below).
+        excluded = bool(set(item.ref("contraindication")) & true)
         # Control aimed at the person is never offered as help (kept only as a victim's
         # protection for a person named only a victim).
         item_for_victims = "victim" in item.all_values("situation") or "victims-of-crime" in item.ref("targetGroup")
-        if "control" in item.ref("kind") and not (
-                "victim" in situations and "offender" not in situations and item_for_victims
-                and "gang-member" not in true):
-            continue
+        control_apart = "control" in item.ref("kind") and not (
+            "victim" in situations and "offender" not in situations and item_for_victims
+            and "gang-member" not in true)
         # False means false: a measure whose every target risk factor the case denies.
         targets = {f for f in item.ref("addressesFactor") if kb.get(f).is_a("RiskFactor")}
         if targets and targets <= parsed.facts.false:
-            continue
+            excluded = True
         # Honour measures only where honour is at stake; no mediation where honour or
         # violence in the family is; a measure for victims of given crimes only for a victim
         # of one of them (for a household or place: only once the crime suffered is named).
         item_crimes = set(item.ref("crimeType")) - {"youth-crime"}
         honour_only = targets == {"honour-related-conflict"} or item_crimes == {"honour-related-crime"}
         if honour_only and not honour:
-            continue
+            excluded = True
         if family_violence and ("conflict-council" in item.ref("forum")
                                 or "mediation-consent" in item.ref("addressesFactor")):
-            continue
+            excluded = True
         for_victims = "victim" in item.all_values("situation") or "victims-of-crime" in item.ref("targetGroup")
         if for_victims and item_crimes and not honour_only and is_victim and not item_crimes & (
                 suffered | parsed.offences) and (suffered or scope in ("population", "place")):
-            continue
+            excluded = True
         # A forum's measure (specific or individual) only where its forum is the case's.
         own = set(item.ref("forum")) & case_fora
         if own and rules.tier_ranks[item.ref("tier")[0]] > 1 and not (own - {"ssp", "ssp-plus"} or own) & fora:
@@ -371,16 +382,38 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             and not other_group
         if scope == "place" and not (parsed.place and chain(parsed.place) & set(item.ref("municipality"))):
             continue
-        if scope == "population" and not (specific or victim):
+        # A campaign for everybody: about the crime a victim suffered, or about a need (then it
+        # waits for that need).
+        against_suffered = scope == "population" and "victim" in situations and bool(item_crimes & suffered)
+        about_need = scope == "population" and "all-citizens" in item_groups and bool(targets)
+        if scope == "population" and not (specific or victim or against_suffered or about_need):
             continue
         if scope == "population" and parsed.place and item.ref("municipality") and not local:
             continue
         by_forum = bool(set(item.ref("forum")) & fora)
-        if not (victim or by_forum) and "victim" in situations and not situations & {"at-risk", "offender"} \
+        if not (victim or by_forum or against_suffered) and "victim" in situations \
+                and not situations & {"at-risk", "offender"} \
                 and not ("relative" in item_situations and "relative" in situations):
             continue
         if not ((item_rank <= rank and (specific or "all-citizens" in item_groups)) or by_forum or victim
                 or (local and scope == "place")):
+            continue
+        opened.append((item, excluded or control_apart, scope, status, item_groups, item_situations, item_rank,
+                       low, high, targets, same_situation, needs, other_situation, local, specific, by_forum,
+                       about_need and not (specific or against_suffered or victim)))
+    # Where the case's place has a measure of a forum the rules give cases (not SSP/SSP+), the
+    # other places' person measures of that forum are not the case's.
+    kinds = case_fora - {"ssp", "ssp-plus"}
+    own_kinds = {f for row in opened if row[13] and "control" not in row[0].ref("kind")
+                 for f in set(row[0].ref("forum")) & kinds}
+    for (item, excluded, scope, status, item_groups, item_situations, item_rank, low, high, _targets,
+         same_situation, needs, other_situation, local, specific, by_forum, campaign) in opened:
+        if excluded:
+            continue
+        if parsed.place and item.ref("municipality") and not local and scope in ("person", "group", None) \
+                and set(item.ref("forum")) & own_kinds:
+            continue
+        if campaign and not needs:
             continue
         crimes = len(set(item.ref("crimeType")) & parsed.offences)
         crime = bool(crimes)
@@ -390,7 +423,9 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         # as a person at risk waits for one of its needs or offences.
         at_risk_only = bool(item.ref("addressesFactor")) and item_rank > 1 and not (
             by_forum or same_situation or item_situations & situations - {"citizen", "at-risk"})
-        if (gated or scope == "place" or at_risk_only) and not (crime or needs or by_forum):
+        if (gated or at_risk_only) and not (crime or needs or by_forum):
+            continue
+        if scope == "place" and not (needs or by_forum):  # a place measure never through an offence
             continue
         # For offenders of given crimes: offending itself (a serious or a repeated offence) is no fit.
         offending = {"offence-committed", "serious-offence", "repeat-offending"}
@@ -409,8 +444,12 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             (w["crime"], crime),
             (w["status"] * {"running": 1.0, "planned": 0.5}.get(status, 0.0), False),
         ]
+        # Summed in the order the ranking adds them (the base, then needs and offences), so
+        # that a score on a rounding edge rounds alike.
         score = sum(value for value, _ in parts[:2]) + sum(value for value, hit in parts[2:5] if hit) \
-            + parts[5][0] + (parts[6][0] if crime else 0.0) + parts[7][0]
+            + parts[7][0]
+        score += parts[5][0] if needs else 0.0
+        score += parts[6][0] if crime else 0.0
         # The reasons of fit the item shows: the tier, the target group (all-citizens too),
         # each shared situation, the forum, the place, each need and each offence addressed.
         shown_situations = len(item_situations & situations - {"citizen"})

@@ -3,11 +3,12 @@ sign", on the scenarios written from the sources (tests/scenarios/cases; the hel
 in tests/scenarios/holdout are scored by benchmarks/score_scenarios.py and never tuned on,
 so they are not asserted here): every tier right, every forum right (of the project's own
 cases: the blind set of issue 20, blind-2026.yaml, is scored for fora by the benchmark, which
-reports its misses), at least 80% of the expected interventions in the top 5, at most 0.3
-wrong ones per case in the top 10, and no answer that breaks plain sense: no question the
-case already answers, no control for a person who wants out, no honour measure without
-honour, no mediation where honour or violence in the family is at stake, no `not_asked`
-question asked beyond the few the benchmark reports, no measure for a denied factor."""
+reports its misses, and so are the few own cases in OTHER_READING), at least 80% of the
+expected interventions in the top 5, at most 0.3 wrong ones per case in the top 10, and no
+answer that breaks plain sense: no question the case already answers, no control for a
+person who wants out, no honour measure without honour, no mediation where honour or
+violence in the family is at stake, no `not_asked` question asked beyond the few the
+benchmark reports, no measure for a denied factor."""
 
 from __future__ import annotations
 
@@ -46,8 +47,24 @@ def test_every_tier_is_right(scores: list[Score]) -> None:
 BLIND_FILE = "blind-2026.yaml"
 
 
+# Own cases whose expected fora follow a reading of the sources that the rules no longer
+# take, because the independent sets written blind read the source otherwise (their
+# expectations stay as written; the benchmark reports the misses).
+OTHER_READING = {
+    # rules/fora.yaml forum-psp: substance abuse alone is no PSP case (000 "PSP"); blind set 3
+    # gives no PSP to drink-drivers or released prisoners with substance abuse.
+    "drink-driver-45-aalborg": "PSP for substance abuse alone",
+    # concepts/fora.ttl childrens-house ks:takesOver victim-support: the Børnehus holds the
+    # whole case of a child suspected abused (004); both blind sets give it alone.
+    "groomed-online-13-hjoerring": "victim support beside the Børnehus",
+}
+
+
 def test_every_forum_is_right(scores: list[Score]) -> None:
-    assert [s.scenario.id for s in scores if not s.fora_ok and s.scenario.file != BLIND_FILE] == []
+    assert [s.scenario.id for s in scores if not s.fora_ok and s.scenario.file != BLIND_FILE
+            and s.scenario.id not in OTHER_READING] == []
+    # The other readings are still misses (else the entry is stale).
+    assert {s.scenario.id for s in scores if s.scenario.id in OTHER_READING and not s.fora_ok} == set(OTHER_READING)
 
 
 @pytest.mark.parametrize("kind", ["answered", "control_for_leaver", "honour_without_factor",

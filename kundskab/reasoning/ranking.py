@@ -9,7 +9,8 @@ for their group; prevention advice for a victim's household), and it is within r
 tier is not above the case's and it shares a target group with the case, or it belongs to
 a forum the case is referred to, or it is for victims and the case is a victim. A measure
 aimed at offenders of given crime types waits for a case that names one of them (or that
-has a need it addresses).
+has a need it addresses); a place measure waits for a need it addresses. Another place's
+measure of a forum (PSP, KSP, Exit ...) gives way where the case's own place has one.
 
 The score sums the weights of what the case and the measure share (see the YAML file);
 ties (of the score as shown, to three decimals) go to the more specific fit: more reasons of
@@ -60,6 +61,7 @@ YOUTH_CRIME = "youth-crime"
 CRIME_WAIT = "offences or needs besides offending"  # see _Open.crime_only
 GENERAL_RANK = 1  # ks:rank of the general effort (ontology/concepts/tiers-levels.ttl)
 BROAD_FORA = frozenset({"ssp", "ssp-plus"})
+PERSON_SCOPES = frozenset({"person", "group", None})  # measures a person takes part in (None: not said)
 HOUSEHOLD_GROUPS = frozenset({"homeowners"})
 HOME_CRIMES = frozenset({"burglary"})
 CONTROL_KIND = "control"
@@ -282,6 +284,7 @@ class Ranker:
         # listed only when its forum is the case's: the youth crime board's measures wait
         # for a case before the board (the question that would bring it says so).
         given = frozenset(case_fora)
+        self._kind_fora = given - BROAD_FORA  # what makes two places' measures of one kind (_superseded)
         self._needs_forum: dict[int, frozenset[str]] = {}
         for m in self.measures:
             own = m.fora & given
@@ -446,10 +449,13 @@ class Ranker:
         contraindications: set[str] = set()
         order = []
         measures, entries = self.measures, self._entries
-        for m in (measures if every else [measures[p] for p in self._candidates(base, age)]):
-            fit = self._base_fit(m, base, age, area_chain)
-            if fit is None:
-                continue
+        fits = [(m, fit) for m in (measures if every else [measures[p] for p in self._candidates(base, age)])
+                if (fit := self._base_fit(m, base, age, area_chain)) is not None]
+        if base.area is not None:
+            away = self._superseded([m for m, _ in fits], base.area, area_chain)
+            if away:
+                fits = [(m, fit) for m, fit in fits if m.position not in away]
+        for m, fit in fits:
             factors |= m.factors
             crime_types |= m.crime_types
             contraindications |= m.contraindications
@@ -476,6 +482,28 @@ class Ranker:
 
         return _Open(scores, shared_counts, one(gated), one(needs_only), one(crime_only), order,
                      one(factors), one(crime_types), one(contraindications), {})
+
+    def _superseded(self, open_measures: list[Measure], area: str, area_chain: frozenset[str]) -> set[int]:
+        """The measures for a person of another place that one of the case's own place
+        replaces: where the case's place has a measure of the same forum (PSP, KSP, Exit, the
+        youth sanction council: a forum the rules can give a case other than SSP and SSP+,
+        which run most work with young people), the other place's measure of that forum is
+        not the case's; only where its place has none does a measure of another place stand
+        in, saying where it exists.
+        (The case is referred to its own municipality's or police district's cooperation:
+        000 "PSP", "KSP-samarbejdet"; 004 Bilag 1; the editor's reading of whose measure it is.)"""
+        def local(m: Measure) -> bool:
+            return area in m.areas or not area_chain.isdisjoint(m.municipalities)
+
+        own_fora: set[str] = set()
+        for m in open_measures:
+            if m.municipalities and m.kind != CONTROL_KIND and local(m):
+                own_fora |= m.fora & self._kind_fora
+        if not own_fora:
+            return set()
+        return {m.position for m in open_measures
+                if m.municipalities and m.scope in PERSON_SCOPES and not own_fora.isdisjoint(m.fora)
+                and not local(m)}
 
     def _base_fit(self, m: Measure, base: _Base, age: int | None,
                   area_chain: frozenset[str]) -> tuple[float, int, str] | None:
@@ -505,7 +533,13 @@ class Ranker:
         # Copenhagen (a measure for a whole municipality's housing areas fits its cases).
         if m.scope == "place" and area_chain.isdisjoint(m.municipalities):
             return None
-        if m.scope == "population" and not (specific_groups or victim):
+        # A campaign for everybody is the person's only through what it is about: the crime a
+        # victim suffered (the IT-skills campaign against fraud for a defrauded pensioner), or
+        # a need of the case (the prevention of substance abuse, waiting for that need).
+        against_suffered = m.scope == "population" and "victim" in base.situations \
+            and not m.crime_types.isdisjoint(base.suffered - {YOUTH_CRIME})
+        about_need = m.scope == "population" and m.for_all and not m.factors.isdisjoint(self._risk)
+        if m.scope == "population" and not (specific_groups or victim or against_suffered or about_need):
             return None
         # A population measure (meetings, campaigns, the general effort of schools) is for the
         # people of its place: a case elsewhere does not take part in it.
@@ -518,7 +552,7 @@ class Ranker:
         # A person named only a victim is answered as a victim: measures for victims (and
         # for their parents), or of their fora; not the effort of their age group (traffic
         # policy, campaigns, the SSP cooperation).
-        if not (victim or by_forum) and "victim" in base.situations \
+        if not (victim or by_forum or against_suffered) and "victim" in base.situations \
                 and base.situations.isdisjoint(("at-risk", "offender")) \
                 and not ("relative" in m.situations and "relative" in base.situations):
             return None
@@ -552,7 +586,9 @@ class Ranker:
         score += w["status"] * m.status_weight
         # For another situation, or for offenders of given crimes only: listed only where it
         # addresses a need or offence of the case (or its forum is the case's).
-        # A place measure fits a person of that place only through what it addresses.
+        # A place measure fits a person of that place only through a need it addresses (living
+        # in a vulnerable area), never through the person's offence: lighting, hedges and
+        # neighbourhood watch against burglary protect the homes, they are no help to the burglar.
         place_only = m.scope == "place" and not by_forum
         # A measure for particular needs (it addresses risk factors) that the case reaches only
         # as "a person at risk" fits it only through one of those needs: drink-driving
@@ -560,8 +596,10 @@ class Ranker:
         # (The general effort is for everybody: its measures need no such fit.)
         broad_only = bool(m.factors) and m.tier_rank > GENERAL_RANK \
             and not (by_forum or same_situation or situations - {"at-risk"})
-        waits = "needs" if other_situation else CRIME_WAIT if m.crime_gated and not by_forum else \
-            "needs or offences" if (place_only or broad_only) and not by_forum else ""
+        campaign_for_a_need = about_need and not (specific_groups or against_suffered or victim)
+        waits = "needs" if other_situation or campaign_for_a_need or place_only else \
+            CRIME_WAIT if m.crime_gated and not by_forum else \
+            "needs or offences" if broad_only and not by_forum else ""
         return score, shared, waits
 
     # ------------------------------------------------------------------ ranking
@@ -632,6 +670,12 @@ class Ranker:
         control.sort()
         items, explained = self._items_of(top, base, candidates, view, lang)
         shown_apart: list[Piece] = []
+        if show_apart and control and base.area is not None:
+            # Control and enforcement is the police's and the authorities' of a place: another
+            # place's (Esbjerg's violence unit for a case in Næstved) is nothing to show.
+            chain = self.area_chain(base.area)
+            control = [e for e in control if not (m := self.measures[e.position]).municipalities
+                       or base.area in m.areas or not chain.isdisjoint(m.municipalities)]
         if show_apart and control:
             shown_apart, more = self._items_of(control[:CONTROL_LIMIT], base, candidates, view, lang)
             explained += more

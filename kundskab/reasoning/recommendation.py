@@ -64,6 +64,7 @@ MEDIATION_FORUM = "conflict-council"
 WANTS_OUT = "wants-to-leave-gang"
 RELEASED = "released-from-custody"
 GANG_MEMBER = "gang-member"
+RESIDENTS_GROUP = "residents-of-vulnerable-areas"  # the target group of a forum for an estate's residents
 FAMILY_DOMAIN = "family"
 OFFENDING_DOMAIN = "offending"
 # What a person named only a victim is asked about: what was done to them (not their own
@@ -74,6 +75,7 @@ VICTIM_TIER_RULE = "tier-general-victim"  # rules/tiers.yaml
 EVERYONE_TIER_RULE = "tier-general-for-everyone"
 ROLE_RULE = "case-role"
 RELATIVE = "relative"
+RELATIVE_ONLY = frozenset({RELATIVE})
 # SSP's parent-board cooperation and victim support for relatives: the sources' help for parents.
 RELATIVE_SOURCE = "000_2d4d8aed5ea821e9.txt#SSP og SSP+"
 RELATIVE_BECAUSE = N_("A parent or close relative asks for help: the age and factors describe the child or young "
@@ -233,6 +235,10 @@ class Recommender:
         # Local fora (ks:municipality on a forum) and where they are.
         self._forum_places = {f.id: tuple(f.ref("municipality")) for f in self.kb.of_type("Forum")
                               if f.ref("municipality")}
+        # Local fora for the residents of their own estate (a safety partnership, 003 s. 11):
+        # the case's only where it names that area, so not for a case that names no place.
+        self._estate_fora = frozenset(f for f in self._forum_places
+                                      if RESIDENTS_GROUP in self.kb.get(f).ref("targetGroup"))
         self._supersedes = {f.id: frozenset(f.ref("takesOver")) for f in self.kb.of_type("Forum")
                             if f.ref("takesOver")}
         self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
@@ -295,17 +301,20 @@ class Recommender:
         # the forum, nor its measures, nor the question of consent.
         family_violence = honour or CHILD_ABUSE in true or (case.victim and FAMILY_PROBLEMS in true)
         found = conclusions.get("forum", _NONE)
-        if FAMILY_PROBLEMS in true:
-            found = self._superseded(found)
+        found = self._superseded(found)
         if family_violence and MEDIATION_FORUM in found:
             found = set(found) - {MEDIATION_FORUM}
         # A local forum (ks:municipality on the forum) is the case's only where the case is:
         # elsewhere it is listed apart, with where it exists. An unknown place keeps it.
         elsewhere: list[str] = []
         place = case.place
-        if place is not None and self._forum_places.keys() & found:
-            chain = self._area_chain(place)
-            elsewhere = sorted(f for f in found if f in self._forum_places and chain.isdisjoint(self._forum_places[f]))
+        if self._forum_places.keys() & found:
+            if place is not None:
+                chain = self._area_chain(place)
+                elsewhere = sorted(f for f in found if f in self._forum_places
+                                   and chain.isdisjoint(self._forum_places[f]))
+            else:
+                elsewhere = sorted(self._estate_fora.intersection(found))
             if elsewhere:
                 found = set(found) - set(elsewhere)
         fora = sorted(found)
@@ -331,14 +340,17 @@ class Recommender:
                 chain = self._area_chain(place)
                 extra_fora = frozenset(f for f in extra_fora if f not in self._forum_places
                                        or not chain.isdisjoint(self._forum_places[f]))
+            else:
+                extra_fora = extra_fora - self._estate_fora
             reach_fora |= extra_fora
         view = CaseView(tier, derivation.tier_rank, reach_groups, reach_fora,
                         true & self._risk_factors, true, facts.false, case.offences, case.place,
                         case.age, case.roles, suffered, honour, family_violence,
                         frozenset(true - withheld) & self._risk_factors,
                         # control apart: for an active offender or a gang member who does not want
-                        # out; not for one being released (the return is what the help is for)
-                        WANTS_OUT not in true and RELEASED not in true
+                        # out; not for one being released (the return is what the help is for), nor
+                        # for a parent or relative who asks for help
+                        WANTS_OUT not in true and RELEASED not in true and not case.roles <= RELATIVE_ONLY
                         and bool(case.offences or true & self._offending or GANG_MEMBER in true))
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
         explanation += ranked.explained
@@ -346,12 +358,16 @@ class Recommender:
         asked = self._open_questions(case, engine_facts, derivation, lang,
                                      self._harmful_bits if family_violence else 0,
                                      self._own_offending_bits if victim_only else 0)
+        if MEDIATION_FORUM in fora:
+            asked = self._mediation_checks(case, tier, asked, lang)
         # What the questions would bring leaves out the fora this case cannot have: local fora
         # of other places, and mediation where the family threatens.
         away: frozenset[str] = frozenset()
         if place is not None and self._forum_places:
             chain = self._area_chain(place)
             away = frozenset(f for f, places in self._forum_places.items() if chain.isdisjoint(places))
+        elif place is None:
+            away = self._estate_fora
         if family_violence:
             away |= {MEDIATION_FORUM}
         if away:
@@ -363,6 +379,33 @@ class Recommender:
                               list(ranked.items), asked[:count], explanation, labels,
                               list(ranked.control),
                               self._elsewhere_piece(tuple(elsewhere), lang) if elsewhere else _NO_WARNINGS, warnings)
+
+    def _mediation_checks(self, case: Case, tier: str, asked: list[Piece], lang: str) -> list[Piece]:
+        """The questions with, before a conflict council, whether honour or violence in the
+        family is at stake (honour, abuse suspected; for a victim, trouble at home): a yes
+        rules the council out (000 "Konfliktråd": voluntary for both; meeting an offender from
+        one's own family is no help), so where the case leaves it open it is asked, right
+        after the age. Each is asked only where it could be (unknown, its condition and the
+        age allowing it)."""
+        whatif = self.whatif
+        true_bits, false_bits = whatif.factor_bits(case.facts)
+        open_bits = ~(true_bits | false_bits | self._not_asked(case.age, true_bits))
+        have = {piece[0]["factor"] for piece in asked}
+        checks = []
+        for factor in (HONOUR_FACTOR, CHILD_ABUSE, *((FAMILY_PROBLEMS,) if case.victim else ())):
+            bit = whatif.factor_bit.get(factor, 0)
+            if bit & open_bits and factor not in have:
+                key = (lang, "mediation-check", factor, tier)
+                found = self._questions.get(key)
+                if found is None:
+                    found = self._questions.make(key, lambda f=factor: _piece(
+                        {"factor": f, "label": self._label(f, lang), "would_change": ["fora"],
+                         "if_true": {"tier": tier, "new_fora": []}, "if_false": None}))
+                checks.append(found)
+        if not checks:
+            return asked
+        at = 1 if asked and asked[0][0]["factor"] == "age" else 0
+        return [*asked[:at], *checks, *asked[at:]]
 
     def _at_any_age(self, facts: Facts) -> tuple[frozenset[str], frozenset[str]]:
         """The target groups and fora the facts would bring at the ages the rules tell apart
@@ -395,9 +438,9 @@ class Recommender:
         kept = []
         for piece in asked:
             question = piece[0]
-            changes = [question.get("if_true"), question.get("if_false")]
-            if not any(c and away.intersection(c["new_fora"]) for c in changes):
-                kept.append(piece)
+            yes, no = question["if_true"], question["if_false"]
+            if (yes is None or away.isdisjoint(yes["new_fora"])) and (no is None or away.isdisjoint(no["new_fora"])):
+                kept.append(piece)  # (checked inline: this runs for every question of most cases)
                 continue
             question = json.loads(piece[1])
             would = set()
@@ -415,10 +458,10 @@ class Recommender:
         return kept
 
     def _superseded(self, fora: frozenset[str] | set[str]) -> set[str] | frozenset[str]:
-        """The fora without those another of them takes over where the trouble is at home
-        (ks:takesOver: a child suspected abused in the family goes to the Børnehus, which
-        gathers the help, not to victim support as well)."""
-        if not fora or not self._supersedes.keys() & fora:
+        """The fora without those another of them takes over (ks:takesOver: a child suspected
+        abused goes to the Børnehus, which gathers the whole case, not to victim support as
+        well)."""
+        if not fora or self._supersedes.keys().isdisjoint(fora):
             return fora
         return set(fora) - {other for f in fora for other in self._supersedes.get(f, ())}
 
