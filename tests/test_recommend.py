@@ -439,7 +439,10 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             (w["group"] if specific else w["group"] / 4 if "all-citizens" in item_groups else 0.0, bool(specific)),
             (w["situation"], same_situation or bool(item_situations & (situations - {"citizen"}))),
             (w["forum"], by_forum),
-            (w["place"], local),
+            # a place measure's place counts for a person with risk signs of their own only
+            # if it is help or its forum's work
+            (w["place"], local and not (scope == "place" and rank > 1 and "help" not in item.ref("kind")
+                                        and not by_forum)),
             (w["needs"] * min(needs, 2) / 2, False),
             (w["crime"], crime),
             (w["status"] * {"running": 1.0, "planned": 0.5}.get(status, 0.0), False),
@@ -453,7 +456,7 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         # The reasons of fit the item shows: the tier, the target group (all-citizens too),
         # each shared situation, the forum, the place, each need and each offence addressed.
         shown_situations = len(item_situations & situations - {"citizen"})
-        shared = 1 + bool(specific or "all-citizens" in item_groups) + shown_situations + by_forum + local \
+        shared = 1 + bool(specific or "all-citizens" in item_groups) + shown_situations + by_forum + parts[4][1] \
             + needs + crimes
         span = (high if high is not None else 120) - (low if low is not None else 0)
         entry = (-round(score, 3), -shared, span, len(item_groups), item.id)

@@ -65,6 +65,7 @@ PERSON_SCOPES = frozenset({"person", "group", None})  # measures a person takes 
 HOUSEHOLD_GROUPS = frozenset({"homeowners"})
 HOME_CRIMES = frozenset({"burglary"})
 CONTROL_KIND = "control"
+HELP_KIND = "help"
 GANG_MEMBER = "gang-member"  # ks:kind of control and enforcement (ontology/concepts/kinds.ttl)
 CONTROL_LIMIT = 5  # control measures shown apart at most
 _NOTHING: frozenset[str] = frozenset()
@@ -580,7 +581,11 @@ class Ranker:
         if by_forum:
             score += w["forum"]
             shared += 1
-        if local:
+        # A place measure is the place's own effort (situational prevention, campaigns, its
+        # organisation): for a person with risk signs of their own, help for the person comes
+        # first, so its place counts only if it is help or the work of the case's forum.
+        if local and not (m.scope == "place" and base.tier_rank > GENERAL_RANK and m.kind != HELP_KIND
+                          and not by_forum):
             score += w["place"]
             shared += 1
         score += w["status"] * m.status_weight
@@ -793,13 +798,16 @@ class Ranker:
             premises += [f"forum:{f}" for f in sorted(fora)]
         elsewhere = False
         municipality = m.municipality
+        place_counts = not (m.scope == "place" and base.tier_rank > GENERAL_RANK and m.kind != HELP_KIND
+                            and not fora)  # as `_base_fit` counts the place
         if base.area and m.municipalities:
             chain = self._ancestors.get(base.area, frozenset({base.area}))
             here = [a for a in m.municipalities if a in chain or base.area in self._ancestors.get(a, frozenset({a}))]
             if here:
                 municipality = here[0]
-                reasons.append(words["here"].format(self.label(municipality, lang)))
-                premises.append(f"municipality:{base.area}")
+                if place_counts:
+                    reasons.append(words["here"].format(self.label(municipality, lang)))
+                    premises.append(f"municipality:{base.area}")
             else:
                 elsewhere = True
                 reasons.append(words["elsewhere"].format(names(m.municipalities)))
