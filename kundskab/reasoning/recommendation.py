@@ -370,6 +370,10 @@ class Recommender:
             away = self._estate_fora
         if family_violence:
             away |= {MEDIATION_FORUM}
+        if fora and not self._supersedes.keys().isdisjoint(fora):
+            # A forum one of the case's takes over is no new forum (victim support where
+            # the Børnehus has the child's case).
+            away |= {other for f in fora for other in self._supersedes.get(f, ())}
         if away:
             asked = self._questions_here(asked, away)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
