@@ -1,35 +1,93 @@
-"""The one bounded memo type of the reasoning code.
+"""The one caching mechanism of kundskab, with every bound in one table (`BOUNDS`).
+
+Three shapes, all here:
+
+- `BoundedMemo(name)`: a dict that holds at most `BOUNDS[name]` entries and is cleared
+  when full. For values that are a pure function of their key (rankings, JSON texts,
+  parsed match texts): what a clear drops is rebuilt on the next miss, so memory stays
+  flat over any batch and answers never depend on what was kept.
+- `per_knowledge_base(build)`: `build(kb)` done once per knowledge base and dropped with
+  it (a weak key). Tables derived from the knowledge base alone are bounded by it: keyed
+  by its concept ids, or by a few names the code itself asks for.
+- `once(build)`: a value built on first use and kept for the process (the bundled
+  knowledge base, the YAML loader, a template environment): one entry, nothing to bound.
 
 Why not `functools.lru_cache` or `cachetools`: a memo here is looked up several times for
 every case of a batch, and a hit must cost no more than `dict.get` (C code); an LRU keeps
 its order in Python on every hit (cachetools) or cannot be shared and bounded per kind of
-piece (lru_cache on a method keeps `self` alive and has one size for all). Clearing when
-full keeps memory flat over any batch at the price of rebuilding what is still in use,
-which is cheap: every value is a pure function of its key.
+value (lru_cache on a method keeps `self` alive and has one size for all).
 
-Keys hold concept ids, ranks, bit masks and age bands, never a case's reference or values
-that tell one case from another.
+What keys hold: concept ids, ranks, bit masks, ages and age bands, factor answers (as
+bits or as the engine's fact texts), words of a document, file paths. Parts of a case's
+facts may thus be in a key, in memory only (no memo is ever written to disk); a case's
+`ref`, or anything else that names a person, never is.
+
+Tests set bounds small with `bounds({...})` (live memos shrink at once) and empty every
+memo with `clear_all()`. Why each bound is the size it is: benchmarks/NOTES.md.
 """
 
 from __future__ import annotations
 
+import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["BoundedMemo", "per_knowledge_base"]
+__all__ = ["BOUNDS", "BoundedMemo", "bounds", "clear_all", "live_memos", "once", "per_knowledge_base"]
 
 K = TypeVar("K")
 V = TypeVar("V")
 
+# Most entries each memo keeps (it is cleared when full). One memo per kind of value, so
+# that a kind with many keys does not push out the others; a few MiB each when full.
+BOUNDS: dict[str, int] = {
+    # Ranking (kundskab.ranking): per Ranker.
+    "ranking.blocked": 1024,  # measures blocked by the case's contraindications
+    "ranking.open": 4096,  # scores of the measures open to a set of conclusions
+    "ranking.rankings": 8192,  # a ranking: references to shared items
+    "ranking.items": 4096,  # an item's JSON text
+    "ranking.shown": 8192,  # interned shown bases
+    "ranking.sets": 8192,  # interned sets of measures
+    "ranking.entries": 16384,  # interned ranking entries
+    # Answers (kundskab.recommendation): per Recommender unless said.
+    "recommendation.id_lists": 4096,  # JSON text of a list of concept ids (per process)
+    "recommendation.firings": 8192,  # explanation entries per firing, per language
+    "recommendation.questions": 4096,  # one open question
+    "recommendation.implied": 1024,  # implication entries per language and implied factors
+    "recommendation.plain_questions": 2048,  # the one-condition rules' questions per conclusions
+    "recommendation.labels": 1024,  # labels' JSON per language, conclusions and items
+    "recommendation.any_age": 1024,  # groups and fora at any age, per facts of an unknown age
+    "recommendation.age_masks": 1024,  # factors not asked at an age (whole years up to MAX_AGE)
+    # What-if questions (kundskab.whatif): per WhatIf.
+    "whatif.chain": 4096,  # chaining outcomes by what chaining rules see
+    "whatif.triggers": 1024,  # trigger effects by all they depend on
+    # The rules engine (kundskab.engine): per RulesEngine.
+    "engine.plans": 16384,  # durable's match texts, parsed
+    "engine.case_facts": 1024,  # the case fact's JSON text per age
+    "engine.factor_facts": 4096,  # a factor answer's JSON text
+    "engine.derived_facts": 4096,  # a conclusion's JSON text
+    # Documents (kundskab._matching, kundskab.validation): per process.
+    "matching.words": 65536,  # a word, folded and stemmed
+    "validation.shapes": 4,  # the SHACL shapes graph per file and modification time
+    # The service (kundskab.service): per Service.
+    "service.checks": 8,  # the knowledge base's check per version and language
+}
+
+# Every memo alive, by identity (a dict is unhashable and equal to any dict alike).
+_LIVE: dict[int, weakref.ref[BoundedMemo]] = {}
+
 
 class BoundedMemo(dict[Hashable, Any]):
-    """A dict that holds at most `size` entries (cleared when full). Look up with the
-    dict's own `get`; `make` builds and keeps a value on a miss."""
+    """A dict that holds at most `BOUNDS[name]` entries (cleared when full). Look up with
+    the dict's own `get`; `make` builds and keeps a value on a miss."""
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, name: str) -> None:
         super().__init__()
-        self.size = size
+        self.name = name
+        self.size = BOUNDS[name]
+        key = id(self)
+        _LIVE[key] = weakref.ref(self, lambda _, key=key: _LIVE.pop(key, None))  # type: ignore[misc]
 
     def make(self, key: Hashable, build: Callable[..., Any], *args: Any) -> Any:
         value = build(*args)
@@ -52,6 +110,42 @@ class BoundedMemo(dict[Hashable, Any]):
         return found  # type: ignore[no-any-return]
 
 
+def live_memos() -> list[BoundedMemo]:
+    """Every memo alive in this process."""
+    return [memo for ref in list(_LIVE.values()) if (memo := ref()) is not None]
+
+
+def clear_all() -> None:
+    """Empty every memo (each refills on its next misses)."""
+    for memo in live_memos():
+        memo.clear()
+
+
+@contextmanager
+def bounds(sizes: Mapping[str, int]) -> Iterator[None]:
+    """Within the block, `BOUNDS` as given for the names given (for tests): memos made
+    then, and those alive, hold at most that many (one over is emptied at once)."""
+    unknown = set(sizes) - set(BOUNDS)
+    if unknown:
+        raise KeyError(f"no memo bound named {', '.join(sorted(unknown))}")
+    before = dict(BOUNDS)
+    try:
+        BOUNDS.update(sizes)
+        _resize()
+        yield
+    finally:
+        BOUNDS.clear()
+        BOUNDS.update(before)
+        _resize()
+
+
+def _resize() -> None:
+    for memo in live_memos():
+        memo.size = BOUNDS[memo.name]
+        if len(memo) > memo.size:
+            memo.clear()
+
+
 def per_knowledge_base(build: Callable[[K], V]) -> Callable[[K], V]:
     """`build(kb)` done once per knowledge base and kept while the knowledge base lives (a
     weak key: a knowledge base read anew from a store does not keep the old one alive)."""
@@ -70,6 +164,25 @@ def per_knowledge_base(build: Callable[[K], V]) -> Callable[[K], V]:
             found = built[kb] = build(kb)
         last[0] = (weakref.ref(kb), found)
         return found
+
+    get.__doc__ = build.__doc__
+    return get
+
+
+def once(build: Callable[[], V]) -> Callable[[], V]:
+    """`build()` done on the first call and kept for the process (two threads asking at
+    once get the same value: the first to finish building wins)."""
+    kept: list[V] = []
+    lock = threading.Lock()
+
+    def get() -> V:
+        if kept:
+            return kept[0]
+        value = build()
+        with lock:
+            if not kept:
+                kept.append(value)
+        return kept[0]
 
     get.__doc__ = build.__doc__
     return get

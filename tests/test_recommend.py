@@ -248,28 +248,6 @@ def test_answers_do_not_depend_on_what_was_asked_before(kb: KnowledgeBase, rules
     assert first == list(reversed(second))
 
 
-def test_memos_are_bounded() -> None:
-    from kundskab._memo import BoundedMemo
-
-    memo = BoundedMemo(8)
-    for key in range(100):
-        assert memo.make(key, lambda k: k * 2, key) == key * 2
-        assert len(memo) <= 8
-    assert memo.get(99) == 198
-
-
-def test_interning_gives_one_object_per_value_within_the_bound() -> None:
-    from kundskab._memo import BoundedMemo
-
-    memo = BoundedMemo(8)
-    first = memo.intern(frozenset({"a", "b"}))
-    again = memo.intern(frozenset({"b", "a"}))
-    assert again is first
-    for n in range(100):
-        assert memo.intern((n, "x")) == (n, "x")
-        assert len(memo) <= 8
-
-
 def _reference_ranking(recommender: Recommender, case: dict[str, Any],
                        result: dict[str, Any]) -> list[tuple[str, float, int]]:
     """The filters and score documented in rules/interventions.yaml, computed the slow,

@@ -12,12 +12,12 @@ that an English label ("gang") does not fire on a Danish word ("en gang").
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from kundskab._memo import BoundedMemo
 from kundskab._names import fold
 
 __all__ = ["Match", "Term", "TermIndex", "Token", "guess_languages", "stem", "tokens"]
@@ -58,7 +58,9 @@ class Token(NamedTuple):  # a tuple: a long text has hundreds of thousands of th
     line: int | None
 
 
-@functools.lru_cache(maxsize=1 << 16)
+_FOLDED = BoundedMemo("matching.words")  # a word -> (folded, stem)
+
+
 def _fold_stem(word: str) -> tuple[str, str]:
     folded = fold(word)
     return folded, stem(folded)
@@ -71,7 +73,8 @@ def tokens(text: str, line: int | None = None, *, multiline: bool = True) -> lis
     for offset, part in enumerate(parts):
         at = line + offset if line is not None and multiline else line
         for word in _WORD.findall(part):
-            folded, stemmed = _fold_stem(word)
+            found = _FOLDED.get(word)
+            folded, stemmed = found if found is not None else _FOLDED.make(word, _fold_stem, word)
             out.append(Token(stemmed, word, folded, at))
     return out
 

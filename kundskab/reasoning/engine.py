@@ -38,6 +38,7 @@ import weakref
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from kundskab._memo import BoundedMemo
 from kundskab._records import Record
 from kundskab.errors import EngineError
 from kundskab.i18n import N_
@@ -60,7 +61,6 @@ __all__ = ["Derivation", "Firing", "RulesEngine"]
 
 _ENGINES = itertools.count(1)
 SID = "0"  # every case has the state to itself while it runs, so one sid serves all
-MAX_KEPT_FIRINGS = 16384  # distinct match texts kept parsed (a few MiB when full)
 _NO_ACTION = None  # what durable's C module returns when the agenda is empty
 
 
@@ -145,9 +145,9 @@ class _FactTexts:
 
     def __init__(self, ranks: dict[str, int]) -> None:
         self._ranks = ranks
-        self._cases: dict[int | None, str] = {}
-        self._factors: dict[tuple[str, bool], str] = {}
-        self._derived: dict[tuple[str, str], str] = {}
+        self._cases = BoundedMemo("engine.case_facts")
+        self._factors = BoundedMemo("engine.factor_facts")
+        self._derived = BoundedMemo("engine.derived_facts")
 
     def case(self, age: int | None) -> str:
         text = self._cases.get(age)
@@ -156,8 +156,7 @@ class _FactTexts:
             if age is not None:
                 fact["age"] = age
             text = json.dumps(fact)
-            if len(self._cases) < 1024:
-                self._cases[age] = text
+            self._cases.keep(age, text)
         return text
 
     def factors(self, names: Iterable[str], value: bool) -> list[str]:
@@ -168,8 +167,7 @@ class _FactTexts:
             if text is None:
                 text = json.dumps({"id": f"f:{name}:{int(value)}", "sid": SID, "t": "f", "n": name,
                                    "v": "true" if value else "false"})
-                if len(texts) < 4096:
-                    texts[name, value] = text
+                texts.keep((name, value), text)
             out.append(text)
         return out
 
@@ -180,8 +178,7 @@ class _FactTexts:
             if kind == "tier":
                 fact["r"] = self._ranks[name]
             text = json.dumps(fact)
-            if len(self._derived) < 4096:
-                self._derived[kind, name] = text
+            self._derived.keep((kind, name), text)
         return text
 
 
@@ -225,7 +222,7 @@ class RulesEngine:
         self.rules = rules
         self._lock = threading.Lock()
         self._texts = _FactTexts(rules.tier_ranks)
-        self._plans: dict[str, _Plan] = {}
+        self._plans = BoundedMemo("engine.plans")  # durable's match texts, parsed
         # Only facts some rule reads go into durable: a fact no pattern mentions costs the C
         # engine a parse and a hash and can change nothing (no rule reads a false factor
         # today, so false answers are not asserted at all).
@@ -331,9 +328,7 @@ class RulesEngine:
         outcomes = tuple(_Outcome(kind, ident, ranks[ident] if kind == "tier" else 0, kind in consumed)
                          for kind, ident in rule.conclusions)
         plan = _Plan(firing, rule_id, outcomes)
-        if len(self._plans) >= MAX_KEPT_FIRINGS:
-            self._plans.clear()
-        self._plans[message] = plan
+        self._plans.keep(message, plan)
         return plan
 
     def _reset(self) -> None:

@@ -273,7 +273,7 @@ class Ranker:
                                 for m in self.measures if m.for_victims and m.crime_types - {YOUTH_CRIME}
                                 and m.position not in self._honour}
         self._victim_crime_types = frozenset(c for types, _ in self._for_victims_of.values() for c in types)
-        self._blocked_memo = BoundedMemo(1024)
+        self._blocked_memo = BoundedMemo("ranking.blocked")
         # Control and enforcement (ks:kind control); those also for victims, which protect a
         # victim (a police response to honour threats), are kept for a person named only one.
         self._control = frozenset(m.position for m in self.measures if m.kind == CONTROL_KIND)
@@ -323,20 +323,14 @@ class Ranker:
         self._reach_victim = frozenset(m.position for m in self.measures if m.for_victims)
         self._reach_place = frozenset(m.position for m in self.measures if m.scope == "place")
         self._in_band: dict[int, frozenset[int]] = {}
-        # Each holds two score arrays (~1.8 KiB) and references to sets and entries that the
-        # tables share (`_sets`, `_entries`). Random cases meet about 1,700 sets of
-        # conclusions in the first 20,000 and about 600 new ones in every 20,000 after; a
-        # bound of 1,024 cleared the memo twice per 20,000 and rebuilt about 2,500 of them,
-        # this one about 700 (the new ones), which made the batch path about a sixth faster.
-        self._open_memo = BoundedMemo(4096)
-        # A ranking is small (references to shared items). At 4,096 the memo was cleared
-        # often enough that about 2,800 rankings were made per 20,000 random cases; at 8,192
-        # about 1,200, for some 6 MiB more when full.
-        self._rankings = BoundedMemo(8192)
-        self._items = BoundedMemo(4096)
-        self._shown = BoundedMemo(8192)
-        self._sets = BoundedMemo(8192)
-        self._entries = BoundedMemo(16384)
+        # Memos (bounds and why: kundskab._memo.BOUNDS). An open memo entry holds two score
+        # arrays and references to the sets and entries the tables share (`_sets`, `_entries`).
+        self._open_memo = BoundedMemo("ranking.open")
+        self._rankings = BoundedMemo("ranking.rankings")
+        self._items = BoundedMemo("ranking.items")
+        self._shown = BoundedMemo("ranking.shown")
+        self._sets = BoundedMemo("ranking.sets")
+        self._entries = BoundedMemo("ranking.entries")
 
     # ------------------------------------------------------------------ public
 

@@ -97,7 +97,7 @@ def _piece(value: Any) -> Piece:
 _NO_WARNINGS: Piece = ([], "[]")
 
 
-_ID_LISTS = BoundedMemo()
+_ID_LISTS = BoundedMemo("recommendation.id_lists")
 
 
 def _ids_json(ids: list[str]) -> str:
@@ -245,22 +245,15 @@ class Recommender:
                              for f in self.kb.of_type("Factor")
                              if f.id in factor_bit and (f.int_value("minAge") is not None
                                                         or f.int_value("maxAge") is not None)]
-        self._age_masks: dict[int, int] = {}
-        # Bounded memos, one per kind of piece, so that a kind with many keys does not push
-        # out the others (sizes: a few MiB each when full).
+        self._age_masks = BoundedMemo("recommendation.age_masks")
+        # Memos, one per kind of piece (bounds and why: kundskab._memo.BOUNDS).
         # Explanation entries per language and firing (rule and premises).
-        self._firings = {lang: BoundedMemo(8192) for lang in TEXT}
-        self._questions = BoundedMemo()  # one open question
-        self._implied = BoundedMemo(1024)  # the implication entries per language and implied factors
-        # The one-condition rules' questions per conclusions: ~1,800 keys in the first 50,000
-        # random cases, then a slow trickle of new ones; bounded near that working set so that
-        # memory is flat after the first 100,000 cases, not only after millions.
-        self._plain_questions = BoundedMemo(2048)
-        # The labels' JSON per language, conclusions and items: six in seven found at 1,024;
-        # at 4,096 nearly all, but it filled so slowly that memory still rose by 0.7 MiB over
-        # the second half of a 1,000,000-case batch (+0.2 MiB at 1,024).
-        self._labels = BoundedMemo(1024)
-        self._any_age = BoundedMemo(1024)  # groups and fora at any age, per facts of an unknown age
+        self._firings = {lang: BoundedMemo("recommendation.firings") for lang in TEXT}
+        self._questions = BoundedMemo("recommendation.questions")  # one open question
+        self._implied = BoundedMemo("recommendation.implied")
+        self._plain_questions = BoundedMemo("recommendation.plain_questions")
+        self._labels = BoundedMemo("recommendation.labels")
+        self._any_age = BoundedMemo("recommendation.any_age")
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A recommender crosses to a spawned batch worker as what it was built from (the
@@ -655,8 +648,7 @@ class Recommender:
             if by_age is None:
                 by_age = sum(bit for bit, low, high in self._factor_ages
                              if (low is not None and age < low) or (high is not None and age > high))
-                if len(self._age_masks) < 1024:  # ages are whole years up to MAX_AGE
-                    self._age_masks[age] = by_age
+                self._age_masks.keep(age, by_age)
             mask |= by_age
         return mask
 

@@ -133,7 +133,7 @@ class WhatIf:
             for mask in e.any_masks:
                 self._chain_factor_mask |= mask
             self._chain_false_mask |= e.false_mask
-        self._chain_memo = BoundedMemo(4096)  # chaining outcomes by what chaining rules see
+        self._chain_memo = BoundedMemo("whatif.chain")  # chaining outcomes by what chaining rules see
         # What the rules with more than one condition read: all their what-ifs depend on.
         multi = [e for e in compiled if not e.simple]
         self._multi_ids = frozenset(e.id for e in multi)
@@ -143,11 +143,7 @@ class WhatIf:
             for mask in e.any_masks:
                 self._multi_factor_mask |= mask
             self._multi_false_mask |= e.false_mask
-        # Trigger effects by all they depend on. Random cases meet ~900 keys in their first
-        # 50,000 and ~10 new ones per 1,000 after: a bound of 1,024 is reached early, so memory
-        # stops growing within the first 100,000 cases (at 4,096 it grew for millions). The
-        # price: about one case in four rebuilds its entry after a clear (~5 µs each).
-        self._trigger_memo = BoundedMemo(1024)
+        self._trigger_memo = BoundedMemo("whatif.triggers")  # trigger effects by all they depend on
         self._chain_ids = frozenset(e.id for e in self._chain_rules)
         self._compiled_reading_bit: dict[int, list[CompiledRule]] = {}
         for entry in compiled:
