@@ -204,6 +204,8 @@ def main() -> None:
             rng_seed += 1
         done += step
         samples.append(rss_mib())
+    if not samples:  # --memory-cases 0: no memory run
+        return
     print(f"RSS over {done} cases (MiB, each tenth)  " + " ".join(f"{s:.1f}" for s in samples))
     print(f"RSS growth first->last tenth  {samples[-1] - samples[0]:+.1f} MiB  (the first tenth fills the memos)")
     half = len(samples) // 2

@@ -7,10 +7,15 @@ Three shapes, all here:
   parsed match texts): what a clear drops is rebuilt on the next miss, so memory stays
   flat over any batch and answers never depend on what was kept.
 - `per_knowledge_base(build)`: `build(kb)` done once per knowledge base and dropped with
-  it (a weak key). Tables derived from the knowledge base alone are bounded by it: keyed
-  by its concept ids, or by a few names the code itself asks for.
+  it (a weak key). What it builds is derived from the knowledge base alone and bounded by
+  it: some such tables fill as they are asked (`places`, `programmes`, name suggestions),
+  keyed only by the knowledge base's concept ids or class names. (The recommender's label
+  texts, kept per concept id of its knowledge base, are bounded the same way.)
 - `once(build)`: a value built on first use and kept for the process (the bundled
   knowledge base, the YAML loader, a template environment): one entry, nothing to bound.
+
+Other state is not a cache and stays where it is: a batch worker's recommender, the
+service's connection guards, the CLI's `--store` choice.
 
 Why not `functools.lru_cache` or `cachetools`: a memo here is looked up several times for
 every case of a batch, and a hit must cost no more than `dict.get` (C code); an LRU keeps
@@ -71,7 +76,9 @@ BOUNDS: dict[str, int] = {
     "matching.words": 65536,  # a word, folded and stemmed
     "validation.shapes": 4,  # the SHACL shapes graph per file and modification time
     # The service (kundskab.service): per Service.
-    "service.checks": 8,  # the knowledge base's check per version and language
+    "service.checks": 4,  # the knowledge base's check per version and language
+    # Messages (kundskab.i18n): per process.
+    "i18n.catalogues": 16,  # compiled catalogues per language and domain
 }
 
 # Every memo alive, by identity (a dict is unhashable and equal to any dict alike).
@@ -127,7 +134,7 @@ def bounds(sizes: Mapping[str, int]) -> Iterator[None]:
     then, and those alive, hold at most that many (one over is emptied at once)."""
     unknown = set(sizes) - set(BOUNDS)
     if unknown:
-        raise KeyError(f"no memo bound named {', '.join(sorted(unknown))}")
+        raise KeyError(sorted(unknown))  # a test named a memo that BOUNDS does not have
     before = dict(BOUNDS)
     try:
         BOUNDS.update(sizes)

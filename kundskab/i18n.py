@@ -26,10 +26,10 @@ import io
 import os
 from collections.abc import Iterator
 from contextvars import ContextVar
-from functools import cache
 from pathlib import Path
 
 from kundskab import _paths
+from kundskab._memo import BoundedMemo
 
 __all__ = [
     "CLICK_DOMAIN",
@@ -101,9 +101,17 @@ def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str
     return translations(lang or _LANGUAGE.get()).ngettext(singular, plural, n)
 
 
-@cache
+_CATALOGUES = BoundedMemo("i18n.catalogues")  # (lang, domain) -> translations
+
+
 def translations(lang: str, domain: str = DOMAIN) -> _gettext.NullTranslations:
     """The compiled catalogue of one domain in `lang` (English: the messages themselves)."""
+    key = (lang, domain)
+    found: _gettext.NullTranslations | None = _CATALOGUES.get(key)
+    return found if found is not None else _CATALOGUES.make(key, _translations, lang, domain)
+
+
+def _translations(lang: str, domain: str) -> _gettext.NullTranslations:
     if lang == SOURCE_LANGUAGE or lang not in LANGUAGES:
         return _gettext.NullTranslations()
     po = catalogue_path(lang, domain)

@@ -73,16 +73,16 @@ def test_the_catalogue_is_compiled_once_into_the_cache(tmp_path: Path, monkeypat
     monkeypatch.setenv("KUNDSKAB_CACHE_DIR", str(tmp_path))
     (tmp_path / "kundskab-da-0000000000000000.mo").write_bytes(b"")  # an earlier version's, stale
     (tmp_path / "messages-da-0000000000000000.mo").write_bytes(b"")  # the earlier name
-    i18n.translations.cache_clear()
+    i18n._CATALOGUES.clear()
     try:
         assert i18n.gettext("Tier", "da") == "Indsatsniveau"
         compiled = list(tmp_path.glob("kundskab-da-*.mo"))
         assert len(compiled) == 1 and not list(tmp_path.glob("messages-*.mo"))
-        i18n.translations.cache_clear()
+        i18n._CATALOGUES.clear()
         compiled[0].write_bytes(i18n.compile_catalogue(i18n.catalogue_path("da").read_bytes()))
         assert i18n.gettext("Tier", "da") == "Indsatsniveau" and i18n.gettext("Tier", "en") == "Tier"
     finally:
-        i18n.translations.cache_clear()
+        i18n._CATALOGUES.clear()
 
 
 def test_errors_are_english_as_text_and_translated_on_demand() -> None:

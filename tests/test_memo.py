@@ -12,8 +12,8 @@ import pytest
 import kundskab
 from kundskab import _memo
 from kundskab._memo import BOUNDS, BoundedMemo, bounds, clear_all, live_memos, once
-from kundskab.batch import BatchLine, recommend_lines
-from kundskab.recommendation import Recommender
+from kundskab.edges.batch import BatchLine, recommend_lines
+from kundskab.reasoning.recommendation import Recommender
 
 FACTORS = ["offence-committed", "charged-above-fine-level", "serious-offence", "repeat-offending",
            "concerning-behaviour", "truancy", "street-group", "no-leisure-activity", "family-problems",
@@ -88,7 +88,7 @@ def test_every_memo_in_the_code_names_a_bound_of_the_table() -> None:
     words) names one of BOUNDS' rows."""
     recommender = Recommender()
     recommender.recommend({"age": 15, "factors": {"truancy": True}})
-    from kundskab._matching import tokens
+    from kundskab.documents.matching import tokens
 
     tokens("skolefravær og bandetilknytning")
     names = {memo.name for memo in live_memos()}
@@ -158,8 +158,8 @@ def test_memory_stays_flat_with_tiny_bounds_and_grows_without_them() -> None:
 
 
 def test_the_memo_module_is_the_only_place_that_sizes_a_memo() -> None:
-    """Bounds are set in the table only: no module passes a number to BoundedMemo or
-    keeps a dict of its own that it empties when full."""
+    """Bounds are set in the table only: no module passes a number to BoundedMemo, keeps
+    a dict of its own that it stops filling at some size, or caches with functools."""
     import re
     from pathlib import Path
 
@@ -169,6 +169,6 @@ def test_the_memo_module_is_the_only_place_that_sizes_a_memo() -> None:
             continue
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"BoundedMemo\(\s*\d", text), path
-        assert not re.search(r"lru_cache", text), path
+        assert not re.search(r"lru_cache|@cache\b|@cached_property", text), path
         assert not re.search(r"len\((self\.)?_\w+\) *[<>]=? *\d{3}", text), path
     assert _memo.__doc__ and "BOUNDS" in _memo.__doc__

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from kundskab import _paths
-from kundskab._memo import per_knowledge_base
+from kundskab._memo import BoundedMemo, per_knowledge_base
 from kundskab._names import fold, nearest
 from kundskab.documents.matching import Match, Term, TermIndex, Token, guess_languages, tokens
 from kundskab.documents.principle_support import DERIVED, STATED, InitiativeFacts, Support, deriver, initiative_facts
@@ -250,7 +250,7 @@ class _Shapes:
     annotations: dict[str, tuple[str, str]]  # shape IRI -> (field, code)
 
 
-_SHAPES: dict[tuple[str, float], _Shapes] = {}
+_SHAPES = BoundedMemo("validation.shapes")  # per file and modification time
 
 
 def _shapes(kb: KnowledgeBase) -> _Shapes:
@@ -260,14 +260,16 @@ def _shapes(kb: KnowledgeBase) -> _Shapes:
     if not path.is_file():
         path = _paths.ontology_dir() / _SHAPES_FILE
     key = (str(path), path.stat().st_mtime)
-    if key not in _SHAPES:
+    found: _Shapes | None = _SHAPES.get(key)
+    if found is None:
         graph = rdflib.Graph().parse(path, format="turtle")
         annotations = {}
         for shape, name in graph.subject_objects(rdflib.URIRef(_KSH + "field")):
             code = graph.value(shape, rdflib.URIRef(_KSH + "code"))
             annotations[str(shape)] = (str(name), str(code or "invalid-field"))
-        _SHAPES[key] = _Shapes(graph, annotations)
-    return _SHAPES[key]
+        found = _Shapes(graph, annotations)
+        _SHAPES.keep(key, found)
+    return found
 
 
 # ---------------------------------------------------------------------------- one document

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from kundskab._memo import once
 from kundskab.documents.portfolios import ANY_DOMAIN, COVERED, HOLE, UNCERTAIN, PortfolioReport
 from kundskab.i18n import N_, gettext
 
@@ -301,6 +302,7 @@ def xlsx_bytes(report: PortfolioReport) -> bytes:
 # ---------------------------------------------------------------------------- html
 
 
+@once
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -309,13 +311,8 @@ def _environment() -> Any:
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-_ENV: list[Any] = []
-
-
 def _template(name: str) -> Any:
-    if not _ENV:
-        _ENV.append(_environment())
-    return _ENV[0].get_template(name)
+    return _environment().get_template(name)
 
 
 def _shorten(text: str, n: int = 38) -> str:
@@ -400,6 +397,5 @@ def html_page(report: PortfolioReport) -> str:
 
 def stylesheet() -> str:
     """The fragment's style (every rule scoped to .ks-portfolio), to serve as a file."""
-    if not _ENV:
-        _ENV.append(_environment())
-    return str(_ENV[0].loader.get_source(_ENV[0], "portfolio.css")[0])
+    env = _environment()
+    return str(env.loader.get_source(env, "portfolio.css")[0])

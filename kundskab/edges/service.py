@@ -49,6 +49,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kundskab import __version__
+from kundskab._memo import BoundedMemo
 from kundskab.edges import models
 from kundskab.edges.connections import log_safe
 from kundskab.errors import (
@@ -262,7 +263,7 @@ class Service:
         self.source = source
         self._install_lock = threading.Lock()
         self._current: tuple[KnowledgeBase, Any] | None = None
-        self._checks: dict[tuple[str, str], dict[str, Any]] = {}
+        self._checks = BoundedMemo("service.checks")  # by knowledge base version and language
         self._check_lock = threading.Lock()
         from kundskab.edges.sandbox import Validator
 
@@ -413,7 +414,7 @@ class Service:
         with self._check_lock:
             kb = self.kb
             key = (kb.version, lang)
-            cached = self._checks.get(key)
+            cached: dict[str, Any] | None = self._checks.get(key)
             if cached is not None:
                 return cached
             if self.source is not None:
@@ -422,8 +423,7 @@ class Service:
                 from kundskab.knowledge.check import check
 
                 result = check(kb, lang).as_dict()
-            self._checks = {k: v for k, v in self._checks.items() if k[0] == kb.version}
-            self._checks[key] = result
+            self._checks.keep(key, result)
             return result
 
     def check_programme(self, programme: str, lang: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ import json
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -38,10 +38,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from kundskab._memo import once
 from kundskab._names import printable
 from kundskab.edges import models
 from kundskab.errors import KundskabError
-from kundskab.i18n import N_, Text, gettext
+from kundskab.i18n import LANGUAGES, N_, Text, gettext
 
 __all__ = ["CSP", "TEXTS", "mount", "page_language"]
 
@@ -206,9 +207,14 @@ TEXTS: dict[str, Text] = {
 }
 
 
-@cache
+@once
+def _texts() -> dict[str, dict[str, str]]:
+    return {lang: {key: gettext(message, lang) for key, message in TEXTS.items()} for lang in LANGUAGES}
+
+
 def texts(lang: str) -> dict[str, str]:
-    return {key: gettext(message, lang) for key, message in TEXTS.items()}
+    """The page's words in `lang` (one of i18n.LANGUAGES)."""
+    return _texts()[lang]
 
 
 def page_language(request: Request) -> str:
@@ -218,7 +224,7 @@ def page_language(request: Request) -> str:
     return request_language(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
-@cache
+@once
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)

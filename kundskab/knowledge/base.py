@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from kundskab import _paths
+from kundskab._memo import once, per_knowledge_base
 from kundskab._names import fold, loose, nearest
 from kundskab._paths import read_cache_json, write_cache_json
 from kundskab._records import Frozen, set_field
@@ -271,7 +271,6 @@ class KnowledgeBase:
         self.fingerprint = fingerprint
         self.classes: Mapping[str, Mapping[str, Any]] = model["classes"]
         self.schema_version: str = model.get("version", "0")
-        self._suggestion_keys: dict[str | None, dict[str, str]] = {}
         # Source documents by seed file and public records by key ("public:NAME"), so that
         # every citation can show its title.
         self.source_titles: dict[str, str] = {}
@@ -375,16 +374,7 @@ class KnowledgeBase:
 
     def of_type(self, class_name: str) -> list[Concept]:
         """The concepts of a class, by id (a new list: the caller may change it)."""
-        return list(self._by_type.get(class_name, ()))
-
-    @cached_property
-    def _by_type(self) -> dict[str, tuple[Concept, ...]]:
-        # Built once: start-up asks for a dozen classes, each a scan of every concept.
-        found: dict[str, list[Concept]] = {}
-        for concept in sorted(self, key=lambda c: c.id):
-            for class_name in dict.fromkeys(concept.types):
-                found.setdefault(class_name, []).append(concept)
-        return {k: tuple(v) for k, v in found.items()}
+        return list(_types_index(self).get(class_name, ()))
 
     def label(self, ident: str, lang: str = "da") -> str:
         concept = self._concepts.get(ident)
@@ -402,27 +392,6 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ names
 
-    @cached_property
-    def _name_index(self) -> tuple[dict[str, set[str]], ...]:
-        ids: dict[str, set[str]] = {}
-        preferred: dict[str, set[str]] = {}
-        alternative: dict[str, set[str]] = {}
-        for concept in self:
-            ids.setdefault(fold(concept.id), set()).add(concept.id)
-            for label in concept.labels.values():
-                preferred.setdefault(fold(label), set()).add(concept.id)
-            for alts in concept.alt_labels.values():
-                for alt in alts:
-                    alternative.setdefault(fold(alt), set()).add(concept.id)
-        # Then the same names by their loose keys (_names.loose): 'Koge' finds Køge.
-        loosely = []
-        for index in (ids, preferred, alternative):
-            by_loose: dict[str, set[str]] = {}
-            for key, found in index.items():
-                by_loose.setdefault(loose(key), set()).update(found)
-            loosely.append(by_loose)
-        return ids, preferred, alternative, *loosely
-
     def resolve(self, name: str, kind: str | None = None, *, suggest: bool = True) -> str:
         """The id that `name` (an id, or a Danish or English label) stands for.
 
@@ -436,7 +405,7 @@ class KnowledgeBase:
         if text in self._concepts and (class_name is None or self._concepts[text].is_a(class_name)):
             return text
         key = fold(text)
-        for position, index in enumerate(self._name_index):
+        for position, index in enumerate(_names_index(self)):
             wanted = key if position < 3 else loose(key)  # loose only once the exact keys missed
             found = sorted(
                 i for i in index.get(wanted, ()) if class_name is None or self._concepts[i].is_a(class_name)
@@ -449,7 +418,7 @@ class KnowledgeBase:
 
     def suggest(self, name: str, class_name: str | None = None, n: int = 3) -> list[str]:
         """The nearest ids to a name that matched nothing."""
-        keys = self._suggestion_keys.get(class_name)
+        keys = _suggestion_keys(self).get(class_name)
         if keys is None:  # folded once per kind: a document may name hundreds of unknowns
             keys = {}
             for concept in self:
@@ -458,7 +427,7 @@ class KnowledgeBase:
                 keys.setdefault(fold(concept.id), concept.id)
                 for label in concept.labels.values():
                     keys.setdefault(fold(label), concept.id)
-            self._suggestion_keys[class_name] = keys
+            _suggestion_keys(self)[class_name] = keys
         found = nearest(name, keys, n)
         if not found and (class_name is None or class_name in self.classes):
             # No name spelt like it: those whose words it starts ('unge' -> 'Unge lovovertrædere').
@@ -513,14 +482,50 @@ class KnowledgeBase:
         return result
 
 
-_DEFAULT: KnowledgeBase | None = None
+@per_knowledge_base
+def _types_index(kb: KnowledgeBase) -> dict[str, tuple[Concept, ...]]:
+    """The concepts of each class, by id (start-up asks for a dozen classes: one scan)."""
+    found: dict[str, list[Concept]] = {}
+    for concept in sorted(kb, key=lambda c: c.id):
+        for class_name in dict.fromkeys(concept.types):
+            found.setdefault(class_name, []).append(concept)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+@per_knowledge_base
+def _names_index(kb: KnowledgeBase) -> tuple[dict[str, set[str]], ...]:
+    """Folded ids, preferred labels and alternative labels -> ids, then the same by loose keys."""
+    ids: dict[str, set[str]] = {}
+    preferred: dict[str, set[str]] = {}
+    alternative: dict[str, set[str]] = {}
+    for concept in kb:
+        ids.setdefault(fold(concept.id), set()).add(concept.id)
+        for label in concept.labels.values():
+            preferred.setdefault(fold(label), set()).add(concept.id)
+        for alts in concept.alt_labels.values():
+            for alt in alts:
+                alternative.setdefault(fold(alt), set()).add(concept.id)
+    # Then the same names by their loose keys (_names.loose): 'Koge' finds Køge.
+    loosely = []
+    for index in (ids, preferred, alternative):
+        by_loose: dict[str, set[str]] = {}
+        for key, found in index.items():
+            by_loose.setdefault(loose(key), set()).update(found)
+        loosely.append(by_loose)
+    return ids, preferred, alternative, *loosely
+
+
+@per_knowledge_base
+def _suggestion_keys(kb: KnowledgeBase) -> dict[str | None, dict[str, str]]:
+    """Folded ids and labels -> id, per class asked for (filled by `suggest`)."""
+    return {}
+
+
+@once
+def _bundled() -> KnowledgeBase:
+    return KnowledgeBase.load()
 
 
 def load(ontology_dir: Path | str | None = None) -> KnowledgeBase:
     """The knowledge base; the bundled one is loaded once per process and reused."""
-    global _DEFAULT
-    if ontology_dir is not None:
-        return KnowledgeBase.load(ontology_dir)
-    if _DEFAULT is None:
-        _DEFAULT = KnowledgeBase.load()
-    return _DEFAULT
+    return _bundled() if ontology_dir is None else KnowledgeBase.load(ontology_dir)

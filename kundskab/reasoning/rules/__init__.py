@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kundskab import _paths
+from kundskab._memo import once, per_knowledge_base
 from kundskab._paths import read_cache_json, write_cache_json
 from kundskab._records import Frozen as _Frozen
 from kundskab._records import Record as _Record
@@ -232,31 +233,26 @@ class Ranking(_Frozen):
         _set(self, "source", source)
 
 
-_LOADER: Any = None
-
-
+@once
 def _line_loader() -> Any:
     """Safe YAML that remembers the line each mapping starts on. PyYAML is imported only
     here: a start with the rules cache valid never reads YAML at all."""
-    global _LOADER
-    if _LOADER is None:
-        import yaml
+    import yaml
 
-        # libyaml's parser when PyYAML was built with it: the rules parse about eight times
-        # faster, with the same marks and lines.
-        base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    # libyaml's parser when PyYAML was built with it: the rules parse about eight times
+    # faster, with the same marks and lines.
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-        class LineLoader(base):  # type: ignore[valid-type,misc]
-            pass
+    class LineLoader(base):  # type: ignore[valid-type,misc]
+        pass
 
-        def construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-            mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
-            mapping["__line__"] = node.start_mark.line + 1
-            return mapping
+    def construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+        mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
 
-        LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-        _LOADER = LineLoader
-    return _LOADER
+    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return LineLoader
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -429,7 +425,6 @@ def _parse_files(kb: KnowledgeBase, sources: list[tuple[Path, bytes]],
 # Bump when the cached shape changes (the key also covers this package's code, so a change
 # to how rules are parsed never reads rules parsed the old way).
 RULES_CACHE_FORMAT = 2  # 2: the key covers every file of the rules code (kundskab/reasoning/rules/)
-_CODE_BYTES: bytes | None = None
 
 
 def _code_files() -> list[Path]:
@@ -437,14 +432,16 @@ def _code_files() -> list[Path]:
     return sorted(Path(__file__).parent.glob("*.py"))
 
 
+@once
+def _code_bytes() -> bytes:
+    return b"".join(path.name.encode() + b"\0" + path.read_bytes() for path in _code_files())
+
+
 def _cache_key(kb: KnowledgeBase, applies_to: str, sources: list[tuple[Path, bytes]]) -> str:
     import hashlib
 
-    global _CODE_BYTES
-    if _CODE_BYTES is None:
-        _CODE_BYTES = b"".join(path.name.encode() + b"\0" + path.read_bytes() for path in _code_files())
     digest = hashlib.sha256(f"rules-format={RULES_CACHE_FORMAT}\0{applies_to}\0{kb.fingerprint}\0".encode())
-    digest.update(_CODE_BYTES)
+    digest.update(_code_bytes())
     for path, content in sources:
         digest.update(b"\0" + path.name.encode() + b"\0")
         digest.update(content)
@@ -661,26 +658,20 @@ def _parse_rule(kb: KnowledgeBase, raw: Any, path: Path, *, initiatives: bool = 
                 str(path.name), line)
 
 
-_IMPLIED: dict[str, dict[str, frozenset[str]]] = {}
-
-
+@per_knowledge_base
 def implied_factors(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
     """For each factor, every factor it implies (ks:implies, followed transitively)."""
-    found = _IMPLIED.get(kb.version)
-    if found is None:
-        direct = {f.id: set(f.ref("implies")) for f in kb.of_type("Factor")}
-        found = {}
-        for factor in direct:
-            seen: set[str] = set()
-            stack = list(direct[factor])
-            while stack:
-                other = stack.pop()
-                if other not in seen and other != factor:
-                    seen.add(other)
-                    stack.extend(direct.get(other, ()))
-            found[factor] = frozenset(seen)
-        _IMPLIED.clear()  # one knowledge base in use at a time
-        _IMPLIED[kb.version] = found
+    direct = {f.id: set(f.ref("implies")) for f in kb.of_type("Factor")}
+    found = {}
+    for factor in direct:
+        seen: set[str] = set()
+        stack = list(direct[factor])
+        while stack:
+            other = stack.pop()
+            if other not in seen and other != factor:
+                seen.add(other)
+                stack.extend(direct.get(other, ()))
+        found[factor] = frozenset(seen)
     return found
 
 
