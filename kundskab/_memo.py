@@ -67,6 +67,11 @@ BOUNDS: dict[str, int] = {
     # What-if questions (kundskab.whatif): per WhatIf.
     "whatif.chain": 4096,  # chaining outcomes by what chaining rules see
     "whatif.triggers": 1024,  # trigger effects by all they depend on
+    "whatif.simple_effects": 2048,  # what callers make of the simple effects (helper answer's WhatIf)
+    # The answer's JSON text (kundskab.reasoning.answer_json, helper answer): per process.
+    "answer_json.texts": 32768,  # JSON text per shared value
+    "answer_json.lists": 8192,  # JSON text of lists of values
+    "answer_json.id_lists": 4096,  # JSON text of a list of concept ids
     # The rules engine (kundskab.engine): per RulesEngine.
     "engine.plans": 16384,  # durable's match texts, parsed
     "engine.case_facts": 1024,  # the case fact's JSON text per age
