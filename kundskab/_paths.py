@@ -9,7 +9,7 @@ import re
 import stat
 import sys
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,21 +172,25 @@ def write_cache_json(path: Path, data: Any) -> None:
 
 
 def hash_sources(named: Sequence[tuple[str, Path]], header: str) -> tuple[str, list[tuple[Path, bytes]]]:
-    """The SHA-256 (hex) of `header` and of each file's name and content, and the content,
-    from one read of each: what is built from the content then belongs to that very key,
-    even if a file is edited meanwhile."""
+    """The `digest` of `header` and of each file's name and content, and the content, from
+    one read of each: what is built from the content then belongs to that very key, even if
+    a file is edited meanwhile."""
+    sources = [(path, path.read_bytes()) for _, path in named]
+    return digest(header, [(name, data) for (name, _), (_, data) in zip(named, sources, strict=True)]), sources
+
+
+def digest(header: str, parts: Iterable[tuple[str, bytes]]) -> str:
+    """The one hash of sources (every cache key and the knowledge base's fingerprint): the
+    SHA-256 (hex) of `header`, then of each part's name and content, each followed by NUL."""
     import hashlib  # only when the sources are new to this cache (see content_key)
 
-    digest = hashlib.sha256(header.encode())
-    sources: list[tuple[Path, bytes]] = []
-    for name, path in named:
-        data = path.read_bytes()
-        digest.update(name.encode())
-        digest.update(b"\0")
-        digest.update(data)
-        digest.update(b"\0")
-        sources.append((path, data))
-    return digest.hexdigest(), sources
+    found = hashlib.sha256(header.encode())
+    for name, data in parts:
+        found.update(name.encode())
+        found.update(b"\0")
+        found.update(data)
+        found.update(b"\0")
+    return found.hexdigest()
 
 
 def source_signature(files: Sequence[Path], extra: str = "") -> str:

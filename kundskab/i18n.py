@@ -42,6 +42,7 @@ __all__ = [
     "gettext",
     "language",
     "ngettext",
+    "other_language",
     "set_language",
     "translations",
     "using_language",
@@ -49,12 +50,17 @@ __all__ = [
 
 DOMAIN = "kundskab"
 CLICK_DOMAIN = "click"  # click's own messages, translated for kundskab's languages
-LANGUAGES = ("da", "en")
+LANGUAGES = ("da", "en")  # the one list: the CLI, HTTP, pages, rules texts and labels use these
 DEFAULT_LANGUAGE = "da"
 SOURCE_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 _LANGUAGE: ContextVar[str] = ContextVar("kundskab_language", default=DEFAULT_LANGUAGE)
+
+
+def other_language(lang: str) -> str:
+    """The other of the two languages (a page links to it; a concept shows its name in it)."""
+    return LANGUAGES[lang == LANGUAGES[0]]
 
 
 class Text(str):
@@ -117,9 +123,7 @@ def _translations(lang: str, domain: str) -> _gettext.NullTranslations:
     po = catalogue_path(lang, domain)
 
     def content_hash() -> str:
-        import hashlib  # only when the catalogue is new to this cache
-
-        return hashlib.sha256(po.read_bytes()).hexdigest()[:16]
+        return _paths.hash_sources([(po.name, po)], f"{domain}-{lang}-po")[0][:16]
 
     key = _paths.content_key(f"{domain}-{lang}-po", [po], content_hash)
     compiled = _paths.cache_dir() / f"{domain}-{lang}-{key}.mo"

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from kundskab._memo import BoundedMemo
 from kundskab._names import fold
+from kundskab.i18n import LANGUAGES
 
 __all__ = ["Match", "Term", "TermIndex", "Token", "guess_languages", "stem", "tokens"]
 
@@ -91,7 +92,7 @@ def guess_languages(words: Iterable[Token]) -> frozenset[str]:
         return frozenset({"da"})
     if en >= 2 and en >= 2 * da:
         return frozenset({"en"})
-    return frozenset({"da", "en"})
+    return frozenset(LANGUAGES)
 
 
 @dataclass(frozen=True)

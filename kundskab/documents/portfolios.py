@@ -38,7 +38,7 @@ from kundskab.documents.validation import read_paths, validate_documents
 from kundskab.errors import DocumentError, RequestError, TooManyDocumentsError
 from kundskab.i18n import N_, gettext, ngettext
 from kundskab.knowledge import places, programmes
-from kundskab.knowledge.base import Concept, KnowledgeBase, Source
+from kundskab.knowledge.base import Concept, KnowledgeBase, Source, tier_ranks
 from kundskab.knowledge.base import load as load_kb
 from kundskab.knowledge.places import area_scope, places_of
 from kundskab.reasoning.ranking import SITUATIONS
@@ -323,7 +323,7 @@ class _Model:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.tier_ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
+        self.tier_ranks = tier_ranks(kb)
         self.tiers = sorted(self.tier_ranks, key=lambda t: self.tier_ranks[t])
         bands = sorted(kb.of_type("AgeGroup"), key=lambda c: c.int_value("minAge") or 0)
         self.bands = [b.id for b in bands]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from kundskab.documents.reading import FIELDS
 from kundskab.knowledge import programmes
-from kundskab.knowledge.base import Concept, KnowledgeBase
+from kundskab.knowledge.base import Concept, KnowledgeBase, tier_ranks
 
 __all__ = ["document_template"]
 
@@ -53,7 +53,8 @@ def document_template(kb: KnowledgeBase, programme: str) -> str:
         "",
         "# Indsatsniveau, ét af:",
     ]
-    tiers = sorted(kb.of_type("Tier"), key=lambda t: t.int_value("rank") or 0)
+    ranks = tier_ranks(kb)
+    tiers = sorted(kb.of_type("Tier"), key=lambda t: ranks[t.id])
     lines += [f"#   {t.id}: {t.label('da')}" for t in tiers]
     lines += [f"tier: {tiers[0].id if tiers else _placeholder('indsatsniveau')}", ""]
     lines.append("# Målgrupper (mindst én), fx:")

@@ -50,7 +50,7 @@ from kundskab.errors import AmbiguousNameError, DocumentError, UnknownConceptErr
 from kundskab.i18n import N_, gettext
 from kundskab.knowledge import programmes
 from kundskab.knowledge import vocab as _vocab
-from kundskab.knowledge.base import Concept, KnowledgeBase
+from kundskab.knowledge.base import Concept, KnowledgeBase, tier_ranks
 from kundskab.knowledge.base import load as load_kb
 from kundskab.knowledge.programmes import Requirement
 
@@ -217,7 +217,7 @@ class _Model:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.ranks = {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
+        self.ranks = tier_ranks(kb)
         self.tier_bounds: dict[str, tuple[str | None, str | None]] = {}
         for group in kb.of_type("TargetGroup"):
             low, high = group.ref("minTier"), group.ref("maxTier")

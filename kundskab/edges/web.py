@@ -42,7 +42,7 @@ from kundskab._memo import once
 from kundskab._names import printable
 from kundskab.edges import models
 from kundskab.errors import KundskabError
-from kundskab.i18n import LANGUAGES, N_, Text, gettext
+from kundskab.i18n import LANGUAGES, N_, Text, gettext, other_language
 
 __all__ = ["CSP", "TEXTS", "mount", "page_language"]
 
@@ -296,7 +296,7 @@ class Pages:
     # -- shared pieces
 
     def context(self, lang: str, path: str, **extra: Any) -> dict[str, Any]:
-        other = "en" if lang == "da" else "da"
+        other = other_language(lang)
 
         def href(where: str, *pairs: tuple[str, str], **params: str) -> str:
             """A link on the page, in the page's language (never with a case's value)."""

@@ -18,10 +18,10 @@ from kundskab._names import fold, loose, nearest
 from kundskab._paths import read_cache_json, write_cache_json
 from kundskab._records import Frozen, set_field
 from kundskab.errors import AmbiguousNameError, KnowledgeBaseError, UnknownConceptError
-from kundskab.i18n import N_
+from kundskab.i18n import LANGUAGES, N_, SOURCE_LANGUAGE
 from kundskab.knowledge import vocab as _vocab
 
-__all__ = ["Concept", "KnowledgeBase", "Source", "load"]
+__all__ = ["GENERAL_TIER", "Concept", "KnowledgeBase", "Source", "load", "tier_ranks"]
 
 # How a concept type is called in messages and accepted on the command line.
 KIND_NAMES = {
@@ -377,8 +377,24 @@ class KnowledgeBase:
         return list(_types_index(self).get(class_name, ()))
 
     def label(self, ident: str, lang: str = "da") -> str:
-        concept = self._concepts.get(ident)
-        return concept.label(lang) if concept else ident
+        """The concept's name in `lang` (else English, else Danish), or `ident` itself when
+        the knowledge base has no such concept."""
+        if lang not in LANGUAGES:  # no table for it: kept to the languages there are
+            concept = self._concepts.get(ident)
+            return concept.label(lang) if concept else ident
+        return self.labels(lang).get(ident, ident)
+
+    def labels(self, lang: str = "da") -> Mapping[str, str]:
+        """Every concept's name in `lang` (one of i18n.LANGUAGES) by id, as `label` gives
+        it: one table per language, made on first use and shared (do not change it). Any
+        other language: the English table."""
+        if lang not in LANGUAGES:
+            lang = SOURCE_LANGUAGE
+        tables = _label_tables(self)
+        table = tables.get(lang)
+        if table is None:
+            table = tables[lang] = {c.id: c.label(lang) for c in self}
+        return table
 
     def class_label(self, class_name: str, lang: str = "da") -> str:
         labels = self.classes.get(class_name, {}).get("labels", {})
@@ -513,6 +529,22 @@ def _names_index(kb: KnowledgeBase) -> tuple[dict[str, set[str]], ...]:
             by_loose.setdefault(loose(key), set()).update(found)
         loosely.append(by_loose)
     return ids, preferred, alternative, *loosely
+
+
+@per_knowledge_base
+def _label_tables(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
+    """Language -> concept id -> label (filled by `KnowledgeBase.labels`)."""
+    return {}
+
+
+GENERAL_TIER = "general"  # the general effort: the tier of rank 1, where a case starts
+
+
+@per_knowledge_base
+def tier_ranks(kb: KnowledgeBase) -> dict[str, int]:
+    """Each tier of the knowledge base with its rank (ks:rank: the general effort 1 up to
+    the individual one). One table per knowledge base, shared: do not change it."""
+    return {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
 
 
 @per_knowledge_base

@@ -18,7 +18,7 @@ from typing import Any
 
 from kundskab import _paths
 from kundskab._names import fold
-from kundskab.i18n import gettext, language
+from kundskab.i18n import LANGUAGES, gettext, language
 from kundskab.knowledge import vocab as _vocab
 from kundskab.knowledge.base import KnowledgeBase
 from kundskab.knowledge.programmes import requirements
@@ -302,7 +302,7 @@ def text_issues(kb: KnowledgeBase, lang: str = "da") -> list[Issue]:
             langs = {v["lang"] for v in values if isinstance(v, dict)}
             if not langs:
                 continue
-            if langs != {"da", "en"}:
+            if langs != set(LANGUAGES):
                 issues.append(Issue("untranslated-text", concept.id, gettext(
                     "ks:{property} is given in {languages} only: a shown text exists in both Danish and English",
                     lang).format(property=prop, languages=", ".join(sorted(langs))), path=f"ks:{prop}"))

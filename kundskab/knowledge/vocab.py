@@ -5,4 +5,3 @@ KS = "https://w3id.org/kundskab/schema#"
 ONTOLOGY = "https://w3id.org/kundskab/schema"
 CACHE_FORMAT = 3  # 3: an inferred link keeps its Danish note (note_da)
 
-LANGUAGES = ("da", "en")

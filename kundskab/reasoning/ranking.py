@@ -235,7 +235,7 @@ class Ranker:
         self.kb = kb
         self.ranking = ranking
         self.weights = ranking.weights
-        self._labels = {lang: {c.id: c.label(lang) for c in kb} for lang in ("da", "en")}
+        self._labels = {lang: kb.labels(lang) for lang in LANGUAGES}  # the knowledge base's tables
         self._ancestors = area_ancestors(kb)
         groups = {g.id: g for g in kb.of_type("AgeGroup")}
         self._situation_groups = frozenset(g.id for g in kb.of_type("SituationGroup")) - {ALL_CITIZENS}

@@ -196,7 +196,7 @@ class Recommender:
         self.whatif = WhatIf(self.rules)
         self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks,
                              {ident for kind, ident in self.whatif.derived_bit if kind == "forum"})
-        self._label_json = {lang: _LabelJSON(self.kb, lang) for lang in ("da", "en")}
+        self._label_json = {lang: _LabelJSON(self.kb, lang) for lang in LANGUAGES}
         self._risk_factors = frozenset(f.id for f in self.kb.of_type("RiskFactor"))
         self._forum_by_bit = sorted(
             ((bit, ident) for (kind, ident), bit in self.whatif.derived_bit.items() if kind == "forum"),

@@ -27,8 +27,8 @@ from kundskab._records import Frozen as _Frozen
 from kundskab._records import Record as _Record
 from kundskab._records import set_field as _set
 from kundskab.errors import KundskabError, RuleError
-from kundskab.i18n import N_
-from kundskab.knowledge.base import KnowledgeBase
+from kundskab.i18n import LANGUAGES, N_
+from kundskab.knowledge.base import KnowledgeBase, tier_ranks
 
 if TYPE_CHECKING:
     import yaml
@@ -259,11 +259,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def tier_ranks(kb: KnowledgeBase) -> dict[str, int]:
-    """Each tier of the knowledge base with its rank (ks:rank: general 1 up to individual)."""
-    return {t.id: t.int_value("rank") or 0 for t in kb.of_type("Tier")}
-
-
 class RuleSet:
     """All rules, checked against the knowledge base, plus the intervention ranking."""
 
@@ -438,14 +433,8 @@ def _code_bytes() -> bytes:
 
 
 def _cache_key(kb: KnowledgeBase, applies_to: str, sources: list[tuple[Path, bytes]]) -> str:
-    import hashlib
-
-    digest = hashlib.sha256(f"rules-format={RULES_CACHE_FORMAT}\0{applies_to}\0{kb.fingerprint}\0".encode())
-    digest.update(_code_bytes())
-    for path, content in sources:
-        digest.update(b"\0" + path.name.encode() + b"\0")
-        digest.update(content)
-    return digest.hexdigest()
+    header = f"rules-format={RULES_CACHE_FORMAT}\0{applies_to}\0{kb.fingerprint}"
+    return _paths.digest(header, [("code", _code_bytes()), *((path.name, content) for path, content in sources)])
 
 
 def _to_cache(applies_to: str, rules: list[Rule], ranking: Ranking | None) -> dict[str, Any]:
@@ -496,7 +485,7 @@ def _opt_int(value: Any) -> int | None:
 
 
 def _texts(value: Any) -> dict[str, str]:
-    return {k: _text(v) for k, v in _keys(value, {"da", "en"}).items()}
+    return {k: _text(v) for k, v in _keys(value, set(LANGUAGES)).items()}
 
 
 # The keys `_to_cache` writes: the records' fields (a rule's `generated` is not cached:
@@ -633,7 +622,7 @@ def _parse_rule(kb: KnowledgeBase, raw: Any, path: Path, *, initiatives: bool = 
         raise RuleError(N_("rule '{ident}' needs conclusions under 'then'"), *where, ident=ident)
     because = raw.get("because")
     if not (isinstance(because, dict) and all(isinstance(because.get(k), str) and because[k].strip()
-                                              for k in ("da", "en"))):
+                                              for k in LANGUAGES)):
         raise RuleError(N_("rule '{ident}' needs a rationale 'because' with 'da' and 'en'"), *where, ident=ident)
     source = raw.get("source")
     if not isinstance(source, str) or not SOURCE_PATTERN.match(source):
@@ -735,8 +724,8 @@ def _parse_conditions(kb: KnowledgeBase, when: dict[str, Any], where: tuple[str,
             ids = tuple(sorted(named)) + tuple(sorted({a for i in named for a in implying.get(i, ())} - named))
             conditions.append(Condition("any_factor", ids, origin=origin))
         elif key == "tier_at_least":
-            tier = kb.get(_resolve(kb, value, "Tier", where))
-            conditions.append(Condition("tier_at_least", rank=tier.int_value("rank"), origin=origin))
+            tier = _resolve(kb, value, "Tier", where)
+            conditions.append(Condition("tier_at_least", rank=tier_ranks(kb)[tier], origin=origin))
         else:  # age_group, forum, target_group: facts that other rules conclude
             ids = tuple(sorted({_resolve(kb, n, CONCLUSION_KINDS[key], where) for n in _as_list(value)}))
             conditions.append(Condition("derived", ids, derived_kind=key, origin=origin))
@@ -803,7 +792,7 @@ def _parse_ranking(raw: Any, path: Path) -> Ranking:
     source = raw.get("source")
     if not isinstance(source, str) or not SOURCE_PATTERN.match(source):
         raise RuleError(N_("ranking needs a 'source' of the form SEED-FILE#Section"), *where)
-    if not all(isinstance(because.get(k), str) for k in ("da", "en")):
+    if not all(isinstance(because.get(k), str) for k in LANGUAGES):
         raise RuleError(N_("ranking needs 'because' with 'da' and 'en'"), *where)
     limit, minimum = raw.get("limit", 10), raw.get("minimum_score", 0.0)
     if not isinstance(limit, int) or limit < 1 or not isinstance(minimum, int | float):
