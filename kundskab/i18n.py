@@ -24,7 +24,7 @@ import contextlib
 import gettext as _gettext
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -37,6 +37,7 @@ __all__ = [
     "DOMAIN",
     "LANGUAGES",
     "N_",
+    "Messages",
     "Text",
     "catalogue_path",
     "gettext",
@@ -73,6 +74,23 @@ class Text(str):
 def N_(message: str) -> Text:
     """Mark a message for the catalogue where it is defined; translate it where shown."""
     return Text(message)
+
+
+class Messages(dict[str, str]):
+    """A module's table of messages: key -> the English text, marked with `N_` there (so
+    that pybabel finds it), Danish in the catalogue. The one way to look them up:
+    `text(lang, key, **params)` for one, translated then formatted, or `words(lang)` for the
+    whole table in one language (pages and reports that show many). An error takes the
+    message itself (`table[key]`, a `Text`) and is translated where it is shown."""
+
+    def __init__(self, messages: Mapping[str, str]) -> None:
+        super().__init__(messages)
+
+    def text(self, lang: str, key: str, **params: object) -> str:
+        return gettext(self[key], lang).format(**params)
+
+    def words(self, lang: str) -> dict[str, str]:
+        return {key: gettext(message, lang) for key, message in self.items()}
 
 
 def language() -> str:

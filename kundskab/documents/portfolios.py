@@ -36,7 +36,7 @@ from kundskab.documents.principle_support import DERIVED, STATED, assess_interve
 from kundskab.documents.reading import parse_document
 from kundskab.documents.validation import read_paths, validate_documents
 from kundskab.errors import DocumentError, RequestError, TooManyDocumentsError
-from kundskab.i18n import N_, gettext, ngettext
+from kundskab.i18n import N_, Messages, gettext, ngettext
 from kundskab.knowledge import places, programmes
 from kundskab.knowledge.base import Concept, KnowledgeBase, Source, tier_ranks
 from kundskab.knowledge.base import load as load_kb
@@ -68,18 +68,15 @@ ADULT_PROBE = 30
 COVERED, UNCERTAIN, HOLE = "covered", "uncertain", "hole"
 MAX_DOCUMENTS = 10_000
 
-TEXT = {
+TEXT = Messages({
     "own_source": N_("the programme's own source names it"),
     "goal": N_("a goal names it ({goals})"),
     "tier": N_("tier: {tier}"),
     "only_organised": N_("only the organisation of the work serves it"),
     "nothing": N_("nothing to analyse: give documents, --programme, --municipality or --district"),
     "no_measures": N_("the catalogue has no measures for {name}; give its initiative documents as PATH"),
-}
-
-
-def text(lang: str, key: str, **params: Any) -> str:
-    return gettext(TEXT[key], lang).format(**params)
+})
+text = TEXT.text
 
 
 # ---------------------------------------------------------------------------- records

@@ -47,7 +47,7 @@ from kundskab.documents.reading import (
     read_document,
 )
 from kundskab.errors import AmbiguousNameError, DocumentError, UnknownConceptError
-from kundskab.i18n import N_, gettext
+from kundskab.i18n import N_, Messages, gettext
 from kundskab.knowledge import programmes
 from kundskab.knowledge import vocab as _vocab
 from kundskab.knowledge.base import Concept, KnowledgeBase, tier_ranks
@@ -81,7 +81,7 @@ OTHER_PROGRAMME_CODES = {"Principle": "principle-of-other-programme", "SubGoal":
 PLURAL_KINDS = {"Principle": N_("principles"), "SubGoal": N_("sub-goals")}
 
 # Validation messages: English here, Danish in the message catalogue.
-MESSAGES: dict[str, str] = {
+MESSAGES = Messages({
     "unknown": N_("Unknown {kind} '{name}' in the field '{field}'."),
     "did_you_mean": N_(" Did you mean: {choices}?"),
     "choose_from": N_(" {programme} has: {choices}."),
@@ -115,11 +115,8 @@ MESSAGES: dict[str, str] = {
     "too_many_items": N_("The field '{field}' has {count} values; only the first {limit} are read."),
     "more_problems": N_("… and {count} more of the same kind ({code}), not listed."),
     "none": N_("none"),
-}
-
-
-def _msg(lang: str, key: str, **params: Any) -> str:
-    return gettext(MESSAGES[key], lang).format(**params)
+})
+_msg = MESSAGES.text
 
 
 # ---------------------------------------------------------------------------- reports

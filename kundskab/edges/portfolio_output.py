@@ -11,7 +11,7 @@ from typing import Any
 
 from kundskab._memo import once
 from kundskab.documents.portfolios import ANY_DOMAIN, COVERED, HOLE, UNCERTAIN, PortfolioReport
-from kundskab.i18n import N_, gettext
+from kundskab.i18n import N_, Messages
 
 __all__ = ["CSV_COLUMNS", "MAX_HTML_BYTES", "csv_text", "html_fragment", "html_page", "stylesheet", "text_lines",
            "xlsx_bytes"]
@@ -83,14 +83,11 @@ NEED_KINDS = {
     "forum": N_("forum"),
 }
 STATUSES = {COVERED: N_("covered"), UNCERTAIN: N_("uncertain"), HOLE: N_("hole")}
-
-
-def _words(lang: str) -> dict[str, str]:
-    out = {k: gettext(v, lang) for k, v in WORDS.items()}
-    out.update({f"dim:{k}": gettext(v, lang) for k, v in DIMENSIONS.items()})
-    out.update({f"need:{k}": gettext(v, lang) for k, v in NEED_KINDS.items()})
-    out.update({f"status:{k}": gettext(v, lang) for k, v in STATUSES.items()})
-    return out
+# Every word of the report, one table: the groups above under "dim:", "need:", "status:".
+_WORDS = Messages({**WORDS, **{f"dim:{k}": v for k, v in DIMENSIONS.items()},
+                   **{f"need:{k}": v for k, v in NEED_KINDS.items()},
+                   **{f"status:{k}": v for k, v in STATUSES.items()}})
+_words = _WORDS.words
 
 
 def _summary(report: PortfolioReport, words: dict[str, str]) -> str:
@@ -193,11 +190,11 @@ def text_lines(report: PortfolioReport) -> list[str]:
 CSV_COLUMNS = ("section", "kind", "id", "label", "age_band", "domain", "tier", "status", "count",
                "initiatives", "why", "sources")
 # The workbook's column headings, for people (the CSV keeps the ids above, for programs).
-HEADINGS = {
+HEADINGS = Messages({
     "section": N_("Section"), "kind": N_("Kind"), "id": N_("Id"), "label": N_("Name"),
     "age_band": N_("Age band"), "domain": N_("Risk domain"), "tier": N_("Tier"), "status": N_("Status"),
     "count": N_("Number"), "initiatives": N_("Initiatives"), "why": N_("Why it matters"), "sources": N_("Source"),
-}
+})
 
 
 def _rows(report: PortfolioReport) -> dict[str, list[dict[str, Any]]]:
@@ -282,7 +279,8 @@ def xlsx_bytes(report: PortfolioReport) -> bytes:
              COVERED: PatternFill("solid", fgColor="C9E7C4")}
     for name, rows in _rows(report).items():
         sheet = book.create_sheet(name)
-        sheet.append([gettext(HEADINGS[c], report.lang) for c in CSV_COLUMNS])
+        headings = HEADINGS.words(report.lang)
+        sheet.append([headings[c] for c in CSV_COLUMNS])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:

@@ -42,7 +42,7 @@ from kundskab._memo import once
 from kundskab._names import printable
 from kundskab.edges import models
 from kundskab.errors import KundskabError
-from kundskab.i18n import LANGUAGES, N_, Text, gettext, other_language
+from kundskab.i18n import N_, Messages, gettext, other_language
 
 __all__ = ["CSP", "TEXTS", "mount", "page_language"]
 
@@ -68,7 +68,7 @@ HEADERS = {
 }
 
 # Every word of the page (English here, Danish in the message catalogue).
-TEXTS: dict[str, Text] = {
+TEXTS = Messages({
     "title": N_("kundskab: knowledge for crime prevention"),
     "skip": N_("Skip to the content"),
     "nav": N_("Main menu"),
@@ -204,17 +204,10 @@ TEXTS: dict[str, Text] = {
     "unknown": N_("unknown"),
     "forbidden": N_("The form has expired or did not come from this page. Load the page again and send it anew."),
     "back": N_("Back to the start"),
-}
+})
 
 
-@once
-def _texts() -> dict[str, dict[str, str]]:
-    return {lang: {key: gettext(message, lang) for key, message in TEXTS.items()} for lang in LANGUAGES}
-
-
-def texts(lang: str) -> dict[str, str]:
-    """The page's words in `lang` (one of i18n.LANGUAGES)."""
-    return _texts()[lang]
+texts = TEXTS.words  # the page's words in a language
 
 
 def page_language(request: Request) -> str:
