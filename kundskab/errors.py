@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 from typing import Any
 
-from kundskab.i18n import N_, SOURCE_LANGUAGE, Text, gettext
+from kundskab.i18n import N_, SOURCE_LANGUAGE, Messages, Text, gettext
 
 __all__ = [
     "AmbiguousNameError",
@@ -171,7 +171,7 @@ class TooManyDocumentsError(DocumentError):
 
 
 # Kinds of concept as messages name them ("unknown factor 'x'"), by class.
-KIND_WORDS: dict[str, Text] = {
+KIND_WORDS = Messages({
     "Tier": N_("tier"), "Programme": N_("programme"), "Principle": N_("principle"),
     "SubGoal": N_("sub-goal"), "Goal": N_("goal"), "Indicator": N_("indicator"),
     "TargetGroup": N_("target group"), "AgeGroup": N_("age group"), "RiskDomain": N_("risk domain"),
@@ -182,7 +182,7 @@ KIND_WORDS: dict[str, Text] = {
     "PoliceDistrict": N_("police district"), "Area": N_("municipality or police district"),
     "SituationGroup": N_("situation group"), "SourceDocument": N_("source document"),
     "PublicRecord": N_("public record"),
-}
+})
 
 
 def kind_word(kind: str | None) -> str | None:
@@ -198,7 +198,7 @@ def kind_word(kind: str | None) -> str | None:
 
 # The operating system's reasons a user meets most, in the catalogue: strerror is English
 # whatever the language, and str() of an OSError reads "[Errno 111] Connection refused".
-OS_REASONS: dict[int, Text] = {
+OS_REASONS = Messages({
     errno.EPIPE: N_("the program reading the output has stopped"),
     errno.ENOSPC: N_("no space left on the device"),
     errno.EDQUOT: N_("disk quota exceeded"),
@@ -212,7 +212,7 @@ OS_REASONS: dict[int, Text] = {
     errno.ETIMEDOUT: N_("no answer in time"),
     errno.EHOSTUNREACH: N_("the host cannot be reached"),
     errno.ENETUNREACH: N_("the network cannot be reached"),
-}
+})
 
 
 def os_reason(exc: BaseException) -> Text | str:

@@ -27,6 +27,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
+from typing import TypeVar
 
 from kundskab import _paths
 from kundskab._memo import BoundedMemo
@@ -56,6 +57,7 @@ DEFAULT_LANGUAGE = "da"
 SOURCE_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
+K = TypeVar("K", bound=str | int)  # a message table's keys: names, or numbers (HTTP statuses, OS error numbers)
 _LANGUAGE: ContextVar[str] = ContextVar("kundskab_language", default=DEFAULT_LANGUAGE)
 
 
@@ -76,20 +78,20 @@ def N_(message: str) -> Text:
     return Text(message)
 
 
-class Messages(dict[str, str]):
+class Messages(dict[K, str]):
     """A module's table of messages: key -> the English text, marked with `N_` there (so
     that pybabel finds it), Danish in the catalogue. The one way to look them up:
     `text(lang, key, **params)` for one, translated then formatted, or `words(lang)` for the
     whole table in one language (pages and reports that show many). An error takes the
     message itself (`table[key]`, a `Text`) and is translated where it is shown."""
 
-    def __init__(self, messages: Mapping[str, str]) -> None:
+    def __init__(self, messages: Mapping[K, str]) -> None:
         super().__init__(messages)
 
-    def text(self, lang: str, key: str, **params: object) -> str:
+    def text(self, lang: str, key: K, **params: object) -> str:
         return gettext(self[key], lang).format(**params)
 
-    def words(self, lang: str) -> dict[str, str]:
+    def words(self, lang: str) -> dict[K, str]:
         return {key: gettext(message, lang) for key, message in self.items()}
 
 

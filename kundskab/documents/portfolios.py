@@ -730,8 +730,8 @@ def _coverage_rows(kb: KnowledgeBase, initiatives: Sequence[Initiative], needs: 
     return rows
 
 
-ROLE_NAMES = {"offender": N_("has committed crime"), "at-risk": N_("at risk"), "victim": N_("victim"),
-              "relative": N_("relative"), "citizen": N_("citizen")}
+ROLE_NAMES = Messages({"offender": N_("has committed crime"), "at-risk": N_("at risk"), "victim": N_("victim"),
+                       "relative": N_("relative"), "citizen": N_("citizen")})
 
 
 def _goal_names(kb: KnowledgeBase, goal: Concept) -> list[tuple[str, str]]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab._memo import per_knowledge_base
-from kundskab.i18n import N_, gettext
+from kundskab.i18n import N_, Messages, gettext
 from kundskab.knowledge.base import Concept, KnowledgeBase
 from kundskab.knowledge.programmes import DEVELOPMENT, FUNDED, Requirement, parts, requirements
 from kundskab.reasoning.engine import RulesEngine
@@ -68,7 +68,7 @@ CATALOGUE_FIELDS = {"principles": "supportsPrinciple", "subgoals": "servesSubGoa
 UNKNOWN_EVIDENCE = "evidence-unknown"
 
 # The words of this module's reports (English; the Danish is in the message catalogue).
-TEXTS: dict[str, str] = {
+TEXTS = Messages({
     "meets": N_("meets"),
     "falls-short": N_("falls short"),
     "cannot-tell": N_("cannot be shown from the source"),
@@ -124,11 +124,10 @@ TEXTS: dict[str, str] = {
     "scope_word": N_("scope"),
     "scope_counts": N_("the requirement applies to {true}, not to {false}, unknown for {unknown}; "
                        "only those it applies to can be findings"),
-}
+})
 
 
-def text(lang: str, key: str, **params: Any) -> str:
-    return gettext(TEXTS[key], lang).format(**params)
+text = TEXTS.text
 
 
 # ---------------------------------------------------------------------------- facts
@@ -497,30 +496,30 @@ class ProgrammeAssessment:
 
 
 # Facts a reason names, in words (the rules' own spelling stays in the JSON).
-FACT_WORDS: dict[str, str] = {
+FACT_WORDS = Messages({
     "effect-follow-up:yearly": N_("yearly effect follow-up"),
     "evidence:documented": N_("documented effect"),
     "sectors:several": N_("partners from several sectors"),
     "forum-sectors:several": N_("a forum where several sectors meet"),
-}
+})
 
 
 # Document fields as a person names them.
-FIELD_WORDS: dict[str, str] = {
+FIELD_WORDS = Messages({
     "principles": N_("principles"), "subgoals": N_("sub-goals"), "evidence": N_("evidence basis"),
     "goals": N_("goals"), "indicators": N_("indicators"), "success_criteria": N_("success criteria"),
     "effect_follow_up": N_("effect follow-up"),
-}
+})
 
 
 def field_words(name: str, lang: str) -> str:
-    return gettext(FIELD_WORDS[name], lang) if name in FIELD_WORDS else name
+    return FIELD_WORDS.text(lang, name) if name in FIELD_WORDS else name
 
 
 def fact_words(kb: KnowledgeBase, fact: str, lang: str) -> str:
     """A fact as a person reads it: in words, or the named concept's label."""
     if fact in FACT_WORDS:
-        return gettext(FACT_WORDS[fact], lang)
+        return FACT_WORDS.text(lang, fact)
     ident = fact.partition(":")[2]
     return kb.label(ident, lang) if ident in kb else fact
 

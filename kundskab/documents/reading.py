@@ -38,7 +38,7 @@ from kundskab._yaml import (
     load_untrusted_with_nodes,
 )
 from kundskab.errors import DocumentError
-from kundskab.i18n import N_
+from kundskab.i18n import N_, Messages
 from kundskab.knowledge import vocab as _vocab
 
 __all__ = [
@@ -139,7 +139,7 @@ class Document:
 
 # ---------------------------------------------------------------------------- errors
 
-READ_MESSAGES: dict[str, str] = {
+READ_MESSAGES = Messages({
     "unsupported": N_("The format '{suffix}' is not supported; use .md, .yaml, .yml, .ttl or .jsonld."),
     "too-large": N_("The file is {size} bytes; the limit is {limit} bytes (5 MB)."),
     "not-regular": N_("Not a regular file."),
@@ -169,7 +169,7 @@ READ_MESSAGES: dict[str, str] = {
     "too-deep": N_("The document is nested too deeply."),
     "too-many-values": N_("The document has more than {limit} YAML values; an initiative document has far fewer."),
     "too-many-triples": N_("The document has more than {limit} triples; an initiative document has far fewer."),
-}
+})
 
 
 class ReadError(DocumentError):

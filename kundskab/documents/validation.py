@@ -78,7 +78,7 @@ _SH = "http://www.w3.org/ns/shacl#"
 
 # A principle or sub-goal that exists but belongs to another programme than the document's.
 OTHER_PROGRAMME_CODES = {"Principle": "principle-of-other-programme", "SubGoal": "sub-goal-of-other-programme"}
-PLURAL_KINDS = {"Principle": N_("principles"), "SubGoal": N_("sub-goals")}
+PLURAL_KINDS = Messages({"Principle": N_("principles"), "SubGoal": N_("sub-goals")})
 
 # Validation messages: English here, Danish in the message catalogue.
 MESSAGES = Messages({

@@ -18,7 +18,7 @@ __all__ = ["CSV_COLUMNS", "MAX_HTML_BYTES", "csv_text", "html_fragment", "html_p
 
 MAX_HTML_BYTES = 2 * 1024 * 1024
 
-WORDS = {
+WORDS = Messages({
     "title": N_("Portfolio: coverage, holes and overlaps"),
     "scope": N_("Scope"),
     "programmes": N_("Programmes"),
@@ -70,19 +70,19 @@ WORDS = {
     "needed": N_("named as a need"),
     "generated": N_("Knowledge base {version}"),
     "summary": N_("{initiatives} initiatives, {holes} holes, {uncertain} uncertain, {overlaps} overlaps"),
-}
-DIMENSIONS = {
+})
+DIMENSIONS = Messages({
     "tier": N_("Tiers"), "target-group": N_("Target groups"), "crime-type": N_("Crime types"),
     "role": N_("The person's role"), "principle": N_("Principles"), "sub-goal": N_("Sub-goals"),
     "focus-area": N_("Areas of effort"), "forum": N_("Fora"), "kind": N_("Kinds of measure"),
     "goal": N_("Goals"),
-}
-NEED_KINDS = {
+})
+NEED_KINDS = Messages({
     "profile": N_("risk profile"), "target-group": N_("target group"), "crime-type": N_("crime type"),
     "principle": N_("principle"), "sub-goal": N_("sub-goal"), "focus-area": N_("area of effort"),
     "forum": N_("forum"),
-}
-STATUSES = {COVERED: N_("covered"), UNCERTAIN: N_("uncertain"), HOLE: N_("hole")}
+})
+STATUSES = Messages({COVERED: N_("covered"), UNCERTAIN: N_("uncertain"), HOLE: N_("hole")})
 # Every word of the report, one table: the groups above under "dim:", "need:", "status:".
 _WORDS = Messages({**WORDS, **{f"dim:{k}": v for k, v in DIMENSIONS.items()},
                    **{f"need:{k}": v for k, v in NEED_KINDS.items()},

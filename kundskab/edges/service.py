@@ -62,7 +62,7 @@ from kundskab.errors import (
     RequestError,
     UnknownConceptError,
 )
-from kundskab.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Text, gettext
+from kundskab.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Messages, Text, gettext
 from kundskab.knowledge.base import KnowledgeBase
 from kundskab.reasoning.recommendation import MAX_LIMIT
 
@@ -132,14 +132,14 @@ NOT_JSON = N_("the body is not JSON")
 EMPTY_BATCH = N_("the body is empty: send one case a line")
 UNREADABLE = N_("the body could not be read (not JSON, not UTF-8, or nested too deeply)")
 NO_SCHEMA_MATCH = N_("the request does not match its schema")
-HTTP_MESSAGES: dict[int, Text] = {
+HTTP_MESSAGES = Messages({
     404: N_("there is nothing at this path"),
     405: N_("this path does not take that method"),
-}
+})
 BAD_REQUEST = N_("bad request")
 # Why a request does not match its model, by pydantic's error type (pydantic's own message
 # is English only). None of them repeats the value sent.
-FIELD_PROBLEMS: dict[str, Text] = {
+FIELD_PROBLEMS = Messages({
     "missing": N_("{field}: required"),
     "int_type": N_("{field}: not a whole number"),
     "int_parsing": N_("{field}: not a whole number"),
@@ -152,7 +152,7 @@ FIELD_PROBLEMS: dict[str, Text] = {
     "string_too_long": N_("{field}: too long"),
     "literal_error": N_("{field}: not one of the allowed values"),
     "enum": N_("{field}: not one of the allowed values"),
-}
+})
 WRONG_TYPE = N_("{field}: of the wrong type")
 UNKNOWN_FIELD = N_("the request has a field it does not take")
 
