@@ -109,3 +109,22 @@ def test_message_tables_are_one_type_looked_up_one_way() -> None:
     assert validation.MESSAGES.text("en", "unknown_field", name="x") == "Unknown field 'x' is ignored."
     danish = validation.MESSAGES.words("da")
     assert danish["none"] != validation.MESSAGES["none"] and set(danish) == set(validation.MESSAGES)
+
+
+def test_ages_go_to_bands_and_back_one_way(recommender: Recommender) -> None:
+    from kundskab.reasoning.cases import MAX_AGE, AgeBands
+
+    bands = AgeBands([18, 12, 15, 12, 26])
+    assert bands.edges == [12, 15, 18, 26] and len(bands) == 5
+    ages = (None, 0, 11, 12, 14, 15, 17, 18, 25, 26, MAX_AGE)
+    assert [bands.band(a) for a in ages] == [-1, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert bands.first_age(-1) is None
+    for age in range(MAX_AGE + 1):
+        band = bands.band(age)
+        first = bands.first_age(band)
+        assert first is not None and first <= age and bands.band(first) == band
+    # The ranker and the what-if questions cut ages with it (their edges: their own conditions).
+    assert isinstance(recommender.ranker._bands, AgeBands)
+    assert isinstance(recommender.whatif._bands, AgeBands)
+    for path, text in sources("cases.py"):
+        assert "bisect" not in text, path

@@ -16,6 +16,7 @@ import json
 import re
 import sys
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -28,7 +29,7 @@ from kundskab.i18n import N_, Text
 from kundskab.knowledge.base import KnowledgeBase
 from kundskab.reasoning.rules import Facts, implied_factors
 
-__all__ = ["CASE_KEYS", "CPR_WARNING", "FIELDS", "MAX_AGE", "MAX_CASE_BYTES", "Case", "age_from_text",
+__all__ = ["CASE_KEYS", "CPR_WARNING", "FIELDS", "MAX_AGE", "MAX_CASE_BYTES", "AgeBands", "Case", "age_from_text",
            "case_from_json", "case_warnings", "conditions", "factor_flags", "implied_factors", "load_case_json",
            "looks_like_cpr", "parse_answer", "parse_case", "parse_case_text", "unasked_factors"]
 
@@ -166,6 +167,32 @@ def case_warnings(case: Case) -> list[tuple[str, Text]]:
     if case.unknown_place:
         found.append(("unknown-place", UNKNOWN_PLACE))
     return found
+
+
+class AgeBands:
+    """Ages (whole years) cut where age conditions change, so that every age in one band
+    passes the same conditions: the one way from an age to its band and back. `edges` are
+    the first ages at which a condition starts or stops holding (a minimum age, a maximum
+    age + 1); band 0 holds the ages before the first edge, band n those from edge n - 1
+    on, band -1 an unknown age."""
+
+    __slots__ = ("edges",)
+
+    def __init__(self, edges: Iterable[int]) -> None:
+        self.edges = sorted(set(edges))
+
+    def __len__(self) -> int:
+        return len(self.edges) + 1
+
+    def band(self, age: int | None) -> int:
+        return -1 if age is None else bisect_right(self.edges, age)
+
+    def first_age(self, band: int) -> int | None:
+        """The youngest age of a band (None for an unknown age): all of the band's ages
+        pass what it passes."""
+        if band < 0:
+            return None
+        return self.edges[band - 1] if band else 0
 
 
 # ---------------------------------------------------------------------------- JSON text

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 from array import array
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
@@ -39,7 +38,7 @@ from kundskab._memo import BoundedMemo
 from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge.base import Concept, KnowledgeBase, Source
 from kundskab.knowledge.places import area_ancestors
-from kundskab.reasoning.cases import OFFENCE_FACTOR
+from kundskab.reasoning.cases import OFFENCE_FACTOR, AgeBands
 from kundskab.reasoning.rules import Ranking, implying_factors
 
 __all__ = ["SITUATIONS", "CaseView", "Measure", "Ranked", "Ranker"]
@@ -256,8 +255,7 @@ class Ranker:
                 edges.add(m.min_age)
             if m.max_age is not None:
                 edges.add(m.max_age + 1)
-        self._edges = sorted(edges)
-        self._band_age = {-1: None, **{bisect_right(self._edges, e): e for e in [0, *self._edges]}}
+        self._bands = AgeBands(edges)
         # Honour measures (for honour conflicts or crime), mediation measures, and measures for
         # victims of given crimes (position -> crime types, and whether it is for a household
         # or a place rather than the person): see `_blocked`.
@@ -406,7 +404,7 @@ class Ranker:
     # ------------------------------------------------------------------ candidates
 
     def _band(self, age: int | None) -> int:
-        return -1 if age is None else bisect_right(self._edges, age)
+        return self._bands.band(age)
 
     def _open(self, base: _Base) -> _Open:
         found = self._open_memo.get(base)
@@ -434,7 +432,7 @@ class Ranker:
     def _build_open(self, base: _Base, every: bool = False) -> _Open:
         """The open candidates of a base (`every`: trying every measure, not only those
         `_candidates` names; for the test that the two agree)."""
-        age = self._band_age.get(base.band)
+        age = self._bands.first_age(base.band)
         area_chain = self._ancestors.get(base.area, frozenset({base.area})) if base.area else frozenset()
         scores = array("d", [-1.0]) * len(self.measures)
         shared_counts = array("H", [0]) * len(self.measures)

@@ -16,12 +16,12 @@ age bands, never a case's reference.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from itertools import repeat
 from typing import Any, NamedTuple
 
 from kundskab._memo import BoundedMemo
+from kundskab.reasoning.cases import AgeBands
 from kundskab.reasoning.rules import Facts, RuleSet, State
 
 __all__ = ["CompiledRule", "WhatIf", "single_bits"]
@@ -94,11 +94,11 @@ class WhatIf:
         self._compiled = compiled
         self.out_bits = {entry.id: entry.out_bits for entry in compiled}  # what each rule concludes
         # Rules whose age condition can hold, per age band: a case only looks at its band.
-        edges = sorted({e.lo for e in compiled if e.lo is not None} | {e.hi + 1 for e in compiled if e.hi is not None})
-        self._age_edges = edges
+        self._bands = AgeBands({e.lo for e in compiled if e.lo is not None}
+                               | {e.hi + 1 for e in compiled if e.hi is not None})
         self._compiled_by_band = [
             [e for e in compiled if e.lo is None or (e.lo <= age <= e.hi)]  # type: ignore[operator]
-            for age in [-1, *edges]
+            for age in map(self._bands.first_age, range(len(self._bands)))
         ]
         self._compiled_no_age = [e for e in compiled if e.lo is None]
 
@@ -277,7 +277,7 @@ class WhatIf:
     def simple_effects_key(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
                            rank: int, fired: Collection[str]) -> tuple[Any, ...]:
         """All that `simple_effects` depends on: cases alike in it get the same answer."""
-        band = -1 if age is None else bisect_right(self._age_edges, age)
+        band = self._bands.band(age)
         return (band, derived_bits, rank, true_bits & self._chain_factor_mask,
                 false_bits & self._chain_false_mask, self._chain_ids.intersection(fired))
 
@@ -286,10 +286,7 @@ class WhatIf:
         """(factor bit, (tier rank, derived bits)) for each factor that, set true, would
         change something through the rules with one factor condition (and any rules that
         chain on from them), whether or not the case knows the factor."""
-        if age is None:
-            table = self._simple_effects_no_age
-        else:
-            table = self._simple_effects_by_band[bisect_right(self._age_edges, age)]
+        table = self._simple_effects_no_age if age is None else self._simple_effects_by_band[self._bands.band(age)]
         result: list[tuple[int, tuple[int, int]]] = []
         chain_read, chain_factors = self._chain_read_mask, self._chain_factor_mask
         chain_fired = self._chain_ids.intersection(fired)
@@ -313,7 +310,7 @@ class WhatIf:
         """Effects of the unknown factors that would fire a rule with more than one
         condition (every other condition holding already), with the simple rules' effect of
         the same factor included. Do not change the result: it may be shared."""
-        band = -1 if age is None else bisect_right(self._age_edges, age)
+        band = self._bands.band(age)
         multi = self._multi_factor_mask
         # Everything the result depends on; the chaining it may do reads less than this.
         key = (band, derived_bits, rank, true_bits & (multi | self._chain_factor_mask),
@@ -330,7 +327,7 @@ class WhatIf:
         if age is None:
             table, other = self._simple_effects_no_age, self._simple_no_age[1]
         else:
-            band = bisect_right(self._age_edges, age)
+            band = self._bands.band(age)
             table, other = self._simple_effects_by_band[band], self._simple_by_band[band][1]
         triggers: dict[int, list[CompiledRule]] = {}
         for entry in other:
