@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+from kundskab.reasoning.cases import MAX_AGE
 from kundskab.reasoning.ranking import SITUATIONS, _Base
 from kundskab.reasoning.recommendation import Recommender
 
@@ -15,7 +16,7 @@ def test_candidates_give_the_same_open_measures_as_every_measure(recommender: Re
     fora = sorted({f for m in ranker.measures for f in m.fora} | {"no-such-forum"})
     areas = [None, *sorted(ranker._ancestors)]
     tiers = sorted(recommender.rules.tier_ranks.items())
-    bands = sorted(ranker._band_age)
+    bands = sorted({ranker._band(age) for age in [None, *range(MAX_AGE + 1)]})  # every band a case can have
     rng = random.Random(3)
     opened = 0
     for _ in range(1500):
