@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kundskab._names import printable
-from kundskab.i18n import N_, gettext, ngettext
+from kundskab.i18n import N_, Messages, ngettext
 from kundskab.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ __all__ = [
 # ---------------------------------------------------------------------------- names
 
 # What `show` calls each field of a concept (the keys of kundskab.knowledge.browse.describe).
-FIELD_NAMES: dict[str, str] = {
+FIELD_NAMES = Messages({
     "definition": N_("Definition"), "sources": N_("Sources"), "labels": N_("Labels"), "type": N_("Type"),
     "tier": N_("Tier"), "target_groups": N_("Target groups"), "fora": N_("Fora"), "actors": N_("Actors"),
     "crime_types": N_("Crime types"), "risk_factors": N_("Risk factors"), "principles": N_("Principles"),
@@ -96,7 +96,7 @@ FIELD_NAMES: dict[str, str] = {
     "fullyDescribed": N_("Fully described by the source"),
     "inferred": N_("Inferred by the editor (not said by the source)"),
     "stated_rest": N_("Every other link is stated in the cited sections."),
-}
+})
 
 
 def field_name(key: str) -> str:
@@ -344,11 +344,11 @@ def check_lines(report: CheckReport, kb: KnowledgeBase, lang: str) -> list[str]:
 # ---------------------------------------------------------------------------- a programme's table
 
 # The table's columns: the JSON key -> the header a person reads (csv and xlsx).
-TABLE_COLUMNS: dict[str, str] = {
+TABLE_COLUMNS = Messages({
     "id": N_("Id"), "label": N_("Initiative"), "kind": N_("Kind of measure"), "chapter": N_("Chapter in the strategy"),
     "verdict": N_("Verdict"), "counted": N_("Principles shown"), "claimed": N_("Not counted (the editor's inference)"),
     "why": N_("Why"),
-}
+})
 CSV_COLUMNS = tuple(TABLE_COLUMNS)
 
 
@@ -384,7 +384,7 @@ def table_rows(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str = "
 
 
 def table_headers(lang: str = "da") -> list[str]:
-    return [gettext(h, lang) for h in TABLE_COLUMNS.values()]
+    return list(TABLE_COLUMNS.words(lang).values())
 
 
 def programme_lines(kb: KnowledgeBase, assessment: ProgrammeAssessment, lang: str = "da") -> list[str]:

@@ -437,7 +437,7 @@ class Pages:
                 continue
             items = [texts(lang)["unknown"] if v == "unknown" else v for v in (value if isinstance(value, list)
                                                                                  else [value])]
-            relations.append((gettext(FIELD_NAMES[key], lang) if key in FIELD_NAMES else key.replace("_", " "),
+            relations.append((FIELD_NAMES.text(lang, key) if key in FIELD_NAMES else key.replace("_", " "),
                               items))
         sources = [(s.model_dump(), self.citation(_source_text(s.model_dump()), lang)) for s in data.sources]
         return render("concept.html", **self.context(
