@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kundskab._names import printable
-from kundskab.i18n import N_, Messages, ngettext
+from kundskab.i18n import N_, Messages, ngettext, other_language
 from kundskab.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def _fmt_value(value: Any, key: str = "") -> str:
 def concept_lines(data: dict[str, Any], lang: str, verbose: bool = False) -> list[str]:
     """`show`: a concept as kundskab.knowledge.browse.describe gives it."""
     out = [click.style(f"{data['label']}  [{data['id']}]", bold=True)]
-    other = "en" if lang == "da" else "da"
+    other = other_language(lang)
     out.append(f"  {field_name('type')}: {data['type_label']} ({data['type']})")
     if data["labels"].get(other):
         out.append(f"  {other}: {data['labels'][other]}")

@@ -321,7 +321,7 @@ class Ranker:
         self._reach_victim = frozenset(m.position for m in self.measures if m.for_victims)
         self._reach_place = frozenset(m.position for m in self.measures if m.scope == "place")
         self._in_band: dict[int, frozenset[int]] = {}
-        # Memos (bounds and why: kundskab._memo.BOUNDS). An open memo entry holds two score
+        # Memos (bounds: kundskab._memo.BOUNDS; why: benchmarks/NOTES.md). An open memo entry holds two score
         # arrays and references to the sets and entries the tables share (`_sets`, `_entries`).
         self._open_memo = BoundedMemo("ranking.open")
         self._rankings = BoundedMemo("ranking.rankings")

@@ -246,7 +246,7 @@ class Recommender:
                              if f.id in factor_bit and (f.int_value("minAge") is not None
                                                         or f.int_value("maxAge") is not None)]
         self._age_masks = BoundedMemo("recommendation.age_masks")
-        # Memos, one per kind of piece (bounds and why: kundskab._memo.BOUNDS).
+        # Memos, one per kind of piece (bounds: kundskab._memo.BOUNDS; why: benchmarks/NOTES.md).
         # Explanation entries per language and firing (rule and premises).
         self._firings = {lang: BoundedMemo("recommendation.firings") for lang in TEXT}
         self._questions = BoundedMemo("recommendation.questions")  # one open question
