@@ -105,6 +105,8 @@ def test_message_tables_are_one_type_looked_up_one_way() -> None:
                     and all(isinstance(v, Text) for v in value.values()) and (short, name) not in moving):
                 plain.append(f"{info.name}.{name}")
     assert not plain
+    for path, text in sources("i18n.py"):  # one way: never gettext(TABLE[key]) by hand
+        assert not re.search(r"\b(gettext|_)\([A-Z_]+\[", text), path
     from kundskab.documents import validation
 
     assert validation.MESSAGES.text("en", "unknown_field", name="x") == "Unknown field 'x' is ignored."

@@ -712,7 +712,7 @@ def _coverage_rows(kb: KnowledgeBase, initiatives: Sequence[Initiative], needs: 
         else:
             order = sorted(by_value, key=lambda v: (-len(by_value[v]), v))
         for value in order:
-            label = gettext(ROLE_NAMES[value], lang) if dimension == "role" and value in ROLE_NAMES \
+            label = ROLE_NAMES.text(lang, value) if dimension == "role" and value in ROLE_NAMES \
                 else kb.label(value, lang)
             rows.append(CoverageRow(dimension, value, label, tuple(dict.fromkeys(by_value[value])),
                                     (need_kind, value) in needed))

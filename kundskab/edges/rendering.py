@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kundskab._names import printable
-from kundskab.i18n import N_, Messages, ngettext, other_language
+from kundskab.i18n import N_, Messages, language, ngettext, other_language
 from kundskab.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ FIELD_NAMES = Messages({
 
 def field_name(key: str) -> str:
     """The name of a concept's field in the current language (the key itself if unnamed)."""
-    return _(FIELD_NAMES[key]) if key in FIELD_NAMES else key
+    return FIELD_NAMES.text(language(), key) if key in FIELD_NAMES else key
 
 
 # What text output calls the coded values of an intervention's scope, status and situations
