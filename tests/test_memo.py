@@ -172,3 +172,16 @@ def test_the_memo_module_is_the_only_place_that_sizes_a_memo() -> None:
         assert not re.search(r"lru_cache|@cache\b|@cached_property", text), path
         assert not re.search(r"len\((self\.)?_\w+\) *[<>]=? *\d{3}", text), path
     assert _memo.__doc__ and "BOUNDS" in _memo.__doc__
+
+
+def test_no_memo_keeps_a_cases_reference() -> None:
+    """What _memo's docstring promises: parts of a case's facts may be in a key, its `ref`
+    never is (nor in a kept value: a later case must not carry an earlier one's ref)."""
+    recommender = Recommender()
+    refs = [f"zz-private-ref-{n}" for n in range(40)]
+    for ref, case in zip(refs, random_cases(40, seed=23), strict=True):
+        for lang in ("da", "en"):
+            assert ref in recommender.recommend({**case, "ref": ref}, lang=lang).to_json()
+    kept = " ".join(repr(list(memo.items())) for memo in live_memos())
+    assert "truancy" in kept or "street-group" in kept  # the memos hold these cases' pieces
+    assert "zz-private-ref" not in kept
