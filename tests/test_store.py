@@ -60,16 +60,22 @@ def test_the_store_gives_the_answers_of_the_embedded_knowledge_base(store_url: s
     assert [c.id for c in remote.interventions(forum=["ssp"])] == [c.id for c in kb.interventions(forum=["ssp"])]
 
 
-def test_cli_reads_the_store(store_url: str, recommender: Recommender) -> None:
+def test_cli_reads_the_store(store_url: str, recommender: Recommender, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kundskab.edges.store import StoreSource
+
+    loads = []
+    load = StoreSource.load
+    monkeypatch.setattr(StoreSource, "load", lambda self: loads.append(self) or load(self))
     result = CliRunner().invoke(main, ["recommend", "--store", store_url, "--age", "15", "--factor", "truancy",
                                        "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == recommender.recommend({"age": 15, "factors": ["truancy"]}).as_dict()
-    # The store is not remembered by the next invocation in the same process.
-    from kundskab.edges import cli
-
-    CliRunner().invoke(main, ["show", "ssp"])
-    assert cli._STORE["url"] is None
+    assert len(loads) == 1  # once per invocation, however often the command asks for the knowledge base
+    # The store is not remembered by the next invocation in the same process (the state is
+    # click's context object, never a module's global).
+    for args in (["show", "ssp"], ["list", "fora"], ["rules", "lint"]):
+        assert CliRunner().invoke(main, args).exit_code == 0
+    assert len(loads) == 1
 
 
 def test_an_unreachable_store_is_a_clear_error() -> None:

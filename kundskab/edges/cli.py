@@ -16,6 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn, TypeGuard, TypeVar
 
 import click
@@ -244,38 +245,50 @@ def emit_json(data: Any) -> None:
     click.echo(json_text(data))
 
 
-# Set by --store (see store_option) on every invocation: read the knowledge base from a
-# SPARQL server. Loaded once per store and graph (an invocation calls _kb() several times).
-_STORE: dict[str, str | None] = {"url": None, "graph": None}
-_STORE_KB: dict[tuple[str, str | None], Any] = {}
+@dataclass
+class Invocation:
+    """What one invocation knows besides its options: where the knowledge base comes from
+    (--store and --graph: a SPARQL server, else the bundled one) and, once loaded, the
+    knowledge base itself (an invocation asks for it several times). It lives in click's
+    context object, so nothing carries over from one invocation to the next in a process."""
+
+    store: str | None = None
+    graph: str | None = None
+    loaded: Any = None
+
+    def kb(self) -> Any:
+        if self.loaded is None:
+            if self.store:
+                from kundskab.edges.store import StoreSource
+
+                self.loaded = StoreSource(self.store, graph=self.graph).load()
+            else:
+                from kundskab.knowledge.base import load
+
+                self.loaded = load()
+        return self.loaded
+
+
+def invocation(ctx: click.Context | None = None) -> Invocation:
+    """The running invocation's state (click's context object of the command)."""
+    return (ctx or click.get_current_context()).ensure_object(Invocation)
 
 
 def _kb() -> Any:
-    url = _STORE["url"]
-    if url:
-        key = (url, _STORE["graph"])
-        if key not in _STORE_KB:
-            from kundskab.edges.store import StoreSource
-
-            _STORE_KB.clear()
-            _STORE_KB[key] = StoreSource(url, graph=_STORE["graph"]).load()
-        return _STORE_KB[key]
-    from kundskab.knowledge.base import load
-
-    return load()
+    return invocation().kb()
 
 
 def store_option(func: F) -> F:
     """--store URL and --graph IRI: the knowledge base from a SPARQL 1.1 server."""
 
     def remember(key: str) -> Callable[[click.Context, click.Parameter, str | None], None]:
-        def callback(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-            _STORE[key] = value  # None too: nothing carries over from an earlier invocation
+        def callback(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+            setattr(invocation(ctx), key, value)
         return callback
 
     func = click.option("--graph", metavar="IRI", expose_value=False, callback=remember("graph"),
                         help=N_("With --store: the named graph holding the knowledge base."))(func)
-    func = click.option("--store", metavar="URL", expose_value=False, callback=remember("url"),
+    func = click.option("--store", metavar="URL", expose_value=False, callback=remember("store"),
                         envvar="KUNDSKAB_STORE",
                         help=N_("Read the knowledge base from this SPARQL 1.1 Graph Store endpoint "
                                 "(published with `kundskab store load`; env KUNDSKAB_STORE)."))(func)
@@ -289,7 +302,7 @@ def complete_ids(class_name: str | None = None) -> Callable[..., list[Any]]:
         from click.shell_completion import CompletionItem
 
         try:
-            kb = _kb()
+            kb = invocation(ctx).kb()
         except Exception:  # completion must never print a traceback into the shell
             return []
         concepts = kb.of_type(class_name) if class_name else sorted(kb, key=lambda c: c.id)
@@ -470,10 +483,11 @@ def check(strict: bool, programme: str | None, fmt: str, lang: str, no_cache: bo
     from kundskab.knowledge.check import check as run_check
 
     kb = _kb()
-    if _STORE["url"]:
+    state = invocation()
+    if state.store:
         from kundskab.edges.store import StoreSource
 
-        report = StoreSource(_STORE["url"], graph=_STORE["graph"]).check(kb, lang)
+        report = StoreSource(state.store, graph=state.graph).check(kb, lang)
     else:
         report = run_check(kb, lang, use_cache=not no_cache)
     failed = not report.ok or (strict and bool(report.findings))
