@@ -4,7 +4,7 @@
 
 Generates a folder of initiative documents (every programme with requirements, all four
 formats, about one in five invalid) in a temporary directory, validates it with
-`kundskab.documents.validation.validate_paths` and with `kundskab validate DIR --format json` in a
+`kundskab.validate` and with `kundskab validate DIR --format json` in a
 subprocess (start-up included), checks that both agree, and prints the figures. The goal
 is at least 100 documents per second either way.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kundskab import load
-from kundskab.documents.validation import validate_paths
+from kundskab.documents.validation import validate
 
 GOAL = 100.0
 
@@ -155,7 +155,7 @@ def main() -> int:
         kb = load()
 
         start = time.perf_counter()
-        report = validate_paths([folder], kb)
+        report = validate([folder], kb)
         library = time.perf_counter() - start
         n = len(report.files)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from click.testing import CliRunner
 
-from kundskab import KnowledgeBase, load
+from kundskab import FileReport, KnowledgeBase, load, validate
 from kundskab._paths import ontology_dir, rules_dir
 
 if TYPE_CHECKING:
@@ -94,3 +94,7 @@ def client(server: Server) -> Iterator[httpx.Client]:
 
     with httpx.Client(base_url=server.url, timeout=60) as http:
         yield http
+def validate_one(content: str | bytes, filename: str, kb: KnowledgeBase | None = None, *,
+                 lang: str = "da") -> FileReport:
+    """One document given as content, validated (its entry of the report)."""
+    return validate(documents=[(filename, content)], kb=kb, lang=lang).files[0]

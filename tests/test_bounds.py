@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from kundskab import KnowledgeBase
 from kundskab.documents.reading import MAX_BYTES
-from kundskab.documents.validation import validate_document
 from kundskab.errors import KundskabError
 from kundskab.reasoning.recommendation import Recommender
+from tests.conftest import validate_one
 
 FACTORS = ["truancy", "offence-committed", "gang-member", "wants-to-leave-gang", "family-problems",
            "Pjækkeri", "released-from-custody", "mediation-consent"]
@@ -101,7 +101,7 @@ def _cost(kb: KnowledgeBase, text: str, name: str) -> tuple[float, int]:
     tracemalloc.start()
     try:
         start = time.process_time()
-        validate_document(text, name, kb, lang="en")
+        validate_one(text, name, kb, lang="en")
         return time.process_time() - start, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -111,7 +111,7 @@ def _cost(kb: KnowledgeBase, text: str, name: str) -> tuple[float, int]:
 @given(shape=st.sampled_from(sorted(SHAPES)), unit=units)
 def test_document_cost_grows_at_most_linearly(kb: KnowledgeBase, shape: str, unit: str) -> None:
     small, large = 25_000, 100_000  # four times the input
-    validate_document(*SHAPES[shape](unit, 1000), kb)  # warm
+    validate_one(*SHAPES[shape](unit, 1000), kb)  # warm
     time_small, memory_small = _cost(kb, *SHAPES[shape](unit, small))
     time_large, memory_large = _cost(kb, *SHAPES[shape](unit, large))
     # Linear: about 4x; quadratic would be 16x. Slack for fixed costs and noise.
@@ -125,17 +125,16 @@ _AT_THE_LIMIT = """
 import json, resource, sys, time
 sys.path[:0] = [sys.argv[1]]
 from test_bounds import SHAPES
-from kundskab import load
-from kundskab.documents.validation import validate_document
+from kundskab import load, validate
 
 kb = load()
-validate_document("title: x\\n", "w.yaml", kb)
+validate(documents=[("w.yaml", "title: x\\n")], kb=kb)
 size = int(sys.argv[2])
 for shape in sys.argv[3:]:
     unit = "bander og viden " if shape != "keys" else "k"
     text, name = SHAPES[shape](unit, size)
     start = time.process_time()
-    report = validate_document(text, name, kb)
+    report = validate(documents=[(name, text)], kb=kb)
     cpu = time.process_time() - start
     del text, report
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

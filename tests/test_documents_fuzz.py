@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from kundskab import KnowledgeBase, load
 from kundskab.documents.reading import FIELDS
-from kundskab.documents.validation import FileReport, validate_document
+from kundskab.documents.validation import FileReport
 from kundskab.edges.cli import main
+from tests.conftest import validate_one
 
 KNOWN_CODES = {"parse-error", "unsupported-format", "file-too-large", "missing-field",
                "unknown-concept", "too-few-principles", "missing-effect-follow-up",
@@ -63,8 +64,8 @@ def check_report(report: FileReport) -> None:
 @given(fields=front_matter, body=st.text(max_size=200))
 def test_generated_front_matter_gives_a_report(fields: dict[str, Any], body: str) -> None:
     text = "---\n" + yaml.safe_dump(fields, allow_unicode=True) + "---\n" + body
-    check_report(validate_document(text, "fuzz.md", kb()))
-    check_report(validate_document(yaml.safe_dump(fields, allow_unicode=True), "fuzz.yaml", kb()))
+    check_report(validate_one(text, "fuzz.md", kb()))
+    check_report(validate_one(yaml.safe_dump(fields, allow_unicode=True), "fuzz.yaml", kb()))
 
 
 @FUZZ
@@ -77,20 +78,20 @@ def test_generated_rdf_gives_a_report(fields: dict[str, Any]) -> None:
     for key, value in json.loads(json.dumps(fields, default=str)).items():
         local = "".join(ch for ch in key if ch.isalnum()) or "x"
         node["ks:" + local] = value
-    check_report(validate_document(json.dumps(node), "fuzz.jsonld", kb()))
+    check_report(validate_one(json.dumps(node), "fuzz.jsonld", kb()))
 
 
 @FUZZ
 @given(data=st.binary(max_size=400), suffix=st.sampled_from([".md", ".yaml", ".yml", ".ttl", ".jsonld"]))
 def test_raw_bytes_give_a_report(data: bytes, suffix: str) -> None:
-    check_report(validate_document(data, "raw" + suffix, kb()))
-    check_report(validate_document(b"---\n" + data, "raw" + suffix, kb()))
+    check_report(validate_one(data, "raw" + suffix, kb()))
+    check_report(validate_one(b"---\n" + data, "raw" + suffix, kb()))
 
 
 @FUZZ
 @given(text=st.text(max_size=300), suffix=st.sampled_from([".md", ".yaml", ".ttl", ".jsonld"]))
 def test_raw_text_gives_a_report(text: str, suffix: str) -> None:
-    check_report(validate_document(text.encode("utf-8", "surrogatepass"), "text" + suffix, kb()))
+    check_report(validate_one(text.encode("utf-8", "surrogatepass"), "text" + suffix, kb()))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from kundskab import KnowledgeBase
 from kundskab.documents.matching import Term, TermIndex, tokens
-from kundskab.documents.validation import MAX_PROBLEMS_PER_CODE, validate_document
+from kundskab.documents.validation import MAX_PROBLEMS_PER_CODE
 from kundskab.edges.cli import main
+from tests.conftest import validate_one
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -39,7 +40,7 @@ def test_a_long_word_costs_memory_linear_in_its_length() -> None:
 def test_a_long_word_in_a_document_still_matches_as_a_compound(kb: KnowledgeBase) -> None:
     text = ("---\ntitle: x\nprogramme: sikker-by-2018\ntier: general\n"
             "target_groups: [school-age-youth]\n---\n" + "bandekriminalitet" + "x" * 50_000)
-    report = validate_document(text, "long.md", kb, lang="en")
+    report = validate_one(text, "long.md", kb, lang="en")
     assert any(w.code == "suggested-principle" and "gangs" in w.message for w in report.warnings)
 
 
@@ -48,7 +49,7 @@ def test_a_long_word_in_a_document_still_matches_as_a_compound(kb: KnowledgeBase
 
 def test_many_unknown_fields_give_a_bounded_report(kb: KnowledgeBase) -> None:
     keys = "".join(f"k{i}: 1\n" for i in range(3000))
-    report = validate_document("---\ntitle: x\n" + keys + "---\n", "keys.md", kb, lang="en")
+    report = validate_one("---\ntitle: x\n" + keys + "---\n", "keys.md", kb, lang="en")
     unknown = [w for w in report.warnings if w.code == "unknown-field"]
     assert len(unknown) == MAX_PROBLEMS_PER_CODE + 1
     assert "2950 more" in unknown[-1].message
@@ -56,7 +57,7 @@ def test_many_unknown_fields_give_a_bounded_report(kb: KnowledgeBase) -> None:
 
 def test_a_long_list_of_unknown_names_is_bounded(kb: KnowledgeBase) -> None:
     names = ", ".join(f"group{i}" for i in range(5000))
-    report = validate_document(f"title: x\nprogramme: sikker-by-2018\ntarget_groups: [{names}]\n",
+    report = validate_one(f"title: x\nprogramme: sikker-by-2018\ntarget_groups: [{names}]\n",
                                "list.yaml", kb, lang="en")
     assert not report.valid
     assert len(report.errors) < 2 * MAX_PROBLEMS_PER_CODE

@@ -31,10 +31,10 @@ from kundskab.documents.principle_support import (
     initiative_facts,
     verdict_for_count,
 )
-from kundskab.documents.validation import validate_document
 from kundskab.edges.cli import main
 from kundskab.errors import RuleError
 from kundskab.reasoning.rules import Facts, RuleSet, initiative_fact
+from tests.conftest import validate_one
 
 RULES = Path(__file__).resolve().parent.parent / "rules" / "principles.yaml"
 SIKKER_BY = "sikker-by-2018"
@@ -147,7 +147,7 @@ def test_a_claimed_principle_with_a_supporting_fact_is_never_flagged(kb: Knowled
     claimed = data.draw(st.lists(st.sampled_from(PRINCIPLES), unique=True, min_size=1))
     document = {"title": "X", "programme": SIKKER_BY, "tier": "specific", **fields,
                 "principles": claimed, "effect_follow_up": follow_up}
-    report = validate_document(yaml.safe_dump(document, allow_unicode=True), "d.yaml", kb)
+    report = validate_one(yaml.safe_dump(document, allow_unicode=True), "d.yaml", kb)
     facts = initiative_facts(kb, actors=fields["actors"], fora=fields["fora"],
                              target_groups=fields["target_groups"], factors=fields["risk_factors"],
                              effect_follow_up=follow_up)
@@ -177,7 +177,7 @@ principles:
 effect_follow_up: yearly
 ---
 """
-    report = validate_document(text, "k.md", kb)
+    report = validate_one(text, "k.md", kb)
     kinds = {(s.id, s.support) for s in report.support}
     assert ("youth-at-risk", STATED) in kinds  # its own justification, with the line
     assert next(s for s in report.support if s.id == "youth-at-risk").line == 8
@@ -200,7 +200,7 @@ subgoals:
 evidence: documented
 ---
 """
-    report = validate_document(text, "n.md", kb)
+    report = validate_one(text, "n.md", kb)
     assert report.valid
     assert [(w.code, w.line) for w in report.warnings] == [("unjustified-subgoal", 8)]
 
@@ -458,7 +458,7 @@ def test_check_show_template_and_validate_agree_on_a_programmes_parts(ontology_c
             claims["seventh-1"] = "Princip seks i den nye strategi."
         document = {"title": "T", "programme": programme, "tier": "specific",
                     "target_groups": ["school-age-youth"], "principles": claims}
-        report = validate_document(yaml.safe_dump(document, allow_unicode=True), "d.yaml", kb)
+        report = validate_one(yaml.safe_dump(document, allow_unicode=True), "d.yaml", kb)
         assert report.valid, (programme, report.errors)
         assert "too-few-principles" not in [e.code for e in report.errors]
     # show: a principle names every programme that has it.

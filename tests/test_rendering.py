@@ -90,12 +90,12 @@ def test_json_text_escapes_what_a_terminal_would_act_on() -> None:
 
 
 def test_a_file_name_cannot_fake_a_line_of_the_validation_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from kundskab.documents.validation import validate_paths
+    from kundskab import validate
 
     bad = tmp_path / "x\nkundskab: all good.md"
     bad.write_text("# nothing\n", encoding="utf-8")
     with using_language("en"):
-        lines = rendering.validation_lines(validate_paths([str(bad)]), summary=True)
+        lines = rendering.validation_lines(validate([str(bad)]), summary=True)
     assert all("\n" not in line for line in lines)
     assert lines[-1].startswith("1 document: 0 valid, 1 invalid")
 

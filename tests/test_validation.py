@@ -18,11 +18,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from kundskab import DocumentError, KnowledgeBase
+from kundskab import DocumentError, KnowledgeBase, validate
 from kundskab.documents.matching import Term, TermIndex, guess_languages, stem, tokens
 from kundskab.documents.reading import MAX_BYTES, parse_document, read_document
-from kundskab.documents.validation import FileReport, validate_document, validate_path, validate_paths
+from kundskab.documents.validation import FileReport
 from kundskab.edges.cli import main
+from tests.conftest import validate_one
 
 DOCS = Path(__file__).parent / "documents"
 EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((DOCS / "expected.yaml").read_text("utf-8"))
@@ -68,7 +69,7 @@ def test_the_documents_cover_every_contract_code_and_programme() -> None:
 @pytest.fixture(scope="module")
 def batch(kb: KnowledgeBase) -> dict[str, FileReport]:
     # One run over every file: the way a folder is validated, one SHACL pass.
-    report = validate_paths([DOCS / name for name in sorted(EXPECTED)], kb)
+    report = validate([DOCS / name for name in sorted(EXPECTED)], kb)
     return {Path(f.file).relative_to(DOCS).as_posix(): f for f in report.files}
 
 
@@ -87,7 +88,7 @@ def test_document_gives_exactly_its_expected_outcome(name: str, batch: dict[str,
 def test_a_document_alone_gets_the_same_report_as_in_a_batch(
         kb: KnowledgeBase, batch: dict[str, FileReport]) -> None:
     for name in sorted(EXPECTED):
-        alone = validate_document((DOCS / name).read_bytes(), str(DOCS / name), kb)
+        alone = validate_one((DOCS / name).read_bytes(), str(DOCS / name), kb)
         in_batch = batch[name]
         assert alone.as_dict() == in_batch.as_dict(), name
 
@@ -123,14 +124,14 @@ def test_messages_suggest_and_explain(batch: dict[str, FileReport]) -> None:
 
 def test_markdown_lines_count_the_front_matter_opening(kb: KnowledgeBase) -> None:
     text = "---\ntitle: T\nprogramme: esbjerg-2011\ntier: nope\ntarget_groups:\n  - road-users\n  - x\n---\n"
-    report = validate_document(text, "a.md", kb)
+    report = validate_one(text, "a.md", kb)
     assert {(e.code, e.line) for e in report.errors} == {("unknown-concept", 4), ("unknown-concept", 7)}
-    same_as_yaml = validate_document(text.split("---\n")[1], "a.yaml", kb)
+    same_as_yaml = validate_one(text.split("---\n")[1], "a.yaml", kb)
     assert {e.line for e in same_as_yaml.errors} == {3, 6}
 
 
 def test_yaml_syntax_error_line_is_the_file_line(kb: KnowledgeBase) -> None:
-    report = validate_document("---\ntitle: ok\n\n\nbad: [\n---\n", "a.md", kb)
+    report = validate_one("---\ntitle: ok\n\n\nbad: [\n---\n", "a.md", kb)
     assert report.errors[0].code == "parse-error" and report.errors[0].line == 6
 
 
@@ -161,7 +162,7 @@ def test_jsonld_remote_context_is_refused_without_network(
     import urllib.request
 
     monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: attempts.append(a))
-    report = validate_document(json.dumps(data), "remote.jsonld", kb)
+    report = validate_one(json.dumps(data), "remote.jsonld", kb)
     assert codes(report.errors) == ["parse-error"]
     assert "@context" in report.errors[0].message
     path = tmp_path / "remote.jsonld"
@@ -178,7 +179,7 @@ def test_inline_jsonld_context_is_fine(kb: KnowledgeBase) -> None:
             "@type": "ks:InitiativeDocument", "title": "Skolebesøg",
             "ks:partOfProgramme": {"@id": "kb:esbjerg-2011"}, "ks:tier": {"@id": "kb:general"},
             "ks:targetGroup": {"@id": "kb:school-pupils"}}
-    assert validate_document(json.dumps(data), "x.jsonld", kb).valid
+    assert validate_one(json.dumps(data), "x.jsonld", kb).valid
 
 
 @pytest.mark.parametrize("wrap", [lambda t: t, lambda t: f"---\n{t}---\nbody\n"], ids=["yaml", "md"])
@@ -187,14 +188,14 @@ def test_alias_bomb_is_refused_fast(wrap: Any, kb: KnowledgeBase) -> None:
     lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 20) + "]" for i in range(1, 30)]
     text = wrap("\n".join(lines) + "\ntitle: *a29\n")
     start = time.perf_counter()
-    report = validate_document(text, "bomb.yaml" if text.startswith("a0") else "bomb.md", kb)
+    report = validate_one(text, "bomb.yaml" if text.startswith("a0") else "bomb.md", kb)
     assert time.perf_counter() - start < 2.0
     assert codes(report.errors) == ["parse-error"]
     assert "&" in report.errors[0].message
 
 
 def test_a_single_alias_is_refused_too(kb: KnowledgeBase) -> None:
-    report = validate_document("title: &t T\nplace: *t\n", "a.yaml", kb)
+    report = validate_one("title: &t T\nplace: *t\n", "a.yaml", kb)
     assert codes(report.errors) == ["parse-error"]
 
 
@@ -203,30 +204,30 @@ def test_file_over_5_mb_is_refused_before_reading(tmp_path: Path, kb: KnowledgeB
     big = tmp_path / "big.md"
     with big.open("wb") as handle:
         handle.truncate(MAX_BYTES + 1)  # sparse: nothing to read
-    report = validate_path(big, kb)
+    report = validate(big, kb)
     assert codes(report.files[0].errors) == ["file-too-large"]
     content = b"---\ntitle: x\n---\n" + b"a" * MAX_BYTES
-    assert codes(validate_document(content, "big.md", kb).errors) == ["file-too-large"]
+    assert codes(validate_one(content, "big.md", kb).errors) == ["file-too-large"]
     just_under = b"---\ntitle: T\nprogramme: esbjerg-2011\ntier: general\ntarget_groups: [road-users]\n---\n"
     just_under += b"ord " * ((MAX_BYTES - len(just_under)) // 4)
     assert len(just_under) <= MAX_BYTES
-    assert validate_document(just_under, "ok.md", kb).valid
+    assert validate_one(just_under, "ok.md", kb).valid
 
 
 @pytest.mark.parametrize("suffix", [".md", ".yaml", ".ttl", ".jsonld"])
 def test_binary_content_is_a_parse_error_in_every_format(suffix: str, kb: KnowledgeBase) -> None:
     for data in (bytes(range(256)), b"\xff\xfe\x00t\x00i", b"title: \xc3\x28"):
-        report = validate_document(data, f"x{suffix}", kb)
+        report = validate_one(data, f"x{suffix}", kb)
         assert codes(report.errors) == ["parse-error"], data
 
 
 def test_control_characters_never_reach_a_message(kb: KnowledgeBase) -> None:
     text = 'title: T\nprogramme: esbjerg-2011\ntier: "\\e[31mred\\x07"\ntarget_groups: ["\\e]0;x\\x07"]\n'
-    report = validate_document(text, "x.yaml", kb)
+    report = validate_one(text, "x.yaml", kb)
     assert codes(report.errors) == ["unknown-concept", "unknown-concept"]
     jsonld = ('{"@context": {"ks": "https://w3id.org/kundskab/schema#"}, "@type": "ks:InitiativeDocument",'
               ' "ks:tier": "\\ud800\\u001b[2J"}')
-    report_rdf = validate_document(jsonld, "x.jsonld", kb)
+    report_rdf = validate_one(jsonld, "x.jsonld", kb)
     assert "unknown-concept" in codes(report_rdf.errors)
     for problem in report.errors + report_rdf.errors:
         assert not re.search(r"[\x00-\x1f\x7f]", problem.message)
@@ -237,14 +238,14 @@ def test_deep_nesting_is_reported_not_crashed(kb: KnowledgeBase) -> None:
     deep = "[" * 5000 + "]" * 5000
     for name, text in (("d.yaml", f"title: {deep}\n"), ("d.jsonld", deep),
                        ("d.ttl", "<a> <b> " + "(" * 5000 + ")" * 5000 + " .")):
-        report = validate_document(text, name, kb)
+        report = validate_one(text, name, kb)
         assert not report.valid, name
 
 
 def test_rdf_document_needs_exactly_one_initiative(kb: KnowledgeBase) -> None:
     two = ("@prefix ks: <https://w3id.org/kundskab/schema#> .\n"
            "<#a> a ks:InitiativeDocument .\n<#b> a ks:InitiativeDocument .\n")
-    report = validate_document(two, "two.ttl", kb)
+    report = validate_one(two, "two.ttl", kb)
     assert codes(report.errors) == ["parse-error"] and "2" in report.errors[0].message
 
 
@@ -252,7 +253,7 @@ def test_rdf_literals_are_names_too(kb: KnowledgeBase) -> None:
     ttl = ("@prefix ks: <https://w3id.org/kundskab/schema#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n"
            '<#a> a ks:Intervention ; dct:title "Cykelkontrol" ; ks:partOfProgramme "Esbjerg 2011" ;\n'
            '  ks:tier "Generel indsats" ; ks:targetGroup "trafikanter" , <https://example.org/x> .\n')
-    report = validate_document(ttl, "lit.ttl", kb)
+    report = validate_one(ttl, "lit.ttl", kb)
     assert report.programme == "esbjerg-2011"
     assert codes(report.errors) == ["unknown-concept"]
     assert "https://example.org/x" in report.errors[0].message
@@ -274,7 +275,7 @@ def test_one_shacl_pass_per_run(tmp_path: Path, kb: KnowledgeBase, monkeypatch: 
     monkeypatch.setattr(pyshacl, "validate", counting)
     for i in range(12):
         (tmp_path / f"d{i}.md").write_text(VALID_MD.replace("klubber", f"klubber {i}"), "utf-8")
-    report = validate_paths([tmp_path], kb)
+    report = validate([tmp_path], kb)
     assert len(report.files) == 12 and report.ok
     assert len(calls) == 1
 
@@ -286,26 +287,26 @@ def test_folders_are_recursive_and_skip_other_and_hidden_files(tmp_path: Path, k
     (tmp_path / "sub" / "notes.txt").write_text("not a document", "utf-8")
     (tmp_path / ".hidden.md").write_text("garbage", "utf-8")
     (tmp_path / ".git" / "b.md").write_text("garbage", "utf-8")
-    report = validate_paths([tmp_path], kb)
+    report = validate([tmp_path], kb)
     assert [Path(f.file).name for f in report.files] == ["a.md"]
-    explicit = validate_paths([tmp_path / "sub" / "notes.txt"], kb)
+    explicit = validate([tmp_path / "sub" / "notes.txt"], kb)
     assert codes(explicit.files[0].errors) == ["unsupported-format"]
 
 
 def test_missing_path_is_an_error_not_a_report(tmp_path: Path, kb: KnowledgeBase) -> None:
     with pytest.raises(DocumentError):
-        validate_paths([tmp_path / "nope.md"], kb)
+        validate([tmp_path / "nope.md"], kb)
 
 
 def test_warnings_never_make_a_document_invalid(kb: KnowledgeBase) -> None:
     text = VALID_MD.replace("Fri tekst.", "Bander, effektmåling og [udfyld: noget]\n") + ""
-    report = validate_document(text.replace("tier: general", "tier: general\nbudget: 3"), "w.md", kb)
+    report = validate_one(text.replace("tier: general", "tier: general\nbudget: 3"), "w.md", kb)
     assert report.valid
     assert {"suggested-principle", "unfilled-placeholder", "unknown-field"} <= set(codes(report.warnings))
 
 
 def test_english_messages(kb: KnowledgeBase) -> None:
-    report = validate_document("title: T\nprogramme: sikker-by-2018\ntier: general\n"
+    report = validate_one("title: T\nprogramme: sikker-by-2018\ntier: general\n"
                                "target_groups: [school-age-youth]\n", "e.yaml", kb, lang="en")
     messages = " ".join(e.message for e in report.errors)
     assert "requires at least 3" in messages and "must be 'yearly'" in messages
@@ -313,9 +314,9 @@ def test_english_messages(kb: KnowledgeBase) -> None:
 
 def test_english_label_does_not_fire_in_danish_text(kb: KnowledgeBase) -> None:
     text = VALID_MD.replace("Fri tekst.", "Vi mødes en gang om ugen, og det er der stor opbakning til.")
-    assert not any(w.code == "suggested-principle" for w in validate_document(text, "g.md", kb).warnings)
+    assert not any(w.code == "suggested-principle" for w in validate_one(text, "g.md", kb).warnings)
     english = VALID_MD.replace("Fri tekst.", "The club works with the gang unit of the police and the schools.")
-    warned = validate_document(english, "g.md", kb).warnings
+    warned = validate_one(english, "g.md", kb).warnings
     assert any(w.code == "suggested-principle" and "(gangs)" in w.message for w in warned)
 
 
@@ -402,7 +403,7 @@ def test_a_new_programme_version_is_turtle_only(ontology_copy: Path, kb: Knowled
             programme=programme,
             third="  youth-at-risk: Unge i risiko for at blive radikaliseret.\n" if third else "",
             follow_up="effect_follow_up: yearly\n" if follow_up else "")
-        return validate_document(text, "d.md", knowledge)
+        return validate_one(text, "d.md", knowledge)
 
     good = check("sikker-by-2019")
     assert good.valid, good.errors
@@ -422,7 +423,7 @@ def test_a_new_programme_version_is_turtle_only(ontology_copy: Path, kb: Knowled
     template = document_template(kb2019, "sikker-by-2019")
     assert "extremism" in template and "Mindst tre af de seks principper" in template
     filled = re.sub(r"\[udfyld: ([^\]]*)\]", r"Udfyldt: \1", template)
-    assert validate_document(filled, "t.md", kb2019).valid
+    assert validate_one(filled, "t.md", kb2019).valid
 
 
 def test_a_changed_requirement_is_data(ontology_copy: Path) -> None:
@@ -432,7 +433,7 @@ def test_a_changed_requirement_is_data(ontology_copy: Path) -> None:
     programmes.write_text(text.replace('ks:minCount 3 ; ks:errorCode "too-few-principles"',
                                        'ks:minCount 4 ; ks:errorCode "too-few-principles"'), "utf-8")
     stricter = KnowledgeBase.load(ontology_copy)
-    assert codes(validate_document(VALID_MD, "v.md", stricter).errors) == ["too-few-principles"]
+    assert codes(validate_one(VALID_MD, "v.md", stricter).errors) == ["too-few-principles"]
 
 
 def test_tier_bounds_are_data(ontology_copy: Path) -> None:
@@ -442,7 +443,7 @@ def test_tier_bounds_are_data(ontology_copy: Path) -> None:
     marker = "kb:parents a ks:SituationGroup ;\n"
     assert marker in source
     groups.write_text(source.replace(marker, marker + "    ks:minTier kb:individual ;\n"), "utf-8")
-    assert codes(validate_document(text, "p.md", KnowledgeBase.load(ontology_copy)).errors) == [
+    assert codes(validate_one(text, "p.md", KnowledgeBase.load(ontology_copy)).errors) == [
         "inconsistent-tier"]
 
 
@@ -526,13 +527,13 @@ def test_template_lists_every_required_field_and_validates(programme: str, kb: K
     assert required <= set(front)
     assert front["programme"] == programme
     # Unfilled, the template is not a finished document: the title is a placeholder.
-    report = validate_document(text, "template.md", kb)
+    report = validate_one(text, "template.md", kb)
     assert not report.valid
     assert set(codes(report.errors)) == {"unfilled-placeholder"}
     assert any(p.field == "title" for p in report.errors)
     # Filled in, it is valid and has no warning about placeholders left.
     filled = re.sub(r"\[udfyld: ([^\]]*)\]", r"Udfyldt: \1", text)
-    done = validate_document(filled, "filled.md", kb)
+    done = validate_one(filled, "filled.md", kb)
     assert done.valid, done.errors
     assert "unfilled-placeholder" not in codes(done.warnings)
 

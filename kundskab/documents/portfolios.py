@@ -33,9 +33,8 @@ from typing import Any
 
 from kundskab._memo import per_knowledge_base
 from kundskab.documents.principle_support import DERIVED, STATED, assess_intervention
-from kundskab.documents.reading import parse_document
 from kundskab.documents.validation import read_paths, validate_documents
-from kundskab.errors import DocumentError, RequestError, TooManyDocumentsError
+from kundskab.errors import RequestError, TooManyDocumentsError
 from kundskab.i18n import N_, Messages, gettext, ngettext
 from kundskab.knowledge import places, programmes
 from kundskab.knowledge.base import Concept, KnowledgeBase, Source, tier_ranks
@@ -757,17 +756,7 @@ def portfolio(paths: str | Path | Iterable[str | Path] = (), *, documents: Seque
     model = _model(kb)
     given = [paths] if isinstance(paths, str | Path) else list(paths)
     too_many = TooManyDocumentsError(MAX_DOCUMENTS)
-    items: list[Any] = read_paths(given, limit=MAX_DOCUMENTS, too_many=too_many)
-    for filename, content in documents:
-        if len(items) >= MAX_DOCUMENTS:
-            raise too_many
-        if isinstance(content, DocumentError):  # refused before it came here (too large for the API)
-            items.append((filename, content))
-            continue
-        try:
-            items.append(parse_document(content, filename))
-        except DocumentError as exc:
-            items.append((filename, exc))
+    items: list[Any] = read_paths(given, documents=documents, limit=MAX_DOCUMENTS, too_many=too_many)
     if not items and not (programme or municipality or district):
         raise RequestError(TEXT["nothing"])
     initiatives: list[Initiative] = []

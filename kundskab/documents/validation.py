@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -59,10 +60,7 @@ __all__ = [
     "Problem",
     "ValidationReport",
     "validate",
-    "validate_document",
     "validate_documents",
-    "validate_path",
-    "validate_paths",
 ]
 
 REQUIRED_FIELDS = ("title", "programme", "tier", "target_groups")
@@ -783,31 +781,30 @@ def validate_documents(documents: Sequence[Document | tuple[str, DocumentError]]
     return ValidationReport(files=files, kb_version=kb.version)
 
 
-def validate_document(content: bytes | str, filename: str, kb: KnowledgeBase | None = None, *,
-                      lang: str = "da") -> FileReport:
-    """Validate one document given as content; `filename` gives its format (e.g. "x.md")."""
-    try:
-        item: Document | tuple[str, DocumentError] = parse_document(content, filename)
-    except DocumentError as exc:
-        item = (filename, exc)
-    return validate_documents([item], kb, lang=lang).files[0]
-
-
-def validate_paths(paths: Iterable[str | Path], kb: KnowledgeBase | None = None, *,
-                   lang: str = "da") -> ValidationReport:
-    """Validate files and folders (folders recursively, supported extensions only).
+def validate(paths: str | Path | Iterable[str | Path] = (), kb: KnowledgeBase | None = None, *,
+             documents: Iterable[tuple[str, str | bytes]] = (), lang: str = "da") -> ValidationReport:
+    """Validate initiative documents, as `kundskab validate` does: files and folders
+    (`paths`, one or several; folders searched recursively for the supported extensions)
+    and documents given as content (`documents`: (filename, content) pairs; the file
+    name's extension gives the format, and the report names it). One report, the paths'
+    documents first, each in the order given.
 
     A file named explicitly is always reported, as unsupported-format if its extension is
-    not one of the supported. A path that does not exist raises DocumentError (not-found).
+    not one of the supported; one that cannot be read or parsed is reported with its error.
+    A path that does not exist raises DocumentError (not-found).
     """
-    return validate_documents(read_paths(paths), kb, lang=lang)
+    given = [paths] if isinstance(paths, str | Path) else list(paths)
+    return validate_documents(read_paths(given, documents=documents), kb, lang=lang)
 
 
-def read_paths(paths: Iterable[str | Path], *, limit: int | None = None,
+def read_paths(paths: Iterable[str | Path], *, documents: Iterable[tuple[str, Any]] = (),
+               limit: int | None = None,
                too_many: DocumentError | None = None) -> list[Document | tuple[str, DocumentError]]:
     """The documents of files and folders, read (or the read error of each that cannot be),
-    as `validate_paths` validates them. With `limit`, `too_many` is raised as soon as a
-    file beyond it is found, before it is read."""
+    then the `documents` given as (filename, content) pairs, parsed (a content may be the
+    DocumentError that refused it before it came here), as `validate` validates them. With
+    `limit`, `too_many` is raised as soon as a document beyond it is found, before it is
+    read."""
     given = [Path(p) for p in paths]
     for path in given:
         if not path.exists():
@@ -820,17 +817,43 @@ def read_paths(paths: Iterable[str | Path], *, limit: int | None = None,
             items.append(read_document(source.path, source.name, follow_links=source.named))
         except DocumentError as exc:
             items.append((source.name, exc))
+    for filename, content in documents:
+        if limit is not None and len(items) >= limit and too_many is not None:
+            raise too_many
+        if isinstance(content, DocumentError):
+            items.append((filename, content))
+            continue
+        try:
+            items.append(parse_document(content, filename))
+        except DocumentError as exc:
+            items.append((filename, exc))
     return items
+
+
+# The entry points before `validate` took content too: kept working, deprecated.
+
+
+def _deprecated(name: str) -> None:
+    warnings.warn(f"kundskab.validation.{name} is deprecated: use kundskab.validate", DeprecationWarning,
+                  stacklevel=3)
+
+
+def validate_document(content: bytes | str, filename: str, kb: KnowledgeBase | None = None, *,
+                      lang: str = "da") -> FileReport:
+    """Deprecated: `validate(documents=[(filename, content)], kb, lang=lang).files[0]`."""
+    _deprecated("validate_document")
+    return validate(documents=[(filename, content)], kb=kb, lang=lang).files[0]
+
+
+def validate_paths(paths: Iterable[str | Path], kb: KnowledgeBase | None = None, *,
+                   lang: str = "da") -> ValidationReport:
+    """Deprecated: `validate(paths, kb, lang=lang)`."""
+    _deprecated("validate_paths")
+    return validate(paths, kb, lang=lang)
 
 
 def validate_path(path: str | Path, kb: KnowledgeBase | None = None, *,
                   lang: str = "da") -> ValidationReport:
-    """Validate one file or folder."""
-    return validate_paths([path], kb, lang=lang)
-
-
-def validate(paths: str | Path | Iterable[str | Path], kb: KnowledgeBase | None = None, *,
-             lang: str = "da") -> ValidationReport:
-    """Validate documents, like `kundskab validate`: a file or folder, or several."""
-    given = [paths] if isinstance(paths, str | Path) else list(paths)
-    return validate_paths(given, kb, lang=lang)
+    """Deprecated: `validate(path, kb, lang=lang)`."""
+    _deprecated("validate_path")
+    return validate(path, kb, lang=lang)

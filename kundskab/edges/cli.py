@@ -1050,9 +1050,9 @@ def rules_list(fmt: str, lang: str) -> None:
 def validate(paths: tuple[str, ...], strict: bool, fmt: str, lang: str) -> None:
     from pathlib import Path
 
-    from kundskab.documents.validation import validate_paths
+    from kundskab.documents.validation import validate as run_validate
 
-    report = validate_paths(paths, _kb(), lang=lang)
+    report = run_validate(paths, _kb(), lang=lang)
     folders = any(Path(p).is_dir() for p in paths)
     warnings = sum(len(f.warnings) for f in report.files)
     if fmt == "json":

@@ -54,7 +54,7 @@ class Validator:
 
     def validate(self, kb: Any, filename: str, content: str, lang: str, seconds: float,
                  late: KundskabError) -> dict[str, Any]:
-        """`validate_document(content, filename, kb, lang=lang).as_dict()`, worked out in the
+        """`validate(documents=[(filename, content)], kb=kb, lang=lang).files[0].as_dict()`, worked out in the
         child within `seconds` (else the child is killed and `late` raised)."""
         with self._lock:
             try:
@@ -124,10 +124,10 @@ def _serve(connection: Any, kb_bytes: bytes, memory_bytes: int) -> None:
     """The child: validate what arrives, until the pipe closes."""
     import pyshacl  # noqa: F401 - imported before the memory limit, as validation needs it
 
-    from kundskab.documents.validation import validate_document
+    from kundskab.documents.validation import validate
 
     kb = pickle.loads(kb_bytes)
-    validate_document("title: x\n", "warm.yaml", kb)  # everything a validation imports, loaded
+    validate(documents=[("warm.yaml", "title: x\n")], kb=kb)  # everything a validation imports, loaded
     _limit_memory(memory_bytes)
     connection.send(("ready",))
     while True:
@@ -136,7 +136,8 @@ def _serve(connection: Any, kb_bytes: bytes, memory_bytes: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            connection.send(("ok", validate_document(content, filename, kb, lang=lang).as_dict()))
+            report = validate(documents=[(filename, content)], kb=kb, lang=lang)
+            connection.send(("ok", report.files[0].as_dict()))
         except KundskabError as exc:
             connection.send(("error", exc.code, exc.translated(lang)))
         except MemoryError:

@@ -6,7 +6,7 @@ from which clients in other languages can be generated; uvicorn because it is th
 standard ASGI server and runs several worker processes (`--workers N`).
 
 The service is a thin edge over the library, like the CLI: it calls `Recommender`,
-`validate_document`, `check`, `describe` and `KnowledgeBase.interventions`, and maps the
+`validate`, `check`, `describe` and `KnowledgeBase.interventions`, and maps the
 library's exceptions to HTTP errors in one place (`error_for`). It never logs a request
 body or a query string: the access log is method, path, status and duration only.
 
