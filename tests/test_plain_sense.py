@@ -144,10 +144,13 @@ def test_a_person_named_only_a_victim_is_answered_as_a_victim(recommender: Recom
             for probe in PROBE_AGES:
                 state, _ = recommender.rules.closure(Facts(probe, parsed.facts.true - family, parsed.facts.false))
                 fora |= state.derived.get("forum", set())
-        for item in answer["interventions"]:  # measures for victims (or their parents), or of their fora
+        # Measures for victims (or their parents), of their fora, or a campaign against the
+        # crime they suffered (IT skills against fraud).
+        for item in answer["interventions"]:
             concept = KB.get(item["id"])
             assert "victim" in concept.all_values("situation") or "victims-of-crime" in concept.ref("targetGroup") \
-                or "relative" in concept.all_values("situation") or set(concept.ref("forum")) & fora, item["id"]
+                or "relative" in concept.all_values("situation") or set(concept.ref("forum")) & fora \
+                or (item["scope"] == "population" and set(concept.ref("crimeType")) & parsed.victim_of), item["id"]
 
 
 @SETTINGS
@@ -236,17 +239,27 @@ def test_an_estate_forum_and_a_place_measure_only_where_the_case_names_that_plac
 def test_place_and_control_measures_belong_to_the_person_and_the_place(
         recommender: Recommender, case: dict[str, Any], relative: bool) -> None:
     """A place measure is offered through a need of the case it addresses (or its forum),
-    never through the person's offence alone; control shown apart is of the case's own
+    never through the person's offence alone; a population measure for a person with risk
+    signs of their own through one of them, the offence or its forum; control shown apart is of the case's own
     place, and never for a parent or relative who asks for help."""
     if relative:
         case = {**case, "role": ["relative"]}
     answer = recommender.recommend(case, limit=100).as_dict()
     parsed = parse_case(case, KB)
+    fora = set(answer["fora"])
+    if parsed.age is None:  # an unknown age: the fora of the ages the case allows
+        for probe in PROBE_AGES:
+            state, _ = recommender.rules.closure(Facts(probe, parsed.facts.true, parsed.facts.false))
+            fora |= state.derived.get("forum", set())
     for item in answer["interventions"]:
+        concept = KB.get(item["id"])
+        through = set(concept.ref("addressesFactor")) & parsed.facts.true or set(concept.ref("forum")) & fora
         if item["scope"] == "place":
-            concept = KB.get(item["id"])
-            assert set(concept.ref("addressesFactor")) & parsed.facts.true \
-                or set(concept.ref("forum")) & set(answer["fora"]), item["id"]
+            assert through, item["id"]
+        # The general effort of the person's group, for one with risk signs of their own:
+        # only about one of them or the offence (no traffic teaching for a charge at 16).
+        if item["scope"] == "population" and answer["tier"] != "general" and not parsed.victim:
+            assert through or set(concept.ref("crimeType")) & parsed.offences, item["id"]
     apart = answer.get("control", [])
     if relative:
         assert apart == []

@@ -269,7 +269,7 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
     if (age is not None and age < 18) or "relative" in parsed.roles:
         situations.add("relative")
     honour = "honour-related-conflict" in true or "honour-related-crime" in parsed.offences | parsed.victim_of
-    is_victim = "victim" in parsed.roles or "victim-of-crime" in true
+    is_victim = "victim" in parsed.roles or any("victimisation" in kb.get(f).ref("inDomain") for f in risks)
     family_violence = honour or "child-abuse-suspected" in true or (parsed.victim and "family-problems" in true)
     suffered = parsed.victim_of | ({"honour-related-crime"} if honour and parsed.victim else set())
     case_fora = {ident for kind, ident in recommender.whatif.derived_bit if kind == "forum"}
@@ -298,6 +298,7 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
     scored, below = [], []
     item_fora: dict[str, set[str]] = {}
     opened: list[tuple[Any, ...]] = []
+    for_the_victim: dict[str, bool] = {}
     for item in kb.of_type("Intervention"):
         scope = item.value("scope")
         status = item.value("status") or "running"
@@ -378,6 +379,7 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         if not ((item_rank <= rank and (specific or "all-citizens" in item_groups)) or by_forum or victim
                 or (local and scope == "place")):
             continue
+        for_the_victim[item.id] = victim or against_suffered
         opened.append((item, excluded or control_apart, scope, status, item_groups, item_situations, item_rank,
                        low, high, targets, same_situation, needs, other_situation, local, specific, by_forum,
                        about_need and not (specific or against_suffered or victim)))
@@ -403,7 +405,10 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         # as a person at risk waits for one of its needs or offences.
         at_risk_only = bool(item.ref("addressesFactor")) and item_rank > 1 and not (
             by_forum or same_situation or item_situations & situations - {"citizen", "at-risk"})
-        if (gated or at_risk_only) and not (crime or needs or by_forum):
+        # The general effort of the person's group, for one with risk signs of their own,
+        # only through a need or the offence.
+        effort_for_all = scope == "population" and rank > 1 and not for_the_victim[item.id]
+        if (gated or at_risk_only or effort_for_all) and not (crime or needs or by_forum):
             continue
         if scope == "place" and not (needs or by_forum):  # a place measure never through an offence
             continue

@@ -380,7 +380,9 @@ class Ranker:
           when they suffered others; where the crime suffered is not named, the ones for a
           household or a place (prevention advice) wait for it."""
         key = (view.honour, view.family_violence, view.suffered & self._victim_crime_types,
-               view.offences & self._victim_crime_types, "victim" in view.roles or VICTIM_FACTOR in view.true,
+               view.offences & self._victim_crime_types,
+               # a victim by role or by any victimisation factor (abuse suspected too)
+               "victim" in view.roles or not self._victim.isdisjoint(view.true),
                bool(view.suffered))
         found = self._blocked_memo.get(key)
         if found is None:
@@ -594,9 +596,14 @@ class Ranker:
         broad_only = bool(m.factors) and m.tier_rank > GENERAL_RANK \
             and not (by_forum or same_situation or situations - {"at-risk"})
         campaign_for_a_need = about_need and not (specific_groups or against_suffered or victim)
+        # The general effort for a person's age group (teaching, campaigns, clubs) is no
+        # measure for one with risk signs of their own unless it is about one of them, or
+        # the person's offence: traffic teaching is not an answer to a charge at 16.
+        effort_for_all = m.scope == "population" and base.tier_rank > GENERAL_RANK \
+            and not (victim or against_suffered)
         waits = "needs" if other_situation or campaign_for_a_need or place_only else \
             CRIME_WAIT if m.crime_gated and not by_forum else \
-            "needs or offences" if broad_only and not by_forum else ""
+            "needs or offences" if (broad_only or effort_for_all) and not by_forum else ""
         return score, shared, waits
 
     # ------------------------------------------------------------------ ranking
