@@ -584,3 +584,29 @@ def test_the_page_shows_control_and_fora_elsewhere_apart_as_the_api_gives_them(c
     assert ids_in("control") == [m.id for m in api.control]
     assert ids_in("fora-elsewhere") == [f.id for f in api.fora_elsewhere]
     assert not set(ids_in("control")) & set(ids_in("measures"))  # control is never listed as help
+
+
+@pytest.mark.parametrize("typed", ["14", " 14 ", "14 år", "14 ÅR", "14 aar", "14 years", "14 år."])
+def test_an_age_typed_as_text_is_read_alike_by_the_form_the_cli_and_the_interview(typed: str) -> None:
+    from click.testing import CliRunner
+
+    from kundskab.edges.cli import main
+
+    assert CaseForm(typed, {}, None, "").case() == {"age": 14}
+    runner = CliRunner()
+    as_number = runner.invoke(main, ["recommend", "--age", "14", "--format", "json"])
+    as_typed = runner.invoke(main, ["recommend", "--age", typed, "--format", "json"])
+    interview = runner.invoke(main, ["recommend", "--interview", "--format", "json"], input=typed + "\n" + "\n" * 60)
+    assert as_number.exit_code == as_typed.exit_code == interview.exit_code == 0
+    assert as_typed.stdout == as_number.stdout == interview.stdout
+
+
+@pytest.mark.parametrize("typed", ["fjorten", "14 måneder", "1 4", "14,5", "１４"])
+def test_an_age_not_a_whole_number_of_years_is_refused_alike(typed: str, client: TestClient) -> None:
+    from click.testing import CliRunner
+
+    from kundskab.edges.cli import main
+
+    assert post_case(client, {"age": typed}).status_code == 422
+    result = CliRunner().invoke(main, ["recommend", "--age", typed, "--format", "json"])
+    assert result.exit_code == 2 and "Traceback" not in result.output and typed not in result.output

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -749,9 +748,6 @@ def _ask(text: str) -> str:
     return str(click.prompt(text, default="", show_default=False, err=True))
 
 
-_AGE_ANSWER = re.compile(r"\s*([0-9]{1,3})\s*(?:år|aar|years?|yrs?)?\s*\.?\s*", re.IGNORECASE)
-
-
 def _interview(recommender: Any, lang: str, municipality: str | None = None,
                area: str | None = None) -> dict[str, Any]:
     """Ask the age (checked at once; "14" or "14 år"), then, one at a time, the first open
@@ -759,7 +755,7 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
     Returns the case as answered (in `municipality` and `area`, if given, so that the
     questions and the answer know the place)."""
     from kundskab.errors import CaseError
-    from kundskab.reasoning.cases import MAX_AGE, parse_answer
+    from kundskab.reasoning.cases import MAX_AGE, age_from_text, parse_answer
 
     click.echo(_("Answer yes, no or don't know (empty = don't know)."), err=True)
     case: dict[str, Any] = {"factors": {}}
@@ -771,9 +767,12 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
         age_text = _ask(_("Age (empty = don't know)")).strip()
         if not age_text:
             break
-        match = _AGE_ANSWER.fullmatch(age_text)
-        if match and int(match.group(1)) <= MAX_AGE:
-            case["age"] = int(match.group(1))
+        try:
+            age = age_from_text(age_text)
+        except CaseError:
+            age = None
+        if age is not None and age <= MAX_AGE:
+            case["age"] = age
             break
         click.echo(_("The age is a whole number of years from 0 to {max}.").format(max=MAX_AGE), err=True)
     choices = "[{}/{}/{}]".format(_("yes"), _("no"), _("don't know"))

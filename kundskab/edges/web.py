@@ -41,8 +41,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kundskab._memo import once
 from kundskab._names import printable
 from kundskab.edges import models
-from kundskab.errors import KundskabError
+from kundskab.errors import CaseError, KundskabError
 from kundskab.i18n import N_, Messages, gettext, other_language
+from kundskab.reasoning.cases import age_from_text
 
 __all__ = ["CSP", "TEXTS", "mount", "page_language"]
 
@@ -648,8 +649,12 @@ class CaseForm:
         if self.ref:
             case["ref"] = self.ref
         if self.age:
-            # A number as the API's JSON has it; anything else as typed, for the model to refuse.
-            case["age"] = int(self.age) if self.age.isascii() and self.age.isdigit() and len(self.age) < 5 else self.age
+            # A number as the API's JSON has it, read as --age and the interview read it
+            # ("14", "14 år"); anything else as typed, for the case's parser to refuse.
+            try:
+                case["age"] = age_from_text(self.age)
+            except CaseError:
+                case["age"] = self.age
         factors = {name: value for name, value in self.factors.items() if value != "unknown"}
         if factors:
             case["factors"] = {name: value == "true" if value in ("true", "false") else value

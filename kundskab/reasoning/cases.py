@@ -267,12 +267,14 @@ def factor_flags(true: Iterable[str], false: Iterable[str]) -> dict[str, bool]:
     return flags
 
 
-_AGE_TEXT = re.compile(r"\s*([0-9]{1,3})\s*")  # ASCII digits only: int() takes '١٥' and refuses '¹⁵'
+# ASCII digits only (int() takes '١٥' and refuses '¹⁵'), with the word a person may add.
+_AGE_TEXT = re.compile(r"\s*([0-9]{1,3})\s*(?:år|aar|years?|yrs?)?\s*\.?\s*", re.IGNORECASE)
 
 
 def age_from_text(text: str | None) -> int | None:
-    """An age typed as text (`--age`, an interview's answer): ASCII digits only. The case
-    itself takes only a whole number."""
+    """An age typed as text, the one reading of it for `--age`, the interview and the web
+    form: "14", "14 år", "14 years". The case itself (JSON, YAML) takes only a whole number;
+    the range is the case's check (MAX_AGE)."""
     if text is None:
         return None
     digits = _AGE_TEXT.fullmatch(text)
