@@ -586,3 +586,16 @@ def test_read_document_refuses_what_is_not_a_regular_file(tmp_path: Path) -> Non
     with pytest.raises(DocumentError) as caught:
         read_document(fifo)
     assert caught.value.code == "parse-error"
+
+
+def test_the_report_is_the_same_in_every_process() -> None:
+    # pySHACL gives its results in hash-set order; the report must not follow it.
+    import os
+    import subprocess
+    import sys
+
+    documents = str(Path(__file__).parent / "documents")
+    outputs = {subprocess.run([sys.executable, "-m", "kundskab", "validate", documents, "--strict", "--format", "json"],
+                              capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2", "3")}
+    assert len(outputs) == 1 and '"missing-field"' in outputs.pop()

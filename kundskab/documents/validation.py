@@ -514,6 +514,10 @@ def _apply_shacl(builder: _Builder, checks: dict[str, _Check], shapes: _Shapes, 
         advanced=False, meta_shacl=False, allow_warnings=False)
     sh = rdflib.Namespace(_SH)
     found: set[tuple[str, str, str, int | None]] = set()
+    # pySHACL's results come in the order of a hash set: problems are reported in the
+    # document's order of fields instead, so the report is the same in every run.
+    order = {field: index for index, field in enumerate(FIELDS)}
+    problems: list[tuple[_Check, str, str, int | None, str]] = []
     for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):
         check = checks.get(str(results.value(result, sh.focusNode)))
         shape = results.value(result, sh.sourceShape)
@@ -530,6 +534,9 @@ def _apply_shacl(builder: _Builder, checks: dict[str, _Check], shapes: _Shapes, 
         if key in found:
             continue
         found.add(key)
+        problems.append((check, code, message, line, name))
+    problems.sort(key=lambda p: (p[0].doc.name, p[3] is None, p[3] or 0, order.get(p[4], len(order)), p[4], p[1], p[2]))
+    for check, code, message, line, name in problems:
         check.error(code, message, line, name or None)
 
 
