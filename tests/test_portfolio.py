@@ -415,3 +415,11 @@ def test_a_local_forum_of_another_place_is_no_need(kb: KnowledgeBase) -> None:
     assert fora(portfolio(programme="vestegn-2013", kb=kb)) >= {"ssp", "ssp-plus"}  # the national ones stay
     assert {"pre-exit", "rug-committee"} <= fora(portfolio(programme="nordjylland-2020", kb=kb))
     assert "gang-council" in fora(portfolio(municipality="esbjerg", kb=kb))
+
+
+def test_the_report_is_the_same_in_every_process() -> None:
+    # Sets order differently from process to process (hash seeds); the report must not.
+    outputs = {subprocess.run([sys.executable, "-m", "kundskab", "portfolio", "--municipality", "herlev",
+                               "--format", "json"], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(outputs) == 1 and '"labels"' in outputs.pop()

@@ -825,13 +825,14 @@ def analyse(initiatives: Sequence[Initiative], scope_programmes: Sequence[str], 
     by_id = {n.need.id: n for n in assessed if n.need.kind == "profile"}
     goals = [g for p in scope_programmes for g in programmes.parts(kb, p, "Goal")]
     labels: dict[str, str] = {}
-    for ident in {*model.bands, *model.domains, *model.tiers, *scope_programmes,
+    # Sorted: a set's order changes from process to process, and the report must not.
+    for ident in sorted({*model.bands, *model.domains, *model.tiers, *scope_programmes,
                   *(v for i in initiatives for v in (*i.target_groups, *i.fora, *i.actors, *i.crime_types,
                                                     *i.factors, *i.principles, *i.subgoals, *i.focus_areas,
                                                     *i.municipalities, *i.kinds)),
                   *(f for n in assessed for f in n.need.factors),
                   *(g for n in assessed for g in n.need.goals),
-                  *(n.need.id for n in assessed if n.need.kind != "profile")}:
+                  *(n.need.id for n in assessed if n.need.kind != "profile")}):
         labels[ident] = kb.label(ident, lang)
     labels[ANY_DOMAIN] = gettext(N_("any risk factor"), lang)
     for initiative in initiatives:
