@@ -9,8 +9,7 @@ Three shapes, all here:
 - `per_knowledge_base(build)`: `build(kb)` done once per knowledge base and dropped with
   it (a weak key). What it builds is derived from the knowledge base alone and bounded by
   it: some such tables fill as they are asked (`places`, `programmes`, name suggestions),
-  keyed only by the knowledge base's concept ids or class names. (The recommender's label
-  texts, kept per concept id of its knowledge base, are bounded the same way.)
+  keyed only by the knowledge base's concept ids or class names.
 - `once(build)`: a value built on first use and kept for the process (the bundled
   knowledge base, the YAML loader, a template environment): one entry, nothing to bound.
 
@@ -51,26 +50,25 @@ BOUNDS: dict[str, int] = {
     "ranking.blocked": 1024,  # measures blocked by the case's contraindications
     "ranking.open": 4096,  # scores of the measures open to a set of conclusions
     "ranking.rankings": 8192,  # a ranking: references to shared items
-    "ranking.items": 4096,  # an item's JSON text
+    "ranking.items": 4096,  # an item and its explanation entry
     "ranking.shown": 8192,  # interned shown bases
     "ranking.sets": 8192,  # interned sets of measures
     "ranking.entries": 16384,  # interned ranking entries
     # Answers (kundskab.recommendation): per Recommender unless said.
-    "recommendation.id_lists": 4096,  # JSON text of a list of concept ids (per process)
     "recommendation.firings": 8192,  # explanation entries per firing, per language
     "recommendation.questions": 4096,  # one open question
     "recommendation.implied": 1024,  # implication entries per language and implied factors
-    "recommendation.plain_questions": 2048,  # the one-condition rules' questions per conclusions
-    "recommendation.labels": 1024,  # labels' JSON per language, conclusions and items
+    "recommendation.labels": 1024,  # labels per language, conclusions and items
     "recommendation.any_age": 1024,  # groups and fora at any age, per facts of an unknown age
     "recommendation.age_masks": 1024,  # factors not asked at an age (whole years up to MAX_AGE)
     # What-if questions (kundskab.whatif): per WhatIf.
     "whatif.chain": 4096,  # chaining outcomes by what chaining rules see
     "whatif.triggers": 1024,  # trigger effects by all they depend on
-    "whatif.simple_effects": 2048,  # what callers make of the simple effects (helper answer's WhatIf)
-    # The answer's JSON text (kundskab.reasoning.answer_json, helper answer): per process.
-    "answer_json.texts": 32768,  # JSON text per shared value
-    "answer_json.lists": 8192,  # JSON text of lists of values
+    "whatif.simple_effects": 2048,  # what callers make of the simple effects (the recommender's questions)
+    # The answer's JSON text (kundskab.reasoning.answer_json): per process.
+    "answer_json.texts": 32768,  # JSON text per shared value (item, entry, question, labels), by identity
+    "answer_json.lists": 8192,  # JSON text of a ranking's tuple of items, by identity
+    "answer_json.labels": 8192,  # `"id":"label"` per concept and label
     "answer_json.id_lists": 4096,  # JSON text of a list of concept ids
     # The rules engine (kundskab.engine): per RulesEngine.
     "engine.plans": 16384,  # durable's match texts, parsed

@@ -122,7 +122,7 @@ def test_interview_asks_only_what_would_change_the_answer(runner: CliRunner, rec
     # A bad age is refused at once, before any factor is asked; then "ved ikke" to all.
     code, out, err = run(runner, "recommend", "--interview", "--format", "json", input="fire\n4\n" + "\n" * 60)
     assert code == 0
-    assert err.index("Alderen er et helt antal år") < err.index(first["label"])
+    assert err.index("Alderen er et helt antal år") < err.index(first.label)
     asked = err.count("[ja/nej/ved ikke]")
     assert 0 < asked < len(recommender.kb.of_type("RiskFactor"))
     assert json.loads(out)["tier"] == recommender.recommend({"age": 4}).tier
@@ -134,7 +134,7 @@ def test_interview_follows_the_answers(runner: CliRunner, recommender) -> None: 
                          input="15\nyes\n" + "\n" * 60)
     assert code == 0
     data = json.loads(out)
-    assert data["tier"] == recommender.recommend({"age": 15, "factors": [first["factor"]]}).tier
+    assert data["tier"] == recommender.recommend({"age": 15, "factors": [first.factor]}).tier
     # The answered factor is never asked again.
     assert err.count(f"{first['label']}?") == 1
 

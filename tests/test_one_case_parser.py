@@ -330,8 +330,8 @@ def test_the_cpr_warning_is_part_of_every_answer(recommender: Any, http: TestCli
     code, answer = every_path(text, recommender, http)
     assert code == "ok"
     warnings = json.loads(answer)["warnings"]
-    assert warnings == [{"code": "ref-looks-like-cpr", "message": kundskab.recommend(json.loads(text)).warnings[0][
-        "message"]}]
+    assert warnings == [{"code": "ref-looks-like-cpr", "message": kundskab.recommend(json.loads(text)).warnings[0]
+                        .message}]
     assert "CPR" in warnings[0]["message"] and "1234" not in warnings[0]["message"]
     assert "warnings" not in kundskab.recommend({"ref": "opaque", "age": 15}).as_dict()
 

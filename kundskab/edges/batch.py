@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
-import json
 import multiprocessing
 import os
 import signal
@@ -37,6 +36,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 from kundskab.errors import BatchError, KundskabError
 from kundskab.i18n import N_, gettext
+from kundskab.reasoning.answer_json import batch_error_json
 from kundskab.reasoning.cases import MAX_CASE_BYTES, case_from_json
 
 __all__ = ["MAX_LINE_BYTES", "BatchLine", "BatchSummary", "Block", "answer_line", "read_lines", "recommend_blocks",
@@ -76,22 +76,17 @@ def read_lines(stream: BinaryIO, progress: Any = None) -> Iterator[BatchLine]:
         yield number, raw
 
 
-def _error(line: int, code: str, message: str) -> str:
-    # ASCII only, like the answers: one output line is one line for any line reader.
-    return json.dumps({"line": line, "error": {"code": code, "message": message}}, separators=(",", ":"))
-
-
 def _one(recommender: Any, number: int, raw: bytes | None, lang: str, limit: int | None,
          cpr_like: list[int], questions: int | None = None) -> tuple[bool, str]:
     if raw is None:
-        return False, _error(number, "line-too-long", gettext("a line is at most {size} KiB", lang).format(
+        return False, batch_error_json(number, "line-too-long", gettext("a line is at most {size} KiB", lang).format(
             size=MAX_LINE_BYTES // 1024))
     try:
         answer = recommender.recommend(case_from_json(raw, recommender.kb), lang=lang, limit=limit,
                                        questions=questions)
     except KundskabError as exc:
-        return False, _error(number, exc.code, exc.translated(lang))
-    if answer.warnings and any(w["code"] == "ref-looks-like-cpr" for w in answer.warnings):
+        return False, batch_error_json(number, exc.code, exc.translated(lang))
+    if answer.warnings and any(w.code == "ref-looks-like-cpr" for w in answer.warnings):
         cpr_like.append(number)
     return True, answer.to_json()
 

@@ -24,7 +24,6 @@ from kundskab import __version__
 from kundskab._names import printable
 from kundskab.edges.click_language import Group, lang_option, root_lang_option, speak_our_language, start_language
 from kundskab.edges.rendering import (
-    UNKNOWN,
     check_lines,
     citation,
     concept_lines,
@@ -38,12 +37,12 @@ from kundskab.edges.rendering import (
     listing_lines,
     programme_lines,
     published_line,
+    recommendation_lines,
     rule_lines,
     search_lines,
     strict_line,
     table_csv,
     validation_lines,
-    value_name,
     write_xlsx,
 )
 from kundskab.errors import KundskabError, os_reason
@@ -626,111 +625,6 @@ def _recommender() -> Any:
     return Recommender(_kb())
 
 
-def _print_recommendation(rec: Any, lang: str) -> None:
-    kb = _kb()
-    data = rec.as_dict()
-    labels = data["labels"]
-    age = rec.age if rec.age is not None else _("unknown")
-    ref = f" {printable(data['ref'], 200)}" if data["ref"] else ""
-    click.secho(_("Recommendation · case{ref} · age {age}").format(ref=ref, age=age), bold=True)
-    by_conclusion: dict[str, list[dict[str, Any]]] = {}
-    for entry in data["explanation"]:
-        by_conclusion.setdefault(entry["conclusion"], []).append(entry)
-
-    def because(conclusion: str) -> None:
-        # Each reason once: the firings of one rule (one per matching fact) share its words,
-        # so their premises are shown together under them.
-        grouped: dict[tuple[str, str, str], list[str]] = {}
-        for entry in by_conclusion.get(conclusion, []):
-            premises = grouped.setdefault((entry["because"], entry["rule"], entry["source"]), [])
-            premises += [p for p in entry["premises"] if p not in premises]
-        for (text, rule, source), premises in list(grouped.items())[:2]:
-            click.echo(f"      {text}")
-            click.echo("      " + _("(rule {rule}; because: {premises}; source {source})").format(
-                rule=rule, premises=", ".join(_premise(p, kb, lang) for p in premises),
-                source=_citation(source, lang)))
-
-    # An empty section says why: mostly the age is not known yet, which the rules need.
-    none = (_("none yet: they depend on the age, which the case does not give") if rec.age is None
-            else _("none: no rule found one for this case"))
-    if any(e["conclusion"] == "role:relative" for e in data["explanation"]):  # a parent asks
-        click.echo("\n" + _("Who asks") + ":")
-        because("role:relative")
-    implied = [e["conclusion"] for e in data["explanation"] if e["conclusion"].startswith("factor:")]
-    if implied:  # factors the case did not give but one it gives implies (ks:implies)
-        click.echo("\n" + _("Taken as true") + ":")
-        for conclusion in implied:
-            because(conclusion)
-    click.echo("\n" + _("Tier") + f": {labels[data['tier']]} [{data['tier']}]")
-    because(f"tier:{data['tier']}")
-    groups = ", ".join(f"{labels[g]} [{g}]" for g in data["target_groups"]) or none
-    click.echo("\n" + _("Target groups") + f": {groups}")
-    click.echo("\n" + _("Fora") + ":" + ("" if data["fora"] else f" {none}"))
-    for forum in data["fora"]:
-        places = kb.get(forum).ref("municipality") if forum in kb else ()
-        where = (" (" + _("exists in {place}").format(place=", ".join(kb.label(p, lang) for p in places)) + ")"
-                 if places else "")  # a local forum says where it is (the case's place may be unknown)
-        click.echo(f"  · {labels[forum]} [{forum}]{where}")
-        because(f"forum:{forum}")
-    if data.get("fora_elsewhere"):  # local fora of other places: they exist, but not here
-        click.echo("\n" + _("Fora elsewhere (not the case's forum here)") + ":")
-        for forum in data["fora_elsewhere"]:
-            click.echo(f"  · {forum['label']} [{forum['id']}]: "
-                       + _("exists in {place}").format(place=forum["where_label"]))
-    click.echo("\n" + _("Interventions") + ":" + ("" if data["interventions"] else f" {none}"))
-    for n, item in enumerate(data["interventions"], 1):
-        click.echo(f"  {n:>2}. {item['label']}{_ages(item)} [{item['id']}]  {item['score']:.2f}")
-        click.echo(f"      {'; '.join(item['reasons'])}")
-        click.echo("      " + _("source") + f": {item.get('citation') or item['source']}")
-    if data.get("control"):  # control aimed at the person: apart, never offered as help
-        click.echo("\n" + _("Control and enforcement (aimed at the person, not an offer of help)") + ":")
-        for item in data["control"]:
-            click.echo(f"   · {item['label']}{_ages(item)} [{item['id']}]  {item['score']:.2f}")
-            click.echo(f"      {'; '.join(item['reasons'])}")
-    if data["open_questions"]:
-        click.echo("\n" + _("Questions to ask next") + ":")
-        for q in data["open_questions"]:
-            effects = []
-            change = q.get("if_true") or q.get("if_false") or {}
-            if "tier" in q["would_change"] and change.get("tier"):
-                effects.append(_("tier becomes {tier}").format(tier=kb.label(change["tier"], lang)))
-            if change.get("new_fora"):
-                new_fora = ", ".join(kb.label(f, lang) for f in change["new_fora"])
-                effects.append(_("new fora: {fora}").format(fora=new_fora))
-            detail = f" ({'; '.join(effects)})" if effects else ""
-            label = q["label"][:1].upper() + q["label"][1:]  # "alder" begins a line: "Alder?"
-            click.echo(f"  · {label}? [{q['factor']}]{detail}")
-    click.echo(f"\nkb {data['kb_version']}")
-
-
-def _ages(item: dict[str, Any]) -> str:
-    """A measure's age range as text shows it: " (6–17 år)", " (fra 18 år)"; nothing when open."""
-    low, high = item.get("min_age"), item.get("max_age")
-    if low is None and high is None:
-        return ""
-    if high is None:
-        return " (" + _("from {low} years").format(low=low) + ")"
-    return " (" + _("{low}–{high} years").format(low=low or 0, high=high) + ")"
-
-
-def _premise(premise: str, kb: Any, lang: str) -> str:
-    """A premise of an explanation ("factor:truancy=true", "age:15", "tier:specific") as a
-    person reads it ("Skolefravær = ja", "alder 15", "Specifik indsats"); JSON keeps the form
-    the rules use. Anything else is shown as it is."""
-    kind, _sep, rest = premise.partition(":")
-    ident, _sep, value = rest.partition("=")
-    if kind == "age" and ident.isdigit():
-        return _("age {age}").format(age=ident)
-    if kind in ("situation", "role"):  # a role is named as the situation it puts the person in
-        return value_name("situations", ident).removesuffix(f" ({ident})")
-    if ident not in kb:
-        return premise
-    if kind == "factor" and value in ("true", "false", UNKNOWN):
-        answer = {"true": _("yes"), "false": _("no"), UNKNOWN: _("unknown")}[value]
-        return f"{kb.label(ident, lang)} = {answer}"
-    return str(kb.label(ident, lang)) if not value else premise
-
-
 def _read_case_source(path: str) -> bytes:
     """A case file's bytes, read up to one byte past the case's limit: the case reader
     refuses what is longer, with the message every path gives."""
@@ -778,19 +672,19 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
     choices = "[{}/{}/{}]".format(_("yes"), _("no"), _("don't know"))
     asked = {"age"}
     while True:
-        questions = [q for q in recommender.recommend(case, lang=lang).open_questions if q["factor"] not in asked]
+        questions = [q for q in recommender.recommend(case, lang=lang).open_questions if q.factor not in asked]
         if not questions:
             break
         question = questions[0]
-        asked.add(question["factor"])
+        asked.add(question.factor)
         while True:
             try:
-                value = parse_answer(_ask(f"{question['label']}? {choices}"))
+                value = parse_answer(_ask(f"{question.label}? {choices}"))
                 break
             except CaseError:
                 click.echo(choices, err=True)
         if value is not None:
-            case["factors"][question["factor"]] = value
+            case["factors"][question.factor] = value
     asked_factors = len(asked) - 1
     click.echo(ngettext("{n} question about factors; no other answer would change the recommendation.",
                         "{n} questions about factors; no other answer would change the recommendation.",
@@ -887,11 +781,12 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
         case = replace(case, ref=parse_case({"ref": ref}, recommender.kb).ref)  # checked as a case's ref is
     rec = recommender.recommend(case, lang=lang, limit=limit, questions=questions)
     for warning in rec.warnings:
-        click.echo("kundskab: " + _(WARNING).format(message=warning["message"]), err=True)
+        click.echo("kundskab: " + _(WARNING).format(message=warning.message), err=True)
     if fmt == "json":
         emit_json(rec.as_dict())
     else:
-        _print_recommendation(rec, lang)
+        for line in recommendation_lines(rec, _kb(), lang):
+            click.echo(line)
 
 
 def _run_batch(recommender: Any, path: str, lang: str, limit: int | None, jobs: int,

@@ -1,14 +1,22 @@
 """Typed models of a case and of the answers, for the HTTP API and the published JSON Schemas.
 
-The library builds its answers as plain JSON objects (see CONTRACT.md); these models
-describe them, so that the OpenAPI description and `docs/schemas/*.json` are real schemas
-that clients can be generated from. Answers carry more keys than listed here as they grow
-(the contract adds, never removes), so answer models allow extra keys; a case does not.
+These models describe what the library answers, so that the OpenAPI description and
+`docs/schemas/*.json` are real schemas that clients can be generated from. The case's model
+is made from the case's one table of fields (kundskab.reasoning.cases.FIELDS), the recommendation's
+from the typed answer itself (kundskab.reasoning.answer): a field added there is here at
+once. The other answers are still plain JSON objects, described here. Answers carry more
+keys than listed as they grow (the contract adds, never removes), so answer models allow
+extra keys; a case does not.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import functools
+import operator
+from collections import abc
+from collections.abc import Mapping
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -61,82 +69,65 @@ def _case_model() -> type[BaseModel]:
 Case = _case_model()
 
 
-class RankedIntervention(_Answer):
-    id: str
-    label: str
-    tier: str
-    score: float
-    reasons: list[str]
-    source: str | None = None
-    scope: str | None = None
-    kind: str | None = None
-    status: str | None = None
-    min_age: int | None = Field(None, description="The youngest the measure is for (stated, inferred, or from its "
-                                                  "target groups); null: no lower bound known.")
-    max_age: int | None = Field(None, description="The oldest the measure is for; null: no upper bound known.")
+def _json_type(hint: Any) -> Any:
+    """The type of a typed answer's field as its JSON has it: a fact is its text, a tuple a
+    list, an answer's own class its model."""
+    from kundskab.reasoning.answer import Fact
+
+    if hint is Fact:
+        return str
+    if isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields"):
+        return _answer_model(hint)
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is tuple:
+        return list[_json_type(args[0])]  # type: ignore[misc]
+    if origin is Mapping or origin is abc.Mapping:
+        return dict[_json_type(args[0]), _json_type(args[1])]  # type: ignore[misc]
+    if origin in (Union, UnionType):
+        return functools.reduce(operator.or_, [_json_type(a) for a in args])
+    return hint
 
 
-class Change(_Answer):
-    tier: str | None = None
-    new_fora: list[str] = Field(default_factory=list)
+@functools.cache
+def _answer_model(cls: type[Any]) -> type[BaseModel]:
+    """The model of one of the typed answer's classes (kundskab.reasoning.answer): its fields
+    in its order, their JSON types and descriptions (the `Annotated` text beside a type)."""
+    from kundskab.reasoning.answer import NOT_IN_JSON, Recommendation
+
+    hints = get_type_hints(cls, include_extras=True)
+    fields: dict[str, Any] = {}
+    for name in cls._fields:
+        if cls is Recommendation and name in NOT_IN_JSON:
+            continue
+        hint, description = hints[name], None
+        if get_origin(hint) is Annotated:
+            hint, *extras = get_args(hint)
+            description = next((e for e in extras if isinstance(e, str)), None)
+        if name in cls._field_defaults:  # left out of the JSON when empty
+            field = Field(default_factory=list, description=description)
+        else:
+            field = Field(..., description=description)
+        fields[name] = (_json_type(hint), field)
+    model: type[BaseModel] = create_model(cls.__name__, __base__=_Answer, __doc__=cls.__doc__, **fields)
+    return model
 
 
-class OpenQuestion(_Answer):
-    factor: str
-    would_change: list[str]
-    label: str | None = None
-    if_true: Change | None = None
-    if_false: Change | None = None
+def _answer_models() -> dict[str, type[BaseModel]]:
+    from kundskab.reasoning import answer
+
+    return {name: _answer_model(getattr(answer, name)) for name in (
+        "RankedIntervention", "Change", "OpenQuestion", "Explanation", "CaseWarning", "ForumElsewhere",
+        "Recommendation")}
 
 
-class Explanation(_Answer):
-    rule: str
-    conclusion: str
-    because: str
-    premises: list[str]
-    source: str
-
-
-class CaseWarning(BaseModel):
-    """Something in the request that looks wrong, said without repeating its value."""
-
-    code: str = Field(description="`ref-looks-like-cpr`: the case's `ref` looks like a Danish CPR "
-                                  "number; a case must not identify a person.")
-    message: str
-
-
-class ForumElsewhere(_Answer):
-    id: str
-    label: str
-    where: list[str] = Field(description="The areas where the forum exists.")
-    where_label: str
-
-
-class Recommendation(_Answer):
-    """The answer of `recommend --format json` and `POST /v1/recommend`."""
-
-    ref: str | None
-    tier: Literal["general", "specific", "individual"]
-    target_groups: list[str]
-    fora: list[str]
-    fora_elsewhere: list[ForumElsewhere] = Field(
-        default_factory=list,
-        description="Only when there is one: local fora whose trigger the case meets but that exist "
-                    "elsewhere than the case's place (not the case's fora), with where.")
-    interventions: list[RankedIntervention]
-    control: list[RankedIntervention] = Field(
-        default_factory=list,
-        description="Only when there is one: control and enforcement aimed at the person (kind `control`), "
-                    "never among the interventions offered as help; only for an active offender or a gang "
-                    "member with no wish to leave, never for one who wants out.")
-    open_questions: list[OpenQuestion]
-    explanation: list[Explanation]
-    labels: dict[str, str] = Field(default_factory=dict)
-    kb_version: str
-    warnings: list[CaseWarning] = Field(
-        default_factory=list,
-        description="Only when there is one: what looks wrong in the case, the same from the library, "
-                    "the command line (which also says it on stderr), a batch and HTTP.")
+_ANSWER = _answer_models()
+RankedIntervention = _ANSWER["RankedIntervention"]
+Change = _ANSWER["Change"]
+OpenQuestion = _ANSWER["OpenQuestion"]
+Explanation = _ANSWER["Explanation"]
+CaseWarning = _ANSWER["CaseWarning"]
+ForumElsewhere = _ANSWER["ForumElsewhere"]
+Recommendation = _ANSWER["Recommendation"]
 
 
 class ErrorDetail(BaseModel):

@@ -22,12 +22,14 @@ import click
 from kundskab._names import printable
 from kundskab.i18n import N_, Messages, language, ngettext, other_language
 from kundskab.i18n import gettext as _
+from kundskab.reasoning.answer import Fact
 
 if TYPE_CHECKING:
     from kundskab.documents.principle_support import InitiativeAssessment, ProgrammeAssessment
     from kundskab.documents.validation import ValidationReport
     from kundskab.knowledge.base import KnowledgeBase
     from kundskab.knowledge.check import CheckReport
+    from kundskab.reasoning.answer import Explanation, RankedIntervention, Recommendation
 
 __all__ = [
     "CSV_COLUMNS",
@@ -49,6 +51,7 @@ __all__ = [
     "listing_lines",
     "programme_lines",
     "published_line",
+    "recommendation_lines",
     "rule_lines",
     "search_lines",
     "strict_line",
@@ -563,3 +566,112 @@ def published_line(triples: int, graph: str, url: str, version: str) -> str:
     """`store load`: what was published where."""
     return _("{triples} triples → <{graph}> at {url} (kb {version})").format(
         triples=triples, graph=graph, url=url, version=version)
+
+
+# ---------------------------------------------------------------------------- recommend
+
+def recommendation_lines(rec: Recommendation, kb: KnowledgeBase, lang: str) -> list[str]:
+    """A recommendation as a consultant reads it: the tier, groups, fora and measures, each
+    with the rules and sources behind it, then the questions to ask next."""
+    labels = rec.labels
+    lines: list[str] = []
+    age = rec.age if rec.age is not None else _("unknown")
+    ref = f" {printable(rec.ref, 200)}" if rec.ref else ""
+    lines.append(click.style(_("Recommendation · case{ref} · age {age}").format(ref=ref, age=age), bold=True))
+    by_conclusion: dict[Fact, list[Explanation]] = {}
+    for entry in rec.explanation:
+        by_conclusion.setdefault(entry.conclusion, []).append(entry)
+
+    def premise(fact: Fact) -> str:
+        """A premise as a person reads it ("Skolefravær = ja", "alder 15", "Specifik
+        indsats"); JSON keeps the rules' notation. Anything else is shown as it is."""
+        if fact.kind == "age" and fact.id.isdigit():
+            return _("age {age}").format(age=fact.id)
+        if fact.kind in ("situation", "role"):  # a role is named as the situation it puts the person in
+            return value_name("situations", fact.id).removesuffix(f" ({fact.id})")
+        if fact.id not in kb:
+            return str(fact)
+        if fact.kind == "factor" and fact.value in ("true", "false", "unknown"):
+            answer = {"true": _("yes"), "false": _("no"), "unknown": _("unknown")}[fact.value]
+            return f"{kb.label(fact.id, lang)} = {answer}"
+        return str(kb.label(fact.id, lang)) if not fact.value else str(fact)
+
+    def because(conclusion: Fact) -> None:
+        # Each reason once: the firings of one rule (one per matching fact) share its words,
+        # so their premises are shown together under them.
+        grouped: dict[tuple[str, str, str | None], list[Fact]] = {}
+        for entry in by_conclusion.get(conclusion, []):
+            premises = grouped.setdefault((entry.because, entry.rule, entry.source), [])
+            premises += [p for p in entry.premises if p not in premises]
+        for (text, rule, source), premises in list(grouped.items())[:2]:
+            lines.append(f"      {text}")
+            lines.append("      " + _("(rule {rule}; because: {premises}; source {source})").format(
+                rule=rule, premises=", ".join(premise(p) for p in premises),
+                source=citation(source, lang, kb)))  # type: ignore[arg-type]
+
+    def measure(item: RankedIntervention) -> str:
+        return f"{item.label}{_ages(item)} [{item.id}]  {item.score:.2f}"
+
+    # An empty section says why: mostly the age is not known yet, which the rules need.
+    none = (_("none yet: they depend on the age, which the case does not give") if rec.age is None
+            else _("none: no rule found one for this case"))
+    relative = Fact("role", "relative")
+    if relative in by_conclusion:  # a parent asks
+        lines.append("\n" + _("Who asks") + ":")
+        because(relative)
+    implied = [e.conclusion for e in rec.explanation if e.conclusion.kind == "factor"]
+    if implied:  # factors the case did not give but one it gives implies (ks:implies)
+        lines.append("\n" + _("Taken as true") + ":")
+        for conclusion in implied:
+            because(conclusion)
+    lines.append("\n" + _("Tier") + f": {labels[rec.tier]} [{rec.tier}]")
+    because(Fact("tier", rec.tier))
+    groups = ", ".join(f"{labels[g]} [{g}]" for g in rec.target_groups) or none
+    lines.append("\n" + _("Target groups") + f": {groups}")
+    lines.append("\n" + _("Fora") + ":" + ("" if rec.fora else f" {none}"))
+    for forum in rec.fora:
+        places = kb.get(forum).ref("municipality") if forum in kb else ()
+        where = (" (" + _("exists in {place}").format(place=", ".join(kb.label(p, lang) for p in places)) + ")"
+                 if places else "")  # a local forum says where it is (the case's place may be unknown)
+        lines.append(f"  · {labels[forum]} [{forum}]{where}")
+        because(Fact("forum", forum))
+    if rec.fora_elsewhere:  # local fora of other places: they exist, but not here
+        lines.append("\n" + _("Fora elsewhere (not the case's forum here)") + ":")
+        for elsewhere in rec.fora_elsewhere:
+            lines.append(f"  · {elsewhere.label} [{elsewhere.id}]: "
+                         + _("exists in {place}").format(place=elsewhere.where_label))
+    lines.append("\n" + _("Interventions") + ":" + ("" if rec.interventions else f" {none}"))
+    for n, item in enumerate(rec.interventions, 1):
+        lines.append(f"  {n:>2}. {measure(item)}")
+        lines.append(f"      {'; '.join(item.reasons)}")
+        lines.append("      " + _("source") + f": {item.citation or item.source}")
+    if rec.control:  # control aimed at the person: apart, never offered as help
+        lines.append("\n" + _("Control and enforcement (aimed at the person, not an offer of help)") + ":")
+        for item in rec.control:
+            lines.append(f"   · {measure(item)}")
+            lines.append(f"      {'; '.join(item.reasons)}")
+    if rec.open_questions:
+        lines.append("\n" + _("Questions to ask next") + ":")
+        for q in rec.open_questions:
+            effects = []
+            change = q.if_true or q.if_false
+            if change and "tier" in q.would_change and change.tier:
+                effects.append(_("tier becomes {tier}").format(tier=kb.label(change.tier, lang)))
+            if change and change.new_fora:
+                new_fora = ", ".join(kb.label(f, lang) for f in change.new_fora)
+                effects.append(_("new fora: {fora}").format(fora=new_fora))
+            detail = f" ({'; '.join(effects)})" if effects else ""
+            label = q.label[:1].upper() + q.label[1:]  # "alder" begins a line: "Alder?"
+            lines.append(f"  · {label}? [{q.factor}]{detail}")
+    lines.append(f"\nkb {rec.kb_version}")
+    return lines
+
+
+def _ages(item: RankedIntervention) -> str:
+    """A measure's age range as text shows it: " (6–17 år)", " (fra 18 år)"; nothing when open."""
+    low, high = item.min_age, item.max_age
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return " (" + _("from {low} years").format(low=low) + ")"
+    return " (" + _("{low}–{high} years").format(low=low or 0, high=high) + ")"

@@ -64,6 +64,7 @@ from kundskab.errors import (
 )
 from kundskab.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Messages, Text, gettext
 from kundskab.knowledge.base import KnowledgeBase
+from kundskab.reasoning.answer import Recommendation
 from kundskab.reasoning.recommendation import MAX_LIMIT
 
 __all__ = ["Limits", "Service", "TimeLimitError", "create_app", "error_for", "request_language", "serve",
@@ -323,14 +324,18 @@ class Service:
         current = self._current
         return current[0].version if current is not None else None
 
-    def recommend(self, body: bytes, lang: str, limit: int | None) -> str:
-        """The answer's JSON text to a body holding a case's JSON text, read by the one
-        case reader every path uses (kundskab.reasoning.cases.case_from_json)."""
+    def recommendation(self, body: bytes, lang: str, limit: int | None) -> Recommendation:
+        """The answer to a body holding a case's JSON text, read by the one case reader every
+        path uses (kundskab.reasoning.cases.case_from_json)."""
         from kundskab.reasoning.cases import case_from_json
 
         kb, recommender = self._pair()
-        text: str = recommender.recommend(case_from_json(body, kb), lang=lang, limit=limit).to_json()
-        return text
+        answer: Recommendation = recommender.recommend(case_from_json(body, kb), lang=lang, limit=limit)
+        return answer
+
+    def recommend(self, body: bytes, lang: str, limit: int | None) -> str:
+        """The answer's JSON text (`POST /v1/recommend`)."""
+        return self.recommendation(body, lang, limit).to_json()
 
     def batch(self, body: bytes, lang: str, limit: int | None, deadline: float,
               seconds: float) -> Iterator[bytes]:
@@ -340,22 +345,23 @@ class Service:
         import io
 
         from kundskab.edges.batch import CHUNK, answer_line, read_lines
+        from kundskab.reasoning.answer_json import batch_error_json
 
         _, recommender = self._pair()
-        late = json.dumps(gettext(BATCH_TOO_LATE, lang).format(seconds=f"{seconds:g}"))
-        unreadable = json.dumps(gettext(LINE_UNREADABLE, lang))
+        late = gettext(BATCH_TOO_LATE, lang).format(seconds=f"{seconds:g}")
+        unreadable = gettext(LINE_UNREADABLE, lang)
         piece: list[str] = []
         size = 0
         for number, raw in read_lines(io.BytesIO(body)):
             if time.monotonic() > deadline:
-                text = f'{{"line":{number},"error":{{"code":"time-limit","message":{late}}}}}'
+                text = batch_error_json(number, "time-limit", late)
             else:
                 try:
                     _, text = answer_line(recommender, number, raw, lang, limit)
                 except (RecursionError, MemoryError, ValueError, TypeError):
                     # A line the library did not expect (nesting too deep for the JSON
                     # reader, say): that line is bad, the batch goes on.
-                    text = f'{{"line":{number},"error":{{"code":"invalid-json","message":{unreadable}}}}}'
+                    text = batch_error_json(number, "invalid-json", unreadable)
             piece.append(text)
             size += len(text)
             if size >= 64 * 1024 or len(piece) >= CHUNK:

@@ -43,6 +43,7 @@ from kundskab._names import printable
 from kundskab.edges import models
 from kundskab.errors import CaseError, KundskabError
 from kundskab.i18n import N_, Messages, gettext, other_language
+from kundskab.reasoning.answer import Fact, OpenQuestion, Recommendation
 from kundskab.reasoning.cases import age_from_text
 
 __all__ = ["CSP", "TEXTS", "mount", "page_language"]
@@ -349,23 +350,21 @@ class Pages:
         return 200, self.case_page(lang, token, form, rec=rec, view=self.answer_view(rec, lang),
                                    question=questions[0] if questions else None, later=questions[1:])
 
-    def answer_view(self, rec: models.Recommendation, lang: str) -> dict[str, Any]:
+    def answer_view(self, rec: Recommendation, lang: str) -> dict[str, Any]:
         labels = rec.labels
 
         def name(ident: str) -> str:
             return labels.get(ident) or self.label(ident, lang)
 
-        def premise(text: str) -> str:
-            kind, _, rest = text.partition(":")
-            ident, _, value = rest.partition("=")
+        def premise(fact: Fact) -> str:
             words = texts(lang)
-            if kind == "age":
-                return f"{words['age']}: {ident}"
-            if kind == "factor" and value in ANSWERS:
-                return f"{name(ident)} = {words[value]}"
-            return name(ident) if not value else text
+            if fact.kind == "age":
+                return f"{words['age']}: {fact.id}"
+            if fact.kind == "factor" and fact.value in ANSWERS:
+                return f"{name(fact.id)} = {words[fact.value]}"
+            return name(fact.id) if not fact.value else str(fact)
 
-        def change(q: models.OpenQuestion, answer: str) -> str:
+        def change(q: OpenQuestion, answer: str) -> str:
             moved = q.if_true if answer == "true" else q.if_false
             if moved is None:
                 return ""
@@ -676,16 +675,17 @@ class CaseForm:
         return value if value in ANSWERS else "unknown"
 
 
-def recommend_typed(service: Any, case: dict[str, Any], lang: str) -> models.Recommendation:
+def recommend_typed(service: Any, case: dict[str, Any], lang: str) -> Recommendation:
     """The typed answer for a case given as the API's JSON body: the body's text goes to
-    `Service.recommend`, the one case reader and the recommender the API uses."""
+    `Service.recommendation`, the one case reader and the recommender the API uses."""
     try:
-        text = service.recommend(json.dumps(case).encode("utf-8", "surrogatepass"), lang, None)
+        answer: Recommendation = service.recommendation(json.dumps(case).encode("utf-8", "surrogatepass"),
+                                                        lang, None)
     except KundskabError as exc:
         if exc.code in ("invalid-case", "invalid-json", "unknown-concept", "ambiguous-name"):
             raise CaseRefused(exc.translated(lang)) from None
         raise
-    return models.Recommendation.model_validate_json(text)
+    return answer
 
 
 # ---------------------------------------------------------------------------- routes

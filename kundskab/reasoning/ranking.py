@@ -28,16 +28,16 @@ never a case's reference.
 
 from __future__ import annotations
 
-import json
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from kundskab._memo import BoundedMemo
 from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge.base import Concept, KnowledgeBase, Source
 from kundskab.knowledge.places import area_ancestors
+from kundskab.reasoning.answer import Explanation, Fact, RankedIntervention
 from kundskab.reasoning.cases import OFFENCE_FACTOR, AgeBands
 from kundskab.reasoning.rules import Ranking, implying_factors
 
@@ -68,9 +68,6 @@ HELP_KIND = "help"
 GANG_MEMBER = "gang-member"  # ks:kind of control and enforcement (ontology/concepts/kinds.ttl)
 CONTROL_LIMIT = 5  # control measures shown apart at most
 _NOTHING: frozenset[str] = frozenset()
-
-_dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
-Piece = tuple[Any, str]  # an output object and its JSON text
 
 # The reasons of a ranking: English here, Danish in the message catalogue.
 MESSAGES: dict[str, str] = {
@@ -220,10 +217,10 @@ class _Open(NamedTuple):
 class Ranked(NamedTuple):
     """A ranking: the answer's items, their explanation entries."""
 
-    items: list[Piece]
-    explained: list[Piece]
+    items: tuple[RankedIntervention, ...]
+    explained: tuple[Explanation, ...]
     ids: frozenset[str]  # the items' measures (whose labels the answer carries)
-    control: list[Piece] = []  # control and enforcement aimed at the person, shown apart  # noqa: RUF012
+    control: tuple[RankedIntervention, ...] = ()  # control and enforcement aimed at the person, shown apart
 
 
 class Ranker:
@@ -402,6 +399,10 @@ class Ranker:
 
     def label(self, ident: str, lang: str) -> str:
         return self._labels.get(lang, self._labels["en"]).get(ident, ident)
+
+    def labels(self, lang: str) -> Mapping[str, str]:
+        """Every concept's label in `lang`, by id (the one table of labels of the answers)."""
+        return self._labels.get(lang, self._labels["en"])
 
     # ------------------------------------------------------------------ candidates
 
@@ -673,7 +674,7 @@ class Ranker:
         self._keep_fora(top, candidates, base.fora, lifted, excluded | apart, limit)
         control.sort()
         items, explained = self._items_of(top, base, candidates, view, lang)
-        shown_apart: list[Piece] = []
+        shown_apart: list[RankedIntervention] = []
         if show_apart and control and base.area is not None:
             # Control and enforcement is the police's and the authorities' of a place: another
             # place's (Esbjerg's violence unit for a case in Næstved) is nothing to show.
@@ -683,10 +684,11 @@ class Ranker:
         if show_apart and control:
             shown_apart, more = self._items_of(control[:CONTROL_LIMIT], base, candidates, view, lang)
             explained += more
-        return Ranked(items, explained, frozenset(item[0]["id"] for item in items + shown_apart), shown_apart)
+        return Ranked(tuple(items), tuple(explained), frozenset(item.id for item in items + shown_apart),
+                      tuple(shown_apart))
 
     def _items_of(self, top: list[_Entry], base: _Base, candidates: _Open, view: CaseView,
-                  lang: str) -> tuple[list[Piece], list[Piece]]:
+                  lang: str) -> tuple[list[RankedIntervention], list[Explanation]]:
         """The answer's items of ranked entries, and their explanation entries."""
         items, explained = [], []
         shown_by_position, needs, offences = candidates.shown, view.needs, view.offences
@@ -756,7 +758,7 @@ class Ranker:
         top[:] = kept
 
     def _item(self, m: Measure, base: _Base, score: float, needs: frozenset[str], crimes: frozenset[str],
-              lang: str) -> tuple[Piece, Piece]:
+              lang: str) -> tuple[RankedIntervention, Explanation]:
         """The answer's item for a ranked measure (reasons in words, once each) and its
         explanation entry (premises as ids). Its reasons of fit are the features
         `_base_fit` and `_rank` count, one each; "from elsewhere", "only an example" and
@@ -767,7 +769,7 @@ class Ranker:
             return ", ".join(self.label(i, lang) for i in sorted(ids))
 
         reasons: list[str] = []
-        premises = [f"tier:{base.tier}"]
+        premises = [Fact("tier", base.tier)]
         gap = base.tier_rank - m.tier_rank
         if gap >= 0:
             reasons.append(words["same_tier"] if gap == 0 else words["lower_tier"])
@@ -778,23 +780,23 @@ class Ranker:
         specific = (m.groups - {ALL_CITIZENS}) & base.groups
         if specific:
             reasons.append(words["group"].format(names(specific)))
-            premises += [f"target-group:{g}" for g in sorted(specific)]
+            premises += [Fact("target-group", g) for g in sorted(specific)]
         elif ALL_CITIZENS in m.groups:
             reasons.append(words["all"])
         for situation in SITUATIONS:
             if situation != "citizen" and situation in m.situations and situation in base.situations:
                 reasons.append(words[situation])
-                premises.append(f"situation:{situation}")
+                premises.append(Fact("situation", situation))
         for need in sorted(needs):
             reasons.append(words["needs"].format(_in_sentence(self.label(need, lang))))
-            premises.append(f"factor:{need}=true")
+            premises.append(Fact("factor", need, "true"))
         for crime in sorted(crimes):
             reasons.append(words["crime"].format(self.label(crime, lang)))
-            premises.append(f"offence:{crime}")
+            premises.append(Fact("offence", crime))
         fora = m.fora & base.fora
         if fora:
             reasons.append(words["forum"].format(names(fora)))
-            premises += [f"forum:{f}" for f in sorted(fora)]
+            premises += [Fact("forum", f) for f in sorted(fora)]
         elsewhere = False
         municipality = m.municipality
         place_counts = not (m.scope == "place" and base.tier_rank > GENERAL_RANK and m.kind != HELP_KIND
@@ -806,24 +808,23 @@ class Ranker:
                 municipality = here[0]
                 if place_counts:
                     reasons.append(words["here"].format(self.label(municipality, lang)))
-                    premises.append(f"municipality:{base.area}")
+                    premises.append(Fact("municipality", base.area))
             else:
                 elsewhere = True
                 reasons.append(words["elsewhere"].format(names(m.municipalities)))
         if m.status in ("example", "planned"):
             reasons.append(words[m.status])
-        reasons = list(dict.fromkeys(reasons))  # once per reason
+        shown = tuple(dict.fromkeys(reasons))  # once per reason
         source = str(m.source) if m.source else ""
-        item = {"id": m.id, "label": self.label(m.id, lang), "tier": m.tier, "score": score,
-                "scope": m.scope, "kind": m.kind, "status": m.status, "municipality": municipality,
-                "from_elsewhere": elsewhere, "min_age": m.min_age, "max_age": m.max_age,
-                "reasons": reasons, "source": source,
-                "citation": m.source.citation(lang) if m.source else ""}
+        item = RankedIntervention(
+            id=m.id, label=self.label(m.id, lang), tier=m.tier, score=score, scope=m.scope, kind=m.kind,
+            status=m.status, municipality=municipality, from_elsewhere=elsewhere, min_age=m.min_age,
+            max_age=m.max_age, reasons=shown, source=source, citation=m.source.citation(lang) if m.source else "")
         # The reasons this measure really matched (its reasons of fit and notes), not the
         # ranking's general description.
-        entry = {"rule": self.ranking.id, "conclusion": f"intervention:{m.id}",
-                 "because": "; ".join(reasons), "premises": premises, "source": source}
-        return (item, _dumps(item)), ({"conclusion": entry["conclusion"]}, _dumps(entry))
+        entry = Explanation(rule=self.ranking.id, conclusion=Fact("intervention", m.id), because="; ".join(shown),
+                            premises=tuple(premises), source=source)
+        return item, entry
 
 
 def _in_sentence(label: str) -> str:

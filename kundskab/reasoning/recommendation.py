@@ -5,26 +5,35 @@ catalogue's interventions are then ranked by the weights in rules/interventions.
 same rules compiled to bit masks (kundskab.reasoning.whatif) answer which unknown factors would change
 the answer.
 
-The engine runs for every case. What follows from its conclusions is a pure function of
-few inputs, so it is built once and kept, with its JSON text, in bounded memos (cleared
-when full): an explanation entry per rule and premises; the ranking per tier, target
-groups, fora and risk factors; the questions the one-condition rules raise per set of
-conclusions. Their keys hold concept ids, ranks and ages, never a case's reference, and
-nothing is written anywhere. A test checks that answers do not depend on what was asked
-before.
+The answer is typed (kundskab.reasoning.answer); its JSON text is written by
+kundskab.reasoning.answer_json. The engine runs for every case. What follows from its
+conclusions is a pure function of few inputs, so it is built once and kept in bounded memos
+(cleared when full), and answers alike share the very objects: an explanation entry per
+rule and premises; the ranking per tier, target groups, fora and risk factors; the
+questions the one-condition rules raise per set of conclusions. Their keys hold concept
+ids, ranks and ages, never a case's reference, and nothing is written anywhere. A test
+checks that answers do not depend on what was asked before.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from kundskab._memo import BoundedMemo
 from kundskab.errors import RequestError
 from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge.base import KnowledgeBase, load
+from kundskab.reasoning.answer import (
+    CaseWarning,
+    Change,
+    Explanation,
+    Fact,
+    ForumElsewhere,
+    OpenQuestion,
+    Recommendation,
+)
 from kundskab.reasoning.cases import Case, case_warnings, conditions, parse_case, unasked_factors
 from kundskab.reasoning.engine import Derivation, RulesEngine
 from kundskab.reasoning.ranking import CaseView, Ranker
@@ -43,9 +52,6 @@ EXPLANATION_ORDER = {"tier": 0, "age-group": 1, "target-group": 2, "forum": 3}
 MESSAGES: dict[str, str] = {"age": N_("age")}
 TEXT = {lang: {key: gettext(text, lang) for key, text in MESSAGES.items()} for lang in LANGUAGES}
 
-# One encoder for every piece (json.dumps with options builds a new encoder per call).
-# ASCII only: an answer is one line for any line reader (U+2028 and the like escaped), and
-# pure-ASCII text is joined and written as plain bytes, without widening or re-encoding.
 # The explanation's "rule" for a factor taken as true because another implies it: the link
 # is knowledge (ks:implies in ontology/concepts/factors.ttl), not a rule in rules/.
 IMPLICATION_RULE = "factor-implication"
@@ -85,105 +91,8 @@ ROLE_BECAUSE = N_("The case names the person a victim of crime: the answer gives
 WITHHELD_BECAUSE = N_("The person is named a victim: {factors} describe what was done to them, not signs of "
                       "their own offending, so they do not raise the tier; the measures still meet them.")
 
-_dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
-Piece = tuple[Any, str]  # an output object and its JSON text
 _NONE: frozenset[str] = frozenset()
-
-
-def _piece(value: Any) -> Piece:
-    return value, _dumps(value)
-
-
-_NO_WARNINGS: Piece = ([], "[]")
-
-
-_ID_LISTS = BoundedMemo("recommendation.id_lists")
-
-
-def _ids_json(ids: list[str]) -> str:
-    """The JSON text of a list of concept ids (few distinct lists exist)."""
-    key = tuple(ids)
-    found = _ID_LISTS.get(key)
-    return found if found is not None else _ID_LISTS.make(key, _dumps, ids)  # type: ignore[no-any-return]
-
-
-class _LabelJSON(dict[str, str]):
-    """`"id":"label"` as JSON text per concept id in one language, written when first
-    asked for (start-up does not pay for the many concepts no answer names)."""
-
-    def __init__(self, kb: KnowledgeBase, lang: str) -> None:
-        super().__init__()
-        self.kb = kb
-        self.lang = lang
-
-    def __missing__(self, ident: str) -> str:
-        text = f"{_dumps(ident)}:{_dumps(self.kb.label(ident, self.lang))}"
-        if ident in self.kb:  # kept: at most one entry per concept
-            self[ident] = text
-        return text
-
-
-@dataclass
-class Recommendation:
-    """The answer for one case: `as_dict()` is the contract's JSON object, `to_json()` its
-    compact text."""
-
-    ref: str | None
-    age: int | None
-    tier: str
-    target_groups: list[str]
-    fora: list[str]
-    kb_version: str
-    interventions_pieces: list[Piece] = field(default_factory=list, repr=False)
-    open_questions_pieces: list[Piece] = field(default_factory=list, repr=False)
-    explanation_pieces: list[Piece] = field(default_factory=list, repr=False)
-    labels_piece: Piece = ({}, "{}")
-    # Control and enforcement aimed at the person (ks:kind control), apart from the measures
-    # offered as help; only for an active offender or a gang member who does not want out.
-    control_pieces: list[Piece] = field(default_factory=list, repr=False)
-    # The local fora whose trigger the case meets but that exist elsewhere; shown when any.
-    elsewhere_piece: Piece = ([], "[]")
-    # What looks wrong in the case ({"code", "message"}, e.g. a ref like a CPR number, an
-    # unknown place): the same on every path (library, command line, batch, HTTP); the key is
-    # left out when empty.
-    warnings: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def interventions(self) -> list[dict[str, Any]]:
-        return json.loads("[" + ",".join(p[1] for p in self.interventions_pieces) + "]")  # type: ignore[no-any-return]
-
-    @property
-    def open_questions(self) -> list[dict[str, Any]]:
-        return json.loads("[" + ",".join(p[1] for p in self.open_questions_pieces) + "]")  # type: ignore[no-any-return]
-
-    @property
-    def explanation(self) -> list[dict[str, Any]]:
-        return json.loads("[" + ",".join(p[1] for p in self.explanation_pieces) + "]")  # type: ignore[no-any-return]
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return json.loads(self.labels_piece[1])  # type: ignore[no-any-return]
-
-    def to_json(self) -> str:
-        """The answer as compact, ASCII-only JSON text (the batch output line)."""
-        return "".join((
-            '{"ref":', _dumps(self.ref),
-            ',"tier":', _dumps(self.tier),
-            ',"target_groups":', _ids_json(self.target_groups),
-            ',"fora":', _ids_json(self.fora),
-            *((',"fora_elsewhere":', self.elsewhere_piece[1]) if self.elsewhere_piece[0] else ()),
-            ',"interventions":[', ",".join([p[1] for p in self.interventions_pieces]),
-            *(('],"control":[', ",".join([p[1] for p in self.control_pieces])) if self.control_pieces else ()),
-            '],"open_questions":[', ",".join([p[1] for p in self.open_questions_pieces]),
-            '],"explanation":[', ",".join([p[1] for p in self.explanation_pieces]),
-            '],"labels":', self.labels_piece[1],
-            ',"kb_version":', _dumps(self.kb_version),
-            ',"warnings":' + _dumps(self.warnings) + "}" if self.warnings else "}",
-        ))
-
-    def as_dict(self) -> dict[str, Any]:
-        """A fresh object the caller may change freely."""
-        return json.loads(self.to_json())  # type: ignore[no-any-return]
+Keyed = tuple[tuple[Any, ...], OpenQuestion]  # a question and its sort key
 
 
 class Recommender:
@@ -196,7 +105,6 @@ class Recommender:
         self.whatif = WhatIf(self.rules)
         self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks,
                              {ident for kind, ident in self.whatif.derived_bit if kind == "forum"})
-        self._label_json = {lang: _LabelJSON(self.kb, lang) for lang in LANGUAGES}
         self._risk_factors = frozenset(f.id for f in self.kb.of_type("RiskFactor"))
         self._forum_by_bit = sorted(
             ((bit, ident) for (kind, ident), bit in self.whatif.derived_bit.items() if kind == "forum"),
@@ -251,7 +159,6 @@ class Recommender:
         self._firings = {lang: BoundedMemo("recommendation.firings") for lang in TEXT}
         self._questions = BoundedMemo("recommendation.questions")  # one open question
         self._implied = BoundedMemo("recommendation.implied")
-        self._plain_questions = BoundedMemo("recommendation.plain_questions")
         self._labels = BoundedMemo("recommendation.labels")
         self._any_age = BoundedMemo("recommendation.any_age")
 
@@ -346,8 +253,7 @@ class Recommender:
                         WANTS_OUT not in true and RELEASED not in true and not case.roles <= RELATIVE_ONLY
                         and bool(case.offences or true & self._offending or GANG_MEMBER in true))
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
-        explanation += ranked.explained
-        labels = self._labels_piece(lang, tier, groups, fora, ranked.ids)
+        labels = self._labels_of(lang, tier, groups, fora, ranked.ids)
         asked = self._open_questions(case, engine_facts, derivation, lang,
                                      self._harmful_bits if family_violence else 0,
                                      self._own_offending_bits if victim_only else 0)
@@ -370,14 +276,15 @@ class Recommender:
         if away:
             asked = self._questions_here(asked, away)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
-        warnings = [{"code": code, "message": gettext(message, lang)} for code, message in case_warnings(case)] \
-            if case.ref is not None or case.unknown_place else []
-        return Recommendation(case.ref, case.age, tier, groups, fora, self.kb.version,
-                              list(ranked.items), asked[:count], explanation, labels,
-                              list(ranked.control),
-                              self._elsewhere_piece(tuple(elsewhere), lang) if elsewhere else _NO_WARNINGS, warnings)
+        warnings = tuple(CaseWarning(code, gettext(message, lang)) for code, message in case_warnings(case)) \
+            if case.ref is not None or case.unknown_place else ()
+        return Recommendation(case.ref, case.age, tier, tuple(groups), tuple(fora),  # type: ignore[arg-type]
+                              ranked.items, tuple(asked[:count]), (*explanation, *ranked.explained), labels,
+                              self.kb.version, self._elsewhere(tuple(elsewhere), lang) if elsewhere else (),
+                              ranked.control, warnings)
 
-    def _mediation_checks(self, case: Case, tier: str, asked: list[Piece], lang: str) -> list[Piece]:
+    def _mediation_checks(self, case: Case, tier: str, asked: list[OpenQuestion],
+                          lang: str) -> list[OpenQuestion]:
         """The questions with, before a conflict council, whether honour or violence in the
         family is at stake (honour, abuse suspected; for a victim, trouble at home): a yes
         rules the council out (000 "Konfliktråd": voluntary for both; meeting an offender from
@@ -387,7 +294,7 @@ class Recommender:
         whatif = self.whatif
         true_bits, false_bits = whatif.factor_bits(case.facts)
         open_bits = ~(true_bits | false_bits | self._not_asked(case.age, true_bits))
-        have = {piece[0]["factor"] for piece in asked}
+        have = {question.factor for question in asked}
         checks = []
         for factor in (HONOUR_FACTOR, CHILD_ABUSE, *((FAMILY_PROBLEMS,) if case.victim else ())):
             bit = whatif.factor_bit.get(factor, 0)
@@ -395,13 +302,12 @@ class Recommender:
                 key = (lang, "mediation-check", factor, tier)
                 found = self._questions.get(key)
                 if found is None:
-                    found = self._questions.make(key, lambda f=factor: _piece(
-                        {"factor": f, "label": self._label(f, lang), "would_change": ["fora"],
-                         "if_true": {"tier": tier, "new_fora": []}, "if_false": None}))
+                    found = self._questions.make(key, OpenQuestion, factor, self._label(factor, lang), ("fora",),
+                                                 Change(tier, ()), None)
                 checks.append(found)
         if not checks:
             return asked
-        at = 1 if asked and asked[0][0]["factor"] == "age" else 0
+        at = 1 if asked and asked[0].factor == "age" else 0
         return [*asked[:at], *checks, *asked[at:]]
 
     def _at_any_age(self, facts: Facts) -> tuple[frozenset[str], frozenset[str]]:
@@ -423,35 +329,33 @@ class Recommender:
         """The place and every area it lies in."""
         return self.ranker.area_chain(place)
 
-    def _elsewhere_piece(self, fora: tuple[str, ...], lang: str) -> Piece:
-        """The fora whose trigger the case meets but that exist elsewhere, with where."""
-        return _piece([{"id": f, "label": self._label(f, lang), "where": list(self._forum_places[f]),
-                        "where_label": ", ".join(self._label(p, lang) for p in self._forum_places[f])}
-                       for f in fora])
+    def _elsewhere(self, fora: tuple[str, ...], lang: str) -> tuple[ForumElsewhere, ...]:
+        """The fora whose trigger the case meets but that exist elsewhere, with where (kept:
+        a few distinct ones)."""
+        key = (lang, "elsewhere", fora)
+        found = self._implied.get(key)
+        if found is None:
+            found = self._implied.make(key, lambda: tuple(
+                ForumElsewhere(f, self._label(f, lang), self._forum_places[f],
+                               ", ".join(self._label(p, lang) for p in self._forum_places[f]))
+                for f in fora))
+        return found  # type: ignore[no-any-return]
 
-    def _questions_here(self, asked: list[Piece], away: frozenset[str]) -> list[Piece]:
+    def _questions_here(self, asked: list[OpenQuestion], away: frozenset[str]) -> list[OpenQuestion]:
         """The questions without the fora in `away` among what they would bring (a question
         that then changes nothing is not asked)."""
         kept = []
-        for piece in asked:
-            question = piece[0]
-            yes, no = question["if_true"], question["if_false"]
-            if (yes is None or away.isdisjoint(yes["new_fora"])) and (no is None or away.isdisjoint(no["new_fora"])):
-                kept.append(piece)  # (checked inline: this runs for every question of most cases)
+        for question in asked:
+            yes, no = question.if_true, question.if_false
+            if (yes is None or away.isdisjoint(yes.new_fora)) and (no is None or away.isdisjoint(no.new_fora)):
+                kept.append(question)  # (checked inline: this runs for every question of most cases)
                 continue
-            question = json.loads(piece[1])
-            would = set()
-            for value in ("if_true", "if_false"):
-                change = question[value]
-                if change:
-                    change["new_fora"] = [f for f in change["new_fora"] if f not in away]
-                    if change["new_fora"]:
-                        would.add("fora")
-            if "tier" in question["would_change"]:
-                would.add("tier")
-            if would:
-                question["would_change"] = sorted(would)
-                kept.append(_piece(question))
+            key = ("here", question, away)
+            found = self._questions.get(key)
+            if found is None:
+                found = self._questions.make(key, _without_fora, question, away)
+            if found is not False:
+                kept.append(found)
         return kept
 
     def _superseded(self, fora: frozenset[str] | set[str]) -> set[str] | frozenset[str]:
@@ -462,7 +366,7 @@ class Recommender:
             return fora
         return set(fora) - {other for f in fora for other in self._supersedes.get(f, ())}
 
-    def _role_entries(self, case: Case, withheld: frozenset[str], lang: str) -> list[Piece]:
+    def _role_entries(self, case: Case, withheld: frozenset[str], lang: str) -> list[Explanation]:
         """The explanation of who the person is: a victim (by role or by what they have
         suffered), and the factors the rules leave to the measures for that reason."""
         key = (lang, "roles", case.victim, tuple(sorted(case.roles)), tuple(sorted(case.victim_of)),
@@ -473,20 +377,18 @@ class Recommender:
         entries = []
         source = str(self.kb.get(VICTIM_FACTOR).sources[0]) if self.kb.get(VICTIM_FACTOR).sources else None
         if case.victim:
-            premises = [f"role:{r}" for r in sorted(case.roles)] + [f"victim-of:{c}" for c in sorted(case.victim_of)]
-            entry = {"rule": ROLE_RULE, "conclusion": f"factor:{VICTIM_FACTOR}=true",
-                     "because": gettext(ROLE_BECAUSE, lang), "premises": premises, "source": source}
-            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+            premises = (*(Fact("role", r) for r in sorted(case.roles)),
+                        *(Fact("victim-of", c) for c in sorted(case.victim_of)))
+            entries.append(Explanation(ROLE_RULE, Fact("factor", VICTIM_FACTOR, "true"),
+                                       gettext(ROLE_BECAUSE, lang), premises, source))
         if RELATIVE in case.roles:
-            entry = {"rule": ROLE_RULE, "conclusion": f"role:{RELATIVE}", "because": gettext(RELATIVE_BECAUSE, lang),
-                     "premises": [f"role:{RELATIVE}"], "source": RELATIVE_SOURCE}
-            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+            entries.append(Explanation(ROLE_RULE, Fact("role", RELATIVE), gettext(RELATIVE_BECAUSE, lang),
+                                       (Fact("role", RELATIVE),), RELATIVE_SOURCE))
         if withheld:
-            entry = {"rule": ROLE_RULE, "conclusion": "role:victim",
-                     "because": gettext(WITHHELD_BECAUSE, lang).format(
-                         factors=", ".join(self._label(f, lang) for f in sorted(withheld))),
-                     "premises": [f"factor:{f}=true" for f in sorted(withheld)], "source": source}
-            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+            entries.append(Explanation(
+                ROLE_RULE, Fact("role", "victim"), gettext(WITHHELD_BECAUSE, lang).format(
+                    factors=", ".join(self._label(f, lang) for f in sorted(withheld))),
+                tuple(Fact("factor", f, "true") for f in sorted(withheld)), source))
         return self._implied.make(key, lambda: entries)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ parts
@@ -495,15 +397,15 @@ class Recommender:
         return self.ranker.label(ident, lang)  # the ranker's table of labels: one per language
 
     def _explain(self, derivation: Derivation, tier: str, lang: str, fora: frozenset[str],
-                 victim_tier: bool = False) -> list[Piece]:
+                 victim_tier: bool = False) -> list[Explanation]:
         """One entry per rule, conclusion and premises behind the tier, fora and groups (the
         general tier of a victim by the victims' rule alone: "every child and young person"
         is not the reason for an adult victim)."""
         conclusions = derivation.conclusions
         if len(fora) != len(conclusions.get("forum", _NONE)):  # a forum taken over by another
             conclusions = {**conclusions, "forum": set(fora)}
-        keyed: dict[str, Piece] = {}
-        memo, build = self._firings[lang], self._firing_pieces
+        keyed: dict[str, Explanation] = {}
+        memo, build = self._firings[lang], self._firing_entries
         for firing in derivation.firings:
             # A firing is one object for every case that matches its rule on the same facts
             # (the engine keeps them), so it is its own key: no tuple to build and hash. The
@@ -513,57 +415,53 @@ class Recommender:
                 pieces = memo.make(firing, build, firing.rule, firing.premises, lang)
             if victim_tier and firing.rule.id == EVERYONE_TIER_RULE:
                 continue
-            for kind, ident, order, piece in pieces:
+            for kind, ident, order, entry in pieces:
                 # Only what the answer shows: not the general tier when a higher one holds.
                 if (ident == tier if kind == "tier" else ident in conclusions.get(kind, _NONE)) \
                         and order not in keyed:
-                    keyed[order] = piece
+                    keyed[order] = entry
         return [keyed[k] for k in sorted(keyed)]
 
-    def _implications(self, case: Case, lang: str) -> list[Piece]:
+    def _implications(self, case: Case, lang: str) -> list[Explanation]:
         """One explanation entry per factor the rules took as true because a factor the case
         gives implies it (ks:implies, the editor's inference in the knowledge base)."""
         entries = []
         for factor, given in sorted(case.implied.items()):
             sources = self.kb.get(given).sources
-            entry = {"rule": IMPLICATION_RULE, "conclusion": f"factor:{factor}=true",
-                     "because": gettext(IMPLICATION_BECAUSE, lang).format(
-                         factor=self._label(given, lang), other=self._label(factor, lang)),
-                     "premises": [f"factor:{given}=true"], "source": str(sources[0]) if sources else None}
-            entries.append(({"conclusion": entry["conclusion"]}, _dumps(entry)))
+            entries.append(Explanation(
+                IMPLICATION_RULE, Fact("factor", factor, "true"), gettext(IMPLICATION_BECAUSE, lang).format(
+                    factor=self._label(given, lang), other=self._label(factor, lang)),
+                (Fact("factor", given, "true"),), str(sources[0]) if sources else None))
         return entries
 
-    def _firing_pieces(self, rule: Rule, premises: tuple[str, ...],
-                       lang: str) -> tuple[tuple[str, str, str, Piece], ...]:
+    def _firing_entries(self, rule: Rule, premises: tuple[str, ...],
+                        lang: str) -> tuple[tuple[str, str, str, Explanation], ...]:
         """A firing's explanation entries, one per conclusion, with their sort order: kind
         of conclusion, conclusion, rule, premises, as one text (NUL-separated, so it sorts
         as the tuple of its parts would, and quicker)."""
-        return tuple(
-            (kind, ident, "\0".join((str(EXPLANATION_ORDER.get(kind.replace("_", "-"), 9)), conclusion, rule.id,
-                                      *premises)),
-             self._entry(rule, conclusion, premises, lang))
-            for kind, ident in rule.conclusions
-            for conclusion in (f"{kind.replace('_', '-')}:{ident}",))
-
-    def _entry(self, rule: Rule, conclusion: str, premises: tuple[str, ...], lang: str) -> Piece:
+        facts = tuple(Fact.read(p) for p in premises)  # the engine writes premises in the rules' notation
         because = rule.because.get(lang, rule.because["en"])
-        entry = {"rule": rule.id, "conclusion": conclusion, "because": because,
-                 "premises": list(premises), "source": rule.source}
-        return {"conclusion": conclusion}, _dumps(entry)
+        entries = []
+        for kind, ident in rule.conclusions:
+            conclusion = Fact(kind.replace("_", "-"), ident)
+            order = "\0".join((str(EXPLANATION_ORDER.get(conclusion.kind, 9)), str(conclusion), rule.id, *premises))
+            entries.append((kind, ident, order, Explanation(rule.id, conclusion, because, facts, rule.source)))
+        return tuple(entries)
 
-    def _labels_piece(self, lang: str, tier: str, groups: list[str], fora: list[str], ranked: frozenset[str]) -> Piece:
-        """The labels of every concept the answer names, as JSON text."""
+    def _labels_of(self, lang: str, tier: str, groups: list[str], fora: list[str],
+                   ranked: frozenset[str]) -> Mapping[str, str]:
+        """The labels of every concept the answer names, by id in id order (kept, and shared
+        by the answers that name the same: not to be changed)."""
         key = (lang, tier, *groups, "", *fora, ranked)  # "" ends the groups: no id is empty
         found = self._labels.get(key)
         if found is None:
-            label_json = self._label_json[lang]
-            ids = sorted(ranked.union(fora, groups, (tier,)))
-            found = (None, "{" + ",".join([label_json[i] for i in ids]) + "}")
+            label = self.ranker.labels(lang).get
+            found = MappingProxyType({i: label(i, i) for i in sorted(ranked.union(fora, groups, (tier,)))})
             self._labels.keep(key, found)
         return found
 
     def _open_questions(self, case: Case, facts: Facts, derivation: Derivation, lang: str,
-                        harmful: int = 0, not_for_victims: int = 0) -> list[Piece]:
+                        harmful: int = 0, not_for_victims: int = 0) -> list[OpenQuestion]:
         """Each unknown factor whose answer would change the tier or the fora, and what
         would change; and the age, when it is unknown and would matter. `facts` are what the
         rules read; never asked: what the case answers (its own facts), `harmful` questions
@@ -576,17 +474,14 @@ class Recommender:
         derived_bits = whatif.concluded_bits(fired)
         unknown_bits = whatif.read_bits & ~given_true & ~given_false & ~self._not_asked(age, given_true) \
             & ~harmful & ~not_for_victims
-        keyed: list[tuple[tuple[Any, ...], Piece]] = []
+        keyed: list[Keyed] = []
         if not unknown_bits & whatif.read_false_bits:
             # The usual case: a yes can change something, a no cannot. The questions the
             # simple rules raise depend on what was concluded, not on which factors are
             # unknown, so they are kept per conclusions (in question order) and filtered.
             triggered = whatif.trigger_effects(age, true_bits, false_bits, derived_bits, rank, unknown_bits, fired)
-            key = (lang, whatif.simple_effects_key(age, true_bits, false_bits, derived_bits, rank, fired))
-            plain = self._plain_questions.get(key)
-            if plain is None:
-                plain = self._plain_questions.make(key, self._simple_questions, age, true_bits, false_bits,
-                                                   derived_bits, rank, fired, lang)
+            plain = whatif.per_simple_effects(lang, age, true_bits, false_bits, derived_bits, rank, fired,
+                                              self._simple_questions, rank, derived_bits, lang)
             if not triggered and age is not None:  # already in question order
                 return self._likely_first([entry[1] for bit, entry in plain if bit & unknown_bits], given_true)
             keyed = [entry for bit, entry in plain if bit & unknown_bits and bit not in triggered]
@@ -610,14 +505,20 @@ class Recommender:
                 state, _ = self.rules.closure(Facts(probe, facts.true, facts.false))
                 outcomes.add((state.tier_rank, frozenset(state.derived.get("forum", ()))))
             if len(outcomes) > 1:
-                would = ["fora"] if len({o[0] for o in outcomes}) == 1 else ["fora", "tier"]
-                question = {"factor": "age", "label": TEXT[lang]["age"], "would_change": would,
-                            "if_true": None, "if_false": None}
-                keyed.append(((False, "tier" not in would, 0, "age"), _piece(question)))
+                would = ("fora",) if len({o[0] for o in outcomes}) == 1 else ("fora", "tier")
+                keyed.append(((False, "tier" not in would, 0, "age"), self._age_question(would, lang)))
         keyed.sort()  # sort keys are unique: one per factor
-        return self._likely_first([piece for _, piece in keyed], given_true)
+        return self._likely_first([question for _, question in keyed], given_true)
 
-    def _likely_first(self, questions: list[Piece], true_bits: int) -> list[Piece]:
+    def _age_question(self, would: tuple[str, ...], lang: str) -> OpenQuestion:
+        """The question of the age, when it is unknown and would change `would` (kept)."""
+        key = ("age", would, lang)
+        found = self._questions.get(key)
+        if found is None:
+            found = self._questions.make(key, OpenQuestion, "age", TEXT[lang]["age"], would, None, None)
+        return found  # type: ignore[no-any-return]
+
+    def _likely_first(self, questions: list[OpenQuestion], true_bits: int) -> list[OpenQuestion]:
         """The questions a consultant would ask next, in that order: the age when unknown;
         then what is close to what the case already says (a factor of the same risk domain
         as a true one) before what is merely impactful; and a plain question before the
@@ -630,8 +531,8 @@ class Recommender:
             related |= self._same_domain.get(bit, 0)
         bit_of, strength = self.whatif.factor_bit, self._strength
         return [entry[-1] for entry in sorted(
-            (q[0]["factor"] != "age", not related & bit_of.get(q[0]["factor"], 0),
-             strength.get(q[0]["factor"], 0), index, q) for index, q in enumerate(questions))]
+            (q.factor != "age", not related & bit_of.get(q.factor, 0),
+             strength.get(q.factor, 0), index, q) for index, q in enumerate(questions))]
 
     def _not_asked(self, age: int | None, true_bits: int) -> int:
         """The factor bits never asked: implied by the true ones, conditional on what does
@@ -652,12 +553,12 @@ class Recommender:
             mask |= by_age
         return mask
 
-    def _simple_questions(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int, rank: int,
-                          fired: set[str], lang: str) -> list[tuple[int, tuple[tuple[Any, ...], Piece]]]:
-        """(factor bit, (sort key, question)) for every factor a simple rule reads whose
-        yes would change the tier or the fora, in question order."""
+    def _simple_questions(self, effects: list[tuple[int, tuple[int, int]]], rank: int, derived_bits: int,
+                          lang: str) -> list[tuple[int, Keyed]]:
+        """(factor bit, (sort key, question)) for every factor of the simple rules' effects
+        whose yes would change the tier or the fora, in question order."""
         found = []
-        for bit, effect in self.whatif.simple_effects(age, true_bits, false_bits, derived_bits, rank, fired):
+        for bit, effect in effects:
             if change := self._change("true", effect, rank, derived_bits):
                 found.append((bit, self._question_for(bit, [change], rank, lang)))
         found.sort(key=lambda entry: entry[1][0])
@@ -672,7 +573,7 @@ class Recommender:
         return (value, new_rank, new_fora) if new_rank != rank or new_fora else None
 
     def _question_for(self, bit: int, changes: list[tuple[str, int, int]], rank: int,
-                      lang: str) -> tuple[tuple[Any, ...], Piece]:
+                      lang: str) -> Keyed:
         key = (lang, bit, rank, *changes)
         found = self._questions.get(key)
         if found is None:
@@ -680,25 +581,43 @@ class Recommender:
         return found  # type: ignore[no-any-return]
 
     def _question(self, bit: int, changes: list[tuple[str, int, int]], rank: int,
-                  lang: str) -> tuple[tuple[Any, ...], Piece]:
+                  lang: str) -> Keyed:
         tier_by_rank = self.rules.tier_by_rank
         base_tier = tier_by_rank.get(rank, "general")
         factor = self.whatif.factor_by_bit[bit]
-        question: dict[str, Any] = {"factor": factor, "label": self._label(factor, lang),
-                                    "would_change": [], "if_true": None, "if_false": None}
+        answers: dict[str, Change] = {}
         would = set()
         for value, new_rank, new_fora in changes:
             tier = tier_by_rank.get(new_rank, base_tier)
-            fora = [f for b, f in self._forum_by_bit if b & new_fora]
-            question[f"if_{value}"] = {"tier": tier, "new_fora": fora}
+            fora = tuple(f for b, f in self._forum_by_bit if b & new_fora)
+            answers[value] = Change(tier, fora)
             if tier != base_tier:
                 would.add("tier")
             if fora:
                 would.add("fora")
-        question["would_change"] = sorted(would)
+        question = OpenQuestion(factor, self._label(factor, lang), tuple(sorted(would)),
+                                answers.get("true"), answers.get("false"))
         # Most informative first: a changed tier, then the most new fora.
-        new_fora = sum(len(question[f"if_{value}"]["new_fora"]) for value, _, _ in changes)
-        return (True, "tier" not in would, -new_fora, factor), _piece(question)
+        new_fora = sum(len(change.new_fora) for change in answers.values())
+        return (True, "tier" not in would, -new_fora, factor), question
+
+
+def _without_fora(question: OpenQuestion, away: frozenset[str]) -> OpenQuestion | bool:
+    """The question without the fora in `away` among what its answers would bring; False
+    when it would then change nothing."""
+    would = set()
+    changes = []
+    for change in (question.if_true, question.if_false):
+        if change:
+            change = Change(change.tier, tuple(f for f in change.new_fora if f not in away))
+            if change.new_fora:
+                would.add("fora")
+        changes.append(change)
+    if "tier" in question.would_change:
+        would.add("tier")
+    if not would:
+        return False
+    return question._replace(would_change=tuple(sorted(would)), if_true=changes[0], if_false=changes[1])
 
 
 _DEFAULT: Recommender | None = None

@@ -16,15 +16,17 @@ age bands, never a case's reference.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from itertools import repeat
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from kundskab._memo import BoundedMemo
 from kundskab.reasoning.cases import AgeBands
 from kundskab.reasoning.rules import Facts, RuleSet, State
 
 __all__ = ["CompiledRule", "WhatIf", "single_bits"]
+
+V = TypeVar("V")
 
 
 class CompiledRule(NamedTuple):
@@ -144,6 +146,7 @@ class WhatIf:
                 self._multi_factor_mask |= mask
             self._multi_false_mask |= e.false_mask
         self._trigger_memo = BoundedMemo("whatif.triggers")  # trigger effects by all they depend on
+        self._per_simple_effects = BoundedMemo("whatif.simple_effects")  # what callers make of the simple effects
         self._chain_ids = frozenset(e.id for e in self._chain_rules)
         self._compiled_reading_bit: dict[int, list[CompiledRule]] = {}
         for entry in compiled:
@@ -274,12 +277,20 @@ class WhatIf:
                 result[bit] = effect
         return result
 
-    def simple_effects_key(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
-                           rank: int, fired: Collection[str]) -> tuple[Any, ...]:
-        """All that `simple_effects` depends on: cases alike in it get the same answer."""
-        band = self._bands.band(age)
-        return (band, derived_bits, rank, true_bits & self._chain_factor_mask,
-                false_bits & self._chain_false_mask, self._chain_ids.intersection(fired))
+    def per_simple_effects(self, extra: Any, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
+                           rank: int, fired: Collection[str], build: Callable[..., V], *args: Any) -> V:
+        """`build(simple_effects(...), *args)`, kept per all the simple effects depend on and
+        `extra` (what else `build` reads, such as a language): cases alike in it share one
+        value. `build` must depend on nothing else (`args` being fixed by the key)."""
+        # All that `simple_effects` depends on: cases alike in it get the same effects.
+        key = (extra, self._bands.band(age), derived_bits, rank,
+               true_bits & self._chain_factor_mask, false_bits & self._chain_false_mask,
+               self._chain_ids.intersection(fired))
+        found = self._per_simple_effects.get(key)
+        if found is None:
+            found = self._per_simple_effects.make(
+                key, _built, build, self.simple_effects(age, true_bits, false_bits, derived_bits, rank, fired), args)
+        return found  # type: ignore[no-any-return]
 
     def simple_effects(self, age: int | None, true_bits: int, false_bits: int, derived_bits: int,
                        rank: int, fired: Collection[str]) -> list[tuple[int, tuple[int, int]]]:
@@ -367,6 +378,10 @@ class WhatIf:
             if new_bits != derived_bits or new_rank != rank:
                 result[bit] = (new_rank, new_bits)
         return result
+
+
+def _built(build: Callable[..., V], effects: list[tuple[int, tuple[int, int]]], args: tuple[Any, ...]) -> V:
+    return build(effects, *args)
 
 
 def single_bits(mask: int) -> Iterator[int]:
