@@ -136,7 +136,7 @@ def test_interview_follows_the_answers(runner: CliRunner, recommender) -> None: 
     data = json.loads(out)
     assert data["tier"] == recommender.recommend({"age": 15, "factors": [first.factor]}).tier
     # The answered factor is never asked again.
-    assert err.count(f"{first['label']}?") == 1
+    assert err.count(f"{first.label}?") == 1
 
 
 def test_interview_takes_14_aar_and_a_municipality(runner: CliRunner, recommender) -> None:  # type: ignore[no-untyped-def]
