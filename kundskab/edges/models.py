@@ -79,7 +79,7 @@ def _json_type(hint: Any) -> Any:
     if isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields"):
         return _answer_model(hint)
     origin, args = get_origin(hint), get_args(hint)
-    if origin is tuple:
+    if origin is tuple or origin is list:
         return list[_json_type(args[0])]  # type: ignore[misc]
     if origin is Mapping or origin is abc.Mapping:
         return dict[_json_type(args[0]), _json_type(args[1])]  # type: ignore[misc]

@@ -9,7 +9,8 @@ those at once; a field's description is the `Annotated` text beside its type.
 Named tuples, not dataclasses: an answer holds a few dozen of them and many are shared by
 the cases that meet the same rules (the recommender keeps them in bounded memos), so they
 must be cheap to make, immutable, and the classes quick to create at start-up. Lists are
-tuples for the same reason: a shared value can never be changed by one caller under another.
+tuples for the same reason: a shared value can never be changed by one caller under another
+(only the answer's own `target_groups` and `fora`, made for it alone, are lists).
 """
 
 from __future__ import annotations
@@ -121,8 +122,8 @@ class Recommendation(NamedTuple):
     ref: str | None
     age: int | None  # the case's own age, for the text; not in the JSON (NOT_IN_JSON)
     tier: Tier
-    target_groups: tuple[str, ...]
-    fora: tuple[str, ...]
+    target_groups: list[str]  # lists, as they always were: made for this answer alone
+    fora: list[str]
     interventions: tuple[RankedIntervention, ...]
     open_questions: tuple[OpenQuestion, ...]
     explanation: tuple[Explanation, ...]

@@ -98,9 +98,10 @@ def _joined(values: Iterable[Any]) -> str:
         return ",".join([_text(v) for v in values])
 
 
-def _ids(ids: tuple[str, ...]) -> str:
-    found = _ID_LISTS.get(ids)
-    return found if found is not None else _ID_LISTS.make(ids, dumps, ids)  # type: ignore[no-any-return]
+def _ids(ids: list[str]) -> str:
+    key = tuple(ids)
+    found = _ID_LISTS.get(key)
+    return found if found is not None else _ID_LISTS.make(key, dumps, ids)  # type: ignore[no-any-return]
 
 
 def recommendation_json(rec: Recommendation) -> str:

@@ -278,7 +278,7 @@ class Recommender:
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
         warnings = tuple(CaseWarning(code, gettext(message, lang)) for code, message in case_warnings(case)) \
             if case.ref is not None or case.unknown_place else ()
-        return Recommendation(case.ref, case.age, tier, tuple(groups), tuple(fora),  # type: ignore[arg-type]
+        return Recommendation(case.ref, case.age, tier, groups, fora,  # type: ignore[arg-type]
                               ranked.items, tuple(asked[:count]), (*explanation, *ranked.explained), labels,
                               self.kb.version, self._elsewhere(tuple(elsewhere), lang) if elsewhere else (),
                               ranked.control, warnings)
