@@ -282,9 +282,9 @@ def score(recommender: Recommender, scenario: Scenario, accepted: dict[str, bool
             if name in case:
                 dropped.append(f"{name} ({error})")
                 case = {k: v for k, v in case.items() if k != name}
-    top10 = [item["id"] for item in answer.interventions][:10]
+    top10 = [item.id for item in answer.interventions][:10]
     breaks = plain_sense(scenario.case, answer, knowledge, scenario.expect.not_asked) if knowledge else {}
-    control = [item["id"] for item in answer.as_dict().get("control", [])]
+    control = [item.id for item in answer.control]
     return Score(scenario, answer.tier, frozenset(answer.fora), top10, dropped, breaks,
                  len(answer.open_questions), control)
 
