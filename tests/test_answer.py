@@ -57,7 +57,7 @@ def test_the_json_is_the_typed_values_field_for_field(recommender: Recommender) 
             for item, typed in zip(data.get(key, []), getattr(rec, key), strict=True):
                 assert isinstance(typed, RankedIntervention)
                 assert list(item) == list(RankedIntervention._fields)
-                assert item == {**typed._asdict(), "reasons": list(typed.reasons)}
+                assert item == json.loads(json.dumps(answer_json.plain(typed)))
         for question, asked in zip(data["open_questions"], rec.open_questions, strict=True):
             assert isinstance(asked, OpenQuestion) and list(question) == list(OpenQuestion._fields)
             for change in (asked.if_true, asked.if_false):
