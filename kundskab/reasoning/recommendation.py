@@ -147,6 +147,16 @@ class Recommender:
         # the case's only where it names that area, so not for a case that names no place.
         self._estate_fora = frozenset(f for f in self._forum_places
                                       if RESIDENTS_GROUP in self.kb.get(f).ref("targetGroup"))
+        # The factors whose yes can bring one (what a question must ask for it to matter);
+        # None: a rule for one reads more than factors and the age, so every question may.
+        estate_rules = [rule for rule in self.rules
+                        if any(kind == "forum" and value in self._estate_fora for kind, value in rule.conclusions)]
+        self._estate_triggers: frozenset[str] | None = frozenset(
+            ident for rule in estate_rules for c in rule.conditions if c.kind in ("factor", "any_factor")
+            for ident in c.ids)
+        if any(c.kind not in ("factor", "any_factor", "factor_false", "age") for r in estate_rules
+               for c in r.conditions):
+            self._estate_triggers = None
         self._supersedes = {f.id: frozenset(f.ref("takesOver")) for f in self.kb.of_type("Forum")
                             if f.ref("takesOver")}
         self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
@@ -265,7 +275,9 @@ class Recommender:
         if place is not None and self._forum_places:
             chain = self._area_chain(place)
             away = frozenset(f for f, places in self._forum_places.items() if chain.isdisjoint(places))
-        elif place is None:
+        elif place is None and self._estate_fora and (
+                self._estate_triggers is None
+                or not self._estate_triggers.isdisjoint(question.factor for question in asked)):
             away = self._estate_fora
         if family_violence:
             away |= {MEDIATION_FORUM}
