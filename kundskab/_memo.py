@@ -46,7 +46,7 @@ V = TypeVar("V")
 # Most entries each memo keeps (it is cleared when full). One memo per kind of value, so
 # that a kind with many keys does not push out the others; a few MiB each when full.
 BOUNDS: dict[str, int] = {
-    # Ranking (kundskab.ranking): per Ranker.
+    # Ranking (kundskab.reasoning.ranking): per Ranker.
     "ranking.blocked": 1024,  # measures blocked by the case's contraindications
     "ranking.open": 4096,  # scores of the measures open to a set of conclusions
     "ranking.rankings": 8192,  # a ranking: references to shared items
@@ -54,14 +54,14 @@ BOUNDS: dict[str, int] = {
     "ranking.shown": 8192,  # interned shown bases
     "ranking.sets": 8192,  # interned sets of measures
     "ranking.entries": 16384,  # interned ranking entries
-    # Answers (kundskab.recommendation): per Recommender unless said.
+    # Answers (kundskab.reasoning.recommendation): per Recommender unless said.
     "recommendation.firings": 8192,  # explanation entries per firing, per language
     "recommendation.questions": 4096,  # one open question
     "recommendation.implied": 1024,  # implication entries per language and implied factors
     "recommendation.labels": 1024,  # labels per language, conclusions and items
     "recommendation.any_age": 1024,  # groups and fora at any age, per facts of an unknown age
     "recommendation.age_masks": 1024,  # factors not asked at an age (whole years up to MAX_AGE)
-    # What-if questions (kundskab.whatif): per WhatIf.
+    # What-if questions (kundskab.reasoning.whatif): per WhatIf.
     "whatif.chain": 4096,  # chaining outcomes by what chaining rules see
     "whatif.triggers": 1024,  # trigger effects by all they depend on
     "whatif.simple_effects": 2048,  # what callers make of the simple effects (the recommender's questions)
@@ -70,15 +70,15 @@ BOUNDS: dict[str, int] = {
     "answer_json.lists": 8192,  # JSON text of a ranking's tuple of items, by identity
     "answer_json.labels": 8192,  # `"id":"label"` per concept and label
     "answer_json.id_lists": 4096,  # JSON text of a list of concept ids
-    # The rules engine (kundskab.engine): per RulesEngine.
+    # The rules engine (kundskab.reasoning.engine): per RulesEngine.
     "engine.plans": 16384,  # durable's match texts, parsed
     "engine.case_facts": 1024,  # the case fact's JSON text per age
     "engine.factor_facts": 4096,  # a factor answer's JSON text
     "engine.derived_facts": 4096,  # a conclusion's JSON text
-    # Documents (kundskab._matching, kundskab.validation): per process.
+    # Documents (kundskab.documents.matching, kundskab.documents.validation): per process.
     "matching.words": 65536,  # a word, folded and stemmed
     "validation.shapes": 4,  # the SHACL shapes graph per file and modification time
-    # The service (kundskab.service): per Service.
+    # The service (kundskab.edges.service): per Service.
     "service.checks": 4,  # the knowledge base's check per version and language
     # Messages (kundskab.i18n): per process.
     "i18n.catalogues": 16,  # compiled catalogues per language and domain

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,36 @@ def test_imports_follow_the_flow() -> None:
                 if order.get(package, 0) > order[parts[0]]:
                     backward.add((f"kundskab/{path.relative_to(PACKAGE).as_posix()}", name))
     assert backward == BACKWARD
+
+
+def test_no_code_here_uses_an_old_path() -> None:
+    # The old paths are kept for code outside kundskab; the package, its tests, benchmarks
+    # and docs use the new ones, so that a reader finds a module where README says it lives.
+    # A line that names an old path on purpose says so ("old path", "before the layout").
+    old = [name for name in ALIASES if name not in ("kundskab.knowledge", "kundskab.documents")]
+    dotted = re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, old)) + r")(?![\w])")
+    modules = {name.rpartition(".")[2] for name in old}
+    found = []
+    for top in ("kundskab", "tests", "benchmarks", "docs"):
+        for path in sorted((PACKAGE.parent / top).rglob("*.py")):
+            if path.name in ("_aliases.py", "test_layout.py") or ".venv" in path.parts:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if "old path" in line or "before the layout" in line:
+                    continue
+                imported = re.match(r"\s*from kundskab import ([\w, ]+)", line)
+                names = {n.strip().split(" as ")[0] for n in imported.group(1).split(",")} if imported else set()
+                if dotted.search(line) or names & modules:
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}")
+    assert not found, "old module paths (README, Where things live, gives the new):\n" + "\n".join(found)
+
+
+def test_every_module_is_on_the_map() -> None:
+    # README's "Where things live" names every module, so that the map stays true.
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Where things live"):]
+    section = section[:section.index("\n#")]
+    missing = [path.relative_to(PACKAGE).as_posix() for path in sorted(PACKAGE.rglob("*.py"))
+               if path.name not in ("__init__.py", "__main__.py")
+               and f"`{path.relative_to(PACKAGE).as_posix()}`" not in section and f"`{path.name}`" not in section]
+    assert not missing, "add to README, Where things live: " + ", ".join(missing)

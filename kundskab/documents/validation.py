@@ -841,7 +841,7 @@ def read_paths(paths: Iterable[str | Path], *, documents: Iterable[tuple[str, An
 
 
 def _deprecated(name: str) -> None:
-    warnings.warn(f"kundskab.validation.{name} is deprecated: use kundskab.validate", DeprecationWarning,
+    warnings.warn(f"kundskab.documents.validation.{name} is deprecated: use kundskab.validate", DeprecationWarning,
                   stacklevel=3)
 
 
