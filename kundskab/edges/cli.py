@@ -15,7 +15,7 @@ import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn, TypeGuard, TypeVar
 
 import click
@@ -45,7 +45,7 @@ from kundskab.edges.rendering import (
     validation_lines,
     write_xlsx,
 )
-from kundskab.errors import KundskabError, os_reason
+from kundskab.errors import CaseError, KundskabError, UnknownConceptError, os_reason
 from kundskab.i18n import N_, language, ngettext
 from kundskab.i18n import gettext as _
 
@@ -364,7 +364,6 @@ def echo_lines(lines: list[str], err: bool = False) -> None:
 @output_options
 @store_option
 def show(name: str, verbose: bool, fmt: str, lang: str) -> None:
-    from kundskab.errors import KundskabError, UnknownConceptError
     from kundskab.knowledge.browse import describe, kind_class, kind_name
 
     kb = _kb()
@@ -648,7 +647,6 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
     question (the one a consultant would ask next), until no open question is left.
     Returns the case as answered (in `municipality` and `area`, if given, so that the
     questions and the answer know the place)."""
-    from kundskab.errors import CaseError
     from kundskab.reasoning.cases import MAX_AGE, age_from_text, parse_answer
 
     click.echo(_("Answer yes, no or don't know (empty = don't know)."), err=True)
@@ -776,8 +774,6 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
             data["area"] = area
         case = parse_case(data, recommender.kb)
     if ref is not None and case.ref is None:
-        from dataclasses import replace
-
         case = replace(case, ref=parse_case({"ref": ref}, recommender.kb).ref)  # checked as a case's ref is
     rec = recommender.recommend(case, lang=lang, limit=limit, questions=questions)
     for warning in rec.warnings:

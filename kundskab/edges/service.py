@@ -63,9 +63,9 @@ from kundskab.errors import (
     UnknownConceptError,
 )
 from kundskab.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Messages, Text, gettext
-from kundskab.knowledge.base import KnowledgeBase
+from kundskab.knowledge.base import KnowledgeBase, load
 from kundskab.reasoning.answer import Recommendation
-from kundskab.reasoning.recommendation import MAX_LIMIT
+from kundskab.reasoning.recommendation import MAX_LIMIT, Recommender
 
 __all__ = ["Limits", "Service", "TimeLimitError", "create_app", "error_for", "request_language", "serve",
            "validation_message"]
@@ -283,13 +283,9 @@ class Service:
         if self.source is not None:
             kb: KnowledgeBase = self.source.load()
             return kb
-        from kundskab.knowledge.base import load
-
         return load()
 
     def _install(self, kb: KnowledgeBase) -> None:
-        from kundskab.reasoning.recommendation import Recommender
-
         recommender = Recommender(kb)
         recommender.recommend({"age": 15, "factors": []})  # warm the engine and memos
         # The validating process too (seconds: it imports pySHACL), before the service says
