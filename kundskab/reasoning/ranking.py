@@ -819,7 +819,8 @@ class Ranker:
         item = RankedIntervention(
             id=m.id, label=self.label(m.id, lang), tier=m.tier, score=score, scope=m.scope, kind=m.kind,
             status=m.status, municipality=municipality, from_elsewhere=elsewhere, min_age=m.min_age,
-            max_age=m.max_age, reasons=shown, source=source, citation=m.source.citation(lang) if m.source else "")
+            max_age=m.max_age, reasons=shown, source=source, citation=m.source.citation(lang) if m.source else "",
+            fora=tuple(sorted(fora)))
         # The reasons this measure really matched (its reasons of fit and notes), not the
         # ranking's general description.
         entry = Explanation(rule=self.ranking.id, conclusion=Fact("intervention", m.id), because="; ".join(shown),
