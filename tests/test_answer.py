@@ -126,3 +126,19 @@ def test_the_text_for_people_is_rendered_from_the_typed_values(recommender: Reco
     assert rec.interventions[0].label in text and f"[{rec.tier}]" in text
     assert "Truancy = yes" in text  # a premise read from its fact, not from its notation
     assert json.loads(rec.to_json())["tier"] == rec.tier
+
+
+def test_each_measure_names_the_answers_fora_it_is_anchored_in(recommender: Recommender) -> None:
+    kb = recommender.kb
+    seen = set()
+    for rec in answers(recommender):
+        for item in (*rec.interventions, *rec.control):
+            own = set(kb.get(item.id).ref("forum"))
+            if rec.age is not None:
+                assert item.fora == tuple(sorted(own & set(rec.fora))), item.id
+            else:  # the fora of the ages the case allows
+                assert set(item.fora) <= own and list(item.fora) == sorted(item.fora), item.id
+            seen.add(bool(item.fora))
+        assert all(json.loads(rec.to_json())["interventions"][i]["fora"] == list(item.fora)
+                   for i, item in enumerate(rec.interventions))
+    assert seen == {True, False}  # the cases give measures of the answer's fora and others

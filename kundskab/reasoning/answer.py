@@ -65,8 +65,9 @@ class RankedIntervention(NamedTuple):
     reasons: tuple[str, ...]
     source: Annotated[str, "The source it is written from (file#section); empty when unknown."]
     citation: Annotated[str, "The source as a person reads it (document title and section)."]
-    fora: Annotated[tuple[str, ...], "The case's fora the measure is anchored in (those of its fora the "
-                                     "answer recommends); empty: none of them."]
+    fora: Annotated[tuple[str, ...], "The case's fora the measure is anchored in: those of its fora the answer "
+                                     "recommends (with the age unknown, those of the ages the case allows); "
+                                     "empty: none of them."]
 
 
 class Change(NamedTuple):
