@@ -336,6 +336,34 @@ def test_a_killed_worker_ends_the_batch_with_an_error(signal_name: str) -> None:
     assert state == "stopped" and code == "batch-failed" and 0 < int(done) < 6000
 
 
+def test_a_worker_dying_halfway_through_an_answer_ends_the_batch_with_an_error() -> None:
+    # concurrent.futures' pool waited for the rest of that answer for ever (about one run in
+    # sixteen hung so): the main process held the shared result pipe's other end too.
+    import subprocess
+    import sys
+
+    script = """
+import io, json
+from kundskab.edges.batch import read_lines, recommend_blocks
+from kundskab.errors import BatchError
+from tests.dying_worker import DiesHalfwayThroughAnAnswer
+
+data = "".join(json.dumps({"age": 14, "factors": {"truancy": True}}) + "\\n" for _ in range(1000)).encode()
+done = 0
+try:
+    for block in recommend_blocks(read_lines(io.BytesIO(data)), recommender=DiesHalfwayThroughAnAnswer(), jobs=2):
+        done += block.lines
+except BatchError as exc:
+    print("stopped", done, exc.code)
+else:
+    print("finished", done)
+"""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["stopped", "128", "batch-failed"]  # the main process's first chunk only
+
+
 # ------------------------------------------------------------------ 6. links out of a folder
 
 

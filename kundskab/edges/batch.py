@@ -22,13 +22,12 @@ import gc
 import io
 import multiprocessing
 import os
+import queue
 import signal
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing.connection import Connection, wait
@@ -100,20 +99,6 @@ def answer_line(recommender: Any, number: int, raw: bytes | None, lang: str = "d
     return _one(recommender, number, raw, lang, limit, [] if cpr_like is None else cpr_like, questions)
 
 
-_WORKER: Any = None
-
-
-def _init_worker(recommender: Any) -> None:
-    """Set up a spawned worker with the caller's recommender (it arrives pickled as its
-    knowledge base and rules; see Recommender.__reduce__)."""
-    global _WORKER
-    # Ctrl-C reaches the whole process group: the parent stops the batch and its workers;
-    # a worker interrupted on its own would only print a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = recommender
-    gc.freeze()
-
-
 def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | None,
            questions: int | None = None) -> Block:
     """The answers to a chunk as one text: one piece per chunk crosses the pipe."""
@@ -126,10 +111,6 @@ def _block(recommender: Any, chunk: list[BatchLine], lang: str, limit: int | Non
         texts.append(text)
     texts.append("")  # the block ends with a line break
     return Block(len(chunk), bad, "\n".join(texts), tuple(cpr_like))
-
-
-def _work(chunk: list[BatchLine], lang: str, limit: int | None, questions: int | None) -> Block:
-    return _block(_WORKER, chunk, lang, limit, questions)
 
 
 def _chunks(lines: Iterable[BatchLine], size: int) -> Iterator[list[BatchLine]]:
@@ -161,24 +142,27 @@ def recommend_blocks(lines: Iterable[BatchLine], *, recommender: Any = None, job
     # so `--jobs 2` keeps both cores of a two-core machine busy. "spawn": this path also
     # serves callers with threads of their own, which fork would copy badly.
     context = multiprocessing.get_context("spawn")
-    # A process pool from concurrent.futures, not multiprocessing.Pool: when a worker dies,
-    # its futures fail (BrokenProcessPool) where Pool would replace the worker and wait for
-    # the lost chunk for ever.
-    pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_init_worker, initargs=(recommender,))
+    workers: list[_Spawned] = []
     try:
+        workers += (_Spawned(context, recommender) for _ in range(jobs - 1))
         # A bounded window of chunks in flight: memory stays flat however long the input.
-        window: deque[tuple[list[BatchLine] | None, Future[Block] | None]] = deque()
+        window: deque[tuple[list[BatchLine] | None, _Spawned | None]] = deque()
         for index, chunk in enumerate(_chunks(lines, CHUNK)):
             if index % jobs == 0:
                 window.append((chunk, None))
             else:
-                window.append((None, pool.submit(_work, chunk, lang, limit, questions)))
+                worker = workers[index % jobs - 1]
+                worker.send(chunk, lang, limit, questions)
+                window.append((None, worker))
             while len(window) >= 4 * jobs:
                 yield _resolve(window.popleft(), recommender, lang, limit, questions)
         while window:
             yield _resolve(window.popleft(), recommender, lang, limit, questions)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for worker in workers:
+            worker.close()
+        for worker in workers:
+            worker.stop()
 
 
 _WORKER_DIED = N_("a worker process stopped before answering (killed, or out of memory?); "
@@ -186,16 +170,89 @@ _WORKER_DIED = N_("a worker process stopped before answering (killed, or out of 
 _WORKER_FAILED = N_("a batch worker failed ({kind}); the output ends before the lines it held")
 
 
-def _resolve(entry: tuple[list[BatchLine] | None, Future[Block] | None], recommender: Any, lang: str,
+class _Spawned:
+    """One spawned worker process and its own pipe: chunks go in, blocks come back in the
+    order the chunks went. Only the worker holds the far end of the pipe, so if it dies
+    (killed, out of memory), even halfway through an answer, reading gives end of file at
+    once. (concurrent.futures' pool shares one result pipe that the main process also
+    holds: a worker killed while writing left it waiting for the rest for ever.)"""
+
+    def __init__(self, context: Any, recommender: Any) -> None:
+        ours, theirs = context.Pipe()
+        # A daemon: it cannot outlive the main process, even one that never reaches `stop`.
+        self.process = context.Process(target=_serve_chunks, args=(recommender, theirs), daemon=True)
+        try:
+            self.process.start()
+        finally:
+            theirs.close()  # the worker's copy is the only one left
+        self.link: Connection = ours
+
+    def send(self, chunk: list[BatchLine], lang: str, limit: int | None, questions: int | None) -> None:
+        try:
+            self.link.send((chunk, lang, limit, questions))
+        except OSError:  # it is gone: the answer it owes says how
+            pass
+
+    def receive(self) -> Block:
+        try:
+            kind, value = self.link.recv()
+        except (EOFError, OSError):
+            raise BatchError(_WORKER_DIED) from None
+        if kind == "failed":
+            raise BatchError(_WORKER_FAILED, kind=value)
+        assert isinstance(value, Block)
+        return value
+
+    def close(self) -> None:
+        """The end of its input: it stops once it has answered what it holds."""
+        self.link.close()
+
+    def stop(self) -> None:
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _serve_chunks(recommender: Any, link: Connection) -> None:
+    """The worker: answer chunks in the order they come until the input ends. A thread
+    takes the chunks off the pipe as they arrive, so the main process never waits to send
+    while this process waits to hand back a long answer."""
+    # Ctrl-C reaches the whole process group: the parent stops the batch and its workers;
+    # a worker interrupted on its own would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()  # the knowledge base, rules and engine live as long as the batch
+    inbox: queue.SimpleQueue[tuple[list[BatchLine], str, int | None, int | None] | None] = queue.SimpleQueue()
+
+    def take() -> None:
+        try:
+            while True:
+                inbox.put(link.recv())
+        except (EOFError, OSError):
+            inbox.put(None)
+
+    threading.Thread(target=take, daemon=True).start()
+    while (work := inbox.get()) is not None:
+        chunk, lang, limit, questions = work
+        try:
+            answer: tuple[str, Any] = ("block", _block(recommender, chunk, lang, limit, questions))
+        except BaseException as exc:  # said to the main process by its kind only: its text
+            answer = ("failed", type(exc).__name__)  # could hold a case's value
+        try:
+            link.send(answer)
+        except OSError:
+            return  # the main process gave up on the batch
+        if answer[0] == "failed":
+            return
+
+
+def _resolve(entry: tuple[list[BatchLine] | None, _Spawned | None], recommender: Any, lang: str,
              limit: int | None, questions: int | None) -> Block:
-    chunk, pending = entry
+    chunk, worker = entry
     if chunk is not None:
         return _block(recommender, chunk, lang, limit, questions)
-    assert pending is not None
-    try:
-        return pending.result()
-    except BrokenProcessPool:
-        raise BatchError(_WORKER_DIED) from None
+    assert worker is not None
+    return worker.receive()
 
 
 def recommend_lines(lines: Iterable[BatchLine], *, recommender: Any = None, jobs: int = 1,
