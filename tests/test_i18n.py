@@ -62,6 +62,18 @@ def test_every_message_exists_in_danish_and_english() -> None:
                 f"placeholders differ: {msgid!r} -> {target!r}")
 
 
+def test_no_translation_says_a_passage_twice() -> None:
+    # A merge once kept two versions of `recommend --help`'s paragraph side by side in one
+    # msgstr: Danish help read "Sagen kommer fra CASE_FILE ..." twice, one sentence cut off.
+    for msgid, translation in catalogue().items():
+        sources = msgid if isinstance(msgid, tuple) else (msgid,)
+        targets = translation if isinstance(translation, tuple) else (translation,)
+        for source, target in zip(sources, targets):
+            words = re.findall(r"\w+", target)
+            runs = [tuple(words[k:k + 12]) for k in range(len(words) - 11)]
+            assert len(runs) == len(set(runs)), f"a passage twice in the Danish of {source[:60]!r}"
+
+
 def test_no_message_is_hidden_from_the_extractor() -> None:
     # gettext tools cannot see a call inside an f-string: translate first, then format.
     for path in PACKAGE.rglob("*.py"):
