@@ -81,6 +81,8 @@ class Score:
     dropped: list[str] = field(default_factory=list)
     breaks: dict[str, list[str]] = field(default_factory=dict)  # plain-sense breaks, by class
     asked: int = 0  # open questions in the answer
+    # With the age unknown: the fora the answer gives by age range (`fora_by_age`).
+    by_age: frozenset[str] = frozenset()
 
     @property
     def tier_ok(self) -> bool:
@@ -89,6 +91,18 @@ class Score:
     @property
     def fora_ok(self) -> bool:
         return self.fora == self.scenario.expect.fora
+
+    @property
+    def age_unknown(self) -> bool:
+        return self.scenario.case.get("age") is None
+
+    @property
+    def fora_ok_by_age(self) -> bool:
+        """The age unknown: every expected forum is among the fora or the fora by age, and
+        no forum given for every age is unexpected (what the answer offers once the age is
+        asked; counted apart, never in `fora right`)."""
+        expected = self.scenario.expect.fora
+        return self.fora <= expected <= self.fora | self.by_age
 
     # Control and enforcement the answer shows apart (its `control` list, issue 20): an
     # expected one found there is found (it is where it belongs); a wrong one is wrong there too.
@@ -286,7 +300,8 @@ def score(recommender: Recommender, scenario: Scenario, accepted: dict[str, bool
     breaks = plain_sense(scenario.case, answer, knowledge, scenario.expect.not_asked) if knowledge else {}
     control = [item.id for item in answer.control]
     return Score(scenario, answer.tier, frozenset(answer.fora), top10, dropped, breaks,
-                 len(answer.open_questions), control)
+                 len(answer.open_questions), control=control,
+                 by_age=frozenset(f.id for f in getattr(answer, "fora_by_age", ())))
 
 
 def _ids(items: list[str] | frozenset[str]) -> str:
@@ -326,6 +341,9 @@ class Totals:
     wrong: int
     breaks: dict[str, int] = field(default_factory=dict)
     questions: int = 0
+    age_unknown: int = 0  # cases with the age unknown,
+    age_unknown_fora: int = 0  # of which fora right,
+    age_unknown_by_age: int = 0  # and of which the expected fora among fora and fora by age
 
     @classmethod
     def of(cls, scores: list[Score]) -> Totals:
@@ -333,7 +351,9 @@ class Totals:
                    sum(len(s.scenario.expect.top5) for s in scores), sum(len(s.found) for s in scores),
                    sum(len(s.wrong) for s in scores),
                    {kind: sum(len(s.breaks.get(kind, ())) for s in scores) for kind in BREAKS},
-                   sum(s.asked for s in scores))
+                   sum(s.asked for s in scores), sum(s.age_unknown for s in scores),
+                   sum(s.age_unknown and s.fora_ok for s in scores),
+                   sum(s.age_unknown and s.fora_ok_by_age for s in scores))
 
     @property
     def top5_share(self) -> float:
@@ -352,6 +372,11 @@ def summary(totals: dict[str, Totals]) -> None:
         print(f"{folder:<9} {t.cases:>5} {t.tiers_right:>5}/{t.cases:<5} {t.fora_right:>5}/{t.cases:<5} "
               f"{t.found:>5}/{t.expected:<4} {t.top5_share:>6.0%} {t.wrong:>9} {t.wrong_per_case:>9.2f}")
     print(f"{'goal':<9} {'':>5} {'all':>11} {'all':>11} {GOAL_TOP5:>18.0%} {GOAL_WRONG_PER_CASE:>23.2f}")
+    for folder, t in totals.items():
+        if t.age_unknown:
+            print(f"{folder}: {t.age_unknown} with the age unknown, fora right {t.age_unknown_fora}; "
+                  f"expected fora among the fora and the fora by age: {t.age_unknown_by_age} "
+                  "(apart: the tool cannot know the age)")
     print()
     print(f"{'plain sense (goal 0 each)':<36}" + "".join(f"{f:>10}" for f in totals))
     for kind in BREAKS:

@@ -60,6 +60,7 @@ BOUNDS: dict[str, int] = {
     "recommendation.implied": 1024,  # implication entries per language and implied factors
     "recommendation.labels": 1024,  # labels per language, conclusions and items
     "recommendation.any_age": 1024,  # groups and fora at any age, per facts of an unknown age
+    "recommendation.fora_by_age": 1024,  # fora per age range, per facts, place and language of an unknown age
     "recommendation.age_masks": 1024,  # factors not asked at an age (whole years up to MAX_AGE)
     # What-if questions (kundskab.reasoning.whatif): per WhatIf.
     "whatif.chain": 4096,  # chaining outcomes by what chaining rules see

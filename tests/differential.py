@@ -98,15 +98,15 @@ def compare_recommendation(recommender: Any, rules: RuleSet, facts: Facts) -> st
     # The rules see the case's facts with what they imply either way (a denied offence
     # denies a release); the answer's fora then leave out what the knowledge base rules out
     # beside the rules: a forum another takes over (ks:takesOver), mediation where honour or
-    # violence in the family is at stake, and (the case names no place) a forum for the
-    # residents of its own estates.
+    # violence in the family is at stake or a gang is party, and (the case names no place) a
+    # forum for the residents of its own estates.
     state, _ = rules.closure(parsed.facts)
     true = parsed.facts.true
     fora = set(state.derived.get("forum", ()))
     fora -= {o for f in fora for o in rules.kb.get(f).ref("takesOver")}
     fora -= {f for f in fora if rules.kb.get(f).ref("municipality")
              and "residents-of-vulnerable-areas" in rules.kb.get(f).ref("targetGroup")}
-    if {"honour-related-conflict", "child-abuse-suspected"} & true:
+    if {"honour-related-conflict", "child-abuse-suspected", "gang-member"} & true:
         fora.discard("conflict-council")
     if answer.tier != (state.tier or "general"):
         return "recommendation: tier differs"

@@ -20,6 +20,7 @@ from kundskab.reasoning.answer import (
     Change,
     Explanation,
     Fact,
+    ForumByAge,
     ForumElsewhere,
     OpenQuestion,
     RankedIntervention,
@@ -70,10 +71,12 @@ def test_the_json_is_the_typed_values_field_for_field(recommender: Recommender) 
             assert entry["premises"] == [str(p) for p in typed.premises]
             assert all(Fact.read(str(p)) == p for p in (typed.conclusion, *typed.premises))
         assert all(isinstance(f, ForumElsewhere) for f in rec.fora_elsewhere)
+        assert all(isinstance(f, ForumByAge) for f in rec.fora_by_age)
+        assert data.get("fora_by_age", []) == [f._asdict() for f in rec.fora_by_age]
         assert all(isinstance(w, CaseWarning) for w in rec.warnings)
         assert data.get("warnings", []) == [w._asdict() for w in rec.warnings]
         assert data["labels"] == dict(rec.labels)
-    assert seen == {"fora_elsewhere", "control", "warnings"}  # the cases reach every optional part
+    assert seen == {"fora_elsewhere", "control", "warnings", "fora_by_age"}  # the cases reach every optional part
 
 
 def test_facts_read_and_write_the_rules_notation() -> None:
@@ -87,15 +90,16 @@ def test_the_models_and_schemas_are_made_from_the_typed_answer(recommender: Reco
     assert list(models.Recommendation.model_fields) == [f for f in Recommendation._fields if f not in NOT_IN_JSON]
     for typed, model in ((RankedIntervention, models.RankedIntervention), (OpenQuestion, models.OpenQuestion),
                          (Explanation, models.Explanation), (Change, models.Change),
-                         (ForumElsewhere, models.ForumElsewhere), (CaseWarning, models.CaseWarning)):
+                         (ForumElsewhere, models.ForumElsewhere), (CaseWarning, models.CaseWarning),
+                         (ForumByAge, models.ForumByAge)):
         assert list(model.model_fields) == list(typed._fields)
     schema = models.Recommendation.model_json_schema()
     assert schema["$defs"]["RankedIntervention"]["properties"]["min_age"]["description"].startswith("The youngest")
     for rec in answers(recommender):
         # The model reads every answer and gives back the same object.
         assert models.Recommendation.model_validate_json(rec.to_json()).model_dump(mode="json") == {
-            k: v for k, v in rec.as_dict().items()} | {k: [] for k in ("fora_elsewhere", "control", "warnings")
-                                                        if k not in rec.as_dict()}
+            k: v for k, v in rec.as_dict().items()} | {
+                k: [] for k in ("fora_elsewhere", "control", "warnings", "fora_by_age") if k not in rec.as_dict()}
 
 
 def test_shared_values_cannot_be_changed_by_one_caller(recommender: Recommender) -> None:

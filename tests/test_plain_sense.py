@@ -27,6 +27,7 @@ FOR_VICTIMS = {m.id for m in KB.of_type("Intervention")
                if "victim" in m.all_values("situation") or "victims-of-crime" in m.ref("targetGroup")}
 MEDIATION = {m.id for m in KB.of_type("Intervention")
              if "conflict-council" in m.ref("forum") or "mediation-consent" in m.ref("addressesFactor")}
+VICTIMLESS = {c.id for c in KB.of_type("CrimeType") if c.value("victimless") == "true"}
 TARGETS = {m.id: set(m.ref("addressesFactor")) & RISK for m in KB.of_type("Intervention")}
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -95,7 +96,10 @@ def test_honour_measures_only_where_honour_is_at_stake_and_no_mediation_in_the_f
     if not honour:
         assert not ids & HONOUR_ONLY
     family = honour or "child-abuse-suspected" in true or (parsed.victim and "family-problems" in true)
-    if family:
+    # Nor where a gang is party, nor where every crime named harms no one who could be met.
+    named = parsed.offences | parsed.victim_of
+    gang = "gang-member" in true or "gang-crime" in named
+    if family or gang or (named and named <= VICTIMLESS):
         assert not ids & MEDIATION
         assert "conflict-council" not in answer["fora"]
         assert "mediation-consent" not in {q["factor"] for q in answer["open_questions"]}
@@ -214,6 +218,19 @@ def test_a_measure_of_another_place_stands_in_only_where_the_case_place_has_none
         if item["from_elsewhere"]:
             assert not set(KB.get(item["id"]).ref("forum")) & own, item["id"]
             assert any(r.startswith(("findes i", "from elsewhere")) for r in item["reasons"]), item["id"]
+    # Nor, for a measure of no forum, where the needs of the case it meets are all met by a
+    # listed person measure of the case's own place (Copenhagen's extremism effort in Aarhus).
+    needs = parse_case(case, KB).facts.true & RISK
+    met_here: set[str] = set()
+    for item in answer["interventions"]:
+        if item["municipality"] and not item["from_elsewhere"] and item["kind"] != "control" \
+                and item["scope"] in ("person", "group"):
+            met_here |= TARGETS[item["id"]]
+    for item in answer["interventions"]:
+        concept = KB.get(item["id"])
+        if item["from_elsewhere"] and not concept.ref("forum") and item["scope"] in ("person", "group"):
+            met = TARGETS[item["id"]] & needs
+            assert not (met and met <= met_here), item["id"]
 
 
 @SETTINGS
@@ -267,3 +284,36 @@ def test_place_and_control_measures_belong_to_the_person_and_the_place(
     for item in apart:
         places = set(KB.get(item["id"]).ref("municipality"))
         assert not places or not chain or any(_chain(p) & chain for p in places), item["id"]
+
+
+@SETTINGS
+@given(case=cases)
+def test_a_release_is_asked_of_a_minor_only_after_serious_or_repeated_crime(
+        recommender: Recommender, case: dict[str, Any]) -> None:
+    parsed = parse_case(case, KB)
+    asked = {q["factor"] for q in recommender.recommend(case, questions=100).as_dict()["open_questions"]}
+    likely = {"repeat-offending", "serious-offence", "charged-above-fine-level"} & parsed.facts.true
+    if parsed.age is not None and parsed.age < 18 and not likely:
+        assert "released-from-custody" not in asked
+
+
+@SETTINGS
+@given(case=cases)
+def test_with_the_age_unknown_each_forum_by_age_is_the_cases_at_those_ages(
+        recommender: Recommender, case: dict[str, Any]) -> None:
+    answer = recommender.recommend(case).as_dict()
+    by_age = answer.get("fora_by_age", [])
+    if case["age"] is not None:
+        assert by_age == []
+        return
+    assert not {f["id"] for f in by_age} & set(answer["fora"])
+    for forum in by_age:
+        low, high = forum["min_age"] or 0, forum["max_age"] if forum["max_age"] is not None else 80
+        assert low <= high and forum["rule"] and forum["source"]
+        for age in {low, high, (low + high) // 2}:  # the ends and the middle of its range
+            at_age = recommender.recommend({**case, "age": age}).as_dict()
+            assert forum["id"] in at_age["fora"], (forum, age)
+        if forum["min_age"]:  # just below its range it is not the case's (unless another range has it)
+            below = recommender.recommend({**case, "age": forum["min_age"] - 1}).as_dict()
+            assert forum["id"] not in below["fora"] or any(
+                other["id"] == forum["id"] and other is not forum for other in by_age)

@@ -271,6 +271,11 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
     honour = "honour-related-conflict" in true or "honour-related-crime" in parsed.offences | parsed.victim_of
     is_victim = "victim" in parsed.roles or any("victimisation" in kb.get(f).ref("inDomain") for f in risks)
     family_violence = honour or "child-abuse-suspected" in true or (parsed.victim and "family-problems" in true)
+    # No mediation either where a gang is party or no crime named harms anyone who could be met.
+    named = parsed.offences | parsed.victim_of
+    victimless = {c.id for c in kb.of_type("CrimeType") if c.value("victimless") == "true"}
+    no_mediation = family_violence or "gang-member" in true or "gang-crime" in named \
+        or (bool(named) and named <= victimless)
     suffered = parsed.victim_of | ({"honour-related-crime"} if honour and parsed.victim else set())
     case_fora = {ident for kind, ident in recommender.whatif.derived_bit if kind == "forum"}
 
@@ -337,7 +342,7 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         honour_only = targets == {"honour-related-conflict"} or item_crimes == {"honour-related-crime"}
         if honour_only and not honour:
             excluded = True
-        if family_violence and ("conflict-council" in item.ref("forum")
+        if no_mediation and ("conflict-council" in item.ref("forum")
                                 or "mediation-consent" in item.ref("addressesFactor")):
             excluded = True
         for_victims = "victim" in item.all_values("situation") or "victims-of-crime" in item.ref("targetGroup")
@@ -388,12 +393,20 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
     kinds = case_fora - {"ssp", "ssp-plus"}
     own_kinds = {f for row in opened if row[13] and "control" not in row[0].ref("kind")
                  for f in set(row[0].ref("forum")) & kinds}
+    # And a person measure of another place and of no forum gives way where the needs of the
+    # case it meets are all met by a person measure of the case's own place.
+    own_needs = {f for row in opened if row[13] and row[0].ref("municipality") and "control" not in row[0].ref("kind")
+                 and row[2] in ("person", "group", None) for f in row[9]}
     for (item, excluded, scope, status, item_groups, item_situations, item_rank, low, high, _targets,
          same_situation, needs, other_situation, local, specific, by_forum, campaign) in opened:
         if excluded:
             continue
         if parsed.place and item.ref("municipality") and not local and scope in ("person", "group", None) \
                 and set(item.ref("forum")) & own_kinds:
+            continue
+        met = _targets & risks
+        if parsed.place and item.ref("municipality") and not local and scope in ("person", "group", None) \
+                and not item.ref("forum") and met and met <= own_needs:
             continue
         if campaign and not needs:
             continue
@@ -623,3 +636,44 @@ def test_tables_per_knowledge_base_follow_the_one_asked_for() -> None:
     for _ in range(3):  # alternating: the last one asked for is never the other's
         assert table(first) == [first] and table(second) == [second]
     assert built == [first, second]
+
+
+def test_no_conflict_council_question_where_no_one_could_be_met_or_a_gang_is_party(
+        recommender: Recommender) -> None:
+    def asked(case: dict[str, Any]) -> set[str]:
+        return {q.factor for q in recommender.recommend(case, questions=100).open_questions}
+
+    burglar = {"age": 30, "role": ["offender"], "offences": ["burglary"], "factors": ["offence-committed"]}
+    assert "mediation-consent" in asked(burglar)  # a burglary has someone who could meet him
+    assert "mediation-consent" not in asked({**burglar, "offences": ["traffic-offences"]})  # drink driving
+    assert "mediation-consent" not in asked({**burglar, "offences": ["drugs", "weapons-offences"]})
+    assert "mediation-consent" not in asked({**burglar, "factors": ["offence-committed", "gang-member"]})
+    assert "mediation-consent" not in asked({**burglar, "offences": ["burglary", "gang-crime"]})
+    # Given consent, the council stays for a burglary and goes where a gang is party.
+    consent = {**burglar, "factors": ["offence-committed", "mediation-consent"]}
+    assert "conflict-council" in recommender.recommend(consent).fora
+    gang = {**consent, "factors": ["offence-committed", "mediation-consent", "gang-member"]}
+    assert "conflict-council" not in recommender.recommend(gang).fora
+
+
+def test_a_first_offence_at_15_is_not_asked_about_a_release(recommender: Recommender) -> None:
+    first = {"age": 15, "role": ["offender"], "offences": ["shoplifting"],
+             "factors": {"offence-committed": True, "repeat-offending": False, "charged-above-fine-level": False}}
+    assert "released-from-custody" not in {q.factor for q in recommender.recommend(first, questions=100).open_questions}
+    repeat = {**first, "factors": {"offence-committed": True, "repeat-offending": True}}
+    assert "released-from-custody" in {q.factor for q in recommender.recommend(repeat, questions=100).open_questions}
+    adult = {**first, "age": 30}  # of an adult it is asked as before
+    assert "released-from-custody" in {q.factor for q in recommender.recommend(adult, questions=100).open_questions}
+
+
+def test_with_the_age_unknown_the_fora_of_each_age_range_are_shown(recommender: Recommender) -> None:
+    case = {"factors": {"street-group": True}, "municipality": "odense"}
+    answer = recommender.recommend(case, lang="da")
+    assert answer.fora == []
+    assert [(f.id, f.min_age, f.max_age, f.rule) for f in answer.fora_by_age] == [
+        ("ssp", 6, 17, "forum-ssp"), ("ssp-plus", 18, 25, "forum-ssp-plus")]
+    assert json.loads(answer.to_json())["fora_by_age"][0] == {
+        "id": "ssp", "label": "SSP", "min_age": 6, "max_age": 17, "rule": "forum-ssp",
+        "source": "000_2d4d8aed5ea821e9.txt#SSP og SSP+"}
+    assert recommender.recommend({**case, "age": 14}).fora_by_age == ()
+    assert "fora_by_age" not in json.loads(recommender.recommend({**case, "age": 14}).to_json())

@@ -106,3 +106,26 @@ def test_a_citation_of_file_and_section_takes_the_title_from_the_knowledge_base(
     # the document's title and the section, never the file name a reader cannot use
     assert source.file not in cited and str(source.section) in cited and cited.startswith(kb.source_titles[source.file])
     assert rendering.citation(f"{source.file}#{source.section}", "da").startswith(source.file)  # no titles
+
+
+def test_fora_by_age_read_in_danish_with_their_ages_rule_and_source() -> None:
+    from click.testing import CliRunner
+
+    from kundskab.edges.cli import main
+
+    result = CliRunner().invoke(main, ["recommend", "--factor", "street-group", "--municipality", "Odense"])
+    assert result.exit_code == 0
+    text = result.stdout
+    assert "Fora efter alder (spørg om alderen for at vide hvilke):" in text
+    assert "  · SSP (6–17 år) [ssp]" in text and "  · SSP+ (18–25 år) [ssp-plus]" in text
+    assert "(regel forum-ssp; kilde Esbjerg lokalråd, handlingsplan 2011, afsnit 'SSP og SSP+')" in text
+
+
+def test_a_victimless_crime_type_says_so_in_danish() -> None:
+    from click.testing import CliRunner
+
+    from kundskab.edges.cli import main
+
+    result = CliRunner().invoke(main, ["show", "drugs"])
+    assert "  Ingen forurettet at mødes med i et konfliktråd: ja" in result.stdout
+    assert "true" not in result.stdout

@@ -117,7 +117,7 @@ def _answer_models() -> dict[str, type[BaseModel]]:
 
     return {name: _answer_model(getattr(answer, name)) for name in (
         "RankedIntervention", "Change", "OpenQuestion", "Explanation", "CaseWarning", "ForumElsewhere",
-        "Recommendation")}
+        "ForumByAge", "Recommendation")}
 
 
 _ANSWER = _answer_models()
@@ -127,6 +127,7 @@ OpenQuestion = _ANSWER["OpenQuestion"]
 Explanation = _ANSWER["Explanation"]
 CaseWarning = _ANSWER["CaseWarning"]
 ForumElsewhere = _ANSWER["ForumElsewhere"]
+ForumByAge = _ANSWER["ForumByAge"]
 Recommendation = _ANSWER["Recommendation"]
 
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from kundskab.documents.validation import ValidationReport
     from kundskab.knowledge.base import KnowledgeBase
     from kundskab.knowledge.check import CheckReport
-    from kundskab.reasoning.answer import Explanation, RankedIntervention, Recommendation
+    from kundskab.reasoning.answer import Explanation, ForumByAge, RankedIntervention, Recommendation
 
 __all__ = [
     "CSV_COLUMNS",
@@ -93,10 +93,12 @@ FIELD_NAMES = Messages({
     "http://purl.org/dc/terms/publisher": N_("Publisher"), "effectFollowUp": N_("Effect follow-up"),
     "appliesTo": N_("Applies to"), "sector": N_("Sector"), "programmes": N_("Programmes"),
     "contraindications": N_("Contraindications"), "part_of": N_("Lies in"), "implies": N_("Implies"),
-    "makes_moot": N_("Makes moot"), "presupposes": N_("Presupposes"), "takes_over": N_("Takes over from"),
+    "makes_moot": N_("Makes moot"), "presupposes": N_("Presupposes"),
+    "asked_of_minors_after": N_("Asked of under-18s only after one of"), "takes_over": N_("Takes over from"),
     "outsideRequirements": N_("Outside the programme's requirements"), "pages": N_("Pages"),
     "underPrinciple": N_("Chapter on principle"), "developmentInitiative": N_("Development initiative"),
     "fullyDescribed": N_("Fully described by the source"),
+    "victimless": N_("No one harmed to meet in a conflict council"),
     "inferred": N_("Inferred by the editor (not said by the source)"),
     "stated_rest": N_("Every other link is stated in the cited sections."),
 })
@@ -165,6 +167,8 @@ def _fmt_value(value: Any, key: str = "") -> str:
         return f"{value.get('label')} ({value.get('id')})" if "id" in value else str(value)
     if isinstance(value, list):
         return ", ".join(_fmt_value(v, key) for v in value) if value else "-"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     return value_name(key, value) if isinstance(value, str) else str(value)
 
 
@@ -221,7 +225,8 @@ def concept_lines(data: dict[str, Any], lang: str, verbose: bool = False) -> lis
         for link in data["inferred"]:
             text = link.get("note_da") if danish and link.get("note_da") else link.get("note")
             note = f": {text}" if text else ""
-            out.append(f"    - {field_name(link['property'])} = {link['value']}{note}")
+            value = {"true": _("yes"), "false": _("no")}.get(link["value"], link["value"])
+            out.append(f"    - {field_name(link['property'])} = {value}{note}")
         out.append(f"  {field_name('stated_rest')}")
     out.append(f"  {field_name('sources')}:")
     for source in data["sources"]:
@@ -635,6 +640,12 @@ def recommendation_lines(rec: Recommendation, kb: KnowledgeBase, lang: str) -> l
                  if places else "")  # a local forum says where it is (the case's place may be unknown)
         lines.append(f"  · {labels[forum]} [{forum}]{where}")
         because(Fact("forum", forum))
+    if rec.fora_by_age:  # the age unknown: the fora each age range would bring
+        lines.append("\n" + _("Fora by age (ask the age to know which)") + ":")
+        for by_age in rec.fora_by_age:
+            lines.append(f"  · {by_age.label}{_ages(by_age)} [{by_age.id}]")
+            lines.append("      " + _("(rule {rule}; source {source})").format(
+                rule=by_age.rule, source=citation(by_age.source, lang, kb)))  # type: ignore[arg-type]
     if rec.fora_elsewhere:  # local fora of other places: they exist, but not here
         lines.append("\n" + _("Fora elsewhere (not the case's forum here)") + ":")
         for elsewhere in rec.fora_elsewhere:
@@ -667,7 +678,7 @@ def recommendation_lines(rec: Recommendation, kb: KnowledgeBase, lang: str) -> l
     return lines
 
 
-def _ages(item: RankedIntervention) -> str:
+def _ages(item: RankedIntervention | ForumByAge) -> str:
     """A measure's age range as text shows it: " (6–17 år)", " (fra 18 år)"; nothing when open."""
     low, high = item.min_age, item.max_age
     if low is None and high is None:

@@ -74,6 +74,7 @@ PROPERTY_KEYS: dict[str, tuple[str, bool]] = {
     "implies": ("implies", False),
     "makesMoot": ("makes_moot", False),
     "presupposes": ("presupposes", False),
+    "askedOfMinorsAfter": ("asked_of_minors_after", False),
     "takesOver": ("takes_over", False),
     "related": ("related", False),
 }
@@ -111,7 +112,7 @@ def _relations(kb: KnowledgeBase, concept: Concept, lang: str, *, expand: bool) 
         text = concept.value(prop, lang)
         if key in INTEGER_VALUES and text is not None and text.lstrip("-").isdigit():
             out[key] = int(text)
-        elif key == "in_tryghedsindeks":
+        elif key in ("in_tryghedsindeks", "victimless"):
             out[key] = text == "true"
         else:
             out[key] = text

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, NamedTuple
 
-__all__ = ["NOT_IN_JSON", "CaseWarning", "Change", "Explanation", "Fact", "ForumElsewhere", "OpenQuestion",
-           "RankedIntervention", "Recommendation"]
+__all__ = ["NOT_IN_JSON", "CaseWarning", "Change", "Explanation", "Fact", "ForumByAge", "ForumElsewhere",
+           "OpenQuestion", "RankedIntervention", "Recommendation"]
 
 
 class Fact(NamedTuple):
@@ -106,6 +106,17 @@ class ForumElsewhere(NamedTuple):
     where_label: str
 
 
+class ForumByAge(NamedTuple):
+    """A forum the case would have at some of the ages it allows, when its age is unknown."""
+
+    id: str
+    label: str
+    min_age: Annotated[int | None, "The youngest age at which the case would have it; null: no lower bound."]
+    max_age: Annotated[int | None, "The oldest age at which the case would have it; null: no upper bound."]
+    rule: Annotated[str, "The rule that brings it at those ages (its source is the rule's)."]
+    source: Annotated[str | None, "The rule's source (file#section)."]
+
+
 class CaseWarning(NamedTuple):
     """Something in the request that looks wrong, said without repeating its value."""
 
@@ -142,6 +153,10 @@ class Recommendation(NamedTuple):
     warnings: Annotated[tuple[CaseWarning, ...],
                         "Only when there is one: what looks wrong in the case, the same from the library, "
                         "the command line (which also says it on stderr), a batch and HTTP."] = ()
+    fora_by_age: Annotated[tuple[ForumByAge, ...],
+                           "Only when the age is unknown and there is one: the fora the case would have at some "
+                           "of the ages it allows, beyond `fora`, each with that age range and the rule that "
+                           "brings it (ask the age to know which)."] = ()
 
     def to_json(self) -> str:
         """The answer as compact, ASCII-only JSON text (the batch output line)."""

@@ -158,7 +158,7 @@ class CaseView(NamedTuple):
     roles: frozenset[str] = frozenset({"at-risk"})  # who the person is (kundskab.reasoning.cases ROLES)
     suffered: frozenset[str] = frozenset()  # crime types the person has suffered
     honour: bool = False  # honour is at stake (an honour conflict, or honour crime suffered or done)
-    family_violence: bool = False  # the threat comes from the family (no mediation)
+    no_mediation: bool = False  # no conflict council: the family or a gang threatens, or no one to meet
     own_needs: frozenset[str] | None = None  # needs that are the person's own risk signs (None: all)
     # Control and enforcement aimed at the person is shown apart, and only for an active
     # offender or a gang member with no wish to leave (never for one who wants out).
@@ -212,6 +212,9 @@ class _Open(NamedTuple):
     # Per position ranked for this base, the base narrowed to the measure (what its item's
     # words depend on, the key of the shared items): made once per base, not per case.
     shown: dict[int, _Base]
+    # Per measure of another place, the needs it addresses that a measure of the case's own
+    # place addresses too: where these are all the case's needs it meets, it gives way.
+    covered: Mapping[int, frozenset[str]] = {}
 
 
 class Ranked(NamedTuple):
@@ -372,11 +375,12 @@ class Ranker:
         - honour measures (for honour conflicts or honour crime) where honour is not at stake;
         - mediation (a conflict council, the victim meeting the offender) where honour or
           violence in the family is at stake (000 "Konfliktråd": voluntary for both; meeting
-          an offender from one's own family is no help: the editor's reading, DOMAIN);
+          an offender from one's own family is no help: the editor's reading, DOMAIN), a gang
+          is party, or no one could be met (Recommender.recommend says when);
         - for a victim, a measure for victims of given crimes (burglary advice, shop visits)
           when they suffered others; where the crime suffered is not named, the ones for a
           household or a place (prevention advice) wait for it."""
-        key = (view.honour, view.family_violence, view.suffered & self._victim_crime_types,
+        key = (view.honour, view.no_mediation, view.suffered & self._victim_crime_types,
                view.offences & self._victim_crime_types,
                # a victim by role or by any victimisation factor (abuse suspected too)
                "victim" in view.roles or not self._victim.isdisjoint(view.true),
@@ -384,7 +388,7 @@ class Ranker:
         found = self._blocked_memo.get(key)
         if found is None:
             blocked = set() if view.honour else set(self._honour)
-            if view.family_violence:
+            if view.no_mediation:
                 blocked |= self._mediation
             crimes = key[2] | key[3]
             for position, (types, household) in self._for_victims_of.items():
@@ -447,10 +451,12 @@ class Ranker:
         measures, entries = self.measures, self._entries
         fits = [(m, fit) for m in (measures if every else [measures[p] for p in self._candidates(base, age)])
                 if (fit := self._base_fit(m, base, age, area_chain)) is not None]
+        covered: dict[int, frozenset[str]] = {}
         if base.area is not None:
             away = self._superseded([m for m, _ in fits], base.area, area_chain)
             if away:
                 fits = [(m, fit) for m, fit in fits if m.position not in away]
+            covered = self._covered_here([m for m, _ in fits], base.area, area_chain)
         for m, fit in fits:
             factors |= m.factors
             crime_types |= m.crime_types
@@ -477,7 +483,7 @@ class Ranker:
             return self._sets.intern(frozenset(items))
 
         return _Open(scores, shared_counts, one(gated), one(needs_only), one(crime_only), order,
-                     one(factors), one(crime_types), one(contraindications), {})
+                     one(factors), one(crime_types), one(contraindications), {}, covered)
 
     def _superseded(self, open_measures: list[Measure], area: str, area_chain: frozenset[str]) -> set[int]:
         """The measures for a person of another place that one of the case's own place
@@ -500,6 +506,29 @@ class Ranker:
         return {m.position for m in open_measures
                 if m.municipalities and m.scope in PERSON_SCOPES and not own_fora.isdisjoint(m.fora)
                 and not local(m)}
+
+    def _covered_here(self, open_measures: list[Measure], area: str,
+                      area_chain: frozenset[str]) -> dict[int, frozenset[str]]:
+        """Per person measure of another place and of no forum, the risk factors it addresses that a person
+        measure of the case's own place (not control) addresses too: the Copenhagen
+        extremism effort for a case in Aarhus, which has its own anti-radicalisation effort.
+        `_rank` drops it where these are all the needs of the case it meets (an example from
+        elsewhere stands in only for a need the case's place leaves open: the editor's
+        reading, as for `_superseded`)."""
+        def local(m: Measure) -> bool:
+            return area in m.areas or not area_chain.isdisjoint(m.municipalities)
+
+        own: set[str] = set()
+        for m in open_measures:
+            if m.municipalities and m.kind != CONTROL_KIND and m.scope in PERSON_SCOPES and local(m):
+                own |= m.factors & self._risk
+        if not own:
+            return {}
+        # A measure of a forum (victim support, an Infohus: schemes that run everywhere,
+        # written down where the source is) is left to `_superseded`.
+        return {m.position: both for m in open_measures
+                if m.municipalities and m.scope in PERSON_SCOPES and not m.fora and not local(m)
+                and (both := frozenset(m.factors & own))}
 
     def _base_fit(self, m: Measure, base: _Base, age: int | None,
                   area_chain: frozenset[str]) -> tuple[float, int, str] | None:
@@ -616,6 +645,10 @@ class Ranker:
         minimum = self.ranking.minimum_score - 1e-9
         excluded = {p for f in view.true for p in self._by_contra.get(f, ())}
         excluded |= blocked
+        if candidates.covered:  # another place's measure for a need the case's place meets
+            needs, measures = view.needs, self.measures
+            excluded.update(p for p, both in candidates.covered.items()
+                            if (met := needs & measures[p].factors) and met <= both)
         control: list[_Entry] = []
         if view.false:
             denied: Counter[int] = Counter()

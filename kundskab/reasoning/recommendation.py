@@ -30,6 +30,7 @@ from kundskab.reasoning.answer import (
     Change,
     Explanation,
     Fact,
+    ForumByAge,
     ForumElsewhere,
     OpenQuestion,
     Recommendation,
@@ -70,6 +71,8 @@ MEDIATION_FORUM = "conflict-council"
 WANTS_OUT = "wants-to-leave-gang"
 RELEASED = "released-from-custody"
 GANG_MEMBER = "gang-member"
+GANG_CRIME = "gang-crime"
+ADULT_AGE = 18  # ks:askedOfMinorsAfter applies below it
 RESIDENTS_GROUP = "residents-of-vulnerable-areas"  # the target group of a forum for an estate's residents
 FAMILY_DOMAIN = "family"
 OFFENDING_DOMAIN = "offending"
@@ -121,6 +124,11 @@ class Recommender:
         # member, whether an offence was serious only of someone who offended.
         self._conditions = [(factor_bit[f], sum(factor_bit[i] for i in rests if i in factor_bit))
                             for f, rests in sorted(conditions(self.kb).items()) if f in factor_bit]
+        # Of a person under 18, some only once one of others holds (ks:askedOfMinorsAfter:
+        # a release only after serious or repeated crime).
+        self._minor_conditions = [
+            (factor_bit[f.id], sum(factor_bit[o] for o in f.ref("askedOfMinorsAfter") if o in factor_bit))
+            for f in self.kb.of_type("Factor") if f.id in factor_bit and f.ref("askedOfMinorsAfter")]
         # Factors of the same risk domain as each factor (what a true one makes likely), and
         # how many others a factor implies or makes moot (a stronger claim is asked later).
         domains = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("Factor")}
@@ -140,6 +148,7 @@ class Recommender:
         self._own_offending_bits = sum(factor_bit[f] for f, d in in_domain.items()
                                        if not d & VICTIM_QUESTION_DOMAINS and f in factor_bit)
         self._harmful_bits = factor_bit.get(MEDIATION_FACTOR, 0)
+        self._victimless = frozenset(c.id for c in self.kb.of_type("CrimeType") if c.value("victimless") == "true")
         # Local fora (ks:municipality on a forum) and where they are.
         self._forum_places = {f.id: tuple(f.ref("municipality")) for f in self.kb.of_type("Forum")
                               if f.ref("municipality")}
@@ -171,6 +180,7 @@ class Recommender:
         self._implied = BoundedMemo("recommendation.implied")
         self._labels = BoundedMemo("recommendation.labels")
         self._any_age = BoundedMemo("recommendation.any_age")
+        self._by_age = BoundedMemo("recommendation.fora_by_age")
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A recommender crosses to a spawned batch worker as what it was built from (the
@@ -210,9 +220,15 @@ class Recommender:
         # "Konfliktråd": voluntary for both; meeting the offender is no help then): neither
         # the forum, nor its measures, nor the question of consent.
         family_violence = honour or CHILD_ABUSE in true or (case.victim and FAMILY_PROBLEMS in true)
+        # Nor where a gang is party (the other side meets under pressure: the editor's reading
+        # of the same section, voluntary for both), nor where every crime the case names
+        # harms no one who could meet the offender (ks:victimless: drugs, drink driving).
+        named = case.offences | case.victim_of
+        no_mediation = (family_violence or GANG_MEMBER in true or GANG_CRIME in named
+                        or (bool(named) and named <= self._victimless))
         found = conclusions.get("forum", _NONE)
         found = self._superseded(found)
-        if family_violence and MEDIATION_FORUM in found:
+        if no_mediation and MEDIATION_FORUM in found:
             found = set(found) - {MEDIATION_FORUM}
         # A local forum (ks:municipality on the forum) is the case's only where the case is:
         # elsewhere it is listed apart, with where it exists. An unknown place keeps it.
@@ -255,7 +271,7 @@ class Recommender:
             reach_fora |= extra_fora
         view = CaseView(tier, derivation.tier_rank, reach_groups, reach_fora,
                         true & self._risk_factors, true, facts.false, case.offences, case.place,
-                        case.age, case.roles, suffered, honour, family_violence,
+                        case.age, case.roles, suffered, honour, no_mediation,
                         frozenset(true - withheld) & self._risk_factors,
                         # control apart: for an active offender or a gang member who does not want
                         # out; not for one being released (the return is what the help is for), nor
@@ -265,7 +281,7 @@ class Recommender:
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
         labels = self._labels_of(lang, tier, groups, fora, ranked.ids)
         asked = self._open_questions(case, engine_facts, derivation, lang,
-                                     self._harmful_bits if family_violence else 0,
+                                     self._harmful_bits if no_mediation else 0,
                                      self._own_offending_bits if victim_only else 0)
         if MEDIATION_FORUM in fora:
             asked = self._mediation_checks(case, tier, asked, lang)
@@ -279,7 +295,7 @@ class Recommender:
                 self._estate_triggers is None
                 or not self._estate_triggers.isdisjoint(question.factor for question in asked)):
             away = self._estate_fora
-        if family_violence:
+        if no_mediation:
             away |= {MEDIATION_FORUM}
         if fora and not self._supersedes.keys().isdisjoint(fora):
             # A forum one of the case's takes over is no new forum (victim support where
@@ -288,12 +304,14 @@ class Recommender:
         if away:
             asked = self._questions_here(asked, away)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
+        by_age = () if case.age is not None else self._fora_by_age(
+            engine_facts, place, no_mediation, frozenset(found) | frozenset(elsewhere), lang)
         warnings = tuple(CaseWarning(code, gettext(message, lang)) for code, message in case_warnings(case)) \
             if case.ref is not None or case.unknown_place else ()
         return Recommendation(case.ref, case.age, tier, groups, fora,  # type: ignore[arg-type]
                               ranked.items, tuple(asked[:count]), (*explanation, *ranked.explained), labels,
                               self.kb.version, self._elsewhere(tuple(elsewhere), lang) if elsewhere else (),
-                              ranked.control, warnings)
+                              ranked.control, warnings, by_age)
 
     def _mediation_checks(self, case: Case, tier: str, asked: list[OpenQuestion],
                           lang: str) -> list[OpenQuestion]:
@@ -336,6 +354,53 @@ class Recommender:
                 fora |= state.derived.get("forum", set())
             found = self._any_age.make(key, lambda: (frozenset(groups), frozenset(fora)))
         return found  # type: ignore[no-any-return]
+
+    def _fora_by_age(self, facts: Facts, place: str | None, no_mediation: bool, given: frozenset[str],
+                     lang: str) -> tuple[ForumByAge, ...]:
+        """With the age unknown: the fora the case would have at some of the ages it allows
+        beyond those it has at every age (`given`, with those of other places), each with
+        its age range and the rule that brings it. The ranges are the rules' own (one
+        probe per band of ages the rules' age conditions cut); a local forum of another
+        place, and mediation where it is ruled out, are left out as from `fora`."""
+        key = (lang, facts.true, facts.false, place, no_mediation, given)
+        found = self._by_age.get(key)
+        if found is None:
+            found = self._by_age.make(key, self._build_fora_by_age, facts, place, no_mediation, given, lang)
+        return found  # type: ignore[no-any-return]
+
+    def _build_fora_by_age(self, facts: Facts, place: str | None, no_mediation: bool, given: frozenset[str],
+                           lang: str) -> tuple[ForumByAge, ...]:
+        bands = self.whatif.age_bands
+        chain = self._area_chain(place) if place is not None else None
+        runs: list[list[Any]] = []  # [forum, first band, last band, rule], in the order found
+        open_run: dict[str, list[Any]] = {}
+        for band in range(len(bands)):
+            _, firings = self.rules.closure(Facts(bands.first_age(band), facts.true, facts.false))
+            brought: dict[str, Any] = {}
+            for rule, _premises in firings:
+                for kind, value in rule.conclusions:
+                    if kind == "forum":
+                        brought.setdefault(value, rule)
+            for forum in self._superseded(frozenset(brought)):
+                if forum in given or (no_mediation and forum == MEDIATION_FORUM):
+                    continue
+                places = self._forum_places.get(forum)
+                if places and ((chain is None and forum in self._estate_fora)
+                               or (chain is not None and chain.isdisjoint(places))):
+                    continue
+                run = open_run.get(forum)
+                if run is not None and run[2] == band - 1:
+                    run[2] = band
+                else:
+                    open_run[forum] = run = [forum, band, band, brought[forum]]
+                    runs.append(run)
+        last = len(bands) - 1
+        return tuple(sorted(
+            (ForumByAge(forum, self._label(forum, lang), bands.first_age(first) if first else None,
+                        bands.first_age(end + 1) - 1 if end < last else None,  # type: ignore[operator]
+                        rule.id, rule.source or None)
+             for forum, first, end, rule in runs),
+            key=lambda f: (f.min_age or 0, f.id)))
 
     def _area_chain(self, place: str) -> frozenset[str]:
         """The place and every area it lies in."""
@@ -548,7 +613,7 @@ class Recommender:
 
     def _not_asked(self, age: int | None, true_bits: int) -> int:
         """The factor bits never asked: implied by the true ones, conditional on what does
-        not hold (yet), or impossible at the age."""
+        not hold (yet; for a minor, on none of what makes it likely), or impossible at the age."""
         mask = 0
         implied = self._implied_mask
         for bit in single_bits(true_bits):
@@ -556,6 +621,10 @@ class Recommender:
         for bit, condition in self._conditions:
             if condition & ~true_bits:
                 mask |= bit
+        if age is not None and age < ADULT_AGE:
+            for bit, any_of in self._minor_conditions:
+                if not any_of & true_bits:
+                    mask |= bit
         if age is not None:
             by_age = self._age_masks.get(age)
             if by_age is None:

@@ -98,6 +98,7 @@ class WhatIf:
         # Rules whose age condition can hold, per age band: a case only looks at its band.
         self._bands = AgeBands({e.lo for e in compiled if e.lo is not None}
                                | {e.hi + 1 for e in compiled if e.hi is not None})
+        self.age_bands = self._bands  # read by the answer for an unknown age (fora by age)
         self._compiled_by_band = [
             [e for e in compiled if e.lo is None or (e.lo <= age <= e.hi)]  # type: ignore[operator]
             for age in map(self._bands.first_age, range(len(self._bands)))
