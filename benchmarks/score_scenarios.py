@@ -20,6 +20,7 @@ and the answers that break plain sense (issue 20), counted per set:
 - mediation (a conflict-council measure or forum, or the question of consent) where honour
   or violence in the family is at stake;
 - the scenario's `not_asked` factors that are asked anyway;
+- (apart, no goal) of the scenario's `ask_first` questions, how many the answer asks;
 - measures whose every target risk factor the case denies.
 The goals of issues 10 and 20 are printed beside the figures; the script exits 0 whatever
 the score (it measures).
@@ -83,6 +84,8 @@ class Score:
     asked: int = 0  # open questions in the answer
     # With the age unknown: the fora the answer gives by age range (`fora_by_age`).
     by_age: frozenset[str] = frozenset()
+    # The scenario's `ask_first` questions the answer asks (among its open questions).
+    asked_first: int = 0
 
     @property
     def tier_ok(self) -> bool:
@@ -301,7 +304,9 @@ def score(recommender: Recommender, scenario: Scenario, accepted: dict[str, bool
     control = [item.id for item in answer.control]
     return Score(scenario, answer.tier, frozenset(answer.fora), top10, dropped, breaks,
                  len(answer.open_questions), control=control,
-                 by_age=frozenset(f.id for f in getattr(answer, "fora_by_age", ())))
+                 by_age=frozenset(f.id for f in getattr(answer, "fora_by_age", ())),
+                 asked_first=len(set(scenario.expect.ask_first)
+                                 & {q.factor for q in answer.open_questions}))
 
 
 def _ids(items: list[str] | frozenset[str]) -> str:
@@ -344,6 +349,8 @@ class Totals:
     age_unknown: int = 0  # cases with the age unknown,
     age_unknown_fora: int = 0  # of which fora right,
     age_unknown_by_age: int = 0  # and of which the expected fora among fora and fora by age
+    ask_first: int = 0  # questions the scenarios expect next,
+    ask_first_asked: int = 0  # of which the answers ask
 
     @classmethod
     def of(cls, scores: list[Score]) -> Totals:
@@ -353,7 +360,8 @@ class Totals:
                    {kind: sum(len(s.breaks.get(kind, ())) for s in scores) for kind in BREAKS},
                    sum(s.asked for s in scores), sum(s.age_unknown for s in scores),
                    sum(s.age_unknown and s.fora_ok for s in scores),
-                   sum(s.age_unknown and s.fora_ok_by_age for s in scores))
+                   sum(s.age_unknown and s.fora_ok_by_age for s in scores),
+                   sum(len(s.scenario.expect.ask_first) for s in scores), sum(s.asked_first for s in scores))
 
     @property
     def top5_share(self) -> float:
@@ -382,6 +390,10 @@ def summary(totals: dict[str, Totals]) -> None:
     for kind in BREAKS:
         print(f"{BREAK_TITLES[kind]:<36}" + "".join(f"{t.breaks.get(kind, 0):>10}" for t in totals.values()))
     print(f"{'(questions asked in all)':<36}" + "".join(f"{t.questions:>10}" for t in totals.values()))
+    for folder, t in totals.items():
+        if t.ask_first:
+            print(f"{folder}: of {t.ask_first} questions the scenarios would ask next, the answers ask "
+                  f"{t.ask_first_asked} ({t.ask_first_asked / t.ask_first:.0%})")
 
 
 def random_cases(kb: KnowledgeBase, count: int, seed: int = 20) -> list[dict[str, Any]]:

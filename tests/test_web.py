@@ -611,3 +611,17 @@ def test_an_age_not_a_whole_number_of_years_is_refused_alike(typed: str, client:
     assert post_case(client, {"age": typed}).status_code == 422
     result = CliRunner().invoke(main, ["recommend", "--age", typed, "--format", "json"])
     assert result.exit_code == 2 and "Traceback" not in result.output and typed not in result.output
+
+
+def test_the_page_shows_the_fora_by_age_of_an_unknown_age_as_the_api_gives_them(client: TestClient) -> None:
+    case = {"factors": {"street-group": True}, "municipality": "odense"}
+    api = models.Recommendation.model_validate_json(api_answer(client, case).content)
+    assert [f.id for f in api.fora_by_age] == ["ssp", "ssp-plus"]
+    text = post_case(client, form_of(case)).text
+    found = re.search(r'id="fora-by-age">(.*?)</ul>', text, re.S)
+    assert found is not None
+    assert re.findall(r'<li data-id="([^"]+)"', found.group(1)) == ["ssp", "ssp-plus"]
+    assert "(6–17 år)" in found.group(1) and "(18–25 år)" in found.group(1)
+    assert "Fora efter alder" in text and "de afhænger af alderen" in text
+    known = post_case(client, form_of({**case, "age": 15})).text
+    assert 'id="fora-by-age"' not in known

@@ -39,8 +39,9 @@ CASE_FIELDS = ("age", "factors", "offences", "municipality", "role", "victim_of"
 SCENARIO_FIELDS = {"id", "description", *CASE_FIELDS, "expect", "sources", "why_fewer",
                    "outside_catalogue"}
 EXPECT_FIELDS = {"tier", "fora", "top5", "not_top10"}
-# Optional expectations: factors that must never be asked (already answered, or harmful).
-OPTIONAL_EXPECT_FIELDS = {"not_asked"}
+# Optional expectations: factors that must never be asked (already answered, or harmful), and
+# the questions (factor ids, or "age") a consultant would ask next, most likely first.
+OPTIONAL_EXPECT_FIELDS = {"not_asked", "ask_first"}
 ROLES = ("at-risk", "offender", "victim", "relative")
 SEED_FILE = re.compile(r"^0\d\d_[0-9a-f]{16}\.txt$")
 ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -77,6 +78,7 @@ class Expectation:
     top5: tuple[str, ...]
     not_top10: tuple[str, ...]
     not_asked: tuple[str, ...] = ()
+    ask_first: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,8 +150,9 @@ def _parse(raw: object, folder: str, file: str) -> Scenario:
     top5 = _id_list(expect["top5"], f"{where} top5")
     not_top10 = _id_list(expect["not_top10"], f"{where} not_top10")
     not_asked = _id_list(expect.get("not_asked", []), f"{where} not_asked")
+    ask_first = _id_list(expect.get("ask_first", []), f"{where} ask_first")
     exp = Expectation(expect["tier"], frozenset(_id_list(expect["fora"], f"{where} fora")),
-                      top5, not_top10, not_asked)
+                      top5, not_top10, not_asked, ask_first)
     if set(top5) & set(not_top10):
         raise ScenarioFormatError(f"{where}: an id is both expected and excluded")
     if len(top5) > 5:
