@@ -676,4 +676,7 @@ def test_with_the_age_unknown_the_fora_of_each_age_range_are_shown(recommender: 
         "id": "ssp", "label": "SSP", "min_age": 6, "max_age": 17, "rule": "forum-ssp",
         "source": "000_2d4d8aed5ea821e9.txt#SSP og SSP+"}
     assert recommender.recommend({**case, "age": 14}).fora_by_age == ()
+    # Within the ages the case's factors allow: a release is from 15 (ks:minAge).
+    released = recommender.recommend({"factors": ["released-from-custody"]})
+    assert [(f.id, f.min_age, f.max_age) for f in released.fora_by_age] == [("ssp", 15, 17), ("ssp-plus", 18, 25)]
     assert "fora_by_age" not in json.loads(recommender.recommend({**case, "age": 14}).to_json())

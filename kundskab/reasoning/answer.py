@@ -111,7 +111,8 @@ class ForumByAge(NamedTuple):
 
     id: str
     label: str
-    min_age: Annotated[int | None, "The youngest age at which the case would have it; null: no lower bound."]
+    min_age: Annotated[int | None, "The youngest age at which the case would have it (within the ages its true "
+                                   "factors allow); null: no lower bound."]
     max_age: Annotated[int | None, "The oldest age at which the case would have it; null: no upper bound."]
     rule: Annotated[str, "The rule that brings it at those ages (its source is the rule's)."]
     source: Annotated[str | None, "The rule's source (file#section)."]

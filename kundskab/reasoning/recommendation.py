@@ -35,7 +35,7 @@ from kundskab.reasoning.answer import (
     OpenQuestion,
     Recommendation,
 )
-from kundskab.reasoning.cases import Case, case_warnings, conditions, parse_case, unasked_factors
+from kundskab.reasoning.cases import MAX_AGE, Case, case_warnings, conditions, parse_case, unasked_factors
 from kundskab.reasoning.engine import Derivation, RulesEngine
 from kundskab.reasoning.ranking import CaseView, Ranker
 from kundskab.reasoning.rules import Facts, Rule, RuleSet
@@ -173,6 +173,11 @@ class Recommender:
                              if f.id in factor_bit and (f.int_value("minAge") is not None
                                                         or f.int_value("maxAge") is not None)]
         self._age_masks = BoundedMemo("recommendation.age_masks")
+        # The ages at which each factor can apply (ks:minAge/ks:maxAge): a case that gives it
+        # true allows only those (a release from 15), for the fora by age of an unknown age.
+        self._factor_age_bounds = {f.id: (f.int_value("minAge"), f.int_value("maxAge"))
+                                   for f in self.kb.of_type("Factor")
+                                   if f.int_value("minAge") is not None or f.int_value("maxAge") is not None}
         # Memos, one per kind of piece (bounds: kundskab._memo.BOUNDS; why: benchmarks/NOTES.md).
         # Explanation entries per language and firing (rule and premises).
         self._firings = {lang: BoundedMemo("recommendation.firings") for lang in TEXT}
@@ -372,10 +377,18 @@ class Recommender:
                            lang: str) -> tuple[ForumByAge, ...]:
         bands = self.whatif.age_bands
         chain = self._area_chain(place) if place is not None else None
+        # The ages the case allows: those at which each of its true factors can apply.
+        bounds = [self._factor_age_bounds[f] for f in facts.true if f in self._factor_age_bounds]
+        youngest = max((low for low, _ in bounds if low is not None), default=0)
+        oldest = min((high for _, high in bounds if high is not None), default=MAX_AGE)
         runs: list[list[Any]] = []  # [forum, first band, last band, rule], in the order found
         open_run: dict[str, list[Any]] = {}
         for band in range(len(bands)):
-            _, firings = self.rules.closure(Facts(bands.first_age(band), facts.true, facts.false))
+            first = bands.first_age(band)
+            last_age = bands.first_age(band + 1) - 1 if band + 1 < len(bands) else MAX_AGE  # type: ignore[operator]
+            if first is None or last_age < youngest or first > oldest:
+                continue
+            _, firings = self.rules.closure(Facts(max(first, youngest), facts.true, facts.false))
             brought: dict[str, Any] = {}
             for rule, _premises in firings:
                 for kind, value in rule.conclusions:
@@ -394,11 +407,17 @@ class Recommender:
                 else:
                     open_run[forum] = run = [forum, band, band, brought[forum]]
                     runs.append(run)
-        last = len(bands) - 1
+        def low(band: int) -> int | None:
+            age = max(bands.first_age(band) or 0, youngest)
+            return age or None  # from birth: no lower bound
+
+        def high(band: int) -> int | None:
+            age = min(bands.first_age(band + 1) - 1 if band + 1 < len(bands) else MAX_AGE,  # type: ignore[operator]
+                      oldest)
+            return None if age >= MAX_AGE else age
+
         return tuple(sorted(
-            (ForumByAge(forum, self._label(forum, lang), bands.first_age(first) if first else None,
-                        bands.first_age(end + 1) - 1 if end < last else None,  # type: ignore[operator]
-                        rule.id, rule.source or None)
+            (ForumByAge(forum, self._label(forum, lang), low(first), high(end), rule.id, rule.source or None)
              for forum, first, end, rule in runs),
             key=lambda f: (f.min_age or 0, f.id)))
 
