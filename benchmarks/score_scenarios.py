@@ -175,7 +175,8 @@ def canonical(kb: KnowledgeBase, scenario: Scenario) -> Scenario:
     expect = scenario.expect
     return Scenario(scenario.id, scenario.description, scenario.folder, scenario.file, scenario.case,
                     type(expect)(expect.tier, expect.fora, tuple(map(one, expect.top5)),
-                                 tuple(map(one, expect.not_top10)), expect.not_asked),
+                                 tuple(map(one, expect.not_top10)), expect.not_asked,
+                                 *((expect.ask_first,) if hasattr(expect, "ask_first") else ())),
                     scenario.sources, scenario.why_fewer, scenario.outside_catalogue)
 
 

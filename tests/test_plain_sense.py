@@ -320,3 +320,20 @@ def test_with_the_age_unknown_each_forum_by_age_is_the_cases_at_those_ages(
             below = recommender.recommend({**case, "age": forum["min_age"] - 1}).as_dict()
             assert forum["id"] not in below["fora"] or any(
                 other["id"] == forum["id"] and other is not forum for other in by_age)
+
+
+AFTER_ONE_OF = {f.id: set(f.ref("askedAfterOneOf")) for f in KB.of_type("Factor") if f.ref("askedAfterOneOf")}
+ONLY_WHEN_RAISED = {f.id for f in KB.of_type("Factor") if f.value("askedOnlyWhenRaised") == "true"}
+
+
+@SETTINGS
+@given(case=cases)
+def test_a_question_waits_for_what_makes_it_likely_and_some_are_never_asked(
+        recommender: Recommender, case: dict[str, Any]) -> None:
+    assert AFTER_ONE_OF and ONLY_WHEN_RAISED  # the knowledge base names some (a charge, abuse; radicalisation)
+    true = parse_case(case, KB).facts.true
+    asked = {q["factor"] for q in recommender.recommend(case, questions=100).as_dict()["open_questions"]}
+    assert not asked & ONLY_WHEN_RAISED
+    for factor, likely in AFTER_ONE_OF.items():
+        if factor in asked:
+            assert likely & true, factor

@@ -65,7 +65,9 @@ def consistent(case: dict[str, Any]) -> bool:
 def applies(kb: KnowledgeBase, case: dict[str, Any], factor: str) -> bool:
     """Whether a question about `factor` makes sense for the case: not implied by its true
     factors, its condition met (what it implies holds: whether a gang member wants out, not
-    whether anyone does), and possible at its age."""
+    whether anyone does), one of what makes it likely true (ks:askedAfterOneOf, and for a
+    minor ks:askedOfMinorsAfter), not one a case raises itself (ks:askedOnlyWhenRaised), and
+    possible at its age."""
     from kundskab.reasoning.cases import conditions, implied_factors, unasked_factors
 
     unasked = unasked_factors(kb)
@@ -73,9 +75,17 @@ def applies(kb: KnowledgeBase, case: dict[str, Any], factor: str) -> bool:
     if any(factor in unasked.get(f, ()) for f in true):
         return False
     implied = implied_factors(kb)
-    if not conditions(kb).get(factor, frozenset()) <= true | {i for f in true for i in implied.get(f, ())}:
+    holding = true | {i for f in true for i in implied.get(f, ())}
+    if not conditions(kb).get(factor, frozenset()) <= holding:
         return False
     age, concept = case.get("age"), kb.get(factor)
+    if concept.value("askedOnlyWhenRaised") == "true":
+        return False
+    if concept.ref("askedAfterOneOf") and not set(concept.ref("askedAfterOneOf")) & holding:
+        return False
+    if age is not None and age < 18 and concept.ref("askedOfMinorsAfter") \
+            and not set(concept.ref("askedOfMinorsAfter")) & holding:
+        return False
     low, high = concept.int_value("minAge"), concept.int_value("maxAge")
     return age is None or not ((low is not None and age < low) or (high is not None and age > high))
 

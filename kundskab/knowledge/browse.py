@@ -75,6 +75,7 @@ PROPERTY_KEYS: dict[str, tuple[str, bool]] = {
     "makesMoot": ("makes_moot", False),
     "presupposes": ("presupposes", False),
     "askedOfMinorsAfter": ("asked_of_minors_after", False),
+    "askedAfterOneOf": ("asked_after_one_of", False),
     "takesOver": ("takes_over", False),
     "related": ("related", False),
 }
@@ -112,7 +113,7 @@ def _relations(kb: KnowledgeBase, concept: Concept, lang: str, *, expand: bool) 
         text = concept.value(prop, lang)
         if key in INTEGER_VALUES and text is not None and text.lstrip("-").isdigit():
             out[key] = int(text)
-        elif key in ("in_tryghedsindeks", "victimless"):
+        elif key in ("in_tryghedsindeks", "victimless", "askedOnlyWhenRaised"):
             out[key] = text == "true"
         else:
             out[key] = text

@@ -124,11 +124,17 @@ class Recommender:
         # member, whether an offence was serious only of someone who offended.
         self._conditions = [(factor_bit[f], sum(factor_bit[i] for i in rests if i in factor_bit))
                             for f, rests in sorted(conditions(self.kb).items()) if f in factor_bit]
-        # Of a person under 18, some only once one of others holds (ks:askedOfMinorsAfter:
-        # a release only after serious or repeated crime).
-        self._minor_conditions = [
-            (factor_bit[f.id], sum(factor_bit[o] for o in f.ref("askedOfMinorsAfter") if o in factor_bit))
-            for f in self.kb.of_type("Factor") if f.id in factor_bit and f.ref("askedOfMinorsAfter")]
+        # Some only once one of others holds (ks:askedAfterOneOf: abuse after trouble at home
+        # or worrying behaviour), of a person under 18 (ks:askedOfMinorsAfter: a release only
+        # after serious or repeated crime); some never (ks:askedOnlyWhenRaised: radicalisation).
+        def one_of(prop: str) -> list[tuple[int, int]]:
+            return [(factor_bit[f.id], sum(factor_bit[o] for o in f.ref(prop) if o in factor_bit))
+                    for f in self.kb.of_type("Factor") if f.id in factor_bit and f.ref(prop)]
+
+        self._any_conditions = one_of("askedAfterOneOf")
+        self._minor_conditions = one_of("askedOfMinorsAfter")
+        self._never_asked = sum(factor_bit[f.id] for f in self.kb.of_type("Factor")
+                                if f.id in factor_bit and f.value("askedOnlyWhenRaised") == "true")
         # Factors of the same risk domain as each factor (what a true one makes likely), and
         # how many others a factor implies or makes moot (a stronger claim is asked later).
         domains = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("Factor")}
@@ -631,14 +637,18 @@ class Recommender:
              strength.get(q.factor, 0), index, q) for index, q in enumerate(questions))]
 
     def _not_asked(self, age: int | None, true_bits: int) -> int:
-        """The factor bits never asked: implied by the true ones, conditional on what does
-        not hold (yet; for a minor, on none of what makes it likely), or impossible at the age."""
-        mask = 0
+        """The factor bits never asked: raised only by a case, implied by the true ones,
+        conditional on what does not hold (yet), on none of what makes it likely (for a minor,
+        also a release), or impossible at the age."""
+        mask = self._never_asked
         implied = self._implied_mask
         for bit in single_bits(true_bits):
             mask |= implied.get(bit, 0)
         for bit, condition in self._conditions:
             if condition & ~true_bits:
+                mask |= bit
+        for bit, any_of in self._any_conditions:
+            if not any_of & true_bits:
                 mask |= bit
         if age is not None and age < ADULT_AGE:
             for bit, any_of in self._minor_conditions:
