@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kundskab.errors import CaseError
-from kundskab.reasoning.cases import parse_case
+from kundskab.reasoning.cases import MAX_AGE, parse_case
 from kundskab.reasoning.engine import RulesEngine
 from kundskab.reasoning.rules import Facts, RuleSet
 
@@ -103,6 +103,25 @@ def compare_recommendation(recommender: Any, rules: RuleSet, facts: Facts) -> st
     state, _ = rules.closure(parsed.facts)
     true = parsed.facts.true
     fora = set(state.derived.get("forum", ()))
+    groups = state.derived.get("age_group", set()) | state.derived.get("target_group", set())
+    if facts.age is None:
+        # The age unknown: what the rules give at every age the case's true factors allow
+        # (ks:minAge/ks:maxAge), tried age by age, is the answer's too.
+        lows = [rules.kb.get(f).int_value("minAge") for f in true]
+        highs = [rules.kb.get(f).int_value("maxAge") for f in true]
+        youngest = max((v for v in lows if v is not None), default=0)
+        oldest = min((v for v in highs if v is not None), default=MAX_AGE)
+        if youngest > 0 or oldest < MAX_AGE:
+            every_fora: set[str] | None = None
+            every_groups: set[str] = set()
+            for age in range(youngest, oldest + 1):
+                at, _ = rules.closure(Facts(age, parsed.facts.true, parsed.facts.false))
+                found = set(at.derived.get("forum", ()))
+                found_groups = at.derived.get("age_group", set()) | at.derived.get("target_group", set())
+                every_fora = found if every_fora is None else every_fora & found
+                every_groups = set(found_groups) if age == youngest else every_groups & found_groups
+            fora |= every_fora or set()
+            groups = groups | every_groups
     fora -= {o for f in fora for o in rules.kb.get(f).ref("takesOver")}
     fora -= {f for f in fora if rules.kb.get(f).ref("municipality")
              and "residents-of-vulnerable-areas" in rules.kb.get(f).ref("targetGroup")}
@@ -112,7 +131,6 @@ def compare_recommendation(recommender: Any, rules: RuleSet, facts: Facts) -> st
         return "recommendation: tier differs"
     if answer.fora != sorted(fora):
         return "recommendation: fora differ"
-    groups = state.derived.get("age_group", set()) | state.derived.get("target_group", set())
     if answer.target_groups != sorted(groups):
         return "recommendation: target groups differ"
     return None

@@ -25,7 +25,7 @@ SHOWN = {"place", "period", "area", "baseline", "baselineYear", "target", "targe
 CODES = {"scope", "status", "situation", "field", "errorCode", "requiredValue", "allowedValue",
          "appliesTo", "effectFollowUp", "version", "file", "minAge", "maxAge", "rank", "minCount",
          "principleNumber", "inTryghedsindeks", "outsideRequirements", "developmentInitiative",
-         "fullyDescribed", "pages", "victimless", "askedOnlyWhenRaised"}
+         "fullyDescribed", "pages", "victimless", "mediationOnRequest", "askedOnlyWhenRaised"}
 # A source document as published: its own Danish title, short title, publishers, place and year.
 DOCUMENT_NAMES = {"http://purl.org/dc/terms/title", "shortTitle", "http://purl.org/dc/terms/publisher",
                   "placeName", "year", "pagedSection"}  # pagedSection: its own headings, by page

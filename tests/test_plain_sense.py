@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kundskab import load
@@ -28,6 +28,7 @@ FOR_VICTIMS = {m.id for m in KB.of_type("Intervention")
 MEDIATION = {m.id for m in KB.of_type("Intervention")
              if "conflict-council" in m.ref("forum") or "mediation-consent" in m.ref("addressesFactor")}
 VICTIMLESS = {c.id for c in KB.of_type("CrimeType") if c.value("victimless") == "true"}
+SELDOM_MET = {c.id for c in KB.of_type("CrimeType") if c.value("mediationOnRequest") == "true"}
 TARGETS = {m.id: set(m.ref("addressesFactor")) & RISK for m in KB.of_type("Intervention")}
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -288,13 +289,42 @@ def test_place_and_control_measures_belong_to_the_person_and_the_place(
 
 @SETTINGS
 @given(case=cases)
-def test_a_release_is_asked_of_a_minor_only_after_serious_or_repeated_crime(
+def test_a_release_is_asked_of_a_minor_only_after_serious_crime(
         recommender: Recommender, case: dict[str, Any]) -> None:
     parsed = parse_case(case, KB)
     asked = {q["factor"] for q in recommender.recommend(case, questions=100).as_dict()["open_questions"]}
-    likely = {"repeat-offending", "serious-offence", "charged-above-fine-level"} & parsed.facts.true
-    if parsed.age is not None and parsed.age < 18 and not likely:
+    # A minor by the age, or with the age unknown by a factor of children only (truancy).
+    minor = parsed.age < 18 if parsed.age is not None else any(
+        (KB.get(f).int_value("maxAge") or 99) < 18 for f in parsed.facts.true)
+    if minor and "serious-offence" not in parsed.facts.true:
         assert "released-from-custody" not in asked
+    # Nor is consent to a conflict council asked where every crime named is one whose victim
+    # seldom meets the offender, or that harms no one who could be met.
+    named = set(case.get("offences", [])) | set(case.get("victim_of", []))
+    if named and named <= SELDOM_MET | VICTIMLESS:
+        assert "mediation-consent" not in asked
+
+
+@SETTINGS
+@given(case=cases)
+def test_with_the_age_unknown_what_holds_at_every_allowed_age_is_the_answer(
+        recommender: Recommender, case: dict[str, Any]) -> None:
+    """A forum or group given for an unknown age is the case's at every age its factors
+    allow (the ends and the middle of the range), and no measure is for none of them."""
+    if case["age"] is not None:
+        return
+    true = parse_case(case, KB).facts.true
+    youngest = max((KB.get(f).int_value("minAge") or 0 for f in true), default=0)
+    oldest = min((v for f in true if (v := KB.get(f).int_value("maxAge")) is not None), default=80)
+    assume(youngest <= oldest)
+    answer = recommender.recommend(case).as_dict()
+    for age in {youngest, oldest, (youngest + oldest) // 2}:
+        at_age = recommender.recommend({**case, "age": age}).as_dict()
+        assert set(answer["fora"]) <= set(at_age["fora"]), age
+        assert set(answer["target_groups"]) <= set(at_age["target_groups"]), age
+    for item in answer["interventions"]:
+        low, high = item["min_age"] or 0, item["max_age"] if item["max_age"] is not None else 200
+        assert low <= oldest and high >= youngest, item["id"]
 
 
 @SETTINGS

@@ -235,10 +235,13 @@ def test_a_small_child_is_not_asked_about_charges_or_custody(recommender: Recomm
 
 
 def test_at_most_five_questions_by_default_most_informative_first(recommender: Recommender) -> None:
+    offended = {"age": 13, "factors": ["offence-committed"]}  # many signs would bring the § 115 committee
+    every = recommender.recommend(offended, questions=100).as_dict()["open_questions"]
+    assert len(every) > 5 and recommender.recommend(offended).as_dict()["open_questions"] == every[:5]
     case = {"age": 15, "factors": ["truancy", "family-problems"]}  # family trouble: abuse is asked too
     every = recommender.recommend(case, questions=100).as_dict()["open_questions"]
     default = recommender.recommend(case).as_dict()["open_questions"]
-    assert len(every) > 5 and default == every[:5]
+    assert default == every[:5]
     order = [q["factor"] for q in every]
     # The plain question before the stronger one it leads to (ks:makesMoot): an offence
     # before a charge; membership of a gang only once closeness to gangs holds

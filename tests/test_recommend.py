@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from kundskab import CaseError, KnowledgeBase
-from kundskab.reasoning.cases import parse_case
+from kundskab.reasoning.cases import MAX_AGE, parse_case
 from kundskab.reasoning.recommendation import Recommender
 from kundskab.reasoning.rules import RuleSet
 
@@ -298,14 +298,24 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
                 todo += list(kb.get(a).ref("partOf")) if a in kb else []
         return found
 
+    allowed: tuple[int, int] | None = None
     if age is None:  # an unknown age: what fits any age the case allows (each item with its range)
         from kundskab.reasoning.recommendation import PROBE_AGES
         from kundskab.reasoning.rules import Facts
 
-        for probe in PROBE_AGES:
+        # The ages the case's true factors allow (ks:minAge/ks:maxAge): truancy 6-17.
+        lows = [kb.get(f).int_value("minAge") for f in true]
+        highs = [kb.get(f).int_value("maxAge") for f in true]
+        youngest = max((v for v in lows if v is not None), default=0)
+        oldest = min((v for v in highs if v is not None), default=MAX_AGE)
+        if youngest > 0 or oldest < MAX_AGE:
+            allowed = (youngest, oldest)
+        probes = [p for p in PROBE_AGES if youngest <= p <= oldest] or [youngest]
+        for probe in probes:
             state, _ = rules.closure(Facts(probe, parsed.facts.true, parsed.facts.false))
             groups |= state.derived.get("target_group", set()) | state.derived.get("age_group", set())
-            fora |= state.derived.get("forum", set())
+            found = set(state.derived.get("forum", set()))
+            fora |= found - {other for f in found for other in kb.get(f).ref("takesOver")}
         if parsed.place is not None:  # a local forum of another place is not the case's
             fora = {f for f in fora if not kb.get(f).ref("municipality")
                     or chain(parsed.place) & set(kb.get(f).ref("municipality"))}
@@ -335,6 +345,9 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         # honour, mediation, the crime suffered): the measure still counts as open for the
         # place's own measures of a forum (below).
         excluded = bool(set(item.ref("contraindication")) & true)
+        # For no age the case's factors allow (the age unknown): ruled out the same way.
+        excluded |= allowed is not None and ((low is not None and low > allowed[1])
+                                             or (high is not None and high < allowed[0]))
         # Control aimed at the person is never offered as help (kept only as a victim's
         # protection for a person named only a victim).
         item_for_victims = "victim" in item.all_values("situation") or "victims-of-crime" in item.ref("targetGroup")
@@ -401,8 +414,7 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
     # Where the case's place has a measure of a forum the rules give cases (not SSP/SSP+), the
     # other places' person measures of that forum are not the case's.
     kinds = case_fora - {"ssp", "ssp-plus"}
-    own_kinds = {f for row in opened if row[13] and "control" not in row[0].ref("kind")
-                 for f in set(row[0].ref("forum")) & kinds}
+    own_kinds = {f for row in opened if row[13] for f in set(row[0].ref("forum")) & kinds}
     # And a person measure of another place and of no forum gives way where the needs of the
     # case it meets are all met by a person measure of the case's own place.
     own_needs = {f for row in opened if row[13] and row[0].ref("municipality") and "control" not in row[0].ref("kind")
@@ -654,7 +666,13 @@ def test_no_conflict_council_question_where_no_one_could_be_met_or_a_gang_is_par
         return {q.factor for q in recommender.recommend(case, questions=100).open_questions}
 
     burglar = {"age": 30, "role": ["offender"], "offences": ["burglary"], "factors": ["offence-committed"]}
-    assert "mediation-consent" in asked(burglar)  # a burglary has someone who could meet him
+    # A burglary's victim seldom meets the burglar (ks:mediationOnRequest): not asked unasked,
+    # but a violence in the same case is met face to face, and then it is.
+    assert "mediation-consent" not in asked(burglar)
+    assert "mediation-consent" in asked({**burglar, "offences": ["burglary", "violence-and-threats"]})
+    assert "mediation-consent" not in asked({"age": 70, "role": ["victim"], "victim_of": ["fraud"]})
+    assert "mediation-consent" in asked({"age": 30, "role": ["victim"], "victim_of": ["violence-and-threats"]})
+    assert "mediation-consent" in asked({**burglar, "offences": []})  # no crime named: still asked
     assert "mediation-consent" not in asked({**burglar, "offences": ["traffic-offences"]})  # drink driving
     assert "mediation-consent" not in asked({**burglar, "offences": ["drugs", "weapons-offences"]})
     assert "mediation-consent" not in asked({**burglar, "factors": ["offence-committed", "gang-member"]})
@@ -667,13 +685,24 @@ def test_no_conflict_council_question_where_no_one_could_be_met_or_a_gang_is_par
 
 
 def test_a_first_offence_at_15_is_not_asked_about_a_release(recommender: Recommender) -> None:
+    def asked(case: dict[str, Any]) -> set[str]:
+        return {q.factor for q in recommender.recommend(case, questions=100).open_questions}
+
     first = {"age": 15, "role": ["offender"], "offences": ["shoplifting"],
              "factors": {"offence-committed": True, "repeat-offending": False, "charged-above-fine-level": False}}
-    assert "released-from-custody" not in {q.factor for q in recommender.recommend(first, questions=100).open_questions}
+    assert "released-from-custody" not in asked(first)
+    # Repeated petty crime or a charge seldom brings a minor into custody; serious crime can.
     repeat = {**first, "factors": {"offence-committed": True, "repeat-offending": True}}
-    assert "released-from-custody" in {q.factor for q in recommender.recommend(repeat, questions=100).open_questions}
+    assert "released-from-custody" not in asked(repeat)
+    assert "released-from-custody" not in asked({**first, "factors": {"offence-committed": True,
+                                                                      "charged-above-fine-level": True}})
+    assert "released-from-custody" in asked({**first, "factors": {"offence-committed": True, "serious-offence": True}})
     adult = {**first, "age": 30}  # of an adult it is asked as before
-    assert "released-from-custody" in {q.factor for q in recommender.recommend(adult, questions=100).open_questions}
+    assert "released-from-custody" in asked(adult)
+    # With the age unknown, a factor of children only (truancy, to 17) makes the person a minor.
+    pupil = {"role": ["offender"], "factors": {"offence-committed": True, "truancy": True}}
+    assert "released-from-custody" not in asked(pupil)
+    assert "released-from-custody" in asked({"role": ["offender"], "factors": {"offence-committed": True}})
 
 
 def test_with_the_age_unknown_the_fora_of_each_age_range_are_shown(recommender: Recommender) -> None:

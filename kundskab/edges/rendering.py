@@ -101,6 +101,7 @@ FIELD_NAMES = Messages({
     "underPrinciple": N_("Chapter on principle"), "developmentInitiative": N_("Development initiative"),
     "fullyDescribed": N_("Fully described by the source"),
     "victimless": N_("No one harmed to meet in a conflict council"),
+    "mediationOnRequest": N_("A conflict council only when the case asks for one"),
     "inferred": N_("Inferred by the editor (not said by the source)"),
     "stated_rest": N_("Every other link is stated in the cited sections."),
 })
@@ -594,6 +595,10 @@ def recommendation_lines(rec: Recommendation, kb: KnowledgeBase, lang: str) -> l
         indsats"); JSON keeps the rules' notation. Anything else is shown as it is."""
         if fact.kind == "age" and fact.id.isdigit():
             return _("age {age}").format(age=fact.id)
+        if fact.kind == "age" and "-" in fact.id:  # the ages an unknown age can be, by the case's factors
+            low, _sep, high = fact.id.partition("-")
+            return (_("age {low}–{high}, by the case's factors").format(low=low, high=high) if high
+                    else _("age from {low}, by the case's factors").format(low=low))
         if fact.kind in ("situation", "role"):  # a role is named as the situation it puts the person in
             return value_name("situations", fact.id).removesuffix(f" ({fact.id})")
         if fact.id not in kb:

@@ -113,7 +113,7 @@ def _relations(kb: KnowledgeBase, concept: Concept, lang: str, *, expand: bool) 
         text = concept.value(prop, lang)
         if key in INTEGER_VALUES and text is not None and text.lstrip("-").isdigit():
             out[key] = int(text)
-        elif key in ("in_tryghedsindeks", "victimless", "askedOnlyWhenRaised"):
+        elif key in ("in_tryghedsindeks", "victimless", "mediationOnRequest", "askedOnlyWhenRaised"):
             out[key] = text == "true"
         else:
             out[key] = text

@@ -163,6 +163,8 @@ class CaseView(NamedTuple):
     # Control and enforcement aimed at the person is shown apart, and only for an active
     # offender or a gang member with no wish to leave (never for one who wants out).
     show_control: bool = False
+    # With the age unknown, the ages the case's own factors allow (truancy: 6-17); None: any.
+    ages: tuple[int, int] | None = None
 
 
 class _Base(NamedTuple):
@@ -355,6 +357,8 @@ class Ranker:
         # ranking, so cases that differ in nothing else share one (a quarter fewer rankings
         # to make for random cases).
         blocked = self._blocked(view)
+        if view.ages is not None and view.age is None:
+            blocked = blocked | self._outside(view.ages)
         # Control aimed at the person is never among the measures offered as help: shown
         # apart, or not at all. For a person named only a victim, control of the offender in
         # their case (a police response to honour threats) is protection, and stays.
@@ -395,6 +399,17 @@ class Ranker:
                 if key[4] and not types & crimes and (key[5] or household):
                     blocked.add(position)
             found = self._blocked_memo.make(key, frozenset, blocked)
+        return found  # type: ignore[no-any-return]
+
+    def _outside(self, ages: tuple[int, int]) -> frozenset[int]:
+        """The measures for no age within `ages` (youth centres from 18 for a truant whose age
+        is not given)."""
+        found = self._blocked_memo.get(ages)
+        if found is None:
+            low, high = ages
+            found = self._blocked_memo.make(ages, frozenset, (
+                m.position for m in self.measures
+                if (m.min_age is not None and m.min_age > high) or (m.max_age is not None and m.max_age < low)))
         return found  # type: ignore[no-any-return]
 
     def area_chain(self, area: str) -> frozenset[str]:
@@ -491,7 +506,9 @@ class Ranker:
         youth sanction council: a forum the rules can give a case other than SSP and SSP+,
         which run most work with young people), the other place's measure of that forum is
         not the case's; only where its place has none does a measure of another place stand
-        in, saying where it exists.
+        in, saying where it exists. The own place's measure counts whatever its kind: North
+        Jutland's youth sanction council, whose measure is a recommendation to the court,
+        still means that the case goes there, not to Esbjerg's youth crime team.
         (The case is referred to its own municipality's or police district's cooperation:
         000 "PSP", "KSP-samarbejdet"; 004 Bilag 1; the editor's reading of whose measure it is.)"""
         def local(m: Measure) -> bool:
@@ -499,7 +516,7 @@ class Ranker:
 
         own_fora: set[str] = set()
         for m in open_measures:
-            if m.municipalities and m.kind != CONTROL_KIND and local(m):
+            if m.municipalities and local(m):
                 own_fora |= m.fora & self._kind_fora
         if not own_fora:
             return set()

@@ -95,6 +95,8 @@ WITHHELD_BECAUSE = N_("The person is named a victim: {factors} describe what was
                       "their own offending, so they do not raise the tier; the measures still meet them.")
 
 _NONE: frozenset[str] = frozenset()
+# No groups, fora or entries: a case whose factors leave every age open.
+_NO_BOUND: tuple[frozenset[str], frozenset[str], tuple[Explanation, ...]] = (_NONE, _NONE, ())
 Keyed = tuple[tuple[Any, ...], OpenQuestion]  # a question and its sort key
 
 
@@ -113,6 +115,7 @@ class Recommender:
             ((bit, ident) for (kind, ident), bit in self.whatif.derived_bit.items() if kind == "forum"),
             key=lambda x: x[1])
         self._forum_bits = sum(bit for bit, _ in self._forum_by_bit)
+        self._bit_of_forum = {forum: bit for bit, forum in self._forum_by_bit}
         # Questions never ask about a factor the case's answers already imply, nor one that
         # cannot apply at the case's age (ks:implies, ks:makesMoot, ks:minAge/ks:maxAge on factors).
         factor_bit = self.whatif.factor_bit
@@ -155,6 +158,10 @@ class Recommender:
                                        if not d & VICTIM_QUESTION_DOMAINS and f in factor_bit)
         self._harmful_bits = factor_bit.get(MEDIATION_FACTOR, 0)
         self._victimless = frozenset(c.id for c in self.kb.of_type("CrimeType") if c.value("victimless") == "true")
+        # Crimes whose victim seldom meets the offender (ks:mediationOnRequest): consent to a
+        # conflict council is not asked for them alone; the council stays open on a yes.
+        self._unmet = self._victimless | {c.id for c in self.kb.of_type("CrimeType")
+                                          if c.value("mediationOnRequest") == "true"}
         # Local fora (ks:municipality on a forum) and where they are.
         self._forum_places = {f.id: tuple(f.ref("municipality")) for f in self.kb.of_type("Forum")
                               if f.ref("municipality")}
@@ -238,6 +245,17 @@ class Recommender:
         no_mediation = (family_violence or GANG_MEMBER in true or GANG_CRIME in named
                         or (bool(named) and named <= self._victimless))
         found = conclusions.get("forum", _NONE)
+        # With the age unknown, what the case has at every age its own factors allow is its
+        # answer as surely as what needs no age (suspected abuse: 0-17, so the Børnehus).
+        bounded: tuple[frozenset[str], frozenset[str], tuple[Explanation, ...]] = _NO_BOUND
+        ages = None
+        if case.age is None and true & self._factor_age_bounds.keys():
+            youngest, oldest, by = self._allowed_ages(facts)
+            if youngest > 0 or oldest < MAX_AGE:
+                ages = (youngest, oldest)
+                bounded = self._at_every_age(engine_facts, ages, by, lang)
+                if bounded[1]:
+                    found = found | bounded[1]
         found = self._superseded(found)
         if no_mediation and MEDIATION_FORUM in found:
             found = set(found) - {MEDIATION_FORUM}
@@ -255,9 +273,12 @@ class Recommender:
             if elsewhere:
                 found = set(found) - set(elsewhere)
         fora = sorted(found)
-        groups = sorted(conclusions.get("age_group", _NONE) | conclusions.get("target_group", _NONE))
+        groups = sorted(conclusions.get("age_group", _NONE) | conclusions.get("target_group", _NONE) | bounded[0])
         explanation = self._explain(derivation, tier, lang, frozenset(fora) if fora else _NONE,
                                     VICTIM_TIER_RULE in derivation.fired and tier == "general")
+        if bounded[2]:
+            shown = frozenset(fora).union(groups)
+            explanation += [e for e in bounded[2] if e.conclusion.id in shown]
         if case.implied:
             key = (lang, *sorted(case.implied.items()))
             implied = self._implied.get(key)
@@ -288,12 +309,13 @@ class Recommender:
                         # out; not for one being released (the return is what the help is for), nor
                         # for a parent or relative who asks for help
                         WANTS_OUT not in true and RELEASED not in true and not case.roles <= RELATIVE_ONLY
-                        and bool(case.offences or true & self._offending or GANG_MEMBER in true))
+                        and bool(case.offences or true & self._offending or GANG_MEMBER in true),
+                        ages)
         ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
         labels = self._labels_of(lang, tier, groups, fora, ranked.ids)
         asked = self._open_questions(case, engine_facts, derivation, lang,
-                                     self._harmful_bits if no_mediation else 0,
-                                     self._own_offending_bits if victim_only else 0)
+                                     self._harmful_bits if no_mediation or (named and named <= self._unmet) else 0,
+                                     self._own_offending_bits if victim_only else 0, frozenset(fora))
         if MEDIATION_FORUM in fora:
             asked = self._mediation_checks(case, tier, asked, lang)
         # What the questions would bring leaves out the fora this case cannot have: local fora
@@ -308,6 +330,8 @@ class Recommender:
             away = self._estate_fora
         if no_mediation:
             away |= {MEDIATION_FORUM}
+        if bounded[1]:  # the fora of every allowed age are the answer's already: no new ones
+            away |= bounded[1]
         if fora and not self._supersedes.keys().isdisjoint(fora):
             # A forum one of the case's takes over is no new forum (victim support where
             # the Børnehus has the child's case).
@@ -359,12 +383,76 @@ class Recommender:
         if found is None:
             groups: set[str] = set()
             fora: set[str] = set()
-            for probe in PROBE_AGES:
+            for probe in self._probe_ages(facts):
                 state, _ = self.rules.closure(Facts(probe, facts.true, facts.false))
                 groups |= state.derived.get("target_group", set()) | state.derived.get("age_group", set())
-                fora |= state.derived.get("forum", set())
+                fora |= self._superseded(state.derived.get("forum", _NONE))
             found = self._any_age.make(key, lambda: (frozenset(groups), frozenset(fora)))
         return found  # type: ignore[no-any-return]
+
+    def _allowed_ages(self, facts: Facts) -> tuple[int, int, tuple[str, ...]]:
+        """The ages a case with the age unknown allows: those at which each of its true
+        factors can apply (ks:minAge/ks:maxAge), and the factors that bound them."""
+        youngest, oldest, by = 0, MAX_AGE, []
+        for factor in sorted(facts.true & self._factor_age_bounds.keys()):
+            low, high = self._factor_age_bounds[factor]
+            if low is not None and low > youngest:
+                youngest = low
+                by.append(factor)
+            if high is not None and high < oldest:
+                oldest = high
+                by.append(factor)
+        return youngest, oldest, tuple(dict.fromkeys(by))
+
+    def _probe_ages(self, facts: Facts) -> tuple[int, ...]:
+        """PROBE_AGES within the ages the case's factors allow (the youngest of them when
+        none falls inside)."""
+        if not facts.true & self._factor_age_bounds.keys():
+            return PROBE_AGES
+        youngest, oldest, _by = self._allowed_ages(facts)
+        return tuple(a for a in PROBE_AGES if youngest <= a <= oldest) or (youngest,)
+
+    def _at_every_age(self, facts: Facts, ages: tuple[int, int], by: tuple[str, ...], lang: str
+                      ) -> tuple[frozenset[str], frozenset[str], tuple[Explanation, ...]]:
+        """With the age unknown: the target groups and fora the rules give at every age the
+        case's factors allow (one probe per band of ages the rules tell apart), with an
+        explanation entry each that names the range and the factors behind it. Nothing where
+        the factors leave every age open."""
+        key = ("every-age", lang, facts.true, facts.false, ages, by)
+        found = self._any_age.get(key)
+        if found is None:
+            found = self._any_age.make(key, self._build_at_every_age, facts, ages, by, lang)
+        return found  # type: ignore[no-any-return]
+
+    def _build_at_every_age(self, facts: Facts, ages: tuple[int, int], by: tuple[str, ...], lang: str
+                            ) -> tuple[frozenset[str], frozenset[str], tuple[Explanation, ...]]:
+        youngest, oldest = ages
+        bands = self.whatif.age_bands
+        common: dict[tuple[str, str], tuple[Rule, list[str]]] | None = None
+        for band in range(len(bands)):
+            first = bands.first_age(band)
+            last_age = bands.first_age(band + 1) - 1 if band + 1 < len(bands) else MAX_AGE  # type: ignore[operator]
+            if first is None or last_age < youngest or first > oldest:
+                continue
+            _, firings = self.rules.closure(Facts(max(first, youngest), facts.true, facts.false))
+            here: dict[tuple[str, str], tuple[Rule, list[str]]] = {}
+            for rule, premises in firings:
+                for kind, value in rule.conclusions:
+                    if kind in ("forum", "target_group", "age_group"):
+                        here.setdefault((kind, value), (rule, premises))
+            common = here if common is None else {k: v for k, v in common.items() if k in here}
+        if not common:
+            return _NO_BOUND
+        span = Fact("age", f"{youngest}-{oldest}" if oldest < MAX_AGE else f"{youngest}-")
+        bounds = tuple(Fact("factor", f, "true") for f in by)
+        entries = []
+        for (kind, value), (rule, premises) in sorted(common.items()):
+            facts_of = tuple(Fact.read(p) for p in premises if not p.startswith("age:"))
+            entries.append(Explanation(rule.id, Fact(kind.replace("_", "-"), value),
+                                       rule.because.get(lang, rule.because["en"]),
+                                       (span, *bounds, *(f for f in facts_of if f not in bounds)), rule.source))
+        return (frozenset(v for k, v in common if k != "forum"), frozenset(v for k, v in common if k == "forum"),
+                tuple(entries))
 
     def _fora_by_age(self, facts: Facts, place: str | None, no_mediation: bool, given: frozenset[str],
                      lang: str) -> tuple[ForumByAge, ...]:
@@ -563,7 +651,8 @@ class Recommender:
         return found
 
     def _open_questions(self, case: Case, facts: Facts, derivation: Derivation, lang: str,
-                        harmful: int = 0, not_for_victims: int = 0) -> list[OpenQuestion]:
+                        harmful: int = 0, not_for_victims: int = 0,
+                        fora: frozenset[str] = _NONE) -> list[OpenQuestion]:
         """Each unknown factor whose answer would change the tier or the fora, and what
         would change; and the age, when it is unknown and would matter. `facts` are what the
         rules read; never asked: what the case answers (its own facts), `harmful` questions
@@ -602,8 +691,9 @@ class Recommender:
                 if changes:
                     keyed.append(self._question_for(bit, changes, rank, lang))
         if age is None:
+            keyed = self._bounded_effects(keyed, facts, unknown_bits, fora, rank, derived_bits, lang)
             outcomes = set()
-            for probe in PROBE_AGES:
+            for probe in self._probe_ages(facts):
                 state, _ = self.rules.closure(Facts(probe, facts.true, facts.false))
                 outcomes.add((state.tier_rank, frozenset(state.derived.get("forum", ()))))
             if len(outcomes) > 1:
@@ -611,6 +701,50 @@ class Recommender:
                 keyed.append(((False, "tier" not in would, 0, "age"), self._age_question(would, lang)))
         keyed.sort()  # sort keys are unique: one per factor
         return self._likely_first([question for _, question in keyed], given_true)
+
+    def _bounded_effects(self, keyed: list[Keyed], facts: Facts, unknown_bits: int, fora: frozenset[str],
+                         rank: int, derived_bits: int, lang: str) -> list[Keyed]:
+        """With the age unknown: the questions with the fora a yes would bring through the
+        ages it leaves (truancy yes: 6-17, so SSP at every one of them), beyond those the
+        what-if of an unknown age finds. Only where the case or the factor bounds the ages."""
+        bounds = self._factor_age_bounds
+        bounded_now = not facts.true.isdisjoint(bounds.keys())
+        whatif = self.whatif
+        extra: dict[int, int] = {}
+        for bit in single_bits(unknown_bits):
+            factor = whatif.factor_by_bit[bit]
+            if not bounded_now and factor not in bounds:
+                continue
+            yes = Facts(None, facts.true | {factor}, facts.false)
+            youngest, oldest, by = self._allowed_ages(yes)
+            if youngest == 0 and oldest >= MAX_AGE:
+                continue
+            _, brought, _ = self._at_every_age(yes, (youngest, oldest), by, lang)
+            more = sum(self._bit_of_forum[f] for f in self._superseded(brought) - fora
+                       if f in self._bit_of_forum) & ~derived_bits
+            if more:
+                extra[bit] = more
+        if not extra:
+            return keyed
+        ranks, bit_of = self.rules.tier_ranks, self._bit_of_forum
+        out = []
+        for entry in keyed:
+            bit = whatif.factor_bit.get(entry[1].factor, 0)
+            more = extra.pop(bit, 0)
+            if not more:
+                out.append(entry)
+                continue
+            question = entry[1]
+            changes = []
+            for value, change in (("true", question.if_true), ("false", question.if_false)):
+                if change is None and value == "false":
+                    continue
+                new_rank = ranks.get(change.tier, rank) if change and change.tier else rank
+                have = sum(bit_of[f] for f in change.new_fora) if change else 0
+                changes.append((value, new_rank, have | (more if value == "true" else 0)))
+            out.append(self._question_for(bit, changes, rank, lang))
+        out += [self._question_for(bit, [("true", rank, more)], rank, lang) for bit, more in extra.items()]
+        return out
 
     def _age_question(self, would: tuple[str, ...], lang: str) -> OpenQuestion:
         """The question of the age, when it is unknown and would change `would` (kept)."""
@@ -650,7 +784,11 @@ class Recommender:
         for bit, any_of in self._any_conditions:
             if not any_of & true_bits:
                 mask |= bit
-        if age is not None and age < ADULT_AGE:
+        # A minor: by the age, or with the age unknown by a true factor of children only
+        # (truancy, suspected abuse: ks:maxAge under 18).
+        minor = age < ADULT_AGE if age is not None else any(
+            high is not None and high < ADULT_AGE and bit & true_bits for bit, _low, high in self._factor_ages)
+        if minor:
             for bit, any_of in self._minor_conditions:
                 if not any_of & true_bits:
                     mask |= bit
