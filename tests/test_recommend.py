@@ -719,3 +719,17 @@ def test_with_the_age_unknown_the_fora_of_each_age_range_are_shown(recommender: 
     released = recommender.recommend({"factors": ["released-from-custody"]})
     assert [(f.id, f.min_age, f.max_age) for f in released.fora_by_age] == [("ssp", 15, 17), ("ssp-plus", 18, 25)]
     assert "fora_by_age" not in json.loads(recommender.recommend({**case, "age": 14}).to_json())
+
+
+def test_a_victims_reaction_raises_no_tier(recommender: Recommender) -> None:
+    """A 12-year-old groomed online who has gone quiet: the worry is her reaction to what was
+    done to her, not a sign of her own offending (tier general, the Børnehus, no SSP)."""
+    groomed = {"age": 12, "municipality": "broenderslev", "role": ["relative", "victim"],
+               "victim_of": ["sexual-abuse", "online-crime"],
+               "factors": {"child-abuse-suspected": True, "concerning-behaviour": True, "offence-committed": False}}
+    answer = recommender.recommend(groomed, lang="da")
+    assert answer.tier == "general" and answer.fora == ["childrens-house"]
+    withheld = [e for e in answer.explanation if e.rule == "case-role" and e.conclusion.id == "victim"]
+    assert withheld and "reagerer" in withheld[0].because
+    # Named at risk as well, the same worry is a risk sign of her own.
+    assert recommender.recommend({**groomed, "role": ["at-risk", "victim"]}).tier == "specific"

@@ -75,6 +75,10 @@ GANG_CRIME = "gang-crime"
 ADULT_AGE = 18  # ks:askedOfMinorsAfter applies below it
 RESIDENTS_GROUP = "residents-of-vulnerable-areas"  # the target group of a forum for an estate's residents
 FAMILY_DOMAIN = "family"
+# For a person named only a victim: what happens at home is part of what was done to them,
+# and worrying behaviour their reaction to it (a groomed child who has gone quiet); neither is
+# a sign of their own offending (blind cases of December 2026: every victim-only case general).
+VICTIM_CONTEXT_DOMAINS = frozenset({FAMILY_DOMAIN, "behaviour"})
 OFFENDING_DOMAIN = "offending"
 # What a person named only a victim is asked about: what was done to them (not their own
 # offending, gang ties or other risk signs of their own; what happens at home is taken as
@@ -91,8 +95,9 @@ RELATIVE_BECAUSE = N_("A parent or close relative asks for help: the age and fac
                       "person they are worried about; measures for parents and relatives are included.")
 ROLE_BECAUSE = N_("The case names the person a victim of crime: the answer gives support and protection "
                   "matched to what they have suffered.")
-WITHHELD_BECAUSE = N_("The person is named a victim: {factors} describe what was done to them, not signs of "
-                      "their own offending, so they do not raise the tier; the measures still meet them.")
+WITHHELD_BECAUSE = N_("The person is named a victim: {factors} describe what was done to them or how they "
+                      "react to it, not signs of their own offending, so they do not raise the tier; the "
+                      "measures still meet them.")
 
 _NONE: frozenset[str] = frozenset()
 # No groups, fora or entries: a case whose factors leave every age open.
@@ -152,7 +157,7 @@ class Recommender:
         # victim (anything but what was done to them) or, where the family threatens, about
         # consent to meet the offender (harmful).
         in_domain = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("Factor")}
-        self._victim_context = frozenset(f for f, d in in_domain.items() if FAMILY_DOMAIN in d)
+        self._victim_context = frozenset(f for f, d in in_domain.items() if d & VICTIM_CONTEXT_DOMAINS)
         self._offending = frozenset(f for f, d in in_domain.items() if OFFENDING_DOMAIN in d)
         self._own_offending_bits = sum(factor_bit[f] for f, d in in_domain.items()
                                        if not d & VICTIM_QUESTION_DOMAINS and f in factor_bit)
