@@ -409,6 +409,18 @@ class Recommender:
                 by.append(factor)
         return youngest, oldest, tuple(dict.fromkeys(by))
 
+    def _bands_within(self, youngest: int, oldest: int) -> list[tuple[int, int]]:
+        """The bands of ages the rules tell apart that meet youngest..oldest, each with its
+        first age within the range (one probe stands for the band)."""
+        bands = self.whatif.age_bands
+        found = []
+        for band in range(len(bands)):
+            first = bands.first_age(band)
+            last_age = bands.first_age(band + 1) - 1 if band + 1 < len(bands) else MAX_AGE  # type: ignore[operator]
+            if first is not None and last_age >= youngest and first <= oldest:
+                found.append((band, max(first, youngest)))
+        return found
+
     def _probe_ages(self, facts: Facts) -> tuple[int, ...]:
         """PROBE_AGES within the ages the case's factors allow (the youngest of them when
         none falls inside)."""
@@ -432,14 +444,9 @@ class Recommender:
     def _build_at_every_age(self, facts: Facts, ages: tuple[int, int], by: tuple[str, ...], lang: str
                             ) -> tuple[frozenset[str], frozenset[str], tuple[Explanation, ...]]:
         youngest, oldest = ages
-        bands = self.whatif.age_bands
         common: dict[tuple[str, str], tuple[Rule, list[str]]] | None = None
-        for band in range(len(bands)):
-            first = bands.first_age(band)
-            last_age = bands.first_age(band + 1) - 1 if band + 1 < len(bands) else MAX_AGE  # type: ignore[operator]
-            if first is None or last_age < youngest or first > oldest:
-                continue
-            _, firings = self.rules.closure(Facts(max(first, youngest), facts.true, facts.false))
+        for _band, first in self._bands_within(youngest, oldest):
+            _, firings = self.rules.closure(Facts(first, facts.true, facts.false))
             here: dict[tuple[str, str], tuple[Rule, list[str]]] = {}
             for rule, premises in firings:
                 for kind, value in rule.conclusions:
@@ -477,17 +484,11 @@ class Recommender:
         bands = self.whatif.age_bands
         chain = self._area_chain(place) if place is not None else None
         # The ages the case allows: those at which each of its true factors can apply.
-        bounds = [self._factor_age_bounds[f] for f in facts.true if f in self._factor_age_bounds]
-        youngest = max((low for low, _ in bounds if low is not None), default=0)
-        oldest = min((high for _, high in bounds if high is not None), default=MAX_AGE)
+        youngest, oldest, _by = self._allowed_ages(facts)
         runs: list[list[Any]] = []  # [forum, first band, last band, rule], in the order found
         open_run: dict[str, list[Any]] = {}
-        for band in range(len(bands)):
-            first = bands.first_age(band)
-            last_age = bands.first_age(band + 1) - 1 if band + 1 < len(bands) else MAX_AGE  # type: ignore[operator]
-            if first is None or last_age < youngest or first > oldest:
-                continue
-            _, firings = self.rules.closure(Facts(max(first, youngest), facts.true, facts.false))
+        for band, first in self._bands_within(youngest, oldest):
+            _, firings = self.rules.closure(Facts(first, facts.true, facts.false))
             brought: dict[str, Any] = {}
             for rule, _premises in firings:
                 for kind, value in rule.conclusions:
