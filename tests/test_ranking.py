@@ -394,3 +394,12 @@ def test_offending_itself_does_not_open_measures_for_other_crimes(recommender: R
     young = recommender.recommend({"age": 15, "offences": ["violence"], "municipality": "koebenhavn"},
                                   limit=10).as_dict()
     assert "intensive-support-young-offenders-copenhagen" in {i["id"] for i in young["interventions"]}
+
+
+def test_an_effort_for_the_residents_of_vulnerable_areas_is_for_those_who_live_there(
+        recommender: Recommender) -> None:
+    child = {"age": 8, "municipality": "esbjerg", "factors": ["family-problems", "no-leisure-activity"]}
+    ids = [i.id for i in recommender.recommend(child).interventions]
+    assert "vulnerable-housing-areas-project-esbjerg" not in ids
+    resident = {**child, "factors": [*child["factors"], "lives-in-vulnerable-area"]}
+    assert "vulnerable-housing-areas-project-esbjerg" in [i.id for i in recommender.recommend(resident).interventions]

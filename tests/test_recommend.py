@@ -341,6 +341,10 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             continue
         if age is not None and ((low is not None and age < low) or (high is not None and age > high)):
             continue
+        # The residents' own efforts (a project in selected estates) only for one who lives there.
+        if "residents-of-vulnerable-areas" in item_groups and scope in ("person", "group", None) \
+                and "residents-of-vulnerable-areas" not in groups:
+            continue
         # What rules a measure out for this case alone (a contraindication, a denied target,
         # honour, mediation, the crime suffered): the measure still counts as open for the
         # place's own measures of a forum (below).

@@ -62,6 +62,7 @@ GENERAL_RANK = 1  # ks:rank of the general effort (ontology/concepts/tiers-level
 BROAD_FORA = frozenset({"ssp", "ssp-plus"})
 PERSON_SCOPES = frozenset({"person", "group", None})  # measures a person takes part in (None: not said)
 HOUSEHOLD_GROUPS = frozenset({"homeowners"})
+RESIDENTS_GROUP = "residents-of-vulnerable-areas"  # the efforts for the people of vulnerable housing areas
 HOME_CRIMES = frozenset({"burglary"})
 CONTROL_KIND = "control"
 HELP_KIND = "help"
@@ -554,6 +555,11 @@ class Ranker:
         if m.scope == "organisation":
             return None
         if not m.admits(age):
+            return None
+        # An effort for the residents of vulnerable housing areas (a project in selected
+        # estates, a holiday camp held there) is for a person who lives in one: not for every
+        # child with trouble at home (the editor's reading of whom these efforts reach).
+        if RESIDENTS_GROUP in m.groups and m.scope in PERSON_SCOPES and RESIDENTS_GROUP not in base.groups:
             return None
         # A situation group both name (gang members, young offenders, victims...) is the
         # situation itself, whatever words the measure uses for it.
