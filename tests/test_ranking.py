@@ -403,3 +403,19 @@ def test_an_effort_for_the_residents_of_vulnerable_areas_is_for_those_who_live_t
     assert "vulnerable-housing-areas-project-esbjerg" not in ids
     resident = {**child, "factors": [*child["factors"], "lives-in-vulnerable-area"]}
     assert "vulnerable-housing-areas-project-esbjerg" in [i.id for i in recommender.recommend(resident).interventions]
+
+
+def test_a_burgled_family_gets_the_places_measures_against_burglary(recommender: Recommender) -> None:
+    burgled = {"age": 45, "municipality": "hjoerring", "role": ["victim"], "victim_of": ["burglary"]}
+    ids = [i.id for i in recommender.recommend(burgled).interventions]
+    # The place's meeting after burglaries, the scheme against them, and the police's call to
+    # victims (after an incident of any kind: the source's assault is an example).
+    assert {"rapid-burglary-citizens-meeting-hjoerring", "nabohjaelp-nordjylland",
+            "safety-follow-up-calls-nordjylland"} <= set(ids)
+    assaulted = {**burgled, "victim_of": ["violence-and-threats"]}
+    ids = [i.id for i in recommender.recommend(assaulted).interventions]
+    assert "safety-follow-up-calls-nordjylland" in ids
+    assert not {"rapid-burglary-citizens-meeting-hjoerring", "nabohjaelp-nordjylland"} & set(ids)
+    # Elsewhere, Hjørring's meeting is not the family's.
+    elsewhere = [i.id for i in recommender.recommend({**burgled, "municipality": "aarhus"}).interventions]
+    assert "rapid-burglary-citizens-meeting-hjoerring" not in elsewhere

@@ -409,7 +409,7 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
                 and not ("relative" in item_situations and "relative" in situations):
             continue
         if not ((item_rank <= rank and (specific or "all-citizens" in item_groups)) or by_forum or victim
-                or (local and scope == "place")):
+                or against_suffered or (local and scope == "place")):
             continue
         for_the_victim[item.id] = victim or against_suffered
         opened.append((item, excluded or control_apart, scope, status, item_groups, item_situations, item_rank,
@@ -449,7 +449,9 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         effort_for_all = scope == "population" and rank > 1 and not for_the_victim[item.id]
         if (gated or at_risk_only or effort_for_all) and not (crime or needs or by_forum):
             continue
-        if scope == "place" and not (needs or by_forum):  # a place measure never through an offence
+        # A place measure never through an offence; for a victim, through the crime suffered.
+        suffered_here = "victim" in situations and bool(set(item.ref("crimeType")) & (suffered - {"youth-crime"}))
+        if scope == "place" and not (needs or by_forum or suffered_here):
             continue
         # For offenders of given crimes: offending itself (a serious or a repeated offence) is no fit.
         offending = {"offence-committed", "serious-offence", "repeat-offending"}
@@ -527,6 +529,12 @@ ranked_cases = st.fixed_dictionaries(
 
 @SETTINGS
 @given(case=ranked_cases)
+# A burgled family: the place's own meeting after burglaries and the scheme against them.
+@example(case={"age": 45, "municipality": "hjoerring", "role": ["victim"], "victim_of": ["burglary"],
+               "factors": {"victim-of-crime": True}})
+@example(case={"age": 81, "municipality": "aarhus", "role": ["victim"], "victim_of": ["burglary"], "factors": {}})
+@example(case={"age": 30, "municipality": "aalborg", "role": ["victim"], "victim_of": ["violence-and-threats"],
+               "factors": {}})
 def test_ranking_matches_the_documented_score(recommender: Recommender, case: dict[str, Any]) -> None:
     """Items, scores and order as documented; and each item shows exactly the reasons of
     fit the order counts (its other reasons are the notes its fields also carry)."""

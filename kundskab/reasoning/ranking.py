@@ -322,6 +322,9 @@ class Ranker:
                 self._reach_forum[f] = self._reach_forum.get(f, frozenset()) | {m.position}
         self._reach_all = frozenset(m.position for m in self.measures if ALL_CITIZENS in m.groups)
         self._reach_victim = frozenset(m.position for m in self.measures if m.for_victims)
+        # Campaigns and schemes against a crime (Nabohjælp against burglary): a victim of it.
+        self._reach_against_crime = frozenset(m.position for m in self.measures
+                                              if m.scope == "population" and m.crime_types)
         self._reach_place = frozenset(m.position for m in self.measures if m.scope == "place")
         self._in_band: dict[int, frozenset[int]] = {}
         # Memos (bounds: kundskab._memo.BOUNDS; why: benchmarks/NOTES.md). An open memo entry holds two score
@@ -447,7 +450,7 @@ class Ranker:
         reach = self._reach_all.union(*[group[g] for g in base.groups if g in group],
                                       *[forum[f] for f in base.fora if f in forum])
         if "victim" in base.situations:
-            reach |= self._reach_victim
+            reach |= self._reach_victim | self._reach_against_crime
         if base.area is not None:
             reach |= self._reach_place
         return sorted(reach & in_band)
@@ -607,7 +610,7 @@ class Ranker:
         by_group = m.tier_rank <= base.tier_rank and bool(specific_groups or m.for_all)
         # What lets a measure through here, `_candidates` must name (the test of
         # `_build_open(every=True)` checks that they agree).
-        if not (by_group or by_forum or victim or (local and m.scope == "place")):
+        if not (by_group or by_forum or victim or against_suffered or (local and m.scope == "place")):
             return None
         w = self.weights
         gap = abs(base.tier_rank - m.tier_rank)
@@ -641,7 +644,10 @@ class Ranker:
         # A place measure fits a person of that place only through a need it addresses (living
         # in a vulnerable area), never through the person's offence: lighting, hedges and
         # neighbourhood watch against burglary protect the homes, they are no help to the burglar.
-        place_only = m.scope == "place" and not by_forum
+        # For a victim, though, the place's own measure against the crime they suffered (a
+        # citizens' meeting after burglaries, for a burgled family) is what they ask for.
+        place_only = m.scope == "place" and not by_forum and not (
+            "victim" in base.situations and not m.crime_types.isdisjoint(base.suffered - {YOUTH_CRIME}))
         # A measure for particular needs (it addresses risk factors) that the case reaches only
         # as "a person at risk" fits it only through one of those needs: drink-driving
         # treatment is for people with an alcohol problem, not for every adult at risk.
