@@ -95,26 +95,51 @@ def test_ctrl_c_on_forked_workers_ends_the_batch_at_once_and_whole(tmp_path: Pat
     # others' links), so the main process waited 5 s per worker before killing them.
     import os
     import signal
+    import threading
     import time
 
-    path = tmp_path / "cases.jsonl"
-    path.write_text("".join(json.dumps(c) + "\n" for c in CASES) * 200, encoding="utf-8")  # 60,000 lines
+    # The input is a pipe this test keeps open, so the batch is surely still running when
+    # Ctrl-C comes, however fast it answers (on a loaded machine a file of cases was once
+    # answered whole before the test looked at the output).
+    text = "".join(json.dumps(c) + "\n" for c in CASES) * 200  # 60,000 lines
     out = tmp_path / "out.jsonl"
-    command = [sys.executable, "-m", "kundskab", "recommend", "--batch", str(path), "--jobs", "2"]
+    command = [sys.executable, "-m", "kundskab", "recommend", "--batch", "-", "--jobs", "2"]
     with out.open("wb") as sink:
-        proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.PIPE, start_new_session=True)
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=sink, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        assert proc.stdin is not None
+        feeding = proc.stdin
+
+        def feed() -> None:
+            try:
+                feeding.write(text[: len(text) // 2].encode())  # half: the rest never comes
+                feeding.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
         try:
             deadline = time.monotonic() + 120
             while out.stat().st_size < 100_000 and time.monotonic() < deadline:  # the workers are at work
                 time.sleep(0.05)
+            assert proc.poll() is None  # still waiting for the rest of its input
             os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
             started = time.monotonic()
-            _, err = proc.communicate(timeout=60)
+            proc.wait(timeout=60)
             took = time.monotonic() - started
+            err = proc.stderr.read() if proc.stderr else b""
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
-                proc.communicate()
+                proc.wait()
+            feeder.join(timeout=5)
+            for stream in (proc.stdin, proc.stderr):
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except BrokenPipeError:
+                        pass
     assert proc.returncode == 130
     assert took < 2.0, took
     assert b"Traceback" not in err and err.strip() == b""
