@@ -105,8 +105,11 @@ def test_ctrl_c_on_forked_workers_ends_the_batch_at_once_and_whole(tmp_path: Pat
     out = tmp_path / "out.jsonl"
     command = [sys.executable, "-m", "kundskab", "recommend", "--batch", "-", "--jobs", "2"]
     with out.open("wb") as sink:
+        # Ctrl-C as a terminal gives it: a process started with SIGINT ignored (by a shell that
+        # runs this suite in the background, as CI does) keeps ignoring it, as it should.
         proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=sink, stderr=subprocess.PIPE,
-                                start_new_session=True)
+                                start_new_session=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         assert proc.stdin is not None
         feeding = proc.stdin
 

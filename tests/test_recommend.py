@@ -83,8 +83,9 @@ def applies(kb: KnowledgeBase, case: dict[str, Any], factor: str) -> bool:
         return False
     if concept.ref("askedAfterOneOf") and not set(concept.ref("askedAfterOneOf")) & holding:
         return False
-    if age is not None and age < 18 and concept.ref("askedOfMinorsAfter") \
-            and not set(concept.ref("askedOfMinorsAfter")) & holding:
+    # A minor by the age, or with the age unknown by a true factor of children only (truancy).
+    minor = age < 18 if age is not None else any((kb.get(f).int_value("maxAge") or 99) < 18 for f in true)
+    if minor and concept.ref("askedOfMinorsAfter") and not set(concept.ref("askedOfMinorsAfter")) & holding:
         return False
     low, high = concept.int_value("minAge"), concept.int_value("maxAge")
     return age is None or not ((low is not None and age < low) or (high is not None and age > high))
@@ -150,6 +151,8 @@ def test_every_item_in_the_answer_is_explained(recommender: Recommender, case: d
          factor="family-problems")
 # Victim support is no new forum for a child whose case the Børnehus has (ks:takesOver).
 @example(case={"age": 0, "factors": {"child-abuse-suspected": True}}, factor="victim-of-crime")
+# A truant of unknown age is a minor: a release waits for serious crime.
+@example(case={"age": None, "factors": {"truancy": True, "offence-committed": True}}, factor="released-from-custody")
 def test_unknown_is_neither_true_nor_false(recommender: Recommender, case: dict[str, Any], factor: str) -> None:
     unknown = {**case, "factors": {**case["factors"], factor: "unknown"}}
     absent = {**case, "factors": {k: v for k, v in case["factors"].items() if k != factor}}
