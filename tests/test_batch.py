@@ -99,8 +99,7 @@ def test_ctrl_c_on_forked_workers_ends_the_batch_at_once_and_whole(tmp_path: Pat
     import time
 
     # The input is a pipe this test keeps open, so the batch is surely still running when
-    # Ctrl-C comes, however fast it answers (on a loaded machine a file of cases was once
-    # answered whole before the test looked at the output).
+    # Ctrl-C comes, however fast it answers the cases it has.
     text = "".join(json.dumps(c) + "\n" for c in CASES) * 200  # 60,000 lines
     out = tmp_path / "out.jsonl"
     command = [sys.executable, "-m", "kundskab", "recommend", "--batch", "-", "--jobs", "2"]
