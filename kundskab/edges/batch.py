@@ -453,7 +453,8 @@ def _worker(recommender: Any, link: Connection, turn: int, next_turn: int, faile
                 trouble = ("os", exc.errno) if exc.errno else ("failed", type(exc).__name__)
             finally:
                 holding = False
-                os.write(next_turn, b".")
+                with contextlib.suppress(OSError):  # the next worker is gone: the batch is over
+                    os.write(next_turn, b".")
             try:
                 link.send(("chunk", block.lines, block.bad, block.cpr_like) if trouble is None else
                           ("error", trouble))
@@ -472,8 +473,10 @@ def _worker(recommender: Any, link: Connection, turn: int, next_turn: int, faile
             return  # the input closed after its end: the main process gave up on the batch
         try:
             chunk = link.recv()
-        except EOFError:
-            return  # the main process gave up on the batch: nothing more to write
+        except (EOFError, OSError):
+            # The main process gave up on the batch: nothing more to write. (Closed with
+            # this worker's messages unread, the link is reset rather than ended.)
+            return
         if chunk is None:
             ended = True
             continue
