@@ -584,11 +584,13 @@ class Ranker:
         # Copenhagen (a measure for a whole municipality's housing areas fits its cases).
         if m.scope == "place" and area_chain.isdisjoint(m.municipalities):
             return None
+        # Against a crime the person suffered (burglary advice for a burgled family).
+        against_crime_suffered = "victim" in base.situations \
+            and not m.crime_types.isdisjoint(base.suffered - {YOUTH_CRIME})
         # A campaign for everybody is the person's only through what it is about: the crime a
         # victim suffered (the IT-skills campaign against fraud for a defrauded pensioner), or
         # a need of the case (the prevention of substance abuse, waiting for that need).
-        against_suffered = m.scope == "population" and "victim" in base.situations \
-            and not m.crime_types.isdisjoint(base.suffered - {YOUTH_CRIME})
+        against_suffered = m.scope == "population" and against_crime_suffered
         about_need = m.scope == "population" and m.for_all and not m.factors.isdisjoint(self._risk)
         if m.scope == "population" and not (specific_groups or victim or against_suffered or about_need):
             return None
@@ -646,8 +648,7 @@ class Ranker:
         # neighbourhood watch against burglary protect the homes, they are no help to the burglar.
         # For a victim, though, the place's own measure against the crime they suffered (a
         # citizens' meeting after burglaries, for a burgled family) is what they ask for.
-        place_only = m.scope == "place" and not by_forum and not (
-            "victim" in base.situations and not m.crime_types.isdisjoint(base.suffered - {YOUTH_CRIME}))
+        place_only = m.scope == "place" and not by_forum and not against_crime_suffered
         # A measure for particular needs (it addresses risk factors) that the case reaches only
         # as "a person at risk" fits it only through one of those needs: drink-driving
         # treatment is for people with an alcohol problem, not for every adult at risk.
