@@ -318,7 +318,8 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             state, _ = rules.closure(Facts(probe, parsed.facts.true, parsed.facts.false))
             groups |= state.derived.get("target_group", set()) | state.derived.get("age_group", set())
             found = set(state.derived.get("forum", set()))
-            fora |= found - {other for f in found for other in kb.get(f).ref("takesOver")}
+            fora |= found - {other for f in found if not parsed.victim_of & set(kb.get(f).ref("takesOverUnlessSuffered"))
+                             for other in kb.get(f).ref("takesOver")}
         if parsed.place is not None:  # a local forum of another place is not the case's
             fora = {f for f in fora if not kb.get(f).ref("municipality")
                     or chain(parsed.place) & set(kb.get(f).ref("municipality"))}
@@ -738,13 +739,44 @@ def test_with_the_age_unknown_the_fora_of_each_age_range_are_shown(recommender: 
 
 def test_a_victims_reaction_raises_no_tier(recommender: Recommender) -> None:
     """A 12-year-old groomed online who has gone quiet: the worry is her reaction to what was
-    done to her, not a sign of her own offending (tier general, the Børnehus, no SSP)."""
+    done to her, not a sign of her own offending (tier general, the Børnehus and victim
+    support, no SSP)."""
     groomed = {"age": 12, "municipality": "broenderslev", "role": ["relative", "victim"],
                "victim_of": ["sexual-abuse", "online-crime"],
                "factors": {"child-abuse-suspected": True, "concerning-behaviour": True, "offence-committed": False}}
     answer = recommender.recommend(groomed, lang="da")
-    assert answer.tier == "general" and answer.fora == ["childrens-house"]
+    assert answer.tier == "general" and answer.fora == ["childrens-house", "victim-support"]
     withheld = [e for e in answer.explanation if e.rule == "case-role" and e.conclusion.id == "victim"]
     assert withheld and "reagerer" in withheld[0].because
     # Named at risk as well, the same worry is a risk sign of her own.
     assert recommender.recommend({**groomed, "role": ["at-risk", "victim"]}).tier == "specific"
+
+
+def test_the_boernehus_shares_a_child_abused_online_with_victim_support(recommender: Recommender) -> None:
+    """The Børnehus takes over victim support for a child who may be abused at home, not for
+    one abused online by a stranger (ks:takesOverUnlessSuffered online-crime): there the
+    parents are a victim's relatives, whom victim support helps as well."""
+    at_home = {"age": 9, "role": ["victim"], "victim_of": ["violence-and-threats"],
+               "factors": {"child-abuse-suspected": True, "victim-of-crime": True}}
+    online = {**at_home, "victim_of": ["sexual-abuse", "online-crime"]}
+    assert recommender.recommend(at_home).fora == ["childrens-house"]
+    assert recommender.recommend(online).fora == ["childrens-house", "victim-support"]
+    # With the age unknown (suspected abuse: 0-17), the same at every age, and no question
+    # offers victim support as new where the Børnehus would take it over.
+    unknown = recommender.recommend({**online, "age": None})
+    assert unknown.fora == ["childrens-house", "victim-support"]
+    assert recommender.recommend({**at_home, "age": None}).fora == ["childrens-house"]
+    asked = recommender.recommend({"age": 9, "factors": {"child-abuse-suspected": True}})
+    assert all("victim-support" not in q.if_true.new_fora for q in asked.open_questions
+               if q.factor == "victim-of-crime" and q.if_true is not None)
+
+
+def test_release_goes_to_ksp_not_the_youth_crime_board(recommender: Recommender) -> None:
+    """A 17-year-old leaving a youth sanction for robbery: the case has been decided, and the
+    release cooperation plans what follows (ksp ks:takesOver youth-crime-board); still in
+    the criminal case, the same young person goes before the board."""
+    open_case = {"age": 17, "municipality": "esbjerg", "offences": ["serious-or-person-endangering-crime"],
+                 "factors": {"offence-committed": True, "serious-offence": True}}
+    assert "youth-crime-board" in recommender.recommend(open_case).fora
+    leaving = recommender.recommend({**open_case, "factors": {**open_case["factors"], "released-from-custody": True}})
+    assert leaving.fora == ["ksp", "ssp"]

@@ -54,8 +54,9 @@ OTHER_READING = {
     # rules/fora.yaml forum-psp: substance abuse alone is no PSP case (000 "PSP"); blind set 3
     # gives no PSP to drink-drivers or released prisoners with substance abuse.
     "drink-driver-45-aalborg": "PSP for substance abuse alone",
-    # concepts/fora.ttl childrens-house ks:takesOver victim-support: the Børnehus holds the
-    # whole case of a child suspected abused (004); both blind sets give it alone.
+    # concepts/fora.ttl childrens-house ks:takesOver victim-support unless the child suffered
+    # online crime: the case (written before `victim_of`) says "via social media" only in
+    # its description, so the Børnehus takes the case alone.
     "groomed-online-13-hjoerring": "victim support beside the Børnehus",
 }
 

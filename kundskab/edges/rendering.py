@@ -97,6 +97,7 @@ FIELD_NAMES = Messages({
     "asked_of_minors_after": N_("Asked of under-18s only after one of"),
     "asked_after_one_of": N_("Asked only after one of"), "askedOnlyWhenRaised": N_("Never asked: the case raises it"),
     "takes_over": N_("Takes over from"),
+    "takes_over_unless_suffered": N_("Except where the person has suffered"),
     "outsideRequirements": N_("Outside the programme's requirements"), "pages": N_("Pages"),
     "underPrinciple": N_("Chapter on principle"), "developmentInitiative": N_("Development initiative"),
     "fullyDescribed": N_("Fully described by the source"),

@@ -77,6 +77,7 @@ PROPERTY_KEYS: dict[str, tuple[str, bool]] = {
     "askedOfMinorsAfter": ("asked_of_minors_after", False),
     "askedAfterOneOf": ("asked_after_one_of", False),
     "takesOver": ("takes_over", False),
+    "takesOverUnlessSuffered": ("takes_over_unless_suffered", False),
     "related": ("related", False),
 }
 VALUE_KEYS = {

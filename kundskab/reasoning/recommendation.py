@@ -17,7 +17,7 @@ checks that answers do not depend on what was asked before.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -186,6 +186,10 @@ class Recommender:
             self._estate_triggers = None
         self._supersedes = {f.id: frozenset(f.ref("takesOver")) for f in self.kb.of_type("Forum")
                             if f.ref("takesOver")}
+        # ...except for a person who has suffered one of these (ks:takesOverUnlessSuffered).
+        self._shares_when = {f: frozenset(self.kb.get(f).ref("takesOverUnlessSuffered"))
+                             for f in self._supersedes}
+        self._sharing_crimes = frozenset().union(*self._shares_when.values())
         self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
                              for f in self.kb.of_type("Factor")
                              if f.id in factor_bit and (f.int_value("minAge") is not None
@@ -261,7 +265,7 @@ class Recommender:
                 bounded = self._at_every_age(engine_facts, ages, by, lang)
                 if bounded[1]:
                     found = found | bounded[1]
-        found = self._superseded(found)
+        found = self._superseded(found, case.victim_of)
         if no_mediation and MEDIATION_FORUM in found:
             found = set(found) - {MEDIATION_FORUM}
         # A local forum (ks:municipality on the forum) is the case's only where the case is:
@@ -297,7 +301,7 @@ class Recommender:
         # (each item says its age range): the groups and fora the case would have at any age.
         reach_groups, reach_fora = frozenset(groups), frozenset(fora)
         if case.age is None:
-            extra_groups, extra_fora = self._at_any_age(engine_facts)
+            extra_groups, extra_fora = self._at_any_age(engine_facts, case.victim_of)
             reach_groups |= extra_groups
             if place is not None:
                 chain = self._area_chain(place)
@@ -340,12 +344,12 @@ class Recommender:
         if fora and not self._supersedes.keys().isdisjoint(fora):
             # A forum one of the case's takes over is no new forum (victim support where
             # the Børnehus has the child's case).
-            away |= {other for f in fora for other in self._supersedes.get(f, ())}
+            away |= self._taken_over(fora, case.victim_of)
         if away:
             asked = self._questions_here(asked, away)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
         by_age = () if case.age is not None else self._fora_by_age(
-            engine_facts, place, no_mediation, frozenset(found) | frozenset(elsewhere), lang)
+            engine_facts, place, no_mediation, frozenset(found) | frozenset(elsewhere), case.victim_of, lang)
         warnings = tuple(CaseWarning(code, gettext(message, lang)) for code, message in case_warnings(case)) \
             if case.ref is not None or case.unknown_place else ()
         return Recommendation(case.ref, case.age, tier, groups, fora,  # type: ignore[arg-type]
@@ -380,10 +384,11 @@ class Recommender:
         at = 1 if asked and asked[0].factor == "age" else 0
         return [*asked[:at], *checks, *asked[at:]]
 
-    def _at_any_age(self, facts: Facts) -> tuple[frozenset[str], frozenset[str]]:
+    def _at_any_age(self, facts: Facts, suffered: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
         """The target groups and fora the facts would bring at the ages the rules tell apart
         (PROBE_AGES): what an answer for an unknown age may offer, each with its age range."""
-        key = (facts.true, facts.false)
+        suffered = suffered & self._sharing_crimes
+        key = (facts.true, facts.false, suffered)
         found = self._any_age.get(key)
         if found is None:
             groups: set[str] = set()
@@ -391,7 +396,7 @@ class Recommender:
             for probe in self._probe_ages(facts):
                 state, _ = self.rules.closure(Facts(probe, facts.true, facts.false))
                 groups |= state.derived.get("target_group", set()) | state.derived.get("age_group", set())
-                fora |= self._superseded(state.derived.get("forum", _NONE))
+                fora |= self._superseded(state.derived.get("forum", _NONE), suffered)
             found = self._any_age.make(key, lambda: (frozenset(groups), frozenset(fora)))
         return found  # type: ignore[no-any-return]
 
@@ -467,20 +472,22 @@ class Recommender:
                 tuple(entries))
 
     def _fora_by_age(self, facts: Facts, place: str | None, no_mediation: bool, given: frozenset[str],
-                     lang: str) -> tuple[ForumByAge, ...]:
+                     suffered: frozenset[str], lang: str) -> tuple[ForumByAge, ...]:
         """With the age unknown: the fora the case would have at some of the ages it allows
         beyond those it has at every age (`given`, with those of other places), each with
         its age range and the rule that brings it. The ranges are the rules' own (one
         probe per band of ages the rules' age conditions cut); a local forum of another
         place, and mediation where it is ruled out, are left out as from `fora`."""
-        key = (lang, facts.true, facts.false, place, no_mediation, given)
+        suffered = suffered & self._sharing_crimes
+        key = (lang, facts.true, facts.false, place, no_mediation, given, suffered)
         found = self._by_age.get(key)
         if found is None:
-            found = self._by_age.make(key, self._build_fora_by_age, facts, place, no_mediation, given, lang)
+            found = self._by_age.make(key, self._build_fora_by_age, facts, place, no_mediation, given, suffered,
+                                      lang)
         return found  # type: ignore[no-any-return]
 
     def _build_fora_by_age(self, facts: Facts, place: str | None, no_mediation: bool, given: frozenset[str],
-                           lang: str) -> tuple[ForumByAge, ...]:
+                           suffered: frozenset[str], lang: str) -> tuple[ForumByAge, ...]:
         bands = self.whatif.age_bands
         chain = self._area_chain(place) if place is not None else None
         # The ages the case allows: those at which each of its true factors can apply.
@@ -494,7 +501,7 @@ class Recommender:
                 for kind, value in rule.conclusions:
                     if kind == "forum":
                         brought.setdefault(value, rule)
-            for forum in self._superseded(frozenset(brought)):
+            for forum in self._superseded(frozenset(brought), suffered):
                 if forum in given or (no_mediation and forum == MEDIATION_FORUM):
                     continue
                 places = self._forum_places.get(forum)
@@ -554,13 +561,19 @@ class Recommender:
                 kept.append(found)
         return kept
 
-    def _superseded(self, fora: frozenset[str] | set[str]) -> set[str] | frozenset[str]:
+    def _superseded(self, fora: frozenset[str] | set[str], suffered: frozenset[str] = _NONE
+                    ) -> set[str] | frozenset[str]:
         """The fora without those another of them takes over (ks:takesOver: a child suspected
         abused goes to the Børnehus, which gathers the whole case, not to victim support as
-        well)."""
+        well), unless the person suffered a crime for which it does not (abuse online)."""
         if not fora or self._supersedes.keys().isdisjoint(fora):
             return fora
-        return set(fora) - {other for f in fora for other in self._supersedes.get(f, ())}
+        return set(fora) - self._taken_over(fora, suffered)
+
+    def _taken_over(self, fora: Iterable[str], suffered: frozenset[str]) -> set[str]:
+        """The fora one of `fora` takes over from a person who suffered `suffered`."""
+        return {other for f in fora if f in self._supersedes and self._shares_when[f].isdisjoint(suffered)
+                for other in self._supersedes[f]}
 
     def _role_entries(self, case: Case, withheld: frozenset[str], lang: str) -> list[Explanation]:
         """The explanation of who the person is: a victim (by role or by what they have
@@ -697,7 +710,7 @@ class Recommender:
                 if changes:
                     keyed.append(self._question_for(bit, changes, rank, lang))
         if age is None:
-            keyed = self._bounded_effects(keyed, facts, unknown_bits, fora, rank, derived_bits, lang)
+            keyed = self._bounded_effects(keyed, facts, unknown_bits, fora, rank, derived_bits, case.victim_of, lang)
             outcomes = set()
             for probe in self._probe_ages(facts):
                 state, _ = self.rules.closure(Facts(probe, facts.true, facts.false))
@@ -709,7 +722,7 @@ class Recommender:
         return self._likely_first([question for _, question in keyed], given_true)
 
     def _bounded_effects(self, keyed: list[Keyed], facts: Facts, unknown_bits: int, fora: frozenset[str],
-                         rank: int, derived_bits: int, lang: str) -> list[Keyed]:
+                         rank: int, derived_bits: int, suffered: frozenset[str], lang: str) -> list[Keyed]:
         """With the age unknown: the questions with the fora a yes would bring through the
         ages it leaves (truancy yes: 6-17, so SSP at every one of them), beyond those the
         what-if of an unknown age finds. Only where the case or the factor bounds the ages."""
@@ -726,7 +739,7 @@ class Recommender:
             if youngest == 0 and oldest >= MAX_AGE:
                 continue
             _, brought, _ = self._at_every_age(yes, (youngest, oldest), by, lang)
-            more = sum(self._bit_of_forum[f] for f in self._superseded(brought) - fora
+            more = sum(self._bit_of_forum[f] for f in self._superseded(brought, suffered) - fora
                        if f in self._bit_of_forum) & ~derived_bits
             if more:
                 extra[bit] = more
