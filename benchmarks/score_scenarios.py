@@ -21,6 +21,7 @@ and the answers that break plain sense (issue 20), counted per set:
   or violence in the family is at stake;
 - the scenario's `not_asked` factors that are asked anyway;
 - (apart, no goal) of the scenario's `ask_first` questions, how many the answer asks;
+  (a question is one of `open_questions` or of `need_questions`, where the answer has them)
 - measures whose every target risk factor the case denies.
 The goals of issues 10 and 20 are printed beside the figures; the script exits 0 whatever
 the score (it measures).
@@ -81,10 +82,10 @@ class Score:
     top10: list[str]
     dropped: list[str] = field(default_factory=list)
     breaks: dict[str, list[str]] = field(default_factory=dict)  # plain-sense breaks, by class
-    asked: int = 0  # open questions in the answer
+    asked: int = 0  # questions in the answer (open ones and those about needs)
     # With the age unknown: the fora the answer gives by age range (`fora_by_age`).
     by_age: frozenset[str] = frozenset()
-    # The scenario's `ask_first` questions the answer asks (among its open questions).
+    # The scenario's `ask_first` questions the answer asks (among all its questions).
     asked_first: int = 0
 
     @property
@@ -260,7 +261,8 @@ def plain_sense(case: Mapping[str, Any], answer: Any, k: Knowledge,
     """The answer's breaks of plain sense, by class (see the module's doc)."""
     true, false = closure(case, k)
     as_dict = answer.as_dict()
-    asked = [q["factor"] for q in as_dict.get("open_questions", [])]
+    # The questions the answer asks: the open ones and those about needs (need_questions).
+    asked = [q["factor"] for q in as_dict.get("open_questions", []) + as_dict.get("need_questions", [])]
     top10 = [i["id"] for i in as_dict.get("interventions", [])][:10]
     shown = set(top10)
     for key, value in as_dict.items():  # measures under headings of their own, whatever the key
@@ -292,7 +294,12 @@ def score(recommender: Recommender, scenario: Scenario, accepted: dict[str, bool
     # dropped, the area first, and the output says so; any other bad case is an error.
     for name in ("area", "municipality", "victim_of", "offences", None):
         try:
-            answer = recommender.recommend(case, lang="da", limit=10)
+            # The consultant's questions: the open ones and those about needs (asked for, as
+            # the text, the interview and the web page ask for them).
+            try:
+                answer = recommender.recommend(case, lang="da", limit=10, need_questions=3)
+            except TypeError:  # a kundskab before need questions
+                answer = recommender.recommend(case, lang="da", limit=10)
             break
         except CaseError as error:
             if name is None or not any(k in case for k in OPTIONAL_FIELDS):
@@ -303,11 +310,11 @@ def score(recommender: Recommender, scenario: Scenario, accepted: dict[str, bool
     top10 = [item.id for item in answer.interventions][:10]
     breaks = plain_sense(scenario.case, answer, knowledge, scenario.expect.not_asked) if knowledge else {}
     control = [item.id for item in answer.control]
+    questions = [q.factor for q in (*answer.open_questions, *getattr(answer, "need_questions", ()))]
     return Score(scenario, answer.tier, frozenset(answer.fora), top10, dropped, breaks,
-                 len(answer.open_questions), control=control,
+                 len(questions), control=control,
                  by_age=frozenset(f.id for f in getattr(answer, "fora_by_age", ())),
-                 asked_first=len(set(scenario.expect.ask_first)
-                                 & {q.factor for q in answer.open_questions}))
+                 asked_first=len(set(scenario.expect.ask_first) & set(questions)))
 
 
 def _ids(items: list[str] | frozenset[str]) -> str:

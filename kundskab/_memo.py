@@ -62,6 +62,8 @@ BOUNDS: dict[str, int] = {
     "recommendation.any_age": 1024,  # groups and fora at any age, per facts of an unknown age
     "recommendation.fora_by_age": 1024,  # fora per age range, per facts, place and language of an unknown age
     "recommendation.age_masks": 1024,  # factors not asked at an age (whole years up to MAX_AGE)
+    "recommendation.not_asked": 4096,  # factors not asked, per age and true factors
+    "recommendation.need_questions": 4096,  # one need question (shared, so its JSON text is kept)
     # What-if questions (kundskab.reasoning.whatif): per WhatIf.
     "whatif.chain": 4096,  # chaining outcomes by what chaining rules see
     "whatif.triggers": 1024,  # trigger effects by all they depend on

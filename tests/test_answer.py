@@ -16,12 +16,14 @@ from kundskab.i18n import using_language
 from kundskab.reasoning import answer_json
 from kundskab.reasoning.answer import (
     NOT_IN_JSON,
+    Brought,
     CaseWarning,
     Change,
     Explanation,
     Fact,
     ForumByAge,
     ForumElsewhere,
+    NeedQuestion,
     OpenQuestion,
     RankedIntervention,
     Recommendation,
@@ -43,7 +45,7 @@ CASES: list[dict[str, Any]] = [
 
 
 def answers(recommender: Recommender) -> list[Recommendation]:
-    return [recommender.recommend(case, lang=lang) for case in CASES for lang in ("da", "en")]
+    return [recommender.recommend(case, lang=lang, need_questions=3) for case in CASES for lang in ("da", "en")]
 
 
 def test_the_json_is_the_typed_values_field_for_field(recommender: Recommender) -> None:
@@ -75,8 +77,14 @@ def test_the_json_is_the_typed_values_field_for_field(recommender: Recommender) 
         assert data.get("fora_by_age", []) == [f._asdict() for f in rec.fora_by_age]
         assert all(isinstance(w, CaseWarning) for w in rec.warnings)
         assert data.get("warnings", []) == [w._asdict() for w in rec.warnings]
+        assert all(isinstance(q, NeedQuestion) and all(isinstance(m, Brought) for m in q.would_bring)
+                   for q in rec.need_questions)
+        assert data.get("need_questions", []) == [
+            {"factor": q.factor, "label": q.label, "would_bring": [m._asdict() for m in q.would_bring]}
+            for q in rec.need_questions]
         assert data["labels"] == dict(rec.labels)
-    assert seen == {"fora_elsewhere", "control", "warnings", "fora_by_age"}  # the cases reach every optional part
+    # the cases reach every optional part
+    assert seen == {"fora_elsewhere", "control", "warnings", "fora_by_age", "need_questions"}
 
 
 def test_facts_read_and_write_the_rules_notation() -> None:
@@ -91,7 +99,8 @@ def test_the_models_and_schemas_are_made_from_the_typed_answer(recommender: Reco
     for typed, model in ((RankedIntervention, models.RankedIntervention), (OpenQuestion, models.OpenQuestion),
                          (Explanation, models.Explanation), (Change, models.Change),
                          (ForumElsewhere, models.ForumElsewhere), (CaseWarning, models.CaseWarning),
-                         (ForumByAge, models.ForumByAge)):
+                         (ForumByAge, models.ForumByAge), (NeedQuestion, models.NeedQuestion),
+                         (Brought, models.Brought)):
         assert list(model.model_fields) == list(typed._fields)
     schema = models.Recommendation.model_json_schema()
     assert schema["$defs"]["RankedIntervention"]["properties"]["min_age"]["description"].startswith("The youngest")
@@ -99,7 +108,8 @@ def test_the_models_and_schemas_are_made_from_the_typed_answer(recommender: Reco
         # The model reads every answer and gives back the same object.
         assert models.Recommendation.model_validate_json(rec.to_json()).model_dump(mode="json") == {
             k: v for k, v in rec.as_dict().items()} | {
-                k: [] for k in ("fora_elsewhere", "control", "warnings", "fora_by_age") if k not in rec.as_dict()}
+                k: [] for k in ("fora_elsewhere", "control", "warnings", "fora_by_age", "need_questions")
+                if k not in rec.as_dict()}
 
 
 def test_shared_values_cannot_be_changed_by_one_caller(recommender: Recommender) -> None:

@@ -332,3 +332,21 @@ def test_no_module_imports_another_modules_private_name() -> None:
                     if private and node.module != "kundskab":
                         found.append(f"{name}:{node.lineno}: from {node.module} import {alias.name}")
     assert not found, "\n".join(found)
+
+
+def test_need_questions_in_text_and_on_request_in_json(runner: CliRunner) -> None:
+    """The consultant's text lists the questions about needs; JSON only with --need-questions;
+    not with --batch."""
+    args = ("recommend", "--age", "16", "--factor", "truancy", "--municipality", "Aalborg")
+    code, out, _ = run(runner, *args)
+    assert code == 0 and "(giver: " in out
+    assert "Spørgsmål om behov (et ja bringer andre indsatser blandt de første fem):" in out
+    code, out, _ = run(runner, *args, "--format", "json")
+    assert code == 0 and "need_questions" not in json.loads(out)
+    code, out, _ = run(runner, *args, "--format", "json", "--need-questions", "2")
+    needs = json.loads(out)["need_questions"]
+    assert code == 0 and 0 < len(needs) <= 2 and needs[0]["would_bring"][0]["label"]
+    code, out, _ = run(runner, *args, "--need-questions", "0")
+    assert code == 0 and "Spørgsmål om behov" not in out
+    code, _, err = run(runner, "recommend", "--batch", "-", "--need-questions", "1", input='{"age": 15}\n')
+    assert code == 2 and "--need-questions" in err

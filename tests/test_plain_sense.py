@@ -73,9 +73,9 @@ def _answered(case: dict[str, Any]) -> tuple[set[str], set[str]]:
 def test_false_means_false(recommender: Recommender, case: dict[str, Any]) -> None:
     """No question the case answers, directly or through what it implies, either way; no
     question before its condition holds; no measure whose every target factor is denied."""
-    answer = recommender.recommend(case, questions=100).as_dict()
+    answer = recommender.recommend(case, questions=100, need_questions=3).as_dict()
     true, false = _answered(case)
-    asked = {q["factor"] for q in answer["open_questions"]}
+    asked = {q["factor"] for q in answer["open_questions"] + answer.get("need_questions", [])}
     assert not asked & (true | false)
     if case.get("age") is not None:
         assert "age" not in asked
@@ -91,7 +91,7 @@ def test_honour_measures_only_where_honour_is_at_stake_and_no_mediation_in_the_f
         recommender: Recommender, case: dict[str, Any]) -> None:
     parsed = parse_case(case, KB)
     true = parsed.facts.true
-    answer = recommender.recommend(case, limit=100, questions=100).as_dict()
+    answer = recommender.recommend(case, limit=100, questions=100, need_questions=3).as_dict()
     ids = {i["id"] for i in answer["interventions"]}
     honour = "honour-related-conflict" in true or "honour-related-crime" in parsed.victim_of | parsed.offences
     if not honour:
@@ -103,7 +103,8 @@ def test_honour_measures_only_where_honour_is_at_stake_and_no_mediation_in_the_f
     if family or gang or (named and named <= VICTIMLESS):
         assert not ids & MEDIATION
         assert "conflict-council" not in answer["fora"]
-        assert "mediation-consent" not in {q["factor"] for q in answer["open_questions"]}
+        assert "mediation-consent" not in {q["factor"] for q in answer["open_questions"]
+                                           + answer.get("need_questions", [])}
 
 
 @SETTINGS
@@ -367,3 +368,24 @@ def test_a_question_waits_for_what_makes_it_likely_and_some_are_never_asked(
     for factor, likely in AFTER_ONE_OF.items():
         if factor in asked:
             assert likely & true, factor
+
+
+@SETTINGS
+@given(case=cases)
+def test_a_need_question_says_what_a_yes_brings(recommender: Recommender, case: dict[str, Any]) -> None:
+    """Each need question is a risk factor the case leaves open and no open question asks,
+    and a yes to it brings each measure it names into the first five; at most three."""
+    answer = recommender.recommend(case, need_questions=3)
+    assert not recommender.recommend(case).need_questions  # asked for only
+    needs = answer.need_questions
+    assert len(needs) <= 3
+    assert not {q.factor for q in needs} & {q.factor for q in answer.open_questions}
+    first = [item.id for item in answer.interventions[:5]]
+    for question in needs:
+        assert question.factor in RISK and question.would_bring
+        ids = {m.id for m in question.would_bring}
+        assert not ids & set(first)
+        yes = {**case, "factors": {**case["factors"], question.factor: True}}
+        brought = [item.id for item in recommender.recommend(yes).interventions[:5]]
+        assert ids <= set(brought), (question.factor, ids, brought)
+

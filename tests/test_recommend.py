@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from kundskab import CaseError, KnowledgeBase
+from kundskab import CaseError, KnowledgeBase, RequestError
 from kundskab.reasoning.cases import MAX_AGE, parse_case
 from kundskab.reasoning.recommendation import Recommender
 from kundskab.reasoning.rules import RuleSet
@@ -318,7 +318,8 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
             state, _ = rules.closure(Facts(probe, parsed.facts.true, parsed.facts.false))
             groups |= state.derived.get("target_group", set()) | state.derived.get("age_group", set())
             found = set(state.derived.get("forum", set()))
-            fora |= found - {other for f in found if not parsed.victim_of & set(kb.get(f).ref("takesOverUnlessSuffered"))
+            fora |= found - {other for f in found
+                             if not parsed.victim_of & set(kb.get(f).ref("takesOverUnlessSuffered"))
                              for other in kb.get(f).ref("takesOver")}
         if parsed.place is not None:  # a local forum of another place is not the case's
             fora = {f for f in fora if not kb.get(f).ref("municipality")
@@ -460,6 +461,12 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         # For offenders of given crimes: offending itself (a serious or a repeated offence) is no fit.
         offending = {"offence-committed", "serious-offence", "repeat-offending"}
         if gated and not (crime or by_forum or set(item.ref("addressesFactor")) & risks - offending):
+            continue
+        # Help against a crime that harms no one else (drink driving) is not for a case that
+        # names only other crimes.
+        behaviour = set(item.ref("crimeType")) - {"youth-crime"}
+        if parsed.offences and behaviour and behaviour <= victimless and item_situations == {"at-risk"} \
+                and scope in ("person", "group", None) and not behaviour & parsed.offences:
             continue
         if other_situation and not needs:
             continue
@@ -780,3 +787,40 @@ def test_release_goes_to_ksp_not_the_youth_crime_board(recommender: Recommender)
     assert "youth-crime-board" in recommender.recommend(open_case).fora
     leaving = recommender.recommend({**open_case, "factors": {**open_case["factors"], "released-from-custody": True}})
     assert leaving.fora == ["ksp", "ssp"]
+
+
+def test_need_questions_are_asked_for_and_bring_what_they_say(recommender: Recommender) -> None:
+    """Questions about needs come only when asked for (they cost a what-if ranking per open
+    need); each names a risk factor the case leaves open and the measures a yes brings
+    into the first five, with their labels, and a yes brings them."""
+    truant = {"age": 16, "municipality": "aalborg", "factors": {"truancy": True}}
+    assert recommender.recommend(truant).need_questions == ()
+    assert "need_questions" not in recommender.recommend(truant).as_dict()
+    answer = recommender.recommend(truant, lang="da", need_questions=3)
+    assert 0 < len(answer.need_questions) <= 3
+    assert recommender.recommend(truant, need_questions=1).need_questions == answer.need_questions[:1]
+    first = {item.id for item in answer.interventions[:5]}
+    for question in answer.need_questions:
+        assert question.factor not in truant["factors"] and question.label
+        assert all(m.id not in first and m.label for m in question.would_bring)
+        yes = recommender.recommend({**truant, "factors": {**truant["factors"], question.factor: True}})
+        assert {m.id for m in question.would_bring} <= {item.id for item in yes.interventions[:5]}
+    shown = answer.as_dict()["need_questions"][0]
+    assert set(shown) == {"factor", "label", "would_bring"} and set(shown["would_bring"][0]) == {"id", "label"}
+    for bad in (-1, "3", 2.0, True):
+        with pytest.raises(RequestError):
+            recommender.recommend(truant, need_questions=bad)  # type: ignore[arg-type]
+
+
+def test_no_drink_driving_treatment_for_other_crimes(recommender: Recommender) -> None:
+    """Help against a crime that harms no one else (drink driving: ks:victimless) is not
+    for a case that names only other crimes, whatever need they share; with no crime named,
+    an alcohol problem still brings it, and so does drink driving."""
+    treatment = "drink-driving-addiction-treatment-nordjylland"
+    burglar = {"age": 38, "municipality": "frederikshavn", "offences": ["burglary"],
+               "factors": {"offence-committed": True, "substance-abuse": True}}
+    assert treatment not in {i.id for i in recommender.recommend(burglar, limit=50).interventions}
+    drunk_driver = {**burglar, "offences": ["traffic-offences"]}
+    assert treatment in {i.id for i in recommender.recommend(drunk_driver).interventions}
+    assert treatment in {i.id for i in recommender.recommend(
+        {"age": 38, "municipality": "frederikshavn", "factors": {"substance-abuse": True}}).interventions}

@@ -644,10 +644,11 @@ def _ask(text: str) -> str:
 def _interview(recommender: Any, lang: str, municipality: str | None = None,
                area: str | None = None) -> dict[str, Any]:
     """Ask the age (checked at once; "14" or "14 år"), then, one at a time, the first open
-    question (the one a consultant would ask next), until no open question is left.
+    question (the one a consultant would ask next), then those about needs, until none is left.
     Returns the case as answered (in `municipality` and `area`, if given, so that the
     questions and the answer know the place)."""
     from kundskab.reasoning.cases import MAX_AGE, age_from_text, parse_answer
+    from kundskab.reasoning.recommendation import NEED_QUESTIONS
 
     click.echo(_("Answer yes, no or don't know (empty = don't know)."), err=True)
     case: dict[str, Any] = {"factors": {}}
@@ -670,7 +671,9 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
     choices = "[{}/{}/{}]".format(_("yes"), _("no"), _("don't know"))
     asked = {"age"}
     while True:
-        questions = [q for q in recommender.recommend(case, lang=lang).open_questions if q.factor not in asked]
+        answer = recommender.recommend(case, lang=lang, need_questions=NEED_QUESTIONS)
+        # The open questions first, then those about needs (a yes brings other measures).
+        questions = [q for q in (*answer.open_questions, *answer.need_questions) if q.factor not in asked]
         if not questions:
             break
         question = questions[0]
@@ -731,6 +734,9 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
 @click.option("--limit", type=click.IntRange(1, 100), help=N_("How many interventions to list."))
 @click.option("--questions", type=click.IntRange(0, 100),
               help=N_("How many open questions to list (default 5, the most informative first)."))
+@click.option("--need-questions", "need_questions", type=click.IntRange(0, 3),
+              help=N_("How many questions about needs to list: risk factors the case leaves open whose yes "
+                      "would bring other measures into the first five (default 3 in text, 0 in JSON)."))
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help=N_("With --batch: worker processes (output order is kept)."))
 @output_options
@@ -739,8 +745,9 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
               not_factors: tuple[str, ...], offences: tuple[str, ...], municipality: str | None,
               roles: tuple[str, ...], victim_of: tuple[str, ...], area: str | None, ref: str | None,
               batch: str | None, interview: bool, limit: int | None,
-              questions: int | None, jobs: int, fmt: str, lang: str) -> None:
+              questions: int | None, need_questions: int | None, jobs: int, fmt: str, lang: str) -> None:
     from kundskab.reasoning.cases import age_from_text, factor_flags, parse_case, parse_case_text
+    from kundskab.reasoning.recommendation import NEED_QUESTIONS
 
     # --municipality goes with the flags or with --interview (the place of the case asked about).
     given = [bool(case_file), bool(age is not None or factors or not_factors or offences or roles or victim_of
@@ -750,6 +757,8 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
         raise click.UsageError(_("give exactly one of: CASE_FILE (or -), --age/--factor/--offence/--municipality, "
                                  "--batch, --interview (with --municipality if you like)"))
     if batch:
+        if need_questions:
+            raise click.UsageError(_("--need-questions is for one case, not --batch"))
         _run_batch(_recommender(), batch, lang, limit, jobs, questions)
         return
     recommender = _recommender()
@@ -775,7 +784,9 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
         case = parse_case(data, recommender.kb)
     if ref is not None and case.ref is None:
         case = replace(case, ref=parse_case({"ref": ref}, recommender.kb).ref)  # checked as a case's ref is
-    rec = recommender.recommend(case, lang=lang, limit=limit, questions=questions)
+    if need_questions is None:  # the consultant's text asks them; a script asks for them
+        need_questions = 0 if fmt == "json" else NEED_QUESTIONS
+    rec = recommender.recommend(case, lang=lang, limit=limit, questions=questions, need_questions=need_questions)
     for warning in rec.warnings:
         click.echo("kundskab: " + _(WARNING).format(message=warning.message), err=True)
     if fmt == "json":

@@ -682,6 +682,12 @@ def recommendation_lines(rec: Recommendation, kb: KnowledgeBase, lang: str) -> l
             detail = f" ({'; '.join(effects)})" if effects else ""
             label = q.label[:1].upper() + q.label[1:]  # "alder" begins a line: "Alder?"
             lines.append(f"  · {label}? [{q.factor}]{detail}")
+    if rec.need_questions:  # needs the case leaves open whose yes brings other measures
+        lines.append("\n" + _("Questions about needs (a yes brings other measures into the first five)") + ":")
+        for need in rec.need_questions:
+            brought = ", ".join(m.label for m in need.would_bring)
+            label = need.label[:1].upper() + need.label[1:]
+            lines.append(f"  · {label}? [{need.factor}] (" + _("brings: {measures}").format(measures=brought) + ")")
     lines.append(f"\nkb {rec.kb_version}")
     return lines
 

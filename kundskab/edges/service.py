@@ -320,13 +320,15 @@ class Service:
         current = self._current
         return current[0].version if current is not None else None
 
-    def recommendation(self, body: bytes, lang: str, limit: int | None) -> Recommendation:
+    def recommendation(self, body: bytes, lang: str, limit: int | None, need_questions: int = 0) -> Recommendation:
         """The answer to a body holding a case's JSON text, read by the one case reader every
-        path uses (kundskab.reasoning.cases.case_from_json)."""
+        path uses (kundskab.reasoning.cases.case_from_json); the web page asks for the
+        questions about needs, the API's JSON does not."""
         from kundskab.reasoning.cases import case_from_json
 
         kb, recommender = self._pair()
-        answer: Recommendation = recommender.recommend(case_from_json(body, kb), lang=lang, limit=limit)
+        answer: Recommendation = recommender.recommend(case_from_json(body, kb), lang=lang, limit=limit,
+                                                       need_questions=need_questions)
         return answer
 
     def recommend(self, body: bytes, lang: str, limit: int | None) -> str:

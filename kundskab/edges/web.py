@@ -43,8 +43,9 @@ from kundskab._names import printable
 from kundskab.edges import models
 from kundskab.errors import CaseError, KundskabError
 from kundskab.i18n import N_, Messages, gettext, other_language
-from kundskab.reasoning.answer import Fact, OpenQuestion, Recommendation
+from kundskab.reasoning.answer import Fact, NeedQuestion, OpenQuestion, Recommendation
 from kundskab.reasoning.cases import age_from_text
+from kundskab.reasoning.recommendation import NEED_QUESTIONS
 
 __all__ = ["CSP", "TEXTS", "mount", "page_language"]
 
@@ -140,6 +141,7 @@ TEXTS = Messages({
     "other_questions": N_("Other open questions"),
     "tier_becomes": N_("tier becomes {tier}"),
     "new_fora": N_("new fora: {fora}"),
+    "brings": N_("brings: {measures}"),
     "interview_done": N_("No other answer would change the recommendation."),
     "age_question": N_("The age is unknown: write it in the field 'Age' below and show the recommendation "
                        "again."),
@@ -350,7 +352,9 @@ class Pages:
 
             status, _, message = error_for(exc, lang)
             return status, self.case_page(lang, token, form, error=message)
-        questions = [q for q in rec.open_questions if q.factor not in form.asked]
+        # The open questions first, then those about needs (a yes brings other measures).
+        pending: list[OpenQuestion | NeedQuestion] = [*rec.open_questions, *rec.need_questions]
+        questions = [q for q in pending if q.factor not in form.asked]
         return 200, self.case_page(lang, token, form, rec=rec, view=self.answer_view(rec, lang),
                                    question=questions[0] if questions else None, later=questions[1:])
 
@@ -368,11 +372,14 @@ class Pages:
                 return f"{name(fact.id)} = {words[fact.value]}"
             return name(fact.id) if not fact.value else str(fact)
 
-        def change(q: OpenQuestion, answer: str) -> str:
+        def change(q: OpenQuestion | NeedQuestion, answer: str) -> str:
+            words = texts(lang)
+            if isinstance(q, NeedQuestion):
+                return words["brings"].format(measures=", ".join(m.label for m in q.would_bring)) \
+                    if answer == "true" else ""
             moved = q.if_true if answer == "true" else q.if_false
             if moved is None:
                 return ""
-            words = texts(lang)
             parts = []
             if moved.tier and moved.tier != rec.tier:
                 parts.append(words["tier_becomes"].format(tier=name(moved.tier)))
@@ -684,7 +691,7 @@ def recommend_typed(service: Any, case: dict[str, Any], lang: str) -> Recommenda
     `Service.recommendation`, the one case reader and the recommender the API uses."""
     try:
         answer: Recommendation = service.recommendation(json.dumps(case).encode("utf-8", "surrogatepass"),
-                                                        lang, None)
+                                                        lang, None, NEED_QUESTIONS)
     except KundskabError as exc:
         if exc.code in ("invalid-case", "invalid-json", "unknown-concept", "ambiguous-name"):
             raise CaseRefused(exc.translated(lang)) from None

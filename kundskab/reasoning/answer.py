@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, NamedTuple
 
-__all__ = ["NOT_IN_JSON", "CaseWarning", "Change", "Explanation", "Fact", "ForumByAge", "ForumElsewhere",
-           "OpenQuestion", "RankedIntervention", "Recommendation"]
+__all__ = ["NOT_IN_JSON", "Brought", "CaseWarning", "Change", "Explanation", "Fact", "ForumByAge", "ForumElsewhere",
+           "NeedQuestion", "OpenQuestion", "RankedIntervention", "Recommendation"]
 
 
 class Fact(NamedTuple):
@@ -85,6 +85,21 @@ class OpenQuestion(NamedTuple):
     would_change: tuple[str, ...]
     if_true: Change | None
     if_false: Change | None
+
+
+class Brought(NamedTuple):
+    """A measure a yes to a need question would bring into the first five."""
+
+    id: str
+    label: str
+
+
+class NeedQuestion(NamedTuple):
+    """An unknown risk factor whose yes would bring measures into the answer's first five."""
+
+    factor: str
+    label: str
+    would_bring: Annotated[tuple[Brought, ...], "The measures a yes would bring into the first five, best first."]
 
 
 class Explanation(NamedTuple):
@@ -158,6 +173,12 @@ class Recommendation(NamedTuple):
                            "Only when the age is unknown and there is one: the fora the case would have at some "
                            "of the ages it allows, beyond `fora`, each with that age range and the rule that "
                            "brings it (ask the age to know which)."] = ()
+    need_questions: Annotated[tuple[NeedQuestion, ...],
+                              "Only when there is one: up to 3 risk factors the case leaves open, none of "
+                              "`open_questions`, whose yes would bring measures into the first five of "
+                              "`interventions` (what a consultant asks to find the help that fits), best "
+                              "first; never one the case answers or implies, or that its age, conditions or "
+                              "role rule out."] = ()
 
     def to_json(self) -> str:
         """The answer as compact, ASCII-only JSON text (the batch output line)."""

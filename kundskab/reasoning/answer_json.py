@@ -106,8 +106,8 @@ def _ids(ids: list[str]) -> str:
 
 def recommendation_json(rec: Recommendation) -> str:
     """The answer as compact, ASCII-only JSON text: the contract's object, its keys in the
-    contract's order; `fora_elsewhere`, `fora_by_age`, `control` and `warnings` only when not empty (the
-    age is the case's own, not part of the answer's JSON)."""
+    contract's order; `fora_elsewhere`, `fora_by_age`, `control`, `need_questions` and
+    `warnings` only when not empty (the age is the case's own, not part of the answer's JSON)."""
     texts = _TEXTS
     try:  # the usual answer: every part kept, looked up without a call per part
         items = _LISTS[id(rec.interventions)][1]
@@ -128,6 +128,7 @@ def recommendation_json(rec: Recommendation) -> str:
         ',"interventions":[', items,
         *(('],"control":[', _list(rec.control)) if rec.control else ()),
         '],"open_questions":[', questions,
+        *(('],"need_questions":[', _joined(rec.need_questions)) if rec.need_questions else ()),
         '],"explanation":[', explanation,
         '],"labels":', labels,
         ',"kb_version":', _string(rec.kb_version),

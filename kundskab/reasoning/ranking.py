@@ -63,6 +63,7 @@ BROAD_FORA = frozenset({"ssp", "ssp-plus"})
 PERSON_SCOPES = frozenset({"person", "group", None})  # measures a person takes part in (None: not said)
 HOUSEHOLD_GROUPS = frozenset({"homeowners"})
 RESIDENTS_GROUP = "residents-of-vulnerable-areas"  # the efforts for the people of vulnerable housing areas
+FIRST = 5  # the first measures of an answer, what a yes to a need question would change
 HOME_CRIMES = frozenset({"burglary"})
 CONTROL_KIND = "control"
 HELP_KIND = "help"
@@ -218,6 +219,9 @@ class _Open(NamedTuple):
     # Per measure of another place, the needs it addresses that a measure of the case's own
     # place addresses too: where these are all the case's needs it meets, it gives way.
     covered: Mapping[int, frozenset[str]] = {}
+    # Per risk factor (in id order), the open measures that address it, best base score
+    # first (`_lifts`).
+    by_need: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 class Ranked(NamedTuple):
@@ -227,13 +231,16 @@ class Ranked(NamedTuple):
     explained: tuple[Explanation, ...]
     ids: frozenset[str]  # the items' measures (whose labels the answer carries)
     control: tuple[RankedIntervention, ...] = ()  # control and enforcement aimed at the person, shown apart
+    # Per unknown risk factor whose yes would bring measures into the first five, best first:
+    # the factor and those measures (see `Ranker._lifts`).
+    lifts: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class Ranker:
     """Ranks the catalogue for cases; built once per knowledge base and ranking."""
 
     def __init__(self, kb: KnowledgeBase, ranking: Ranking, tier_ranks: Mapping[str, int],
-                 case_fora: Iterable[str] = ()) -> None:
+                 case_fora: Iterable[str] = (), need_factors: Iterable[str] | None = None) -> None:
         self.kb = kb
         self.ranking = ranking
         self.weights = ranking.weights
@@ -278,6 +285,13 @@ class Ranker:
         # Control and enforcement (ks:kind control); those also for victims, which protect a
         # victim (a police response to honour threats), are kept for a person named only one.
         self._control = frozenset(m.position for m in self.measures if m.kind == CONTROL_KIND)
+        # Help for people at risk of a crime that harms no one else (ks:victimless: drink
+        # driving, where the behaviour is the crime): a case whose named crimes are all
+        # others is no case for it, whatever need they share (see `_rank`).
+        victimless = {c.id for c in kb.of_type("CrimeType") if c.value("victimless") == "true"}
+        self._behaviour_crimes = {m.position: m.crime_types for m in self.measures
+                                  if m.scope in PERSON_SCOPES and m.situations == {"at-risk"}
+                                  and m.crime_types - {YOUTH_CRIME} and m.crime_types - {YOUTH_CRIME} <= victimless}
         self._control_not_for_victims = frozenset(p for p in self._control if not self.measures[p].for_victims)
         # The fora a measure of the specific or individual effort needs among the case's:
         # the fora the rules can give a case (`case_fora`) that it belongs to, SSP and SSP+
@@ -327,6 +341,10 @@ class Ranker:
                                               if m.scope == "population" and m.crime_types)
         self._reach_place = frozenset(m.position for m in self.measures if m.scope == "place")
         self._in_band: dict[int, frozenset[int]] = {}
+        # The factors a need question may ask about (the caller's; default: every risk
+        # factor), and the measures aimed at each target group (`groups_matter`).
+        self._need_factors = frozenset(self._risk if need_factors is None else need_factors) & self._risk
+        self._of_group: dict[str, tuple[Measure, ...]] = {}
         # Memos (bounds: kundskab._memo.BOUNDS; why: benchmarks/NOTES.md). An open memo entry holds two score
         # arrays and references to the sets and entries the tables share (`_sets`, `_entries`).
         self._open_memo = BoundedMemo("ranking.open")
@@ -337,6 +355,42 @@ class Ranker:
         self._entries = BoundedMemo("ranking.entries")
 
     # ------------------------------------------------------------------ public
+
+    def groups_matter(self, view: CaseView, ranked: Ranked, groups: frozenset[str], factor: str) -> bool:
+        """Whether putting the case in `groups` as well, with `factor` one more need, could
+        change which measures are the first five of `ranked`: a measure aimed at one of
+        them, not among the first five, could reach them with the group (scored as `_rank`
+        would, at most: no contraindication or place counted against it), or could give a
+        measure of its forum from another place way. Where none can, `_lifts` (counted on
+        the need alone) holds for the yes."""
+        first = ranked.items[:FIRST]
+        shown = {item.id for item in first}
+        # What a measure must reach: the fifth, or being listed at all when fewer are.
+        fifth = first[-1].score - 0.001 if len(first) == FIRST else self.ranking.minimum_score - 1e-9
+        base = _Base(view.tier, view.tier_rank, view.groups | groups, view.fora, self._band(view.age), view.area,
+                     self.situations(view), view.suffered)
+        age = self._bands.first_age(base.band)
+        chain = self._ancestors.get(base.area, frozenset({base.area})) if base.area else frozenset()
+        needs = view.needs | {factor}
+        w = self.weights
+        for g in sorted(groups):
+            if g not in self._of_group:
+                self._of_group[g] = tuple(m for m in self.measures if g in m.groups)
+            for m in self._of_group[g]:
+                if m.id in shown or m.scope == "organisation" or not m.admits(age):
+                    continue
+                fit = self._base_fit(m, base, age, chain)
+                if fit is None:
+                    continue
+                if m.fora & self._kind_fora:
+                    return True  # it may give way to, or take the place of, another place's measure
+                count = len(needs & m.factors)
+                crime = bool(m.crime_types & view.offences)
+                if fit[2] and not count and not crime:
+                    continue  # waits for a need or an offence the case does not have
+                if fit[0] + w["needs"] * min(count, 2) / 2 + (w["crime"] if crime else 0.0) >= fifth:
+                    return True
+        return False
 
     def situations(self, view: CaseView) -> frozenset[str]:
         """The case's situations, from its factors, offences, tier, age and roles (a parent
@@ -353,7 +407,9 @@ class Ranker:
             found.add("relative")
         return frozenset(found)
 
-    def rank(self, view: CaseView, lang: str, limit: int) -> Ranked:
+    def rank(self, view: CaseView, lang: str, limit: int, lifts: bool = True) -> Ranked:
+        """The ranking of the catalogue for a case (`lifts`: with what a yes to each open
+        need would bring into the first five; not needed for a ranking that answers one)."""
         base = _Base(view.tier, view.tier_rank, view.groups, view.fora, self._band(view.age), view.area,
                      self.situations(view), view.suffered)
         candidates = self._open(base)
@@ -371,11 +427,12 @@ class Ranker:
         apart = self._control_not_for_victims if protected else self._control
         key = (base, view.needs & candidates.factors, view.offences & candidates.crime_types,
                view.true & candidates.contraindications, view.false & candidates.factors, blocked,
-               apart, view.show_control, lang, limit)
+               apart, view.show_control, lang, limit,
+               not view.offences, lifts)  # (no crime named: see _behaviour_crimes)
         found = self._rankings.get(key)
         if found is None:
             found = self._rankings.make(key, self._rank, base, candidates, view, lang, limit, blocked, apart,
-                                        view.show_control)
+                                        view.show_control, lifts)
         return found  # type: ignore[no-any-return]
 
     def _blocked(self, view: CaseView) -> frozenset[int]:
@@ -501,8 +558,15 @@ class Ranker:
         def one(items: set[Any]) -> frozenset[Any]:
             return self._sets.intern(frozenset(items))
 
+        by_need: dict[str, list[int]] = {}
+        need_factors = self._need_factors
+        for m, _fit in fits:
+            for f in m.factors & need_factors:
+                by_need.setdefault(f, []).append(m.position)
         return _Open(scores, shared_counts, one(gated), one(needs_only), one(crime_only), order,
-                     one(factors), one(crime_types), one(contraindications), {}, covered)
+                     one(factors), one(crime_types), one(contraindications), {}, covered,
+                     tuple((f, tuple(sorted(ps, key=scores.__getitem__, reverse=True)))
+                           for f, ps in sorted(by_need.items())))
 
     def _superseded(self, open_measures: list[Measure], area: str, area_chain: frozenset[str]) -> set[int]:
         """The measures for a person of another place that one of the case's own place
@@ -670,15 +734,11 @@ class Ranker:
 
     def _rank(self, base: _Base, candidates: _Open, view: CaseView, lang: str, limit: int,
               blocked: frozenset[int] = frozenset(), apart: frozenset[int] = frozenset(),
-              show_apart: bool = False) -> Ranked:
+              show_apart: bool = False, lifts: bool = True) -> Ranked:
         w = self.weights
         minimum = self.ranking.minimum_score - 1e-9
         excluded = {p for f in view.true for p in self._by_contra.get(f, ())}
         excluded |= blocked
-        if candidates.covered:  # another place's measure for a need the case's place meets
-            needs, measures = view.needs, self.measures
-            excluded.update(p for p, both in candidates.covered.items()
-                            if (met := needs & measures[p].factors) and met <= both)
         control: list[_Entry] = []
         if view.false:
             denied: Counter[int] = Counter()
@@ -687,6 +747,14 @@ class Ranker:
                     denied.update(self._by_target[factor])
             targets = self._targets
             excluded.update(p for p, count in denied.items() if count == targets[p])
+        if view.offences and self._behaviour_crimes:  # drink-driving treatment for a burglar
+            excluded.update(p for p, crimes in self._behaviour_crimes.items() if crimes.isdisjoint(view.offences))
+        given_way: set[int] = set()  # by the needs alone (`_lifts` sees what one more does)
+        if candidates.covered:  # another place's measure for a need the case's place meets
+            needs, measures = view.needs, self.measures
+            given_way = {p for p, both in candidates.covered.items()
+                         if (met := needs & measures[p].factors) and met <= both} - excluded - apart
+            excluded |= given_way
         # Counted in C (Counter's update): a need can name a few dozen measures.
         hits: Counter[int] = Counter()
         by_factor, by_crime = self._by_factor, self._by_crime
@@ -734,7 +802,11 @@ class Ranker:
             top.append(entry)
             taken += 1
         top.sort()
-        self._keep_fora(top, candidates, base.fora, lifted, excluded | apart, limit)
+        ranked = list(top) if lifts else top  # before the cut (`_lifts` makes it again with one more need)
+        away = excluded | apart
+        self._keep_fora(top, candidates, base.fora, lifted, away, limit)
+        lifted_by = self._lifts(top[:min(FIRST, limit)], ranked, candidates, base, view, away, given_way, hits,
+                                crime_hits, lifted, limit) if lifts else ()
         control.sort()
         items, explained = self._items_of(top, base, candidates, view, lang)
         shown_apart: list[RankedIntervention] = []
@@ -748,7 +820,108 @@ class Ranker:
             shown_apart, more = self._items_of(control[:CONTROL_LIMIT], base, candidates, view, lang)
             explained += more
         return Ranked(tuple(items), tuple(explained), frozenset(item.id for item in items + shown_apart),
-                      tuple(shown_apart))
+                      tuple(shown_apart), lifted_by)
+
+    def _lifts(self, first: list[_Entry], ranked: list[_Entry], candidates: _Open, base: _Base, view: CaseView,
+               away: set[int], given_way: set[int], hits: Counter[int], crime_hits: Counter[int], lifted: set[int],
+               limit: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """For each risk factor the case leaves open that some open measure addresses: the
+        measures a yes would bring into the first five (`first`), scored as `_rank` scores
+        them with that one more need (`ranked`, the ranking before its cut, made again with
+        the measures the need raises, and cut the same way); the factors whose yes brings
+        any, the best brought first. Only a factor whose yes lifts some measure past the
+        fifth is tried. A factor whose yes would put the person in another situation (an
+        offender, a victim, at risk) changes the base, not only the needs: it is left to the
+        open questions. The caller checks what the rules would conclude."""
+        w_needs, w_crime = self.weights["needs"], self.weights["crime"]
+        minimum = self.ranking.minimum_score - 1e-9
+        measures, scores = self.measures, candidates.base
+        in_first = {e.position for e in first}
+        shown = min(FIRST, limit)  # the first five, or all of a shorter list
+        worst = first[-1] if len(first) == shown else None
+        # No measure whose base score is this far below the fifth can reach it with one need.
+        low = -worst.neg_score - 0.001 if worst else minimum  # what a measure must reach
+        bar = low - w_needs - (w_crime if crime_hits else 0.0)
+        by_need = candidates.by_need
+        found = []
+        situations = base.situations
+        same = self._need_factors - view.needs - view.false
+        if "offender" not in situations:
+            same -= self._offending
+        if "victim" not in situations:
+            same -= self._victim
+        if "at-risk" not in situations:
+            same &= self._victim
+
+        def raised(cands: _Open, position: int, needs: frozenset[str], count: int) -> _Entry | None:
+            """The entry of a measure with `count` of the case's needs (one more among
+            them), as `_rank` scores it on `cands`; None where it stays out."""
+            score = cands.base[position]
+            if score < 0 or (position in away and position not in given_way):
+                return None  # not open, or out whatever the needs (given way: see below)
+            m = measures[position]
+            if position in cands.covered and (met := needs & m.factors) <= cands.covered[position] and met:
+                return None  # the case's own place has a measure for this need
+            crime = position in crime_hits
+            if position in cands.gated and not count and (not crime or position in cands.needs_only):
+                return None  # only a need (or, where it says so, an offence) of the case lifts it
+            if position in cands.crime_only and not crime and not (needs & m.factors) - self._offending_itself:
+                return None
+            shared = cands.shared[position]
+            if count:
+                score += w_needs * min(count, 2) / 2
+                shared += count
+            if crime:
+                score += w_crime
+                shared += crime_hits[position]
+            if score < minimum:
+                return None
+            return _Entry(-_shown(score), -shared, m.age_span, len(m.groups), m.id, position)
+
+        for factor, open_ones in by_need:
+            if factor not in same:
+                continue
+            if scores[open_ones[0]] < bar:
+                continue
+            needs = view.needs | {factor}
+            # Raising the first five's own measures only makes the fifth harder to beat: a
+            # measure that does not beat it now stays out.
+            outside = []
+            for position in open_ones:
+                score = scores[position]
+                if score < bar:
+                    break
+                # One more need adds half the needs weight to a measure the case's needs do not
+                # reach yet (and to one they reach once; none past two): a quick bound first.
+                if position in in_first or score + (w_needs if position in hits else w_needs / 2) \
+                        + (w_crime if position in crime_hits else 0.0) < low:
+                    continue
+                entry = raised(candidates, position, needs, hits.get(position, 0) + 1)
+                if entry is not None and (worst is None or entry < worst):
+                    outside.append(entry)
+            if not outside:
+                continue
+            # The ranking again with the need: its measures that address it raised, the others
+            # added, cut as `_rank` cuts it (a forum's only measure may push one out of the
+            # first five, where the fora need more places than the rest of the list leaves).
+            again: list[_Entry] = []
+            for e in ranked:
+                if factor in measures[e.position].factors:
+                    if (entry := raised(candidates, e.position, needs, hits.get(e.position, 0) + 1)) is not None:
+                        again.append(entry)
+                else:
+                    again.append(e)
+            there = {e.position for e in again}
+            again += [e for e in outside if e.position not in there]
+            again.sort()
+            if base.fora and len(base.fora) > sum(1 for e in again[shown:limit]
+                                                  if not measures[e.position].fora & base.fora):
+                self._keep_fora(again, candidates, base.fora, lifted | {e.position for e in outside}, away, limit)
+            brought = [e for e in again[:shown] if e.position not in in_first]
+            if brought:
+                found.append((brought[0], factor, tuple(e.id for e in brought)))
+        found.sort()
+        return tuple((factor, ids) for _, factor, ids in found)
 
     def _items_of(self, top: list[_Entry], base: _Base, candidates: _Open, view: CaseView,
                   lang: str) -> tuple[list[RankedIntervention], list[Explanation]]:

@@ -26,18 +26,20 @@ from kundskab.errors import RequestError
 from kundskab.i18n import LANGUAGES, N_, gettext
 from kundskab.knowledge.base import KnowledgeBase, load
 from kundskab.reasoning.answer import (
+    Brought,
     CaseWarning,
     Change,
     Explanation,
     Fact,
     ForumByAge,
     ForumElsewhere,
+    NeedQuestion,
     OpenQuestion,
     Recommendation,
 )
 from kundskab.reasoning.cases import MAX_AGE, Case, case_warnings, conditions, parse_case, unasked_factors
 from kundskab.reasoning.engine import Derivation, RulesEngine
-from kundskab.reasoning.ranking import CaseView, Ranker
+from kundskab.reasoning.ranking import FIRST, CaseView, Ranked, Ranker
 from kundskab.reasoning.rules import Facts, Rule, RuleSet
 from kundskab.reasoning.whatif import WhatIf, single_bits
 
@@ -45,6 +47,7 @@ __all__ = ["Recommendation", "Recommender", "recommend"]
 
 DEFAULT_QUESTIONS = 5
 MAX_LIMIT = 100  # the most interventions an answer lists (the CLI's --limit bound)
+NEED_QUESTIONS = 3  # the most need questions an answer asks (beside its open questions)
 PROBE_AGES = (3, 8, 12, 15, 17, 20, 30)  # one age per region of the age bounds the rules use
 EXPLANATION_ORDER = {"tier": 0, "age-group": 1, "target-group": 2, "forum": 3}
 
@@ -72,6 +75,11 @@ WANTS_OUT = "wants-to-leave-gang"
 RELEASED = "released-from-custody"
 GANG_MEMBER = "gang-member"
 GANG_CRIME = "gang-crime"
+# Factors whose yes changes more than the needs the ranking meets (honour and abuse rule
+# mediation and honour measures in or out, a gang member or a release turns control on or
+# off, a victim is answered as one): never a need question. (Trouble at home does so only for
+# a victim, whose questions leave out what was done to them anyway.)
+NOT_A_NEED_ONLY = frozenset({HONOUR_FACTOR, CHILD_ABUSE, GANG_MEMBER, WANTS_OUT, RELEASED, VICTIM_FACTOR})
 ADULT_AGE = 18  # ks:askedOfMinorsAfter applies below it
 RESIDENTS_GROUP = "residents-of-vulnerable-areas"  # the target group of a forum for an estate's residents
 FAMILY_DOMAIN = "family"
@@ -113,14 +121,20 @@ class Recommender:
         self.rules = rules or RuleSet.load(self.kb)
         self.engine = RulesEngine(self.rules)
         self.whatif = WhatIf(self.rules)
+        # A need question asks about a risk factor that changes only the needs the measures
+        # meet: not one of NOT_A_NEED_ONLY, not one a case must raise, not offending itself.
+        in_domain = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("RiskFactor")}
+        need_factors = {f for f, d in in_domain.items() if OFFENDING_DOMAIN not in d and f not in NOT_A_NEED_ONLY
+                        and self.kb.get(f).value("askedOnlyWhenRaised") != "true"}
         self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks,
-                             {ident for kind, ident in self.whatif.derived_bit if kind == "forum"})
+                             {ident for kind, ident in self.whatif.derived_bit if kind == "forum"}, need_factors)
         self._risk_factors = frozenset(f.id for f in self.kb.of_type("RiskFactor"))
         self._forum_by_bit = sorted(
             ((bit, ident) for (kind, ident), bit in self.whatif.derived_bit.items() if kind == "forum"),
             key=lambda x: x[1])
         self._forum_bits = sum(bit for bit, _ in self._forum_by_bit)
         self._bit_of_forum = {forum: bit for bit, forum in self._forum_by_bit}
+        self._derived_of_bit = {bit: derived for derived, bit in self.whatif.derived_bit.items()}
         # Questions never ask about a factor the case's answers already imply, nor one that
         # cannot apply at the case's age (ks:implies, ks:makesMoot, ks:minAge/ks:maxAge on factors).
         factor_bit = self.whatif.factor_bit
@@ -195,6 +209,8 @@ class Recommender:
                              if f.id in factor_bit and (f.int_value("minAge") is not None
                                                         or f.int_value("maxAge") is not None)]
         self._age_masks = BoundedMemo("recommendation.age_masks")
+        self._not_asked_memo = BoundedMemo("recommendation.not_asked")
+        self._need_memo = BoundedMemo("recommendation.need_questions")  # shared, so their JSON text is kept
         # The ages at which each factor can apply (ks:minAge/ks:maxAge): a case that gives it
         # true allows only those (a release from 15), for the fora by age of an unknown age.
         self._factor_age_bounds = {f.id: (f.int_value("minAge"), f.int_value("maxAge"))
@@ -218,11 +234,18 @@ class Recommender:
     # ------------------------------------------------------------------ public
 
     def recommend(self, case: Case | Mapping[str, Any], *, lang: str = "da",
-                  limit: int | None = None, questions: int | None = None) -> Recommendation:
+                  limit: int | None = None, questions: int | None = None,
+                  need_questions: int = 0) -> Recommendation:
         """The recommendation for one case: `limit` interventions (the ranking's default
-        when None) and at most `questions` open questions (5 when None)."""
+        when None), at most `questions` open questions (5 when None) and at most
+        `need_questions` questions about needs (none unless asked for: they cost a what-if
+        ranking per open need, which the consultant's outputs ask for and a batch need not
+        pay; at most NEED_QUESTIONS)."""
         if limit is not None and (type(limit) is not int or limit < 1):
             raise RequestError(N_("'limit' is a whole number from 1 (at most {max} are listed)"), max=MAX_LIMIT)
+        if type(need_questions) is not int or need_questions < 0:
+            raise RequestError(N_("'need_questions' is a whole number from 0 (at most {max} are asked)"),
+                               max=NEED_QUESTIONS)
         if not isinstance(case, Case):
             case = parse_case(case, self.kb)
         if lang not in TEXT:
@@ -320,11 +343,10 @@ class Recommender:
                         WANTS_OUT not in true and RELEASED not in true and not case.roles <= RELATIVE_ONLY
                         and bool(case.offences or true & self._offending or GANG_MEMBER in true),
                         ages)
-        ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT))
-        labels = self._labels_of(lang, tier, groups, fora, ranked.ids)
-        asked = self._open_questions(case, engine_facts, derivation, lang,
-                                     self._harmful_bits if no_mediation or (named and named <= self._unmet) else 0,
-                                     self._own_offending_bits if victim_only else 0, frozenset(fora))
+        ranked = self.ranker.rank(view, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT), need_questions > 0)
+        harmful = self._harmful_bits if no_mediation or (named and named <= self._unmet) else 0
+        not_for_victims = self._own_offending_bits if victim_only else 0
+        asked = self._open_questions(case, engine_facts, derivation, lang, harmful, not_for_victims, frozenset(fora))
         if MEDIATION_FORUM in fora:
             asked = self._mediation_checks(case, tier, asked, lang)
         # What the questions would bring leaves out the fora this case cannot have: local fora
@@ -348,14 +370,82 @@ class Recommender:
         if away:
             asked = self._questions_here(asked, away)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
+        asked = asked[:count]
+        needs = self._need_questions(case, engine_facts, derivation, view, ranked, asked, harmful | not_for_victims,
+                                     away, lang, min(limit or self.rules.ranking.limit, MAX_LIMIT),
+                                     min(need_questions, NEED_QUESTIONS)) if ranked.lifts and need_questions else ()
+        labels = self._labels_of(lang, tier, groups, fora, ranked.ids)
         by_age = () if case.age is not None else self._fora_by_age(
             engine_facts, place, no_mediation, frozenset(found) | frozenset(elsewhere), case.victim_of, lang)
         warnings = tuple(CaseWarning(code, gettext(message, lang)) for code, message in case_warnings(case)) \
             if case.ref is not None or case.unknown_place else ()
         return Recommendation(case.ref, case.age, tier, groups, fora,  # type: ignore[arg-type]
-                              ranked.items, tuple(asked[:count]), (*explanation, *ranked.explained), labels,
+                              ranked.items, tuple(asked), (*explanation, *ranked.explained), labels,
                               self.kb.version, self._elsewhere(tuple(elsewhere), lang) if elsewhere else (),
-                              ranked.control, warnings, by_age)
+                              ranked.control, warnings, by_age, needs)
+
+    def _need_questions(self, case: Case, facts: Facts, derivation: Derivation, view: CaseView, ranked: Ranked,
+                        asked: list[OpenQuestion], never: int, away: frozenset[str], lang: str,
+                        limit: int, most: int) -> tuple[NeedQuestion, ...]:
+        """The risk factors the case leaves open whose yes would bring measures into the first
+        five (`ranked.lifts`, best first), asked as the open questions are (not what the case
+        answers or implies, nor what its age or conditions rule out, nor `never`), and not
+        one of `asked`: at most `most`. Only a yes that leaves the tier and the
+        case's fora as they are (else it is an open question's business), and not one that
+        rules measures out or in (`NOT_A_NEED_ONLY`); where a yes also puts the person in a
+        target group (substance abuse: the socially vulnerable), the measures it brings are
+        those of the ranking with the group and the need (`lifts` counted on the need
+        alone); with the age unknown, only a yes that changes neither the ages the case
+        allows nor what any of them brings."""
+        whatif = self.whatif
+        have = {question.factor for question in asked}
+        bit_of = whatif.factor_bit
+        closed = derived_bits = rank = -1
+        found = []
+        first: frozenset[str] | None = None
+        for factor, brought in ranked.lifts:
+            if factor in have or factor in NOT_A_NEED_ONLY or (case.victim and factor in self._victim_context):
+                continue
+            if closed == -1:  # worked out for the first factor that gets this far
+                true_bits, false_bits = whatif.factor_bits(case.facts)
+                closed = true_bits | false_bits | self._not_asked(case.age, true_bits) | never
+                engine_true, engine_false = whatif.factor_bits(facts)
+                derived_bits, rank = whatif.concluded_bits(derivation.fired), derivation.tier_rank
+            bit = bit_of.get(factor, 0)
+            if bit & closed:
+                continue
+            if bit & whatif.read_bits:
+                new_rank, new_bits = whatif.what_if_bit(facts.age, engine_true, engine_false, derived_bits, rank,
+                                                        bit, True, derivation.fired)
+                if new_rank != rank:
+                    continue  # a yes changes the tier: an open question's business
+                new = [self._derived_of_bit[b] for b in single_bits(new_bits & ~derived_bits)]
+                if any(kind == "forum" and ident not in away for kind, ident in new):
+                    continue  # ... or the case's fora
+                groups = frozenset(ident for kind, ident in new if kind != "forum")
+                if groups and self.ranker.groups_matter(view, ranked, groups, factor):  # the ranking with both
+                    if first is None:
+                        first = frozenset(item.id for item in ranked.items[:FIRST])  # (as `Ranker._lifts`)
+                    yes = self.ranker.rank(view._replace(
+                        groups=view.groups | groups, needs=view.needs | {factor}, true=view.true | {factor},
+                        own_needs=None if view.own_needs is None else view.own_needs | {factor}), lang, limit, False)
+                    brought = tuple(item.id for item in yes.items[:FIRST] if item.id not in first)
+                    if not brought:
+                        continue
+            if case.age is None and (factor in self._factor_age_bounds or self._at_any_age(
+                    Facts(None, facts.true | {factor}, facts.false), case.victim_of) != self._at_any_age(
+                    facts, case.victim_of)):
+                continue
+            key = (factor, brought, lang)
+            question = self._need_memo.get(key)
+            if question is None:
+                label = self.ranker.label
+                question = self._need_memo.make(key, NeedQuestion, factor, label(factor, lang),
+                                                tuple(Brought(m, label(m, lang)) for m in brought))
+            found.append(question)
+            if len(found) == most:
+                break
+        return tuple(found)
 
     def _mediation_checks(self, case: Case, tier: str, asked: list[OpenQuestion],
                           lang: str) -> list[OpenQuestion]:
@@ -793,6 +883,13 @@ class Recommender:
         """The factor bits never asked: raised only by a case, implied by the true ones,
         conditional on what does not hold (yet), on none of what makes it likely (for a minor,
         also a release), or impossible at the age."""
+        key = (age, true_bits)
+        found = self._not_asked_memo.get(key)
+        if found is None:
+            found = self._not_asked_memo.make(key, self._build_not_asked, age, true_bits)
+        return found  # type: ignore[no-any-return]
+
+    def _build_not_asked(self, age: int | None, true_bits: int) -> int:
         mask = self._never_asked
         implied = self._implied_mask
         for bit in single_bits(true_bits):
