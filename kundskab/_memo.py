@@ -54,6 +54,7 @@ BOUNDS: dict[str, int] = {
     "ranking.shown": 8192,  # interned shown bases
     "ranking.sets": 8192,  # interned sets of measures
     "ranking.entries": 16384,  # interned ranking entries
+    "ranking.by_need": 4096,  # per base, the open measures by need (only for questions about needs)
     # Answers (kundskab.reasoning.recommendation): per Recommender unless said.
     "recommendation.firings": 8192,  # explanation entries per firing, per language
     "recommendation.questions": 4096,  # one open question

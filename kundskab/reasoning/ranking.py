@@ -219,9 +219,6 @@ class _Open(NamedTuple):
     # Per measure of another place, the needs it addresses that a measure of the case's own
     # place addresses too: where these are all the case's needs it meets, it gives way.
     covered: Mapping[int, frozenset[str]] = {}
-    # Per risk factor (in id order), the open measures that address it, best base score
-    # first (`_lifts`).
-    by_need: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 class Ranked(NamedTuple):
@@ -353,8 +350,19 @@ class Ranker:
         self._shown = BoundedMemo("ranking.shown")
         self._sets = BoundedMemo("ranking.sets")
         self._entries = BoundedMemo("ranking.entries")
+        self._by_need = BoundedMemo("ranking.by_need")
 
     # ------------------------------------------------------------------ public
+
+    def _need_order(self, candidates: _Open) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """Per factor a need question may ask about (in id order), the open measures of a
+        base that address it, best base score first (`_lifts`: made only when asked for)."""
+        scores, by_need = candidates.base, {}
+        for f in sorted(self._need_factors & candidates.factors):
+            open_ones = [p for p in self._by_factor[f] if scores[p] >= 0]
+            if open_ones:
+                by_need[f] = tuple(sorted(open_ones, key=scores.__getitem__, reverse=True))
+        return tuple(by_need.items())
 
     def groups_matter(self, view: CaseView, ranked: Ranked, groups: frozenset[str], factor: str) -> bool:
         """Whether putting the case in `groups` as well, with `factor` one more need, could
@@ -558,15 +566,8 @@ class Ranker:
         def one(items: set[Any]) -> frozenset[Any]:
             return self._sets.intern(frozenset(items))
 
-        by_need: dict[str, list[int]] = {}
-        need_factors = self._need_factors
-        for m, _fit in fits:
-            for f in m.factors & need_factors:
-                by_need.setdefault(f, []).append(m.position)
         return _Open(scores, shared_counts, one(gated), one(needs_only), one(crime_only), order,
-                     one(factors), one(crime_types), one(contraindications), {}, covered,
-                     tuple((f, tuple(sorted(ps, key=scores.__getitem__, reverse=True)))
-                           for f, ps in sorted(by_need.items())))
+                     one(factors), one(crime_types), one(contraindications), {}, covered)
 
     def _superseded(self, open_measures: list[Measure], area: str, area_chain: frozenset[str]) -> set[int]:
         """The measures for a person of another place that one of the case's own place
@@ -842,7 +843,9 @@ class Ranker:
         # No measure whose base score is this far below the fifth can reach it with one need.
         low = -worst.neg_score - 0.001 if worst else minimum  # what a measure must reach
         bar = low - w_needs - (w_crime if crime_hits else 0.0)
-        by_need = candidates.by_need
+        by_need = self._by_need.get(base)
+        if by_need is None:
+            by_need = self._by_need.make(base, self._need_order, candidates)
         found = []
         situations = base.situations
         same = self._need_factors - view.needs - view.false

@@ -121,11 +121,11 @@ class Recommender:
         self.rules = rules or RuleSet.load(self.kb)
         self.engine = RulesEngine(self.rules)
         self.whatif = WhatIf(self.rules)
+        in_domain = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("Factor")}
         # A need question asks about a risk factor that changes only the needs the measures
         # meet: not one of NOT_A_NEED_ONLY, not one a case must raise, not offending itself.
-        in_domain = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("RiskFactor")}
-        need_factors = {f for f, d in in_domain.items() if OFFENDING_DOMAIN not in d and f not in NOT_A_NEED_ONLY
-                        and self.kb.get(f).value("askedOnlyWhenRaised") != "true"}
+        need_factors = {f.id for f in self.kb.of_type("RiskFactor") if OFFENDING_DOMAIN not in in_domain[f.id]
+                        and f.id not in NOT_A_NEED_ONLY and f.value("askedOnlyWhenRaised") != "true"}
         self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks,
                              {ident for kind, ident in self.whatif.derived_bit if kind == "forum"}, need_factors)
         self._risk_factors = frozenset(f.id for f in self.kb.of_type("RiskFactor"))
@@ -170,7 +170,6 @@ class Recommender:
         # conflict, trouble at home), and the questions never put to a person named only a
         # victim (anything but what was done to them) or, where the family threatens, about
         # consent to meet the offender (harmful).
-        in_domain = {f.id: set(f.ref("inDomain")) for f in self.kb.of_type("Factor")}
         self._victim_context = frozenset(f for f, d in in_domain.items() if d & VICTIM_CONTEXT_DOMAINS)
         self._offending = frozenset(f for f, d in in_domain.items() if OFFENDING_DOMAIN in d)
         self._own_offending_bits = sum(factor_bit[f] for f, d in in_domain.items()
