@@ -824,3 +824,17 @@ def test_no_drink_driving_treatment_for_other_crimes(recommender: Recommender) -
     assert treatment in {i.id for i in recommender.recommend(drunk_driver).interventions}
     assert treatment in {i.id for i in recommender.recommend(
         {"age": 38, "municipality": "frederikshavn", "factors": {"substance-abuse": True}}).interventions}
+
+
+def test_being_outside_education_is_asked_of_a_minor_only_after_a_release(
+        kb: KnowledgeBase, recommender: Recommender) -> None:
+    """A pupil's trouble at school is asked as truancy; being outside education and work is
+    asked of an under-18 once a release is known (ks:askedOfMinorsAfter), of an adult at once."""
+    neet = "not-in-education-or-work"
+    pupil = {"age": 16, "municipality": "aalborg", "factors": {"truancy": True, "street-group": True}}
+    answer = recommender.recommend(pupil, questions=100, need_questions=3)
+    assert neet not in {q.factor for q in (*answer.open_questions, *answer.need_questions)}
+    assert not applies(kb, pupil, neet)
+    assert applies(kb, {**pupil, "factors": {**pupil["factors"], "offence-committed": True,
+                                              "released-from-custody": True}}, neet)
+    assert applies(kb, {**pupil, "age": 19, "factors": {"street-group": True}}, neet)
