@@ -415,9 +415,9 @@ class Ranker:
             found.add("relative")
         return frozenset(found)
 
-    def rank(self, view: CaseView, lang: str, limit: int, lifts: bool = True) -> Ranked:
-        """The ranking of the catalogue for a case (`lifts`: with what a yes to each open
-        need would bring into the first five; not needed for a ranking that answers one)."""
+    def rank(self, view: CaseView, lang: str, limit: int, lifts: bool = False) -> Ranked:
+        """The ranking of the catalogue for a case (`lifts`: also what a yes to each open need
+        would bring into the first five, for the questions about needs; only when asked for)."""
         base = _Base(view.tier, view.tier_rank, view.groups, view.fora, self._band(view.age), view.area,
                      self.situations(view), view.suffered)
         candidates = self._open(base)
@@ -735,7 +735,7 @@ class Ranker:
 
     def _rank(self, base: _Base, candidates: _Open, view: CaseView, lang: str, limit: int,
               blocked: frozenset[int] = frozenset(), apart: frozenset[int] = frozenset(),
-              show_apart: bool = False, lifts: bool = True) -> Ranked:
+              show_apart: bool = False, lifts: bool = False) -> Ranked:
         w = self.weights
         minimum = self.ranking.minimum_score - 1e-9
         excluded = {p for f in view.true for p in self._by_contra.get(f, ())}

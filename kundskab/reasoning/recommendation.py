@@ -427,7 +427,7 @@ class Recommender:
                         first = frozenset(item.id for item in ranked.items[:FIRST])  # (as `Ranker._lifts`)
                     yes = self.ranker.rank(view._replace(
                         groups=view.groups | groups, needs=view.needs | {factor}, true=view.true | {factor},
-                        own_needs=None if view.own_needs is None else view.own_needs | {factor}), lang, limit, False)
+                        own_needs=None if view.own_needs is None else view.own_needs | {factor}), lang, limit)
                     brought = tuple(item.id for item in yes.items[:FIRST] if item.id not in first)
                     if not brought:
                         continue
