@@ -54,8 +54,8 @@ from tests.scenarios.load import FOLDERS, Scenario, load_all, load_dir
 
 GOAL_TOP5 = 0.80
 GOAL_WRONG_PER_CASE = 0.3
-OPTIONAL_FIELDS = ("offences", "municipality", "role", "victim_of", "area")
-PROBES: dict[str, Any] = {"offences": [], "municipality": "", "role": [], "victim_of": [], "area": ""}
+OPTIONAL_FIELDS = ("offences", "municipality", "role", "victim_of", "area", "age_group")
+PROBES: dict[str, Any] = {"offences": [], "municipality": "", "role": [], "victim_of": [], "area": "", "age_group": ""}
 VICTIM = "victim-of-crime"
 OFFENCE = "offence-committed"
 WANTS_OUT = "wants-to-leave-gang"

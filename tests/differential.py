@@ -104,11 +104,13 @@ def compare_recommendation(recommender: Any, rules: RuleSet, facts: Facts) -> st
     true = parsed.facts.true
     fora = set(state.derived.get("forum", ()))
     groups = state.derived.get("age_group", set()) | state.derived.get("target_group", set())
+    takes_over = {f.id: set(f.ref("takesOver")) for f in rules.kb.of_type("Forum")}
     if facts.age is None:
-        # The age unknown: what the rules give at every age the case's true factors allow
-        # (ks:minAge/ks:maxAge), tried age by age, is the answer's too.
-        lows = [rules.kb.get(f).int_value("minAge") for f in true]
-        highs = [rules.kb.get(f).int_value("maxAge") for f in true]
+        # The age unknown: what the rules give at every age the case's age group and true
+        # factors allow (ks:minAge/ks:maxAge), tried age by age, is the answer's too.
+        bounded = [*true, *([parsed.age_group] if parsed.age_group else [])]
+        lows = [rules.kb.get(f).int_value("minAge") for f in bounded]
+        highs = [rules.kb.get(f).int_value("maxAge") for f in bounded]
         youngest = max((v for v in lows if v is not None), default=0)
         oldest = min((v for v in highs if v is not None), default=MAX_AGE)
         if youngest > 0 or oldest < MAX_AGE:
@@ -122,7 +124,19 @@ def compare_recommendation(recommender: Any, rules: RuleSet, facts: Facts) -> st
                 every_groups = set(found_groups) if age == youngest else every_groups & found_groups
             fora |= every_fora or set()
             groups = groups | every_groups
-    fora -= {o for f in fora for o in rules.kb.get(f).ref("takesOver")}
+        # ... and not what a forum of every allowed age takes over there (PSP, where SSP has
+        # the case at every age of a pupil).
+        youngest = max((v for v in lows if v is not None), default=0)
+        oldest = min((v for v in highs if v is not None), default=MAX_AGE)
+        taken_everywhere: set[str] | None = None
+        for age in range(youngest, oldest + 1):
+            at, _ = rules.closure(Facts(age, parsed.facts.true, parsed.facts.false))
+            taken = {o for f in at.derived.get("forum", ()) for o in takes_over.get(f, ())}
+            taken_everywhere = taken if taken_everywhere is None else taken_everywhere & taken
+            if not taken_everywhere:
+                break
+        fora -= taken_everywhere or set()
+    fora -= {o for f in fora for o in takes_over.get(f, ())}
     fora -= {f for f in fora if rules.kb.get(f).ref("municipality")
              and "residents-of-vulnerable-areas" in rules.kb.get(f).ref("targetGroup")}
     if {"honour-related-conflict", "child-abuse-suspected", "gang-member"} & true:

@@ -70,11 +70,11 @@ def test_spawned_workers_answer_with_the_callers_rules(kb, rules_copy: Path) -> 
 
     with (rules_copy / "fora.yaml").open("a", encoding="utf-8") as extra:
         extra.write("""
-  - id: forum-psp-for-every-specific-case
+  - id: forum-infohouse-for-every-specific-case
     when:
       tier_at_least: specific
     then:
-      forum: psp
+      forum: infohouse
     because:
       da: En regel kun til denne test.
       en: A rule for this test only.
@@ -86,7 +86,7 @@ def test_spawned_workers_answer_with_the_callers_rules(kb, rules_copy: Path) -> 
     one = list(recommend_lines(lines, recommender=custom, jobs=1))
     two = list(recommend_lines(lines, recommender=custom, jobs=2))
     assert all(ok for ok, _ in one)
-    assert all("psp" in json.loads(text)["fora"] for _, text in one)  # the extra rule shows
+    assert all("infohouse" in json.loads(text)["fora"] for _, text in one)  # the extra rule shows
     assert two == one
 
 

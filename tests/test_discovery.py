@@ -146,6 +146,25 @@ def test_interview_takes_14_aar_and_a_municipality(runner: CliRunner, recommende
     assert json.loads(out)["tier"] == recommender.recommend({"age": 14, "municipality": "aalborg"}).tier
 
 
+def test_interview_and_flags_take_an_age_group_where_the_age_is_unknown(runner: CliRunner, recommender) -> None:  # type: ignore[no-untyped-def]
+    # A word the interview cannot read is asked again, with the groups it can.
+    code, out, err = run(runner, "recommend", "--interview", "--municipality", "Odense", "--format", "json",
+                         input="et barn\nskolebørn\n" + "\n" * 60)
+    assert code == 0 and "eller en aldersgruppe: Børn under skolealderen, Børn og unge i skolealderen" in err
+    refusal = next(line for line in err.splitlines() if "eller en aldersgruppe" in line)
+    assert "et barn" not in refusal.split("ved ikke):")[-1]  # the answer typed is not repeated (CliRunner echoes it)
+    answer = json.loads(out)
+    assert answer == json.loads(recommender.recommend(
+        {"municipality": "odense", "age_group": "school-age-youth"}).to_json())
+    code, out, _ = run(runner, "recommend", "--age-group", "school-age-youth", "--factor", "street-group",
+                       "--format", "json")
+    assert code == 0 and json.loads(out)["fora"] == ["ssp"]
+    code, out, err = run(runner, "recommend", "--age", "31", "--age-group", "school-age-youth", "--format", "json")
+    assert code == 2 and "31" not in out + err and json.loads(out)["error"]["code"] == "invalid-case"
+    code, _, err = run(runner, "recommend", "--age-group", "teenagers")
+    assert code == 2 and "teenagers" not in err and "Traceback" not in err
+
+
 def test_interview_asks_whether_a_gang_member_wants_out_only_after_membership(runner: CliRunner) -> None:
     # "ja" to every question: wanting out is asked after being a member, never before.
     code, _, err = run(runner, "recommend", "--interview", input="20\n" + "ja\n" * 40)

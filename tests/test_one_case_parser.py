@@ -130,6 +130,8 @@ REFUSED = [
     '{"ref": ["x"]}', '{"offences": "burglary"}', '{"offences": [1]}', '{"municipality": 3}',
     '{"age": ' + "9" * 5000 + "}", '{"ref": "\\udcf8"}', '{"SECRETMARK": 1}', "[]", "null", '"text"',
     '{"age": -1}', f'{{"age": {MAX_AGE + 1}}}', '{"factors": {"truancy": [true]}}',
+    '{"age_group": "SECRETMARK"}', '{"age_group": 6}', '{"age_group": ["adults"]}', '{"age_group": ""}',
+    '{"age": 30, "age_group": "school-age-youth"}', '{"age": 5, "age_group": "skolebørn"}',
 ]
 ACCEPTED = [
     '{"factors": null}', '{"age": null, "ref": null, "offences": null, "municipality": null}',
@@ -137,6 +139,8 @@ ACCEPTED = [
     '{"ref": "opaque-1", "age": 0}', f'{{"age": {MAX_AGE}, "factors": ["truancy"]}}',
     '{"age": 17, "offences": ["burglary"], "municipality": "esbjerg"}',
     '{"ref": "sag 01.02.03-1234", "age": 15}', '\ufeff{"age": 15}',
+    '{"age_group": "school-age-youth", "factors": ["street-group"]}', '{"age_group": "Unge voksne 18-25 år"}',
+    '{"age": 15, "age_group": "skolebørn"}', '{"age_group": null}', '{"age_group": "voksne", "factors": ["truancy"]}',
 ]
 
 
@@ -205,6 +209,8 @@ fields = {
     "offences": st.none() | st.lists(st.sampled_from([*CRIMES[:6], "no-such-crime"]), max_size=3)
     | st.sampled_from(["burglary"]),
     "municipality": st.none() | st.sampled_from([*AREAS, "nowhere-ville", ""]),
+    "age_group": st.none() | st.sampled_from(["preschool-children", "school-age-youth", "young-adults", "adults",
+                                              "skolebørn", "no-such-group", ""]),
 }
 
 

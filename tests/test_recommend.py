@@ -83,19 +83,26 @@ def applies(kb: KnowledgeBase, case: dict[str, Any], factor: str) -> bool:
         return False
     if concept.ref("askedAfterOneOf") and not set(concept.ref("askedAfterOneOf")) & holding:
         return False
-    # A minor by the age, or with the age unknown by a true factor of children only (truancy).
-    minor = age < 18 if age is not None else any((kb.get(f).int_value("maxAge") or 99) < 18 for f in true)
+    # A minor by the age, or with the age unknown by the age group or a true factor of
+    # children only (truancy).
+    group = kb.get(case["age_group"]) if age is None and case.get("age_group") else None
+    minor = age < 18 if age is not None else (group is not None and (group.int_value("maxAge") or 99) < 18) or any(
+        (kb.get(f).int_value("maxAge") or 99) < 18 for f in true)
     if minor and concept.ref("askedOfMinorsAfter") and not set(concept.ref("askedOfMinorsAfter")) & holding:
         return False
     low, high = concept.int_value("minAge"), concept.int_value("maxAge")
+    if group is not None:  # possible at some age of the group
+        youngest, oldest = group.int_value("minAge") or 0, group.int_value("maxAge")
+        return not ((low is not None and oldest is not None and oldest < low) or (high is not None and youngest > high))
     return age is None or not ((low is not None and age < low) or (high is not None and age > high))
 
 
 cases = st.fixed_dictionaries(
     {"age": st.one_of(st.none(), st.integers(0, 90)),
      "factors": st.dictionaries(st.sampled_from(FACTORS), answers, max_size=8)},
-    optional={"ref": st.text(alphabet="abcdef0123456789-", min_size=1, max_size=12)},
-).filter(consistent)
+    optional={"ref": st.text(alphabet="abcdef0123456789-", min_size=1, max_size=12),
+              "age_group": st.sampled_from(["preschool-children", "school-age-youth", "young-adults", "adults"])},
+).filter(consistent).map(lambda c: {**c, "age": None} if "age_group" in c else c)  # a group: the age unknown
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -279,7 +286,11 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         situations.add("victim")
     if any("victimisation" not in kb.get(f).ref("inDomain") for f in risks) or rank > 1:
         situations.add("at-risk")
-    if (age is not None and age < 18) or "relative" in parsed.roles:
+    # A minor's parents are asked with them: by the age, or with it unknown by the oldest age
+    # the case's age group and true factors allow.
+    oldest = min([h for f in true if (h := kb.get(f).int_value("maxAge")) is not None]
+                 + ([kb.get(parsed.age_group).int_value("maxAge") or 999] if parsed.age_group else []), default=999)
+    if (age < 18 if age is not None else oldest < 18) or "relative" in parsed.roles:
         situations.add("relative")
     honour = "honour-related-conflict" in true or "honour-related-crime" in parsed.offences | parsed.victim_of
     is_victim = "victim" in parsed.roles or any("victimisation" in kb.get(f).ref("inDomain") for f in risks)
@@ -306,9 +317,10 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         from kundskab.reasoning.recommendation import PROBE_AGES
         from kundskab.reasoning.rules import Facts
 
-        # The ages the case's true factors allow (ks:minAge/ks:maxAge): truancy 6-17.
-        lows = [kb.get(f).int_value("minAge") for f in true]
-        highs = [kb.get(f).int_value("maxAge") for f in true]
+        # The ages the case's age group and true factors allow (ks:minAge/ks:maxAge): truancy 6-17.
+        of_group = [parsed.age_group] if parsed.age_group else []
+        lows = [kb.get(f).int_value("minAge") for f in [*true, *of_group]]
+        highs = [kb.get(f).int_value("maxAge") for f in [*true, *of_group]]
         youngest = max((v for v in lows if v is not None), default=0)
         oldest = min((v for v in highs if v is not None), default=MAX_AGE)
         if youngest > 0 or oldest < MAX_AGE:
@@ -534,8 +546,10 @@ ranked_cases = st.fixed_dictionaries(
     optional={"offences": st.lists(st.sampled_from(["burglary", "violence-and-threats", "drugs", "online-crime",
                                                     "shoplifting", "traffic-offences"]), max_size=2, unique=True),
               "municipality": st.sampled_from(["koebenhavn", "esbjerg", "aalborg", "hjoerring", "aarhus",
-                                               "gladsaxe", "nordjyllands-politi"])},
-).filter(consistent).filter(lambda c: not (c.get("offences") and c["factors"].get("offence-committed") is False))
+                                               "gladsaxe", "nordjyllands-politi"]),
+              "age_group": st.sampled_from(["preschool-children", "school-age-youth", "young-adults", "adults"])},
+).filter(consistent).filter(lambda c: not (c.get("offences") and c["factors"].get("offence-committed") is False)) \
+ .map(lambda c: {**c, "age": None} if "age_group" in c else c)  # the group stands for an unknown age
 
 
 @SETTINGS
@@ -787,6 +801,47 @@ def test_release_goes_to_ksp_not_the_youth_crime_board(recommender: Recommender)
     assert "youth-crime-board" in recommender.recommend(open_case).fora
     leaving = recommender.recommend({**open_case, "factors": {**open_case["factors"], "released-from-custody": True}})
     assert leaving.fora == ["ksp", "ssp"]
+
+
+def test_an_age_group_bounds_the_ages_of_a_case_whose_age_is_unknown(recommender: Recommender) -> None:
+    """A pupil with a street group, the age unknown: SSP, as at every age of the group (6-17),
+    with an explanation that names the group; a young adult: SSP+. Nothing outside the
+    group's ages is listed or asked; given with the age, the group changes nothing, and a
+    group the age is outside is refused."""
+    street = {"factors": {"street-group": True}, "municipality": "odense"}
+    pupil = recommender.recommend({**street, "age_group": "skolebørn"})  # a name, as a place's
+    assert pupil.fora == ["ssp"] and pupil.fora_by_age == () and "school-age-youth" in pupil.target_groups
+    entry = next(e for e in pupil.explanation if e.conclusion.kind == "forum" and e.conclusion.id == "ssp")
+    assert [str(p) for p in entry.premises[:2]] == ["age:6-17", "age-group:school-age-youth"]
+    assert all((item.min_age or 0) <= 17 and (item.max_age is None or item.max_age >= 6)
+               for item in pupil.interventions)
+    assert recommender.recommend({**street, "age_group": "young-adults"}).fora == ["ssp-plus"]
+    toddler = recommender.recommend({"age_group": "preschool-children", "factors": {"family-problems": True}})
+    assert toddler.fora == ["early-effort"]
+    assert not {q.factor for q in toddler.open_questions} & {"truancy", "street-group", "offence-committed"}
+    # Only where the age is unknown; with it, the group has only to agree.
+    assert recommender.recommend({**street, "age": 15, "age_group": "school-age-youth"}).to_json() == \
+        recommender.recommend({**street, "age": 15}).to_json()
+    with pytest.raises(CaseError) as refused:
+        recommender.recommend({**street, "age": 30, "age_group": "school-age-youth"})
+    assert "30" not in str(refused.value)
+
+
+def test_ssp_and_early_effort_take_over_psp_for_a_child(recommender: Recommender) -> None:
+    """A 13-year-old with a mental illness is SSP's, not PSP's as well (ssp ks:takesOver
+    psp); an adult is PSP's. With the age unknown PSP stays, for SSP has the person only if
+    under 18; named a pupil, SSP has the case at every age the group allows."""
+    ill = {"factors": {"psychiatric-illness": True}}
+    assert recommender.recommend({**ill, "age": 13}).fora == ["ssp"]
+    assert recommender.recommend({**ill, "age": 4}).fora == ["early-effort"]
+    assert recommender.recommend({**ill, "age": 30}).fora == ["psp"]
+    assert "psp" in recommender.recommend(ill).fora
+    assert recommender.recommend({**ill, "age_group": "school-age-youth"}).fora == ["ssp"]
+    # Nor does a question offer PSP to a child whom the same yes brings to SSP.
+    asked = recommender.recommend({"age": 13, "factors": {}}).open_questions
+    assert all("psp" not in q.if_true.new_fora for q in asked if q.if_true is not None)
+    assert any(q.factor == "psychiatric-illness" and q.if_true is not None and q.if_true.new_fora == ("ssp",)
+               for q in asked)
 
 
 def test_need_questions_are_asked_for_and_bring_what_they_say(recommender: Recommender) -> None:

@@ -124,7 +124,7 @@ def test_health_readiness_and_openapi(client: httpx.Client) -> None:
     schemas = spec["components"]["schemas"]
     assert {"Case", "Recommendation", "ErrorAnswer", "BatchError", "FileAnswer"} <= set(schemas)
     assert set(schemas["Case"]["properties"]) == {"ref", "age", "factors", "offences", "municipality", "role",
-                                                  "victim_of", "area"}
+                                                  "victim_of", "area", "age_group"}
     assert "warnings" in schemas["Recommendation"]["properties"]
     check_answer = spec["paths"]["/v1/check"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert {"#/components/schemas/CheckAnswer", "#/components/schemas/ProgrammeCheckAnswer"} <= {

@@ -551,6 +551,25 @@ def test_role_crimes_suffered_and_area_as_the_api_takes_them(client: TestClient,
     assert unknown_place.status_code == 200 and '<p class="warning"' in unknown_place.text
 
 
+def test_the_age_group_as_the_api_takes_it(client: TestClient, service: Service) -> None:
+    """Beside the age, the form offers the age groups; the page answers a pupil of unknown
+    age as the API does, and keeps the group through the questions' buttons."""
+    html = client.get("/case").text
+    assert '<select id="age_group" name="age_group"' in html and '<option value="school-age-youth">' in html
+    fields = {"age_group": "school-age-youth", "factor:street-group": "true", "municipality": "odense"}
+    case = CaseForm.of(_MultiDict(fields)).case()
+    assert case == {"age_group": "school-age-youth", "factors": {"street-group": True}, "municipality": "odense"}
+    page = post_case(client, fields)
+    assert page.status_code == 200
+    assert page_values(page.text)["fora"] == ["ssp"]
+    api = api_answer(client, case).json()
+    assert page_values(page.text)["interventions"] == [i["id"] for i in api["interventions"]]
+    assert '<input type="hidden" name="age_group" value="school-age-youth">' in page.text
+    assert '<option value="school-age-youth" selected>' in page.text
+    refused = post_case(client, {**fields, "age": "40"})
+    assert refused.status_code == 422 and "er uenige: alderen ligger uden for aldersgruppens aldre" in refused.text
+
+
 def test_a_municipalitys_portfolio(client: TestClient, kb: Any) -> None:
     from kundskab.documents.portfolios import portfolio
     from kundskab.edges.portfolio_output import html_fragment

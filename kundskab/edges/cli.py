@@ -643,11 +643,11 @@ def _ask(text: str) -> str:
 
 def _interview(recommender: Any, lang: str, municipality: str | None = None,
                area: str | None = None) -> dict[str, Any]:
-    """Ask the age (checked at once; "14" or "14 år"), then, one at a time, the first open
+    """Ask the age (checked at once; "14" or "14 år", or an age group: "skolebørn"), then, one at a time, the first open
     question (the one a consultant would ask next), then those about needs, until none is left.
     Returns the case as answered (in `municipality` and `area`, if given, so that the
     questions and the answer know the place)."""
-    from kundskab.reasoning.cases import MAX_AGE, age_from_text, parse_answer
+    from kundskab.reasoning.cases import MAX_AGE, age_from_text, parse_answer, parse_case
     from kundskab.reasoning.recommendation import NEED_QUESTIONS
 
     click.echo(_("Answer yes, no or don't know (empty = don't know)."), err=True)
@@ -657,7 +657,7 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
     if area:
         case["area"] = area
     while True:
-        age_text = _ask(_("Age (empty = don't know)")).strip()
+        age_text = _ask(_("Age, or the age group when the age is not known (empty = don't know)")).strip()
         if not age_text:
             break
         try:
@@ -667,7 +667,15 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
         if age is not None and age <= MAX_AGE:
             case["age"] = age
             break
-        click.echo(_("The age is a whole number of years from 0 to {max}.").format(max=MAX_AGE), err=True)
+        if age is None:  # a child in school, a young adult: the group, read as a case's field is
+            try:
+                case["age_group"] = parse_case({"age_group": age_text}, recommender.kb).age_group
+                break
+            except CaseError:
+                pass
+        click.echo(_("The age is a whole number of years from 0 to {max}, or an age group: {groups}.").format(
+            max=MAX_AGE, groups=", ".join(str(recommender.kb.label(g.id, lang)) for g in sorted(
+                recommender.kb.of_type("AgeGroup"), key=lambda g: g.int_value("minAge") or 0))), err=True)
     choices = "[{}/{}/{}]".format(_("yes"), _("no"), _("don't know"))
     asked = {"age"}
     while True:
@@ -711,6 +719,9 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
 )
 @click.argument("case_file", required=False)
 @click.option("--age", metavar=N_("YEARS"), help=N_("The person's age in years."))
+@click.option("--age-group", "age_group", shell_complete=complete_ids("AgeGroup"),
+              help=N_("With the age unknown, the person's age group (preschool-children, school-age-youth, "
+                      "young-adults, adults; or its name): the answer fits those ages."))
 @click.option("--factor", "factors", multiple=True, shell_complete=complete_ids("Factor"),
               help=N_("A factor that is true (repeatable)."))
 @click.option("--not-factor", "not_factors", multiple=True, shell_complete=complete_ids("Factor"),
@@ -741,7 +752,7 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
               help=N_("With --batch: worker processes (output order is kept)."))
 @output_options
 @store_option
-def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
+def recommend(case_file: str | None, age: str | None, age_group: str | None, factors: tuple[str, ...],
               not_factors: tuple[str, ...], offences: tuple[str, ...], municipality: str | None,
               roles: tuple[str, ...], victim_of: tuple[str, ...], area: str | None, ref: str | None,
               batch: str | None, interview: bool, limit: int | None,
@@ -750,7 +761,8 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
     from kundskab.reasoning.recommendation import NEED_QUESTIONS
 
     # --municipality goes with the flags or with --interview (the place of the case asked about).
-    given = [bool(case_file), bool(age is not None or factors or not_factors or offences or roles or victim_of
+    given = [bool(case_file), bool(age is not None or age_group or factors or not_factors or offences or roles
+                                   or victim_of
                                    or ((municipality or area) and not interview)),
              bool(batch), interview]
     if sum(given) != 1:
@@ -781,6 +793,8 @@ def recommend(case_file: str | None, age: str | None, factors: tuple[str, ...],
             data["victim_of"] = list(victim_of)
         if area:
             data["area"] = area
+        if age_group:
+            data["age_group"] = age_group
         case = parse_case(data, recommender.kb)
     if ref is not None and case.ref is None:
         case = replace(case, ref=parse_case({"ref": ref}, recommender.kb).ref)  # checked as a case's ref is

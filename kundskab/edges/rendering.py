@@ -585,6 +585,8 @@ def recommendation_lines(rec: Recommendation, kb: KnowledgeBase, lang: str) -> l
     labels = rec.labels
     lines: list[str] = []
     age = rec.age if rec.age is not None else _("unknown")
+    if rec.age is None and rec.age_group is not None and rec.age_group in kb:  # the case names the age group
+        age = f"{age} ({kb.label(rec.age_group, lang)} [{rec.age_group}])"
     ref = f" {printable(rec.ref, 200)}" if rec.ref else ""
     lines.append(click.style(_("Recommendation · case{ref} · age {age}").format(ref=ref, age=age), bold=True))
     by_conclusion: dict[Fact, list[Explanation]] = {}
@@ -596,10 +598,10 @@ def recommendation_lines(rec: Recommendation, kb: KnowledgeBase, lang: str) -> l
         indsats"); JSON keeps the rules' notation. Anything else is shown as it is."""
         if fact.kind == "age" and fact.id.isdigit():
             return _("age {age}").format(age=fact.id)
-        if fact.kind == "age" and "-" in fact.id:  # the ages an unknown age can be, by the case's factors
+        if fact.kind == "age" and "-" in fact.id:  # the ages an unknown age can be (its group, its factors)
             low, _sep, high = fact.id.partition("-")
-            return (_("age {low}–{high}, by the case's factors").format(low=low, high=high) if high
-                    else _("age from {low}, by the case's factors").format(low=low))
+            return (_("age {low}–{high} as the case allows").format(low=low, high=high) if high
+                    else _("age from {low} as the case allows").format(low=low))
         if fact.kind in ("situation", "role"):  # a role is named as the situation it puts the person in
             return value_name("situations", fact.id).removesuffix(f" ({fact.id})")
         if fact.id not in kb:

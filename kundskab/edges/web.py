@@ -92,6 +92,9 @@ TEXTS = Messages({
                   "other details that identify a person."),
     "age": N_("Age (years)"),
     "age_hint": N_("Leave empty if you do not know."),
+    "age_group": N_("Age group, when the age is not known"),
+    "age_group_hint": N_("The answer then fits the ages of the group."),
+    "age_group_none": N_("not known"),
     "factors": N_("What do you know about the person?"),
     "yes": N_("yes"),
     "no": N_("no"),
@@ -338,7 +341,9 @@ class Pages:
         return render("case.html", **self.context(
             lang, "/case", form=form or CaseForm(), csrf=token, domains=self.factor_domains(lang),
             fields=set(models.Case.model_fields), roles=ROLES,
-            crime_types=self.options("CrimeType", lang), areas=self.options("Area", lang), **extra))
+            crime_types=self.options("CrimeType", lang), areas=self.options("Area", lang),
+            age_groups=sorted(self.options("AgeGroup", lang),
+                              key=lambda o: self.service.kb.get(o[0]).int_value("minAge") or 0), **extra))
 
     def answer(self, form: CaseForm, lang: str, token: str) -> tuple[int, str]:
         """(status, page): the recommendation of the case the form gives, as the API answers
@@ -616,7 +621,8 @@ class CaseForm:
 
     def __init__(self, age: str = "", factors: Mapping[str, str] | None = None, offences: list[str] | None = None,
                  municipality: str = "", ref: str = "", asked: list[str] | None = None,
-                 role: list[str] | None = None, victim_of: list[str] | None = None, area: str = "") -> None:
+                 role: list[str] | None = None, victim_of: list[str] | None = None, area: str = "",
+                 age_group: str = "") -> None:
         self.age = age
         self.factors = dict(factors or {})
         self.offences = list(offences or [])
@@ -626,6 +632,7 @@ class CaseForm:
         self.role = list(role or [])
         self.victim_of = list(victim_of or [])
         self.area = area
+        self.age_group = age_group
 
     @classmethod
     def of(cls, fields: Any) -> CaseForm:
@@ -650,7 +657,7 @@ class CaseForm:
             return value.strip() if isinstance(value, str) else ""
 
         return cls(text("age"), factors, texts("offences"), text("municipality"), text("ref"), asked,
-                   texts("role"), texts("victim_of"), text("area"))
+                   texts("role"), texts("victim_of"), text("area"), text("age_group"))
 
     def case(self) -> dict[str, Any]:
         """The case as the JSON body the API takes: a factor left at "don't know" is left
@@ -679,6 +686,8 @@ class CaseForm:
             case["victim_of"] = self.victim_of
         if self.area:
             case["area"] = self.area
+        if self.age_group:
+            case["age_group"] = self.age_group
         return case
 
     def answer(self, factor: str) -> str:

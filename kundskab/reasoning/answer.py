@@ -142,7 +142,7 @@ class CaseWarning(NamedTuple):
 
 
 Tier = Literal["general", "specific", "individual"]
-NOT_IN_JSON = frozenset({"age"})  # fields of a Recommendation that its JSON leaves out
+NOT_IN_JSON = frozenset({"age", "age_group"})  # fields of a Recommendation that its JSON leaves out
 
 
 class Recommendation(NamedTuple):
@@ -179,6 +179,7 @@ class Recommendation(NamedTuple):
                               "`interventions` (what a consultant asks to find the help that fits), best "
                               "first; never one the case answers or implies, or that its age, conditions or "
                               "role rule out."] = ()
+    age_group: str | None = None  # with the age unknown, the case's own age group, for the text (NOT_IN_JSON)
 
     def to_json(self) -> str:
         """The answer as compact, ASCII-only JSON text (the batch output line)."""

@@ -1,8 +1,9 @@
 """A case: an opaque reference, an age and factors that are true, false or unknown, and
 optionally the crime types committed (`offences`), who the person is (`role`: at risk,
 offender, victim, relative asking for help), the crime types the person has suffered
-(`victim_of`), the municipality and the local area it belongs to. An unknown place is a
-warning, never an error: the answer goes on without it.
+(`victim_of`), the municipality and the local area it belongs to, and, with the age
+unknown, the age group the person is in (`age_group`). An unknown place is a warning, never
+an error: the answer goes on without it.
 
 Nothing in a case identifies a person. This module never writes a case anywhere; the
 reference is only echoed back to the caller. A case that contradicts itself (a factor
@@ -30,6 +31,7 @@ from kundskab.knowledge.base import KnowledgeBase
 from kundskab.reasoning.rules import Facts, implied_factors
 
 __all__ = ["CASE_KEYS", "CPR_WARNING", "FIELDS", "MAX_AGE", "MAX_CASE_BYTES", "AgeBands", "Case", "age_from_text",
+           "age_group_ages",
            "case_from_json", "case_warnings", "conditions", "factor_flags", "implied_factors", "load_case_json",
            "looks_like_cpr", "parse_answer", "parse_case", "parse_case_text", "unasked_factors"]
 
@@ -106,6 +108,10 @@ class Case:
     victim_of: frozenset[str] = frozenset()  # crime type ids the person has suffered
     area: str | None = None  # a local area id (an estate, a district), within the municipality
     unknown_place: bool = False  # a municipality or area named that the knowledge base does not know
+    # With the age unknown, the age group the person is known to be in (an AgeGroup id: a
+    # child in school, a young adult): it bounds the ages the case allows. Given with the
+    # age, it only had to agree with it.
+    age_group: str | None = None
     facts: Facts = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -119,7 +125,8 @@ class Case:
             true.append(OFFENCE_FACTOR)  # naming what was committed says that something was
         if self.victim and self.factors.get(VICTIM_FACTOR) is None:
             true.append(VICTIM_FACTOR)  # naming the person a victim says that a crime was suffered
-        object.__setattr__(self, "facts", Facts(self.age, frozenset(true), frozenset(false)))
+        object.__setattr__(self, "facts", Facts(self.age, frozenset(true), frozenset(false),
+                                                None if self.age is not None else self.age_group))
 
     def __repr__(self) -> str:  # keep case content out of logs and tracebacks
         return f"Case(<{len(self.factors)} factors>)"
@@ -354,6 +361,25 @@ def _factors(raw: Any, kb: KnowledgeBase) -> dict[str, bool | None]:
     return factors
 
 
+def _age_group(value: Any, kb: KnowledgeBase) -> str:
+    if type(value) is not str or not value.strip() or len(value) > MAX_REF_LENGTH:
+        raise CaseError(N_("'age_group' is the id or name of an age group ({groups})"),
+                        groups=", ".join(sorted(_age_groups(kb))))
+    return _concept(value, kb, "AgeGroup", "age_group")
+
+
+@per_knowledge_base
+def _age_groups(kb: KnowledgeBase) -> dict[str, tuple[int, int]]:
+    """Each age group's ages (ks:minAge/ks:maxAge; MAX_AGE where it has no upper bound)."""
+    return {g.id: (g.int_value("minAge") or 0, MAX_AGE if (high := g.int_value("maxAge")) is None else high)
+            for g in kb.of_type("AgeGroup")}
+
+
+def age_group_ages(kb: KnowledgeBase, group: str) -> tuple[int, int]:
+    """The youngest and oldest age of an age group."""
+    return _age_groups(kb)[group]
+
+
 def _offences(raw: Any, kb: KnowledgeBase) -> frozenset[str]:
     if raw is None:
         return frozenset()
@@ -461,6 +487,10 @@ FIELDS: dict[str, CaseField] = {
                            "`victim-of-crime`)."),
     "area": CaseField(_area, None, "text", str | None,
                       "A local area of the case (an estate, a district); an unknown one is a warning."),
+    "age_group": CaseField(_age_group, None, "text", str | None,
+                           "With the age unknown, the age group the person is in (id or label: "
+                           "`preschool-children` 0-5, `school-age-youth` 6-17, `young-adults` 18-25, `adults` 26+): "
+                           "the answer fits those ages. Given with `age`, the two must agree."),
 }
 CASE_KEYS = frozenset(FIELDS)
 _READERS = [(name, field.read, field.absent) for name, field in FIELDS.items()]
@@ -480,7 +510,11 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     # An absent field costs no call (most cases give only some), and the values go to
     # Case by position (FIELDS is in the order of its attributes): this is every case's path.
     values = [absent if (value := get(name)) is None else read(value, kb) for name, read, absent in _READERS]
-    ref, age, factors, offences, municipality, roles, victim_of, area = values
+    ref, age, factors, offences, municipality, roles, victim_of, area, age_group = values
+    if age is not None and age_group is not None:
+        low, high = _age_groups(kb)[age_group]
+        if not low <= age <= high:
+            raise CaseError(N_("'age' and 'age_group' disagree: the age is outside the group's ages"))
     if offences and factors.get(OFFENCE_FACTOR) is False:
         raise CaseError(N_("'offences' are given, but factor '{factor}' is false"), factor=OFFENCE_FACTOR)
     if roles is None:  # the default, unless the case says what the person has suffered
@@ -492,7 +526,7 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     unknown_place = municipality == _UNKNOWN_AREA or area == _UNKNOWN_AREA
     return Case(ref, age, factors, offences, None if municipality == _UNKNOWN_AREA else municipality,
                 _implications(factors, kb), _denials(factors, kb), roles, victim_of,
-                None if area == _UNKNOWN_AREA else area, unknown_place)
+                None if area == _UNKNOWN_AREA else area, unknown_place, age_group)
 
 
 @per_knowledge_base

@@ -411,7 +411,8 @@ class Ranker:
         own = view.needs if view.own_needs is None else view.own_needs
         if own - self._victim or view.tier_rank > GENERAL_RANK:
             found.add("at-risk")
-        if (view.age is not None and view.age < ADULT_AGE) or "relative" in view.roles:
+        if ((view.age < ADULT_AGE if view.age is not None else view.ages is not None and view.ages[1] < ADULT_AGE)
+                or "relative" in view.roles):  # a minor's parents are asked with them
             found.add("relative")
         return frozenset(found)
 

@@ -37,7 +37,15 @@ from kundskab.reasoning.answer import (
     OpenQuestion,
     Recommendation,
 )
-from kundskab.reasoning.cases import MAX_AGE, Case, case_warnings, conditions, parse_case, unasked_factors
+from kundskab.reasoning.cases import (
+    MAX_AGE,
+    Case,
+    age_group_ages,
+    case_warnings,
+    conditions,
+    parse_case,
+    unasked_factors,
+)
 from kundskab.reasoning.engine import Derivation, RulesEngine
 from kundskab.reasoning.ranking import FIRST, CaseView, Ranked, Ranker
 from kundskab.reasoning.rules import Facts, Rule, RuleSet
@@ -203,6 +211,7 @@ class Recommender:
         self._shares_when = {f: frozenset(self.kb.get(f).ref("takesOverUnlessSuffered"))
                              for f in self._supersedes}
         self._sharing_crimes = frozenset().union(*self._shares_when.values())
+        self._takeable = frozenset().union(*self._supersedes.values())  # the fora some forum takes over
         self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
                              for f in self.kb.of_type("Factor")
                              if f.id in factor_bit and (f.int_value("minAge") is not None
@@ -215,6 +224,8 @@ class Recommender:
         self._factor_age_bounds = {f.id: (f.int_value("minAge"), f.int_value("maxAge"))
                                    for f in self.kb.of_type("Factor")
                                    if f.int_value("minAge") is not None or f.int_value("maxAge") is not None}
+        # ... and the ages of the age group a case with the age unknown may name.
+        self._group_ages = {g.id: age_group_ages(self.kb, g.id) for g in self.kb.of_type("AgeGroup")}.__getitem__
         # Memos, one per kind of piece (bounds: kundskab._memo.BOUNDS; why: benchmarks/NOTES.md).
         # Explanation entries per language and firing (rule and premises).
         self._firings = {lang: BoundedMemo("recommendation.firings") for lang in TEXT}
@@ -259,7 +270,7 @@ class Recommender:
         withheld = _NONE
         if victim_only and facts.true & self._victim_context:
             withheld = facts.true & self._victim_context
-            engine_facts = Facts(facts.age, facts.true - withheld, facts.false)
+            engine_facts = Facts(facts.age, facts.true - withheld, facts.false, facts.age_group)
         derivation = self.engine.run(engine_facts)
         tier = derivation.tier or "general"
         conclusions = derivation.conclusions
@@ -280,7 +291,7 @@ class Recommender:
         # answer as surely as what needs no age (suspected abuse: 0-17, so the Børnehus).
         bounded: tuple[frozenset[str], frozenset[str], tuple[Explanation, ...]] = _NO_BOUND
         ages = None
-        if case.age is None and true & self._factor_age_bounds.keys():
+        if case.age is None and (facts.age_group or true & self._factor_age_bounds.keys()):
             youngest, oldest, by = self._allowed_ages(facts)
             if youngest > 0 or oldest < MAX_AGE:
                 ages = (youngest, oldest)
@@ -288,6 +299,12 @@ class Recommender:
                 if bounded[1]:
                     found = found | bounded[1]
         found = self._superseded(found, case.victim_of)
+        if case.age is None and not self._takeable.isdisjoint(found):
+            # ... nor one that a forum of every age the case allows takes over there (PSP
+            # where SSP has the case of a child in school). Where only some of those ages
+            # have the other forum, the age decides, and the forum stays (PSP for a person
+            # of unknown age, whom SSP has only if under 18).
+            found = set(found) - self._taken_at_every_age(engine_facts, frozenset(found), case.victim_of)
         if no_mediation and MEDIATION_FORUM in found:
             found = set(found) - {MEDIATION_FORUM}
         # A local forum (ks:municipality on the forum) is the case's only where the case is:
@@ -366,8 +383,9 @@ class Recommender:
             # A forum one of the case's takes over is no new forum (victim support where
             # the Børnehus has the child's case).
             away |= self._taken_over(fora, case.victim_of)
-        if away:
-            asked = self._questions_here(asked, away)
+        takers = self._supersedes.keys()
+        if away or any(q.if_true is not None and not takers.isdisjoint(q.if_true.new_fora) for q in asked):
+            asked = self._questions_here(asked, away, frozenset(fora), case.victim_of)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
         asked = asked[:count]
         needs = self._need_questions(case, engine_facts, derivation, view, ranked, asked, harmful | not_for_victims,
@@ -381,7 +399,7 @@ class Recommender:
         return Recommendation(case.ref, case.age, tier, groups, fora,  # type: ignore[arg-type]
                               ranked.items, tuple(asked), (*explanation, *ranked.explained), labels,
                               self.kb.version, self._elsewhere(tuple(elsewhere), lang) if elsewhere else (),
-                              ranked.control, warnings, by_age, needs)
+                              ranked.control, warnings, by_age, needs, case.facts.age_group)
 
     def _need_questions(self, case: Case, facts: Facts, derivation: Derivation, view: CaseView, ranked: Ranked,
                         asked: list[OpenQuestion], never: int, away: frozenset[str], lang: str,
@@ -407,7 +425,7 @@ class Recommender:
                 continue
             if closed == -1:  # worked out for the first factor that gets this far
                 true_bits, false_bits = whatif.factor_bits(case.facts)
-                closed = true_bits | false_bits | self._not_asked(case.age, true_bits) | never
+                closed = true_bits | false_bits | self._not_asked(case.age, true_bits, facts.age_group) | never
                 engine_true, engine_false = whatif.factor_bits(facts)
                 derived_bits, rank = whatif.concluded_bits(derivation.fired), derivation.tier_rank
             bit = bit_of.get(factor, 0)
@@ -432,8 +450,8 @@ class Recommender:
                     if not brought:
                         continue
             if case.age is None and (factor in self._factor_age_bounds or self._at_any_age(
-                    Facts(None, facts.true | {factor}, facts.false), case.victim_of) != self._at_any_age(
-                    facts, case.victim_of)):
+                    Facts(None, facts.true | {factor}, facts.false, facts.age_group), case.victim_of)
+                    != self._at_any_age(facts, case.victim_of)):
                 continue
             key = (factor, brought, lang)
             question = self._need_memo.get(key)
@@ -456,7 +474,7 @@ class Recommender:
         age allowing it)."""
         whatif = self.whatif
         true_bits, false_bits = whatif.factor_bits(case.facts)
-        open_bits = ~(true_bits | false_bits | self._not_asked(case.age, true_bits))
+        open_bits = ~(true_bits | false_bits | self._not_asked(case.age, true_bits, case.facts.age_group))
         have = {question.factor for question in asked}
         checks = []
         for factor in (HONOUR_FACTOR, CHILD_ABUSE, *((FAMILY_PROBLEMS,) if case.victim else ())):
@@ -477,7 +495,7 @@ class Recommender:
         """The target groups and fora the facts would bring at the ages the rules tell apart
         (PROBE_AGES): what an answer for an unknown age may offer, each with its age range."""
         suffered = suffered & self._sharing_crimes
-        key = (facts.true, facts.false, suffered)
+        key = (facts.true, facts.false, facts.age_group, suffered)
         found = self._any_age.get(key)
         if found is None:
             groups: set[str] = set()
@@ -490,9 +508,11 @@ class Recommender:
         return found  # type: ignore[no-any-return]
 
     def _allowed_ages(self, facts: Facts) -> tuple[int, int, tuple[str, ...]]:
-        """The ages a case with the age unknown allows: those at which each of its true
-        factors can apply (ks:minAge/ks:maxAge), and the factors that bound them."""
-        youngest, oldest, by = 0, MAX_AGE, []
+        """The ages a case with the age unknown allows: those of the age group it names, at
+        which each of its true factors can apply (ks:minAge/ks:maxAge), and the factors
+        that bound them further."""
+        youngest, oldest = (0, MAX_AGE) if facts.age_group is None else self._group_ages(facts.age_group)
+        by: list[str] = []
         for factor in sorted(facts.true & self._factor_age_bounds.keys()):
             low, high = self._factor_age_bounds[factor]
             if low is not None and low > youngest:
@@ -518,7 +538,7 @@ class Recommender:
     def _probe_ages(self, facts: Facts) -> tuple[int, ...]:
         """PROBE_AGES within the ages the case's factors allow (the youngest of them when
         none falls inside)."""
-        if not facts.true & self._factor_age_bounds.keys():
+        if facts.age_group is None and not facts.true & self._factor_age_bounds.keys():
             return PROBE_AGES
         youngest, oldest, _by = self._allowed_ages(facts)
         return tuple(a for a in PROBE_AGES if youngest <= a <= oldest) or (youngest,)
@@ -529,7 +549,7 @@ class Recommender:
         case's factors allow (one probe per band of ages the rules tell apart), with an
         explanation entry each that names the range and the factors behind it. Nothing where
         the factors leave every age open."""
-        key = ("every-age", lang, facts.true, facts.false, ages, by)
+        key = ("every-age", lang, facts.true, facts.false, facts.age_group, ages, by)
         found = self._any_age.get(key)
         if found is None:
             found = self._any_age.make(key, self._build_at_every_age, facts, ages, by, lang)
@@ -550,7 +570,8 @@ class Recommender:
         if not common:
             return _NO_BOUND
         span = Fact("age", f"{youngest}-{oldest}" if oldest < MAX_AGE else f"{youngest}-")
-        bounds = tuple(Fact("factor", f, "true") for f in by)
+        bounds = (*((Fact("age-group", facts.age_group),) if facts.age_group else ()),
+                  *(Fact("factor", f, "true") for f in by))
         entries = []
         for (kind, value), (rule, premises) in sorted(common.items()):
             facts_of = tuple(Fact.read(p) for p in premises if not p.startswith("age:"))
@@ -568,7 +589,7 @@ class Recommender:
         probe per band of ages the rules' age conditions cut); a local forum of another
         place, and mediation where it is ruled out, are left out as from `fora`."""
         suffered = suffered & self._sharing_crimes
-        key = (lang, facts.true, facts.false, place, no_mediation, given, suffered)
+        key = (lang, facts.true, facts.false, facts.age_group, place, no_mediation, given, suffered)
         found = self._by_age.get(key)
         if found is None:
             found = self._by_age.make(key, self._build_fora_by_age, facts, place, no_mediation, given, suffered,
@@ -633,19 +654,25 @@ class Recommender:
                 for f in fora))
         return found  # type: ignore[no-any-return]
 
-    def _questions_here(self, asked: list[OpenQuestion], away: frozenset[str]) -> list[OpenQuestion]:
-        """The questions without the fora in `away` among what they would bring (a question
-        that then changes nothing is not asked)."""
+    def _questions_here(self, asked: list[OpenQuestion], away: frozenset[str], fora: frozenset[str] = _NONE,
+                        suffered: frozenset[str] = _NONE) -> list[OpenQuestion]:
+        """The questions without the fora in `away` among what they would bring, nor those a
+        forum the case would then have takes over (a yes that brings SSP brings no PSP); a
+        question that then changes nothing is not asked."""
         kept = []
+        takers = self._supersedes.keys()
         for question in asked:
             yes, no = question.if_true, question.if_false
-            if (yes is None or away.isdisjoint(yes.new_fora)) and (no is None or away.isdisjoint(no.new_fora)):
+            here = away
+            if yes is not None and not takers.isdisjoint(yes.new_fora):
+                here = away | self._taken_over(fora.union(yes.new_fora), suffered)
+            if (yes is None or here.isdisjoint(yes.new_fora)) and (no is None or here.isdisjoint(no.new_fora)):
                 kept.append(question)  # (checked inline: this runs for every question of most cases)
                 continue
-            key = ("here", question, away)
+            key = ("here", question, here)
             found = self._questions.get(key)
             if found is None:
-                found = self._questions.make(key, _without_fora, question, away)
+                found = self._questions.make(key, _without_fora, question, here)
             if found is not False:
                 kept.append(found)
         return kept
@@ -658,6 +685,23 @@ class Recommender:
         if not fora or self._supersedes.keys().isdisjoint(fora):
             return fora
         return set(fora) - self._taken_over(fora, suffered)
+
+    def _taken_at_every_age(self, facts: Facts, found: frozenset[str], suffered: frozenset[str]) -> frozenset[str]:
+        """With the age unknown: those of `found` that, at every age the case allows (one
+        probe per band), a forum the case has there takes over."""
+        suffered = suffered & self._sharing_crimes
+        key = ("taken", facts.true, facts.false, facts.age_group, found, suffered)
+        taken = self._any_age.get(key)
+        if taken is None:
+            def build() -> frozenset[str]:
+                bands = self._bands_within(*self._allowed_ages(facts)[:2])
+                out = set(found) if bands else set()  # (no age allowed: nothing is taken over)
+                for _band, first in bands:
+                    state, _ = self.rules.closure(Facts(first, facts.true, facts.false))
+                    out &= self._taken_over(state.derived.get("forum", _NONE), suffered)
+                return frozenset(out)
+            taken = self._any_age.make(key, build)
+        return taken  # type: ignore[no-any-return]
 
     def _taken_over(self, fora: Iterable[str], suffered: frozenset[str]) -> set[str]:
         """The fora one of `fora` takes over from a person who suffered `suffered`."""
@@ -771,8 +815,8 @@ class Recommender:
         true_bits, false_bits = whatif.factor_bits(facts)
         given_true, given_false = (true_bits, false_bits) if facts is case.facts else whatif.factor_bits(case.facts)
         derived_bits = whatif.concluded_bits(fired)
-        unknown_bits = whatif.read_bits & ~given_true & ~given_false & ~self._not_asked(age, given_true) \
-            & ~harmful & ~not_for_victims
+        unknown_bits = whatif.read_bits & ~given_true & ~given_false \
+            & ~self._not_asked(age, given_true, facts.age_group) & ~harmful & ~not_for_victims
         keyed: list[Keyed] = []
         if not unknown_bits & whatif.read_false_bits:
             # The usual case: a yes can change something, a no cannot. The questions the
@@ -816,14 +860,14 @@ class Recommender:
         ages it leaves (truancy yes: 6-17, so SSP at every one of them), beyond those the
         what-if of an unknown age finds. Only where the case or the factor bounds the ages."""
         bounds = self._factor_age_bounds
-        bounded_now = not facts.true.isdisjoint(bounds.keys())
+        bounded_now = facts.age_group is not None or not facts.true.isdisjoint(bounds.keys())
         whatif = self.whatif
         extra: dict[int, int] = {}
         for bit in single_bits(unknown_bits):
             factor = whatif.factor_by_bit[bit]
             if not bounded_now and factor not in bounds:
                 continue
-            yes = Facts(None, facts.true | {factor}, facts.false)
+            yes = Facts(None, facts.true | {factor}, facts.false, facts.age_group)
             youngest, oldest, by = self._allowed_ages(yes)
             if youngest == 0 and oldest >= MAX_AGE:
                 continue
@@ -878,17 +922,18 @@ class Recommender:
             (q.factor != "age", not related & bit_of.get(q.factor, 0),
              strength.get(q.factor, 0), index, q) for index, q in enumerate(questions))]
 
-    def _not_asked(self, age: int | None, true_bits: int) -> int:
+    def _not_asked(self, age: int | None, true_bits: int, age_group: str | None = None) -> int:
         """The factor bits never asked: raised only by a case, implied by the true ones,
         conditional on what does not hold (yet), on none of what makes it likely (for a minor,
-        also a release), or impossible at the age."""
-        key = (age, true_bits)
+        also a release), or impossible at the age (with the age unknown: at every age of
+        the age group the case names)."""
+        key = (age, true_bits, age_group)
         found = self._not_asked_memo.get(key)
         if found is None:
-            found = self._not_asked_memo.make(key, self._build_not_asked, age, true_bits)
+            found = self._not_asked_memo.make(key, self._build_not_asked, age, true_bits, age_group)
         return found  # type: ignore[no-any-return]
 
-    def _build_not_asked(self, age: int | None, true_bits: int) -> int:
+    def _build_not_asked(self, age: int | None, true_bits: int, age_group: str | None) -> int:
         mask = self._never_asked
         implied = self._implied_mask
         for bit in single_bits(true_bits):
@@ -899,9 +944,10 @@ class Recommender:
         for bit, any_of in self._any_conditions:
             if not any_of & true_bits:
                 mask |= bit
-        # A minor: by the age, or with the age unknown by a true factor of children only
-        # (truancy, suspected abuse: ks:maxAge under 18).
-        minor = age < ADULT_AGE if age is not None else any(
+        # A minor: by the age, or with the age unknown by the age group or a true factor of
+        # children only (truancy, suspected abuse: ks:maxAge under 18).
+        group = None if age is not None or age_group is None else self._group_ages(age_group)
+        minor = age < ADULT_AGE if age is not None else (group is not None and group[1] < ADULT_AGE) or any(
             high is not None and high < ADULT_AGE and bit & true_bits for bit, _low, high in self._factor_ages)
         if minor:
             for bit, any_of in self._minor_conditions:
@@ -914,6 +960,10 @@ class Recommender:
                              if (low is not None and age < low) or (high is not None and age > high))
                 self._age_masks.keep(age, by_age)
             mask |= by_age
+        elif group is not None:  # a factor that can apply at none of the group's ages
+            youngest, oldest = group
+            mask |= sum(bit for bit, low, high in self._factor_ages
+                        if (low is not None and oldest < low) or (high is not None and youngest > high))
         return mask
 
     def _simple_questions(self, effects: list[tuple[int, tuple[int, int]]], rank: int, derived_bits: int,

@@ -35,7 +35,7 @@ __all__ = [
 SCENARIO_DIR = Path(__file__).resolve().parent
 FOLDERS = ("cases", "holdout")
 
-CASE_FIELDS = ("age", "factors", "offences", "municipality", "role", "victim_of", "area")
+CASE_FIELDS = ("age", "factors", "offences", "municipality", "role", "victim_of", "area", "age_group")
 SCENARIO_FIELDS = {"id", "description", *CASE_FIELDS, "expect", "sources", "why_fewer",
                    "outside_catalogue"}
 EXPECT_FIELDS = {"tier", "fora", "top5", "not_top10"}

@@ -15,20 +15,25 @@ if TYPE_CHECKING:
 
 
 class Facts(_Frozen):
-    """What a case tells the rules: the age and the factors known to be true or false."""
+    """What a case tells the rules: the age and the factors known to be true or false; with
+    the age unknown, the age group the case names, if any (it bounds the ages the case
+    allows, as a factor's ages do; the rules themselves read the age only)."""
 
-    _fields = ("age", "true", "false")
+    _fields = ("age", "true", "false", "age_group")
     age: int | None
     true: frozenset[str]
     false: frozenset[str]
+    age_group: str | None
 
-    def __init__(self, age: int | None, true: frozenset[str], false: frozenset[str] = frozenset()) -> None:
+    def __init__(self, age: int | None, true: frozenset[str], false: frozenset[str] = frozenset(),
+                 age_group: str | None = None) -> None:
         _set(self, "age", age)
         _set(self, "true", true)
         _set(self, "false", false)
+        _set(self, "age_group", age_group)
 
     def __hash__(self) -> int:  # on the path of every case: no generic loop
-        return hash((self.age, self.true, self.false))
+        return hash((self.age, self.true, self.false, self.age_group))
 
 
 class Condition(_Frozen):
