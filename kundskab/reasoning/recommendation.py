@@ -383,8 +383,8 @@ class Recommender:
             # A forum one of the case's takes over is no new forum (victim support where
             # the Børnehus has the child's case).
             away |= self._taken_over(fora, case.victim_of)
-        takers = self._supersedes.keys()
-        if away or any(q.if_true is not None and not takers.isdisjoint(q.if_true.new_fora) for q in asked):
+        takeable = self._takeable
+        if away or any(q.if_true is not None and not takeable.isdisjoint(q.if_true.new_fora) for q in asked):
             asked = self._questions_here(asked, away, frozenset(fora), case.victim_of)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
         asked = asked[:count]
@@ -660,11 +660,11 @@ class Recommender:
         forum the case would then have takes over (a yes that brings SSP brings no PSP); a
         question that then changes nothing is not asked."""
         kept = []
-        takers = self._supersedes.keys()
+        takers, takeable = self._supersedes.keys(), self._takeable
         for question in asked:
             yes, no = question.if_true, question.if_false
             here = away
-            if yes is not None and not takers.isdisjoint(yes.new_fora):
+            if yes is not None and not takeable.isdisjoint(yes.new_fora) and not takers.isdisjoint(yes.new_fora):
                 here = away | self._taken_over(fora.union(yes.new_fora), suffered)
             if (yes is None or here.isdisjoint(yes.new_fora)) and (no is None or here.isdisjoint(no.new_fora)):
                 kept.append(question)  # (checked inline: this runs for every question of most cases)
