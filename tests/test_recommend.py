@@ -838,7 +838,7 @@ def test_ssp_and_early_effort_take_over_psp_for_a_child(recommender: Recommender
     assert "psp" in recommender.recommend(ill).fora
     assert recommender.recommend({**ill, "age_group": "school-age-youth"}).fora == ["ssp"]
     # Nor does a question offer PSP to a child whom the same yes brings to SSP.
-    asked = recommender.recommend({"age": 13, "factors": {}}).open_questions
+    asked = recommender.recommend({"age": 13, "factors": {}}, questions=100).open_questions
     assert all("psp" not in q.if_true.new_fora for q in asked if q.if_true is not None)
     assert any(q.factor == "psychiatric-illness" and q.if_true is not None and q.if_true.new_fora == ("ssp",)
                for q in asked)

@@ -212,6 +212,14 @@ class Recommender:
                              for f in self._supersedes}
         self._sharing_crimes = frozenset().union(*self._shares_when.values())
         self._takeable = frozenset().union(*self._supersedes.values())  # the fora some forum takes over
+        # The take-overs that hold whatever the person suffered, as bits (SSP: PSP): what an
+        # answer would bring leaves out what a forum it brings, or the case has, takes over.
+        self._takeover_bits = tuple(
+            (self._bit_of_forum[f], sum(self._bit_of_forum.get(o, 0) for o in taken))
+            for f, taken in sorted(self._supersedes.items()) if not self._shares_when[f] and f in self._bit_of_forum)
+        self._taken_bits = 0
+        for _, taken in self._takeover_bits:
+            self._taken_bits |= taken  # (PSP is taken over by two: an or, not a sum)
         self._factor_ages = [(factor_bit[f.id], f.int_value("minAge"), f.int_value("maxAge"))
                              for f in self.kb.of_type("Factor")
                              if f.id in factor_bit and (f.int_value("minAge") is not None
@@ -383,9 +391,8 @@ class Recommender:
             # A forum one of the case's takes over is no new forum (victim support where
             # the Børnehus has the child's case).
             away |= self._taken_over(fora, case.victim_of)
-        takeable = self._takeable
-        if away or any(q.if_true is not None and not takeable.isdisjoint(q.if_true.new_fora) for q in asked):
-            asked = self._questions_here(asked, away, frozenset(fora), case.victim_of)
+        if away:
+            asked = self._questions_here(asked, away)
         count = DEFAULT_QUESTIONS if questions is None else max(0, questions)
         asked = asked[:count]
         needs = self._need_questions(case, engine_facts, derivation, view, ranked, asked, harmful | not_for_victims,
@@ -654,25 +661,19 @@ class Recommender:
                 for f in fora))
         return found  # type: ignore[no-any-return]
 
-    def _questions_here(self, asked: list[OpenQuestion], away: frozenset[str], fora: frozenset[str] = _NONE,
-                        suffered: frozenset[str] = _NONE) -> list[OpenQuestion]:
-        """The questions without the fora in `away` among what they would bring, nor those a
-        forum the case would then have takes over (a yes that brings SSP brings no PSP); a
-        question that then changes nothing is not asked."""
+    def _questions_here(self, asked: list[OpenQuestion], away: frozenset[str]) -> list[OpenQuestion]:
+        """The questions without the fora in `away` among what they would bring (a question
+        that then changes nothing is not asked)."""
         kept = []
-        takers, takeable = self._supersedes.keys(), self._takeable
         for question in asked:
             yes, no = question.if_true, question.if_false
-            here = away
-            if yes is not None and not takeable.isdisjoint(yes.new_fora) and not takers.isdisjoint(yes.new_fora):
-                here = away | self._taken_over(fora.union(yes.new_fora), suffered)
-            if (yes is None or here.isdisjoint(yes.new_fora)) and (no is None or here.isdisjoint(no.new_fora)):
+            if (yes is None or away.isdisjoint(yes.new_fora)) and (no is None or away.isdisjoint(no.new_fora)):
                 kept.append(question)  # (checked inline: this runs for every question of most cases)
                 continue
-            key = ("here", question, here)
+            key = ("here", question, away)
             found = self._questions.get(key)
             if found is None:
-                found = self._questions.make(key, _without_fora, question, here)
+                found = self._questions.make(key, _without_fora, question, away)
             if found is not False:
                 kept.append(found)
         return kept
@@ -893,7 +894,8 @@ class Recommender:
                     continue
                 new_rank = ranks.get(change.tier, rank) if change and change.tier else rank
                 have = sum(bit_of[f] for f in change.new_fora) if change else 0
-                changes.append((value, new_rank, have | (more if value == "true" else 0)))
+                bits = have | (more if value == "true" else 0)
+                changes.append((value, new_rank, self._not_taken(bits, bits | derived_bits)))
             out.append(self._question_for(bit, changes, rank, lang))
         out += [self._question_for(bit, [("true", rank, more)], rank, lang) for bit, more in extra.items()]
         return out
@@ -983,7 +985,16 @@ class Recommender:
         fora, else None."""
         new_rank, new_bits = effect
         new_fora = new_bits & self._forum_bits & ~derived_bits
+        if new_fora & self._taken_bits:
+            new_fora = self._not_taken(new_fora, new_bits | derived_bits)
         return (value, new_rank, new_fora) if new_rank != rank or new_fora else None
+
+    def _not_taken(self, new_fora: int, have: int) -> int:
+        """The fora bits `new_fora` without those a forum of `have` takes over."""
+        for taker, taken in self._takeover_bits:
+            if have & taker:
+                new_fora &= ~taken
+        return new_fora
 
     def _question_for(self, bit: int, changes: list[tuple[str, int, int]], rank: int,
                       lang: str) -> Keyed:
