@@ -647,7 +647,7 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
     question (the one a consultant would ask next), then those about needs, until none is left.
     Returns the case as answered (in `municipality` and `area`, if given, so that the
     questions and the answer know the place)."""
-    from kundskab.reasoning.cases import MAX_AGE, age_from_text, parse_answer, parse_case
+    from kundskab.reasoning.cases import MAX_AGE, age_from_text, age_groups, parse_answer, parse_case
     from kundskab.reasoning.recommendation import NEED_QUESTIONS
 
     click.echo(_("Answer yes, no or don't know (empty = don't know)."), err=True)
@@ -674,8 +674,8 @@ def _interview(recommender: Any, lang: str, municipality: str | None = None,
             except CaseError:
                 pass
         click.echo(_("The age is a whole number of years from 0 to {max}, or an age group: {groups}.").format(
-            max=MAX_AGE, groups=", ".join(str(recommender.kb.label(g.id, lang)) for g in sorted(
-                recommender.kb.of_type("AgeGroup"), key=lambda g: g.int_value("minAge") or 0))), err=True)
+            max=MAX_AGE, groups=", ".join(str(recommender.kb.label(g, lang)) for g in age_groups(recommender.kb))),
+            err=True)
     choices = "[{}/{}/{}]".format(_("yes"), _("no"), _("don't know"))
     asked = {"age"}
     while True:

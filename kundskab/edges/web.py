@@ -44,7 +44,7 @@ from kundskab.edges import models
 from kundskab.errors import CaseError, KundskabError
 from kundskab.i18n import N_, Messages, gettext, other_language
 from kundskab.reasoning.answer import Fact, NeedQuestion, OpenQuestion, Recommendation
-from kundskab.reasoning.cases import age_from_text
+from kundskab.reasoning.cases import age_from_text, age_groups
 from kundskab.reasoning.recommendation import NEED_QUESTIONS
 
 __all__ = ["CSP", "TEXTS", "mount", "page_language"]
@@ -342,8 +342,7 @@ class Pages:
             lang, "/case", form=form or CaseForm(), csrf=token, domains=self.factor_domains(lang),
             fields=set(models.Case.model_fields), roles=ROLES,
             crime_types=self.options("CrimeType", lang), areas=self.options("Area", lang),
-            age_groups=sorted(self.options("AgeGroup", lang),
-                              key=lambda o: self.service.kb.get(o[0]).int_value("minAge") or 0), **extra))
+            age_groups=[(g, self.label(g, lang)) for g in age_groups(self.service.kb)], **extra))
 
     def answer(self, form: CaseForm, lang: str, token: str) -> tuple[int, str]:
         """(status, page): the recommendation of the case the form gives, as the API answers

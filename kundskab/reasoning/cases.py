@@ -31,7 +31,7 @@ from kundskab.knowledge.base import KnowledgeBase
 from kundskab.reasoning.rules import Facts, implied_factors
 
 __all__ = ["CASE_KEYS", "CPR_WARNING", "FIELDS", "MAX_AGE", "MAX_CASE_BYTES", "AgeBands", "Case", "age_from_text",
-           "age_group_ages",
+           "age_group_ages", "age_groups",
            "case_from_json", "case_warnings", "conditions", "factor_flags", "implied_factors", "load_case_json",
            "looks_like_cpr", "parse_answer", "parse_case", "parse_case_text", "unasked_factors"]
 
@@ -378,6 +378,11 @@ def _age_groups(kb: KnowledgeBase) -> dict[str, tuple[int, int]]:
 def age_group_ages(kb: KnowledgeBase, group: str) -> tuple[int, int]:
     """The youngest and oldest age of an age group."""
     return _age_groups(kb)[group]
+
+
+def age_groups(kb: KnowledgeBase) -> list[str]:
+    """The age groups' ids, youngest first (as the interview and the page offer them)."""
+    return sorted(_age_groups(kb), key=lambda group: _age_groups(kb)[group])
 
 
 def _offences(raw: Any, kb: KnowledgeBase) -> frozenset[str]:
