@@ -364,7 +364,7 @@ def _factors(raw: Any, kb: KnowledgeBase) -> dict[str, bool | None]:
 def _age_group(value: Any, kb: KnowledgeBase) -> str:
     if type(value) is not str or not value.strip() or len(value) > MAX_REF_LENGTH:
         raise CaseError(N_("'age_group' is the id or name of an age group ({groups})"),
-                        groups=", ".join(sorted(_age_groups(kb))))
+                        groups=", ".join(age_groups(kb)))
     return _concept(value, kb, "AgeGroup", "age_group")
 
 
@@ -517,7 +517,7 @@ def parse_case(data: Any, kb: KnowledgeBase) -> Case:
     values = [absent if (value := get(name)) is None else read(value, kb) for name, read, absent in _READERS]
     ref, age, factors, offences, municipality, roles, victim_of, area, age_group = values
     if age is not None and age_group is not None:
-        low, high = _age_groups(kb)[age_group]
+        low, high = age_group_ages(kb, age_group)
         if not low <= age <= high:
             raise CaseError(N_("'age' and 'age_group' disagree: the age is outside the group's ages"))
     if offences and factors.get(OFFENCE_FACTOR) is False:

@@ -232,8 +232,6 @@ class Recommender:
         self._factor_age_bounds = {f.id: (f.int_value("minAge"), f.int_value("maxAge"))
                                    for f in self.kb.of_type("Factor")
                                    if f.int_value("minAge") is not None or f.int_value("maxAge") is not None}
-        # ... and the ages of the age group a case with the age unknown may name.
-        self._group_ages = {g.id: age_group_ages(self.kb, g.id) for g in self.kb.of_type("AgeGroup")}.__getitem__
         # Memos, one per kind of piece (bounds: kundskab._memo.BOUNDS; why: benchmarks/NOTES.md).
         # Explanation entries per language and firing (rule and premises).
         self._firings = {lang: BoundedMemo("recommendation.firings") for lang in TEXT}
@@ -299,7 +297,7 @@ class Recommender:
         # answer as surely as what needs no age (suspected abuse: 0-17, so the Børnehus).
         bounded: tuple[frozenset[str], frozenset[str], tuple[Explanation, ...]] = _NO_BOUND
         ages = None
-        if case.age is None and (facts.age_group or true & self._factor_age_bounds.keys()):
+        if case.age is None and self._bounds_ages(facts):
             youngest, oldest, by = self._allowed_ages(facts)
             if youngest > 0 or oldest < MAX_AGE:
                 ages = (youngest, oldest)
@@ -514,11 +512,16 @@ class Recommender:
             found = self._any_age.make(key, lambda: (frozenset(groups), frozenset(fora)))
         return found  # type: ignore[no-any-return]
 
+    def _bounds_ages(self, facts: Facts) -> bool:
+        """Whether the case narrows the ages an unknown age can be: by its age group or a
+        true factor of some ages only (truancy: 6-17)."""
+        return facts.age_group is not None or not facts.true.isdisjoint(self._factor_age_bounds)
+
     def _allowed_ages(self, facts: Facts) -> tuple[int, int, tuple[str, ...]]:
         """The ages a case with the age unknown allows: those of the age group it names, at
         which each of its true factors can apply (ks:minAge/ks:maxAge), and the factors
         that bound them further."""
-        youngest, oldest = (0, MAX_AGE) if facts.age_group is None else self._group_ages(facts.age_group)
+        youngest, oldest = (0, MAX_AGE) if facts.age_group is None else age_group_ages(self.kb, facts.age_group)
         by: list[str] = []
         for factor in sorted(facts.true & self._factor_age_bounds.keys()):
             low, high = self._factor_age_bounds[factor]
@@ -545,7 +548,7 @@ class Recommender:
     def _probe_ages(self, facts: Facts) -> tuple[int, ...]:
         """PROBE_AGES within the ages the case's factors allow (the youngest of them when
         none falls inside)."""
-        if facts.age_group is None and not facts.true & self._factor_age_bounds.keys():
+        if not self._bounds_ages(facts):
             return PROBE_AGES
         youngest, oldest, _by = self._allowed_ages(facts)
         return tuple(a for a in PROBE_AGES if youngest <= a <= oldest) or (youngest,)
@@ -861,7 +864,7 @@ class Recommender:
         ages it leaves (truancy yes: 6-17, so SSP at every one of them), beyond those the
         what-if of an unknown age finds. Only where the case or the factor bounds the ages."""
         bounds = self._factor_age_bounds
-        bounded_now = facts.age_group is not None or not facts.true.isdisjoint(bounds.keys())
+        bounded_now = self._bounds_ages(facts)
         whatif = self.whatif
         extra: dict[int, int] = {}
         for bit in single_bits(unknown_bits):
@@ -948,7 +951,7 @@ class Recommender:
                 mask |= bit
         # A minor: by the age, or with the age unknown by the age group or a true factor of
         # children only (truancy, suspected abuse: ks:maxAge under 18).
-        group = None if age is not None or age_group is None else self._group_ages(age_group)
+        group = None if age is not None or age_group is None else age_group_ages(self.kb, age_group)
         minor = age < ADULT_AGE if age is not None else (group is not None and group[1] < ADULT_AGE) or any(
             high is not None and high < ADULT_AGE and bit & true_bits for bit, _low, high in self._factor_ages)
         if minor:
