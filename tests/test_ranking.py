@@ -365,7 +365,10 @@ def test_a_measure_for_particular_needs_waits_for_one_of_them(recommender: Recom
                  {"age": 35, "offences": ["theft"], "municipality": "hjoerring"}):
         listed = [i["id"] for i in recommender.recommend(case, limit=20).as_dict()["interventions"]]
         assert treatment not in listed
-    for case in ({"age": 33, "factors": ["substance-abuse"]}, {"age": 33, "offences": ["traffic-offences"]}):
+    # An alcohol problem alone is no drink-driving: the treatment waits for that crime.
+    alcohol = {"age": 33, "factors": ["substance-abuse"]}
+    assert treatment not in [i["id"] for i in recommender.recommend(alcohol, limit=20).as_dict()["interventions"]]
+    for case in ({**alcohol, "offences": ["traffic-offences"]}, {"age": 33, "offences": ["traffic-offences"]}):
         listed = [i["id"] for i in recommender.recommend(case, limit=10).as_dict()["interventions"]]
         assert treatment in listed
     # The general effort is for everybody: a 15-year-old with no risk sign still gets the clubs.

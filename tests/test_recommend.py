@@ -474,10 +474,10 @@ def _reference_ranking(recommender: Recommender, case: dict[str, Any],
         offending = {"offence-committed", "serious-offence", "repeat-offending"}
         if gated and not (crime or by_forum or set(item.ref("addressesFactor")) & risks - offending):
             continue
-        # Help against a crime that harms no one else (drink driving) is not for a case that
-        # names only other crimes.
+        # Help against a crime that harms no one else (drink driving) is only for a case that
+        # names that crime.
         behaviour = set(item.ref("crimeType")) - {"youth-crime"}
-        if parsed.offences and behaviour and behaviour <= victimless and item_situations == {"at-risk"} \
+        if behaviour and behaviour <= victimless and item_situations == {"at-risk"} \
                 and scope in ("person", "group", None) and not behaviour & parsed.offences:
             continue
         if other_situation and not needs:
@@ -868,17 +868,49 @@ def test_need_questions_are_asked_for_and_bring_what_they_say(recommender: Recom
 
 
 def test_no_drink_driving_treatment_for_other_crimes(recommender: Recommender) -> None:
-    """Help against a crime that harms no one else (drink driving: ks:victimless) is not
-    for a case that names only other crimes, whatever need they share; with no crime named,
-    an alcohol problem still brings it, and so does drink driving."""
+    """Help against a crime that harms no one else (drink driving: ks:victimless) is only for
+    a case that names that crime, whatever need they share: not for a burglar with an
+    alcohol problem, nor for an alcohol problem with no crime named (blind cases of December
+    2026: every one that expects it names drink driving; sixteen with abuse and no such crime
+    rule it out)."""
     treatment = "drink-driving-addiction-treatment-nordjylland"
     burglar = {"age": 38, "municipality": "frederikshavn", "offences": ["burglary"],
                "factors": {"offence-committed": True, "substance-abuse": True}}
     assert treatment not in {i.id for i in recommender.recommend(burglar, limit=50).interventions}
     drunk_driver = {**burglar, "offences": ["traffic-offences"]}
     assert treatment in {i.id for i in recommender.recommend(drunk_driver).interventions}
-    assert treatment in {i.id for i in recommender.recommend(
-        {"age": 38, "municipality": "frederikshavn", "factors": {"substance-abuse": True}}).interventions}
+    assert treatment not in {i.id for i in recommender.recommend(
+        {"age": 38, "municipality": "frederikshavn", "factors": {"substance-abuse": True}}, limit=50).interventions}
+
+
+def test_crime_specific_control_only_for_that_crime(recommender: Recommender) -> None:
+    """Control aimed at one kind of crime (Esbjerg's violence unit) is shown apart only for
+    a case that names that crime: not for a shoplifter, a released burglar or an offence the
+    case does not name; control of a gang's crime as a whole stays for a gang member."""
+    unit = "violence-unit-esbjerg"
+    base = {"age": 31, "municipality": "esbjerg", "factors": {"offence-committed": True}}
+    for offences in ([], ["shoplifting"], ["burglary"]):
+        answer = recommender.recommend({**base, "offences": offences}, limit=50)
+        assert unit not in {i.id for i in (*answer.interventions, *answer.control)}, offences
+    violent = recommender.recommend({**base, "offences": ["violence-and-threats"]}, limit=50)
+    assert unit in {i.id for i in violent.control}
+    member = recommender.recommend({"age": 24, "municipality": "koebenhavn",
+                                    "factors": {"gang-member": True, "wants-to-leave-gang": False}}, limit=50)
+    assert "police-gang-investigation-copenhagen" in {i.id for i in member.control}
+
+
+def test_a_small_child_is_answered_in_early_efforts_words(recommender: Recommender) -> None:
+    """A child under school age with danger signs: the specific tier by the early effort's
+    reason alone (not people "developing criminal behaviour"), and the group of small children,
+    not "children and young people at risk of crime"; from school age both are as before."""
+    small = recommender.recommend({"age": 4, "factors": {"family-problems": True}}, lang="da")
+    tier_rules = [e.rule for e in small.explanation if e.conclusion.kind == "tier"]
+    assert small.tier == "specific" and tier_rules == ["tier-specific-young-child"]
+    assert "kriminel adfærd" not in " ".join(e.because for e in small.explanation)
+    assert "at-risk-youth" not in small.target_groups and "preschool-children" in small.target_groups
+    pupil = recommender.recommend({"age": 6, "factors": {"family-problems": True}}, lang="da")
+    assert [e.rule for e in pupil.explanation if e.conclusion.kind == "tier"] == ["tier-specific-risk-signs"]
+    assert "at-risk-youth" in pupil.target_groups
 
 
 def test_being_outside_education_is_asked_of_a_minor_only_after_a_release(

@@ -63,6 +63,43 @@ def test_duplicate_rule_ids_are_refused(kb: KnowledgeBase, rules_copy: Path) -> 
         RuleSet.load(kb, rules_copy)
 
 
+def _replacing(id: str, replaces: str, then: str = "tier: specific") -> str:
+    return "rules:" + GOOD_RULE.format(id=id, when="factor: truancy", then=then).replace(
+        "    because:", f"    replaces: {replaces}\n    because:", 1)
+
+
+@pytest.mark.parametrize(("replaces", "then", "message"), [
+    ("no-such-rule", "tier: specific", "which is no rule"),
+    ("forum-psp", "tier: specific", "does not draw all its conclusions"),
+    ("test-replacing", "tier: specific", "names other rules by id"),
+    ("[Not An Id]", "tier: specific", "names other rules by id"),
+])
+def test_a_rule_replaces_only_a_rule_whose_conclusions_it_draws(
+        kb: KnowledgeBase, rules_copy: Path, replaces: str, then: str, message: str) -> None:
+    """`replaces` names existing rules whose every conclusion the replacing rule draws too,
+    so that leaving their reason out of an answer never leaves a conclusion unexplained."""
+    _write(rules_copy, _replacing("test-replacing", replaces, then))
+    with pytest.raises(RuleError, match=message):
+        RuleSet.load(kb, rules_copy, use_cache=False)
+
+
+def test_a_replacing_rule_gives_its_reason_alone_and_survives_the_cache(
+        kb: KnowledgeBase, rules_copy: Path) -> None:
+    """When both fire, the answer explains the conclusion by the replacing rule only; the
+    replaced rule still fires alone (a school-age truant keeps the general reason), and the
+    rules cache keeps `replaces` (a second load reads it from the cache)."""
+    from kundskab.reasoning.recommendation import Recommender
+
+    _write(rules_copy, _replacing("test-replacing", "tier-specific-risk-signs"))
+    for use_cache in (True, True):
+        rules = RuleSet.load(kb, rules_copy, use_cache=use_cache)
+        assert rules.by_id["test-replacing"].replaces == ("tier-specific-risk-signs",)
+    answer = Recommender(kb, rules).recommend({"age": 14, "factors": {"truancy": True}})
+    assert [e.rule for e in answer.explanation if e.conclusion.kind == "tier"] == ["test-replacing"]
+    answer = Recommender(kb, rules).recommend({"age": 14, "factors": {"concerning-behaviour": True}})
+    assert [e.rule for e in answer.explanation if e.conclusion.kind == "tier"] == ["tier-specific-risk-signs"]
+
+
 def test_a_domain_condition_matches_every_factor_of_the_domain(kb: KnowledgeBase, rules_copy: Path) -> None:
     _write(rules_copy, _rule(id="family-rule", when="domain: family", then="forum: psp"))
     rules = RuleSet.load(kb, rules_copy)

@@ -57,6 +57,9 @@ OFFENDING_DOMAIN = "offending"
 VICTIM_DOMAIN = "victimisation"
 ADULT_AGE = 18  # a child's parents take part in measures for relatives until then
 YOUTH_CRIME = "youth-crime"
+# Crime types that stand for a person's crime as a whole (a young person's, a gang's), not
+# for one kind of it.
+WHOLE_CRIMES = frozenset({YOUTH_CRIME, "gang-crime"})
 CRIME_WAIT = "offences or needs besides offending"  # see _Open.crime_only
 GENERAL_RANK = 1  # ks:rank of the general effort (ontology/concepts/tiers-levels.ttl)
 BROAD_FORA = frozenset({"ssp", "ssp-plus"})
@@ -65,9 +68,9 @@ HOUSEHOLD_GROUPS = frozenset({"homeowners"})
 RESIDENTS_GROUP = "residents-of-vulnerable-areas"  # the efforts for the people of vulnerable housing areas
 FIRST = 5  # the first measures of an answer, what a yes to a need question would change
 HOME_CRIMES = frozenset({"burglary"})
-CONTROL_KIND = "control"
+CONTROL_KIND = "control"  # ks:kind of control and enforcement (ontology/concepts/kinds.ttl)
 HELP_KIND = "help"
-GANG_MEMBER = "gang-member"  # ks:kind of control and enforcement (ontology/concepts/kinds.ttl)
+GANG_MEMBER = "gang-member"
 CONTROL_LIMIT = 5  # control measures shown apart at most
 _NOTHING: frozenset[str] = frozenset()
 
@@ -283,13 +286,18 @@ class Ranker:
         # victim (a police response to honour threats), are kept for a person named only one.
         self._control = frozenset(m.position for m in self.measures if m.kind == CONTROL_KIND)
         # Help for people at risk of a crime that harms no one else (ks:victimless: drink
-        # driving, where the behaviour is the crime): a case whose named crimes are all
-        # others is no case for it, whatever need they share (see `_rank`).
+        # driving, where the behaviour is the crime): only a case that names that crime is a
+        # case for it, whatever need they share (an alcohol abuse is no drink-driving; see `_rank`).
         victimless = {c.id for c in kb.of_type("CrimeType") if c.value("victimless") == "true"}
         self._behaviour_crimes = {m.position: m.crime_types for m in self.measures
                                   if m.scope in PERSON_SCOPES and m.situations == {"at-risk"}
                                   and m.crime_types - {YOUTH_CRIME} and m.crime_types - {YOUTH_CRIME} <= victimless}
         self._control_not_for_victims = frozenset(p for p in self._control if not self.measures[p].for_victims)
+        # Control aimed at one kind of crime (the violence unit, the burglary operations) is
+        # shown apart only for a case that names that crime: not for a shoplifter, nor for an
+        # offence the case does not name.
+        self._control_crimes = {m.position: m.crime_types - WHOLE_CRIMES for m in self.measures
+                                if m.kind == CONTROL_KIND and m.crime_types - WHOLE_CRIMES}
         # The fora a measure of the specific or individual effort needs among the case's:
         # the fora the rules can give a case (`case_fora`) that it belongs to, SSP and SSP+
         # only where it names no other (they run most work with children and young adults;
@@ -741,6 +749,9 @@ class Ranker:
         minimum = self.ranking.minimum_score - 1e-9
         excluded = {p for f in view.true for p in self._by_contra.get(f, ())}
         excluded |= blocked
+        if apart:
+            excluded.update(p for p, crimes in self._control_crimes.items()
+                            if p in apart and crimes.isdisjoint(view.offences))
         control: list[_Entry] = []
         if view.false:
             denied: Counter[int] = Counter()
@@ -749,7 +760,7 @@ class Ranker:
                     denied.update(self._by_target[factor])
             targets = self._targets
             excluded.update(p for p, count in denied.items() if count == targets[p])
-        if view.offences and self._behaviour_crimes:  # drink-driving treatment for a burglar
+        if self._behaviour_crimes:  # drink-driving treatment for a burglar, or for a case that names no crime
             excluded.update(p for p, crimes in self._behaviour_crimes.items() if crimes.isdisjoint(view.offences))
         given_way: set[int] = set()  # by the needs alone (`_lifts` sees what one more does)
         if candidates.covered:  # another place's measure for a need the case's place meets

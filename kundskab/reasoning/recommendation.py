@@ -100,8 +100,6 @@ OFFENDING_DOMAIN = "offending"
 # offending, gang ties or other risk signs of their own; what happens at home is taken as
 # part of what was done to them and raises no tier, so it changes no answer either).
 VICTIM_QUESTION_DOMAINS = {"victimisation"}
-VICTIM_TIER_RULE = "tier-general-victim"  # rules/tiers.yaml
-EVERYONE_TIER_RULE = "tier-general-for-everyone"
 ROLE_RULE = "case-role"
 RELATIVE = "relative"
 RELATIVE_ONLY = frozenset({RELATIVE})
@@ -137,6 +135,8 @@ class Recommender:
         self.ranker = Ranker(self.kb, self.rules.ranking, self.rules.tier_ranks,
                              {ident for kind, ident in self.whatif.derived_bit if kind == "forum"}, need_factors)
         self._risk_factors = frozenset(f.id for f in self.kb.of_type("RiskFactor"))
+        # Rule id -> the rules whose reason it gives instead when both fire (rules' `replaces`).
+        self._replacing = {r.id: r.replaces for r in self.rules if r.replaces}
         self._forum_by_bit = sorted(
             ((bit, ident) for (kind, ident), bit in self.whatif.derived_bit.items() if kind == "forum"),
             key=lambda x: x[1])
@@ -328,8 +328,7 @@ class Recommender:
                 found = set(found) - set(elsewhere)
         fora = sorted(found)
         groups = sorted(conclusions.get("age_group", _NONE) | conclusions.get("target_group", _NONE) | bounded[0])
-        explanation = self._explain(derivation, tier, lang, frozenset(fora) if fora else _NONE,
-                                    VICTIM_TIER_RULE in derivation.fired and tier == "general")
+        explanation = self._explain(derivation, tier, lang, frozenset(fora) if fora else _NONE)
         if bounded[2]:
             shown = frozenset(fora).union(groups)
             explanation += [e for e in bounded[2] if e.conclusion.id in shown]
@@ -742,12 +741,15 @@ class Recommender:
     def _label(self, ident: str, lang: str) -> str:
         return self.ranker.label(ident, lang)  # the ranker's table of labels: one per language
 
-    def _explain(self, derivation: Derivation, tier: str, lang: str, fora: frozenset[str],
-                 victim_tier: bool = False) -> list[Explanation]:
-        """One entry per rule, conclusion and premises behind the tier, fora and groups (the
-        general tier of a victim by the victims' rule alone: "every child and young person"
-        is not the reason for an adult victim)."""
+    def _explain(self, derivation: Derivation, tier: str, lang: str, fora: frozenset[str]) -> list[Explanation]:
+        """One entry per rule, conclusion and premises behind the tier, fora and groups; a
+        rule that another fired rule replaces gives no entry (the general tier of a victim
+        by the victims' rule alone: "every child and young person" is not the reason for an
+        adult victim; a small child's specific tier by early effort's words)."""
         conclusions = derivation.conclusions
+        replaced = _NONE
+        if not self._replacing.keys().isdisjoint(derivation.fired):
+            replaced = frozenset(r for f in derivation.fired if f in self._replacing for r in self._replacing[f])
         if len(fora) != len(conclusions.get("forum", _NONE)):  # a forum taken over by another
             conclusions = {**conclusions, "forum": set(fora)}
         keyed: dict[str, Explanation] = {}
@@ -759,7 +761,7 @@ class Recommender:
             pieces = memo.get(firing)
             if pieces is None:
                 pieces = memo.make(firing, build, firing.rule, firing.premises, lang)
-            if victim_tier and firing.rule.id == EVERYONE_TIER_RULE:
+            if firing.rule.id in replaced:
                 continue
             for kind, ident, order, entry in pieces:
                 # Only what the answer shows: not the general tier when a higher one holds.

@@ -12,6 +12,7 @@ from typing import Any
 
 from kundskab import _paths
 from kundskab._memo import once
+from kundskab.errors import RuleError
 from kundskab.i18n import LANGUAGES
 from kundskab.knowledge import factors  # parsed into conditions: part of the key
 from kundskab.knowledge.base import KnowledgeBase, tier_ranks
@@ -19,12 +20,13 @@ from kundskab.reasoning.rules.loading import (
     CONCLUSION_KINDS,
     INITIATIVE_CONCLUSION_KINDS,
     RANKING_WEIGHTS,
+    check_replaces,
 )
 from kundskab.reasoning.rules.records import Condition, Ranking, Rule
 
 # Bump when the cached shape changes (the key also covers this package's code, so a change
 # to how rules are parsed never reads rules parsed the old way).
-RULES_CACHE_FORMAT = 2  # 2: the key covers every file of the rules code (kundskab/reasoning/rules/)
+RULES_CACHE_FORMAT = 3  # 2: the key covers every file of the rules code; 3: a rule's `replaces`
 
 
 def code_files() -> list[Path]:
@@ -57,6 +59,7 @@ def to_cache(applies_to: str, rules: list[Rule], ranking: Ranking | None) -> dic
             "source": r.source,
             "file": r.file,
             "line": r.line,
+            "replaces": list(r.replaces),
         } for r in rules],
         "ranking": None if ranking is None else {
             "id": ranking.id, "weights": dict(ranking.weights), "minimum_score": ranking.minimum_score,
@@ -142,11 +145,12 @@ def _cached_rule(kb: KnowledgeBase, raw: Any, initiatives: bool, ranks: dict[str
         _need(kind in kinds and ident in kb and kb.get(ident).is_a(kinds[kind]))
         _need(kind != "tier" or ident in ranks)
         conclusions.append((kind, ident))
-    line = data["line"]
-    _need(type(line) is int)
+    line, replaces = data["line"], data["replaces"]
+    _need(type(line) is int and type(replaces) is list)
     return Rule(_text(data["id"]),
                 tuple(_cached_condition(kb, c, initiatives, rank_values) for c in conditions),
-                tuple(conclusions), _texts(data["because"]), _text(data["source"]), _text(data["file"]), line)
+                tuple(conclusions), _texts(data["because"]), _text(data["source"]), _text(data["file"]), line,
+                replaces=tuple(_text(r) for r in replaces))
 
 
 def _cached_ranking(raw: Any) -> Ranking:
@@ -173,6 +177,10 @@ def from_cache(kb: KnowledgeBase, data: Any, applies_to: str,
         rules = [_cached_rule(kb, raw, initiatives, ranks) for raw in top["rules"]]
         ids = [r.id for r in generated] + [r.id for r in rules]
         _need(len(set(ids)) == len(ids) and bool(rules))
+        try:
+            check_replaces([*generated, *rules])
+        except RuleError:
+            raise _BadCache from None
         ranking = None if top["ranking"] is None else _cached_ranking(top["ranking"])
         _need((ranking is None) == initiatives)
     except (_BadCache, RecursionError):

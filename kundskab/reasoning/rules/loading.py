@@ -54,7 +54,7 @@ CONDITION_KEYS = {
     "case", "factor", "any_factor", "factor_false", "domain", "age",
     "age_group", "forum", "target_group", "tier_at_least",
 }
-RULE_KEYS = {"id", "when", "then", "because", "source", "note", "__line__"}
+RULE_KEYS = {"id", "when", "then", "because", "source", "note", "replaces", "__line__"}
 FILE_KEYS = {"rules", "ranking", "applies_to", "__line__"}
 MAX_RULE_FILE_BYTES = 1_000_000
 # What a case and a measure can share, each with a weight (rules/interventions.yaml).
@@ -186,9 +186,28 @@ def _parse_rule(kb: KnowledgeBase, raw: Any, path: Path, *, initiatives: bool = 
                             key=key, items=', '.join(sorted(kinds)))
         for name in _as_list(value):
             conclusions.append((kind, _resolve(kb, name, kinds[kind], then_where)))
+    replaces = _as_list(raw.get("replaces", []))
+    if initiatives and replaces:
+        raise RuleError(N_("rules about initiatives replace no other rule"), *where)
+    if not all(isinstance(r, str) and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", r) and r != ident for r in replaces):
+        raise RuleError(N_("rule '{ident}': 'replaces' names other rules by id"), *where, ident=ident)
     return Rule(ident, tuple(conditions), tuple(conclusions),
                 {"da": because["da"].strip(), "en": because["en"].strip()}, source,
-                str(path.name), line)
+                str(path.name), line, replaces=tuple(sorted(set(replaces))))
+
+
+def check_replaces(rules: list[Rule]) -> None:
+    """Every rule a rule `replaces` exists and draws no conclusion the replacing rule does not
+    (so that leaving its reason out of an answer never leaves a conclusion unexplained)."""
+    by_id = {r.id: r for r in rules}
+    for rule in rules:
+        for other in rule.replaces:
+            if other not in by_id:
+                raise RuleError(N_("rule '{ident}' replaces '{other}', which is no rule"), rule.file, rule.line,
+                                ident=rule.id, other=other)
+            if not set(by_id[other].conclusions) <= set(rule.conclusions):
+                raise RuleError(N_("rule '{ident}' replaces '{other}' but does not draw all its conclusions"),
+                                rule.file, rule.line, ident=rule.id, other=other)
 
 
 def _parse_conditions(kb: KnowledgeBase, when: dict[str, Any], where: tuple[str, int]) -> list[Condition]:

@@ -101,9 +101,11 @@ class Condition(_Frozen):
 
 class Rule(_Frozen):
     """A rule: conditions, conclusions, the rationale in Danish and English, its source,
-    and where it is written (file and line)."""
+    and where it is written (file and line); `replaces` names rules whose conclusions this
+    rule also draws, with a reason that fits better whenever both fire (the answer then
+    gives this rule's reason alone)."""
 
-    _fields = ("id", "conditions", "conclusions", "because", "source", "file", "line", "generated")
+    _fields = ("id", "conditions", "conclusions", "because", "source", "file", "line", "generated", "replaces")
     id: str
     conditions: tuple[Condition, ...]
     conclusions: tuple[tuple[str, str], ...]
@@ -112,9 +114,11 @@ class Rule(_Frozen):
     file: str
     line: int
     generated: bool
+    replaces: tuple[str, ...]
 
     def __init__(self, id: str, conditions: tuple[Condition, ...], conclusions: tuple[tuple[str, str], ...],
-                 because: Mapping[str, str], source: str, file: str, line: int, generated: bool = False) -> None:
+                 because: Mapping[str, str], source: str, file: str, line: int, generated: bool = False,
+                 replaces: tuple[str, ...] = ()) -> None:
         _set(self, "id", id)
         _set(self, "conditions", conditions)
         _set(self, "conclusions", conclusions)
@@ -123,6 +127,7 @@ class Rule(_Frozen):
         _set(self, "file", file)
         _set(self, "line", line)
         _set(self, "generated", generated)
+        _set(self, "replaces", replaces)
 
     def fires(self, state: State) -> list[str] | None:
         premises: list[str] = []

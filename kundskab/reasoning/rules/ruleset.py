@@ -23,6 +23,7 @@ from kundskab.reasoning.rules.cache import (
 from kundskab.reasoning.rules.evaluator import State, closure
 from kundskab.reasoning.rules.loading import (
     APPLIES_TO,
+    check_replaces,
     parse_files,
     read_rule_file,
 )
@@ -113,6 +114,7 @@ class RuleSet:
                                 rule.file, rule.line, id=rule.id, first_file=seen[rule.id].file,
                                 first_line=seen[rule.id].line)
             seen[rule.id] = rule
+        check_replaces(rules)
         if ranking is None and not initiatives:
             raise RuleError(N_("no 'ranking' section in any rule file"), str(directory))
         if initiatives and not rules:
