@@ -142,13 +142,27 @@ def press_tab_until(driver: Any, predicate: str, limit: int = 120) -> Any:
 def then_new_page(driver: Any, action: Any) -> None:
     """Do `action` (a click, a key) that sends a form or follows a link, and wait for the
     page it brings (the old page's root gone, the new one loaded)."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     root = driver.find_element(By.TAG_NAME, "html")
     action()
+
+    def gone(_: Any) -> bool:
+        # Chromium may answer for a node of the page being replaced with "Node with given id
+        # does not belong to the document" instead of a stale reference: gone all the same.
+        try:
+            root.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
     wait = WebDriverWait(driver, 60)
-    wait.until(expected_conditions.staleness_of(root))
+    wait.until(gone)
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
