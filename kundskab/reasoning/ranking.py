@@ -291,13 +291,13 @@ class Ranker:
         victimless = {c.id for c in kb.of_type("CrimeType") if c.value("victimless") == "true"}
         self._behaviour_crimes = {m.position: m.crime_types for m in self.measures
                                   if m.scope in PERSON_SCOPES and m.situations == {"at-risk"}
-                                  and m.crime_types - {YOUTH_CRIME} and m.crime_types - {YOUTH_CRIME} <= victimless}
+                                  and (named := m.crime_types - {YOUTH_CRIME}) and named <= victimless}
         self._control_not_for_victims = frozenset(p for p in self._control if not self.measures[p].for_victims)
         # Control aimed at one kind of crime (the violence unit, the burglary operations) is
         # shown apart only for a case that names that crime: not for a shoplifter, nor for an
         # offence the case does not name.
-        self._control_crimes = {m.position: m.crime_types - WHOLE_CRIMES for m in self.measures
-                                if m.kind == CONTROL_KIND and m.crime_types - WHOLE_CRIMES}
+        self._control_crimes = {m.position: named for m in self.measures
+                                if m.kind == CONTROL_KIND and (named := m.crime_types - WHOLE_CRIMES)}
         # The fora a measure of the specific or individual effort needs among the case's:
         # the fora the rules can give a case (`case_fora`) that it belongs to, SSP and SSP+
         # only where it names no other (they run most work with children and young adults;
@@ -444,8 +444,7 @@ class Ranker:
         apart = self._control_not_for_victims if protected else self._control
         key = (base, view.needs & candidates.factors, view.offences & candidates.crime_types,
                view.true & candidates.contraindications, view.false & candidates.factors, blocked,
-               apart, view.show_control, lang, limit,
-               not view.offences, lifts)  # (no crime named: see _behaviour_crimes)
+               apart, view.show_control, lang, limit, lifts)
         found = self._rankings.get(key)
         if found is None:
             found = self._rankings.make(key, self._rank, base, candidates, view, lang, limit, blocked, apart,
