@@ -77,8 +77,8 @@ BOUNDS: dict[str, int] = {
     # The rules engine (kundskab.reasoning.engine): per RulesEngine.
     "engine.plans": 16384,  # durable's match texts, parsed
     "engine.case_facts": 1024,  # the case fact's JSON text per age
-    "engine.factor_facts": 4096,  # a factor answer's JSON text
-    "engine.derived_facts": 4096,  # a conclusion's JSON text
+    "engine.factor_facts": 16384,  # a factor answer's JSON text, per age (about 30 factors read x 2 answers x 120 ages)
+    "engine.derived_facts": 4096,  # a conclusion's JSON text, per age (only conclusions some rule reads)
     # Documents (kundskab.documents.matching, kundskab.documents.validation): per process.
     "matching.words": 65536,  # a word, folded and stemmed
     "validation.shapes": 4,  # the SHACL shapes graph per file and modification time

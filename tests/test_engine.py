@@ -20,6 +20,8 @@ CASES = [
     Facts(4, frozenset({"family-problems"})),
     Facts(None, frozenset()),
     Facts(19, frozenset({"radicalisation-signs"}), frozenset({"truancy"})),
+    # Fires rules that join two facts (the RUG committee, § 115 for an offence with signs).
+    Facts(15, frozenset({"street-group", "gang-proximity", "offence-committed", "truancy"})),
 ]
 
 
@@ -43,6 +45,26 @@ def test_the_state_is_empty_after_each_case(ruleset: RuleSet) -> None:
         derivation = engine.run(facts)
         assert derivation.firings  # something was asserted and fired …
         assert engine._state_facts() == []  # … and nothing of it is left
+
+
+def test_a_case_is_retracted_unless_a_rule_joining_two_facts_fired(ruleset: RuleSet,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # durable's retraction reads past a fired match of two facts (see the engine's note):
+    # the engine retracts only cases whose firings each matched one fact, and drops the
+    # state after the others. Ages are folded into the facts they go with, so that a rule
+    # on an age and a factor matches one fact.
+    engine = RulesEngine(ruleset)
+    assert {"forum-rug-committee", "forum-section-115-offence-and-signs"} <= engine._joins
+    assert not {"group-at-risk-youth", "forum-ssp", "forum-youth-crime-board"} & engine._joins
+    dropped: list[int] = []
+    reset = engine._reset
+    monkeypatch.setattr(engine, "_reset", lambda: (dropped.append(1), reset()))
+    one_fact = engine.run(Facts(16, frozenset({"offence-committed", "serious-offence"})))
+    assert {"group-at-risk-youth", "forum-ssp", "forum-youth-crime-board"} <= one_fact.fired
+    assert dropped == [] and engine._state_facts() == []
+    joined = engine.run(CASES[-1])
+    assert "forum-rug-committee" in joined.fired
+    assert dropped == [1] and engine._state_facts() == []
 
 
 def test_provenance_names_the_rule_and_the_matched_facts(ruleset: RuleSet) -> None:
@@ -116,3 +138,30 @@ def test_no_thread_but_the_callers_and_no_durable_python_wrapper() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_rule_set_without_a_rule_for_every_case_survives_a_partial_match() -> None:
+    # durable-rules crashes dropping a state in which a fact matched part of a rule and no
+    # rule fired; the engine drops the state after every case, so it adds a rule of its own
+    # that fires for every case when the rule set has none. Here (the initiatives' rules have
+    # none) a fresh engine sees only the first condition of a two-condition rule, case after
+    # case: nothing may fire, and nothing may crash (a subprocess, since a crash is a signal).
+    code = (
+        "from kundskab import load\n"
+        "from kundskab.reasoning.engine import RulesEngine\n"
+        "from kundskab.reasoning.rules import Facts, RuleSet\n"
+        "kb = load()\n"
+        "rules = RuleSet.load(kb, applies_to='initiatives')\n"
+        "assert not any(all(c.kind == 'case' for c in r.conditions) for r in rules)\n"
+        "rule = next(r for r in rules if len(r.conditions) > 1)\n"
+        "first = frozenset(rule.conditions[0].ids[:1])\n"
+        "engine = RulesEngine(rules)\n"
+        "for facts in [first, first, frozenset(), first]:\n"
+        "    assert engine.run(Facts(None, facts)).firings == [], facts\n"
+        "    assert engine._state_facts() == []\n"
+        "print('survived')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert done.stdout.strip() == "survived"
+

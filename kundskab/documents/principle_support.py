@@ -322,16 +322,10 @@ class PrincipleDeriver:
         self.rules = rules or RuleSet.load(kb, applies_to="initiatives")
         self.engine = RulesEngine(self.rules)
         self.read = frozenset(i for r in self.rules for c in r.conditions for i in c.ids)
-        # durable-rules crashes deleting the first state of its host when a fact matched part
-        # of a rule and nothing fired (the rules about cases always fire one); a first run in
-        # which every rule fires sets the host up for any case after it.
-        if self.read:
-            self.engine.run(Facts(None, self.read))
 
     def run(self, known: frozenset[str]) -> list[Any]:
         """The engine's firings for these facts. With no fact that a rule reads nothing can
-        fire, and the engine is not asked: durable-rules never makes a state for a case
-        whose every fact goes unhandled, and deleting that state crashes it."""
+        fire, and the engine is not asked."""
         if not known & self.read:
             return []
         return list(self.engine.run(Facts(None, known)).firings)
