@@ -925,3 +925,20 @@ def test_being_outside_education_is_asked_of_a_minor_only_after_a_release(
     assert applies(kb, {**pupil, "factors": {**pupil["factors"], "offence-committed": True,
                                               "released-from-custody": True}}, neet)
     assert applies(kb, {**pupil, "age": 19, "factors": {"street-group": True}}, neet)
+
+
+def test_falling_between_the_services_brings_psp(kb: KnowledgeBase, recommender: Recommender) -> None:
+    """000's own definition of a PSP case: an adult whose abuse leaves them between the
+    services gets PSP (abuse alone does not); the question is put once an abuse is known,
+    and not of a child SSP already has (SSP takes over PSP)."""
+    between = "falls-between-services"
+    drinker = {"age": 52, "municipality": "esbjerg", "factors": {"substance-abuse": True}}
+    assert "psp" not in recommender.recommend(drinker).fora
+    asked = recommender.recommend(drinker, questions=100)
+    assert between in {q.factor for q in asked.open_questions}
+    assert recommender.recommend({**drinker, "factors": {**drinker["factors"], between: True}}).fora == ["psp"]
+    sober = {"age": 52, "municipality": "esbjerg", "factors": {"offence-committed": True}}
+    assert between not in {q.factor for q in recommender.recommend(sober, questions=100).open_questions}
+    child = {"age": 15, "factors": {"substance-abuse": True, "truancy": True}}
+    assert between not in {q.factor for q in recommender.recommend(child, questions=100).open_questions}
+    assert recommender.recommend({**child, "factors": {**child["factors"], between: True}}).fora == ["ssp"]
