@@ -382,7 +382,8 @@ def age_group_ages(kb: KnowledgeBase, group: str) -> tuple[int, int]:
 
 def age_groups(kb: KnowledgeBase) -> list[str]:
     """The age groups' ids, youngest first (as the interview and the page offer them)."""
-    return sorted(_age_groups(kb), key=lambda group: _age_groups(kb)[group])
+    ages = _age_groups(kb)
+    return sorted(ages, key=ages.__getitem__)
 
 
 def _offences(raw: Any, kb: KnowledgeBase) -> frozenset[str]:

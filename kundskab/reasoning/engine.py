@@ -136,18 +136,18 @@ def _compile(rule: Rule) -> tuple[list[dict[str, Any]], tuple[tuple[str, bool], 
     (see the module's note on retraction)."""
     ages = [c for c in rule.conditions if c.kind == "age"]
     host = next((c for c in rule.conditions if c.kind not in ("age", "case")), None) if len(ages) == 1 else None
+    folded = ages[0] if host is not None else None
     patterns: list[dict[str, Any]] = []
     keys: dict[int, str] = {}
     for condition in rule.conditions:
-        if host is not None and condition is ages[0]:
+        if condition is folded:
             continue
         pattern = _pattern(condition)
         if condition is host:
             pattern = {"$and": [*pattern["$and"], *_ages(ages[0])]}
         keys[id(condition)] = f"c{len(patterns)}"
         patterns.append(pattern)
-    reads = tuple((keys[id(host if host is not None and c is ages[0] else c)], host is not None and c is ages[0])
-                  for c in rule.conditions)
+    reads = tuple((keys[id(host)], True) if c is folded else (keys[id(c)], False) for c in rule.conditions)
     return patterns, reads
 
 
