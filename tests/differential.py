@@ -97,7 +97,8 @@ def compare_recommendation(recommender: Any, rules: RuleSet, facts: Facts) -> st
         return None  # contradictory answers (e.g. a gang leaver who is not a gang member) are refused
     # The rules see the case's facts with what they imply either way (a denied offence
     # denies a release); the answer's fora then leave out what the knowledge base rules out
-    # beside the rules: a forum another takes over (ks:takesOver), mediation where honour or
+    # beside the rules: a forum another takes over (ks:takesOver) or whose own factor the case
+    # denies (ks:notForCaseDenying), mediation where honour or
     # violence in the family is at stake or a gang is party, and (the case names no place) a
     # forum for the residents of its own estates.
     state, _ = rules.closure(parsed.facts)
@@ -137,6 +138,8 @@ def compare_recommendation(recommender: Any, rules: RuleSet, facts: Facts) -> st
                 break
         fora -= taken_everywhere or set()
     fora -= {o for f in fora for o in takes_over.get(f, ())}
+    # ... nor a forum whose own factor the case gives false (ks:notForCaseDenying).
+    fora -= {f for f in fora if set(rules.kb.get(f).ref("notForCaseDenying")) & parsed.facts.false}
     fora -= {f for f in fora if rules.kb.get(f).ref("municipality")
              and "residents-of-vulnerable-areas" in rules.kb.get(f).ref("targetGroup")}
     if {"honour-related-conflict", "child-abuse-suspected", "gang-member"} & true:

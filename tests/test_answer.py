@@ -23,6 +23,7 @@ from kundskab.reasoning.answer import (
     Fact,
     ForumByAge,
     ForumElsewhere,
+    ForumRuledOut,
     NeedQuestion,
     OpenQuestion,
     RankedIntervention,
@@ -31,7 +32,8 @@ from kundskab.reasoning.answer import (
 from kundskab.reasoning.recommendation import Recommender
 
 # Cases that between them fill every part of an answer: control apart, fora elsewhere,
-# warnings, a relative asking, a victim, implied factors, an unknown age.
+# warnings, a relative asking, a victim, implied factors, an unknown age, a forum the case
+# rules out.
 CASES: list[dict[str, Any]] = [
     {"ref": "opaque-1", "age": 15, "factors": {"truancy": True, "family-problems": "unknown"}},
     {"ref": "0102031234", "age": 17, "factors": ["gang-member", "offence-committed"], "offences": ["violence"]},
@@ -41,6 +43,7 @@ CASES: list[dict[str, Any]] = [
      "area": "tingbjerg"},
     {"factors": ["street-group"], "municipality": "aalborg", "area": "Atlantis"},
     {"age": 19, "factors": ["released-from-custody", "substance-abuse"]},
+    {"age": 51, "factors": {"psychiatric-illness": True, "falls-between-services": False}},
 ]
 
 
@@ -74,6 +77,8 @@ def test_the_json_is_the_typed_values_field_for_field(recommender: Recommender) 
             assert all(Fact.read(str(p)) == p for p in (typed.conclusion, *typed.premises))
         assert all(isinstance(f, ForumElsewhere) for f in rec.fora_elsewhere)
         assert all(isinstance(f, ForumByAge) for f in rec.fora_by_age)
+        assert all(isinstance(f, ForumRuledOut) for f in rec.fora_ruled_out)
+        assert data.get("fora_ruled_out", []) == [f._asdict() for f in rec.fora_ruled_out]
         assert data.get("fora_by_age", []) == [f._asdict() for f in rec.fora_by_age]
         assert all(isinstance(w, CaseWarning) for w in rec.warnings)
         assert data.get("warnings", []) == [w._asdict() for w in rec.warnings]
@@ -84,7 +89,7 @@ def test_the_json_is_the_typed_values_field_for_field(recommender: Recommender) 
             for q in rec.need_questions]
         assert data["labels"] == dict(rec.labels)
     # the cases reach every optional part
-    assert seen == {"fora_elsewhere", "control", "warnings", "fora_by_age", "need_questions"}
+    assert seen == {"fora_elsewhere", "control", "warnings", "fora_by_age", "need_questions", "fora_ruled_out"}
 
 
 def test_facts_read_and_write_the_rules_notation() -> None:
@@ -99,7 +104,8 @@ def test_the_models_and_schemas_are_made_from_the_typed_answer(recommender: Reco
     for typed, model in ((RankedIntervention, models.RankedIntervention), (OpenQuestion, models.OpenQuestion),
                          (Explanation, models.Explanation), (Change, models.Change),
                          (ForumElsewhere, models.ForumElsewhere), (CaseWarning, models.CaseWarning),
-                         (ForumByAge, models.ForumByAge), (NeedQuestion, models.NeedQuestion),
+                         (ForumByAge, models.ForumByAge), (ForumRuledOut, models.ForumRuledOut),
+                         (NeedQuestion, models.NeedQuestion),
                          (Brought, models.Brought)):
         assert list(model.model_fields) == list(typed._fields)
     schema = models.Recommendation.model_json_schema()
@@ -108,7 +114,8 @@ def test_the_models_and_schemas_are_made_from_the_typed_answer(recommender: Reco
         # The model reads every answer and gives back the same object.
         assert models.Recommendation.model_validate_json(rec.to_json()).model_dump(mode="json") == {
             k: v for k, v in rec.as_dict().items()} | {
-                k: [] for k in ("fora_elsewhere", "control", "warnings", "fora_by_age", "need_questions")
+                k: [] for k in ("fora_elsewhere", "control", "warnings", "fora_by_age", "need_questions",
+                                "fora_ruled_out")
                 if k not in rec.as_dict()}
 
 

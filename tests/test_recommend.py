@@ -844,6 +844,38 @@ def test_ssp_and_early_effort_take_over_psp_for_a_child(recommender: Recommender
                for q in asked)
 
 
+def test_a_person_whom_one_service_holds_is_not_psps(recommender: Recommender) -> None:
+    """PSP is for a person who falls between the services (000 "PSP"; psp
+    ks:notForCaseDenying falls-between-services): a case that says one service holds the
+    person is not PSP's, even with a mental illness, and the answer says so apart, with no
+    PSP measure, reason or question; a yes or an unknown keeps PSP."""
+    ill = {"age": 51, "factors": {"psychiatric-illness": True}}
+    assert recommender.recommend(ill).fora == ["psp"]
+    between = {**ill, "factors": {**ill["factors"], "falls-between-services": True}}
+    assert recommender.recommend(between).fora == ["psp"]
+    held = {**ill, "factors": {**ill["factors"], "falls-between-services": False}}
+    answer = recommender.recommend(held, lang="da")
+    assert answer.fora == [] and answer.fora_ruled_out
+    assert [(f.id, f.factor) for f in answer.fora_ruled_out] == [("psp", "falls-between-services")]
+    shown = answer.as_dict()["fora_ruled_out"][0]
+    assert shown["label"] == "PSP" and shown["factor_label"] == "Falder mellem myndighederne"
+    assert shown["source"].startswith("000_")
+    kb = recommender.kb
+    assert not any("psp" in kb.get(item.id).ref("forum") for item in answer.interventions)
+    assert all(entry.conclusion.id != "psp" for entry in answer.explanation)
+    assert all("psp" not in q.if_true.new_fora for q in answer.open_questions if q.if_true is not None)
+    # Nor does the question of a mental illness offer PSP to one whom one service holds.
+    asked = recommender.recommend({"age": 51, "factors": {"falls-between-services": False}},
+                                  questions=100).open_questions
+    assert all("psp" not in q.if_true.new_fora for q in asked if q.if_true is not None)
+    # The age unknown: not a forum at every age, nor one by age.
+    unknown = recommender.recommend({"factors": held["factors"]})
+    assert "psp" not in unknown.fora and all(f.id != "psp" for f in unknown.fora_by_age)
+    assert [f.id for f in unknown.fora_ruled_out] == ["psp"]
+    # Where no rule brings PSP, nothing is ruled out.
+    assert recommender.recommend({"age": 51, "factors": {"falls-between-services": False}}).fora_ruled_out == ()
+
+
 def test_need_questions_are_asked_for_and_bring_what_they_say(recommender: Recommender) -> None:
     """Questions about needs come only when asked for (they cost a what-if ranking per open
     need); each names a risk factor the case leaves open and the measures a yes brings

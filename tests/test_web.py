@@ -592,11 +592,12 @@ def test_a_municipalitys_portfolio(client: TestClient, kb: Any) -> None:
 @pytest.mark.parametrize("case", [
     {"age": 24, "factors": {"gang-member": True, "wants-to-leave-gang": False}, "municipality": "koebenhavn"},
     {"age": 14, "factors": {"gang-proximity": True, "street-group": True}, "municipality": "aarhus"},
+    {"age": 51, "factors": {"psychiatric-illness": True, "falls-between-services": False}, "municipality": "herning"},
 ])
 def test_the_page_shows_control_and_fora_elsewhere_apart_as_the_api_gives_them(client: TestClient,
                                                                               case: dict[str, Any]) -> None:
     api = models.Recommendation.model_validate_json(api_answer(client, case).content)
-    assert api.control or api.fora_elsewhere  # each case has one of the two sections
+    assert api.control or api.fora_elsewhere or api.fora_ruled_out  # each case has one of the sections
     text = post_case(client, form_of(case)).text
 
     def ids_in(section: str) -> list[str]:
@@ -605,6 +606,8 @@ def test_the_page_shows_control_and_fora_elsewhere_apart_as_the_api_gives_them(c
 
     assert ids_in("control") == [m.id for m in api.control]
     assert ids_in("fora-elsewhere") == [f.id for f in api.fora_elsewhere]
+    assert ids_in("fora-ruled-out") == [f.id for f in api.fora_ruled_out]
+    assert not set(ids_in("fora-ruled-out")) & set(ids_in("fora"))  # a forum ruled out is not the case's
     assert not set(ids_in("control")) & set(ids_in("measures"))  # control is never listed as help
 
 

@@ -117,7 +117,7 @@ def _answer_models() -> dict[str, type[BaseModel]]:
 
     return {name: _answer_model(getattr(answer, name)) for name in (
         "RankedIntervention", "Change", "OpenQuestion", "Explanation", "CaseWarning", "ForumElsewhere",
-        "ForumByAge", "Brought", "NeedQuestion", "Recommendation")}
+        "ForumByAge", "ForumRuledOut", "Brought", "NeedQuestion", "Recommendation")}
 
 
 _ANSWER = _answer_models()
@@ -128,6 +128,7 @@ Explanation = _ANSWER["Explanation"]
 CaseWarning = _ANSWER["CaseWarning"]
 ForumElsewhere = _ANSWER["ForumElsewhere"]
 ForumByAge = _ANSWER["ForumByAge"]
+ForumRuledOut = _ANSWER["ForumRuledOut"]
 Brought = _ANSWER["Brought"]
 NeedQuestion = _ANSWER["NeedQuestion"]
 Recommendation = _ANSWER["Recommendation"]

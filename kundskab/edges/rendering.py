@@ -98,6 +98,7 @@ FIELD_NAMES = Messages({
     "asked_after_one_of": N_("Asked only after one of"), "askedOnlyWhenRaised": N_("Never asked: the case raises it"),
     "takes_over": N_("Takes over from"),
     "takes_over_unless_suffered": N_("Except where the person has suffered"),
+    "not_for_case_denying": N_("Not for a case that denies"),
     "outsideRequirements": N_("Outside the programme's requirements"), "pages": N_("Pages"),
     "underPrinciple": N_("Chapter on principle"), "developmentInitiative": N_("Development initiative"),
     "fullyDescribed": N_("Fully described by the source"),
@@ -643,7 +644,8 @@ def recommendation_lines(rec: Recommendation, kb: KnowledgeBase, lang: str) -> l
     because(Fact("tier", rec.tier))
     groups = ", ".join(f"{labels[g]} [{g}]" for g in rec.target_groups) or none
     lines.append("\n" + _("Target groups") + f": {groups}")
-    lines.append("\n" + _("Fora") + ":" + ("" if rec.fora else f" {none}"))
+    no_fora = (_("none: the case rules out what a rule found (below)") if rec.fora_ruled_out else none)
+    lines.append("\n" + _("Fora") + ":" + ("" if rec.fora else f" {no_fora}"))
     for forum in rec.fora:
         places = kb.get(forum).ref("municipality") if forum in kb else ()
         where = (" (" + _("exists in {place}").format(place=", ".join(kb.label(p, lang) for p in places)) + ")"
@@ -661,6 +663,13 @@ def recommendation_lines(rec: Recommendation, kb: KnowledgeBase, lang: str) -> l
         for elsewhere in rec.fora_elsewhere:
             lines.append(f"  · {elsewhere.label} [{elsewhere.id}]: "
                          + _("exists in {place}").format(place=elsewhere.where_label))
+    if rec.fora_ruled_out:  # fora a rule brings that the case's own answers rule out
+        lines.append("\n" + _("Fora the case rules out") + ":")
+        for out in rec.fora_ruled_out:
+            lines.append(f"  · {out.label} [{out.id}]: " + _("the case answers no to: {factor}").format(
+                factor=out.factor_label))
+            lines.append("      " + _("(source {source})").format(
+                source=citation(out.source, lang, kb)))  # type: ignore[arg-type]
     lines.append("\n" + _("Interventions") + ":" + ("" if rec.interventions else f" {none}"))
     for n, item in enumerate(rec.interventions, 1):
         lines.append(f"  {n:>2}. {measure(item)}")

@@ -78,6 +78,7 @@ PROPERTY_KEYS: dict[str, tuple[str, bool]] = {
     "askedAfterOneOf": ("asked_after_one_of", False),
     "takesOver": ("takes_over", False),
     "takesOverUnlessSuffered": ("takes_over_unless_suffered", False),
+    "notForCaseDenying": ("not_for_case_denying", False),
     "related": ("related", False),
 }
 VALUE_KEYS = {

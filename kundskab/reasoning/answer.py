@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal, NamedTuple
 
 __all__ = ["NOT_IN_JSON", "Brought", "CaseWarning", "Change", "Explanation", "Fact", "ForumByAge", "ForumElsewhere",
-           "NeedQuestion", "OpenQuestion", "RankedIntervention", "Recommendation"]
+           "ForumRuledOut", "NeedQuestion", "OpenQuestion", "RankedIntervention", "Recommendation"]
 
 
 class Fact(NamedTuple):
@@ -121,6 +121,17 @@ class ForumElsewhere(NamedTuple):
     where_label: str
 
 
+class ForumRuledOut(NamedTuple):
+    """A forum a rule brings that the case itself rules out: it gives false the factor the
+    forum is for (ks:notForCaseDenying: PSP for a person whom one service holds)."""
+
+    id: str
+    label: str
+    factor: Annotated[str, "The factor the case gives false."]
+    factor_label: str
+    source: Annotated[str | None, "Where the knowledge base says what the forum is for (file#section)."]
+
+
 class ForumByAge(NamedTuple):
     """A forum the case would have at some of the ages it allows, when its age is unknown."""
 
@@ -179,6 +190,10 @@ class Recommendation(NamedTuple):
                               "`interventions` (what a consultant asks to find the help that fits), best "
                               "first; never one the case answers or implies, or that its age, conditions or "
                               "role rule out."] = ()
+    fora_ruled_out: Annotated[tuple[ForumRuledOut, ...],
+                              "Only when there is one: fora a rule brings that the case rules out, because it "
+                              "gives false the factor the forum is for (PSP for a person whom one service "
+                              "holds), each with that factor; not the case's fora."] = ()
     age_group: str | None = None  # with the age unknown, the case's own age group, for the text (NOT_IN_JSON)
 
     def to_json(self) -> str:

@@ -106,7 +106,7 @@ def _ids(ids: list[str]) -> str:
 
 def recommendation_json(rec: Recommendation) -> str:
     """The answer as compact, ASCII-only JSON text: the contract's object, its keys in the
-    contract's order; `fora_elsewhere`, `fora_by_age`, `control`, `need_questions` and
+    contract's order; `fora_elsewhere`, `fora_by_age`, `fora_ruled_out`, `control`, `need_questions` and
     `warnings` only when not empty (the age is the case's own, not part of the answer's JSON)."""
     texts = _TEXTS
     try:  # the usual answer: every part kept, looked up without a call per part
@@ -125,6 +125,7 @@ def recommendation_json(rec: Recommendation) -> str:
         ',"fora":', _ids(rec.fora),
         *((',"fora_elsewhere":[', _joined(rec.fora_elsewhere), "]") if rec.fora_elsewhere else ()),
         *((',"fora_by_age":[', _joined(rec.fora_by_age), "]") if rec.fora_by_age else ()),
+        *((',"fora_ruled_out":[', _joined(rec.fora_ruled_out), "]") if rec.fora_ruled_out else ()),
         ',"interventions":[', items,
         *(('],"control":[', _list(rec.control)) if rec.control else ()),
         '],"open_questions":[', questions,

@@ -33,6 +33,7 @@ from kundskab.reasoning.answer import (
     Fact,
     ForumByAge,
     ForumElsewhere,
+    ForumRuledOut,
     NeedQuestion,
     OpenQuestion,
     Recommendation,
@@ -212,6 +213,12 @@ class Recommender:
                              for f in self._supersedes}
         self._sharing_crimes = frozenset().union(*self._shares_when.values())
         self._takeable = frozenset().union(*self._supersedes.values())  # the fora some forum takes over
+        # A forum that a case is not for when it gives one of these factors false
+        # (ks:notForCaseDenying: PSP for a person whom one service holds). The rules stay
+        # monotone; the forum is left out afterwards, like a forum taken over.
+        self._denied_by = {f.id: frozenset(f.ref("notForCaseDenying")) for f in self.kb.of_type("Forum")
+                           if f.ref("notForCaseDenying")}
+        self._denying = frozenset().union(*self._denied_by.values())
         # The take-overs that hold whatever the person suffered, as bits (SSP: PSP): what an
         # answer would bring leaves out what a forum it brings, or the case has, takes over.
         self._takeover_bits = tuple(
@@ -313,6 +320,11 @@ class Recommender:
             found = set(found) - self._taken_at_every_age(engine_facts, frozenset(found), case.victim_of)
         if no_mediation and MEDIATION_FORUM in found:
             found = set(found) - {MEDIATION_FORUM}
+        denied = self._denied(facts.false)
+        ruled_out = _NONE
+        if denied:
+            ruled_out = denied & frozenset(found)
+            found = set(found) - denied
         # A local forum (ks:municipality on the forum) is the case's only where the case is:
         # elsewhere it is listed apart, with where it exists. An unknown place keeps it.
         elsewhere: list[str] = []
@@ -353,7 +365,7 @@ class Recommender:
                                        or not chain.isdisjoint(self._forum_places[f]))
             else:
                 extra_fora = extra_fora - self._estate_fora
-            reach_fora |= extra_fora
+            reach_fora |= extra_fora - denied
         view = CaseView(tier, derivation.tier_rank, reach_groups, reach_fora,
                         true & self._risk_factors, true, facts.false, case.offences, case.place,
                         case.age, case.roles, suffered, honour, no_mediation,
@@ -382,6 +394,7 @@ class Recommender:
             away = self._estate_fora
         if no_mediation:
             away |= {MEDIATION_FORUM}
+        away |= denied
         if bounded[1]:  # the fora of every allowed age are the answer's already: no new ones
             away |= bounded[1]
         if fora and not self._supersedes.keys().isdisjoint(fora):
@@ -403,7 +416,9 @@ class Recommender:
         return Recommendation(case.ref, case.age, tier, groups, fora,  # type: ignore[arg-type]
                               ranked.items, tuple(asked), (*explanation, *ranked.explained), labels,
                               self.kb.version, self._elsewhere(tuple(elsewhere), lang) if elsewhere else (),
-                              ranked.control, warnings, by_age, needs, case.facts.age_group)
+                              ranked.control, warnings, by_age, needs,
+                              self._ruled_out(ruled_out, facts.false, lang) if ruled_out else (),
+                              case.facts.age_group)
 
     def _need_questions(self, case: Case, facts: Facts, derivation: Derivation, view: CaseView, ranked: Ranked,
                         asked: list[OpenQuestion], never: int, away: frozenset[str], lang: str,
@@ -611,6 +626,7 @@ class Recommender:
         chain = self._area_chain(place) if place is not None else None
         # The ages the case allows: those at which each of its true factors can apply.
         youngest, oldest, _by = self._allowed_ages(facts)
+        denied = self._denied(facts.false)
         runs: list[list[Any]] = []  # [forum, first band, last band, rule], in the order found
         open_run: dict[str, list[Any]] = {}
         for band, first in self._bands_within(youngest, oldest):
@@ -621,7 +637,7 @@ class Recommender:
                     if kind == "forum":
                         brought.setdefault(value, rule)
             for forum in self._superseded(frozenset(brought), suffered):
-                if forum in given or (no_mediation and forum == MEDIATION_FORUM):
+                if forum in given or (no_mediation and forum == MEDIATION_FORUM) or forum in denied:
                     continue
                 places = self._forum_places.get(forum)
                 if places and ((chain is None and forum in self._estate_fora)
@@ -688,6 +704,30 @@ class Recommender:
         if not fora or self._supersedes.keys().isdisjoint(fora):
             return fora
         return set(fora) - self._taken_over(fora, suffered)
+
+    def _ruled_out(self, fora: frozenset[str], false: frozenset[str], lang: str) -> tuple[ForumRuledOut, ...]:
+        """The fora a rule brought that the case rules out, each with the factor it gives
+        false (kept: a few distinct ones)."""
+        key = (lang, "ruled-out", fora, false & self._denying)
+        found = self._implied.get(key)
+        if found is None:
+            def build() -> tuple[ForumRuledOut, ...]:
+                out = []
+                for forum in sorted(fora):
+                    factor = min(self._denied_by[forum] & false)
+                    sources = self.kb.get(forum).sources
+                    out.append(ForumRuledOut(forum, self._label(forum, lang), factor, self._label(factor, lang),
+                                             str(sources[0]) if sources else None))
+                return tuple(out)
+            found = self._implied.make(key, build)
+        return found  # type: ignore[no-any-return]
+
+    def _denied(self, false: frozenset[str]) -> frozenset[str]:
+        """The fora a case is not for because it gives a factor false that the forum is
+        for (ks:notForCaseDenying)."""
+        if not self._denied_by or not false:
+            return _NONE
+        return frozenset(f for f, factors in self._denied_by.items() if not factors.isdisjoint(false))
 
     def _taken_at_every_age(self, facts: Facts, found: frozenset[str], suffered: frozenset[str]) -> frozenset[str]:
         """With the age unknown: those of `found` that, at every age the case allows (one
