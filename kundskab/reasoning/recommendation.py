@@ -611,7 +611,8 @@ class Recommender:
         beyond those it has at every age (`given`, with those of other places), each with
         its age range and the rule that brings it. The ranges are the rules' own (one
         probe per band of ages the rules' age conditions cut); a local forum of another
-        place, and mediation where it is ruled out, are left out as from `fora`."""
+        place, mediation where it is ruled out, and a forum whose own factor the case
+        denies (ks:notForCaseDenying) are left out as from `fora`."""
         suffered = suffered & self._sharing_crimes
         key = (lang, facts.true, facts.false, facts.age_group, place, no_mediation, given, suffered)
         found = self._by_age.get(key)
