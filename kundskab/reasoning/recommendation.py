@@ -318,13 +318,14 @@ class Recommender:
             # have the other forum, the age decides, and the forum stays (PSP for a person
             # of unknown age, whom SSP has only if under 18).
             found = set(found) - self._taken_at_every_age(engine_facts, frozenset(found), case.victim_of)
-        if no_mediation and MEDIATION_FORUM in found:
-            found = set(found) - {MEDIATION_FORUM}
+        # The fora the case itself rules out, whatever rule brings them: mediation as above,
+        # and a forum whose own factor the case denies (ks:notForCaseDenying), which the
+        # answer names apart (`fora_ruled_out`).
         denied = self._denied(facts.false)
-        ruled_out = _NONE
-        if denied:
-            ruled_out = denied & frozenset(found)
-            found = set(found) - denied
+        excluded = denied | {MEDIATION_FORUM} if no_mediation else denied
+        ruled_out = denied & frozenset(found) if denied else _NONE
+        if not excluded.isdisjoint(found):
+            found = set(found) - excluded
         # A local forum (ks:municipality on the forum) is the case's only where the case is:
         # elsewhere it is listed apart, with where it exists. An unknown place keeps it.
         elsewhere: list[str] = []
@@ -383,7 +384,8 @@ class Recommender:
         if MEDIATION_FORUM in fora:
             asked = self._mediation_checks(case, tier, asked, lang)
         # What the questions would bring leaves out the fora this case cannot have: local fora
-        # of other places, and mediation where the family threatens.
+        # of other places, and those it rules out (mediation where the family threatens, a
+        # forum whose own factor it denies).
         away: frozenset[str] = frozenset()
         if place is not None and self._forum_places:
             chain = self._area_chain(place)
@@ -392,9 +394,7 @@ class Recommender:
                 self._estate_triggers is None
                 or not self._estate_triggers.isdisjoint(question.factor for question in asked)):
             away = self._estate_fora
-        if no_mediation:
-            away |= {MEDIATION_FORUM}
-        away |= denied
+        away |= excluded
         if bounded[1]:  # the fora of every allowed age are the answer's already: no new ones
             away |= bounded[1]
         if fora and not self._supersedes.keys().isdisjoint(fora):
@@ -410,7 +410,7 @@ class Recommender:
                                      min(need_questions, NEED_QUESTIONS)) if ranked.lifts and need_questions else ()
         labels = self._labels_of(lang, tier, groups, fora, ranked.ids)
         by_age = () if case.age is not None else self._fora_by_age(
-            engine_facts, place, no_mediation, frozenset(found) | frozenset(elsewhere), case.victim_of, lang)
+            engine_facts, place, excluded, frozenset(found) | frozenset(elsewhere), case.victim_of, lang)
         warnings = tuple(CaseWarning(code, gettext(message, lang)) for code, message in case_warnings(case)) \
             if case.ref is not None or case.unknown_place else ()
         return Recommendation(case.ref, case.age, tier, groups, fora,  # type: ignore[arg-type]
@@ -605,29 +605,28 @@ class Recommender:
         return (frozenset(v for k, v in common if k != "forum"), frozenset(v for k, v in common if k == "forum"),
                 tuple(entries))
 
-    def _fora_by_age(self, facts: Facts, place: str | None, no_mediation: bool, given: frozenset[str],
+    def _fora_by_age(self, facts: Facts, place: str | None, excluded: frozenset[str], given: frozenset[str],
                      suffered: frozenset[str], lang: str) -> tuple[ForumByAge, ...]:
         """With the age unknown: the fora the case would have at some of the ages it allows
         beyond those it has at every age (`given`, with those of other places), each with
         its age range and the rule that brings it. The ranges are the rules' own (one
         probe per band of ages the rules' age conditions cut); a local forum of another
-        place, mediation where it is ruled out, and a forum whose own factor the case
-        denies (ks:notForCaseDenying) are left out as from `fora`."""
+        place and the fora the case rules out (`excluded`: mediation where it is ruled out,
+        a forum whose own factor the case denies) are left out as from `fora`."""
         suffered = suffered & self._sharing_crimes
-        key = (lang, facts.true, facts.false, facts.age_group, place, no_mediation, given, suffered)
+        key = (lang, facts.true, facts.false, facts.age_group, place, excluded, given, suffered)
         found = self._by_age.get(key)
         if found is None:
-            found = self._by_age.make(key, self._build_fora_by_age, facts, place, no_mediation, given, suffered,
+            found = self._by_age.make(key, self._build_fora_by_age, facts, place, excluded, given, suffered,
                                       lang)
         return found  # type: ignore[no-any-return]
 
-    def _build_fora_by_age(self, facts: Facts, place: str | None, no_mediation: bool, given: frozenset[str],
+    def _build_fora_by_age(self, facts: Facts, place: str | None, excluded: frozenset[str], given: frozenset[str],
                            suffered: frozenset[str], lang: str) -> tuple[ForumByAge, ...]:
         bands = self.whatif.age_bands
         chain = self._area_chain(place) if place is not None else None
         # The ages the case allows: those at which each of its true factors can apply.
         youngest, oldest, _by = self._allowed_ages(facts)
-        denied = self._denied(facts.false)
         runs: list[list[Any]] = []  # [forum, first band, last band, rule], in the order found
         open_run: dict[str, list[Any]] = {}
         for band, first in self._bands_within(youngest, oldest):
@@ -638,7 +637,7 @@ class Recommender:
                     if kind == "forum":
                         brought.setdefault(value, rule)
             for forum in self._superseded(frozenset(brought), suffered):
-                if forum in given or (no_mediation and forum == MEDIATION_FORUM) or forum in denied:
+                if forum in given or forum in excluded:
                     continue
                 places = self._forum_places.get(forum)
                 if places and ((chain is None and forum in self._estate_fora)
